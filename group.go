@@ -1,0 +1,114 @@
+package meibo
+
+import (
+	"regexp"
+	"time"
+)
+
+// Group is a unit group or app: the isolation boundary. Users, profiles and
+// devices belong to exactly one group. Its ID is chosen by an administrator,
+// shown to device users and typed by them at sign-in; IDs are unique without
+// regard to case.
+type Group struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+var groupIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$`)
+
+// CheckGroupID validates a group ID.
+func CheckGroupID(id string) error {
+	if !groupIDPattern.MatchString(id) {
+		return FieldError("id", "group.id.format")
+	}
+	return nil
+}
+
+// Validate checks the group's fields.
+func (g *Group) Validate() error {
+	var v Validation
+	if err := CheckGroupID(g.ID); err != nil {
+		v.Add("id", "group.id.format")
+	}
+	checkText(&v, "name", g.Name, 100, false)
+	return v.Err()
+}
+
+// Action is a remote action on a device.
+type Action string
+
+// The remote actions.
+const (
+	ActionLock    Action = "lock"
+	ActionRing    Action = "ring"
+	ActionLocate  Action = "locate"
+	ActionMessage Action = "message"
+	ActionWipe    Action = "wipe"
+)
+
+// AllActions lists every remote action.
+var AllActions = []Action{ActionLock, ActionRing, ActionLocate, ActionMessage, ActionWipe}
+
+// Valid reports whether a is a known action.
+func (a Action) Valid() bool {
+	for _, x := range AllActions {
+		if a == x {
+			return true
+		}
+	}
+	return false
+}
+
+// DefaultProfileName is the name of the profile every group is created with.
+const DefaultProfileName = "default"
+
+// Profile is a named set of what a group's users may do in the personal
+// portal. Every group has one default profile that allows everything; it
+// cannot be deleted, nor can a profile that users still have.
+type Profile struct {
+	ID        int64     `json:"id"`
+	GroupID   string    `json:"group"`
+	Name      string    `json:"name"`
+	Actions   []Action  `json:"actions"`
+	APIAccess bool      `json:"apiAccess"` // API access may be granted to its users
+	Default   bool      `json:"default"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Allows reports whether the profile allows action a.
+func (p *Profile) Allows(a Action) bool {
+	for _, x := range p.Actions {
+		if x == a {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate checks the profile's fields and normalises its action list to the
+// canonical order without duplicates.
+func (p *Profile) Validate() error {
+	var v Validation
+	checkText(&v, "name", p.Name, 64, true)
+	seen := map[Action]bool{}
+	for _, a := range p.Actions {
+		if !a.Valid() {
+			v.Add("actions", "profile.action", string(a))
+			continue
+		}
+		seen[a] = true
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	p.Actions = p.Actions[:0]
+	for _, a := range AllActions {
+		if seen[a] {
+			p.Actions = append(p.Actions, a)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+package meibo
+
+import "time"
+
+// ImportStatus is a step of an import job: QUEUED → RUNNING → SUCCESS | FAILED.
+type ImportStatus string
+
+// The import job statuses.
+const (
+	ImportQueued  ImportStatus = "QUEUED"
+	ImportRunning ImportStatus = "RUNNING"
+	ImportSuccess ImportStatus = "SUCCESS"
+	ImportFailed  ImportStatus = "FAILED"
+)
+
+// The import formats.
+const (
+	FormatPersonal = "personal"
+	FormatUsers    = "users"
+	FormatAdmins   = "admins"
+	FormatDevices  = "devices"
+)
+
+// ImportJob is one uploaded file and what became of it. A job applies whole
+// or not at all: Created, Updated, Deleted and Unchanged count what a
+// successful job wrote (or, for a dry run, would write).
+type ImportJob struct {
+	ID               int64        `json:"id"`
+	Format           string       `json:"format"`
+	Encoding         string       `json:"encoding"`         // as asked: auto, utf-8, cp932
+	DetectedEncoding string       `json:"detectedEncoding"` // as read
+	GroupID          string       `json:"group,omitempty"`
+	UpdateExisting   bool         `json:"updateExisting"`
+	SendInvitations  bool         `json:"sendInvitations"`
+	DryRun           bool         `json:"dryRun"`
+	FileName         string       `json:"fileName"`
+	Size             int64        `json:"size"`
+	SHA256           string       `json:"sha256"`
+	CreatedBy        string       `json:"createdBy"`
+	CreatedAt        time.Time    `json:"createdAt"`
+	StartedAt        *time.Time   `json:"startedAt"`
+	FinishedAt       *time.Time   `json:"finishedAt"`
+	Status           ImportStatus `json:"status"`
+	Rows             int          `json:"rows"`     // data rows read so far
+	Progress         float64      `json:"progress"` // 0..1 while running
+	Created          int          `json:"created"`
+	Updated          int          `json:"updated"`
+	Deleted          int          `json:"deleted"`
+	Unchanged        int          `json:"unchanged"`
+	ErrorCount       int          `json:"errorCount"`
+	WarningCount     int          `json:"warningCount"`
+	Message          string       `json:"message,omitempty"` // job-level outcome, e.g. "interrupted"
+	Worker           string       `json:"-"`
+	HeartbeatAt      *time.Time   `json:"-"` // last sign of life of the worker running it
+}
+
+// ImportMessage is one error or warning of an import job. Row counts records
+// as a spreadsheet numbers them (the header is row 1; 0 = the whole file).
+type ImportMessage struct {
+	JobID   int64  `json:"-"`
+	Warning bool   `json:"warning,omitempty"`
+	Row     int    `json:"row"`
+	Column  string `json:"column"`
+	Text    string `json:"message"`   // English
+	TextJA  string `json:"messageJa"` // Japanese
+}
+
+// NewImportMessage renders m in both languages.
+func NewImportMessage(row int, column string, m Msg, warning bool) ImportMessage {
+	return ImportMessage{Row: row, Column: column, Text: m.In(English), TextJA: m.In(Japanese), Warning: warning}
+}
+
+// ImportFilter selects import jobs, newest first.
+type ImportFilter struct {
+	GroupIDs []string // when set, only jobs of these groups (department scope)
+	NoGroup  bool     // with GroupIDs: also include jobs without a group
+	BeforeID int64
+	Limit    int
+}

@@ -1,0 +1,198 @@
+// Package service holds meibo's use cases: every change and query that the
+// JSON API, the console, the portal and the command line perform. It decides
+// who may do what (authorities and department scope are checked here, once,
+// above storage), validates, hashes passwords, counts licences and writes the
+// audit trail in the same transaction as the change.
+//
+// It imports the domain, the CSV formats (csvio) and nothing of HTTP or SQL.
+package service
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/meibo/meibo"
+)
+
+// Config holds what the service needs besides storage.
+type Config struct {
+	Hasher meibo.PasswordHasher
+	Logger *slog.Logger
+	// TokenTTL is how long a token from Login lives (default 12 h).
+	TokenTTL time.Duration
+	// ImportMaxBytes is the largest import file (default 64 MiB).
+	ImportMaxBytes int64
+	// HashWorkers is how many passwords are hashed at once in bulk
+	// (default: every core).
+	HashWorkers int
+	// Location is the time zone of times written in files (default UTC).
+	Location *time.Location
+	// Worker names this process in claimed import jobs.
+	Worker string
+}
+
+// Service implements the use cases over a store.
+type Service struct {
+	store meibo.Store
+	cfg   Config
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	progress map[int64]*Progress // live progress of jobs this process runs
+	wake     chan struct{}       // nudges the import worker
+}
+
+// New returns a service.
+func New(store meibo.Store, cfg Config) *Service {
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = 12 * time.Hour
+	}
+	if cfg.ImportMaxBytes <= 0 {
+		cfg.ImportMaxBytes = 64 << 20
+	}
+	if cfg.HashWorkers <= 0 {
+		cfg.HashWorkers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Worker == "" {
+		cfg.Worker = "meibo"
+	}
+	return &Service{store: store, cfg: cfg, log: cfg.Logger, progress: map[int64]*Progress{}, wake: make(chan struct{}, 1)}
+}
+
+// Store returns the service's store (for adapters that need the engine name).
+func (s *Service) Store() meibo.Store { return s.store }
+
+// actor returns the actor of ctx or an unauthorized error.
+func actor(ctx context.Context) (*meibo.Actor, error) {
+	a := meibo.ActorFrom(ctx)
+	if a == nil {
+		return nil, meibo.Errorf(meibo.CodeUnauthorized, "unauthorized")
+	}
+	return a, nil
+}
+
+// require returns the actor when it holds every authority in auths.
+func require(ctx context.Context, auths ...meibo.Authority) (*meibo.Actor, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Has(meibo.AuthNoViewing) && a.Kind == meibo.ActorAdmin {
+		return nil, meibo.Forbidden("forbidden")
+	}
+	for _, auth := range auths {
+		if !a.Has(auth) {
+			return nil, meibo.Forbidden("forbidden.auth", auth)
+		}
+	}
+	return a, nil
+}
+
+// requireUsers returns the actor when it may manage users, groups and
+// profiles: Management Console, not restricted to device functions.
+func requireUsers(ctx context.Context) (*meibo.Actor, error) {
+	a, err := require(ctx, meibo.AuthConsole)
+	if err != nil {
+		return nil, err
+	}
+	if a.Has(meibo.AuthDevicesOnly) {
+		return nil, meibo.Forbidden("forbidden.auth", meibo.AuthConsole)
+	}
+	return a, nil
+}
+
+// requireManager returns the actor when it may manage administrators.
+func requireManager(ctx context.Context) (*meibo.Actor, error) {
+	a, err := actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Kind != meibo.ActorSystem && !a.Authorities.ManagesAdmins() {
+		return nil, meibo.Forbidden("forbidden.admins")
+	}
+	return a, nil
+}
+
+// inScope checks that the actor may act on group g. A department
+// administrator asking about a group outside their scope is told it does not
+// exist, so that group IDs do not leak.
+func inScope(a *meibo.Actor, groupID string) error {
+	if !a.InScope(groupID) {
+		return meibo.NotFound("group.not_found", groupID)
+	}
+	return nil
+}
+
+// group resolves a group ID (any case) to the group, checking scope.
+func (s *Service) group(ctx context.Context, tx meibo.Tx, a *meibo.Actor, id string) (*meibo.Group, error) {
+	if id == "" {
+		return nil, meibo.FieldError("group", "group.required")
+	}
+	if err := inScope(a, id); err != nil {
+		return nil, err
+	}
+	return tx.Group(ctx, id)
+}
+
+// audit records an event by the actor of ctx.
+func (s *Service) audit(ctx context.Context, tx meibo.Tx, action, category, objectKind, objectID, groupID string, details map[string]any) error {
+	a := meibo.ActorFrom(ctx)
+	e := &meibo.AuditEvent{Action: action, Category: category, ObjectKind: objectKind, ObjectID: objectID, GroupID: groupID, Details: details}
+	if a != nil {
+		e.ActorKind, e.ActorName, e.Addr = a.Kind, a.Name, a.Addr
+	} else {
+		e.ActorKind, e.ActorName = meibo.ActorSystem, "meibo"
+	}
+	return tx.AddAudit(ctx, e)
+}
+
+// hashPassword normalises and hashes a password.
+func (s *Service) hashPassword(pw string) (string, error) {
+	return s.cfg.Hasher.Hash(meibo.NormalizePassword(pw))
+}
+
+// verifyPassword checks a password against a hash; an empty hash never
+// matches, but costs the same time.
+func (s *Service) verifyPassword(hash, pw string) (ok, rehash bool) {
+	pw = meibo.NormalizePassword(pw)
+	if hash == "" {
+		s.dummyVerify(pw)
+		return false, false
+	}
+	ok, rehash, err := s.cfg.Hasher.Verify(hash, pw)
+	if err != nil {
+		s.log.Error("password hash unreadable", "err", err)
+		return false, false
+	}
+	return ok, rehash
+}
+
+var (
+	dummyOnce sync.Once
+	dummyHash string
+)
+
+// dummyVerify spends the time of one verification, so that an unknown
+// account answers as slowly as a wrong password.
+func (s *Service) dummyVerify(pw string) {
+	dummyOnce.Do(func() {
+		h, err := s.cfg.Hasher.Hash("meibo dummy password")
+		if err == nil {
+			dummyHash = h
+		}
+	})
+	if dummyHash != "" {
+		s.cfg.Hasher.Verify(dummyHash, pw) //nolint:errcheck // only the time matters
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,306 @@
+package service
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/meibo/meibo"
+)
+
+// UserInput is a new user. A blank Profile means the group's default profile;
+// a blank Password leaves the user without one (no sign-in until set).
+type UserInput struct {
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	Password  string `json:"password"`
+	Profile   string `json:"profile"`
+	Admin     bool   `json:"admin"`
+	APIAccess bool   `json:"apiAccess"`
+	Disabled  bool   `json:"disabled"`
+}
+
+// validate checks what needs no database; the password policy included.
+func (in *UserInput) validate(groupID string) error {
+	var v meibo.Validation
+	u := meibo.User{Name: in.Name, Email: in.Email}
+	if err := v.AddError("", u.Validate()); err != nil {
+		return err
+	}
+	if in.Password != "" {
+		if err := v.AddError("password", meibo.CheckPassword(in.Password, in.Name, in.Email, groupID)); err != nil {
+			return err
+		}
+	}
+	return v.Err()
+}
+
+// resolveProfile finds a profile by name (blank: the default) in group.
+func resolveProfile(ctx context.Context, tx meibo.Tx, groupID, name string) (*meibo.Profile, error) {
+	if name == "" {
+		ps, err := tx.Profiles(ctx, groupID)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			if p.Default {
+				return p, nil
+			}
+		}
+		return nil, meibo.FieldError("profile", "profile.not_found", meibo.DefaultProfileName)
+	}
+	p, err := tx.ProfileByName(ctx, groupID, name)
+	if meibo.ErrorCode(err) == meibo.CodeNotFound {
+		return nil, meibo.FieldError("profile", "profile.not_found", name)
+	}
+	return p, err
+}
+
+func userDetails(u *meibo.User) map[string]any {
+	return map[string]any{"name": u.Name, "email": u.Email, "profile": u.ProfileName, "admin": u.Admin,
+		"apiAccess": u.APIAccess, "disabled": u.Disabled, "hasPassword": u.HasPassword()}
+}
+
+// CreateUser adds a user to a group.
+func (s *Service) CreateUser(ctx context.Context, groupID string, in UserInput) (*meibo.User, error) {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.validate(groupID); err != nil {
+		return nil, err
+	}
+	hash := ""
+	if in.Password != "" {
+		if hash, err = s.hashPassword(in.Password); err != nil {
+			return nil, err
+		}
+	}
+	var u *meibo.User
+	err = s.store.Update(ctx, func(tx meibo.Tx) error {
+		g, err := s.group(ctx, tx, a, groupID)
+		if err != nil {
+			return err
+		}
+		if err := tx.Lock(ctx, "users"); err != nil {
+			return err
+		}
+		p, err := resolveProfile(ctx, tx, g.ID, in.Profile)
+		if err != nil {
+			return err
+		}
+		if in.APIAccess && !p.APIAccess {
+			return meibo.FieldError("apiAccess", "profile.api", p.Name)
+		}
+		if _, err := tx.UserByName(ctx, g.ID, in.Name); err == nil {
+			return meibo.FieldError("name", "user.exists", in.Name)
+		} else if meibo.ErrorCode(err) != meibo.CodeNotFound {
+			return err
+		}
+		u = &meibo.User{GroupID: g.ID, Name: in.Name, Email: in.Email, PasswordHash: hash, ProfileID: p.ID, ProfileName: p.Name,
+			Admin: in.Admin, APIAccess: in.APIAccess, Disabled: in.Disabled}
+		if hash != "" {
+			u.PasswordChangedAt = ptr(tx.Now())
+		}
+		if err := s.checkLicence(ctx, tx, []meibo.UnifiedKey{u.UnifiedKey()}, nil); err != nil {
+			return err
+		}
+		if err := tx.CreateUsers(ctx, []*meibo.User{u}); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "user.create", meibo.CategoryUser, "user", u.Name, g.ID, userDetails(u))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// DuplicateUser adds a user with the profile and flags of another one: name,
+// e-mail and password come from in, the rest from the source.
+func (s *Service) DuplicateUser(ctx context.Context, sourceID int64, in UserInput) (*meibo.User, error) {
+	src, err := s.User(ctx, sourceID)
+	if err != nil {
+		return nil, err
+	}
+	in.Profile, in.Admin, in.APIAccess, in.Disabled = src.ProfileName, src.Admin, src.APIAccess, src.Disabled
+	return s.CreateUser(ctx, src.GroupID, in)
+}
+
+// userInScope loads a user and checks the actor may act on its group.
+func (s *Service) userInScope(ctx context.Context, tx meibo.Tx, a *meibo.Actor, id int64) (*meibo.User, error) {
+	u, err := tx.User(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !a.InScope(u.GroupID) {
+		return nil, meibo.NotFound("not_found")
+	}
+	return u, nil
+}
+
+// User returns one user.
+func (s *Service) User(ctx context.Context, id int64) (*meibo.User, error) {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var u *meibo.User
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		u, err = s.userInScope(ctx, tx, a, id)
+		return err
+	})
+	return u, err
+}
+
+// UserByName returns a user of a group by name.
+func (s *Service) UserByName(ctx context.Context, groupID, name string) (*meibo.User, error) {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var u *meibo.User
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		g, err := s.group(ctx, tx, a, groupID)
+		if err != nil {
+			return err
+		}
+		u, err = tx.UserByName(ctx, g.ID, name)
+		return err
+	})
+	return u, err
+}
+
+// FindUsers returns a page of a group's users.
+func (s *Service) FindUsers(ctx context.Context, f meibo.UserFilter) (*meibo.UserPage, error) {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var page *meibo.UserPage
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		g, err := s.group(ctx, tx, a, f.GroupID)
+		if err != nil {
+			return err
+		}
+		f.GroupID = g.ID
+		page, err = tx.FindUsers(ctx, f)
+		return err
+	})
+	return page, err
+}
+
+// UpdateUser changes a user; the name never changes.
+func (s *Service) UpdateUser(ctx context.Context, id int64, up meibo.UserUpdate) (*meibo.User, error) {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var u *meibo.User
+	// Hash outside the transaction; the policy needs the user's IDs, so read
+	// them first.
+	hash := ""
+	if up.Password != nil && *up.Password != "" {
+		cur, err := s.User(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		email := cur.Email
+		if up.Email != nil {
+			email = *up.Email
+		}
+		if err := meibo.CheckPassword(*up.Password, cur.Name, email, cur.GroupID); err != nil {
+			return nil, err
+		}
+		if hash, err = s.hashPassword(*up.Password); err != nil {
+			return nil, err
+		}
+	}
+	err = s.store.Update(ctx, func(tx meibo.Tx) error {
+		if err := tx.Lock(ctx, "users"); err != nil {
+			return err
+		}
+		if u, err = s.userInScope(ctx, tx, a, id); err != nil {
+			return err
+		}
+		before := userDetails(u)
+		oldKey := u.UnifiedKey()
+		if up.Email != nil {
+			u.Email = *up.Email
+		}
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		if up.Profile != nil {
+			p, err := resolveProfile(ctx, tx, u.GroupID, *up.Profile)
+			if err != nil {
+				return err
+			}
+			u.ProfileID, u.ProfileName = p.ID, p.Name
+		}
+		if up.Admin != nil {
+			u.Admin = *up.Admin
+		}
+		if up.APIAccess != nil {
+			u.APIAccess = *up.APIAccess
+		}
+		if up.Disabled != nil {
+			u.Disabled = *up.Disabled
+		}
+		if up.APIAccess != nil && *up.APIAccess || up.Profile != nil && u.APIAccess {
+			p, err := tx.Profile(ctx, u.ProfileID)
+			if err != nil {
+				return err
+			}
+			if u.APIAccess && !p.APIAccess {
+				return meibo.FieldError("apiAccess", "profile.api", p.Name)
+			}
+		}
+		passwordChanged := false
+		if up.Password != nil {
+			// An empty password removes it: the user can no longer sign in.
+			u.PasswordHash = hash
+			u.PasswordChangedAt = ptr(tx.Now())
+			passwordChanged = true
+		}
+		if newKey := u.UnifiedKey(); newKey != oldKey {
+			if err := s.checkLicence(ctx, tx, []meibo.UnifiedKey{newKey}, []meibo.UnifiedKey{oldKey}); err != nil {
+				return err
+			}
+		}
+		if err := tx.UpdateUsers(ctx, []*meibo.User{u}); err != nil {
+			return err
+		}
+		after := userDetails(u)
+		details := map[string]any{"before": before, "after": after}
+		if passwordChanged {
+			details["password"] = "changed"
+		}
+		return s.audit(ctx, tx, "user.update", meibo.CategoryUser, "user", u.Name, u.GroupID, details)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// DeleteUser deletes a user. Their history (audit events, commands) keeps
+// their name.
+func (s *Service) DeleteUser(ctx context.Context, id int64) error {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx meibo.Tx) error {
+		u, err := s.userInScope(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteUsers(ctx, []int64{u.ID}); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "user.delete", meibo.CategoryUser, "user", u.Name, u.GroupID, userDetails(u))
+	})
+}
+
+// idString formats an ID for audit events.
+func idString(id int64) string { return strconv.FormatInt(id, 10) }

@@ -1,0 +1,135 @@
+package meibo
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the storage contract. Every engine implements it with the same
+// behaviour; one test suite (store/storetest) holds them to it.
+//
+// Errors: a missing object is an *Error with CodeNotFound, a unique key taken
+// is an *Error with CodeConflict (decided by the driver's error code, never by
+// message text); anything else is an internal error wrapped with %w. After a
+// Tx method fails, the transaction is spent (PostgreSQL aborts it): fn must
+// return the error, never carry on.
+type Store interface {
+	// View runs fn in a read-only transaction that sees one snapshot.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction, committed when fn returns
+	// nil and rolled back otherwise. Tx.Now is fixed for the transaction.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Engine names the engine: "sqlite" or "postgres".
+	Engine() string
+	Close() error
+}
+
+// Tx is one transaction of a Store.
+type Tx interface {
+	// Now is the transaction's clock: the same instant for every write of the
+	// transaction, in UTC, to the microsecond.
+	Now() time.Time
+	// Lock serialises, until this transaction ends, every transaction that
+	// locks the same resource: "users" before a licence check, "admins"
+	// before the last-manager check. Engines with one writer need not act.
+	Lock(ctx context.Context, resource string) error
+
+	Settings(ctx context.Context) (Settings, error)
+	PutSettings(ctx context.Context, s Settings) error
+
+	CreateGroup(ctx context.Context, g *Group) error
+	// Group finds a group by ID without regard to case.
+	Group(ctx context.Context, id string) (*Group, error)
+	// Groups lists groups by ID; ids nil means all, ids empty means none.
+	Groups(ctx context.Context, ids []string) ([]*Group, error)
+	UpdateGroup(ctx context.Context, g *Group) error
+	DeleteGroup(ctx context.Context, id string) error
+	// GroupUsage counts the users and devices of a group.
+	GroupUsage(ctx context.Context, id string) (users, devices int, err error)
+
+	CreateProfile(ctx context.Context, p *Profile) error
+	Profile(ctx context.Context, id int64) (*Profile, error)
+	ProfileByName(ctx context.Context, groupID, name string) (*Profile, error)
+	Profiles(ctx context.Context, groupID string) ([]*Profile, error)
+	UpdateProfile(ctx context.Context, p *Profile) error
+	DeleteProfile(ctx context.Context, id int64) error
+	ProfileUsers(ctx context.Context, id int64) (int, error)
+
+	// CreateUsers inserts users (in batches, for imports) and sets their IDs.
+	CreateUsers(ctx context.Context, users []*User) error
+	User(ctx context.Context, id int64) (*User, error)
+	UserByName(ctx context.Context, groupID, name string) (*User, error)
+	// UsersByName returns the users of group named in names, by name.
+	UsersByName(ctx context.Context, groupID string, names []string) (map[string]*User, error)
+	FindUsers(ctx context.Context, f UserFilter) (*UserPage, error)
+	// EachUser calls fn for every user of group in name order, streaming.
+	EachUser(ctx context.Context, groupID string, fn func(*User) error) error
+	CountUsers(ctx context.Context, groupID string) (int, error)
+	// UpdateUsers writes every field of each user but its ID, group and name.
+	UpdateUsers(ctx context.Context, users []*User) error
+	DeleteUsers(ctx context.Context, ids []int64) error
+	// SetUserSignIn records a successful sign-in.
+	SetUserSignIn(ctx context.Context, id int64, at time.Time) error
+
+	// UnifiedCount is the number of unified users (licence count).
+	UnifiedCount(ctx context.Context) (int, error)
+	// UnifiedMembers returns how many users each key has now (absent = 0).
+	UnifiedMembers(ctx context.Context, keys []UnifiedKey) (map[UnifiedKey]int, error)
+	// UnifiedUsers lists unified users in name order after the given key.
+	UnifiedUsers(ctx context.Context, after UnifiedKey, limit int) ([]UnifiedUser, error)
+
+	CreateAdmin(ctx context.Context, a *Admin) error
+	Admin(ctx context.Context, id int64) (*Admin, error)
+	AdminByLoginID(ctx context.Context, loginID string) (*Admin, error)
+	// Admins lists every administrator in login ID order.
+	Admins(ctx context.Context) ([]*Admin, error)
+	// UpdateAdmin writes every field but ID, login ID, GUID and creation.
+	UpdateAdmin(ctx context.Context, a *Admin) error
+	DeleteAdmin(ctx context.Context, id int64) error
+	SetAdminSignIn(ctx context.Context, id int64, at time.Time) error
+
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	APIToken(ctx context.Context, hash string) (*APIToken, error)
+	TouchAPIToken(ctx context.Context, hash string, at time.Time) error
+	DeleteAPIToken(ctx context.Context, hash string) error
+	DeleteAdminAPITokens(ctx context.Context, adminID int64) error
+
+	// Throttle reads the failed-attempt counter of key (zero when none).
+	Throttle(ctx context.Context, key string) (Throttle, error)
+	// PutThrottle writes the counter of key; DeleteThrottle forgets it.
+	PutThrottle(ctx context.Context, t Throttle) error
+	DeleteThrottle(ctx context.Context, key string) error
+
+	AddAudit(ctx context.Context, events ...*AuditEvent) error
+	AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+
+	// CreateImportJob records a job and keeps its file.
+	CreateImportJob(ctx context.Context, j *ImportJob, file []byte) error
+	ImportJob(ctx context.Context, id int64) (*ImportJob, error)
+	ImportJobs(ctx context.Context, f ImportFilter) ([]*ImportJob, error)
+	ImportFile(ctx context.Context, id int64) ([]byte, error)
+	// ClaimImportJob moves the oldest QUEUED job to RUNNING for worker and
+	// returns it, or returns nil when none waits. Two workers never claim the
+	// same job.
+	ClaimImportJob(ctx context.Context, worker string) (*ImportJob, error)
+	// ClaimImportJobID claims one particular QUEUED job; nil when it is not
+	// (or no longer) QUEUED.
+	ClaimImportJobID(ctx context.Context, id int64, worker string) (*ImportJob, error)
+	// UpdateImportJob writes the job's status, progress, counts and times.
+	UpdateImportJob(ctx context.Context, j *ImportJob) error
+	AddImportMessages(ctx context.Context, jobID int64, msgs []ImportMessage) error
+	// ImportMessages lists a job's errors and warnings in row order; limit
+	// 0 means all.
+	ImportMessages(ctx context.Context, jobID int64, limit int) ([]ImportMessage, error)
+	// FailStaleImports marks FAILED, with message, every RUNNING job whose
+	// worker has not reported since before, and returns them.
+	FailStaleImports(ctx context.Context, before time.Time, message string) ([]*ImportJob, error)
+}
+
+// Throttle counts recent failed sign-ins of one account or address.
+type Throttle struct {
+	Key       string
+	Failures  int
+	NextAt    *time.Time // no attempt before this time
+	UpdatedAt time.Time
+}

@@ -1,0 +1,126 @@
+// Package sqlite opens meibo's store on a SQLite file with the pure-Go driver
+// modernc.org/sqlite (no cgo): WAL, busy_timeout, foreign keys and
+// synchronous=FULL; one writer connection beside a pool of readers. The SQL
+// itself is shared with PostgreSQL in store/sqlstore.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/meibo/meibo/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Migrations are the SQLite migrations, in name order.
+var Migrations, _ = fs.Sub(migrationFiles, "migrations")
+
+// pragmas apply to every connection; busy_timeout comes first so that the
+// others wait for a lock instead of failing.
+const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
+	"&_pragma=mmap_size(268435456)&_time_format=sqlite"
+
+// Open opens (creating if needed) the SQLite database at path.
+func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.DB, error) {
+	if path == "" || strings.HasPrefix(path, ":memory:") {
+		return nil, errors.New("sqlite: a file path is needed (the store keeps a writer and readers on one file)")
+	}
+	name := "file:" + (&url.URL{Path: path}).EscapedPath()
+	write, err := sql.Open("sqlite", name+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", name+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	return sqlstore.New(read, write, dialect{}, Migrations, opts), nil
+}
+
+type dialect struct{}
+
+func (dialect) Name() string { return "sqlite" }
+
+func code(err error) int {
+	var e *sqlite.Error
+	if errors.As(err, &e) {
+		return e.Code()
+	}
+	return 0
+}
+
+func (dialect) IsUnique(err error) bool {
+	c := code(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+func (dialect) IsForeignKey(err error) bool {
+	return code(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+func (dialect) Cast(placeholder, _ string) string { return placeholder }
+
+// Lock does nothing: the store has one writer connection and opens write
+// transactions with BEGIN IMMEDIATE, so they run one at a time.
+func (dialect) Lock(context.Context, *sql.Tx, string) error { return nil }
+
+func (dialect) MaxParams() int { return 32766 }
+
+func (dialect) SkipLocked() string { return "" }
+
+func (dialect) TableExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1`, name).Scan(&n); err != nil {
+		return false, fmt.Errorf("look for table %s: %w", name, err)
+	}
+	return n > 0, nil
+}
+
+// SearchIDs asks the trigram index for the rows holding the keyword.
+func (dialect) SearchIDs(ctx context.Context, tx *sql.Tx, keyword string, limit int) ([]int64, bool, error) {
+	phrase := `"` + strings.ReplaceAll(keyword, `"`, `""`) + `"`
+	rows, err := tx.QueryContext(ctx, `SELECT rowid FROM users_fts WHERE users_fts MATCH $1 LIMIT `+strconv.Itoa(limit+1), phrase)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, false, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, err
+	}
+	if len(ids) > limit {
+		return nil, false, nil
+	}
+	return ids, true, nil
+}

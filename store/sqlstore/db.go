@@ -1,0 +1,265 @@
+// Package sqlstore implements meibo.Store once, on database/sql, for every SQL
+// engine. The engines (store/sqlite, store/postgres) open the connections,
+// carry their own migrations and supply a Dialect for the few places where
+// SQL differs.
+//
+// It imports the domain package only; no HTTP, no CSV, no service rules:
+// authorization and validation happen above storage.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/meibo/meibo"
+)
+
+// Dialect is what differs between engines.
+type Dialect interface {
+	// Name is "sqlite" or "postgres".
+	Name() string
+	// IsUnique reports whether err is a unique (or primary key) violation,
+	// by the driver's error code.
+	IsUnique(err error) bool
+	// IsForeignKey reports whether err is a foreign-key violation.
+	IsForeignKey(err error) bool
+	// Cast returns a placeholder cast to an SQL type where the engine needs
+	// it in a VALUES list ("$3::timestamptz" on PostgreSQL, "$3" on SQLite).
+	Cast(placeholder, sqlType string) string
+	// Lock serialises transactions that change resource (a no-op where the
+	// engine has one writer at a time).
+	Lock(ctx context.Context, tx *sql.Tx, resource string) error
+	// SearchIDs returns the IDs of users whose folded name or e-mail key holds
+	// the folded keyword (three or more characters) when there are at most max
+	// of them, and ok=false when there are more (or the engine prefers to
+	// filter in the main query).
+	SearchIDs(ctx context.Context, tx *sql.Tx, keyword string, max int) (ids []int64, ok bool, err error)
+	// MaxParams is how many bind parameters one statement may have.
+	MaxParams() int
+	// SkipLocked is the clause that makes a claiming SELECT skip rows that
+	// another transaction holds ("FOR UPDATE SKIP LOCKED"), or "".
+	SkipLocked() string
+	// TableExists reports whether a table of that name exists.
+	TableExists(ctx context.Context, db *sql.DB, name string) (bool, error)
+}
+
+// Options configure a DB.
+type Options struct {
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+}
+
+// DB is a meibo.Store on one engine. Reads run on the read pool; writes on the
+// write pool (one connection on SQLite, so writes queue instead of failing).
+type DB struct {
+	read, write *sql.DB
+	dialect     Dialect
+	migrations  fs.FS
+	clock       func() time.Time
+}
+
+var _ meibo.Store = (*DB)(nil)
+var _ meibo.Tx = (*Tx)(nil)
+
+// New returns a store over the given pools (read may equal write) with the
+// engine's migrations.
+func New(read, write *sql.DB, d Dialect, migrations fs.FS, opts Options) *DB {
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	return &DB{read: read, write: write, dialect: d, migrations: migrations, clock: clock}
+}
+
+// Migrate applies the engine's pending migrations and returns their names.
+func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	return Migrate(ctx, db.write, db.migrations)
+}
+
+// MigrationStatus returns the applied and the pending migrations.
+func (db *DB) MigrationStatus(ctx context.Context) (applied, pending []string, err error) {
+	return Status(ctx, db.write, db.dialect, db.migrations)
+}
+
+// Engine names the engine.
+func (db *DB) Engine() string { return db.dialect.Name() }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		if rerr := db.read.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// ReadDB and WriteDB expose the pools to the engine packages (migrations,
+// engine-specific tools).
+func (db *DB) ReadDB() *sql.DB  { return db.read }
+func (db *DB) WriteDB() *sql.DB { return db.write }
+
+func (db *DB) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(ctx context.Context, fn func(meibo.Tx) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if db.dialect.Name() == "postgres" {
+		opts.Isolation = sql.LevelRepeatableRead
+	} else {
+		opts = nil // the SQLite driver does not take options; its readers are query_only
+	}
+	tx, err := db.read.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	return fn(&Tx{tx: tx, d: db.dialect, now: db.now()})
+}
+
+// Update runs fn in a read-write transaction.
+func (db *DB) Update(ctx context.Context, fn func(meibo.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write: %w", err)
+	}
+	t := &Tx{tx: tx, d: db.dialect, now: db.now()}
+	if err := fn(t); err != nil {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Tx is one transaction.
+type Tx struct {
+	tx  *sql.Tx
+	d   Dialect
+	now time.Time
+}
+
+// Now is the transaction's fixed clock.
+func (t *Tx) Now() time.Time { return t.now }
+
+// Lock serialises transactions that change resource.
+func (t *Tx) Lock(ctx context.Context, resource string) error {
+	return t.d.Lock(ctx, t.tx, resource)
+}
+
+// SQLTx exposes the underlying transaction to engine packages.
+func (t *Tx) SQLTx() *sql.Tx { return t.tx }
+
+// Migrate applies the *.sql files of dir in name order, each in its own
+// transaction, recording each in schema_migrations. It returns the names
+// applied.
+func Migrate(ctx context.Context, db *sql.DB, migrations fs.FS) ([]string, error) {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	names, err := migrationNames(migrations)
+	if err != nil {
+		return nil, err
+	}
+	done, err := appliedMigrations(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	var applied []string
+	for _, name := range names {
+		if done[name] {
+			continue
+		}
+		body, err := fs.ReadFile(migrations, name)
+		if err != nil {
+			return applied, fmt.Errorf("read migration %s: %w", name, err)
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return applied, fmt.Errorf("begin migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback() //nolint:errcheck
+			return applied, fmt.Errorf("migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)`, name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+			tx.Rollback() //nolint:errcheck
+			return applied, fmt.Errorf("record migration %s: %w", name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return applied, fmt.Errorf("commit migration %s: %w", name, err)
+		}
+		applied = append(applied, name)
+	}
+	return applied, nil
+}
+
+// Status returns the migrations of dir that the database has applied and those
+// it has not. A database without the bookkeeping table has applied none.
+func Status(ctx context.Context, db *sql.DB, d Dialect, migrations fs.FS) (applied, pending []string, err error) {
+	names, err := migrationNames(migrations)
+	if err != nil {
+		return nil, nil, err
+	}
+	exists, err := d.TableExists(ctx, db, "schema_migrations")
+	if err != nil {
+		return nil, nil, err
+	}
+	done := map[string]bool{}
+	if exists {
+		if done, err = appliedMigrations(ctx, db); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, n := range names {
+		if done[n] {
+			applied = append(applied, n)
+		} else {
+			pending = append(pending, n)
+		}
+	}
+	return applied, pending, nil
+}
+
+func migrationNames(migrations fs.FS) ([]string, error) {
+	entries, err := fs.ReadDir(migrations, ".")
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+func appliedMigrations(ctx context.Context, db *sql.DB) (map[string]bool, error) {
+	rows, err := db.QueryContext(ctx, `SELECT name FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	done := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("read schema_migrations: %w", err)
+		}
+		done[n] = true
+	}
+	return done, rows.Err()
+}

@@ -1,0 +1,116 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/meibo/meibo"
+)
+
+// CreateGroup inserts a group.
+func (t *Tx) CreateGroup(ctx context.Context, g *meibo.Group) error {
+	g.CreatedAt, g.UpdatedAt = t.now, t.now
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO groups (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
+		g.ID, g.Name, g.CreatedAt, g.UpdatedAt)
+	switch {
+	case t.d.IsUnique(err):
+		return meibo.Conflict("group.exists", g.ID)
+	case err != nil:
+		return fmt.Errorf("create group: %w", err)
+	}
+	return nil
+}
+
+const groupCols = `id, name, created_at, updated_at`
+
+func scanGroup(s interface{ Scan(...any) error }) (*meibo.Group, error) {
+	var g meibo.Group
+	if err := s.Scan(&g.ID, &g.Name, &g.CreatedAt, &g.UpdatedAt); err != nil {
+		return nil, err
+	}
+	g.CreatedAt, g.UpdatedAt = g.CreatedAt.UTC(), g.UpdatedAt.UTC()
+	return &g, nil
+}
+
+// Group finds a group by ID without regard to case.
+func (t *Tx) Group(ctx context.Context, id string) (*meibo.Group, error) {
+	g, err := scanGroup(t.tx.QueryRowContext(ctx, `SELECT `+groupCols+` FROM groups WHERE lower(id) = lower($1)`, id))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, meibo.NotFound("group.not_found", id)
+	case err != nil:
+		return nil, fmt.Errorf("read group: %w", err)
+	}
+	return g, nil
+}
+
+// Groups lists groups in ID order; ids nil means all.
+func (t *Tx) Groups(ctx context.Context, ids []string) ([]*meibo.Group, error) {
+	q := `SELECT ` + groupCols + ` FROM groups`
+	var args []any
+	if ids != nil {
+		if len(ids) == 0 {
+			return []*meibo.Group{}, nil
+		}
+		q += ` WHERE lower(id) IN (` + inList(len(ids), 1) + `)`
+		for _, id := range ids {
+			args = append(args, strings.ToLower(id))
+		}
+	}
+	rows, err := t.tx.QueryContext(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	defer rows.Close()
+	out := []*meibo.Group{}
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list groups: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// UpdateGroup writes the group's name.
+func (t *Tx) UpdateGroup(ctx context.Context, g *meibo.Group) error {
+	g.UpdatedAt = t.now
+	res, err := t.exec(ctx, "update group", `UPDATE groups SET name = $1, updated_at = $2 WHERE id = $3`, g.Name, g.UpdatedAt, g.ID)
+	if err != nil {
+		return err
+	}
+	if affected(res) == 0 {
+		return meibo.NotFound("group.not_found", g.ID)
+	}
+	return nil
+}
+
+// DeleteGroup deletes a group with its profiles; it must have no users or
+// devices.
+func (t *Tx) DeleteGroup(ctx context.Context, id string) error {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM groups WHERE id = $1`, id)
+	switch {
+	case t.d.IsForeignKey(err):
+		users, devices, _ := t.GroupUsage(ctx, id)
+		return meibo.Conflict("group.not_empty", id, users, devices)
+	case err != nil:
+		return fmt.Errorf("delete group: %w", err)
+	}
+	if affected(res) == 0 {
+		return meibo.NotFound("group.not_found", id)
+	}
+	return nil
+}
+
+// GroupUsage counts the users and devices of a group.
+func (t *Tx) GroupUsage(ctx context.Context, id string) (users, devices int, err error) {
+	err = t.tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM users WHERE group_id = $1), (SELECT COUNT(*) FROM devices WHERE group_id = $1)`, id).Scan(&users, &devices)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count group members: %w", err)
+	}
+	return users, devices, nil
+}

@@ -1,0 +1,224 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/meibo/meibo"
+)
+
+const importCols = `id, format, encoding, detected_encoding, group_id, update_existing, send_invitations, dry_run, file_name, size, sha256,
+	created_by, created_at, started_at, finished_at, status, rows, progress, created, updated, deleted, unchanged, error_count,
+	warning_count, message, worker, heartbeat_at`
+
+func scanImportJob(s interface{ Scan(...any) error }) (*meibo.ImportJob, error) {
+	var j meibo.ImportJob
+	var started, finished, heartbeat sql.Null[time.Time]
+	var status string
+	if err := s.Scan(&j.ID, &j.Format, &j.Encoding, &j.DetectedEncoding, &j.GroupID, &j.UpdateExisting, &j.SendInvitations, &j.DryRun,
+		&j.FileName, &j.Size, &j.SHA256, &j.CreatedBy, &j.CreatedAt, &started, &finished, &status, &j.Rows, &j.Progress,
+		&j.Created, &j.Updated, &j.Deleted, &j.Unchanged, &j.ErrorCount, &j.WarningCount, &j.Message, &j.Worker, &heartbeat); err != nil {
+		return nil, err
+	}
+	j.Status = meibo.ImportStatus(status)
+	j.CreatedAt = j.CreatedAt.UTC()
+	j.StartedAt, j.FinishedAt, j.HeartbeatAt = nullTime(started), nullTime(finished), nullTime(heartbeat)
+	return &j, nil
+}
+
+// CreateImportJob records a job with its file.
+func (t *Tx) CreateImportJob(ctx context.Context, j *meibo.ImportJob, file []byte) error {
+	j.CreatedAt = t.now
+	if j.Status == "" {
+		j.Status = meibo.ImportQueued
+	}
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO import_jobs (format, encoding, detected_encoding, group_id, update_existing, send_invitations, dry_run,
+		file_name, size, sha256, created_by, created_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		j.Format, j.Encoding, j.DetectedEncoding, j.GroupID, j.UpdateExisting, j.SendInvitations, j.DryRun,
+		j.FileName, j.Size, j.SHA256, j.CreatedBy, j.CreatedAt, string(j.Status)).Scan(&j.ID)
+	if err != nil {
+		return fmt.Errorf("create import job: %w", err)
+	}
+	if file == nil {
+		file = []byte{}
+	}
+	_, err = t.exec(ctx, "keep import file", `INSERT INTO import_files (job_id, data) VALUES ($1, $2)`, j.ID, file)
+	return err
+}
+
+// ImportJob finds a job by ID.
+func (t *Tx) ImportJob(ctx context.Context, id int64) (*meibo.ImportJob, error) {
+	j, err := scanImportJob(t.tx.QueryRowContext(ctx, `SELECT `+importCols+` FROM import_jobs WHERE id = $1`, id))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, meibo.NotFound("not_found")
+	case err != nil:
+		return nil, fmt.Errorf("read import job: %w", err)
+	}
+	return j, nil
+}
+
+// ImportJobs lists jobs newest first.
+func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.ImportJob, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.GroupIDs != nil {
+		var ph []string
+		for _, g := range f.GroupIDs {
+			ph = append(ph, arg(strings.ToLower(g)))
+		}
+		cond := "FALSE"
+		if len(ph) > 0 {
+			cond = "lower(group_id) IN (" + strings.Join(ph, ", ") + ")"
+		}
+		if f.NoGroup {
+			cond = "(" + cond + " OR group_id = '')"
+		}
+		where = append(where, cond)
+	}
+	if f.BeforeID > 0 {
+		where = append(where, "id < "+arg(f.BeforeID))
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	q := `SELECT ` + importCols + ` FROM import_jobs`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := t.tx.QueryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list import jobs: %w", err)
+	}
+	defer rows.Close()
+	out := []*meibo.ImportJob{}
+	for rows.Next() {
+		j, err := scanImportJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list import jobs: %w", err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// ImportFile returns a job's uploaded file.
+func (t *Tx) ImportFile(ctx context.Context, id int64) ([]byte, error) {
+	var b []byte
+	err := t.tx.QueryRowContext(ctx, `SELECT data FROM import_files WHERE job_id = $1`, id).Scan(&b)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, meibo.NotFound("not_found")
+	case err != nil:
+		return nil, fmt.Errorf("read import file: %w", err)
+	}
+	return b, nil
+}
+
+// ClaimImportJob moves the oldest QUEUED job to RUNNING.
+func (t *Tx) ClaimImportJob(ctx context.Context, worker string) (*meibo.ImportJob, error) {
+	return t.claim(ctx, worker, `SELECT id FROM import_jobs WHERE status = 'QUEUED' ORDER BY id LIMIT 1 `+t.d.SkipLocked())
+}
+
+// ClaimImportJobID claims one QUEUED job.
+func (t *Tx) ClaimImportJobID(ctx context.Context, id int64, worker string) (*meibo.ImportJob, error) {
+	return t.claim(ctx, worker, `SELECT id FROM import_jobs WHERE status = 'QUEUED' AND id = `+strconv.FormatInt(id, 10)+` `+t.d.SkipLocked())
+}
+
+func (t *Tx) claim(ctx context.Context, worker, pick string) (*meibo.ImportJob, error) {
+	j, err := scanImportJob(t.tx.QueryRowContext(ctx, `UPDATE import_jobs SET status = 'RUNNING', worker = $1, started_at = $2, heartbeat_at = $2
+		WHERE status = 'QUEUED' AND id = (`+pick+`) RETURNING `+importCols, worker, t.now))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("claim import job: %w", err)
+	}
+	return j, nil
+}
+
+// UpdateImportJob writes a job's status, progress, counts and times.
+func (t *Tx) UpdateImportJob(ctx context.Context, j *meibo.ImportJob) error {
+	_, err := t.exec(ctx, "update import job", `UPDATE import_jobs SET detected_encoding = $1, status = $2, started_at = $3, finished_at = $4,
+		rows = $5, progress = $6, created = $7, updated = $8, deleted = $9, unchanged = $10, error_count = $11, warning_count = $12,
+		message = $13, heartbeat_at = $14 WHERE id = $15`,
+		j.DetectedEncoding, string(j.Status), j.StartedAt, j.FinishedAt, j.Rows, j.Progress, j.Created, j.Updated, j.Deleted, j.Unchanged,
+		j.ErrorCount, j.WarningCount, j.Message, j.HeartbeatAt, j.ID)
+	return err
+}
+
+const importMessageCols = 7
+
+// AddImportMessages appends errors and warnings to a job.
+func (t *Tx) AddImportMessages(ctx context.Context, jobID int64, msgs []meibo.ImportMessage) error {
+	var seq int
+	if err := t.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM import_messages WHERE job_id = $1`, jobID).Scan(&seq); err != nil {
+		return fmt.Errorf("add import messages: %w", err)
+	}
+	per := t.batchSize(importMessageCols)
+	for start := 0; start < len(msgs); start += per {
+		batch := msgs[start:min(start+per, len(msgs))]
+		args := make([]any, 0, len(batch)*importMessageCols)
+		for _, m := range batch {
+			seq++
+			args = append(args, jobID, seq, m.Warning, m.Row, m.Column, m.Text, m.TextJA)
+		}
+		if _, err := t.exec(ctx, "add import messages", `INSERT INTO import_messages (job_id, seq, warning, row, col, message, message_ja)
+			VALUES `+t.valuesList(len(batch), importMessageCols, 1, nil), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ImportMessages lists a job's messages in row order.
+func (t *Tx) ImportMessages(ctx context.Context, jobID int64, limit int) ([]meibo.ImportMessage, error) {
+	q := `SELECT warning, row, col, message, message_ja FROM import_messages WHERE job_id = $1 ORDER BY row, seq`
+	if limit > 0 {
+		q += " LIMIT " + strconv.Itoa(limit)
+	}
+	rows, err := t.tx.QueryContext(ctx, q, jobID)
+	if err != nil {
+		return nil, fmt.Errorf("list import messages: %w", err)
+	}
+	defer rows.Close()
+	out := []meibo.ImportMessage{}
+	for rows.Next() {
+		m := meibo.ImportMessage{JobID: jobID}
+		if err := rows.Scan(&m.Warning, &m.Row, &m.Column, &m.Text, &m.TextJA); err != nil {
+			return nil, fmt.Errorf("list import messages: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// FailStaleImports marks FAILED every RUNNING job not heard of since before.
+func (t *Tx) FailStaleImports(ctx context.Context, before time.Time, message string) ([]*meibo.ImportJob, error) {
+	rows, err := t.tx.QueryContext(ctx, `UPDATE import_jobs SET status = 'FAILED', finished_at = $1, message = $2, progress = 0,
+		created = 0, updated = 0, deleted = 0, unchanged = 0
+		WHERE status = 'RUNNING' AND (heartbeat_at IS NULL OR heartbeat_at < $3) RETURNING `+importCols, t.now, message, before.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("fail stale import jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []*meibo.ImportJob
+	for rows.Next() {
+		j, err := scanImportJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("fail stale import jobs: %w", err)
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}

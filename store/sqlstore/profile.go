@@ -1,0 +1,133 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/meibo/meibo"
+)
+
+func actionsText(as []meibo.Action) string {
+	parts := make([]string, len(as))
+	for i, a := range as {
+		parts[i] = string(a)
+	}
+	return strings.Join(parts, ",")
+}
+
+// CreateProfile inserts a profile.
+func (t *Tx) CreateProfile(ctx context.Context, p *meibo.Profile) error {
+	p.CreatedAt, p.UpdatedAt = t.now, t.now
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO profiles (group_id, name, actions, api_access, is_default, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		p.GroupID, p.Name, actionsText(p.Actions), p.APIAccess, p.Default, p.CreatedAt, p.UpdatedAt).Scan(&p.ID)
+	switch {
+	case t.d.IsUnique(err):
+		return meibo.Conflict("profile.exists", p.Name)
+	case t.d.IsForeignKey(err):
+		return meibo.NotFound("group.not_found", p.GroupID)
+	case err != nil:
+		return fmt.Errorf("create profile: %w", err)
+	}
+	return nil
+}
+
+const profileCols = `id, group_id, name, actions, api_access, is_default, created_at, updated_at`
+
+func scanProfile(s interface{ Scan(...any) error }) (*meibo.Profile, error) {
+	var p meibo.Profile
+	var actions string
+	if err := s.Scan(&p.ID, &p.GroupID, &p.Name, &actions, &p.APIAccess, &p.Default, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		return nil, err
+	}
+	p.Actions = []meibo.Action{}
+	for _, a := range splitList(actions) {
+		p.Actions = append(p.Actions, meibo.Action(a))
+	}
+	p.CreatedAt, p.UpdatedAt = p.CreatedAt.UTC(), p.UpdatedAt.UTC()
+	return &p, nil
+}
+
+func (t *Tx) oneProfile(ctx context.Context, notFound *meibo.Error, where string, args ...any) (*meibo.Profile, error) {
+	p, err := scanProfile(t.tx.QueryRowContext(ctx, `SELECT `+profileCols+` FROM profiles WHERE `+where, args...))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, notFound
+	case err != nil:
+		return nil, fmt.Errorf("read profile: %w", err)
+	}
+	return p, nil
+}
+
+// Profile finds a profile by ID.
+func (t *Tx) Profile(ctx context.Context, id int64) (*meibo.Profile, error) {
+	return t.oneProfile(ctx, meibo.NotFound("not_found"), `id = $1`, id)
+}
+
+// ProfileByName finds a profile of a group by its exact name.
+func (t *Tx) ProfileByName(ctx context.Context, groupID, name string) (*meibo.Profile, error) {
+	return t.oneProfile(ctx, meibo.NotFound("profile.not_found", name), `group_id = $1 AND name = $2`, groupID, name)
+}
+
+// Profiles lists a group's profiles, the default first, then by name.
+func (t *Tx) Profiles(ctx context.Context, groupID string) ([]*meibo.Profile, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+profileCols+` FROM profiles WHERE group_id = $1 ORDER BY is_default DESC, name`, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("list profiles: %w", err)
+	}
+	defer rows.Close()
+	out := []*meibo.Profile{}
+	for rows.Next() {
+		p, err := scanProfile(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list profiles: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// UpdateProfile writes the profile's name, actions and API access.
+func (t *Tx) UpdateProfile(ctx context.Context, p *meibo.Profile) error {
+	p.UpdatedAt = t.now
+	res, err := t.tx.ExecContext(ctx, `UPDATE profiles SET name = $1, actions = $2, api_access = $3, updated_at = $4 WHERE id = $5`,
+		p.Name, actionsText(p.Actions), p.APIAccess, p.UpdatedAt, p.ID)
+	switch {
+	case t.d.IsUnique(err):
+		return meibo.Conflict("profile.exists", p.Name)
+	case err != nil:
+		return fmt.Errorf("update profile: %w", err)
+	}
+	if affected(res) == 0 {
+		return meibo.NotFound("not_found")
+	}
+	return nil
+}
+
+// DeleteProfile deletes a profile that no user has.
+func (t *Tx) DeleteProfile(ctx context.Context, id int64) error {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM profiles WHERE id = $1`, id)
+	switch {
+	case t.d.IsForeignKey(err):
+		n, _ := t.ProfileUsers(ctx, id)
+		return meibo.Conflict("profile.in_use", fmt.Sprint(id), n)
+	case err != nil:
+		return fmt.Errorf("delete profile: %w", err)
+	}
+	if affected(res) == 0 {
+		return meibo.NotFound("not_found")
+	}
+	return nil
+}
+
+// ProfileUsers counts the users that have a profile.
+func (t *Tx) ProfileUsers(ctx context.Context, id int64) (int, error) {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE profile_id = $1`, id).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count profile users: %w", err)
+	}
+	return n, nil
+}

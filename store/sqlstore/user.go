@@ -1,0 +1,416 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/meibo/meibo"
+)
+
+const userCols = `u.id, u.group_id, u.name, u.email, u.password_hash, u.profile_id, p.name, u.admin, u.api_access, u.disabled,
+	u.created_at, u.updated_at, u.password_changed_at, u.last_sign_in_at`
+
+const userFrom = ` FROM users u JOIN profiles p ON p.id = u.profile_id`
+
+func scanUser(s interface{ Scan(...any) error }) (*meibo.User, error) {
+	var u meibo.User
+	var pwc, last sql.Null[time.Time]
+	if err := s.Scan(&u.ID, &u.GroupID, &u.Name, &u.Email, &u.PasswordHash, &u.ProfileID, &u.ProfileName,
+		&u.Admin, &u.APIAccess, &u.Disabled, &u.CreatedAt, &u.UpdatedAt, &pwc, &last); err != nil {
+		return nil, err
+	}
+	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	u.PasswordChangedAt, u.LastSignInAt = nullTime(pwc), nullTime(last)
+	return &u, nil
+}
+
+const userInsertCols = 14
+
+// CreateUsers inserts users in batches and sets their IDs and times.
+func (t *Tx) CreateUsers(ctx context.Context, users []*meibo.User) error {
+	per := t.batchSize(userInsertCols)
+	for start := 0; start < len(users); start += per {
+		batch := users[start:min(start+per, len(users))]
+		args := make([]any, 0, len(batch)*userInsertCols)
+		byKey := make(map[string]*meibo.User, len(batch))
+		for _, u := range batch {
+			u.CreatedAt, u.UpdatedAt = t.now, t.now
+			k := u.UnifiedKey()
+			args = append(args, u.GroupID, u.Name, meibo.Fold(u.Name), u.Email, meibo.EmailKey(u.Email), k.EmailKey,
+				u.PasswordHash, u.ProfileID, u.Admin, u.APIAccess, u.Disabled, u.CreatedAt, u.UpdatedAt, u.PasswordChangedAt)
+			byKey[u.GroupID+"\x00"+u.Name] = u
+		}
+		q := `INSERT INTO users (group_id, name, name_fold, email, email_key, unified_key, password_hash, profile_id, admin, api_access, disabled, created_at, updated_at, password_changed_at)
+			VALUES ` + t.valuesList(len(batch), userInsertCols, 1, nil) + ` RETURNING id, group_id, name`
+		rows, err := t.tx.QueryContext(ctx, q, args...)
+		if err == nil {
+			for rows.Next() {
+				var id int64
+				var g, n string
+				if err = rows.Scan(&id, &g, &n); err != nil {
+					break
+				}
+				if u := byKey[g+"\x00"+n]; u != nil {
+					u.ID = id
+				}
+			}
+			if err == nil {
+				err = rows.Err()
+			}
+			rows.Close()
+		}
+		switch {
+		case t.d.IsUnique(err):
+			if len(batch) == 1 {
+				return meibo.Conflict("user.exists", batch[0].Name)
+			}
+			return meibo.Conflict("users.exist")
+		case t.d.IsForeignKey(err):
+			return meibo.NotFound("group.not_found", batch[0].GroupID)
+		case err != nil:
+			return fmt.Errorf("create users: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *Tx) oneUser(ctx context.Context, notFound *meibo.Error, where string, args ...any) (*meibo.User, error) {
+	u, err := scanUser(t.tx.QueryRowContext(ctx, `SELECT `+userCols+userFrom+` WHERE `+where, args...))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, notFound
+	case err != nil:
+		return nil, fmt.Errorf("read user: %w", err)
+	}
+	return u, nil
+}
+
+// User finds a user by ID.
+func (t *Tx) User(ctx context.Context, id int64) (*meibo.User, error) {
+	return t.oneUser(ctx, meibo.NotFound("not_found"), `u.id = $1`, id)
+}
+
+// UserByName finds a user of a group by exact name.
+func (t *Tx) UserByName(ctx context.Context, groupID, name string) (*meibo.User, error) {
+	return t.oneUser(ctx, meibo.NotFound("user.not_found", name), `u.group_id = $1 AND u.name = $2`, groupID, name)
+}
+
+// UsersByName returns the users of a group named in names.
+func (t *Tx) UsersByName(ctx context.Context, groupID string, names []string) (map[string]*meibo.User, error) {
+	out := make(map[string]*meibo.User, len(names))
+	per := min(t.d.MaxParams()-1, 1000)
+	for start := 0; start < len(names); start += per {
+		batch := names[start:min(start+per, len(names))]
+		args := make([]any, 0, len(batch)+1)
+		args = append(args, groupID)
+		for _, n := range batch {
+			args = append(args, n)
+		}
+		rows, err := t.tx.QueryContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.group_id = $1 AND u.name IN (`+inList(len(batch), 2)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read users: %w", err)
+		}
+		for rows.Next() {
+			u, err := scanUser(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read users: %w", err)
+			}
+			out[u.Name] = u
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read users: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// searchCap is how many keyword matches the engine's index may return before
+// the search walks the name index instead (the keyword is then common, so a
+// page fills quickly).
+const searchCap = 2000
+
+// maxRune bounds a prefix range: every string that starts with p sorts below
+// p + maxRune in byte order.
+const maxRune = string(utf8.MaxRune)
+
+// FindUsers returns one page of a group's users in name order.
+func (t *Tx) FindUsers(ctx context.Context, f meibo.UserFilter) (*meibo.UserPage, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	where = append(where, "u.group_id = "+arg(f.GroupID))
+	if f.Disabled != nil {
+		where = append(where, "u.disabled = "+arg(*f.Disabled))
+	}
+	if f.Admin != nil {
+		where = append(where, "u.admin = "+arg(*f.Admin))
+	}
+	if f.ProfileID != nil {
+		where = append(where, "u.profile_id = "+arg(*f.ProfileID))
+	}
+	if kw := meibo.Fold(strings.TrimSpace(f.Keyword)); kw != "" {
+		cond, err := t.keywordCond(ctx, f.GroupID, kw, arg)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, cond)
+	}
+	order := "u.name"
+	backward := f.Before != "" && f.After == ""
+	switch {
+	case f.After != "":
+		where = append(where, "u.name > "+arg(f.After))
+	case backward:
+		where = append(where, "u.name < "+arg(f.Before))
+		order = "u.name DESC"
+	}
+	q := `SELECT ` + userCols + userFrom + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(limit+1)
+	rows, err := t.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find users: %w", err)
+	}
+	defer rows.Close()
+	page := &meibo.UserPage{Users: []*meibo.User{}}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find users: %w", err)
+		}
+		page.Users = append(page.Users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find users: %w", err)
+	}
+	more := len(page.Users) > limit
+	if more {
+		page.Users = page.Users[:limit]
+	}
+	if backward {
+		for i, j := 0, len(page.Users)-1; i < j; i, j = i+1, j-1 {
+			page.Users[i], page.Users[j] = page.Users[j], page.Users[i]
+		}
+		page.HasPrev, page.HasNext = more, true
+	} else {
+		page.HasNext, page.HasPrev = more, f.After != ""
+	}
+	return page, nil
+}
+
+// keywordCond returns the condition for a folded keyword: three or more
+// characters match anywhere in the name, e-mail or profile name; fewer match
+// at their start.
+func (t *Tx) keywordCond(ctx context.Context, groupID, kw string, arg func(any) string) (string, error) {
+	short := utf8.RuneCountInString(kw) < 3
+	// Profiles are few per group: match their names here.
+	profiles, err := t.Profiles(ctx, groupID)
+	if err != nil {
+		return "", err
+	}
+	var pids []string
+	for _, p := range profiles {
+		pn := meibo.Fold(p.Name)
+		if (short && strings.HasPrefix(pn, kw)) || (!short && strings.Contains(pn, kw)) {
+			pids = append(pids, strconv.FormatInt(p.ID, 10))
+		}
+	}
+	var ors []string
+	if len(pids) > 0 {
+		ors = append(ors, "u.profile_id IN ("+strings.Join(pids, ", ")+")")
+	}
+	if short {
+		lo, hi := arg(kw), arg(kw+maxRune)
+		ors = append(ors, "(u.name_fold >= "+lo+" AND u.name_fold < "+hi+")", "(u.email_key >= "+lo+" AND u.email_key < "+hi+")")
+		return "(" + strings.Join(ors, " OR ") + ")", nil
+	}
+	if len(pids) == 0 {
+		ids, ok, err := t.d.SearchIDs(ctx, t.tx, kw, searchCap)
+		if err != nil {
+			return "", fmt.Errorf("search users: %w", err)
+		}
+		if ok {
+			if len(ids) == 0 {
+				return "FALSE", nil
+			}
+			list := make([]string, len(ids))
+			for i, id := range ids {
+				list[i] = strconv.FormatInt(id, 10)
+			}
+			return "u.id IN (" + strings.Join(list, ", ") + ")", nil
+		}
+	}
+	pat := arg("%" + escapeLike(kw) + "%")
+	ors = append(ors, "u.name_fold LIKE "+pat+" ESCAPE '\\'", "u.email_key LIKE "+pat+" ESCAPE '\\'")
+	return "(" + strings.Join(ors, " OR ") + ")", nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// EachUser streams a group's users in name order.
+func (t *Tx) EachUser(ctx context.Context, groupID string, fn func(*meibo.User) error) error {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.group_id = $1 ORDER BY u.name`, groupID)
+	if err != nil {
+		return fmt.Errorf("read users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return fmt.Errorf("read users: %w", err)
+		}
+		if err := fn(u); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// CountUsers counts a group's users.
+func (t *Tx) CountUsers(ctx context.Context, groupID string) (int, error) {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE group_id = $1`, groupID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
+
+const userUpdateCols = 11
+
+// UpdateUsers writes users' changeable fields in batches.
+func (t *Tx) UpdateUsers(ctx context.Context, users []*meibo.User) error {
+	casts := []string{"bigint", "text", "text", "text", "text", "bigint", "boolean", "boolean", "boolean", "timestamptz", "timestamptz"}
+	per := t.batchSize(userUpdateCols)
+	for start := 0; start < len(users); start += per {
+		batch := users[start:min(start+per, len(users))]
+		args := make([]any, 0, len(batch)*userUpdateCols)
+		for _, u := range batch {
+			u.UpdatedAt = t.now
+			args = append(args, u.ID, u.Email, meibo.EmailKey(u.Email), u.UnifiedKey().EmailKey, u.PasswordHash, u.ProfileID,
+				u.Admin, u.APIAccess, u.Disabled, u.UpdatedAt, u.PasswordChangedAt)
+		}
+		q := `UPDATE users SET email = v.column2, email_key = v.column3, unified_key = v.column4, password_hash = v.column5,
+			profile_id = v.column6, admin = v.column7, api_access = v.column8, disabled = v.column9, updated_at = v.column10,
+			password_changed_at = v.column11
+			FROM (VALUES ` + t.valuesList(len(batch), userUpdateCols, 1, casts) + `) AS v WHERE users.id = v.column1`
+		res, err := t.tx.ExecContext(ctx, q, args...)
+		switch {
+		case t.d.IsForeignKey(err):
+			return meibo.NotFound("not_found")
+		case err != nil:
+			return fmt.Errorf("update users: %w", err)
+		}
+		if n := affected(res); n != int64(len(batch)) {
+			return meibo.NotFound("not_found")
+		}
+	}
+	return nil
+}
+
+// DeleteUsers deletes users by ID.
+func (t *Tx) DeleteUsers(ctx context.Context, ids []int64) error {
+	per := min(t.d.MaxParams(), 1000)
+	for start := 0; start < len(ids); start += per {
+		batch := ids[start:min(start+per, len(ids))]
+		args := make([]any, len(batch))
+		for i, id := range batch {
+			args[i] = id
+		}
+		res, err := t.exec(ctx, "delete users", `DELETE FROM users WHERE id IN (`+inList(len(batch), 1)+`)`, args...)
+		if err != nil {
+			return err
+		}
+		if affected(res) != int64(len(batch)) {
+			return meibo.NotFound("not_found")
+		}
+	}
+	return nil
+}
+
+// SetUserSignIn records a sign-in.
+func (t *Tx) SetUserSignIn(ctx context.Context, id int64, at time.Time) error {
+	_, err := t.exec(ctx, "record sign-in", `UPDATE users SET last_sign_in_at = $1 WHERE id = $2`, at, id)
+	return err
+}
+
+// UnifiedCount is the number of unified users.
+func (t *Tx) UnifiedCount(ctx context.Context) (int, error) {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM unified_users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count unified users: %w", err)
+	}
+	return n, nil
+}
+
+// UnifiedMembers returns the current member count of each key.
+func (t *Tx) UnifiedMembers(ctx context.Context, keys []meibo.UnifiedKey) (map[meibo.UnifiedKey]int, error) {
+	out := make(map[meibo.UnifiedKey]int, len(keys))
+	per := min(t.d.MaxParams()/2, 500)
+	for start := 0; start < len(keys); start += per {
+		batch := keys[start:min(start+per, len(keys))]
+		args := make([]any, 0, 2*len(batch))
+		var conds []string
+		for i, k := range batch {
+			args = append(args, k.Name, k.EmailKey)
+			conds = append(conds, fmt.Sprintf("(name = $%d AND unified_key = $%d)", 2*i+1, 2*i+2))
+		}
+		rows, err := t.tx.QueryContext(ctx, `SELECT name, unified_key, members FROM unified_users WHERE `+strings.Join(conds, " OR "), args...)
+		if err != nil {
+			return nil, fmt.Errorf("read unified users: %w", err)
+		}
+		for rows.Next() {
+			var k meibo.UnifiedKey
+			var n int
+			if err := rows.Scan(&k.Name, &k.EmailKey, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read unified users: %w", err)
+			}
+			out[k] = n
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read unified users: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// UnifiedUsers lists unified users in (name, key) order after the given key.
+func (t *Tx) UnifiedUsers(ctx context.Context, after meibo.UnifiedKey, limit int) ([]meibo.UnifiedUser, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT name, unified_key, email, members FROM unified_users
+		WHERE name > $1 OR (name = $1 AND unified_key > $2) ORDER BY name, unified_key LIMIT `+strconv.Itoa(limit), after.Name, after.EmailKey)
+	if err != nil {
+		return nil, fmt.Errorf("list unified users: %w", err)
+	}
+	defer rows.Close()
+	out := []meibo.UnifiedUser{}
+	for rows.Next() {
+		var u meibo.UnifiedUser
+		if err := rows.Scan(&u.Key.Name, &u.Key.EmailKey, &u.Email, &u.Members); err != nil {
+			return nil, fmt.Errorf("list unified users: %w", err)
+		}
+		u.Name = u.Key.Name
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,129 @@
+package meibo
+
+import (
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// User is a person in a group. Name is the login ID: unique in its group
+// (case-sensitive) and immutable after creation.
+type User struct {
+	ID                int64      `json:"id"`
+	GroupID           string     `json:"group"`
+	Name              string     `json:"name"`
+	Email             string     `json:"email"`
+	PasswordHash      string     `json:"-"` // empty: no password, no sign-in
+	ProfileID         int64      `json:"profileId"`
+	ProfileName       string     `json:"profile"` // filled on read
+	Admin             bool       `json:"admin"`
+	APIAccess         bool       `json:"apiAccess"`
+	Disabled          bool       `json:"disabled"`
+	CreatedAt         time.Time  `json:"createdAt"`
+	UpdatedAt         time.Time  `json:"updatedAt"`
+	PasswordChangedAt *time.Time `json:"passwordChangedAt"`
+	LastSignInAt      *time.Time `json:"lastSignInAt"`
+}
+
+// HasPassword reports whether the user can sign in with a password.
+func (u *User) HasPassword() bool { return u.PasswordHash != "" }
+
+// UserNameMaxLength bounds user names, in characters.
+const UserNameMaxLength = 64
+
+// CheckUserName validates a user name: 1 to 64 characters, no spaces and no
+// control characters. Any script is allowed.
+func CheckUserName(name string) error {
+	if name == "" {
+		return FieldError("name", "required")
+	}
+	if utf8.RuneCountInString(name) > UserNameMaxLength {
+		return FieldError("name", "too_long", UserNameMaxLength)
+	}
+	for _, r := range name {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError {
+			return FieldError("name", "user.name.format")
+		}
+	}
+	return nil
+}
+
+// Validate checks the user's own fields (not those that need other records,
+// such as the profile).
+func (u *User) Validate() error {
+	var v Validation
+	if err := v.AddError("name", CheckUserName(u.Name)); err != nil {
+		return err
+	}
+	if err := v.AddError("email", CheckEmail("email", u.Email)); err != nil {
+		return err
+	}
+	return v.Err()
+}
+
+// UnifiedKey identifies a person across groups for licence counting: users
+// with the same name and the same e-mail address are one unified user. A user
+// without an e-mail address is never unified with another.
+type UnifiedKey struct {
+	Name     string
+	EmailKey string
+}
+
+// UnifiedKey returns the user's key for licence counting.
+func (u *User) UnifiedKey() UnifiedKey {
+	return MakeUnifiedKey(u.GroupID, u.Name, u.Email)
+}
+
+// MakeUnifiedKey returns the licence key of a user. Without an e-mail address
+// the key holds "@" and the group ID, which no e-mail key can equal, so that
+// the user counts alone.
+func MakeUnifiedKey(groupID, name, email string) UnifiedKey {
+	k := EmailKey(email)
+	if k == "" {
+		k = "@" + strings.ToLower(groupID)
+	}
+	return UnifiedKey{Name: name, EmailKey: k}
+}
+
+// UnifiedUser is one person for licence counting with the groups they are in.
+type UnifiedUser struct {
+	Key     UnifiedKey `json:"-"`
+	Name    string     `json:"name"`
+	Email   string     `json:"email"`
+	Members int        `json:"members"`
+}
+
+// UserFilter selects users of one group. Keyword matches name, e-mail and
+// profile name without regard to case or width: a keyword of three or more
+// characters anywhere in them, a shorter one at their start. Pages are in name
+// order; After and Before are names from the previous page (keyset paging,
+// stable under concurrent changes).
+type UserFilter struct {
+	GroupID   string
+	Keyword   string
+	Disabled  *bool
+	Admin     *bool
+	ProfileID *int64
+	After     string
+	Before    string
+	Limit     int
+}
+
+// UserPage is one page of users.
+type UserPage struct {
+	Users   []*User `json:"users"`
+	HasNext bool    `json:"hasNext"`
+	HasPrev bool    `json:"hasPrev"`
+}
+
+// UserUpdate holds the fields of a user to change; nil leaves a field as it
+// is. Name is not here: it never changes.
+type UserUpdate struct {
+	Email     *string `json:"email"`
+	Password  *string `json:"password"`
+	Profile   *string `json:"profile"`
+	Admin     *bool   `json:"admin"`
+	APIAccess *bool   `json:"apiAccess"`
+	Disabled  *bool   `json:"disabled"`
+}
