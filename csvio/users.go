@@ -1,0 +1,160 @@
+package csvio
+
+import (
+	"strings"
+
+	"github.com/meibo/meibo"
+)
+
+// UserRecord is a row of a users file (manual 001). The Has fields say
+// whether the optional column is in the file at all, so that an update can
+// keep the values of absent columns. A blank Password means "none" for a new
+// user and "keep" for an update; its length is the service's policy. Email
+// may be blank (the column must be there): a user need not have an address.
+type UserRecord struct {
+	Name      string
+	Password  string
+	Email     string
+	Profile   string // blank: the default profile
+	Admin     bool
+	APIAccess bool
+	Disabled  bool
+
+	HasAdmin     bool
+	HasAPIAccess bool
+	HasDisabled  bool
+	HasProfile   bool
+}
+
+// The columns of a users file; the first three are required.
+const (
+	uName = iota
+	uPassword
+	uEmail
+	uAdmin
+	uAPIAccess
+	uDisabled
+	uProfile
+	uCount
+)
+
+var userColumns = []string{"name", "password", "email", "admin", "apiAccess", "disabled", "profile"}
+
+type usersFormat struct {
+	idx   [uCount]int // field of each column, -1 when absent
+	names []string    // column name per field
+	seen  map[string]int32
+}
+
+func (u *usersFormat) width() int { return len(u.names) }
+
+func (u *usersFormat) column(i int) string {
+	if i < len(u.names) {
+		return u.names[i]
+	}
+	return colNumber(i)
+}
+
+// header takes the columns in any order. A name that differs only in case
+// or width ("Email", "ＥＭＡＩＬ") is taken with a warning that gives the
+// expected spelling; spaces around a name are dropped with a warning.
+func (u *usersFormat) header(r *Reader, fields []string) error {
+	var h headerErrors
+	for j := range u.idx {
+		u.idx[j] = -1
+	}
+	u.names = make([]string, len(fields))
+	for i, raw := range fields {
+		name := strings.TrimSpace(raw)
+		if name == "" {
+			u.names[i] = colNumber(i)
+			h.add(colNumber(i), "csv.header.blank", i+1)
+			continue
+		}
+		j := indexOf(userColumns, name)
+		if j < 0 {
+			j = foldIndex(userColumns, name)
+		}
+		if j < 0 {
+			u.names[i] = name
+			h.add(name, "csv.header.unknown", name, strings.Join(userColumns, ", "))
+			continue
+		}
+		col := userColumns[j]
+		u.names[i] = col
+		if u.idx[j] >= 0 {
+			h.add(col, "csv.header.duplicate", col, u.idx[j]+1, i+1)
+			continue
+		}
+		u.idx[j] = i
+		switch {
+		case name != col:
+			r.headerWarn(col, "csv.header.case", raw, col)
+		case name != raw:
+			r.headerWarn(col, "csv.header.spaces", raw)
+		}
+	}
+	for j := uName; j <= uEmail; j++ {
+		if u.idx[j] < 0 {
+			h.add(userColumns[j], "csv.header.missing", userColumns[j])
+		}
+	}
+	u.seen = map[string]int32{}
+	return h.err()
+}
+
+func (u *usersFormat) record(r *Reader, rec *Record, fields []string) {
+	ur := &UserRecord{
+		Name:     Restore(fields[u.idx[uName]]),
+		Password: Restore(fields[u.idx[uPassword]]),
+		Email:    Restore(fields[u.idx[uEmail]]),
+	}
+	rec.User = ur
+	if !r.isBad(u.idx[uName]) {
+		rec.addError("name", meibo.CheckUserName(ur.Name))
+	}
+	if ur.Password != "" && strings.TrimSpace(ur.Password) != ur.Password && !r.isBad(u.idx[uPassword]) {
+		rec.warn("password", "csv.password.spaces")
+	}
+	if !r.isBad(u.idx[uEmail]) {
+		rec.addError("email", meibo.CheckEmail("email", ur.Email))
+	}
+	ur.Admin, ur.HasAdmin = u.bool(r, rec, fields, uAdmin)
+	ur.APIAccess, ur.HasAPIAccess = u.bool(r, rec, fields, uAPIAccess)
+	ur.Disabled, ur.HasDisabled = u.bool(r, rec, fields, uDisabled)
+	if i := u.idx[uProfile]; i >= 0 {
+		ur.Profile, ur.HasProfile = Restore(fields[i]), true
+	}
+	if ur.Name != "" {
+		if first, ok := u.seen[ur.Name]; ok {
+			rec.problem("name", "csv.duplicate.name", ur.Name, first)
+		} else {
+			u.seen[strings.Clone(ur.Name)] = int32(rec.Row)
+		}
+	}
+}
+
+// bool reads optional boolean column j: true/false or 1/0 in any case,
+// blank for false.
+func (u *usersFormat) bool(r *Reader, rec *Record, fields []string, j int) (v, has bool) {
+	i := u.idx[j]
+	if i < 0 {
+		return false, false
+	}
+	v, ok := parseBool(fields[i])
+	if !ok && !r.isBad(i) {
+		rec.problem(userColumns[j], "csv.bool", fields[i])
+	}
+	return v, true
+}
+
+// parseBool reads true/false, 1/0 (any case); blank is false.
+func parseBool(s string) (v, ok bool) {
+	switch {
+	case s == "", s == "0", strings.EqualFold(s, "false"):
+		return false, true
+	case s == "1", strings.EqualFold(s, "true"):
+		return true, true
+	}
+	return false, false
+}
