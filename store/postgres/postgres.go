@@ -89,3 +89,6 @@ func (dialect) TableExists(ctx context.Context, db *sql.DB, name string) (bool, 
 func (dialect) SearchIDs(context.Context, *sql.Tx, string, int) ([]int64, bool, error) {
 	return nil, false, nil
 }
+
+// Rebind leaves $n placeholders as they are: PostgreSQL's own.
+func (dialect) Rebind(query string, args []any) (string, []any) { return query, args }

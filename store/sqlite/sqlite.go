@@ -124,3 +124,9 @@ func (dialect) SearchIDs(ctx context.Context, tx *sql.Tx, keyword string, limit 
 	}
 	return ids, true, nil
 }
+
+// Rebind turns $n placeholders into anonymous ones (see
+// sqlstore.RebindPositional).
+func (dialect) Rebind(query string, args []any) (string, []any) {
+	return sqlstore.RebindPositional(query, args)
+}

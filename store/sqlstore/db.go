@@ -45,6 +45,9 @@ type Dialect interface {
 	// SkipLocked is the clause that makes a claiming SELECT skip rows that
 	// another transaction holds ("FOR UPDATE SKIP LOCKED"), or "".
 	SkipLocked() string
+	// Rebind rewrites a statement written with $1, $2… placeholders and its
+	// arguments into what the engine prefers.
+	Rebind(query string, args []any) (string, []any)
 	// TableExists reports whether a table of that name exists.
 	TableExists(ctx context.Context, db *sql.DB, name string) (bool, error)
 }
@@ -145,9 +148,10 @@ func (db *DB) Update(ctx context.Context, fn func(meibo.Tx) error) error {
 
 // Tx is one transaction.
 type Tx struct {
-	tx  *sql.Tx
-	d   Dialect
-	now time.Time
+	tx    *sql.Tx
+	d     Dialect
+	now   time.Time
+	stmts map[string]*sql.Stmt // prepared batch statements (closed with the transaction)
 }
 
 // Now is the transaction's fixed clock.

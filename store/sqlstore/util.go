@@ -67,7 +67,7 @@ func inList(n, start int) string {
 
 // exec runs a statement and wraps its error with what was being done.
 func (t *Tx) exec(ctx context.Context, what, query string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(ctx, query, args...)
+	res, err := t.execContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -88,4 +88,100 @@ func splitList(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
+}
+
+// execContext, queryContext and queryRowContext run a statement written with
+// $1, $2… placeholders, rewritten by the dialect where the engine wants
+// others.
+//
+// Statements with many parameters (the batches of bulk writes and lookups)
+// are prepared once per transaction and reused: parsing a statement of
+// thousands of placeholders costs more than running it.
+func (t *Tx) execContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query, args = t.d.Rebind(query, args)
+	if st, err := t.prepared(ctx, query, len(args)); err != nil {
+		return nil, err
+	} else if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t *Tx) queryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query, args = t.d.Rebind(query, args)
+	if st, err := t.prepared(ctx, query, len(args)); err != nil {
+		return nil, err
+	} else if st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t *Tx) queryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	query, args = t.d.Rebind(query, args)
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+// preparedMinArgs is how many arguments make a statement worth keeping.
+const preparedMinArgs = 200
+
+// prepared returns the transaction's prepared statement for query, or nil
+// when the statement is small enough to run unprepared.
+func (t *Tx) prepared(ctx context.Context, query string, nargs int) (*sql.Stmt, error) {
+	if nargs < preparedMinArgs {
+		return nil, nil
+	}
+	if st := t.stmts[query]; st != nil {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[query] = st
+	return st, nil
+}
+
+// RebindPositional rewrites $1, $2… placeholders into anonymous ? ones,
+// repeating or reordering the arguments to match. SQLite looks named and
+// numbered parameters up in a list, which costs time in the square of their
+// number in the big statements of bulk imports; anonymous ones cost nothing.
+// Placeholders inside quoted literals or identifiers are left alone.
+func RebindPositional(query string, args []any) (string, []any) {
+	if !strings.Contains(query, "$") {
+		return query, args
+	}
+	var b strings.Builder
+	b.Grow(len(query))
+	out := make([]any, 0, len(args))
+	var quote byte
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '$' && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9':
+			j := i + 1
+			n := 0
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				n = n*10 + int(query[j]-'0')
+				j++
+			}
+			if n >= 1 && n <= len(args) {
+				b.WriteByte('?')
+				out = append(out, args[n-1])
+				i = j - 1
+				continue
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String(), out
 }

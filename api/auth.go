@@ -1,0 +1,174 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/meibo/meibo"
+)
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		LoginID  string `json:"loginId"`
+		Password string `json:"password"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	token, ad, err := s.svc.Login(r.Context(), in.LoginID, in.Password, ClientAddr(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"token": token, "admin": ad})
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	token, _ := bearer(r)
+	if err := s.svc.Logout(r.Context(), token); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	a := meibo.ActorFrom(r.Context())
+	ad, err := s.svc.Admin(r.Context(), a.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ad)
+}
+
+func (s *Server) handleMyPassword(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		CurrentPassword string `json:"currentPassword"`
+		NewPassword     string `json:"newPassword"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.svc.ChangeOwnPassword(r.Context(), in.CurrentPassword, in.NewPassword); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request) {
+	st, err := s.svc.Settings(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) handleSettingsUpdate(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		LicenceLimit     *int    `json:"licenceLimit"`
+		AdminCSVEncoding *string `json:"adminCsvEncoding"`
+	}
+	if err := decode(r, &in); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	values := map[string]string{}
+	if in.LicenceLimit != nil {
+		values[meibo.SettingLicenceLimit] = itoa(*in.LicenceLimit)
+	}
+	if in.AdminCSVEncoding != nil {
+		values[meibo.SettingAdminCSVEncoding] = *in.AdminCSVEncoding
+	}
+	st, err := s.svc.UpdateSettings(r.Context(), values)
+	if err != nil {
+		s.writeError(w, r, renameFields(err, map[string]string{meibo.SettingLicenceLimit: "licenceLimit", meibo.SettingAdminCSVEncoding: "adminCsvEncoding"}))
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// renameFields maps the field names of an invalid-value error to the names
+// of the JSON API.
+func renameFields(err error, names map[string]string) error {
+	e := meibo.AsError(err)
+	if e.Code != meibo.CodeInvalid || len(e.Fields) == 0 {
+		return err
+	}
+	out := &meibo.Error{Code: e.Code, Msg: e.Msg, Fields: map[string]meibo.Msg{}}
+	for f, m := range e.Fields {
+		if n, ok := names[f]; ok {
+			f = n
+		}
+		out.Fields[f] = m
+	}
+	return out
+}
+
+func (s *Server) handleLicence(w http.ResponseWriter, r *http.Request) {
+	l, err := s.svc.Licence(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+func (s *Server) handleUnifiedUsers(w http.ResponseWriter, r *http.Request) {
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	after := meibo.UnifiedKey{Name: q.Get("afterName"), EmailKey: q.Get("afterKey")}
+	users, err := s.svc.UnifiedUsers(r.Context(), after, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body := map[string]any{"users": users}
+	if n := len(users); n > 0 {
+		body["next"] = map[string]string{"afterName": users[n-1].Key.Name, "afterKey": users[n-1].Key.EmailKey}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := meibo.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), ObjectKind: q.Get("objectKind"), ObjectID: q.Get("objectId")}
+	for _, p := range []struct {
+		name string
+		dst  **time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				s.writeError(w, r, meibo.Errorf(meibo.CodeBadRequest, "bad_request", p.name+" must be an RFC 3339 time such as 2026-01-31T09:00:00+09:00"))
+				return
+			}
+			*p.dst = &t
+		}
+	}
+	before, err := queryInt(r, "before")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f.BeforeID, f.Limit = int64(before), limit
+	events, err := s.svc.AuditEvents(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": events})
+}

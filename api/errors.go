@@ -1,0 +1,152 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/meibo/meibo"
+)
+
+// Status is the HTTP status of each error code.
+func Status(code meibo.Code) int {
+	switch code {
+	case meibo.CodeInvalid:
+		return http.StatusUnprocessableEntity
+	case meibo.CodeBadRequest:
+		return http.StatusBadRequest
+	case meibo.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case meibo.CodeForbidden:
+		return http.StatusForbidden
+	case meibo.CodeNotFound:
+		return http.StatusNotFound
+	case meibo.CodeConflict, meibo.CodeLicenceExceeded:
+		return http.StatusConflict
+	case meibo.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case meibo.CodeRateLimited:
+		return http.StatusTooManyRequests
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    meibo.Code        `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// writeError answers with the error as JSON in the request's language. An
+// error that is not a meibo error is logged with the request ID and shown
+// only as "internal error".
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := meibo.AsError(err)
+	if e.Code == meibo.CodeInternal {
+		s.log.Error("internal error", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", RequestID(r.Context()))
+	}
+	lang := Lang(r)
+	body := errorBody{Error: errorDetail{Code: e.Code, Message: e.Msg.In(lang)}}
+	if len(e.Fields) > 0 {
+		body.Error.Fields = map[string]string{}
+		for f, m := range e.Fields {
+			body.Error.Fields[f] = m.In(lang)
+		}
+	}
+	status := Status(e.Code)
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="meibo"`)
+	case http.StatusTooManyRequests:
+		if len(e.Msg.Args) > 0 {
+			w.Header().Set("Retry-After", fmt.Sprint(e.Msg.Args[0]))
+		}
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v) //nolint:errcheck // the client went away
+}
+
+// decode reads a JSON body into v, refusing unknown fields and trailing data,
+// with a message that says what was wrong.
+func decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/") {
+		return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "the body must be JSON, not a form")
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var me *meibo.Error
+		if errors.As(err, &me) {
+			return me
+		}
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.Is(err, io.EOF):
+			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "the body is empty")
+		case errors.As(err, &syn):
+			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("malformed JSON at byte %d", syn.Offset))
+		case errors.As(err, &typ):
+			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("field %q must be %s", typ.Field, typ.Type))
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", strings.TrimPrefix(err.Error(), "json: "))
+		default:
+			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", err.Error())
+		}
+	}
+	if dec.More() {
+		return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// pathID reads a numeric ID from the path.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, meibo.NotFound("not_found")
+	}
+	return id, nil
+}
+
+// queryBool reads an optional boolean query parameter.
+func queryBool(r *http.Request, name string) (*bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return nil, meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("%s must be true or false", name))
+	}
+	return &b, nil
+}
+
+// queryInt reads an optional integer query parameter.
+func queryInt(r *http.Request, name string) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("%s must be a whole number", name))
+	}
+	return n, nil
+}

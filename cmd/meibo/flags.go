@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// flagSet is a flag.FlagSet whose flags fall back to MEIBO_* environment
+// variables and may come before or after the positional arguments.
+type flagSet struct {
+	*flag.FlagSet
+	env *cliEnv
+}
+
+func newFlags(env *cliEnv, name, usage string) *flagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f := &flagSet{FlagSet: fs, env: env}
+	fs.Usage = func() {
+		w := env.stdout
+		fmt.Fprintf(w, "Usage: meibo %s\n\nFlags (each also read from its environment variable):\n", usage)
+		fs.VisitAll(func(fl *flag.Flag) {
+			def := ""
+			if fl.DefValue != "" && fl.DefValue != "false" {
+				def = fmt.Sprintf(" (default %s)", fl.DefValue)
+			}
+			fmt.Fprintf(w, "  --%-20s %s%s [%s]\n", fl.Name, fl.Usage, def, envName(fl.Name))
+		})
+	}
+	return f
+}
+
+func envName(flagName string) string {
+	return "MEIBO_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// parse reads flags anywhere among args and returns the positional ones.
+// Flags not given take their MEIBO_* environment value when it is set.
+func (f *flagSet) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				f.Usage()
+				return nil, flag.ErrHelp
+			}
+			return nil, usagef("%v", err)
+		}
+		args = f.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			pos = append(pos, args[1:]...)
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	set := map[string]bool{}
+	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	var err error
+	f.VisitAll(func(fl *flag.Flag) {
+		if set[fl.Name] || err != nil {
+			return
+		}
+		if v, ok := f.env.getenv(envName(fl.Name)); ok {
+			if e := f.Set(fl.Name, v); e != nil {
+				err = usagef("%s=%q: %v", envName(fl.Name), v, e)
+			}
+		}
+	})
+	return pos, err
+}
+
+// secret returns a secret given directly or, with the -file flag, read from a
+// file (trailing line breaks removed).
+func secret(value, file string) (string, error) {
+	if file == "" {
+		return value, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("read secret: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}

@@ -1,0 +1,342 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/argon2id"
+	"github.com/meibo/meibo/csvio"
+	"github.com/meibo/meibo/service"
+)
+
+func runImport(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "import", "import --format personal|users|admins [--group ID] [--encoding auto|utf-8|cp932] [--update-existing] [--dry-run] [--json] FILE")
+	var dsn string
+	dbFlag(fs, &dsn)
+	params := argon2id.Default
+	argonFlags(fs, &params)
+	format := fs.String("format", "", "personal, users or admins (required)")
+	group := fs.String("group", "", "group ID (required for personal and users)")
+	encoding := fs.String("encoding", "auto", "auto, utf-8 or cp932 (Shift_JIS)")
+	update := fs.Bool("update-existing", false, "users: update users that exist already instead of refusing them")
+	dryRun := fs.Bool("dry-run", false, "validate only; write nothing")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	maxBytes := fs.Int64("import-max-bytes", 64<<20, "largest import file in bytes")
+	tz := fs.String("time-zone", "Local", "time zone for times in files")
+	lang := fs.String("lang", "en", "language of messages: en or ja")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("import needs one FILE")
+	}
+	switch *format {
+	case meibo.FormatPersonal, meibo.FormatUsers:
+		if *group == "" {
+			return usagef("--group is required for the %s format", *format)
+		}
+	case meibo.FormatAdmins:
+		if *group != "" {
+			return usagef("--group does not apply to the admins format")
+		}
+	case "":
+		return usagef("--format is required: personal, users or admins")
+	default:
+		return usagef("unknown --format %q: personal, users or admins", *format)
+	}
+	if _, err := csvio.ParseEncoding(*encoding); err != nil {
+		return usagef("--encoding: %s", message(err))
+	}
+	if *lang != "en" && *lang != "ja" {
+		return usagef("--lang must be en or ja")
+	}
+	path := pos[0]
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	refuse := func(err error) error {
+		if *asJSON {
+			r := service.ImportReport{Status: string(meibo.ImportFailed), DryRun: *dryRun, Warnings: []service.ReportMessage{},
+				Errors: []service.ReportMessage{{Message: meibo.AsError(err).Msg.In(meibo.Lang(*lang))}}}
+			printJSON(env.stdout, r)
+			return &exitError{code: exitFail}
+		}
+		return &exitError{code: exitFail, err: err}
+	}
+	if st.Size() > *maxBytes {
+		return refuse(meibo.Errorf(meibo.CodeTooLarge, "too_large", fmt.Sprintf("%d bytes", *maxBytes)))
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	c, err := openCLI(ctx, dsn, params, *tz, *maxBytes)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	var bar *progressBar
+	if isTerminal(env.stderr) {
+		bar = &progressBar{w: env.stderr}
+	}
+	req := service.ImportRequest{Format: *format, GroupID: *group, Encoding: *encoding, UpdateExisting: *update, DryRun: *dryRun, FileName: filepath.Base(path)}
+	var onProgress func(*service.Progress)
+	if bar != nil {
+		onProgress = bar.update
+	}
+	job, err := c.svc.SubmitAndRun(c.ctx, req, data, onProgress)
+	if bar != nil {
+		bar.done()
+	}
+	if err != nil {
+		if meibo.ErrorCode(err) == meibo.CodeInternal {
+			return err
+		}
+		return refuse(err)
+	}
+	report, err := c.svc.Report(c.ctx, job, meibo.Lang(*lang))
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := printJSON(env.stdout, report); err != nil {
+			return err
+		}
+	} else {
+		printReport(env.stdout, job, report)
+	}
+	if job.Status != meibo.ImportSuccess {
+		return &exitError{code: exitFail}
+	}
+	return nil
+}
+
+func printReport(w io.Writer, job *meibo.ImportJob, r *service.ImportReport) {
+	dry := ""
+	if r.DryRun {
+		dry = " (dry run: nothing written)"
+	}
+	fmt.Fprintf(w, "import #%d %s%s: %d created, %d updated, %d deleted, %d unchanged; %d rows, %.0f rows/s\n",
+		r.ID, r.Status, dry, r.Created, r.Updated, r.Deleted, r.Unchanged, job.Rows, r.RowsPerSecond)
+	if job.DetectedEncoding != "" {
+		fmt.Fprintf(w, "encoding: %s\n", job.DetectedEncoding)
+	}
+	for _, m := range r.Errors {
+		fmt.Fprintf(w, "error   %s%s\n", where(m), m.Message)
+	}
+	for _, m := range r.Warnings {
+		fmt.Fprintf(w, "warning %s%s\n", where(m), m.Message)
+	}
+	if r.Status == string(meibo.ImportFailed) {
+		fmt.Fprintln(w, "the file was refused; nothing was written")
+	}
+}
+
+func where(m service.ReportMessage) string {
+	switch {
+	case m.Row == 0:
+		return ""
+	case m.Column == "":
+		return fmt.Sprintf("row %d: ", m.Row)
+	}
+	return fmt.Sprintf("row %d, %s: ", m.Row, m.Column)
+}
+
+func runExport(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "export", "export --format users|admins [--group ID] [--encoding utf-8|cp932] [--bom] [-o FILE]")
+	var dsn string
+	dbFlag(fs, &dsn)
+	format := fs.String("format", "", "users or admins (required)")
+	group := fs.String("group", "", "group ID (required for users)")
+	encoding := fs.String("encoding", "", "utf-8 or cp932 (default: users utf-8; admins the configured admin_csv_encoding)")
+	bom := fs.Bool("bom", false, "start a UTF-8 file with a byte order mark (for Excel)")
+	out := fs.String("o", "", "output file (default: standard output)")
+	tz := fs.String("time-zone", "Local", "time zone of the times in the admins file")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	var enc csvio.Encoding
+	if *encoding != "" {
+		if enc, err = csvio.ParseEncoding(*encoding); err != nil || enc == csvio.Auto {
+			return usagef("--encoding must be utf-8 or cp932")
+		}
+	}
+	switch *format {
+	case meibo.FormatUsers:
+		if *group == "" {
+			return usagef("--group is required for the users format")
+		}
+	case meibo.FormatAdmins:
+	case "":
+		return usagef("--format is required: users or admins")
+	default:
+		return usagef("unknown --format %q: users or admins", *format)
+	}
+	c, err := openCLI(ctx, dsn, argon2id.Default, *tz, 0)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// Write to a temporary file first: a value that cannot be encoded fails
+	// the export, and then no partial file is left behind.
+	dir := os.TempDir()
+	if *out != "" {
+		dir = filepath.Dir(*out)
+	}
+	tmp, err := os.CreateTemp(dir, ".meibo-export-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	var n int
+	if *format == meibo.FormatUsers {
+		n, err = c.svc.ExportUsers(c.ctx, *group, tmp, enc, *bom)
+	} else {
+		n, err = c.svc.ExportAdmins(c.ctx, tmp, enc, *bom)
+	}
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := tmp.Close(); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp.Name(), *out); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stderr, "wrote %d %s to %s\n", n, *format, *out)
+		return nil
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	_, err = io.Copy(env.stdout, tmp)
+	return err
+}
+
+func runImports(ctx context.Context, env *cliEnv, args []string) error {
+	if len(args) == 0 {
+		return usagef("imports list | imports show ID [--json]")
+	}
+	fs := newFlags(env, "imports", "imports list [--limit N] [--json] | imports show ID [--json] [--lang en|ja]")
+	var dsn string
+	dbFlag(fs, &dsn)
+	asJSON := fs.Bool("json", false, "print JSON")
+	limit := fs.Int("limit", 20, "jobs to list")
+	lang := fs.String("lang", "en", "language of messages: en or ja")
+	pos, err := fs.parse(args[1:])
+	if err != nil {
+		return err
+	}
+	c, err := openCLI(ctx, dsn, argon2id.Default, "", 0)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	switch args[0] {
+	case "list":
+		jobs, err := c.svc.ImportJobs(c.ctx, meibo.ImportFilter{Limit: *limit})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(env.stdout, jobs)
+		}
+		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATUS\tFORMAT\tGROUP\tFILE\tROWS\tCREATED\tUPDATED\tDELETED\tUNCHANGED\tERRORS\tBY\tAT")
+		for _, j := range jobs {
+			status := string(j.Status)
+			if j.DryRun {
+				status += " (dry run)"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", j.ID, status, j.Format, j.GroupID, j.FileName, j.Rows,
+				j.Created, j.Updated, j.Deleted, j.Unchanged, j.ErrorCount, j.CreatedBy, j.CreatedAt.Local().Format(time.DateTime))
+		}
+		return tw.Flush()
+	case "show":
+		if len(pos) != 1 {
+			return usagef("imports show needs one ID")
+		}
+		id, err := strconv.ParseInt(pos[0], 10, 64)
+		if err != nil {
+			return usagef("ID must be a number")
+		}
+		job, err := c.svc.ImportJob(c.ctx, id)
+		if err != nil {
+			return err
+		}
+		report, err := c.svc.Report(c.ctx, job, meibo.Lang(*lang))
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(env.stdout, struct {
+				*meibo.ImportJob
+				Errors   []service.ReportMessage `json:"errors"`
+				Warnings []service.ReportMessage `json:"warnings"`
+			}{job, report.Errors, report.Warnings})
+		}
+		fmt.Fprintf(env.stdout, "format %s, group %s, file %s (%d bytes, sha256 %s), encoding %s→%s, by %s at %s\n",
+			job.Format, orDash(job.GroupID), job.FileName, job.Size, job.SHA256, job.Encoding, orDash(job.DetectedEncoding), job.CreatedBy,
+			job.CreatedAt.Local().Format(time.DateTime))
+		printReport(env.stdout, job, report)
+		return nil
+	}
+	return usagef("unknown imports command %q", args[0])
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progressBar draws an import's progress on one terminal line.
+type progressBar struct {
+	w     io.Writer
+	drawn bool
+}
+
+func (b *progressBar) update(p *service.Progress) {
+	const width = 30
+	f := p.Fraction()
+	n := int(f * width)
+	detail := fmt.Sprintf("%d rows", p.Rows.Load())
+	if p.Phase() == service.PhaseHash {
+		detail = fmt.Sprintf("%d/%d passwords", p.Hashed.Load(), p.ToHash.Load())
+	}
+	fmt.Fprintf(b.w, "\r%-10s [%s%s] %3.0f%% %s   ", p.Phase(), strings.Repeat("#", n), strings.Repeat(".", width-n), f*100, detail)
+	b.drawn = true
+}
+
+func (b *progressBar) done() {
+	if b.drawn {
+		fmt.Fprint(b.w, "\r\033[K")
+	}
+}

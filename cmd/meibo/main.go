@@ -1,0 +1,187 @@
+// Command meibo is the whole of meibo in one binary: the server, the command
+// line for administrators and scripts, and a device simulator. This package
+// only wires the others together; every flag has a MEIBO_* environment
+// fallback (--db → MEIBO_DB).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"os/user"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/meibo/meibo"
+)
+
+// Exit codes: 0 success, 1 failure (for import: the file was refused),
+// 2 usage error.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// usageError is a mistake in the command line; it exits with 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// exitError carries an exit code chosen by a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *cliEnv, args []string) error
+}
+
+// cliEnv is what a command may use of the process.
+type cliEnv struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) (string, bool)
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "run the server (JSON API, console, portal, import worker)", runServe},
+		{"migrate", "apply pending database migrations", runMigrate},
+		{"group", "group create ID [--name NAME] | group list", runGroup},
+		{"profile", "profile create --group ID NAME [--actions lock,ring,locate,message,wipe] [--api-access]", runProfile},
+		{"user", "user add --group ID NAME [...] | user list --group ID [...]", runUser},
+		{"admin", "admin create ID [...] | admin list", runAdmin},
+		{"token", "token create --admin ID [--ttl 2160h] [--name NAME]", runToken},
+		{"settings", "settings list | settings set KEY VALUE", runSettings},
+		{"import", "import --format personal|users|admins [--group ID] [...] FILE", runImport},
+		{"export", "export --format users|admins [--group ID] [--encoding utf-8|cp932] [--bom] [-o FILE]", runExport},
+		{"imports", "imports list | imports show ID [--json]", runImports},
+		{"version", "print the version", runVersion},
+	}
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	env := &cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.LookupEnv}
+	code := run(ctx, env, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the exit code.
+func run(ctx context.Context, env *cliEnv, args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(env.stdout)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(ctx, env, args[1:])
+			return report(env, c.name, err)
+		}
+	}
+	fmt.Fprintf(env.stderr, "meibo: unknown command %q\n\n", args[0])
+	printUsage(env.stderr)
+	return exitUsage
+}
+
+func report(env *cliEnv, name string, err error) int {
+	var ue *usageError
+	var ee *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(env.stderr, "meibo %s: %s\n(see meibo %s --help)\n", name, ue.msg, name)
+		return exitUsage
+	case errors.As(err, &ee):
+		if ee.err != nil {
+			fmt.Fprintf(env.stderr, "meibo %s: %s\n", name, message(ee.err))
+		}
+		return ee.code
+	default:
+		fmt.Fprintf(env.stderr, "meibo %s: %s\n", name, message(err))
+		return exitFail
+	}
+}
+
+// message renders an error for a person: a meibo error with its fields, or
+// the error text.
+func message(err error) string {
+	var e *meibo.Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	if e.Code == meibo.CodeInternal {
+		return err.Error()
+	}
+	var b strings.Builder
+	b.WriteString(e.Msg.String())
+	names := make([]string, 0, len(e.Fields))
+	for f := range e.Fields {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	for _, f := range names {
+		if m := e.Fields[f]; len(e.Fields) > 1 || m.Key != e.Msg.Key {
+			fmt.Fprintf(&b, "\n  %s: %s", f, m)
+		}
+	}
+	return b.String()
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "meibo — a user directory for device and app platforms")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: meibo COMMAND [flags] [args]")
+	fmt.Fprintln(w)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Every flag can also be set in the environment: --db is MEIBO_DB, --admin-password is MEIBO_ADMIN_PASSWORD.")
+	fmt.Fprintln(w, "Run meibo COMMAND --help for a command's flags.")
+}
+
+func runVersion(_ context.Context, env *cliEnv, _ []string) error {
+	fmt.Fprintln(env.stdout, "meibo", version)
+	return nil
+}
+
+// cliActor is who the command line acts as in the audit trail: the system,
+// named after the operating-system user.
+func cliActor() *meibo.Actor {
+	name := "cli"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = "cli:" + u.Username
+	}
+	return meibo.System(name)
+}

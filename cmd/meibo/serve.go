@@ -1,0 +1,335 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/api"
+	"github.com/meibo/meibo/argon2id"
+	"github.com/meibo/meibo/service"
+	"github.com/meibo/meibo/store"
+	"github.com/meibo/meibo/store/sqlstore"
+)
+
+// Config is everything `meibo serve` is configured with.
+type Config struct {
+	Addr              string
+	DB                string
+	AdminPassword     string
+	Argon2            argon2id.Params
+	TokenTTL          time.Duration
+	ImportMaxBytes    int64
+	TimeZone          string
+	LogLevel          string
+	LogFormat         string
+	ShutdownTimeout   time.Duration
+	Migrate           string // auto: a new database only; always; never
+	Clock             func() time.Time
+	Logger            *slog.Logger // overrides LogLevel/LogFormat (tests)
+	BootstrapPassword io.Writer    // where a generated admin password is printed once
+}
+
+// Main is a running meibo server; the binary and the end-to-end tests both
+// start it (on port 0 in tests).
+type Main struct {
+	Config  Config
+	DB      *sqlstore.DB
+	Service *service.Service
+
+	log     *slog.Logger
+	srv     *http.Server
+	ln      net.Listener
+	ready   atomic.Bool
+	stop    context.CancelFunc
+	workers sync.WaitGroup
+	served  chan error
+}
+
+// NewMain returns a server with cfg, not yet started.
+func NewMain(cfg Config) *Main { return &Main{Config: cfg} }
+
+// Open starts the server: storage, migrations, built-in administrators,
+// workers and the listener. It returns once requests are answered.
+func (m *Main) Open(ctx context.Context) error {
+	cfg := &m.Config
+	m.log = cfg.Logger
+	if m.log == nil {
+		var err error
+		if m.log, err = newLogger(os.Stderr, cfg.LogLevel, cfg.LogFormat); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	loc, err := loadLocation(cfg.TimeZone)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	hasher, err := argon2id.New(cfg.Argon2)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if m.DB, err = openStore(ctx, cfg.DB, cfg.Migrate, cfg.Clock, m.log); err != nil {
+		return err
+	}
+	worker, _ := os.Hostname()
+	m.Service = service.New(m.DB, service.Config{Hasher: hasher, Logger: m.log, TokenTTL: cfg.TokenTTL,
+		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid())})
+	created, generated, err := m.Service.Bootstrap(ctx, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("create built-in administrators: %w", err)
+	}
+	if created {
+		m.log.Info("created the built-in administrators", "admin", meibo.BuiltinAdmin, "backup", meibo.BuiltinBackup)
+		if generated != "" {
+			out := cfg.BootstrapPassword
+			if out == nil {
+				out = os.Stderr
+			}
+			fmt.Fprintf(out, "\n  meibo: created administrator %q with password: %s\n  It is shown only this once: sign in and change it (or set MEIBO_ADMIN_PASSWORD before the first start).\n\n", meibo.BuiltinAdmin, generated)
+		}
+	}
+	if err := m.Service.RecoverImports(ctx); err != nil {
+		return fmt.Errorf("recover import jobs: %w", err)
+	}
+
+	wctx, cancel := context.WithCancel(context.Background())
+	m.stop = cancel
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		m.Service.RunImportWorker(wctx)
+	}()
+
+	apiSrv := api.New(m.Service, api.Options{Logger: m.log, MaxUpload: cfg.ImportMaxBytes})
+	mux := http.NewServeMux()
+	mux.Handle("/api/", apiSrv)
+	mux.HandleFunc("GET /healthz", m.handleHealth)
+	m.srv = &http.Server{
+		Handler:           api.WithRequestID(m.log, mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute, // uploads of large import files
+		WriteTimeout:      10 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}
+	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		cancel()
+		m.workers.Wait()
+		m.DB.Close()
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.srv.Serve(m.ln) }()
+	m.ready.Store(true)
+	m.log.Info("meibo is ready", "addr", m.ln.Addr().String(), "db", redactDSN(cfg.DB), "engine", m.DB.Engine())
+	return nil
+}
+
+// URL is the server's base URL.
+func (m *Main) URL() string {
+	addr := m.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+func (m *Main) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if !m.ready.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"status":"starting"}`+"\n")
+		return
+	}
+	io.WriteString(w, `{"status":"ok"}`+"\n")
+}
+
+// Close stops taking requests, lets running ones finish, stops the workers
+// and closes the database.
+func (m *Main) Close() error {
+	m.ready.Store(false)
+	timeout := m.Config.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	if m.srv != nil {
+		if err := m.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shut down http: %w", err))
+		}
+	}
+	if m.stop != nil {
+		m.stop()
+	}
+	m.workers.Wait()
+	if m.DB != nil {
+		if err := m.DB.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func runServe(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "serve", "serve [flags]")
+	cfg := Config{Argon2: argon2id.Default}
+	fs.StringVar(&cfg.Addr, "addr", "localhost:8080", "address to listen on (\":8080\" for every interface)")
+	dbFlag(fs, &cfg.DB)
+	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "password of the built-in admin at first start (else a random one is printed once)")
+	adminPasswordFile := fs.String("admin-password-file", "", "file holding --admin-password")
+	argonFlags(fs, &cfg.Argon2)
+	fs.DurationVar(&cfg.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of API tokens from POST /api/v1/login")
+	fs.Int64Var(&cfg.ImportMaxBytes, "import-max-bytes", 64<<20, "largest import file in bytes")
+	fs.StringVar(&cfg.TimeZone, "time-zone", "Local", "time zone for times in files (IANA name, e.g. Asia/Tokyo)")
+	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&cfg.LogFormat, "log-format", "text", "text or json")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let running requests finish on SIGINT/SIGTERM")
+	fs.StringVar(&cfg.Migrate, "migrate", "auto", "auto: migrate a new database, refuse an outdated one; always; never")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	if cfg.AdminPassword, err = secret(cfg.AdminPassword, *adminPasswordFile); err != nil {
+		return err
+	}
+	m := NewMain(cfg)
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		m.log.Info("shutting down")
+	case err := <-m.served:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	if err := m.Close(); err != nil {
+		return err
+	}
+	m.log.Info("stopped")
+	return nil
+}
+
+func dbFlag(fs *flagSet, dst *string) {
+	fs.StringVar(dst, "db", "meibo.db", "SQLite file path, or a postgres:// URL")
+}
+
+func argonFlags(fs *flagSet, p *argon2id.Params) {
+	fs.Func("argon2-memory", "argon2id memory in KiB (default 19456)", func(s string) error { return parseUint32(s, &p.Memory) })
+	fs.Func("argon2-time", "argon2id passes (default 2)", func(s string) error { return parseUint32(s, &p.Time) })
+	fs.Func("argon2-threads", "argon2id lanes (default 1)", func(s string) error {
+		var v uint32
+		if err := parseUint32(s, &v); err != nil || v > 255 {
+			return fmt.Errorf("a number from 1 to 255")
+		}
+		p.Threads = uint8(v)
+		return nil
+	})
+}
+
+func parseUint32(s string, dst *uint32) error {
+	var v uint32
+	if _, err := fmt.Sscanf(s, "%d", &v); err != nil {
+		return fmt.Errorf("a whole number: %w", err)
+	}
+	*dst = v
+	return nil
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+func loadLocation(name string) (*time.Location, error) {
+	if name == "" || name == "Local" {
+		return time.Local, nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("--time-zone %q: %w", name, err)
+	}
+	return loc, nil
+}
+
+// redactDSN hides a password in a postgres:// URL for logs.
+func redactDSN(dsn string) string {
+	if !store.IsPostgres(dsn) {
+		return dsn
+	}
+	if at := strings.LastIndex(dsn, "@"); at > 0 {
+		if scheme := strings.Index(dsn, "://"); scheme > 0 {
+			if colon := strings.Index(dsn[scheme+3:at], ":"); colon >= 0 {
+				return dsn[:scheme+3+colon] + ":****" + dsn[at:]
+			}
+		}
+	}
+	return dsn
+}
+
+// openStore opens the database and checks its schema: a new database is
+// migrated (unless mode is "never"); one with pending migrations is refused
+// unless mode is "always", so that an upgrade of a shared database is a
+// deliberate `meibo migrate`.
+func openStore(ctx context.Context, dsn, mode string, clock func() time.Time, log *slog.Logger) (*sqlstore.DB, error) {
+	if mode == "" {
+		mode = "auto"
+	}
+	if mode != "auto" && mode != "always" && mode != "never" {
+		return nil, usagef("--migrate must be auto, always or never, not %q", mode)
+	}
+	db, err := store.Open(ctx, dsn, store.Options{Clock: clock})
+	if err != nil {
+		return nil, err
+	}
+	applied, pending, err := db.MigrationStatus(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if len(pending) > 0 {
+		if mode == "always" || (mode == "auto" && len(applied) == 0) {
+			names, err := db.Migrate(ctx)
+			if err != nil {
+				db.Close()
+				return nil, err
+			}
+			if log != nil {
+				log.Info("applied migrations", "migrations", strings.Join(names, ", "))
+			}
+		} else {
+			db.Close()
+			return nil, fmt.Errorf("the database %s needs migrations %s: run `meibo migrate --db ...` first", redactDSN(dsn), strings.Join(pending, ", "))
+		}
+	}
+	return db, nil
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The test command of the README (`make test`), also what CI runs.
+#
+# It makes sure what the tests need is there: PostgreSQL 15 on 127.0.0.1:5432
+# (started with Debian's pg_ctlcluster when it is stopped) and its test
+# database; then checks formatting, vet and staticcheck, and runs every test
+# with the race detector on SQLite and PostgreSQL. A PostgreSQL suite that
+# would be skipped fails instead (MEIBO_REQUIRE_POSTGRES=1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export MEIBO_TEST_POSTGRES="${MEIBO_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
+export MEIBO_REQUIRE_POSTGRES=1
+
+say() { printf '\n== %s\n' "$*"; }
+
+say "PostgreSQL"
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  if command -v pg_lsclusters >/dev/null; then
+    pg_lsclusters --no-header | while read -r ver name port status _; do
+      if [ "$port" = 5432 ] && [ "$status" != online ]; then
+        echo "starting cluster $ver/$name"
+        pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start
+      fi
+    done
+  fi
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not running on 127.0.0.1:5432 and could not be started" >&2; exit 1; }
+if ! psql "$MEIBO_TEST_POSTGRES" -qtAc 'select 1' >/dev/null 2>&1; then
+  psql -h 127.0.0.1 -U postgres -d postgres -qc 'CREATE DATABASE test' || true
+fi
+psql "$MEIBO_TEST_POSTGRES" -qc 'CREATE EXTENSION IF NOT EXISTS pg_trgm' >/dev/null
+
+say "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "not gofmt'ed:"; echo "$unformatted"; exit 1; fi
+
+say "go vet"
+go vet ./...
+
+say "staticcheck"
+go tool staticcheck ./...
+
+say "go test (race, SQLite and PostgreSQL)"
+go test -race -count=1 -timeout 20m ./... 2>&1 | tee /tmp/meibo-test.log
+status=${PIPESTATUS[0]}
+if grep -q 'SKIPPED (set it to a postgres' /tmp/meibo-test.log; then
+  echo "PostgreSQL tests were skipped: CI must run them" >&2
+  exit 1
+fi
+exit "$status"

@@ -1,0 +1,109 @@
+package service
+
+import (
+	"context"
+	"io"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/csvio"
+)
+
+// ExportUsers writes a group's users as users.csv (manual 001): columns
+// name,password,email,admin,apiAccess,disabled,profile, password always
+// blank. It needs Management Console with "save CSV file" (32) and the group
+// in scope, and returns the number of users written. A value the encoding
+// cannot hold fails the export naming the user and field; callers should
+// write to a buffer or temporary file and send it only on success.
+func (s *Service) ExportUsers(ctx context.Context, groupID string, w io.Writer, enc csvio.Encoding, bom bool) (int, error) {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if !a.Has(meibo.AuthExport) {
+		return 0, meibo.Forbidden("forbidden.auth", meibo.AuthExport)
+	}
+	if enc == "" || enc == csvio.Auto {
+		enc = csvio.UTF8
+	}
+	cw, err := csvio.NewUsersWriter(w, enc, bom)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var group string
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		g, err := s.group(ctx, tx, a, groupID)
+		if err != nil {
+			return err
+		}
+		group = g.ID
+		return tx.EachUser(ctx, g.ID, func(u *meibo.User) error {
+			n++
+			return cw.Write(u)
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	if err := cw.Flush(); err != nil {
+		return 0, err
+	}
+	return n, s.store.Update(ctx, func(tx meibo.Tx) error {
+		return s.audit(ctx, tx, "export.users", meibo.CategoryUser, "group", group, group, map[string]any{"users": n, "encoding": string(enc)})
+	})
+}
+
+// ExportAdmins writes every administrator in the 44-column format (manual
+// 002) in enc, or in the installation's configured encoding when enc is
+// blank. It needs "save CSV file" (32) and the authority to manage
+// administrators.
+func (s *Service) ExportAdmins(ctx context.Context, w io.Writer, enc csvio.Encoding, bom bool) (int, error) {
+	a, err := requireManager(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if a.Kind != meibo.ActorSystem && !(a.Has(meibo.AuthConsole) && a.Has(meibo.AuthExport)) {
+		return 0, meibo.Forbidden("forbidden.auth", meibo.AuthExport)
+	}
+	var admins []*meibo.Admin
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		if enc == "" || enc == csvio.Auto {
+			st, err := tx.Settings(ctx)
+			if err != nil {
+				return err
+			}
+			if enc, err = csvio.ParseEncoding(st.AdminCSVEncoding); err != nil {
+				return err
+			}
+		}
+		admins, err = tx.Admins(ctx)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	cw, err := csvio.NewAdminsWriter(w, enc, bom, s.cfg.Location)
+	if err != nil {
+		return 0, err
+	}
+	for _, ad := range admins {
+		if err := cw.Write(ad); err != nil {
+			return 0, err
+		}
+	}
+	if err := cw.Flush(); err != nil {
+		return 0, err
+	}
+	return len(admins), s.store.Update(ctx, func(tx meibo.Tx) error {
+		return s.audit(ctx, tx, "export.admins", meibo.CategoryConfig, "admin", "", "", map[string]any{"admins": len(admins), "encoding": string(enc)})
+	})
+}
+
+// WriteImportErrors writes a job's errors and warnings as CSV in lang.
+func (s *Service) WriteImportErrors(ctx context.Context, id int64, w io.Writer, lang meibo.Lang) error {
+	msgs, err := s.ImportMessages(ctx, id, 0)
+	if err != nil {
+		return err
+	}
+	return csvio.WriteErrors(w, msgs, lang)
+}

@@ -1,0 +1,82 @@
+package service
+
+import (
+	"context"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/csvio"
+)
+
+// personalImporter sets portal passwords of existing users (manual 000).
+type personalImporter struct {
+	r       *jobRun
+	group   string
+	updated int
+}
+
+func (p *personalImporter) reset()                                    { p.updated = 0 }
+func (p *personalImporter) counts() (int, int, int, int)              { return 0, p.updated, 0, 0 }
+func (p *personalImporter) end(context.Context, meibo.Tx, bool) error { return nil }
+
+func (p *personalImporter) password(rec *csvio.Record) string {
+	if rec.Personal == nil {
+		return ""
+	}
+	return rec.Personal.Password
+}
+
+func (p *personalImporter) begin(ctx context.Context, tx meibo.Tx, apply bool) error {
+	_, err := tx.Group(ctx, p.group)
+	return err
+}
+
+func (p *personalImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Record, apply bool) error {
+	r := p.r
+	names := make([]string, 0, len(recs))
+	for _, rec := range recs {
+		if rec.Personal != nil {
+			names = append(names, rec.Personal.UserName)
+		}
+	}
+	existing, err := tx.UsersByName(ctx, p.group, names)
+	if err != nil {
+		return err
+	}
+	var updates []*meibo.User
+	var events []*meibo.AuditEvent
+	for _, rec := range recs {
+		in := rec.Personal
+		if in == nil {
+			continue
+		}
+		u := existing[in.UserName]
+		if u == nil {
+			r.problemAt(rec, "UserName", meibo.M("user.not_found", in.UserName))
+			continue
+		}
+		if in.Password != "" {
+			if err := meibo.CheckPassword(in.Password, u.Name, u.Email, p.group); err != nil {
+				if err := r.problemErr(rec, "Password", err); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if rec.HasErrors() {
+			continue
+		}
+		p.updated++
+		if apply {
+			u.PasswordHash, u.PasswordChangedAt = r.hashes[rec.Row], ptr(tx.Now())
+			updates = append(updates, u)
+			events = append(events, r.event("user.password", "user", u.Name, p.group, true))
+		}
+	}
+	if !apply || r.errors > 0 {
+		return nil
+	}
+	if err := tx.UpdateUsers(ctx, updates); err != nil {
+		return err
+	}
+	return tx.AddAudit(ctx, events...)
+}

@@ -1,0 +1,429 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/csvio"
+)
+
+// batchRows is how many records are checked (and written) together.
+const batchRows = 500
+
+// jobRun is one run of an import job.
+type jobRun struct {
+	s     *Service
+	ctx   context.Context // carries the job's creator as actor
+	job   *meibo.ImportJob
+	data  []byte
+	prog  *Progress
+	start time.Time
+
+	pending  []meibo.ImportMessage // messages not yet written to the job
+	errors   int
+	warnings int
+	hashes   map[int]string // row → password hash, from the hash phase
+}
+
+// importer is one format's checks and writes.
+type importer interface {
+	// begin loads what the checks need (profiles, administrators…) in tx.
+	begin(ctx context.Context, tx meibo.Tx, apply bool) error
+	// batch checks records against the data in tx and, when apply is set,
+	// writes them. It reports problems through r.problem.
+	batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Record, apply bool) error
+	// end runs the checks that need the whole file (licence, last manager).
+	end(ctx context.Context, tx meibo.Tx, apply bool) error
+	// password returns the password of a record that needs hashing, if any.
+	password(rec *csvio.Record) string
+	// counts returns created, updated, deleted, unchanged.
+	counts() (int, int, int, int)
+	// reset clears the counts before another pass.
+	reset()
+}
+
+// runClaimed runs a job this process has claimed and returns its final state.
+func (s *Service) runClaimed(ctx context.Context, job *meibo.ImportJob, onProgress func(*Progress)) *meibo.ImportJob {
+	kind := meibo.ActorAdmin
+	if strings.HasPrefix(job.CreatedBy, "cli") || job.CreatedBy == "meibo" {
+		kind = meibo.ActorSystem
+	}
+	r := &jobRun{s: s, job: job, start: time.Now(),
+		ctx:  meibo.WithActor(ctx, &meibo.Actor{Kind: kind, Name: job.CreatedBy}),
+		prog: &Progress{JobID: job.ID, Size: job.Size}}
+	r.prog.setPhase(PhaseValidate)
+	s.mu.Lock()
+	s.progress[job.ID] = r.prog
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.progress, job.ID)
+		s.mu.Unlock()
+	}()
+
+	stop := r.watch(onProgress)
+	err := r.run(stop)
+	stop()
+	if err != nil {
+		if ctx.Err() != nil {
+			// Shutting down: the job stays RUNNING and the next start
+			// marks it interrupted; nothing of it was written.
+			s.log.Warn("import stopped by shutdown", "job", job.ID)
+			return job
+		}
+		s.log.Error("import job failed", "job", job.ID, "err", err)
+		r.fail(meibo.M("internal"))
+	}
+	if onProgress != nil {
+		onProgress(r.prog)
+	}
+	return job
+}
+
+// watch reports progress to onProgress often and to the job record every few
+// seconds (the heartbeat that tells other processes this job is alive). The
+// returned stop ends it; it is called before the write transaction starts.
+func (r *jobRun) watch(onProgress func(*Progress)) (stop func()) {
+	done := make(chan struct{})
+	var once sync.Once
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fast := time.NewTicker(100 * time.Millisecond)
+		defer fast.Stop()
+		last := time.Now()
+		for {
+			select {
+			case <-done:
+				return
+			case <-fast.C:
+				if onProgress != nil {
+					onProgress(r.prog)
+				}
+				if time.Since(last) >= 3*time.Second {
+					last = time.Now()
+					r.heartbeat()
+				}
+			}
+		}
+	}()
+	return func() {
+		once.Do(func() { close(done) })
+		wg.Wait()
+	}
+}
+
+// heartbeat writes the job's progress and pending messages.
+func (r *jobRun) heartbeat() {
+	err := r.s.store.Update(r.ctx, func(tx meibo.Tx) error {
+		now := tx.Now()
+		r.job.HeartbeatAt = &now
+		r.job.Rows = int(r.prog.Rows.Load())
+		r.job.Progress = r.prog.Fraction()
+		return tx.UpdateImportJob(r.ctx, r.job)
+	})
+	if err != nil && r.ctx.Err() == nil {
+		r.s.log.Warn("import heartbeat", "job", r.job.ID, "err", err)
+	}
+}
+
+// problem records an error or warning of the job.
+func (r *jobRun) problem(p csvio.Problem) {
+	if p.Warning {
+		r.warnings++
+	} else {
+		r.errors++
+	}
+	r.pending = append(r.pending, p.ImportMessage())
+}
+
+// flush writes pending messages (in their own transaction).
+func (r *jobRun) flush(ctx context.Context) error {
+	if len(r.pending) == 0 {
+		return nil
+	}
+	err := r.s.store.Update(ctx, func(tx meibo.Tx) error { return tx.AddImportMessages(ctx, r.job.ID, r.pending) })
+	if err != nil {
+		return err
+	}
+	r.pending = r.pending[:0]
+	return nil
+}
+
+func (r *jobRun) importer() importer {
+	switch r.job.Format {
+	case meibo.FormatUsers:
+		return &usersImporter{r: r, group: r.job.GroupID, update: r.job.UpdateExisting}
+	case meibo.FormatPersonal:
+		return &personalImporter{r: r, group: r.job.GroupID}
+	case meibo.FormatAdmins:
+		return &adminsImporter{r: r}
+	}
+	return nil
+}
+
+// run validates, hashes and applies; a refused file ends as FAILED with its
+// problems (and a nil error); an error means the job could not be run.
+func (r *jobRun) run(stopWatch func()) error {
+	ctx := r.ctx
+	data, err := r.loadFile()
+	if err != nil {
+		return err
+	}
+	r.data = data
+	imp := r.importer()
+	if imp == nil {
+		r.problem(csvio.Problem{Msg: meibo.M("import.format", r.job.Format)})
+		return r.finishFailed(ctx)
+	}
+
+	// 1. Validate.
+	var toHash []hashItem
+	err = r.pass(ctx, imp, nil, false, func(rec *csvio.Record) {
+		if pw := imp.password(rec); pw != "" {
+			toHash = append(toHash, hashItem{row: rec.Row, password: pw})
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if r.errors > 0 {
+		return r.finishFailed(ctx)
+	}
+	if r.job.DryRun {
+		return r.finishSuccess(ctx, nil, imp)
+	}
+
+	// 2. Hash.
+	r.prog.setPhase(PhaseHash)
+	r.prog.ToHash.Store(int64(len(toHash)))
+	if r.hashes, err = r.s.hashAll(ctx, toHash, &r.prog.Hashed); err != nil {
+		return err
+	}
+	toHash = nil
+
+	// 3. Apply, in one transaction.
+	stopWatch()
+	if err := r.flush(ctx); err != nil {
+		return err
+	}
+	r.prog.setPhase(PhaseApply)
+	imp.reset()
+	applied := false
+	err = r.s.store.Update(ctx, func(tx meibo.Tx) error {
+		if err := r.pass(ctx, imp, tx, true, nil); err != nil {
+			return err
+		}
+		if r.errors > 0 {
+			return errRefused
+		}
+		applied = true
+		return r.finishSuccess(ctx, tx, imp)
+	})
+	switch {
+	case errors.Is(err, errRefused):
+		r.problem(csvio.Problem{Msg: meibo.M("import.changed")})
+		return r.finishFailed(ctx)
+	case err != nil:
+		return err
+	case !applied:
+		return errors.New("import: apply did not run")
+	}
+	return nil
+}
+
+var errRefused = errors.New("import refused")
+
+func (r *jobRun) loadFile() ([]byte, error) {
+	var data []byte
+	err := r.s.store.View(r.ctx, func(tx meibo.Tx) error {
+		var err error
+		data, err = tx.ImportFile(r.ctx, r.job.ID)
+		return err
+	})
+	return data, err
+}
+
+// pass reads the whole file once. Without tx, each batch is checked in a read
+// transaction of its own; with tx (apply), everything happens in it. each,
+// when set, sees every record that has no errors after the checks.
+func (r *jobRun) pass(ctx context.Context, imp importer, tx meibo.Tx, apply bool, each func(*csvio.Record)) error {
+	rd, err := r.s.openJobFile(r.data, r.job)
+	if err != nil {
+		if meibo.ErrorCode(err) == meibo.CodeInternal {
+			return err
+		}
+		for _, p := range csvio.Problems(err) {
+			r.problem(p)
+		}
+		return nil
+	}
+	if r.job.DetectedEncoding == "" {
+		r.job.DetectedEncoding = string(rd.Detected())
+	}
+	if !apply {
+		for _, p := range rd.Warnings() {
+			r.problem(p)
+		}
+	}
+	if tx == nil {
+		// Validation reads one snapshot of the data in one read transaction.
+		return r.s.store.View(ctx, func(tx meibo.Tx) error { return r.readAll(ctx, imp, tx, rd, apply, each) })
+	}
+	return r.readAll(ctx, imp, tx, rd, apply, each)
+}
+
+// readAll checks (and, when apply is set, writes) every record of rd in tx.
+func (r *jobRun) readAll(ctx context.Context, imp importer, tx meibo.Tx, rd *csvio.Reader, apply bool, each func(*csvio.Record)) error {
+	within := func(fn func(meibo.Tx) error) error { return fn(tx) }
+	if err := within(func(tx meibo.Tx) error { return imp.begin(ctx, tx, apply) }); err != nil {
+		return err
+	}
+	r.prog.Rows.Store(0)
+	rows := 0
+	batch := make([]*csvio.Record, 0, batchRows)
+	runBatch := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := within(func(tx meibo.Tx) error { return imp.batch(ctx, tx, batch, apply) }); err != nil {
+			return err
+		}
+		if each != nil {
+			for _, rec := range batch {
+				if !rec.HasErrors() {
+					each(rec)
+				}
+			}
+		}
+		rows += len(batch)
+		batch = batch[:0]
+		r.prog.Rows.Store(int64(rows))
+		r.prog.Bytes.Store(rd.Offset())
+		if !apply && len(r.pending) >= 1000 {
+			return r.flush(ctx)
+		}
+		return ctx.Err()
+	}
+	for {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			if meibo.ErrorCode(err) == meibo.CodeInternal {
+				return err
+			}
+			for _, p := range csvio.Problems(err) {
+				r.problem(p)
+			}
+			break
+		}
+		for _, p := range rec.Problems {
+			if apply && p.Warning {
+				continue
+			}
+			r.problem(p)
+		}
+		batch = append(batch, rec)
+		if len(batch) == batchRows {
+			if err := runBatch(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := runBatch(); err != nil {
+		return err
+	}
+	r.job.Rows = rows
+	r.prog.Bytes.Store(r.job.Size)
+	return within(func(tx meibo.Tx) error { return imp.end(ctx, tx, apply) })
+}
+
+// finishFailed ends the job as FAILED with its problems; nothing was written.
+func (r *jobRun) finishFailed(ctx context.Context) error {
+	return r.s.store.Update(ctx, func(tx meibo.Tx) error {
+		if len(r.pending) > 0 {
+			if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
+				return err
+			}
+		}
+		now := tx.Now()
+		j := r.job
+		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportFailed, &now, &now, 0
+		j.Created, j.Updated, j.Deleted, j.Unchanged = 0, 0, 0, 0
+		j.ErrorCount, j.WarningCount = r.errors, r.warnings
+		j.Message = meibo.M("import.failed", r.errors).In(meibo.English)
+		if err := tx.UpdateImportJob(ctx, j); err != nil {
+			return err
+		}
+		return r.s.audit(ctx, tx, "import.failed", importCategory(j), "import", idString(j.ID), j.GroupID,
+			map[string]any{"errors": r.errors, "format": j.Format, "dryRun": j.DryRun})
+	})
+}
+
+// fail ends the job as FAILED with one job-level message (after an internal
+// error, which was logged).
+func (r *jobRun) fail(m meibo.Msg) {
+	r.pending = append(r.pending[:0], meibo.NewImportMessage(0, "", m, false))
+	r.errors++
+	if err := r.finishFailed(context.WithoutCancel(r.ctx)); err != nil {
+		r.s.log.Error("record failed import job", "job", r.job.ID, "err", err)
+	}
+}
+
+// finishSuccess ends the job as SUCCESS; for a real run it is called inside
+// the apply transaction, so the job's outcome commits with its changes.
+func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) error {
+	write := func(tx meibo.Tx) error {
+		if len(r.pending) > 0 {
+			if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
+				return err
+			}
+		}
+		now := tx.Now()
+		j := r.job
+		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportSuccess, &now, &now, 1
+		j.Created, j.Updated, j.Deleted, j.Unchanged = imp.counts()
+		j.ErrorCount, j.WarningCount = r.errors, r.warnings
+		j.Message = meibo.M("import.summary", j.Created, j.Updated, j.Deleted, j.Unchanged).In(meibo.English)
+		if err := tx.UpdateImportJob(ctx, j); err != nil {
+			return err
+		}
+		return r.s.audit(ctx, tx, "import.success", importCategory(j), "import", idString(j.ID), j.GroupID,
+			map[string]any{"format": j.Format, "dryRun": j.DryRun, "created": j.Created, "updated": j.Updated, "deleted": j.Deleted, "unchanged": j.Unchanged})
+	}
+	if tx != nil {
+		return write(tx)
+	}
+	return r.s.store.Update(ctx, write)
+}
+
+// problemAt records an error about a record's column.
+func (r *jobRun) problemAt(rec *csvio.Record, col string, m meibo.Msg) {
+	p := csvio.Problem{Row: rec.Row, Column: col, Msg: m}
+	rec.Problems = append(rec.Problems, p)
+	r.problem(p)
+}
+
+// problemErr records the messages of a domain validation error under col.
+func (r *jobRun) problemErr(rec *csvio.Record, col string, err error) error {
+	e := meibo.AsError(err)
+	if e.Code != meibo.CodeInvalid {
+		return err
+	}
+	if len(e.Fields) == 0 {
+		r.problemAt(rec, col, e.Msg)
+		return nil
+	}
+	for _, m := range e.Fields {
+		r.problemAt(rec, col, m)
+	}
+	return nil
+}

@@ -1,0 +1,243 @@
+package service
+
+import (
+	"context"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/csvio"
+)
+
+// usersImporter checks and writes rows of the users format (manual 001).
+type usersImporter struct {
+	r      *jobRun
+	group  string
+	update bool
+
+	profiles                    map[string]*meibo.Profile
+	def                         *meibo.Profile
+	limit                       int // licence limit (0: none, and nothing to count)
+	licence                     int // change of the unified user count
+	created, updated, unchanged int
+}
+
+func (u *usersImporter) reset() { u.licence, u.created, u.updated, u.unchanged = 0, 0, 0, 0 }
+
+func (u *usersImporter) counts() (int, int, int, int) { return u.created, u.updated, 0, u.unchanged }
+
+func (u *usersImporter) password(rec *csvio.Record) string {
+	if rec.User == nil {
+		return ""
+	}
+	return rec.User.Password
+}
+
+func (u *usersImporter) begin(ctx context.Context, tx meibo.Tx, apply bool) error {
+	if _, err := tx.Group(ctx, u.group); err != nil {
+		return err
+	}
+	ps, err := tx.Profiles(ctx, u.group)
+	if err != nil {
+		return err
+	}
+	st, err := tx.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	u.limit = st.LicenceLimit
+	u.profiles = map[string]*meibo.Profile{}
+	for _, p := range ps {
+		u.profiles[p.Name] = p
+		if p.Default {
+			u.def = p
+		}
+	}
+	if apply {
+		return tx.Lock(ctx, "users")
+	}
+	return nil
+}
+
+func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Record, apply bool) error {
+	r := u.r
+	names := make([]string, 0, len(recs))
+	for _, rec := range recs {
+		if rec.User != nil {
+			names = append(names, rec.User.Name)
+		}
+	}
+	existing, err := tx.UsersByName(ctx, u.group, names)
+	if err != nil {
+		return err
+	}
+	type change struct {
+		rec       *csvio.Record
+		user      *meibo.User
+		oldKey    meibo.UnifiedKey
+		create    bool
+		passwordC bool
+	}
+	var changes []change
+	var keys []meibo.UnifiedKey
+	for _, rec := range recs {
+		in := rec.User
+		if in == nil {
+			continue
+		}
+		cur := existing[in.Name]
+		if cur != nil && !u.update {
+			r.problemAt(rec, "name", meibo.M("import.user.exists", in.Name))
+			continue
+		}
+		profile := u.def
+		if cur != nil && !in.HasProfile {
+			profile = &meibo.Profile{ID: cur.ProfileID, Name: cur.ProfileName, APIAccess: u.profileAPI(cur.ProfileName)}
+		} else if in.Profile != "" {
+			if profile = u.profiles[in.Profile]; profile == nil {
+				r.problemAt(rec, "profile", meibo.M("profile.not_found", in.Profile))
+				continue
+			}
+		}
+		if in.Password != "" {
+			if err := meibo.CheckPassword(in.Password, in.Name, in.Email, u.group); err != nil {
+				if err := r.problemErr(rec, "password", err); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		next := &meibo.User{GroupID: u.group, Name: in.Name, Email: in.Email, ProfileID: profile.ID, ProfileName: profile.Name,
+			Admin: in.Admin, APIAccess: in.APIAccess, Disabled: in.Disabled}
+		if cur != nil {
+			next.ID, next.PasswordHash, next.PasswordChangedAt, next.CreatedAt = cur.ID, cur.PasswordHash, cur.PasswordChangedAt, cur.CreatedAt
+			if !in.HasAdmin {
+				next.Admin = cur.Admin
+			}
+			if !in.HasAPIAccess {
+				next.APIAccess = cur.APIAccess
+			}
+			if !in.HasDisabled {
+				next.Disabled = cur.Disabled
+			}
+		}
+		if next.APIAccess && !profile.APIAccess {
+			r.problemAt(rec, "apiAccess", meibo.M("profile.api", profile.Name))
+			continue
+		}
+		if rec.HasErrors() {
+			continue
+		}
+		c := change{rec: rec, user: next, create: cur == nil, passwordC: in.Password != ""}
+		switch {
+		case cur == nil:
+			keys = append(keys, next.UnifiedKey())
+		case next.UnifiedKey() != cur.UnifiedKey():
+			c.oldKey = cur.UnifiedKey()
+			keys = append(keys, next.UnifiedKey(), c.oldKey)
+		}
+		if cur != nil && !c.passwordC && sameUser(cur, next) {
+			u.unchanged++
+			continue
+		}
+		changes = append(changes, c)
+	}
+	// Licence: names are unique in a file and in a group, so no two rows
+	// touch the same unified key; each row's change is independent.
+	if len(keys) > 0 && u.limit > 0 {
+		members, err := tx.UnifiedMembers(ctx, keys)
+		if err != nil {
+			return err
+		}
+		for _, c := range changes {
+			k := c.user.UnifiedKey()
+			if c.create || c.oldKey != (meibo.UnifiedKey{}) {
+				if members[k] == 0 {
+					u.licence++
+				}
+			}
+			if c.oldKey != (meibo.UnifiedKey{}) && members[c.oldKey] == 1 {
+				u.licence--
+			}
+		}
+	}
+	var creates, updates []*meibo.User
+	var events []*meibo.AuditEvent
+	for _, c := range changes {
+		if c.create {
+			u.created++
+		} else {
+			u.updated++
+		}
+		if !apply {
+			continue
+		}
+		if c.passwordC {
+			c.user.PasswordHash = r.hashes[c.rec.Row]
+			c.user.PasswordChangedAt = ptr(tx.Now())
+		}
+		action := "user.update"
+		if c.create {
+			creates = append(creates, c.user)
+			action = "user.create"
+		} else {
+			updates = append(updates, c.user)
+		}
+		events = append(events, r.event(action, "user", c.user.Name, u.group, c.passwordC))
+	}
+	if !apply || r.errors > 0 {
+		return nil
+	}
+	if err := tx.CreateUsers(ctx, creates); err != nil {
+		return err
+	}
+	if err := tx.UpdateUsers(ctx, updates); err != nil {
+		return err
+	}
+	return tx.AddAudit(ctx, events...)
+}
+
+// profileAPI reports whether the profile named name allows API access.
+func (u *usersImporter) profileAPI(name string) bool {
+	if p := u.profiles[name]; p != nil {
+		return p.APIAccess
+	}
+	return false
+}
+
+// sameUser reports whether next changes nothing of cur that a users file
+// carries.
+func sameUser(cur, next *meibo.User) bool {
+	return cur.Email == next.Email && cur.ProfileID == next.ProfileID && cur.Admin == next.Admin &&
+		cur.APIAccess == next.APIAccess && cur.Disabled == next.Disabled
+}
+
+func (u *usersImporter) end(ctx context.Context, tx meibo.Tx, apply bool) error {
+	if u.limit <= 0 || u.licence <= 0 || u.r.errors > 0 {
+		return nil
+	}
+	count, err := tx.UnifiedCount(ctx)
+	if err != nil {
+		return err
+	}
+	if apply {
+		// The rows are written: the count includes them.
+		count -= u.licence
+	}
+	if count+u.licence > u.limit {
+		u.r.problem(csvio.Problem{Msg: meibo.M("licence.exceeded", count+u.licence, u.limit)})
+	}
+	return nil
+}
+
+// event is an audit event for one row written by the job.
+func (r *jobRun) event(action, kind, id, group string, password bool) *meibo.AuditEvent {
+	a := meibo.ActorFrom(r.ctx)
+	details := map[string]any{"import": r.job.ID}
+	if password {
+		details["password"] = "changed"
+	}
+	cat := meibo.CategoryUser
+	if kind == "admin" {
+		cat = meibo.CategoryConfig
+	}
+	return &meibo.AuditEvent{ActorKind: a.Kind, ActorName: a.Name, Action: action, Category: cat, ObjectKind: kind, ObjectID: id, GroupID: group, Details: details}
+}

@@ -1,0 +1,474 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/csvio"
+)
+
+// An import job applies its file whole or not at all:
+//
+//  1. validate: the file is read once, streaming, and every row is checked
+//     against the current data (in read transactions, batch by batch);
+//     errors and warnings go to the job as they are found. A file with any
+//     error stops here, before a single password is hashed.
+//  2. hash: the passwords of a valid file are hashed on every core, outside
+//     any transaction.
+//  3. apply: in one write transaction the file is read again, every row is
+//     checked again (the data may have changed since step 1) and written in
+//     batches; the job's SUCCESS is written in the same transaction. Any
+//     error rolls everything back and fails the job.
+//
+// A dry run stops after step 1.
+
+// ImportRequest describes an uploaded file.
+type ImportRequest struct {
+	Format          string `json:"format"`
+	GroupID         string `json:"group"`
+	Encoding        string `json:"encoding"`
+	UpdateExisting  bool   `json:"updateExisting"`
+	SendInvitations bool   `json:"sendInvitations"`
+	DryRun          bool   `json:"dryRun"`
+	FileName        string `json:"fileName"`
+}
+
+// Messages of import jobs.
+func init() {
+	meibo.RegisterMessages(map[string][2]string{
+		"import.format":      {"Unknown format %q: use personal, users or admins.", "不明な形式「%s」です。personal、users、admins のいずれかを指定してください。"},
+		"import.interrupted": {"The import was interrupted (the server stopped while it ran); nothing of it was written. Upload the file again.", "インポートが中断されました(実行中にサーバーが停止しました)。何も書き込まれていません。ファイルをもう一度アップロードしてください。"},
+		"import.changed":     {"The data changed while the file was being imported; nothing was written. Import the file again.", "インポート中にデータが変更されたため、何も書き込まれませんでした。もう一度インポートしてください。"},
+		"import.no_group":    {"The %s format needs a group.", "%s 形式にはグループの指定が必要です。"},
+		"import.self":        {"You cannot delete your own account.", "自分自身を削除することはできません。"},
+		"import.new_exists":  {"The administrator %s exists already; to change it, set the processing flag to U.", "管理者 %s は既に存在します。変更するには処理フラグを U にしてください。"},
+		"import.missing":     {"There is no administrator %s to modify or delete; to add it, leave the processing flag blank.", "変更・削除する管理者 %s が存在しません。追加するには処理フラグを空白にしてください。"},
+		"import.user.exists": {"The user %s exists already; turn on \"update existing users\" to change it.", "ユーザー %s は既に存在します。変更するには「既存のユーザーを更新する」をオンにしてください。"},
+		"import.department":  {"%s is a department administrator without groups: assign its groups in the console.", "%s は部門管理者ですがグループがありません。コンソールでグループを割り当ててください。"},
+		"import.summary":     {"%d created, %d updated, %d deleted, %d unchanged.", "作成 %d件、更新 %d件、削除 %d件、変更なし %d件。"},
+		"import.claimed":     {"Import job %d is not waiting to run (another worker took it, or it ran already).", "インポートジョブ %d は実行待ちではありません(他のワーカーが実行したか、実行済みです)。"},
+		"import.failed":      {"The file was refused: %d errors; nothing was written.", "ファイルは受け付けられませんでした。エラー %d件、何も書き込まれていません。"},
+	})
+}
+
+// SubmitImport records an uploaded file as a QUEUED job for the worker.
+// Starting an import needs Management Console with "import CSV file"; users
+// and personal files need the group in scope; administrator files need the
+// authority to manage administrators.
+func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []byte) (*meibo.ImportJob, error) {
+	a, err := require(ctx, meibo.AuthConsole, meibo.AuthImport)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := csvio.ParseEncoding(defaultString(req.Encoding, "auto"))
+	if err != nil {
+		return nil, err
+	}
+	switch req.Format {
+	case meibo.FormatPersonal, meibo.FormatUsers:
+		if _, err := requireUsers(ctx); err != nil {
+			return nil, err
+		}
+		if req.GroupID == "" {
+			return nil, meibo.FieldError("group", "import.no_group", req.Format)
+		}
+	case meibo.FormatAdmins:
+		if _, err := requireManager(ctx); err != nil {
+			return nil, err
+		}
+		req.GroupID = ""
+	default:
+		return nil, meibo.FieldError("format", "import.format", req.Format)
+	}
+	if int64(len(data)) > s.cfg.ImportMaxBytes {
+		return nil, meibo.Errorf(meibo.CodeTooLarge, "too_large", formatBytes(s.cfg.ImportMaxBytes))
+	}
+	sum := sha256.Sum256(data)
+	job := &meibo.ImportJob{Format: req.Format, Encoding: string(enc), UpdateExisting: req.UpdateExisting && req.Format == meibo.FormatUsers,
+		SendInvitations: req.SendInvitations, DryRun: req.DryRun, FileName: req.FileName, Size: int64(len(data)),
+		SHA256: hex.EncodeToString(sum[:]), CreatedBy: a.Name, Status: meibo.ImportQueued}
+	err = s.store.Update(ctx, func(tx meibo.Tx) error {
+		if job.Format != meibo.FormatAdmins {
+			g, err := s.group(ctx, tx, a, req.GroupID)
+			if err != nil {
+				return err
+			}
+			job.GroupID = g.ID
+		}
+		if err := tx.CreateImportJob(ctx, job, data); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "import.submit", importCategory(job), "import", idString(job.ID), job.GroupID,
+			map[string]any{"format": job.Format, "fileName": job.FileName, "size": job.Size, "sha256": job.SHA256, "dryRun": job.DryRun})
+	})
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return job, nil
+}
+
+func importCategory(j *meibo.ImportJob) string {
+	if j.Format == meibo.FormatAdmins {
+		return meibo.CategoryConfig
+	}
+	return meibo.CategoryUser
+}
+
+func defaultString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// canSeeImport reports whether actor a may see job j: imports of users
+// need Management Console with import (31) or Log Viewer with attached
+// information (21), and the group in scope; imports of administrators need
+// the authority to manage administrators.
+func canSeeImport(a *meibo.Actor, j *meibo.ImportJob) bool {
+	if a.Kind == meibo.ActorSystem {
+		return true
+	}
+	if !(a.Has(meibo.AuthConsole) && a.Has(meibo.AuthImport)) && !(a.Has(meibo.AuthLogViewer) && a.Has(meibo.AuthLogAttachments)) {
+		return false
+	}
+	if j.Format == meibo.FormatAdmins {
+		return a.Authorities.ManagesAdmins()
+	}
+	return a.InScope(j.GroupID)
+}
+
+// ImportJob returns one job with its live progress when this process runs it.
+func (s *Service) ImportJob(ctx context.Context, id int64) (*meibo.ImportJob, error) {
+	a, err := require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var j *meibo.ImportJob
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		j, err = tx.ImportJob(ctx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !canSeeImport(a, j) {
+		return nil, meibo.NotFound("not_found")
+	}
+	s.liveProgress(j)
+	return j, nil
+}
+
+// liveProgress fills a running job's progress from this process's counters.
+func (s *Service) liveProgress(j *meibo.ImportJob) {
+	if j.Status != meibo.ImportRunning {
+		return
+	}
+	s.mu.Lock()
+	p := s.progress[j.ID]
+	s.mu.Unlock()
+	if p != nil {
+		j.Rows = int(p.Rows.Load())
+		j.Progress = p.Fraction()
+	}
+}
+
+// ImportJobs lists the jobs the actor may see, newest first.
+func (s *Service) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.ImportJob, error) {
+	a, err := require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if scope := a.Scope(); scope != nil {
+		f.GroupIDs, f.NoGroup = scope, false
+	}
+	var jobs []*meibo.ImportJob
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		jobs, err = tx.ImportJobs(ctx, f)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := jobs[:0]
+	for _, j := range jobs {
+		if canSeeImport(a, j) {
+			s.liveProgress(j)
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
+// ImportMessages returns a job's errors and warnings (limit 0: all).
+func (s *Service) ImportMessages(ctx context.Context, id int64, limit int) ([]meibo.ImportMessage, error) {
+	if _, err := s.ImportJob(ctx, id); err != nil {
+		return nil, err
+	}
+	var msgs []meibo.ImportMessage
+	err := s.store.View(ctx, func(tx meibo.Tx) error {
+		var err error
+		msgs, err = tx.ImportMessages(ctx, id, limit)
+		return err
+	})
+	return msgs, err
+}
+
+// ImportFile returns a job's uploaded file; it needs Log Viewer with "view/save
+// attached information" (21).
+func (s *Service) ImportFile(ctx context.Context, id int64) (*meibo.ImportJob, []byte, error) {
+	a, err := require(ctx, meibo.AuthLogViewer, meibo.AuthLogAttachments)
+	if err != nil {
+		return nil, nil, err
+	}
+	var j *meibo.ImportJob
+	var data []byte
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		if j, err = tx.ImportJob(ctx, id); err != nil {
+			return err
+		}
+		if !canSeeImport(a, j) {
+			return meibo.NotFound("not_found")
+		}
+		data, err = tx.ImportFile(ctx, id)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		return s.audit(ctx, tx, "import.download", importCategory(j), "import", idString(id), j.GroupID, nil)
+	}); err != nil {
+		return nil, nil, err
+	}
+	return j, data, nil
+}
+
+// RecoverImports fails the jobs that were RUNNING in a process that is gone:
+// on this machine, a worker whose process no longer exists; elsewhere, one
+// that has not reported for two minutes. Nothing of such a job was written:
+// its transaction never committed.
+func (s *Service) RecoverImports(ctx context.Context) error {
+	msg := meibo.M("import.interrupted")
+	host := workerHost(s.cfg.Worker)
+	return s.store.Update(ctx, func(tx meibo.Tx) error {
+		jobs, err := tx.ImportJobs(ctx, meibo.ImportFilter{Limit: 500, Status: meibo.ImportRunning})
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			if j.Status != meibo.ImportRunning || workerHost(j.Worker) != host || workerAlive(j.Worker) {
+				continue
+			}
+			if err := s.failInterrupted(ctx, tx, j, msg); err != nil {
+				return err
+			}
+		}
+		stale, err := tx.FailStaleImports(ctx, tx.Now().Add(-staleAfter), msg.In(meibo.English))
+		if err != nil {
+			return err
+		}
+		for _, j := range stale {
+			if err := tx.AddImportMessages(ctx, j.ID, []meibo.ImportMessage{meibo.NewImportMessage(0, "", msg, false)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Service) failInterrupted(ctx context.Context, tx meibo.Tx, j *meibo.ImportJob, msg meibo.Msg) error {
+	now := tx.Now()
+	j.Status, j.FinishedAt, j.Message = meibo.ImportFailed, &now, msg.In(meibo.English)
+	j.Created, j.Updated, j.Deleted, j.Unchanged, j.Progress = 0, 0, 0, 0, 0
+	j.ErrorCount++
+	if err := tx.UpdateImportJob(ctx, j); err != nil {
+		return err
+	}
+	return tx.AddImportMessages(ctx, j.ID, []meibo.ImportMessage{meibo.NewImportMessage(0, "", msg, false)})
+}
+
+// staleAfter is how long a RUNNING job may go without a heartbeat before
+// another process takes it for dead. Heartbeats come every few seconds while
+// a file is read and hashed; the apply of a big file on SQLite holds the
+// only write connection for a while, so this is generous.
+const staleAfter = 2 * time.Minute
+
+func workerHost(w string) string {
+	host, _, _ := strings.Cut(w, ":")
+	return host
+}
+
+// workerAlive reports whether the process named in worker ("host:pid") is
+// running on this machine.
+func workerAlive(w string) bool {
+	_, pidText, ok := strings.Cut(w, ":")
+	if !ok {
+		return false
+	}
+	pid, err := strconv.Atoi(pidText)
+	if err != nil || pid <= 0 {
+		return false
+	}
+	if pid == os.Getpid() {
+		return true
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// RunImportWorker runs queued jobs until ctx ends: it claims the oldest
+// QUEUED job (several servers on one database never claim the same one),
+// runs it, and looks again; between jobs it waits for a new submission or a
+// few seconds, and fails stale jobs of dead workers.
+func (s *Service) RunImportWorker(ctx context.Context) {
+	tick := time.NewTicker(3 * time.Second)
+	defer tick.Stop()
+	lastSweep := time.Now()
+	for {
+		for ctx.Err() == nil {
+			var job *meibo.ImportJob
+			err := s.store.Update(ctx, func(tx meibo.Tx) error {
+				var err error
+				job, err = tx.ClaimImportJob(ctx, s.cfg.Worker)
+				return err
+			})
+			if err != nil {
+				if ctx.Err() == nil {
+					s.log.Error("claim import job", "err", err)
+				}
+				break
+			}
+			if job == nil {
+				break
+			}
+			s.runClaimed(ctx, job, nil)
+		}
+		if time.Since(lastSweep) > 30*time.Second {
+			lastSweep = time.Now()
+			if err := s.RecoverImports(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("recover import jobs", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// RunImport claims a QUEUED job and runs it in this process (the command
+// line's `meibo import`). onProgress, when set, is called about ten times a
+// second while the job runs.
+func (s *Service) RunImport(ctx context.Context, id int64, onProgress func(*Progress)) (*meibo.ImportJob, error) {
+	var job *meibo.ImportJob
+	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		var err error
+		job, err = tx.ClaimImportJobID(ctx, id, s.cfg.Worker)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if job == nil {
+		return nil, meibo.Conflict("import.claimed", id)
+	}
+	return s.runClaimed(ctx, job, onProgress), nil
+}
+
+// SubmitAndRun records a job and runs it here at once (the command line).
+func (s *Service) SubmitAndRun(ctx context.Context, req ImportRequest, data []byte, onProgress func(*Progress)) (*meibo.ImportJob, error) {
+	job, err := s.SubmitImport(ctx, req, data)
+	if err != nil {
+		return nil, err
+	}
+	return s.RunImport(ctx, job.ID, onProgress)
+}
+
+// ImportReport is the outcome of a job for scripts (`meibo import --json`).
+type ImportReport struct {
+	ID            int64           `json:"id"`
+	Status        string          `json:"status"`
+	DryRun        bool            `json:"dryRun"`
+	Created       int             `json:"created"`
+	Updated       int             `json:"updated"`
+	Deleted       int             `json:"deleted"`
+	Unchanged     int             `json:"unchanged"`
+	RowsPerSecond float64         `json:"rowsPerSecond"`
+	Errors        []ReportMessage `json:"errors"`
+	Warnings      []ReportMessage `json:"warnings"`
+}
+
+// ReportMessage is an error or warning in an ImportReport.
+type ReportMessage struct {
+	Row     int    `json:"row"`
+	Column  string `json:"column"`
+	Message string `json:"message"`
+}
+
+// Report builds a job's report with its messages in lang.
+func (s *Service) Report(ctx context.Context, j *meibo.ImportJob, lang meibo.Lang) (*ImportReport, error) {
+	msgs, err := s.ImportMessages(ctx, j.ID, 0)
+	if err != nil {
+		return nil, err
+	}
+	r := &ImportReport{ID: j.ID, Status: string(j.Status), DryRun: j.DryRun, Created: j.Created, Updated: j.Updated, Deleted: j.Deleted,
+		Unchanged: j.Unchanged, Errors: []ReportMessage{}, Warnings: []ReportMessage{}}
+	if j.StartedAt != nil && j.FinishedAt != nil {
+		if d := j.FinishedAt.Sub(*j.StartedAt).Seconds(); d > 0 {
+			r.RowsPerSecond = float64(j.Rows) / d
+		}
+	}
+	for _, m := range msgs {
+		text := m.Text
+		if lang == meibo.Japanese {
+			text = m.TextJA
+		}
+		rm := ReportMessage{Row: m.Row, Column: m.Column, Message: text}
+		if m.Warning {
+			r.Warnings = append(r.Warnings, rm)
+		} else {
+			r.Errors = append(r.Errors, rm)
+		}
+	}
+	return r, nil
+}
+
+// importFile opens a job's file for one pass.
+func (s *Service) openJobFile(data []byte, j *meibo.ImportJob) (*csvio.Reader, error) {
+	enc, err := csvio.ParseEncoding(j.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	return csvio.NewReader(bytes.NewReader(data), j.Format, enc, s.cfg.ImportMaxBytes)
+}
