@@ -66,6 +66,14 @@ func FieldError(field, key string, args ...any) *Error {
 	return &Error{Code: CodeInvalid, Msg: m, Fields: map[string]Msg{field: m}}
 }
 
+// ConflictField returns a conflict error about one field, such as a unique
+// name that is taken; its message is the field's message, so that a form can
+// show it next to the field.
+func ConflictField(field, key string, args ...any) *Error {
+	m := M(key, args...)
+	return &Error{Code: CodeConflict, Msg: m, Fields: map[string]Msg{field: m}}
+}
+
 // NotFound returns a not-found error with a catalogue message.
 func NotFound(key string, args ...any) *Error { return Errorf(CodeNotFound, key, args...) }
 

@@ -62,7 +62,9 @@ type Tx interface {
 	// UsersByName returns the users of group named in names, by name.
 	UsersByName(ctx context.Context, groupID string, names []string) (map[string]*User, error)
 	FindUsers(ctx context.Context, f UserFilter) (*UserPage, error)
-	// EachUser calls fn for every user of group in name order, streaming.
+	// EachUser calls fn for every user of group in name order, streaming,
+	// with the fields a users file carries: ID, group, name, e-mail, profile
+	// name and flags (no times, no password hash).
 	EachUser(ctx context.Context, groupID string, fn func(*User) error) error
 	CountUsers(ctx context.Context, groupID string) (int, error)
 	// UpdateUsers writes every field of each user but its ID, group and name.

@@ -6,14 +6,17 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
 )
 
 // Fold returns the search form of s: full-width letters and digits as
 // half-width, half-width katakana as full-width, and lower case. Search keys
-// and keywords are folded the same way on every engine.
+// and keywords are folded the same way on every engine. NFC after the width
+// fold joins a half-width voiced mark to its kana (ｶﾞ → ガ, one character), as
+// the full-width form is typed.
 func Fold(s string) string {
-	return strings.ToLower(width.Fold.String(s))
+	return strings.ToLower(norm.NFC.String(width.Fold.String(s)))
 }
 
 // EmailKey is the form of an e-mail address used to recognise the same person

@@ -100,6 +100,9 @@ func decode(r *http.Request, v any) error {
 		switch {
 		case errors.Is(err, io.EOF):
 			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "the body is empty")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			// A truncated value is no *json.SyntaxError for a Decoder.
+			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "malformed JSON: the body ends in the middle of a value (or is over 1 MiB)")
 		case errors.As(err, &syn):
 			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("malformed JSON at byte %d", syn.Offset))
 		case errors.As(err, &typ):

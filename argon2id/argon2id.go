@@ -36,8 +36,10 @@ func (p Params) Validate() error {
 		return fmt.Errorf("argon2id: time %d is outside 1..100", p.Time)
 	case p.Threads < 1:
 		return errors.New("argon2id: threads must be at least 1")
-	case p.Memory*p.Time < 19*1024*2 && p.Memory < 46*1024:
-		return fmt.Errorf("argon2id: m=%d KiB, t=%d is weaker than OWASP's minimum (m=19 MiB, t=2 or equivalent)", p.Memory, p.Time)
+	case p.Memory*p.Time < 7*1024*5:
+		// OWASP lists equivalent settings from m=46 MiB, t=1 down to
+		// m=7 MiB, t=5; the weakest of them, by memory × passes, is the floor.
+		return fmt.Errorf("argon2id: m=%d KiB, t=%d is weaker than OWASP's minimum (m=19 MiB, t=2, or m=7 MiB, t=5, or equivalent)", p.Memory, p.Time)
 	case p.SaltLen < 16 || p.KeyLen < 16:
 		return errors.New("argon2id: salt and key must be at least 16 bytes")
 	}

@@ -86,7 +86,7 @@ func adminColumn(n int) string {
 }
 
 type adminsFormat struct {
-	seen map[string]int32
+	seen seenSet
 }
 
 func (a *adminsFormat) width() int { return AdminColumns }
@@ -112,7 +112,7 @@ func (a *adminsFormat) header(r *Reader, fields []string) error {
 		h.add("", "csv.admins.title.data")
 		return h.err()
 	}
-	a.seen = map[string]int32{}
+	a.seen = newSeenSet()
 	return nil
 }
 
@@ -163,10 +163,8 @@ func (a *adminsFormat) record(r *Reader, rec *Record, fields []string) {
 		}
 	}
 	if ar.LoginID != "" {
-		if first, ok := a.seen[ar.LoginID]; ok {
+		if first, ok := a.seen.first(ar.LoginID, rec.Row); ok {
 			rec.problem(adminColumn(aLoginID), "csv.duplicate.admin", ar.LoginID, first)
-		} else {
-			a.seen[strings.Clone(ar.LoginID)] = int32(rec.Row)
 		}
 	}
 	if ar.Flag == 'D' {

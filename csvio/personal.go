@@ -21,7 +21,7 @@ var personalColumns = []string{"UserName", "Password", "Passcode"}
 type personalFormat struct {
 	idx   [3]int   // field of UserName, Password, Passcode
 	names []string // column name per field
-	seen  map[string]int32
+	seen  seenSet
 }
 
 func (p *personalFormat) width() int { return len(p.names) }
@@ -72,7 +72,7 @@ func (p *personalFormat) header(r *Reader, fields []string) error {
 			h.add(c, "csv.header.missing", c)
 		}
 	}
-	p.seen = map[string]int32{}
+	p.seen = newSeenSet()
 	return h.err()
 }
 
@@ -101,10 +101,8 @@ func (p *personalFormat) record(r *Reader, rec *Record, fields []string) {
 		rec.warn("Passcode", "csv.personal.passcode")
 	}
 	if pr.UserName != "" {
-		if first, ok := p.seen[pr.UserName]; ok {
+		if first, ok := p.seen.first(pr.UserName, rec.Row); ok {
 			rec.problem("UserName", "csv.duplicate.username", pr.UserName, first)
-		} else {
-			p.seen[strings.Clone(pr.UserName)] = int32(rec.Row)
 		}
 	}
 }

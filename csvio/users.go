@@ -43,7 +43,7 @@ var userColumns = []string{"name", "password", "email", "admin", "apiAccess", "d
 type usersFormat struct {
 	idx   [uCount]int // field of each column, -1 when absent
 	names []string    // column name per field
-	seen  map[string]int32
+	seen  seenSet
 }
 
 func (u *usersFormat) width() int { return len(u.names) }
@@ -99,7 +99,7 @@ func (u *usersFormat) header(r *Reader, fields []string) error {
 			h.add(userColumns[j], "csv.header.missing", userColumns[j])
 		}
 	}
-	u.seen = map[string]int32{}
+	u.seen = newSeenSet()
 	return h.err()
 }
 
@@ -126,10 +126,8 @@ func (u *usersFormat) record(r *Reader, rec *Record, fields []string) {
 		ur.Profile, ur.HasProfile = Restore(fields[i]), true
 	}
 	if ur.Name != "" {
-		if first, ok := u.seen[ur.Name]; ok {
+		if first, ok := u.seen.first(ur.Name, rec.Row); ok {
 			rec.problem("name", "csv.duplicate.name", ur.Name, first)
-		} else {
-			u.seen[strings.Clone(ur.Name)] = int32(rec.Row)
 		}
 	}
 }

@@ -71,7 +71,7 @@ func (s *Service) CreateAdmin(ctx context.Context, in AdminInput) (*meibo.Admin,
 		return nil, err
 	}
 	if in.LoginID == meibo.BuiltinBackup || in.LoginID == meibo.BuiltinAdmin {
-		return nil, meibo.FieldError("loginId", "admin.exists", in.LoginID)
+		return nil, meibo.ConflictField("loginId", "admin.exists", in.LoginID)
 	}
 	if in.Password != "" {
 		if err := meibo.CheckPassword(in.Password, in.LoginID, in.Email); err != nil {
@@ -88,7 +88,7 @@ func (s *Service) CreateAdmin(ctx context.Context, in AdminInput) (*meibo.Admin,
 			return err
 		}
 		if _, err := tx.AdminByLoginID(ctx, ad.LoginID); err == nil {
-			return meibo.FieldError("loginId", "admin.exists", ad.LoginID)
+			return meibo.ConflictField("loginId", "admin.exists", ad.LoginID)
 		} else if meibo.ErrorCode(err) != meibo.CodeNotFound {
 			return err
 		}

@@ -105,7 +105,7 @@ func (s *Service) Login(ctx context.Context, loginID, password, addr string) (st
 		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr)
 		return "", nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
 	}
-	if err := s.clearAttempts(ctx, accountKey); err != nil {
+	if err := s.clearAttempts(ctx, accountKey, addrKey, addressFreeTries); err != nil {
 		return "", nil, err
 	}
 	newHash := ""

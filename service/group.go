@@ -24,7 +24,7 @@ func (s *Service) CreateGroup(ctx context.Context, g meibo.Group) (*meibo.Group,
 	}
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		if _, err := tx.Group(ctx, g.ID); err == nil {
-			return meibo.Conflict("group.exists", g.ID)
+			return meibo.ConflictField("id", "group.exists", g.ID)
 		} else if meibo.ErrorCode(err) != meibo.CodeNotFound {
 			return err
 		}

@@ -43,7 +43,6 @@ func (p *personalImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio
 		return err
 	}
 	var updates []*meibo.User
-	var events []*meibo.AuditEvent
 	for _, rec := range recs {
 		in := rec.Personal
 		if in == nil {
@@ -69,14 +68,10 @@ func (p *personalImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio
 		if apply {
 			u.PasswordHash, u.PasswordChangedAt = r.hashes[rec.Row], ptr(tx.Now())
 			updates = append(updates, u)
-			events = append(events, r.event("user.password", "user", u.Name, p.group, true))
 		}
 	}
 	if !apply || r.errors > 0 {
 		return nil
 	}
-	if err := tx.UpdateUsers(ctx, updates); err != nil {
-		return err
-	}
-	return tx.AddAudit(ctx, events...)
+	return tx.UpdateUsers(ctx, updates)
 }

@@ -23,6 +23,10 @@ type jobRun struct {
 	data  []byte
 	prog  *Progress
 	start time.Time
+	// jobMu guards job while the watcher may read it (from watch to
+	// stopWatch); the watcher never changes it.
+	jobMu     sync.Mutex
+	stopWatch func()
 
 	pending  []meibo.ImportMessage // messages not yet written to the job
 	errors   int
@@ -48,12 +52,14 @@ type importer interface {
 }
 
 // runClaimed runs a job this process has claimed and returns its final state.
-func (s *Service) runClaimed(ctx context.Context, job *meibo.ImportJob, onProgress func(*Progress)) *meibo.ImportJob {
+// data is the job's file when the caller has it at hand, else nil (it is then
+// loaded from the job).
+func (s *Service) runClaimed(ctx context.Context, job *meibo.ImportJob, data []byte, onProgress func(*Progress)) *meibo.ImportJob {
 	kind := meibo.ActorAdmin
-	if strings.HasPrefix(job.CreatedBy, "cli") || job.CreatedBy == "meibo" {
+	if strings.Contains(job.CreatedBy, ":") { // see jobCreator
 		kind = meibo.ActorSystem
 	}
-	r := &jobRun{s: s, job: job, start: time.Now(),
+	r := &jobRun{s: s, job: job, start: time.Now(), data: data,
 		ctx:  meibo.WithActor(ctx, &meibo.Actor{Kind: kind, Name: job.CreatedBy}),
 		prog: &Progress{JobID: job.ID, Size: job.Size}}
 	r.prog.setPhase(PhaseValidate)
@@ -67,6 +73,7 @@ func (s *Service) runClaimed(ctx context.Context, job *meibo.ImportJob, onProgre
 	}()
 
 	stop := r.watch(onProgress)
+	r.stopWatch = stop
 	err := r.run(stop)
 	stop()
 	if err != nil {
@@ -119,14 +126,18 @@ func (r *jobRun) watch(onProgress func(*Progress)) (stop func()) {
 	}
 }
 
-// heartbeat writes the job's progress and pending messages.
+// heartbeat writes the job's progress. It writes a copy of the job: the
+// job itself belongs to the goroutine that runs it.
 func (r *jobRun) heartbeat() {
+	r.jobMu.Lock()
+	j := *r.job
+	r.jobMu.Unlock()
+	j.Rows = int(r.prog.Rows.Load())
+	j.Progress = r.prog.Fraction()
 	err := r.s.store.Update(r.ctx, func(tx meibo.Tx) error {
 		now := tx.Now()
-		r.job.HeartbeatAt = &now
-		r.job.Rows = int(r.prog.Rows.Load())
-		r.job.Progress = r.prog.Fraction()
-		return tx.UpdateImportJob(r.ctx, r.job)
+		j.HeartbeatAt = &now
+		return tx.UpdateImportJob(r.ctx, &j)
 	})
 	if err != nil && r.ctx.Err() == nil {
 		r.s.log.Warn("import heartbeat", "job", r.job.ID, "err", err)
@@ -172,11 +183,13 @@ func (r *jobRun) importer() importer {
 // problems (and a nil error); an error means the job could not be run.
 func (r *jobRun) run(stopWatch func()) error {
 	ctx := r.ctx
-	data, err := r.loadFile()
-	if err != nil {
-		return err
+	if r.data == nil {
+		data, err := r.loadFile()
+		if err != nil {
+			return err
+		}
+		r.data = data
 	}
-	r.data = data
 	imp := r.importer()
 	if imp == nil {
 		r.problem(csvio.Problem{Msg: meibo.M("import.format", r.job.Format)})
@@ -185,7 +198,7 @@ func (r *jobRun) run(stopWatch func()) error {
 
 	// 1. Validate.
 	var toHash []hashItem
-	err = r.pass(ctx, imp, nil, false, func(rec *csvio.Record) {
+	err := r.pass(ctx, imp, nil, false, func(rec *csvio.Record) {
 		if pw := imp.password(rec); pw != "" {
 			toHash = append(toHash, hashItem{row: rec.Row, password: pw})
 		}
@@ -240,6 +253,14 @@ func (r *jobRun) run(stopWatch func()) error {
 
 var errRefused = errors.New("import refused")
 
+// stopWatching ends the heartbeat before the job's outcome is written, so
+// that no heartbeat can write the job after it (or while it changes).
+func (r *jobRun) stopWatching() {
+	if r.stopWatch != nil {
+		r.stopWatch()
+	}
+}
+
 func (r *jobRun) loadFile() ([]byte, error) {
 	var data []byte
 	err := r.s.store.View(r.ctx, func(tx meibo.Tx) error {
@@ -265,7 +286,9 @@ func (r *jobRun) pass(ctx context.Context, imp importer, tx meibo.Tx, apply bool
 		return nil
 	}
 	if r.job.DetectedEncoding == "" {
+		r.jobMu.Lock()
 		r.job.DetectedEncoding = string(rd.Detected())
+		r.jobMu.Unlock()
 	}
 	if !apply {
 		for _, p := range rd.Warnings() {
@@ -341,20 +364,23 @@ func (r *jobRun) readAll(ctx context.Context, imp importer, tx meibo.Tx, rd *csv
 	if err := runBatch(); err != nil {
 		return err
 	}
+	r.jobMu.Lock()
 	r.job.Rows = rows
+	r.jobMu.Unlock()
 	r.prog.Bytes.Store(r.job.Size)
 	return within(func(tx meibo.Tx) error { return imp.end(ctx, tx, apply) })
 }
 
 // finishFailed ends the job as FAILED with its problems; nothing was written.
 func (r *jobRun) finishFailed(ctx context.Context) error {
+	r.stopWatching()
 	return r.s.store.Update(ctx, func(tx meibo.Tx) error {
 		if len(r.pending) > 0 {
 			if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
 				return err
 			}
 		}
-		now := tx.Now()
+		now := r.s.now()
 		j := r.job
 		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportFailed, &now, &now, 0
 		j.Created, j.Updated, j.Deleted, j.Unchanged = 0, 0, 0, 0
@@ -387,7 +413,7 @@ func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) e
 				return err
 			}
 		}
-		now := tx.Now()
+		now := r.s.now() // not tx.Now(): that is when the apply began
 		j := r.job
 		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportSuccess, &now, &now, 1
 		j.Created, j.Updated, j.Deleted, j.Unchanged = imp.counts()
@@ -397,11 +423,13 @@ func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) e
 			return err
 		}
 		return r.s.audit(ctx, tx, "import.success", importCategory(j), "import", idString(j.ID), j.GroupID,
-			map[string]any{"format": j.Format, "dryRun": j.DryRun, "created": j.Created, "updated": j.Updated, "deleted": j.Deleted, "unchanged": j.Unchanged})
+			map[string]any{"format": j.Format, "dryRun": j.DryRun, "fileName": j.FileName, "sha256": j.SHA256,
+				"created": j.Created, "updated": j.Updated, "deleted": j.Deleted, "unchanged": j.Unchanged})
 	}
 	if tx != nil {
 		return write(tx)
 	}
+	r.stopWatching()
 	return r.s.store.Update(ctx, write)
 }
 

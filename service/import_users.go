@@ -160,7 +160,6 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		}
 	}
 	var creates, updates []*meibo.User
-	var events []*meibo.AuditEvent
 	for _, c := range changes {
 		if c.create {
 			u.created++
@@ -174,14 +173,11 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 			c.user.PasswordHash = r.hashes[c.rec.Row]
 			c.user.PasswordChangedAt = ptr(tx.Now())
 		}
-		action := "user.update"
 		if c.create {
 			creates = append(creates, c.user)
-			action = "user.create"
 		} else {
 			updates = append(updates, c.user)
 		}
-		events = append(events, r.event(action, "user", c.user.Name, u.group, c.passwordC))
 	}
 	if !apply || r.errors > 0 {
 		return nil
@@ -189,10 +185,7 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 	if err := tx.CreateUsers(ctx, creates); err != nil {
 		return err
 	}
-	if err := tx.UpdateUsers(ctx, updates); err != nil {
-		return err
-	}
-	return tx.AddAudit(ctx, events...)
+	return tx.UpdateUsers(ctx, updates)
 }
 
 // profileAPI reports whether the profile named name allows API access.

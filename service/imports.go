@@ -96,7 +96,7 @@ func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []by
 	sum := sha256.Sum256(data)
 	job := &meibo.ImportJob{Format: req.Format, Encoding: string(enc), UpdateExisting: req.UpdateExisting && req.Format == meibo.FormatUsers,
 		SendInvitations: req.SendInvitations, DryRun: req.DryRun, FileName: req.FileName, Size: int64(len(data)),
-		SHA256: hex.EncodeToString(sum[:]), CreatedBy: a.Name, Status: meibo.ImportQueued}
+		SHA256: hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued}
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		if job.Format != meibo.FormatAdmins {
 			g, err := s.group(ctx, tx, a, req.GroupID)
@@ -119,6 +119,18 @@ func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []by
 	default:
 	}
 	return job, nil
+}
+
+// jobCreator is how a job records who submitted it, so that the job later
+// runs as the same kind of actor. Administrator IDs cannot hold a colon; a
+// system actor is recorded with one ("cli:alice", or "system:" before a name
+// without one), so that an administrator named "cli" or "meibo" is never
+// taken for the command line.
+func jobCreator(a *meibo.Actor) string {
+	if a.Kind == meibo.ActorSystem && !strings.Contains(a.Name, ":") {
+		return "system:" + a.Name
+	}
+	return a.Name
 }
 
 func importCategory(j *meibo.ImportJob) string {
@@ -370,7 +382,7 @@ func (s *Service) RunImportWorker(ctx context.Context) {
 			if job == nil {
 				break
 			}
-			s.runClaimed(ctx, job, nil)
+			s.runClaimed(ctx, job, nil, nil)
 		}
 		if time.Since(lastSweep) > 30*time.Second {
 			lastSweep = time.Now()
@@ -403,16 +415,28 @@ func (s *Service) RunImport(ctx context.Context, id int64, onProgress func(*Prog
 	if job == nil {
 		return nil, meibo.Conflict("import.claimed", id)
 	}
-	return s.runClaimed(ctx, job, onProgress), nil
+	return s.runClaimed(ctx, job, nil, onProgress), nil
 }
 
-// SubmitAndRun records a job and runs it here at once (the command line).
+// SubmitAndRun records a job and runs it here at once (the command line),
+// reading the file from data rather than loading it back.
 func (s *Service) SubmitAndRun(ctx context.Context, req ImportRequest, data []byte, onProgress func(*Progress)) (*meibo.ImportJob, error) {
-	job, err := s.SubmitImport(ctx, req, data)
+	queued, err := s.SubmitImport(ctx, req, data)
 	if err != nil {
 		return nil, err
 	}
-	return s.RunImport(ctx, job.ID, onProgress)
+	var job *meibo.ImportJob
+	err = s.store.Update(ctx, func(tx meibo.Tx) error {
+		job, err = tx.ClaimImportJobID(ctx, queued.ID, s.cfg.Worker)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if job == nil {
+		return nil, meibo.Conflict("import.claimed", queued.ID)
+	}
+	return s.runClaimed(ctx, job, data, onProgress), nil
 }
 
 // ImportReport is the outcome of a job for scripts (`meibo import --json`).

@@ -92,7 +92,7 @@ func requireLicenceView(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if a.Kind == meibo.ActorSystem || a.Authorities.ManagesAdmins() {
+	if a.Kind == meibo.ActorSystem || (a.Kind == meibo.ActorAdmin && a.Authorities.ManagesAdmins()) {
 		return nil
 	}
 	_, err = require(ctx, meibo.AuthConsole, meibo.AuthGroupSettings)

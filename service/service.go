@@ -32,6 +32,9 @@ type Config struct {
 	Location *time.Location
 	// Worker names this process in claimed import jobs.
 	Worker string
+	// Clock returns the current time (default time.Now); it times import
+	// jobs, whose transactions fix their own clock at their start.
+	Clock func() time.Time
 }
 
 // Service implements the use cases over a store.
@@ -65,6 +68,9 @@ func New(store meibo.Store, cfg Config) *Service {
 	if cfg.Worker == "" {
 		cfg.Worker = "meibo"
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
 	return &Service{store: store, cfg: cfg, log: cfg.Logger, progress: map[int64]*Progress{}, wake: make(chan struct{}, 1)}
 }
 
@@ -85,6 +91,11 @@ func require(ctx context.Context, auths ...meibo.Authority) (*meibo.Actor, error
 	a, err := actor(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// Console functions are for administrators and the system; a portal
+	// user or a device is never one, whatever it carries.
+	if a.Kind != meibo.ActorAdmin && a.Kind != meibo.ActorSystem {
+		return nil, meibo.Forbidden("forbidden")
 	}
 	if a.Has(meibo.AuthNoViewing) && a.Kind == meibo.ActorAdmin {
 		return nil, meibo.Forbidden("forbidden")
@@ -116,7 +127,7 @@ func requireManager(ctx context.Context) (*meibo.Actor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.Kind != meibo.ActorSystem && !a.Authorities.ManagesAdmins() {
+	if a.Kind != meibo.ActorSystem && (a.Kind != meibo.ActorAdmin || !a.Authorities.ManagesAdmins()) {
 		return nil, meibo.Forbidden("forbidden.admins")
 	}
 	return a, nil
@@ -196,3 +207,6 @@ func (s *Service) dummyVerify(pw string) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// now is the service's clock in UTC, to the microsecond like the store's.
+func (s *Service) now() time.Time { return s.cfg.Clock().UTC().Truncate(time.Microsecond) }

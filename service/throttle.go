@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/meibo/meibo"
@@ -34,15 +36,19 @@ func throttleWait(n, free int) time.Duration {
 // reserveAttempt counts an attempt on each key, or refuses with a
 // rate-limited error when any key must still wait.
 func (s *Service) reserveAttempt(ctx context.Context, keys map[string]int) error {
+	// Locks are taken in one order by every attempt, so that two attempts
+	// never wait for each other's keys (a deadlock on PostgreSQL).
+	names := slices.Sorted(maps.Keys(keys))
 	return s.store.Update(ctx, func(tx meibo.Tx) error {
 		now := tx.Now()
-		for key := range keys {
+		for _, key := range names {
 			if err := tx.Lock(ctx, "throttle:"+key); err != nil {
 				return err
 			}
 		}
 		var updates []meibo.Throttle
-		for key, free := range keys {
+		for _, key := range names {
+			free := keys[key]
 			th, err := tx.Throttle(ctx, key)
 			if err != nil {
 				return err
@@ -70,7 +76,27 @@ func (s *Service) reserveAttempt(ctx context.Context, keys map[string]int) error
 	})
 }
 
-// clearAttempts forgets the failures of key after a success.
-func (s *Service) clearAttempts(ctx context.Context, key string) error {
-	return s.store.Update(ctx, func(tx meibo.Tx) error { return tx.DeleteThrottle(ctx, key) })
+// clearAttempts records a successful attempt: the account's failures are
+// forgotten, and the attempt that reserveAttempt counted on the address is
+// taken back, so that only failures count against an address (many people
+// may sign in from one office). The address's earlier failures stay: a
+// success on one account does not wipe guesses at others.
+func (s *Service) clearAttempts(ctx context.Context, accountKey, addrKey string, addrFree int) error {
+	return s.store.Update(ctx, func(tx meibo.Tx) error {
+		if err := tx.DeleteThrottle(ctx, accountKey); err != nil {
+			return err
+		}
+		if err := tx.Lock(ctx, "throttle:"+addrKey); err != nil {
+			return err
+		}
+		th, err := tx.Throttle(ctx, addrKey)
+		if err != nil || th.Failures == 0 {
+			return err
+		}
+		th.Failures--
+		if throttleWait(th.Failures, addrFree) == 0 {
+			th.NextAt = nil
+		}
+		return tx.PutThrottle(ctx, th)
+	})
 }

@@ -92,7 +92,7 @@ func (s *Service) CreateUser(ctx context.Context, groupID string, in UserInput) 
 			return meibo.FieldError("apiAccess", "profile.api", p.Name)
 		}
 		if _, err := tx.UserByName(ctx, g.ID, in.Name); err == nil {
-			return meibo.FieldError("name", "user.exists", in.Name)
+			return meibo.ConflictField("name", "user.exists", in.Name)
 		} else if meibo.ErrorCode(err) != meibo.CodeNotFound {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -32,6 +33,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	maxBytes := fs.Int64("import-max-bytes", 64<<20, "largest import file in bytes")
 	tz := fs.String("time-zone", "Local", "time zone for times in files")
 	lang := fs.String("lang", "en", "language of messages: en or ja")
+	stats := fs.Bool("stats", false, "print time, rows/s and peak memory to standard error")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -39,6 +41,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	if len(pos) != 1 {
 		return usagef("import needs one FILE")
 	}
+	started := time.Now()
 	switch *format {
 	case meibo.FormatPersonal, meibo.FormatUsers:
 		if *group == "" {
@@ -76,6 +79,11 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	if st.Size() > *maxBytes {
 		return refuse(meibo.Errorf(meibo.CodeTooLarge, "too_large", fmt.Sprintf("%d bytes", *maxBytes)))
 	}
+	if _, set := env.getenv("GOMEMLIMIT"); !set {
+		// A soft limit makes the collector work harder rather than let the
+		// heap double while a big file is read twice.
+		debug.SetMemoryLimit(importMemoryLimit)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
@@ -108,6 +116,9 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *stats {
+		printStats(env.stderr, job.Rows, time.Since(started))
+	}
 	if *asJSON {
 		if err := printJSON(env.stdout, report); err != nil {
 			return err
@@ -120,6 +131,10 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	return nil
 }
+
+// importMemoryLimit is the soft memory limit of `meibo import` (GOMEMLIMIT
+// overrides it).
+const importMemoryLimit = 160 << 20
 
 func printReport(w io.Writer, job *meibo.ImportJob, r *service.ImportReport) {
 	dry := ""
@@ -162,6 +177,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	bom := fs.Bool("bom", false, "start a UTF-8 file with a byte order mark (for Excel)")
 	out := fs.String("o", "", "output file (default: standard output)")
 	tz := fs.String("time-zone", "Local", "time zone of the times in the admins file")
+	stats := fs.Bool("stats", false, "print time, rows/s and peak memory to standard error")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -203,6 +219,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
+	started := time.Now()
 	var n int
 	if *format == meibo.FormatUsers {
 		n, err = c.svc.ExportUsers(c.ctx, *group, tmp, enc, *bom)
@@ -211,6 +228,9 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *stats {
+		printStats(env.stderr, n, time.Since(started))
 	}
 	if *out != "" {
 		if err := tmp.Close(); err != nil {

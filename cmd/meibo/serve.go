@@ -83,9 +83,10 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	worker, _ := os.Hostname()
 	m.Service = service.New(m.DB, service.Config{Hasher: hasher, Logger: m.log, TokenTTL: cfg.TokenTTL,
-		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid())})
+		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid()), Clock: cfg.Clock})
 	created, generated, err := m.Service.Bootstrap(ctx, cfg.AdminPassword)
 	if err != nil {
+		m.DB.Close()
 		return fmt.Errorf("create built-in administrators: %w", err)
 	}
 	if created {
@@ -99,6 +100,7 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	if err := m.Service.RecoverImports(ctx); err != nil {
+		m.DB.Close()
 		return fmt.Errorf("recover import jobs: %w", err)
 	}
 

@@ -31,7 +31,7 @@ var Migrations, _ = fs.Sub(migrationFiles, "migrations")
 // pragmas apply to every connection; busy_timeout comes first so that the
 // others wait for a lock instead of failing.
 const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
-	"&_pragma=mmap_size(268435456)&_time_format=sqlite"
+	"&_time_format=sqlite"
 
 // Open opens (creating if needed) the SQLite database at path.
 func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.DB, error) {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/meibo/meibo"
@@ -31,12 +32,12 @@ func scanAdmin(s interface{ Scan(...any) error }) (*meibo.Admin, error) {
 // CreateAdmin inserts an administrator with its department groups.
 func (t *Tx) CreateAdmin(ctx context.Context, a *meibo.Admin) error {
 	a.CreatedAt, a.UpdatedAt = t.now, t.now
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO admins (login_id, guid, name, email, notes, password_hash, authorities, builtin, disabled, created_at, updated_at, password_changed_at)
+	err := t.queryRowContext(ctx, `INSERT INTO admins (login_id, guid, name, email, notes, password_hash, authorities, builtin, disabled, created_at, updated_at, password_changed_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
 		a.LoginID, a.GUID, a.Name, a.Email, a.Notes, a.PasswordHash, int64(a.Authorities), a.Builtin, a.Disabled, a.CreatedAt, a.UpdatedAt, a.PasswordChangedAt).Scan(&a.ID)
 	switch {
 	case t.d.IsUnique(err):
-		return meibo.Conflict("admin.exists", a.LoginID)
+		return meibo.ConflictField("loginId", "admin.exists", a.LoginID)
 	case err != nil:
 		return fmt.Errorf("create administrator: %w", err)
 	}
@@ -48,7 +49,7 @@ func (t *Tx) setAdminGroups(ctx context.Context, a *meibo.Admin) error {
 		return err
 	}
 	for _, g := range a.Groups {
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO admin_groups (admin_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, a.ID, g)
+		_, err := t.execContext(ctx, `INSERT INTO admin_groups (admin_id, group_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, a.ID, g)
 		switch {
 		case t.d.IsForeignKey(err):
 			return meibo.FieldError("groups", "admin.group.unknown", g)
@@ -60,7 +61,7 @@ func (t *Tx) setAdminGroups(ctx context.Context, a *meibo.Admin) error {
 }
 
 func (t *Tx) loadAdminGroups(ctx context.Context, admins map[int64]*meibo.Admin, where string, args ...any) error {
-	rows, err := t.tx.QueryContext(ctx, `SELECT admin_id, group_id FROM admin_groups`+where+` ORDER BY admin_id, group_id`, args...)
+	rows, err := t.queryContext(ctx, `SELECT admin_id, group_id FROM admin_groups`+where+` ORDER BY admin_id, group_id`, args...)
 	if err != nil {
 		return fmt.Errorf("read administrator groups: %w", err)
 	}
@@ -75,11 +76,19 @@ func (t *Tx) loadAdminGroups(ctx context.Context, admins map[int64]*meibo.Admin,
 			a.Groups = append(a.Groups, g)
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read administrator groups: %w", err)
+	}
+	// In byte order on every engine: admin_groups.group_id has the server's
+	// collation on PostgreSQL, not "C".
+	for _, a := range admins {
+		sort.Strings(a.Groups)
+	}
+	return nil
 }
 
 func (t *Tx) oneAdmin(ctx context.Context, notFound *meibo.Error, where string, arg any) (*meibo.Admin, error) {
-	a, err := scanAdmin(t.tx.QueryRowContext(ctx, `SELECT `+adminCols+` FROM admins WHERE `+where, arg))
+	a, err := scanAdmin(t.queryRowContext(ctx, `SELECT `+adminCols+` FROM admins WHERE `+where, arg))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, notFound
@@ -104,7 +113,7 @@ func (t *Tx) AdminByLoginID(ctx context.Context, loginID string) (*meibo.Admin, 
 
 // Admins lists every administrator in login ID order.
 func (t *Tx) Admins(ctx context.Context) ([]*meibo.Admin, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+adminCols+` FROM admins ORDER BY login_id`)
+	rows, err := t.queryContext(ctx, `SELECT `+adminCols+` FROM admins ORDER BY login_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list administrators: %w", err)
 	}

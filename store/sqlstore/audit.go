@@ -97,7 +97,7 @@ func (t *Tx) AuditEvents(ctx context.Context, f meibo.AuditFilter) ([]*meibo.Aud
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := t.tx.QueryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), args...)
+	rows, err := t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}

@@ -13,11 +13,11 @@ import (
 // CreateGroup inserts a group.
 func (t *Tx) CreateGroup(ctx context.Context, g *meibo.Group) error {
 	g.CreatedAt, g.UpdatedAt = t.now, t.now
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO groups (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
+	_, err := t.execContext(ctx, `INSERT INTO groups (id, name, created_at, updated_at) VALUES ($1, $2, $3, $4)`,
 		g.ID, g.Name, g.CreatedAt, g.UpdatedAt)
 	switch {
 	case t.d.IsUnique(err):
-		return meibo.Conflict("group.exists", g.ID)
+		return meibo.ConflictField("id", "group.exists", g.ID)
 	case err != nil:
 		return fmt.Errorf("create group: %w", err)
 	}
@@ -37,7 +37,7 @@ func scanGroup(s interface{ Scan(...any) error }) (*meibo.Group, error) {
 
 // Group finds a group by ID without regard to case.
 func (t *Tx) Group(ctx context.Context, id string) (*meibo.Group, error) {
-	g, err := scanGroup(t.tx.QueryRowContext(ctx, `SELECT `+groupCols+` FROM groups WHERE lower(id) = lower($1)`, id))
+	g, err := scanGroup(t.queryRowContext(ctx, `SELECT `+groupCols+` FROM groups WHERE lower(id) = lower($1)`, id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, meibo.NotFound("group.not_found", id)
@@ -60,7 +60,7 @@ func (t *Tx) Groups(ctx context.Context, ids []string) ([]*meibo.Group, error) {
 			args = append(args, strings.ToLower(id))
 		}
 	}
-	rows, err := t.tx.QueryContext(ctx, q+` ORDER BY id`, args...)
+	rows, err := t.queryContext(ctx, q+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
 	}
@@ -90,12 +90,19 @@ func (t *Tx) UpdateGroup(ctx context.Context, g *meibo.Group) error {
 }
 
 // DeleteGroup deletes a group with its profiles; it must have no users or
-// devices.
+// devices. They are counted first: after the foreign-key error the
+// transaction is spent on PostgreSQL and can no longer count them.
 func (t *Tx) DeleteGroup(ctx context.Context, id string) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM groups WHERE id = $1`, id)
+	users, devices, err := t.GroupUsage(ctx, id)
+	if err != nil {
+		return err
+	}
+	if users > 0 || devices > 0 {
+		return meibo.Conflict("group.not_empty", id, users, devices)
+	}
+	res, err := t.execContext(ctx, `DELETE FROM groups WHERE id = $1`, id)
 	switch {
-	case t.d.IsForeignKey(err):
-		users, devices, _ := t.GroupUsage(ctx, id)
+	case t.d.IsForeignKey(err): // a member was added meanwhile
 		return meibo.Conflict("group.not_empty", id, users, devices)
 	case err != nil:
 		return fmt.Errorf("delete group: %w", err)
@@ -108,7 +115,7 @@ func (t *Tx) DeleteGroup(ctx context.Context, id string) error {
 
 // GroupUsage counts the users and devices of a group.
 func (t *Tx) GroupUsage(ctx context.Context, id string) (users, devices int, err error) {
-	err = t.tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM users WHERE group_id = $1), (SELECT COUNT(*) FROM devices WHERE group_id = $1)`, id).Scan(&users, &devices)
+	err = t.queryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM users WHERE group_id = $1), (SELECT COUNT(*) FROM devices WHERE group_id = $1)`, id).Scan(&users, &devices)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count group members: %w", err)
 	}

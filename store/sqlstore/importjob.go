@@ -37,7 +37,7 @@ func (t *Tx) CreateImportJob(ctx context.Context, j *meibo.ImportJob, file []byt
 	if j.Status == "" {
 		j.Status = meibo.ImportQueued
 	}
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO import_jobs (format, encoding, detected_encoding, group_id, update_existing, send_invitations, dry_run,
+	err := t.queryRowContext(ctx, `INSERT INTO import_jobs (format, encoding, detected_encoding, group_id, update_existing, send_invitations, dry_run,
 		file_name, size, sha256, created_by, created_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		j.Format, j.Encoding, j.DetectedEncoding, j.GroupID, j.UpdateExisting, j.SendInvitations, j.DryRun,
 		j.FileName, j.Size, j.SHA256, j.CreatedBy, j.CreatedAt, string(j.Status)).Scan(&j.ID)
@@ -53,7 +53,7 @@ func (t *Tx) CreateImportJob(ctx context.Context, j *meibo.ImportJob, file []byt
 
 // ImportJob finds a job by ID.
 func (t *Tx) ImportJob(ctx context.Context, id int64) (*meibo.ImportJob, error) {
-	j, err := scanImportJob(t.tx.QueryRowContext(ctx, `SELECT `+importCols+` FROM import_jobs WHERE id = $1`, id))
+	j, err := scanImportJob(t.queryRowContext(ctx, `SELECT `+importCols+` FROM import_jobs WHERE id = $1`, id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, meibo.NotFound("not_found")
@@ -85,6 +85,9 @@ func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.Imp
 		}
 		where = append(where, cond)
 	}
+	if f.Status != "" {
+		where = append(where, "status = "+arg(string(f.Status)))
+	}
 	if f.BeforeID > 0 {
 		where = append(where, "id < "+arg(f.BeforeID))
 	}
@@ -96,7 +99,7 @@ func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.Imp
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := t.tx.QueryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), args...)
+	rows, err := t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list import jobs: %w", err)
 	}
@@ -115,7 +118,7 @@ func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.Imp
 // ImportFile returns a job's uploaded file.
 func (t *Tx) ImportFile(ctx context.Context, id int64) ([]byte, error) {
 	var b []byte
-	err := t.tx.QueryRowContext(ctx, `SELECT data FROM import_files WHERE job_id = $1`, id).Scan(&b)
+	err := t.queryRowContext(ctx, `SELECT data FROM import_files WHERE job_id = $1`, id).Scan(&b)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, meibo.NotFound("not_found")
@@ -136,7 +139,7 @@ func (t *Tx) ClaimImportJobID(ctx context.Context, id int64, worker string) (*me
 }
 
 func (t *Tx) claim(ctx context.Context, worker, pick string) (*meibo.ImportJob, error) {
-	j, err := scanImportJob(t.tx.QueryRowContext(ctx, `UPDATE import_jobs SET status = 'RUNNING', worker = $1, started_at = $2, heartbeat_at = $2
+	j, err := scanImportJob(t.queryRowContext(ctx, `UPDATE import_jobs SET status = 'RUNNING', worker = $1, started_at = $2, heartbeat_at = $2
 		WHERE status = 'QUEUED' AND id = (`+pick+`) RETURNING `+importCols, worker, t.now))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -162,7 +165,7 @@ const importMessageCols = 7
 // AddImportMessages appends errors and warnings to a job.
 func (t *Tx) AddImportMessages(ctx context.Context, jobID int64, msgs []meibo.ImportMessage) error {
 	var seq int
-	if err := t.tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM import_messages WHERE job_id = $1`, jobID).Scan(&seq); err != nil {
+	if err := t.queryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM import_messages WHERE job_id = $1`, jobID).Scan(&seq); err != nil {
 		return fmt.Errorf("add import messages: %w", err)
 	}
 	per := t.batchSize(importMessageCols)
@@ -187,7 +190,7 @@ func (t *Tx) ImportMessages(ctx context.Context, jobID int64, limit int) ([]meib
 	if limit > 0 {
 		q += " LIMIT " + strconv.Itoa(limit)
 	}
-	rows, err := t.tx.QueryContext(ctx, q, jobID)
+	rows, err := t.queryContext(ctx, q, jobID)
 	if err != nil {
 		return nil, fmt.Errorf("list import messages: %w", err)
 	}
@@ -205,7 +208,7 @@ func (t *Tx) ImportMessages(ctx context.Context, jobID int64, limit int) ([]meib
 
 // FailStaleImports marks FAILED every RUNNING job not heard of since before.
 func (t *Tx) FailStaleImports(ctx context.Context, before time.Time, message string) ([]*meibo.ImportJob, error) {
-	rows, err := t.tx.QueryContext(ctx, `UPDATE import_jobs SET status = 'FAILED', finished_at = $1, message = $2, progress = 0,
+	rows, err := t.queryContext(ctx, `UPDATE import_jobs SET status = 'FAILED', finished_at = $1, message = $2, progress = 0,
 		created = 0, updated = 0, deleted = 0, unchanged = 0
 		WHERE status = 'RUNNING' AND (heartbeat_at IS NULL OR heartbeat_at < $3) RETURNING `+importCols, t.now, message, before.UTC())
 	if err != nil {

@@ -21,12 +21,12 @@ func actionsText(as []meibo.Action) string {
 // CreateProfile inserts a profile.
 func (t *Tx) CreateProfile(ctx context.Context, p *meibo.Profile) error {
 	p.CreatedAt, p.UpdatedAt = t.now, t.now
-	err := t.tx.QueryRowContext(ctx, `INSERT INTO profiles (group_id, name, actions, api_access, is_default, created_at, updated_at)
+	err := t.queryRowContext(ctx, `INSERT INTO profiles (group_id, name, actions, api_access, is_default, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 		p.GroupID, p.Name, actionsText(p.Actions), p.APIAccess, p.Default, p.CreatedAt, p.UpdatedAt).Scan(&p.ID)
 	switch {
 	case t.d.IsUnique(err):
-		return meibo.Conflict("profile.exists", p.Name)
+		return meibo.ConflictField("name", "profile.exists", p.Name)
 	case t.d.IsForeignKey(err):
 		return meibo.NotFound("group.not_found", p.GroupID)
 	case err != nil:
@@ -52,7 +52,7 @@ func scanProfile(s interface{ Scan(...any) error }) (*meibo.Profile, error) {
 }
 
 func (t *Tx) oneProfile(ctx context.Context, notFound *meibo.Error, where string, args ...any) (*meibo.Profile, error) {
-	p, err := scanProfile(t.tx.QueryRowContext(ctx, `SELECT `+profileCols+` FROM profiles WHERE `+where, args...))
+	p, err := scanProfile(t.queryRowContext(ctx, `SELECT `+profileCols+` FROM profiles WHERE `+where, args...))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, notFound
@@ -74,7 +74,7 @@ func (t *Tx) ProfileByName(ctx context.Context, groupID, name string) (*meibo.Pr
 
 // Profiles lists a group's profiles, the default first, then by name.
 func (t *Tx) Profiles(ctx context.Context, groupID string) ([]*meibo.Profile, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+profileCols+` FROM profiles WHERE group_id = $1 ORDER BY is_default DESC, name`, groupID)
+	rows, err := t.queryContext(ctx, `SELECT `+profileCols+` FROM profiles WHERE group_id = $1 ORDER BY is_default DESC, name`, groupID)
 	if err != nil {
 		return nil, fmt.Errorf("list profiles: %w", err)
 	}
@@ -93,11 +93,11 @@ func (t *Tx) Profiles(ctx context.Context, groupID string) ([]*meibo.Profile, er
 // UpdateProfile writes the profile's name, actions and API access.
 func (t *Tx) UpdateProfile(ctx context.Context, p *meibo.Profile) error {
 	p.UpdatedAt = t.now
-	res, err := t.tx.ExecContext(ctx, `UPDATE profiles SET name = $1, actions = $2, api_access = $3, updated_at = $4 WHERE id = $5`,
+	res, err := t.execContext(ctx, `UPDATE profiles SET name = $1, actions = $2, api_access = $3, updated_at = $4 WHERE id = $5`,
 		p.Name, actionsText(p.Actions), p.APIAccess, p.UpdatedAt, p.ID)
 	switch {
 	case t.d.IsUnique(err):
-		return meibo.Conflict("profile.exists", p.Name)
+		return meibo.ConflictField("name", "profile.exists", p.Name)
 	case err != nil:
 		return fmt.Errorf("update profile: %w", err)
 	}
@@ -107,13 +107,25 @@ func (t *Tx) UpdateProfile(ctx context.Context, p *meibo.Profile) error {
 	return nil
 }
 
-// DeleteProfile deletes a profile that no user has.
+// DeleteProfile deletes a profile that no user has. Its users are counted
+// first: after the foreign-key error the transaction is spent on PostgreSQL
+// and can no longer count them.
 func (t *Tx) DeleteProfile(ctx context.Context, id int64) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM profiles WHERE id = $1`, id)
+	p, err := t.Profile(ctx, id)
+	if err != nil {
+		return err
+	}
+	n, err := t.ProfileUsers(ctx, id)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return meibo.Conflict("profile.in_use", p.Name, n)
+	}
+	res, err := t.execContext(ctx, `DELETE FROM profiles WHERE id = $1`, id)
 	switch {
-	case t.d.IsForeignKey(err):
-		n, _ := t.ProfileUsers(ctx, id)
-		return meibo.Conflict("profile.in_use", fmt.Sprint(id), n)
+	case t.d.IsForeignKey(err): // a user was given the profile meanwhile
+		return meibo.Conflict("profile.in_use", p.Name, n)
 	case err != nil:
 		return fmt.Errorf("delete profile: %w", err)
 	}
@@ -126,7 +138,7 @@ func (t *Tx) DeleteProfile(ctx context.Context, id int64) error {
 // ProfileUsers counts the users that have a profile.
 func (t *Tx) ProfileUsers(ctx context.Context, id int64) (int, error) {
 	var n int
-	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE profile_id = $1`, id).Scan(&n); err != nil {
+	if err := t.queryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE profile_id = $1`, id).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count profile users: %w", err)
 	}
 	return n, nil

@@ -10,7 +10,7 @@ import (
 // Settings reads the installation settings; unset ones keep their defaults.
 func (t *Tx) Settings(ctx context.Context) (meibo.Settings, error) {
 	s := meibo.DefaultSettings
-	rows, err := t.tx.QueryContext(ctx, `SELECT key, value FROM settings`)
+	rows, err := t.queryContext(ctx, `SELECT key, value FROM settings`)
 	if err != nil {
 		return s, fmt.Errorf("read settings: %w", err)
 	}

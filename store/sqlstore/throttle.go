@@ -14,7 +14,7 @@ import (
 func (t *Tx) Throttle(ctx context.Context, key string) (meibo.Throttle, error) {
 	th := meibo.Throttle{Key: key}
 	var next sql.Null[time.Time]
-	err := t.tx.QueryRowContext(ctx, `SELECT failures, blocked_until, updated_at FROM sign_in_throttle WHERE key = $1`, key).
+	err := t.queryRowContext(ctx, `SELECT failures, blocked_until, updated_at FROM sign_in_throttle WHERE key = $1`, key).
 		Scan(&th.Failures, &next, &th.UpdatedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

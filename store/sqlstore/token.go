@@ -13,20 +13,28 @@ import (
 // CreateAPIToken stores an administrator's token (by hash).
 func (t *Tx) CreateAPIToken(ctx context.Context, k *meibo.APIToken) error {
 	k.CreatedAt = t.now
-	_, err := t.exec(ctx, "create token", `INSERT INTO api_tokens (hash, admin_id, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+	_, err := t.execContext(ctx, `INSERT INTO api_tokens (hash, admin_id, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
 		k.Hash, k.AdminID, k.Name, k.CreatedAt, k.ExpiresAt.UTC())
-	return err
+	switch {
+	case t.d.IsUnique(err):
+		return meibo.Conflict("token.invalid")
+	case t.d.IsForeignKey(err):
+		return meibo.NotFound("not_found")
+	case err != nil:
+		return fmt.Errorf("create token: %w", err)
+	}
+	return nil
 }
 
 // APIToken finds an administrator's token by hash.
 func (t *Tx) APIToken(ctx context.Context, hash string) (*meibo.APIToken, error) {
 	var k meibo.APIToken
 	var last sql.Null[time.Time]
-	err := t.tx.QueryRowContext(ctx, `SELECT hash, admin_id, name, created_at, expires_at, last_used_at FROM api_tokens WHERE hash = $1 AND admin_id IS NOT NULL`, hash).
+	err := t.queryRowContext(ctx, `SELECT hash, admin_id, name, created_at, expires_at, last_used_at FROM api_tokens WHERE hash = $1 AND admin_id IS NOT NULL`, hash).
 		Scan(&k.Hash, &k.AdminID, &k.Name, &k.CreatedAt, &k.ExpiresAt, &last)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, meibo.Errorf(meibo.CodeUnauthorized, "token.invalid")
+		return nil, meibo.NotFound("token.invalid")
 	case err != nil:
 		return nil, fmt.Errorf("read token: %w", err)
 	}

@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/argon2id"
+)
+
+// syncBuffer is a buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func testConfig(db string, out io.Writer) Config {
+	return Config{
+		Addr:              "127.0.0.1:0",
+		DB:                db,
+		Argon2:            argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1},
+		TimeZone:          "UTC",
+		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+		BootstrapPassword: out,
+		ShutdownTimeout:   5 * time.Second,
+	}
+}
+
+var printedPassword = regexp.MustCompile(`created administrator "admin" with password: (\S+)`)
+
+// TestServe starts the real server as the binary does, on port 0: it
+// answers /healthz, prints a generated admin password once, serves the API
+// with it, and shuts down gracefully; a second start on the same database
+// prints no password.
+func TestServe(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "meibo.db")
+	var out syncBuffer
+	m := NewMain(testConfig(db, &out))
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			m.Close()
+		}
+	}()
+	base := m.URL()
+	res, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"ok"`) {
+		t.Errorf("healthz: %d %s", res.StatusCode, body)
+	}
+	match := printedPassword.FindAllStringSubmatch(out.String(), -1)
+	if len(match) != 1 {
+		t.Fatalf("the generated password was printed %d times:\n%s", len(match), out.String())
+	}
+	pw := match[0][1]
+
+	// The password signs in; the API runs.
+	login, _ := json.Marshal(map[string]string{"loginId": "admin", "password": pw})
+	res, err = http.Post(base+"/api/v1/login", "application/json", bytes.NewReader(login))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		Token string `json:"token"`
+	}
+	json.NewDecoder(res.Body).Decode(&tok)
+	res.Body.Close()
+	if res.StatusCode != 200 || tok.Token == "" {
+		t.Fatalf("login with the printed password: %d", res.StatusCode)
+	}
+	if res.Header.Get("X-Request-ID") == "" {
+		t.Error("no request ID")
+	}
+
+	req, _ := http.NewRequest("GET", base+"/api/v1/admins", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "AUTOBACKUPUSER") || strings.Contains(string(body), "$argon2id") {
+		t.Errorf("admins: %d %s", res.StatusCode, body)
+	}
+
+	if err := m.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	closed = true
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("the server still answers after Close")
+	}
+
+	// Second start: the administrators exist, no password is printed.
+	var out2 syncBuffer
+	m2 := NewMain(testConfig(db, &out2))
+	if err := m2.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	if s := out2.String(); s != "" {
+		t.Errorf("a second start printed %q", s)
+	}
+	res, err = http.Post(m2.URL()+"/api/v1/login", "application/json", bytes.NewReader(login))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("login after a restart: %d", res.StatusCode)
+	}
+}
+
+// TestServeChosenPassword: with an admin password configured, none is
+// printed; a weak one is refused at start.
+func TestServeChosenPassword(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "meibo.db")
+	var out syncBuffer
+	cfg := testConfig(db, &out)
+	cfg.AdminPassword = "short"
+	failed := NewMain(cfg)
+	if err := failed.Open(context.Background()); err == nil {
+		t.Fatal("a weak admin password was taken")
+	}
+	// A start that fails leaves nothing open behind it.
+	if err := failed.DB.View(context.Background(), func(meibo.Tx) error { return nil }); err == nil {
+		t.Error("a failed start left its database open")
+	}
+	cfg.AdminPassword = "A-chosen-pass-phrase-9"
+	m := NewMain(cfg)
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if out.String() != "" {
+		t.Errorf("printed %q", out.String())
+	}
+}
+
+// TestServeCommand runs `meibo serve` itself and stops it with its context,
+// as SIGTERM does.
+func TestServeCommand(t *testing.T) {
+	c := newCLI(t)
+	c.ok("migrate")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() {
+		var o, e syncBuffer
+		env := &cliEnv{stdin: strings.NewReader(""), stdout: &o, stderr: &e, getenv: func(k string) (string, bool) {
+			v, ok := c.env[k]
+			if k == "MEIBO_ADDR" {
+				return "127.0.0.1:0", true
+			}
+			if k == "MEIBO_ADMIN_PASSWORD" {
+				return "A-chosen-pass-phrase-9", true
+			}
+			if k == "MEIBO_LOG_LEVEL" {
+				return "error", true
+			}
+			return v, ok
+		}}
+		code := run(ctx, env, []string{"serve"})
+		done <- result{code, o.String(), e.String()}
+	}()
+	// The database appears with the administrators once the server runs.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := c.run([]string{"admin", "list"})
+		if r.code == 0 && strings.Contains(r.stdout, "AUTOBACKUPUSER") {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("the server did not start: %s", r)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case r := <-done:
+		if r.code != 0 {
+			t.Errorf("serve: %s", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if r := c.run([]string{"serve", "extra"}); r.code != 2 {
+		t.Errorf("serve with an argument: %s", r)
+	}
+	if r := c.run([]string{"serve", "--migrate", "sometimes"}, "MEIBO_ADDR=127.0.0.1:0"); r.code != 2 {
+		t.Errorf("serve --migrate sometimes: %s", r)
+	}
+}
+
+// TestServeGracefulClose: Close stops taking connections but lets a request
+// that is under way finish, and only then returns.
+func TestServeGracefulClose(t *testing.T) {
+	m := NewMain(testConfig(filepath.Join(t.TempDir(), "meibo.db"), io.Discard))
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.TrimPrefix(m.URL(), "http://")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"loginId":"admin","password":"Wrong-pass-phrase-1"}`
+	// With "Expect: 100-continue" the server says when the handler has
+	// begun to read the body: the request is then under way.
+	fmt.Fprintf(conn, "POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n", len(body))
+	br := bufio.NewReader(conn)
+	cont, err := http.ReadResponse(br, nil)
+	if err != nil || cont.StatusCode != http.StatusContinue {
+		t.Fatalf("100 Continue: %v, %v", cont, err)
+	}
+
+	closed := make(chan error, 1)
+	go func() { closed <- m.Close() }()
+	// Wait until the server takes no new connections: shutting down.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the server still takes connections")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while a request was under way", err)
+	default:
+	}
+	io.WriteString(conn, body)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("the request under way was cut off: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("status %d", res.StatusCode)
+	}
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+}

@@ -1,0 +1,287 @@
+package storetest_test
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/store/storetest"
+)
+
+// searchModel is the search of meibo.UserFilter written plainly in Go: the
+// reference that every engine's FindUsers must agree with.
+func searchModel(all []*meibo.User, profiles map[int64]*meibo.Profile, f meibo.UserFilter) []string {
+	kw := meibo.Fold(strings.TrimSpace(f.Keyword))
+	short := utf8.RuneCountInString(kw) < 3
+	match := func(s string) bool {
+		if short {
+			return strings.HasPrefix(s, kw)
+		}
+		return strings.Contains(s, kw)
+	}
+	var out []string
+	for _, u := range all {
+		switch {
+		case u.GroupID != f.GroupID,
+			f.Disabled != nil && u.Disabled != *f.Disabled,
+			f.Admin != nil && u.Admin != *f.Admin,
+			f.ProfileID != nil && u.ProfileID != *f.ProfileID:
+			continue
+		}
+		if kw != "" && !match(meibo.Fold(u.Name)) && !match(meibo.EmailKey(u.Email)) && !match(meibo.Fold(profiles[u.ProfileID].Name)) {
+			continue
+		}
+		out = append(out, u.Name)
+	}
+	sort.Strings(out) // byte order
+	return out
+}
+
+// pageAll reads every page of f forward with the given page size, checking
+// HasPrev and HasNext, then walks back from the last page with Before and
+// checks that it meets the same users.
+func pageAll(t *testing.T, db meibo.Store, f meibo.UserFilter, limit int) []string {
+	t.Helper()
+	f.Limit = limit
+	var names []string
+	var pages []*meibo.UserPage
+	view(t, db, func(tx meibo.Tx) error {
+		after := ""
+		for {
+			g := f
+			g.After = after
+			page, err := tx.FindUsers(ctx, g)
+			if err != nil {
+				return err
+			}
+			if page.Users == nil {
+				t.Fatalf("%q: Users is nil, want an empty list", f.Keyword)
+			}
+			if page.HasPrev != (after != "") {
+				t.Errorf("%q after %q: HasPrev = %v", f.Keyword, after, page.HasPrev)
+			}
+			if len(page.Users) > limit {
+				t.Fatalf("%q: page of %d users, limit %d", f.Keyword, len(page.Users), limit)
+			}
+			pages = append(pages, page)
+			for _, u := range page.Users {
+				names = append(names, u.Name)
+			}
+			if !page.HasNext {
+				break
+			}
+			if len(page.Users) != limit {
+				t.Fatalf("%q: short page (%d) with HasNext", f.Keyword, len(page.Users))
+			}
+			after = page.Users[len(page.Users)-1].Name
+		}
+		// Backward from the last page.
+		last := pages[len(pages)-1]
+		if len(last.Users) == 0 {
+			return nil
+		}
+		back := []string{}
+		before := last.Users[0].Name
+		for {
+			g := f
+			g.Before = before
+			page, err := tx.FindUsers(ctx, g)
+			if err != nil {
+				return err
+			}
+			if !page.HasNext {
+				t.Errorf("%q before %q: HasNext = false", f.Keyword, before)
+			}
+			var got []string
+			for _, u := range page.Users {
+				got = append(got, u.Name)
+			}
+			back = append(got, back...)
+			if !page.HasPrev {
+				break
+			}
+			if len(page.Users) != limit {
+				t.Fatalf("%q: short page (%d) with HasPrev", f.Keyword, len(page.Users))
+			}
+			before = page.Users[0].Name
+		}
+		for _, u := range last.Users {
+			back = append(back, u.Name)
+		}
+		if !slices.Equal(back, names) {
+			t.Errorf("%q: backward pages %q, forward %q", f.Keyword, back, names)
+		}
+		return nil
+	})
+	return names
+}
+
+func TestFindUsers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		def := newGroup(t, db, "G1")
+		def2 := newGroup(t, db, "G2")
+		field := &meibo.Profile{GroupID: "G1", Name: "Field Staff"}
+		update(t, db, func(tx meibo.Tx) error { return tx.CreateProfile(ctx, field) })
+		profiles := map[int64]*meibo.Profile{def.ID: def, def2.ID: def2, field.ID: field}
+
+		type row struct {
+			name, email     string
+			field           bool
+			admin, disabled bool
+		}
+		rows := []row{
+			{"alice", "alice@example.com", false, true, false},
+			{"Alicia", "alicia@corp.example.jp", false, false, true},
+			{"malik", "m@example.com", false, false, false},
+			{"dave", "d@alice.example.com", false, false, false},
+			{"zed", "alpha@example.com", false, true, true},
+			{"bob", "", false, false, false},
+			{"ＢＯＢＢＹ", "bobby@example.com", false, false, false},
+			{"山田太郎", "yamada@example.co.jp", false, true, false},
+			{"山田花子", "hanako@example.co.jp", true, false, false},
+			{"ﾔﾏﾀﾞ", "", false, false, true},
+			{"ヤマダ", "", false, false, false},
+			{"田中", "tanaka@example.com", true, false, false},
+			{"a_b_c", "", false, false, false},
+			{"axbxc", "", false, false, false},
+			{"100%off", "", false, false, false},
+			{"Zoe", "ZOE@EXAMPLE.COM", false, false, false},
+			{"field1", "", true, false, false},
+			{"worker", "w@example.com", true, true, false},
+			{"😀smile", "", false, false, false},
+			{"パソコン太郎", "", false, false, false},
+			{"ﾊﾟｿｺﾝ花子", "", false, false, false},
+			{"Ｓｔａｆｆ", "staff@example.com", false, false, false},
+		}
+		for i := range 30 {
+			rows = append(rows, row{fmt.Sprintf("user%03d", i), fmt.Sprintf("u%03d@fill.example", i), i%4 == 0, i%5 == 0, i%3 == 0})
+		}
+		var all []*meibo.User
+		for _, r := range rows {
+			p := def
+			if r.field {
+				p = field
+			}
+			u := user(p, r.name, r.email)
+			u.Admin, u.Disabled = r.admin, r.disabled
+			all = append(all, u)
+		}
+		for _, n := range []string{"alice", "malice", "山田次郎", "ﾔﾏﾀﾞ", "fieldx"} {
+			all = append(all, user(def2, n, n+"@example.com"))
+		}
+		addUsers(t, db, all...)
+
+		yes, no := true, false
+		keywords := []string{
+			"", "ali", "al", "ALI", "ａｌｉ", "ｂｏｂ", "bob", "ﾔﾏﾀﾞ", "ヤマダ", "やまだ", "山田", "田太郎", "太郎",
+			"field", "staff", "STAFF", "fi", "st", "a_b", "_", "100%", "%", "example.co.jp", "EXAMPLE", "ex",
+			"zz", "nomatch", "パソコン", "ﾊﾟｿ", "ﾊﾟｿｺ", "u0", "user00", "😀", "😀sm", "  alice  ", "smi", "@", "e.c", "u01",
+		}
+		filters := []meibo.UserFilter{
+			{GroupID: "G1"},
+			{GroupID: "G1", Disabled: &yes},
+			{GroupID: "G1", Disabled: &no},
+			{GroupID: "G1", Admin: &yes},
+			{GroupID: "G1", ProfileID: &field.ID},
+			{GroupID: "G1", Admin: &no, Disabled: &no},
+			{GroupID: "G2"},
+		}
+		for i, base := range filters {
+			for _, kw := range keywords {
+				f := base
+				f.Keyword = kw
+				want := searchModel(all, profiles, f)
+				// Small pages (many of them, both ways) for the plain
+				// filter; one or two pages for the others.
+				limits := []int{3, 50}
+				if i > 0 {
+					limits = []int{10}
+				}
+				for _, limit := range limits {
+					got := pageAll(t, db, f, limit)
+					if !slices.Equal(got, want) {
+						t.Errorf("%+v limit %d: got %q, want %q", f, limit, got, want)
+					}
+				}
+			}
+		}
+		// A few answers spelled out, so that the model itself is held to
+		// the rules.
+		for kw, want := range map[string][]string{
+			"ali":  {"Alicia", "alice", "dave", "malik"},
+			"al":   {"Alicia", "alice", "zed"},
+			"ｂｏｂ":  {"bob", "ＢＯＢＢＹ"},
+			"ﾔﾏﾀﾞ": {"ヤマダ", "ﾔﾏﾀﾞ"},
+			"太郎":   nil,
+			"ﾊﾟｿ":  {"パソコン太郎", "ﾊﾟｿｺﾝ花子"},
+			"a_b":  {"a_b_c"},
+			"%":    nil,
+			"staff": {"field1", "worker", "山田花子", "田中", "Ｓｔａｆｆ", "user000", "user004", "user008", "user012", "user016",
+				"user020", "user024", "user028"},
+		} {
+			f := meibo.UserFilter{GroupID: "G1", Keyword: kw}
+			got := searchModel(all, profiles, f)
+			sort.Strings(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("model for %q: %q, want %q", kw, got, want)
+			}
+		}
+		// Beyond the end and before the start.
+		view(t, db, func(tx meibo.Tx) error {
+			p, err := tx.FindUsers(ctx, meibo.UserFilter{GroupID: "G1", After: "\U0010FFFF", Limit: 10})
+			if err != nil || len(p.Users) != 0 || p.HasNext || !p.HasPrev {
+				t.Errorf("after the end: %+v, %v", p, err)
+			}
+			p, err = tx.FindUsers(ctx, meibo.UserFilter{GroupID: "G1", Before: "0", Limit: 10})
+			if err != nil || len(p.Users) != 0 || p.HasPrev || !p.HasNext {
+				t.Errorf("before the start: %+v, %v", p, err)
+			}
+			return nil
+		})
+	})
+}
+
+// TestFindUsersManyMatches crosses the SQLite path that gives up on the
+// trigram index when a keyword matches more than 2,000 rows (in any group)
+// and walks the name order instead: pages must stay exact.
+func TestFindUsersManyMatches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		p1, p2 := newGroup(t, db, "G1"), newGroup(t, db, "G2")
+		profiles := map[int64]*meibo.Profile{p1.ID: p1, p2.ID: p2}
+		var all []*meibo.User
+		for i := range 2100 {
+			u := user(p1, fmt.Sprintf("match%04d", i), fmt.Sprintf("m%04d@big.example", i))
+			u.Disabled = i%7 == 0
+			all = append(all, u)
+		}
+		for i := range 60 {
+			all = append(all, user(p1, fmt.Sprintf("other%02d", i), ""))
+		}
+		for i := range 2100 {
+			all = append(all, user(p2, fmt.Sprintf("xmatchx%04d", i), ""))
+		}
+		addUsers(t, db, all...)
+		yes := true
+		for _, f := range []meibo.UserFilter{
+			{GroupID: "G1", Keyword: "match"},       // 4,200 trigram matches
+			{GroupID: "G1", Keyword: "big.example"}, // 2,100, all in G1
+			{GroupID: "G1", Keyword: "atch1"},       // 2,000: the last that the index answers
+			{GroupID: "G1", Keyword: "tch20"},       // 200
+			{GroupID: "G1", Keyword: "match", Disabled: &yes},
+			{GroupID: "G2", Keyword: "xmatchx00"},
+			{GroupID: "G1", Keyword: "xmatchx"}, // matches only in G2
+		} {
+			want := searchModel(all, profiles, f)
+			got := pageAll(t, db, f, 500)
+			if !slices.Equal(got, want) {
+				t.Errorf("%+v: %d users, want %d", f, len(got), len(want))
+			}
+		}
+	})
+}
