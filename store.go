@@ -110,6 +110,9 @@ type Tx interface {
 	ImportJob(ctx context.Context, id int64) (*ImportJob, error)
 	ImportJobs(ctx context.Context, f ImportFilter) ([]*ImportJob, error)
 	ImportFile(ctx context.Context, id int64) ([]byte, error)
+	// ReplaceImportFile replaces the kept file of a job (with a copy without
+	// passwords once the job has run).
+	ReplaceImportFile(ctx context.Context, id int64, data []byte) error
 	// ClaimImportJob moves the oldest QUEUED job to RUNNING for worker and
 	// returns it, or returns nil when none waits. Two workers never claim the
 	// same job.
@@ -119,6 +122,13 @@ type Tx interface {
 	ClaimImportJobID(ctx context.Context, id int64, worker string) (*ImportJob, error)
 	// UpdateImportJob writes the job's status, progress, counts and times.
 	UpdateImportJob(ctx context.Context, j *ImportJob) error
+	// TouchImportJob records a sign of life (heartbeat, rows, progress) of a
+	// job that is RUNNING in worker's hands; it reports whether it still is.
+	TouchImportJob(ctx context.Context, id int64, worker string, rows int, progress float64) (bool, error)
+	// FinishImportJob writes a job's outcome like UpdateImportJob, but only
+	// while the job is RUNNING in j.Worker's hands; false means another
+	// process has taken it for dead meanwhile and nothing was written.
+	FinishImportJob(ctx context.Context, j *ImportJob) (bool, error)
 	AddImportMessages(ctx context.Context, jobID int64, msgs []ImportMessage) error
 	// ImportMessages lists a job's errors and warnings in row order; limit
 	// 0 means all.

@@ -56,7 +56,7 @@ func (s *Server) handleImportCreate(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if int64(len(data)) > s.max {
-				s.writeError(w, r, meibo.Errorf(meibo.CodeTooLarge, "too_large", sizeText(s.max)))
+				s.writeError(w, r, meibo.Errorf(meibo.CodeTooLarge, "too_large", service.FormatBytes(s.max)))
 				return
 			}
 			continue
@@ -77,13 +77,6 @@ func (s *Server) handleImportCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/api/v1/imports/"+strconv.FormatInt(job.ID, 10))
 	writeJSON(w, http.StatusAccepted, job)
-}
-
-func sizeText(n int64) string {
-	if n%(1<<20) == 0 {
-		return fmt.Sprintf("%d MiB", n>>20)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // readField reads one small form field of an import request.

@@ -32,6 +32,7 @@ type Reader struct {
 	bad      []badBytes // bad-byte runs of the last record read
 	badCols  uint64     // fields of the current record that hold bad bytes
 	recStart int64      // decoded offset at which the current record starts
+	header   []string   // the header (title line) as read
 	err      error      // sticky: io.EOF or the file-level error
 }
 
@@ -386,6 +387,7 @@ func (r *Reader) readHeader() error {
 	if err := h.err(); err != nil {
 		return err
 	}
+	r.header = append([]string(nil), fields...)
 	return r.f.header(r, fields)
 }
 

@@ -345,8 +345,9 @@ type ixStore struct {
 	onCreate  func(ctx context.Context, tx meibo.Tx) error // runs after CreateUsers in a write transaction
 	onRead    func()                                       // runs when a read transaction looks up users
 	onWrite   func()                                       // runs when a write transaction starts
+	onTouch   func()                                       // runs when a heartbeat has touched a running job
 	claims    []ixClaim
-	jobWrites []meibo.ImportJob // every UpdateImportJob, as written
+	jobWrites []meibo.ImportJob // every write of a job (update, heartbeat, outcome), as written
 }
 
 type ixClaim struct {
@@ -447,6 +448,35 @@ func (t *ixTx) UpdateImportJob(ctx context.Context, j *meibo.ImportJob) error {
 	t.s.jobWrites = append(t.s.jobWrites, *j)
 	t.s.mu.Unlock()
 	return t.Tx.UpdateImportJob(ctx, j)
+}
+
+// FinishImportJob records the outcome once written (a heartbeat that holds
+// the row writes first).
+func (t *ixTx) FinishImportJob(ctx context.Context, j *meibo.ImportJob) (bool, error) {
+	ok, err := t.Tx.FinishImportJob(ctx, j)
+	if err == nil && ok {
+		t.s.mu.Lock()
+		t.s.jobWrites = append(t.s.jobWrites, *j)
+		t.s.mu.Unlock()
+	}
+	return ok, err
+}
+
+// TouchImportJob records a heartbeat as a write of the job as it then is.
+func (t *ixTx) TouchImportJob(ctx context.Context, id int64, worker string, rows int, progress float64) (bool, error) {
+	ok, err := t.Tx.TouchImportJob(ctx, id, worker, rows, progress)
+	if err == nil && ok {
+		if j, err := t.Tx.ImportJob(ctx, id); err == nil {
+			t.s.mu.Lock()
+			t.s.jobWrites = append(t.s.jobWrites, *j)
+			hook := t.s.onTouch
+			t.s.mu.Unlock()
+			if hook != nil {
+				hook()
+			}
+		}
+	}
+	return ok, err
 }
 
 func (t *ixTx) ClaimImportJob(ctx context.Context, worker string) (*meibo.ImportJob, error) {

@@ -321,7 +321,7 @@ func TestImportHeartbeat(t *testing.T) {
 		var armed atomic.Bool
 		var once sync.Once
 		e.store.mu.Lock()
-		e.store.onWrite = func() {
+		e.store.onTouch = func() {
 			if armed.Load() {
 				select {
 				case beat <- struct{}{}:
@@ -368,6 +368,37 @@ func TestImportHeartbeat(t *testing.T) {
 		}
 		if j := e.stored(job.ID); j.Status != meibo.ImportFailed || j.Rows != 3 || j.DetectedEncoding != "utf-8" {
 			t.Errorf("stored job: %s, %d rows, %q", j.Status, j.Rows, j.DetectedEncoding)
+		}
+	})
+}
+
+// TestImportTakenForDead: while a job waits to apply, another process takes
+// it for dead and fails it as interrupted; the apply must then write nothing
+// and leave the job as the other process marked it.
+func TestImportTakenForDead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		e.group("G1")
+		e.user("G1", service.UserInput{Name: "alice"})
+		var after map[string][]string
+		e.store.beforeApply(func() {
+			err := e.store.Update(bgCtx(), func(tx meibo.Tx) error {
+				_, err := tx.FailStaleImports(bgCtx(), tx.Now().Add(time.Hour), "interrupted by test")
+				return err
+			})
+			e.must(err)
+			after = e.snapshot()
+		})
+		job := e.run(service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, ixCSV("name,password,email", "bob,,", "carol,,"))
+		if after == nil {
+			t.Fatal("the job never reached its apply")
+		}
+		e.sameSnapshot(after, "an import taken for dead")
+		if j := e.stored(job.ID); j.Status != meibo.ImportFailed || j.Message != "interrupted by test" || j.Created != 0 {
+			t.Errorf("stored job: %s %q, %d created; want FAILED as the other process left it", j.Status, j.Message, j.Created)
+		}
+		if _, ok := e.users("G1")["bob"]; ok {
+			t.Error("bob was created by a job taken for dead")
 		}
 	})
 }

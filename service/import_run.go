@@ -23,10 +23,6 @@ type jobRun struct {
 	data  []byte
 	prog  *Progress
 	start time.Time
-	// jobMu guards job while the watcher may read it (from watch to
-	// stopWatch); the watcher never changes it.
-	jobMu     sync.Mutex
-	stopWatch func()
 
 	pending  []meibo.ImportMessage // messages not yet written to the job
 	errors   int
@@ -73,8 +69,7 @@ func (s *Service) runClaimed(ctx context.Context, job *meibo.ImportJob, data []b
 	}()
 
 	stop := r.watch(onProgress)
-	r.stopWatch = stop
-	err := r.run(stop)
+	err := r.run()
 	stop()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -93,8 +88,9 @@ func (s *Service) runClaimed(ctx context.Context, job *meibo.ImportJob, data []b
 }
 
 // watch reports progress to onProgress often and to the job record every few
-// seconds (the heartbeat that tells other processes this job is alive). The
-// returned stop ends it; it is called before the write transaction starts.
+// seconds: the heartbeat that tells other processes this job is alive. It runs
+// until the job ends; a heartbeat only touches a job that is still RUNNING in
+// this worker's hands, so it never undoes the outcome.
 func (r *jobRun) watch(onProgress func(*Progress)) (stop func()) {
 	done := make(chan struct{})
 	var once sync.Once
@@ -126,18 +122,11 @@ func (r *jobRun) watch(onProgress func(*Progress)) (stop func()) {
 	}
 }
 
-// heartbeat writes the job's progress. It writes a copy of the job: the
-// job itself belongs to the goroutine that runs it.
+// heartbeat writes the job's progress and the time of this sign of life.
 func (r *jobRun) heartbeat() {
-	r.jobMu.Lock()
-	j := *r.job
-	r.jobMu.Unlock()
-	j.Rows = int(r.prog.Rows.Load())
-	j.Progress = r.prog.Fraction()
 	err := r.s.store.Update(r.ctx, func(tx meibo.Tx) error {
-		now := tx.Now()
-		j.HeartbeatAt = &now
-		return tx.UpdateImportJob(r.ctx, &j)
+		_, err := tx.TouchImportJob(r.ctx, r.job.ID, r.job.Worker, int(r.prog.Rows.Load()), r.prog.Fraction())
+		return err
 	})
 	if err != nil && r.ctx.Err() == nil {
 		r.s.log.Warn("import heartbeat", "job", r.job.ID, "err", err)
@@ -181,7 +170,7 @@ func (r *jobRun) importer() importer {
 
 // run validates, hashes and applies; a refused file ends as FAILED with its
 // problems (and a nil error); an error means the job could not be run.
-func (r *jobRun) run(stopWatch func()) error {
+func (r *jobRun) run() error {
 	ctx := r.ctx
 	if r.data == nil {
 		data, err := r.loadFile()
@@ -222,7 +211,6 @@ func (r *jobRun) run(stopWatch func()) error {
 	toHash = nil
 
 	// 3. Apply, in one transaction.
-	stopWatch()
 	if err := r.flush(ctx); err != nil {
 		return err
 	}
@@ -243,6 +231,9 @@ func (r *jobRun) run(stopWatch func()) error {
 	case errors.Is(err, errRefused):
 		r.problem(csvio.Problem{Msg: meibo.M("import.changed")})
 		return r.finishFailed(ctx)
+	case errors.Is(err, errTakenOver):
+		r.s.log.Warn("import job was taken for dead while it ran; its changes were rolled back", "job", r.job.ID)
+		return nil
 	case err != nil:
 		return err
 	case !applied:
@@ -251,15 +242,10 @@ func (r *jobRun) run(stopWatch func()) error {
 	return nil
 }
 
-var errRefused = errors.New("import refused")
-
-// stopWatching ends the heartbeat before the job's outcome is written, so
-// that no heartbeat can write the job after it (or while it changes).
-func (r *jobRun) stopWatching() {
-	if r.stopWatch != nil {
-		r.stopWatch()
-	}
-}
+var (
+	errRefused   = errors.New("import refused")
+	errTakenOver = errors.New("import job taken for dead by another process")
+)
 
 func (r *jobRun) loadFile() ([]byte, error) {
 	var data []byte
@@ -286,9 +272,7 @@ func (r *jobRun) pass(ctx context.Context, imp importer, tx meibo.Tx, apply bool
 		return nil
 	}
 	if r.job.DetectedEncoding == "" {
-		r.jobMu.Lock()
 		r.job.DetectedEncoding = string(rd.Detected())
-		r.jobMu.Unlock()
 	}
 	if !apply {
 		for _, p := range rd.Warnings() {
@@ -364,17 +348,16 @@ func (r *jobRun) readAll(ctx context.Context, imp importer, tx meibo.Tx, rd *csv
 	if err := runBatch(); err != nil {
 		return err
 	}
-	r.jobMu.Lock()
 	r.job.Rows = rows
-	r.jobMu.Unlock()
 	r.prog.Bytes.Store(r.job.Size)
 	return within(func(tx meibo.Tx) error { return imp.end(ctx, tx, apply) })
 }
 
 // finishFailed ends the job as FAILED with its problems; nothing was written.
+// When another process has meanwhile taken the job for dead, it is left as
+// that process marked it.
 func (r *jobRun) finishFailed(ctx context.Context) error {
-	r.stopWatching()
-	return r.s.store.Update(ctx, func(tx meibo.Tx) error {
+	err := r.s.store.Update(ctx, func(tx meibo.Tx) error {
 		if len(r.pending) > 0 {
 			if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
 				return err
@@ -386,12 +369,22 @@ func (r *jobRun) finishFailed(ctx context.Context) error {
 		j.Created, j.Updated, j.Deleted, j.Unchanged = 0, 0, 0, 0
 		j.ErrorCount, j.WarningCount = r.errors, r.warnings
 		j.Message = meibo.M("import.failed", r.errors).In(meibo.English)
-		if err := tx.UpdateImportJob(ctx, j); err != nil {
+		if err := r.s.redactFile(ctx, tx, j, r.data); err != nil {
 			return err
+		}
+		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
+			return err
+		} else if !ok {
+			return errTakenOver
 		}
 		return r.s.audit(ctx, tx, "import.failed", importCategory(j), "import", idString(j.ID), j.GroupID,
 			map[string]any{"errors": r.errors, "format": j.Format, "dryRun": j.DryRun})
 	})
+	if errors.Is(err, errTakenOver) {
+		r.s.log.Warn("import job was taken for dead while it ran", "job", r.job.ID)
+		return nil
+	}
+	return err
 }
 
 // fail ends the job as FAILED with one job-level message (after an internal
@@ -419,8 +412,14 @@ func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) e
 		j.Created, j.Updated, j.Deleted, j.Unchanged = imp.counts()
 		j.ErrorCount, j.WarningCount = r.errors, r.warnings
 		j.Message = meibo.M("import.summary", j.Created, j.Updated, j.Deleted, j.Unchanged).In(meibo.English)
-		if err := tx.UpdateImportJob(ctx, j); err != nil {
+		if err := r.s.redactFile(ctx, tx, j, r.data); err != nil {
 			return err
+		}
+		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
+			return err
+		} else if !ok {
+			// Another process failed the job as interrupted: roll back.
+			return errTakenOver
 		}
 		return r.s.audit(ctx, tx, "import.success", importCategory(j), "import", idString(j.ID), j.GroupID,
 			map[string]any{"format": j.Format, "dryRun": j.DryRun, "fileName": j.FileName, "sha256": j.SHA256,
@@ -429,8 +428,12 @@ func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) e
 	if tx != nil {
 		return write(tx)
 	}
-	r.stopWatching()
-	return r.s.store.Update(ctx, write)
+	err := r.s.store.Update(ctx, write)
+	if errors.Is(err, errTakenOver) {
+		r.s.log.Warn("import job was taken for dead while it ran", "job", r.job.ID)
+		return nil
+	}
+	return err
 }
 
 // problemAt records an error about a record's column.

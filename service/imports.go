@@ -46,18 +46,20 @@ type ImportRequest struct {
 // Messages of import jobs.
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
-		"import.format":      {"Unknown format %q: use personal, users or admins.", "不明な形式「%s」です。personal、users、admins のいずれかを指定してください。"},
-		"import.interrupted": {"The import was interrupted (the server stopped while it ran); nothing of it was written. Upload the file again.", "インポートが中断されました(実行中にサーバーが停止しました)。何も書き込まれていません。ファイルをもう一度アップロードしてください。"},
-		"import.changed":     {"The data changed while the file was being imported; nothing was written. Import the file again.", "インポート中にデータが変更されたため、何も書き込まれませんでした。もう一度インポートしてください。"},
-		"import.no_group":    {"The %s format needs a group.", "%s 形式にはグループの指定が必要です。"},
-		"import.self":        {"You cannot delete your own account.", "自分自身を削除することはできません。"},
-		"import.new_exists":  {"The administrator %s exists already; to change it, set the processing flag to U.", "管理者 %s は既に存在します。変更するには処理フラグを U にしてください。"},
-		"import.missing":     {"There is no administrator %s to modify or delete; to add it, leave the processing flag blank.", "変更・削除する管理者 %s が存在しません。追加するには処理フラグを空白にしてください。"},
-		"import.user.exists": {"The user %s exists already; turn on \"update existing users\" to change it.", "ユーザー %s は既に存在します。変更するには「既存のユーザーを更新する」をオンにしてください。"},
-		"import.department":  {"%s is a department administrator without groups: assign its groups in the console.", "%s は部門管理者ですがグループがありません。コンソールでグループを割り当ててください。"},
-		"import.summary":     {"%d created, %d updated, %d deleted, %d unchanged.", "作成 %d件、更新 %d件、削除 %d件、変更なし %d件。"},
-		"import.claimed":     {"Import job %d is not waiting to run (another worker took it, or it ran already).", "インポートジョブ %d は実行待ちではありません(他のワーカーが実行したか、実行済みです)。"},
-		"import.failed":      {"The file was refused: %d errors; nothing was written.", "ファイルは受け付けられませんでした。エラー %d件、何も書き込まれていません。"},
+		"import.format":       {"Unknown format %q: use personal, users or admins.", "不明な形式「%s」です。personal、users、admins のいずれかを指定してください。"},
+		"import.interrupted":  {"The import was interrupted (the server stopped while it ran); nothing of it was written. Upload the file again.", "インポートが中断されました(実行中にサーバーが停止しました)。何も書き込まれていません。ファイルをもう一度アップロードしてください。"},
+		"import.changed":      {"The data changed while the file was being imported; nothing was written. Import the file again.", "インポート中にデータが変更されたため、何も書き込まれませんでした。もう一度インポートしてください。"},
+		"import.no_group":     {"The %s format needs a group.", "%s 形式にはグループの指定が必要です。"},
+		"import.self":         {"You cannot delete your own account.", "自分自身を削除することはできません。"},
+		"import.new_exists":   {"The administrator %s exists already; to change it, set the processing flag to U.", "管理者 %s は既に存在します。変更するには処理フラグを U にしてください。"},
+		"import.missing":      {"There is no administrator %s to modify or delete; to add it, leave the processing flag blank.", "変更・削除する管理者 %s が存在しません。追加するには処理フラグを空白にしてください。"},
+		"import.user.exists":  {"The user %s exists already; turn on \"update existing users\" to change it.", "ユーザー %s は既に存在します。変更するには「既存のユーザーを更新する」をオンにしてください。"},
+		"import.department":   {"%s is a department administrator without groups: assign its groups in the console.", "%s は部門管理者ですがグループがありません。コンソールでグループを割り当ててください。"},
+		"import.summary":      {"%d created, %d updated, %d deleted, %d unchanged.", "作成 %d件、更新 %d件、削除 %d件、変更なし %d件。"},
+		"import.claimed":      {"Import job %d is not waiting to run (another worker took it, or it ran already).", "インポートジョブ %d は実行待ちではありません(他のワーカーが実行したか、実行済みです)。"},
+		"import.file.dropped": {"The uploaded file was not kept: it could not be read cleanly enough to remove its passwords from it.", "アップロードされたファイルは保存されませんでした。パスワードを取り除けるほど正しく読み取れなかったためです。"},
+		"import.file.gone":    {"The file of this import was not kept (see its messages).", "このインポートのファイルは保存されていません(メッセージを参照してください)。"},
+		"import.failed":       {"The file was refused: %d errors; nothing was written.", "ファイルは受け付けられませんでした。エラー %d件、何も書き込まれていません。"},
 	})
 }
 
@@ -91,7 +93,7 @@ func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []by
 		return nil, meibo.FieldError("format", "import.format", req.Format)
 	}
 	if int64(len(data)) > s.cfg.ImportMaxBytes {
-		return nil, meibo.Errorf(meibo.CodeTooLarge, "too_large", formatBytes(s.cfg.ImportMaxBytes))
+		return nil, meibo.Errorf(meibo.CodeTooLarge, "too_large", FormatBytes(s.cfg.ImportMaxBytes))
 	}
 	sum := sha256.Sum256(data)
 	job := &meibo.ImportJob{Format: req.Format, Encoding: string(enc), UpdateExisting: req.UpdateExisting && req.Format == meibo.FormatUsers,
@@ -147,7 +149,8 @@ func defaultString(s, def string) string {
 	return s
 }
 
-func formatBytes(n int64) string {
+// FormatBytes writes a size for a person: "64 MiB", "16 KiB", "1000 bytes".
+func FormatBytes(n int64) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:
 		return fmt.Sprintf("%d MiB", n>>20)
@@ -267,6 +270,9 @@ func (s *Service) ImportFile(ctx context.Context, id int64) (*meibo.ImportJob, [
 			return meibo.NotFound("not_found")
 		}
 		data, err = tx.ImportFile(ctx, id)
+		if err == nil && len(data) == 0 && j.Size > 0 {
+			return meibo.NotFound("import.file.gone")
+		}
 		return err
 	})
 	if err != nil {
@@ -318,10 +324,45 @@ func (s *Service) failInterrupted(ctx context.Context, tx meibo.Tx, j *meibo.Imp
 	j.Status, j.FinishedAt, j.Message = meibo.ImportFailed, &now, msg.In(meibo.English)
 	j.Created, j.Updated, j.Deleted, j.Unchanged, j.Progress = 0, 0, 0, 0, 0
 	j.ErrorCount++
-	if err := tx.UpdateImportJob(ctx, j); err != nil {
+	// Only while it is still RUNNING in the dead worker's hands: a job that
+	// finished meanwhile keeps its outcome.
+	if ok, err := tx.FinishImportJob(ctx, j); err != nil || !ok {
+		return err
+	}
+	data, err := tx.ImportFile(ctx, j.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.redactFile(ctx, tx, j, data); err != nil {
 		return err
 	}
 	return tx.AddImportMessages(ctx, j.ID, []meibo.ImportMessage{meibo.NewImportMessage(0, "", msg, false)})
+}
+
+// redactFile replaces the kept file of a job that has run by a copy without
+// its passwords (csvio.Redact). A file that cannot be rewritten is not kept
+// at all, and the job says so. Passwords are thus at rest only while a job
+// waits and runs.
+func (s *Service) redactFile(ctx context.Context, tx meibo.Tx, j *meibo.ImportJob, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	enc, err := csvio.ParseEncoding(j.Encoding)
+	if err != nil {
+		return err
+	}
+	out, ok := csvio.Redact(data, j.Format, enc)
+	if ok && len(out) > 0 && &out[0] == &data[0] {
+		return nil // no passwords in it: keep it as uploaded
+	}
+	if !ok {
+		out = nil
+		j.WarningCount++
+		if err := tx.AddImportMessages(ctx, j.ID, []meibo.ImportMessage{meibo.NewImportMessage(0, "", meibo.M("import.file.dropped"), true)}); err != nil {
+			return err
+		}
+	}
+	return tx.ReplaceImportFile(ctx, j.ID, out)
 }
 
 // staleAfter is how long a RUNNING job may go without a heartbeat before

@@ -587,3 +587,24 @@ func TestCLIOnPostgres(t *testing.T) {
 		t.Errorf("imports list:\n%s", r.stdout)
 	}
 }
+
+// TestImportJSONOnEveryFailure: with --json, a failure outside the file's
+// rows (a missing file, a group that does not exist) is still one JSON
+// object on standard output, and exit code 1.
+func TestImportJSONOnEveryFailure(t *testing.T) {
+	c := newCLI(t)
+	c.ok("group", "create", "G1")
+	for _, args := range [][]string{
+		{"import", "--format", "users", "--group", "G1", "--json", filepath.Join(t.TempDir(), "missing.csv")},
+		{"import", "--format", "users", "--group", "NOPE", "--json", c.file("u.csv", []byte("name,password,email\r\nbob,,\r\n"))},
+	} {
+		r := c.run(args)
+		if r.code != exitFail {
+			t.Fatalf("%v: exit %d, want 1\n%s", args, r.code, r)
+		}
+		rep := oneObject(t, r.stdout)
+		if rep.Status != "FAILED" || len(rep.Errors) != 1 || rep.Errors[0]["message"] == "" {
+			t.Errorf("%v: %+v", args, rep)
+		}
+	}
+}

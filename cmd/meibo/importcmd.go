@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -63,21 +64,27 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 		return usagef("--lang must be en or ja")
 	}
 	path := pos[0]
-	st, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
+	// From here on, every failure is a refused import: with --json it is
+	// still one JSON object on standard output.
 	refuse := func(err error) error {
 		if *asJSON {
+			text := message(err)
+			if e := meibo.AsError(err); e.Code != meibo.CodeInternal {
+				text = e.Msg.In(meibo.Lang(*lang))
+			}
 			r := service.ImportReport{Status: string(meibo.ImportFailed), DryRun: *dryRun, Warnings: []service.ReportMessage{},
-				Errors: []service.ReportMessage{{Message: meibo.AsError(err).Msg.In(meibo.Lang(*lang))}}}
+				Errors: []service.ReportMessage{{Message: text}}}
 			printJSON(env.stdout, r)
-			return &exitError{code: exitFail}
+			return &exitError{code: exitFail, err: err}
 		}
 		return &exitError{code: exitFail, err: err}
 	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return refuse(fmt.Errorf("read %s: %w", path, err))
+	}
 	if st.Size() > *maxBytes {
-		return refuse(meibo.Errorf(meibo.CodeTooLarge, "too_large", fmt.Sprintf("%d bytes", *maxBytes)))
+		return refuse(meibo.Errorf(meibo.CodeTooLarge, "too_large", service.FormatBytes(*maxBytes)))
 	}
 	if _, set := env.getenv("GOMEMLIMIT"); !set {
 		// A soft limit makes the collector work harder rather than let the
@@ -86,11 +93,15 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return refuse(fmt.Errorf("read %s: %w", path, err))
 	}
 	c, err := openCLI(ctx, dsn, params, *tz, *maxBytes)
 	if err != nil {
-		return err
+		var ue *usageError
+		if errors.As(err, &ue) {
+			return err
+		}
+		return refuse(err)
 	}
 	defer c.Close()
 	var bar *progressBar
@@ -107,14 +118,11 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 		bar.done()
 	}
 	if err != nil {
-		if meibo.ErrorCode(err) == meibo.CodeInternal {
-			return err
-		}
 		return refuse(err)
 	}
 	report, err := c.svc.Report(c.ctx, job, meibo.Lang(*lang))
 	if err != nil {
-		return err
+		return refuse(err)
 	}
 	if *stats {
 		printStats(env.stderr, job.Rows, time.Since(started))

@@ -128,6 +128,15 @@ func (t *Tx) ImportFile(ctx context.Context, id int64) ([]byte, error) {
 	return b, nil
 }
 
+// ReplaceImportFile replaces the kept file of a job.
+func (t *Tx) ReplaceImportFile(ctx context.Context, id int64, data []byte) error {
+	if data == nil {
+		data = []byte{}
+	}
+	_, err := t.exec(ctx, "replace import file", `UPDATE import_files SET data = $1 WHERE job_id = $2`, data, id)
+	return err
+}
+
 // ClaimImportJob moves the oldest QUEUED job to RUNNING.
 func (t *Tx) ClaimImportJob(ctx context.Context, worker string) (*meibo.ImportJob, error) {
 	return t.claim(ctx, worker, `SELECT id FROM import_jobs WHERE status = 'QUEUED' ORDER BY id LIMIT 1 `+t.d.SkipLocked())
@@ -152,12 +161,39 @@ func (t *Tx) claim(ctx context.Context, worker, pick string) (*meibo.ImportJob, 
 
 // UpdateImportJob writes a job's status, progress, counts and times.
 func (t *Tx) UpdateImportJob(ctx context.Context, j *meibo.ImportJob) error {
-	_, err := t.exec(ctx, "update import job", `UPDATE import_jobs SET detected_encoding = $1, status = $2, started_at = $3, finished_at = $4,
-		rows = $5, progress = $6, created = $7, updated = $8, deleted = $9, unchanged = $10, error_count = $11, warning_count = $12,
-		message = $13, heartbeat_at = $14 WHERE id = $15`,
-		j.DetectedEncoding, string(j.Status), j.StartedAt, j.FinishedAt, j.Rows, j.Progress, j.Created, j.Updated, j.Deleted, j.Unchanged,
-		j.ErrorCount, j.WarningCount, j.Message, j.HeartbeatAt, j.ID)
+	_, err := t.writeImportJob(ctx, j, "")
 	return err
+}
+
+// FinishImportJob writes a job's outcome while it is RUNNING in j.Worker's
+// hands.
+func (t *Tx) FinishImportJob(ctx context.Context, j *meibo.ImportJob) (bool, error) {
+	return t.writeImportJob(ctx, j, ` AND status = 'RUNNING' AND worker = $16`)
+}
+
+func (t *Tx) writeImportJob(ctx context.Context, j *meibo.ImportJob, cond string) (bool, error) {
+	args := []any{j.DetectedEncoding, string(j.Status), j.StartedAt, j.FinishedAt, j.Rows, j.Progress, j.Created, j.Updated, j.Deleted, j.Unchanged,
+		j.ErrorCount, j.WarningCount, j.Message, j.HeartbeatAt, j.ID}
+	if cond != "" {
+		args = append(args, j.Worker)
+	}
+	res, err := t.exec(ctx, "update import job", `UPDATE import_jobs SET detected_encoding = $1, status = $2, started_at = $3, finished_at = $4,
+		rows = $5, progress = $6, created = $7, updated = $8, deleted = $9, unchanged = $10, error_count = $11, warning_count = $12,
+		message = $13, heartbeat_at = $14 WHERE id = $15`+cond, args...)
+	if err != nil {
+		return false, err
+	}
+	return affected(res) == 1, nil
+}
+
+// TouchImportJob records a sign of life of a job RUNNING in worker's hands.
+func (t *Tx) TouchImportJob(ctx context.Context, id int64, worker string, rows int, progress float64) (bool, error) {
+	res, err := t.exec(ctx, "touch import job", `UPDATE import_jobs SET heartbeat_at = $1, rows = $2, progress = $3
+		WHERE id = $4 AND status = 'RUNNING' AND worker = $5`, t.now, rows, progress, id, worker)
+	if err != nil {
+		return false, err
+	}
+	return affected(res) == 1, nil
 }
 
 const importMessageCols = 7
