@@ -248,6 +248,15 @@ func (t *Tx) keywordCond(ctx context.Context, groupID, kw string, arg func(any) 
 		ors = append(ors, "u.profile_id IN ("+strings.Join(pids, ", ")+")")
 	}
 	if short {
+		if len(pids) == 0 {
+			ids, ok, err := t.prefixIDs(ctx, groupID, kw, searchCap)
+			if err != nil {
+				return "", false, err
+			}
+			if ok {
+				return idsCond(ids), len(ids) > 0, nil
+			}
+		}
 		lo, hi := arg(kw), arg(kw+maxRune)
 		ors = append(ors, "(u.name_fold >= "+lo+" AND u.name_fold < "+hi+")", "(u.email_key >= "+lo+" AND u.email_key < "+hi+")")
 		return "(" + strings.Join(ors, " OR ") + ")", false, nil
@@ -258,19 +267,62 @@ func (t *Tx) keywordCond(ctx context.Context, groupID, kw string, arg func(any) 
 			return "", false, fmt.Errorf("search users: %w", err)
 		}
 		if ok {
-			if len(ids) == 0 {
-				return "FALSE", false, nil
-			}
-			list := make([]string, len(ids))
-			for i, id := range ids {
-				list[i] = strconv.FormatInt(id, 10)
-			}
-			return "u.id IN (" + strings.Join(list, ", ") + ")", true, nil
+			return idsCond(ids), len(ids) > 0, nil
 		}
 	}
 	pat := arg("%" + escapeLike(kw) + "%")
 	ors = append(ors, "u.name_fold LIKE "+pat+" ESCAPE '\\'", "u.email_key LIKE "+pat+" ESCAPE '\\'")
 	return "(" + strings.Join(ors, " OR ") + ")", false, nil
+}
+
+// idsCond is the condition for a list of user IDs.
+func idsCond(ids []int64) string {
+	if len(ids) == 0 {
+		return "FALSE"
+	}
+	list := make([]string, len(ids))
+	for i, id := range ids {
+		list[i] = strconv.FormatInt(id, 10)
+	}
+	return "u.id IN (" + strings.Join(list, ", ") + ")"
+}
+
+// prefixIDs returns the IDs of a group's users whose folded name or e-mail
+// key starts with the folded keyword kw when there are at most max of them,
+// and ok=false when there are more. Both come from an index range each, read
+// no further than max+1 entries. Few matches are then fetched by ID and
+// sorted by name, instead of walking the group in name order until a page
+// fills, which reads the whole group when the matches sort last (Japanese
+// names after Latin ones) or do not exist.
+func (t *Tx) prefixIDs(ctx context.Context, groupID, kw string, max int) (ids []int64, ok bool, err error) {
+	seen := map[int64]bool{}
+	for _, col := range []string{"name_fold", "email_key"} {
+		rows, err := t.queryContext(ctx, `SELECT id FROM users WHERE group_id = $1 AND `+col+` >= $2 AND `+col+` < $3 LIMIT `+strconv.Itoa(max+1),
+			groupID, kw, kw+maxRune)
+		if err != nil {
+			return nil, false, fmt.Errorf("search users: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, false, fmt.Errorf("search users: %w", err)
+			}
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, false, fmt.Errorf("search users: %w", err)
+		}
+		if len(ids) > max {
+			return nil, false, nil
+		}
+	}
+	return ids, true, nil
 }
 
 func escapeLike(s string) string {

@@ -55,6 +55,8 @@ func BenchmarkSearch(b *testing.B) {
 		{"domain", "example.co.jp"}, // about a quarter of the users
 		{"prefix2", "ta"},           // short: at the start of a name or e-mail
 		{"prefix2ja", "山田"},         // short, Japanese names (they sort last)
+		{"prefix2rare", "林葵"},       // short, a few hundred Japanese names
+		{"prefix2none", "zq"},       // short, nothing
 		{"japanese3", "藤太郎"},        // about 1,500 Japanese names
 		{"japaneseCommon", "さくら"},   // about 7,500: more than the SQLite index path takes
 		{"japaneseRare", "中村美咲"},    // a few hundred

@@ -326,3 +326,118 @@ func TestClaimImportJobConcurrently(t *testing.T) {
 		}
 	})
 }
+
+// TestImportJobOwnership: a worker's heartbeats and its final write count
+// only while the job is RUNNING in its hands; once another process has
+// failed it as stale, both report false and write nothing.
+func TestImportJobOwnership(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		now := time.Date(2024, 9, 1, 10, 0, 0, 0, time.UTC)
+		clock := now
+		db := storetest.Open(t, engine, func() time.Time { return clock })
+		var a, b *meibo.ImportJob
+		update(t, db, func(tx meibo.Tx) error {
+			for _, j := range []**meibo.ImportJob{&a, &b} {
+				*j = &meibo.ImportJob{Format: meibo.FormatUsers, Encoding: "auto", Size: 3, SHA256: "x", CreatedBy: "alice"}
+				if err := tx.CreateImportJob(ctx, *j, []byte("a,b")); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		var ok bool
+		update(t, db, func(tx meibo.Tx) error {
+			var err error
+			if a, err = tx.ClaimImportJobID(ctx, a.ID, "w1"); err != nil {
+				return err
+			}
+			return tx.ReplaceImportFile(ctx, a.ID, []byte("redacted"))
+		})
+		view(t, db, func(tx meibo.Tx) error {
+			f, err := tx.ImportFile(ctx, a.ID)
+			if string(f) != "redacted" {
+				t.Errorf("replaced file %q", f)
+			}
+			for status, want := range map[meibo.ImportStatus]int64{meibo.ImportRunning: a.ID, meibo.ImportQueued: b.ID} {
+				js, err := tx.ImportJobs(ctx, meibo.ImportFilter{Status: status})
+				if err != nil || len(js) != 1 || js[0].ID != want {
+					t.Errorf("jobs %s: %v, %v", status, js, err)
+				}
+			}
+			return err
+		})
+		clock = now.Add(time.Minute)
+		update(t, db, func(tx meibo.Tx) error {
+			var err error
+			ok, err = tx.TouchImportJob(ctx, a.ID, "w1", 10, 0.25)
+			if !ok || err != nil {
+				t.Errorf("heartbeat of the owner: %v, %v", ok, err)
+			}
+			ok, err = tx.TouchImportJob(ctx, a.ID, "w2", 99, 0.99)
+			if ok || err != nil {
+				t.Errorf("heartbeat of another worker: %v, %v", ok, err)
+			}
+			ok, err = tx.TouchImportJob(ctx, b.ID, "w1", 1, 0.1)
+			if ok || err != nil {
+				t.Errorf("heartbeat of a queued job: %v, %v", ok, err)
+			}
+			return nil
+		})
+		view(t, db, func(tx meibo.Tx) error {
+			j, err := tx.ImportJob(ctx, a.ID)
+			if err == nil && (j.Rows != 10 || j.Progress != 0.25 || !j.HeartbeatAt.Equal(clock)) {
+				t.Errorf("after heartbeats %+v", j)
+			}
+			return err
+		})
+		// Taken for dead: the owner's late writes change nothing.
+		clock = now.Add(time.Hour)
+		update(t, db, func(tx meibo.Tx) error {
+			failed, err := tx.FailStaleImports(ctx, now.Add(30*time.Minute), "interrupted")
+			if len(failed) != 1 || failed[0].ID != a.ID {
+				t.Errorf("stale jobs %v", failed)
+			}
+			return err
+		})
+		update(t, db, func(tx meibo.Tx) error {
+			var err error
+			if ok, err = tx.TouchImportJob(ctx, a.ID, "w1", 20, 0.5); ok || err != nil {
+				t.Errorf("heartbeat after failure: %v, %v", ok, err)
+			}
+			fin := tx.Now()
+			done := *a
+			done.Status, done.FinishedAt, done.Created, done.Worker = meibo.ImportSuccess, &fin, 7, "w1"
+			if ok, err = tx.FinishImportJob(ctx, &done); ok || err != nil {
+				t.Errorf("finish after failure: %v, %v", ok, err)
+			}
+			return nil
+		})
+		view(t, db, func(tx meibo.Tx) error {
+			j, err := tx.ImportJob(ctx, a.ID)
+			if err == nil && (j.Status != meibo.ImportFailed || j.Created != 0 || j.Message != "interrupted") {
+				t.Errorf("a late write changed the failed job: %+v", j)
+			}
+			return err
+		})
+		// The owner of a running job finishes it.
+		update(t, db, func(tx meibo.Tx) error {
+			j, err := tx.ClaimImportJobID(ctx, b.ID, "w3")
+			if err != nil {
+				return err
+			}
+			fin := tx.Now()
+			j.Status, j.FinishedAt, j.Created = meibo.ImportSuccess, &fin, 3
+			if ok, err = tx.FinishImportJob(ctx, j); !ok || err != nil {
+				t.Errorf("finish by the owner: %v, %v", ok, err)
+			}
+			return nil
+		})
+		view(t, db, func(tx meibo.Tx) error {
+			j, err := tx.ImportJob(ctx, b.ID)
+			if err == nil && (j.Status != meibo.ImportSuccess || j.Created != 3) {
+				t.Errorf("finished job %+v", j)
+			}
+			return err
+		})
+	})
+}

@@ -246,9 +246,10 @@ func TestFindUsers(t *testing.T) {
 	})
 }
 
-// TestFindUsersManyMatches crosses the SQLite path that gives up on the
-// trigram index when a keyword matches more than 2,000 rows (in any group)
-// and walks the name order instead: pages must stay exact.
+// TestFindUsersManyMatches crosses the paths that give up on an index when a
+// keyword matches more than 2,000 rows (the SQLite trigram index, in any
+// group; the prefix ranges of short keywords) and walk the name order
+// instead: pages must stay exact either way.
 func TestFindUsersManyMatches(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
@@ -276,6 +277,12 @@ func TestFindUsersManyMatches(t *testing.T) {
 			{GroupID: "G1", Keyword: "match", Disabled: &yes},
 			{GroupID: "G2", Keyword: "xmatchx00"},
 			{GroupID: "G1", Keyword: "xmatchx"}, // matches only in G2
+			{GroupID: "G1", Keyword: "ma"},      // short: 2,100 names, more than the ID path takes
+			{GroupID: "G1", Keyword: "m0"},      // short: 1,000 e-mails
+			{GroupID: "G1", Keyword: "ot"},      // short: 60 names
+			{GroupID: "G2", Keyword: "xm"},      // short: 2,100
+			{GroupID: "G1", Keyword: "xm"},      // short: none here
+			{GroupID: "G1", Keyword: "m", Disabled: &yes},
 		} {
 			want := searchModel(all, profiles, f)
 			got := pageAll(t, db, f, 500)
