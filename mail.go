@@ -18,6 +18,8 @@ type MailMessage struct {
 	ID            int64      `json:"id"`
 	Kind          string     `json:"kind"` // invitation, reset, test
 	GroupID       string     `json:"group,omitempty"`
+	UserID        *int64     `json:"userId,omitempty"`
+	Lang          Lang       `json:"lang"`
 	To            string     `json:"to"`
 	Subject       string     `json:"subject"`
 	Text          string     `json:"text"`
@@ -27,5 +29,34 @@ type MailMessage struct {
 	LastError     string     `json:"lastError,omitempty"`
 	CreatedAt     time.Time  `json:"createdAt"`
 	NextAttemptAt time.Time  `json:"nextAttemptAt"`
+	GiveUpAt      time.Time  `json:"giveUpAt"`
 	SentAt        *time.Time `json:"sentAt"`
+	ClaimedBy     string     `json:"-"`
+}
+
+// Mail kinds.
+const (
+	MailInvitation = "invitation"
+	MailReset      = "reset"
+	MailTest       = "test"
+)
+
+// MailFilter selects outbox messages, newest first.
+type MailFilter struct {
+	Status   MailStatus // when set, only these
+	GroupIDs []string   // when set, only messages of these groups (department scope)
+	BeforeID int64
+	Limit    int
+}
+
+// UserToken is a single-use link for a user to set a password: an
+// invitation or a password reset. Only its hash is stored.
+type UserToken struct {
+	Hash      string
+	UserID    int64
+	Purpose   string // MailInvitation or MailReset
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+	RevokedAt *time.Time
 }

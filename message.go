@@ -124,6 +124,7 @@ var catalogue = map[string]text{
 	"control_chars":      {"Control characters (such as tabs or line breaks) are not allowed.", "タブや改行などの制御文字は使用できません。"},
 	"settings.unknown":   {"Unknown setting %q.", "不明な設定 %q です。"},
 	"settings.licence":   {"The licence limit must be a whole number of 0 or more (0 means no limit).", "ライセンス上限は0以上の整数で指定してください(0は無制限)。"},
+	"settings.language":  {"The mail language must be en or ja.", "メールの言語は en または ja を指定してください。"},
 	"settings.encoding":  {"The administrator CSV encoding must be utf-8 or cp932.", "管理者CSVの文字コードは utf-8 または cp932 を指定してください。"},
 
 	// Groups.
@@ -172,6 +173,7 @@ var catalogue = map[string]text{
 	"auth.depends":          {"%s (column %d) needs %s (column %d).", "%s(列%d)を設定するには%s(列%d)が必要です。"},
 	"auth.exclusive":        {"%s (column %d) cannot be combined with other viewing authorities.", "%s(列%d)は他の閲覧権限と同時に設定できません。"},
 	"auth.unknown":          {"Unknown authority %q.", "不明な権限「%s」です。"},
+	"conflict.token":        {"A token collided with another one; try again.", "トークンが重複しました。もう一度実行してください。"},
 	"token.disabled":        {"The administrator %s is disabled or cannot sign in; no token was made.", "管理者 %s は無効またはサインインできないため、トークンは作成されませんでした。"},
 	"token.invalid":         {"The token is not valid or has expired.", "トークンが無効か、有効期限が切れています。"},
 }

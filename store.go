@@ -102,6 +102,28 @@ type Tx interface {
 	PutThrottle(ctx context.Context, t Throttle) error
 	DeleteThrottle(ctx context.Context, key string) error
 
+	// CreateMails writes messages to the outbox (pending, due now).
+	CreateMails(ctx context.Context, msgs []*MailMessage) error
+	Mail(ctx context.Context, id int64) (*MailMessage, error)
+	Mails(ctx context.Context, f MailFilter) ([]*MailMessage, error)
+	// ClaimMails takes up to limit pending messages that are due and not
+	// held by another worker, and holds them for worker until leaseUntil.
+	// Two workers never hold the same message.
+	ClaimMails(ctx context.Context, worker string, leaseUntil time.Time, limit int) ([]*MailMessage, error)
+	// FinishMail writes a delivery attempt's outcome (status, attempts, last
+	// error, next attempt, sent time) of a message worker holds, and lets it
+	// go; false means the worker no longer held it and nothing was written.
+	FinishMail(ctx context.Context, m *MailMessage, worker string) (bool, error)
+
+	// CreateUserToken stores a single-use link (by hash).
+	CreateUserToken(ctx context.Context, t *UserToken) error
+	UserToken(ctx context.Context, hash string) (*UserToken, error)
+	// UseUserToken marks a token used; false when it was no longer usable
+	// (used or revoked meanwhile).
+	UseUserToken(ctx context.Context, hash string, at time.Time) (bool, error)
+	// RevokeUserTokens revokes every usable token of a user.
+	RevokeUserTokens(ctx context.Context, userID int64, at time.Time) error
+
 	AddAudit(ctx context.Context, events ...*AuditEvent) error
 	AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
 

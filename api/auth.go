@@ -72,6 +72,7 @@ func (s *Server) handleSettingsUpdate(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		LicenceLimit     *int    `json:"licenceLimit"`
 		AdminCSVEncoding *string `json:"adminCsvEncoding"`
+		MailLanguage     *string `json:"mailLanguage"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
@@ -84,9 +85,13 @@ func (s *Server) handleSettingsUpdate(w http.ResponseWriter, r *http.Request) {
 	if in.AdminCSVEncoding != nil {
 		values[meibo.SettingAdminCSVEncoding] = *in.AdminCSVEncoding
 	}
+	if in.MailLanguage != nil {
+		values[meibo.SettingMailLanguage] = *in.MailLanguage
+	}
 	st, err := s.svc.UpdateSettings(r.Context(), values)
 	if err != nil {
-		s.writeError(w, r, renameFields(err, map[string]string{meibo.SettingLicenceLimit: "licenceLimit", meibo.SettingAdminCSVEncoding: "adminCsvEncoding"}))
+		s.writeError(w, r, renameFields(err, map[string]string{meibo.SettingLicenceLimit: "licenceLimit", meibo.SettingAdminCSVEncoding: "adminCsvEncoding",
+			meibo.SettingMailLanguage: "mailLanguage"}))
 		return
 	}
 	writeJSON(w, http.StatusOK, st)

@@ -239,6 +239,9 @@ func (r *jobRun) run() error {
 	case !applied:
 		return errors.New("import: apply did not run")
 	}
+	if r.job.SendInvitations {
+		r.s.nudgeMail()
+	}
 	return nil
 }
 

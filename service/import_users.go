@@ -13,14 +13,18 @@ type usersImporter struct {
 	group  string
 	update bool
 
+	g                           *meibo.Group
 	profiles                    map[string]*meibo.Profile
 	def                         *meibo.Profile
 	limit                       int // licence limit (0: none, and nothing to count)
 	licence                     int // change of the unified user count
 	created, updated, unchanged int
+	invited                     int // invitations queued
 }
 
-func (u *usersImporter) reset() { u.licence, u.created, u.updated, u.unchanged = 0, 0, 0, 0 }
+func (u *usersImporter) reset() {
+	u.licence, u.created, u.updated, u.unchanged, u.invited = 0, 0, 0, 0, 0
+}
 
 func (u *usersImporter) counts() (int, int, int, int) { return u.created, u.updated, 0, u.unchanged }
 
@@ -32,9 +36,11 @@ func (u *usersImporter) password(rec *csvio.Record) string {
 }
 
 func (u *usersImporter) begin(ctx context.Context, tx meibo.Tx, apply bool) error {
-	if _, err := tx.Group(ctx, u.group); err != nil {
+	g, err := tx.Group(ctx, u.group)
+	if err != nil {
 		return err
 	}
+	u.g = g
 	ps, err := tx.Profiles(ctx, u.group)
 	if err != nil {
 		return err
@@ -126,6 +132,9 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		if rec.HasErrors() {
 			continue
 		}
+		if cur == nil && r.job.SendInvitations && next.Email == "" && !apply {
+			r.problem(csvio.Problem{Row: rec.Row, Column: "email", Msg: meibo.M("import.no_email", next.Name), Warning: true})
+		}
 		c := change{rec: rec, user: next, create: cur == nil, passwordC: in.Password != ""}
 		switch {
 		case cur == nil:
@@ -184,6 +193,25 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 	}
 	if err := tx.CreateUsers(ctx, creates); err != nil {
 		return err
+	}
+	if r.job.SendInvitations {
+		// Invitations of the new users go to the outbox in the import's own
+		// transaction: all of them, or (when it rolls back) none.
+		var mails []*meibo.MailMessage
+		for _, nu := range creates {
+			if nu.Email == "" {
+				continue
+			}
+			m, err := r.s.linkMail(ctx, tx, nu, u.g, meibo.MailInvitation, "", false)
+			if err != nil {
+				return err
+			}
+			mails = append(mails, m)
+		}
+		if err := tx.CreateMails(ctx, mails); err != nil {
+			return err
+		}
+		u.invited += len(mails)
 	}
 	return tx.UpdateUsers(ctx, updates)
 }

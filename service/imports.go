@@ -92,12 +92,15 @@ func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []by
 	default:
 		return nil, meibo.FieldError("format", "import.format", req.Format)
 	}
+	if req.SendInvitations && req.Format == meibo.FormatUsers && s.cfg.PublicURL == "" {
+		return nil, meibo.FieldError("sendInvitations", "invitation.no_url")
+	}
 	if int64(len(data)) > s.cfg.ImportMaxBytes {
 		return nil, meibo.Errorf(meibo.CodeTooLarge, "too_large", FormatBytes(s.cfg.ImportMaxBytes))
 	}
 	sum := sha256.Sum256(data)
 	job := &meibo.ImportJob{Format: req.Format, Encoding: string(enc), UpdateExisting: req.UpdateExisting && req.Format == meibo.FormatUsers,
-		SendInvitations: req.SendInvitations, DryRun: req.DryRun, FileName: req.FileName, Size: int64(len(data)),
+		SendInvitations: req.SendInvitations && req.Format == meibo.FormatUsers, DryRun: req.DryRun, FileName: req.FileName, Size: int64(len(data)),
 		SHA256: hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued}
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		if job.Format != meibo.FormatAdmins {

@@ -35,6 +35,19 @@ type Config struct {
 	// Clock returns the current time (default time.Now); it times import
 	// jobs, whose transactions fix their own clock at their start.
 	Clock func() time.Time
+	// Sender delivers the outbox; nil leaves messages in it.
+	Sender Sender
+	// PublicURL is meibo's address as people reach it (scheme, host, and a
+	// path prefix if any); links in mail are built from it alone.
+	PublicURL string
+	// InvitationTTL and ResetTTL are how long links work (default 72 h, 1 h).
+	InvitationTTL time.Duration
+	ResetTTL      time.Duration
+	// MailGiveUp is how long a message is retried before it is failed
+	// (default 24 h).
+	MailGiveUp time.Duration
+	// Product names the product in mail (default "meibo").
+	Product string
 }
 
 // Service implements the use cases over a store.
@@ -46,6 +59,7 @@ type Service struct {
 	mu       sync.Mutex
 	progress map[int64]*Progress // live progress of jobs this process runs
 	wake     chan struct{}       // nudges the import worker
+	mailWake chan struct{}       // nudges the mail worker
 }
 
 // New returns a service.
@@ -71,7 +85,20 @@ func New(store meibo.Store, cfg Config) *Service {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	return &Service{store: store, cfg: cfg, log: cfg.Logger, progress: map[int64]*Progress{}, wake: make(chan struct{}, 1)}
+	if cfg.InvitationTTL <= 0 {
+		cfg.InvitationTTL = 72 * time.Hour
+	}
+	if cfg.ResetTTL <= 0 {
+		cfg.ResetTTL = time.Hour
+	}
+	if cfg.MailGiveUp <= 0 {
+		cfg.MailGiveUp = 24 * time.Hour
+	}
+	if cfg.Product == "" {
+		cfg.Product = "meibo"
+	}
+	return &Service{store: store, cfg: cfg, log: cfg.Logger, progress: map[int64]*Progress{}, wake: make(chan struct{}, 1),
+		mailWake: make(chan struct{}, 1)}
 }
 
 // Store returns the service's store (for adapters that need the engine name).

@@ -23,19 +23,40 @@ const (
 	addressFreeTries = 20
 )
 
-// throttleWait is the wait after the nth counted attempt with free free
-// attempts.
-func throttleWait(n, free int) time.Duration {
-	if n < free {
-		return 0
-	}
-	d := time.Second << min(n-free, 20)
-	return min(d, throttleMaxWait)
+// throttleRule is how many attempts of a key are free, and the first wait
+// after them (it doubles with every further attempt, up to throttleMaxWait).
+type throttleRule struct {
+	free int
+	base time.Duration
 }
 
-// reserveAttempt counts an attempt on each key, or refuses with a
+// wait is the wait after the nth counted attempt.
+func (r throttleRule) wait(n int) time.Duration {
+	if n < r.free {
+		return 0
+	}
+	return min(r.base<<min(n-r.free, 20), throttleMaxWait)
+}
+
+// throttleWait is the wait after the nth counted sign-in attempt with free
+// free attempts.
+func throttleWait(n, free int) time.Duration {
+	return throttleRule{free: free, base: time.Second}.wait(n)
+}
+
+// reserveAttempt counts a sign-in attempt on each key, or refuses with a
 // rate-limited error when any key must still wait.
 func (s *Service) reserveAttempt(ctx context.Context, keys map[string]int) error {
+	rules := make(map[string]throttleRule, len(keys))
+	for k, free := range keys {
+		rules[k] = throttleRule{free: free, base: time.Second}
+	}
+	return s.reserve(ctx, rules)
+}
+
+// reserve counts an attempt on each key under its rule, or refuses with a
+// rate-limited error when any key must still wait.
+func (s *Service) reserve(ctx context.Context, keys map[string]throttleRule) error {
 	// Locks are taken in one order by every attempt, so that two attempts
 	// never wait for each other's keys (a deadlock on PostgreSQL).
 	names := slices.Sorted(maps.Keys(keys))
@@ -48,7 +69,7 @@ func (s *Service) reserveAttempt(ctx context.Context, keys map[string]int) error
 		}
 		var updates []meibo.Throttle
 		for _, key := range names {
-			free := keys[key]
+			rule := keys[key]
 			th, err := tx.Throttle(ctx, key)
 			if err != nil {
 				return err
@@ -60,7 +81,7 @@ func (s *Service) reserveAttempt(ctx context.Context, keys map[string]int) error
 				th.Failures = 0
 			}
 			th.Failures++
-			if w := throttleWait(th.Failures, free); w > 0 {
+			if w := rule.wait(th.Failures); w > 0 {
 				th.NextAt = ptr(now.Add(w))
 			} else {
 				th.NextAt = nil

@@ -17,6 +17,8 @@ type UserInput struct {
 	Admin     bool   `json:"admin"`
 	APIAccess bool   `json:"apiAccess"`
 	Disabled  bool   `json:"disabled"`
+	// SendInvitation mails the user a link to choose a password.
+	SendInvitation bool `json:"sendInvitation"`
 }
 
 // validate checks what needs no database; the password policy included.
@@ -30,6 +32,9 @@ func (in *UserInput) validate(groupID string) error {
 		if err := v.AddError("password", meibo.CheckPassword(in.Password, in.Name, in.Email, groupID)); err != nil {
 			return err
 		}
+	}
+	if in.SendInvitation && in.Email == "" {
+		v.Add("email", "invitation.no_email")
 	}
 	return v.Err()
 }
@@ -107,10 +112,24 @@ func (s *Service) CreateUser(ctx context.Context, groupID string, in UserInput) 
 		if err := tx.CreateUsers(ctx, []*meibo.User{u}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "user.create", meibo.CategoryUser, "user", u.Name, g.ID, userDetails(u))
+		details := userDetails(u)
+		if in.SendInvitation {
+			m, err := s.linkMail(ctx, tx, u, g, meibo.MailInvitation, "", false)
+			if err != nil {
+				return err
+			}
+			if err := tx.CreateMails(ctx, []*meibo.MailMessage{m}); err != nil {
+				return err
+			}
+			details["invitation"] = m.ID
+		}
+		return s.audit(ctx, tx, "user.create", meibo.CategoryUser, "user", u.Name, g.ID, details)
 	})
 	if err != nil {
 		return nil, err
+	}
+	if in.SendInvitation {
+		s.nudgeMail()
 	}
 	return u, nil
 }

@@ -25,7 +25,7 @@ type cliService struct {
 	ctx context.Context
 }
 
-func openCLI(ctx context.Context, dsn string, params argon2id.Params, tz string, importMax int64) (*cliService, error) {
+func openCLI(ctx context.Context, dsn string, params argon2id.Params, tz string, importMax int64, mail ...*mailConfig) (*cliService, error) {
 	hasher, err := argon2id.New(params)
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -39,8 +39,15 @@ func openCLI(ctx context.Context, dsn string, params argon2id.Params, tz string,
 		return nil, err
 	}
 	host, _ := os.Hostname()
-	svc := service.New(db, service.Config{Hasher: hasher, Location: loc, Logger: discardLogger(), ImportMaxBytes: importMax,
-		Worker: fmt.Sprintf("%s:%d", host, os.Getpid())})
+	cfg := service.Config{Hasher: hasher, Location: loc, Logger: discardLogger(), ImportMaxBytes: importMax,
+		Worker: fmt.Sprintf("%s:%d", host, os.Getpid())}
+	for _, mc := range mail {
+		if err := mc.apply(&cfg); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	svc := service.New(db, cfg)
 	return &cliService{db: db, svc: svc, ctx: meibo.WithActor(ctx, cliActor())}, nil
 }
 
@@ -193,6 +200,9 @@ func runUser(ctx context.Context, env *cliEnv, args []string) error {
 	admin := fs.Bool("admin", false, "may see and control every device of the group in the portal")
 	apiAccess := fs.Bool("api-access", false, "may create personal API tokens")
 	disabled := fs.Bool("disabled", false, "cannot sign in (still counts for the licence)")
+	invite := fs.Bool("send-invitation", false, "mail the user a link to choose a password (needs --email and --public-url)")
+	var mc mailConfig
+	mailFlags(fs, &mc)
 	q := fs.String("q", "", "keyword: name, e-mail or profile name")
 	limit := fs.Int("limit", 50, "users per page")
 	after := fs.String("after", "", "list users after this name")
@@ -213,13 +223,13 @@ func runUser(ctx context.Context, env *cliEnv, args []string) error {
 		if err != nil {
 			return err
 		}
-		c, err := openCLI(ctx, dsn, params, "", 0)
+		c, err := openCLI(ctx, dsn, params, "", 0, &mc)
 		if err != nil {
 			return err
 		}
 		defer c.Close()
 		u, err := c.svc.CreateUser(c.ctx, *group, service.UserInput{Name: pos[0], Email: *email, Password: pw, Profile: *profile,
-			Admin: *admin, APIAccess: *apiAccess, Disabled: *disabled})
+			Admin: *admin, APIAccess: *apiAccess, Disabled: *disabled, SendInvitation: *invite})
 		if err != nil {
 			return err
 		}
@@ -227,6 +237,9 @@ func runUser(ctx context.Context, env *cliEnv, args []string) error {
 			return printJSON(env.stdout, u)
 		}
 		fmt.Fprintf(env.stdout, "added user %s to group %s (profile %q)\n", u.Name, u.GroupID, u.ProfileName)
+		if *invite {
+			fmt.Fprintf(env.stdout, "an invitation to %s is in the outbox (meibo mail list)\n", u.Email)
+		}
 		return nil
 	case "list":
 		c, err := openCLI(ctx, dsn, params, "", 0)
@@ -419,7 +432,7 @@ func runSettings(ctx context.Context, env *cliEnv, args []string) error {
 	if len(args) == 0 {
 		return usagef("settings list | settings set KEY VALUE")
 	}
-	fs := newFlags(env, "settings", "settings list | settings set KEY VALUE\n\nKeys: licence_limit (0 = no limit), admin_csv_encoding (utf-8 or cp932)")
+	fs := newFlags(env, "settings", "settings list | settings set KEY VALUE\n\nKeys: licence_limit (0 = no limit), admin_csv_encoding (utf-8 or cp932), mail_language (en or ja)")
 	var dsn string
 	dbFlag(fs, &dsn)
 	pos, err := fs.parse(args[1:])
@@ -448,7 +461,7 @@ func runSettings(ctx context.Context, env *cliEnv, args []string) error {
 		return usagef("unknown settings command %q", args[0])
 	}
 	m := st.Map()
-	for _, k := range []string{meibo.SettingLicenceLimit, meibo.SettingAdminCSVEncoding} {
+	for _, k := range meibo.SettingKeys {
 		fmt.Fprintf(env.stdout, "%s=%s\n", k, m[k])
 	}
 	return nil

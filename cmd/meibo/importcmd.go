@@ -30,6 +30,9 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	encoding := fs.String("encoding", "auto", "auto, utf-8 or cp932 (Shift_JIS)")
 	update := fs.Bool("update-existing", false, "users: update users that exist already instead of refusing them")
 	dryRun := fs.Bool("dry-run", false, "validate only; write nothing")
+	invite := fs.Bool("send-invitations", false, "users: mail each new user with an e-mail address a link to choose a password (needs --public-url)")
+	var mc mailConfig
+	mailFlags(fs, &mc)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	maxBytes := fs.Int64("import-max-bytes", 64<<20, "largest import file in bytes")
 	tz := fs.String("time-zone", "Local", "time zone for times in files")
@@ -95,7 +98,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return refuse(fmt.Errorf("read %s: %w", path, err))
 	}
-	c, err := openCLI(ctx, dsn, params, *tz, *maxBytes)
+	c, err := openCLI(ctx, dsn, params, *tz, *maxBytes, &mc)
 	if err != nil {
 		var ue *usageError
 		if errors.As(err, &ue) {
@@ -108,7 +111,8 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	if isTerminal(env.stderr) {
 		bar = &progressBar{w: env.stderr}
 	}
-	req := service.ImportRequest{Format: *format, GroupID: *group, Encoding: *encoding, UpdateExisting: *update, DryRun: *dryRun, FileName: filepath.Base(path)}
+	req := service.ImportRequest{Format: *format, GroupID: *group, Encoding: *encoding, UpdateExisting: *update, DryRun: *dryRun,
+		SendInvitations: *invite, FileName: filepath.Base(path)}
 	var onProgress func(*service.Progress)
 	if bar != nil {
 		onProgress = bar.update

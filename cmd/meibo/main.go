@@ -76,6 +76,7 @@ func init() {
 		{"import", "import --format personal|users|admins [--group ID] [...] FILE", runImport},
 		{"export", "export --format users|admins [--group ID] [--encoding utf-8|cp932] [--bom] [-o FILE]", runExport},
 		{"imports", "imports list | imports show ID [--json]", runImports},
+		{"mail", "mail list [--status S] | mail test ADDRESS", runMail},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store"
 	"github.com/meibo/meibo/store/sqlstore"
+	"github.com/meibo/meibo/web"
 )
 
 // Config is everything `meibo serve` is configured with.
@@ -35,6 +36,7 @@ type Config struct {
 	LogFormat         string
 	ShutdownTimeout   time.Duration
 	Migrate           string // auto: a new database only; always; never
+	Mail              mailConfig
 	Clock             func() time.Time
 	Logger            *slog.Logger // overrides LogLevel/LogFormat (tests)
 	BootstrapPassword io.Writer    // where a generated admin password is printed once
@@ -82,8 +84,20 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	worker, _ := os.Hostname()
-	m.Service = service.New(m.DB, service.Config{Hasher: hasher, Logger: m.log, TokenTTL: cfg.TokenTTL,
-		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid()), Clock: cfg.Clock})
+	scfg := service.Config{Hasher: hasher, Logger: m.log, TokenTTL: cfg.TokenTTL,
+		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid()), Clock: cfg.Clock}
+	if cfg.Mail.PublicURL == "" {
+		cfg.Mail.PublicURL = defaultPublicURL(cfg.Addr)
+		m.log.Warn("links in mail point to "+cfg.Mail.PublicURL+": set --public-url to the address people reach meibo at", "public_url", cfg.Mail.PublicURL)
+	}
+	if err := cfg.Mail.apply(&scfg); err != nil {
+		m.DB.Close()
+		return err
+	}
+	if scfg.Sender == nil {
+		m.log.Info("no SMTP server configured: mail stays in the outbox (meibo mail list, GET /api/v1/mail)")
+	}
+	m.Service = service.New(m.DB, scfg)
 	created, generated, err := m.Service.Bootstrap(ctx, cfg.AdminPassword)
 	if err != nil {
 		m.DB.Close()
@@ -106,15 +120,27 @@ func (m *Main) Open(ctx context.Context) error {
 
 	wctx, cancel := context.WithCancel(context.Background())
 	m.stop = cancel
-	m.workers.Add(1)
+	m.workers.Add(2)
 	go func() {
 		defer m.workers.Done()
 		m.Service.RunImportWorker(wctx)
 	}()
+	go func() {
+		defer m.workers.Done()
+		m.Service.RunMailWorker(wctx)
+	}()
 
 	apiSrv := api.New(m.Service, api.Options{Logger: m.log, MaxUpload: cfg.ImportMaxBytes})
+	public, err := web.NewPublic(m.Service, web.PublicOptions{Logger: m.log, Location: loc})
+	if err != nil {
+		cancel()
+		m.workers.Wait()
+		m.DB.Close()
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv)
+	public.Register(mux)
 	mux.HandleFunc("GET /healthz", m.handleHealth)
 	m.srv = &http.Server{
 		Handler:           api.WithRequestID(m.log, mux),
@@ -201,6 +227,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let running requests finish on SIGINT/SIGTERM")
 	fs.StringVar(&cfg.Migrate, "migrate", "auto", "auto: migrate a new database, refuse an outdated one; always; never")
+	mailFlags(fs, &cfg.Mail)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err

@@ -249,7 +249,7 @@ func TestSettings(t *testing.T) {
 			}
 			return err
 		})
-		for _, want := range []meibo.Settings{{LicenceLimit: 25, AdminCSVEncoding: "cp932"}, {LicenceLimit: 0, AdminCSVEncoding: "utf-8"}} {
+		for _, want := range []meibo.Settings{{LicenceLimit: 25, AdminCSVEncoding: "cp932", MailLanguage: meibo.Japanese}, {LicenceLimit: 0, AdminCSVEncoding: "utf-8", MailLanguage: meibo.English}} {
 			update(t, db, func(tx meibo.Tx) error { return tx.PutSettings(ctx, want) })
 			view(t, db, func(tx meibo.Tx) error {
 				s, err := tx.Settings(ctx)

@@ -1,0 +1,178 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/meibo/meibo"
+)
+
+const mailCols = `id, kind, group_id, user_id, lang, to_addr, subject, text_body, html_body, status, attempts, last_error,
+	created_at, next_attempt_at, give_up_at, sent_at, claimed_by`
+
+func scanMail(s interface{ Scan(...any) error }) (*meibo.MailMessage, error) {
+	var m meibo.MailMessage
+	var userID sql.Null[int64]
+	var sent sql.Null[time.Time]
+	var status, lang string
+	if err := s.Scan(&m.ID, &m.Kind, &m.GroupID, &userID, &lang, &m.To, &m.Subject, &m.Text, &m.HTML, &status, &m.Attempts, &m.LastError,
+		&m.CreatedAt, &m.NextAttemptAt, &m.GiveUpAt, &sent, &m.ClaimedBy); err != nil {
+		return nil, err
+	}
+	if userID.Valid {
+		m.UserID = &userID.V
+	}
+	m.Status, m.Lang = meibo.MailStatus(status), meibo.Lang(lang)
+	m.CreatedAt, m.NextAttemptAt, m.GiveUpAt = m.CreatedAt.UTC(), m.NextAttemptAt.UTC(), m.GiveUpAt.UTC()
+	m.SentAt = nullTime(sent)
+	return &m, nil
+}
+
+const mailInsertCols = 12
+
+// CreateMails writes messages to the outbox, pending and due now.
+func (t *Tx) CreateMails(ctx context.Context, msgs []*meibo.MailMessage) error {
+	per := t.batchSize(mailInsertCols)
+	for start := 0; start < len(msgs); start += per {
+		batch := msgs[start:min(start+per, len(msgs))]
+		args := make([]any, 0, len(batch)*mailInsertCols)
+		for _, m := range batch {
+			m.CreatedAt, m.NextAttemptAt, m.Status = t.now, t.now, meibo.MailPending
+			if m.GiveUpAt.IsZero() {
+				m.GiveUpAt = t.now.Add(24 * time.Hour)
+			}
+			args = append(args, m.Kind, m.GroupID, m.UserID, string(m.Lang), m.To, m.Subject, m.Text, m.HTML, string(m.Status),
+				m.CreatedAt, m.NextAttemptAt, m.GiveUpAt.UTC())
+		}
+		rows, err := t.queryContext(ctx, `INSERT INTO mail_outbox (kind, group_id, user_id, lang, to_addr, subject, text_body, html_body, status,
+			created_at, next_attempt_at, give_up_at) VALUES `+t.valuesList(len(batch), mailInsertCols, 1, nil)+` RETURNING id`, args...)
+		if err != nil {
+			return fmt.Errorf("write outbox: %w", err)
+		}
+		// IDs are handed out in the order of the VALUES list on both
+		// engines; RETURNING need not keep it, so sort them.
+		ids := make([]int64, 0, len(batch))
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("write outbox: %w", err)
+			}
+			ids = append(ids, id)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("write outbox: %w", err)
+		}
+		if len(ids) != len(batch) {
+			return fmt.Errorf("write outbox: %d of %d IDs returned", len(ids), len(batch))
+		}
+		slices.Sort(ids)
+		for i, id := range ids {
+			batch[i].ID = id
+		}
+	}
+	return nil
+}
+
+// Mail finds an outbox message.
+func (t *Tx) Mail(ctx context.Context, id int64) (*meibo.MailMessage, error) {
+	m, err := scanMail(t.queryRowContext(ctx, `SELECT `+mailCols+` FROM mail_outbox WHERE id = $1`, id))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, meibo.NotFound("not_found")
+	case err != nil:
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	return m, nil
+}
+
+// Mails lists outbox messages newest first.
+func (t *Tx) Mails(ctx context.Context, f meibo.MailFilter) ([]*meibo.MailMessage, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.Status != "" {
+		where = append(where, "status = "+arg(string(f.Status)))
+	}
+	if f.GroupIDs != nil {
+		if len(f.GroupIDs) == 0 {
+			return []*meibo.MailMessage{}, nil
+		}
+		var ph []string
+		for _, g := range f.GroupIDs {
+			ph = append(ph, arg(strings.ToLower(g)))
+		}
+		where = append(where, "lower(group_id) IN ("+strings.Join(ph, ", ")+")")
+	}
+	if f.BeforeID > 0 {
+		where = append(where, "id < "+arg(f.BeforeID))
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	q := `SELECT ` + mailCols + ` FROM mail_outbox`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list outbox: %w", err)
+	}
+	defer rows.Close()
+	out := []*meibo.MailMessage{}
+	for rows.Next() {
+		m, err := scanMail(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list outbox: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// ClaimMails holds due pending messages for worker.
+func (t *Tx) ClaimMails(ctx context.Context, worker string, leaseUntil time.Time, limit int) ([]*meibo.MailMessage, error) {
+	if limit <= 0 {
+		limit = 10
+	}
+	rows, err := t.queryContext(ctx, `UPDATE mail_outbox SET claimed_by = $1, claimed_until = $2
+		WHERE id IN (SELECT id FROM mail_outbox WHERE status = 'pending' AND next_attempt_at <= $3
+			AND (claimed_until IS NULL OR claimed_until < $3) ORDER BY next_attempt_at, id LIMIT `+strconv.Itoa(limit)+` `+t.d.SkipLocked()+`)
+		RETURNING `+mailCols, worker, leaseUntil.UTC(), t.now)
+	if err != nil {
+		return nil, fmt.Errorf("claim outbox: %w", err)
+	}
+	defer rows.Close()
+	var out []*meibo.MailMessage
+	for rows.Next() {
+		m, err := scanMail(rows)
+		if err != nil {
+			return nil, fmt.Errorf("claim outbox: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// FinishMail writes an attempt's outcome of a message worker holds.
+func (t *Tx) FinishMail(ctx context.Context, m *meibo.MailMessage, worker string) (bool, error) {
+	res, err := t.exec(ctx, "finish outbox message", `UPDATE mail_outbox SET status = $1, attempts = $2, last_error = $3, next_attempt_at = $4,
+		sent_at = $5, claimed_by = '', claimed_until = NULL WHERE id = $6 AND claimed_by = $7 AND status = 'pending'`,
+		string(m.Status), m.Attempts, m.LastError, m.NextAttemptAt.UTC(), m.SentAt, m.ID, worker)
+	if err != nil {
+		return false, err
+	}
+	return affected(res) == 1, nil
+}
