@@ -24,6 +24,7 @@ type Actor struct {
 	Authorities Authorities
 	Groups      []string // department groups (AuthDepartment)
 	GroupID     string   // a portal user's group
+	Session     string   // the hash of the browser session acting, if any
 }
 
 // System returns the actor for the command line and meibo's own work: every

@@ -96,6 +96,20 @@ type Tx interface {
 	DeleteAPIToken(ctx context.Context, hash string) error
 	DeleteAdminAPITokens(ctx context.Context, adminID int64) error
 
+	// CreateSession stores a browser session (by the hash of its secret).
+	CreateSession(ctx context.Context, s *Session) error
+	Session(ctx context.Context, hash string) (*Session, error)
+	// TouchSession records activity of a session.
+	TouchSession(ctx context.Context, hash string, at time.Time) error
+	DeleteSession(ctx context.Context, hash string) error
+	// DeleteSessionsOf ends every session of an administrator (kind
+	// console) or a user (kind portal) but the one whose hash is except.
+	DeleteSessionsOf(ctx context.Context, kind string, id int64, except string) error
+	// DeleteExpired removes sessions whose absolute end or idle limit has
+	// passed (not seen since idleBefore), and throttle counters not touched
+	// since throttleBefore and no longer blocking; it returns how many.
+	DeleteExpired(ctx context.Context, idleBefore, throttleBefore time.Time) (int, error)
+
 	// Throttle reads the failed-attempt counter of key (zero when none).
 	Throttle(ctx context.Context, key string) (Throttle, error)
 	// PutThrottle writes the counter of key; DeleteThrottle forgets it.

@@ -56,3 +56,25 @@ func NewGUID() string {
 	}
 	return string(out)
 }
+
+// Session kinds.
+const (
+	SessionConsole = "console" // an administrator in the console
+	SessionPortal  = "portal"  // a device user in the personal portal
+)
+
+// Session is a signed-in browser. The cookie holds a secret; only its hash
+// is stored, with the CSRF token that the session's forms carry.
+type Session struct {
+	Hash       string
+	Kind       string
+	AdminID    *int64
+	UserID     *int64
+	CSRF       string
+	Lang       Lang
+	Addr       string
+	UserAgent  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time // absolute end; the idle timeout counts from LastSeenAt
+}

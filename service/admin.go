@@ -205,8 +205,12 @@ func (s *Service) UpdateAdmin(ctx context.Context, id int64, up meibo.AdminUpdat
 			return err
 		}
 		if ad.Disabled || up.Password != nil {
-			// A disabled account or a new password ends the old tokens.
+			// A disabled account or a new password ends the old tokens and
+			// browser sessions.
 			if err := tx.DeleteAdminAPITokens(ctx, ad.ID); err != nil {
+				return err
+			}
+			if err := tx.DeleteSessionsOf(ctx, meibo.SessionConsole, ad.ID, ""); err != nil {
 				return err
 			}
 		}
@@ -331,6 +335,10 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, current, next string) e
 		}
 		ad.PasswordHash, ad.PasswordChangedAt = hash, ptr(tx.Now())
 		if err := tx.UpdateAdmin(ctx, ad); err != nil {
+			return err
+		}
+		// Other browsers signed in as this administrator are signed out.
+		if err := tx.DeleteSessionsOf(ctx, meibo.SessionConsole, ad.ID, a.Session); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "admin.password", meibo.CategoryConfig, "admin", ad.LoginID, "", map[string]any{"password": "changed"})

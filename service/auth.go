@@ -81,10 +81,26 @@ func (s *Service) Bootstrap(ctx context.Context, password string) (created bool,
 // token. Every failure gives the same answer, in about the same time, whether
 // the account exists or not; attempts are throttled per account and address.
 func (s *Service) Login(ctx context.Context, loginID, password, addr string) (string, *meibo.Admin, error) {
+	secret, hash := meibo.NewToken("mbo_")
+	ad, err := s.signInAdmin(ctx, loginID, password, addr, "api", func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error {
+		return tx.CreateAPIToken(ctx, &meibo.APIToken{Hash: hash, AdminID: ad.ID, Name: "login", ExpiresAt: tx.Now().Add(s.cfg.TokenTTL)})
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, ad, nil
+}
+
+// signInAdmin checks an administrator's ID and password under the sign-in
+// throttle and, when they are right, records the sign-in and runs grant in
+// the same transaction (to create the token or session it leads to). Every
+// refusal gives the same error in about the same time.
+func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via string,
+	grant func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error) (*meibo.Admin, error) {
 	accountKey, addrKey := "admin:"+loginID, "addr:"+addr
 	if err := s.reserveAttempt(ctx, map[string]int{accountKey: accountFreeTries, addrKey: addressFreeTries}); err != nil {
 		s.auditSignIn(ctx, "admin.signin.throttled", loginID, addr)
-		return "", nil, err
+		return nil, err
 	}
 	var ad *meibo.Admin
 	err := s.store.View(ctx, func(tx meibo.Tx) error {
@@ -96,26 +112,25 @@ func (s *Service) Login(ctx context.Context, loginID, password, addr string) (st
 	case meibo.ErrorCode(err) == meibo.CodeNotFound:
 		s.dummyVerify(password)
 		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr)
-		return "", nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
+		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
 	case err != nil:
-		return "", nil, err
+		return nil, err
 	}
 	ok, rehash := s.verifyPassword(ad.PasswordHash, password)
 	if !ok || !ad.CanSignIn() {
 		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr)
-		return "", nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
+		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
 	}
 	if err := s.clearAttempts(ctx, accountKey, addrKey, addressFreeTries); err != nil {
-		return "", nil, err
+		return nil, err
 	}
 	newHash := ""
 	if rehash {
 		newHash, _ = s.hashPassword(password)
 	}
-	secret, hash := meibo.NewToken("mbo_")
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr})
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
-		if err := tx.CreateAPIToken(ctx, &meibo.APIToken{Hash: hash, AdminID: ad.ID, Name: "login", ExpiresAt: tx.Now().Add(s.cfg.TokenTTL)}); err != nil {
+		if err := grant(ctx, tx, ad); err != nil {
 			return err
 		}
 		if err := tx.SetAdminSignIn(ctx, ad.ID, tx.Now()); err != nil {
@@ -131,12 +146,12 @@ func (s *Service) Login(ctx context.Context, loginID, password, addr string) (st
 				return err
 			}
 		}
-		return s.audit(ctx, tx, "admin.signin", meibo.CategorySignIn, "admin", ad.LoginID, "", nil)
+		return s.audit(ctx, tx, "admin.signin", meibo.CategorySignIn, "admin", ad.LoginID, "", map[string]any{"via": via})
 	})
 	if err != nil {
-		return "", nil, err
+		return nil, err
 	}
-	return secret, ad, nil
+	return ad, nil
 }
 
 // auditSignIn records a failed or refused sign-in; a failure to record is

@@ -159,8 +159,12 @@ func (a *adminsImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.R
 		} else if err := tx.UpdateAdmin(ctx, next); err != nil {
 			return err
 		} else if in.Password != "" {
-			// A new password ends the old tokens, as in the console.
+			// A new password ends the old tokens and sessions, as in the
+			// console.
 			if err := tx.DeleteAdminAPITokens(ctx, next.ID); err != nil {
+				return err
+			}
+			if err := tx.DeleteSessionsOf(ctx, meibo.SessionConsole, next.ID, ""); err != nil {
 				return err
 			}
 		}

@@ -48,6 +48,10 @@ type Config struct {
 	MailGiveUp time.Duration
 	// Product names the product in mail (default "meibo").
 	Product string
+	// SessionIdle and SessionMax end browser sessions after so long without
+	// a request and so long after sign-in (default 30 min, 12 h).
+	SessionIdle time.Duration
+	SessionMax  time.Duration
 }
 
 // Service implements the use cases over a store.
@@ -96,6 +100,12 @@ func New(store meibo.Store, cfg Config) *Service {
 	}
 	if cfg.Product == "" {
 		cfg.Product = "meibo"
+	}
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = 30 * time.Minute
+	}
+	if cfg.SessionMax <= 0 {
+		cfg.SessionMax = 12 * time.Hour
 	}
 	return &Service{store: store, cfg: cfg, log: cfg.Logger, progress: map[int64]*Progress{}, wake: make(chan struct{}, 1),
 		mailWake: make(chan struct{}, 1)}
