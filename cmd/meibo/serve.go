@@ -17,6 +17,7 @@ import (
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/api"
 	"github.com/meibo/meibo/argon2id"
+	"github.com/meibo/meibo/console"
 	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store"
 	"github.com/meibo/meibo/store/sqlstore"
@@ -120,10 +121,14 @@ func (m *Main) Open(ctx context.Context) error {
 
 	wctx, cancel := context.WithCancel(context.Background())
 	m.stop = cancel
-	m.workers.Add(2)
+	m.workers.Add(3)
 	go func() {
 		defer m.workers.Done()
 		m.Service.RunImportWorker(wctx)
+	}()
+	go func() {
+		defer m.workers.Done()
+		m.Service.RunCleaner(wctx)
 	}()
 	go func() {
 		defer m.workers.Done()
@@ -138,9 +143,19 @@ func (m *Main) Open(ctx context.Context) error {
 		m.DB.Close()
 		return err
 	}
+	con, err := console.New(m.Service, console.Options{Logger: m.log, Location: loc, Assets: public.Assets(),
+		SecureCookies: strings.HasPrefix(cfg.Mail.PublicURL, "https://"), MaxUpload: cfg.ImportMaxBytes})
+	if err != nil {
+		cancel()
+		m.workers.Wait()
+		m.DB.Close()
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv)
 	public.Register(mux)
+	con.Register(mux)
+	mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix+"/", http.StatusSeeOther))
 	mux.HandleFunc("GET /healthz", m.handleHealth)
 	m.srv = &http.Server{
 		Handler:           api.WithRequestID(m.log, mux),

@@ -1,0 +1,78 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/web"
+)
+
+type signInData struct {
+	LoginID string
+	Next    string
+}
+
+// safeNext keeps a "next" address only when it is a path of the console.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, Prefix+"/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
+		return next
+	}
+	return Prefix + "/"
+}
+
+func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
+	lang := web.Lang(w, r)
+	p := &web.Page{Lang: lang, Title: web.T(lang, "signin.title"), Path: r.URL.Path, CSRF: web.FormToken(w, r),
+		Data: signInData{Next: r.URL.Query().Get("next")}}
+	if r.URL.Query().Get("ended") != "" {
+		p.Message = web.T(lang, "signin.ended")
+	}
+	if r.URL.Query().Get("out") != "" {
+		p.Message = web.T(lang, "signin.out")
+	}
+	c.render.Render(w, http.StatusOK, "signin", p)
+}
+
+// handleSignInPost signs in: a new session (and cookie) at every sign-in;
+// every refusal the same generic message.
+func (c *Console) handleSignInPost(w http.ResponseWriter, r *http.Request) {
+	lang := web.Lang(w, r)
+	d := signInData{LoginID: r.PostFormValue("loginId"), Next: r.PostFormValue("next")}
+	p := &web.Page{Lang: lang, Title: web.T(lang, "signin.title"), Path: r.URL.Path, Data: d}
+	if !web.CheckFormToken(r) {
+		p.CSRF, p.Message = web.FormToken(w, r), web.T(lang, "form.expired")
+		c.render.Render(w, http.StatusForbidden, "signin", p)
+		return
+	}
+	p.CSRF = web.FormToken(w, r)
+	secret, _, err := c.svc.SignIn(r.Context(), d.LoginID, r.PostFormValue("password"), web.ClientAddr(r), r.UserAgent(), lang)
+	if err != nil {
+		status := http.StatusUnauthorized
+		switch meibo.ErrorCode(err) {
+		case meibo.CodeUnauthorized:
+			p.Message = meibo.M("login.failed").In(lang)
+		case meibo.CodeRateLimited:
+			status, p.Message = http.StatusTooManyRequests, meibo.AsError(err).Msg.In(lang)
+		default:
+			c.log.Error("console sign-in", "err", err)
+			status, p.Message = http.StatusInternalServerError, web.T(lang, "error.internal")
+		}
+		c.render.Render(w, status, "signin", p)
+		return
+	}
+	c.setCookie(w, r, secret)
+	http.Redirect(w, r, safeNext(d.Next), http.StatusSeeOther)
+}
+
+func (c *Console) handleSignOut(q *req) {
+	var secret string
+	if ck, err := q.r.Cookie(cookieName); err == nil {
+		secret = ck.Value
+	}
+	if err := c.svc.SignOut(q.ctx, secret); err != nil {
+		c.log.Error("console sign-out", "err", err)
+	}
+	c.clearCookie(q.w, q.r)
+	http.Redirect(q.w, q.r, Prefix+"/signin?out=1", http.StatusSeeOther)
+}

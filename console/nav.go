@@ -1,0 +1,56 @@
+package console
+
+import (
+	"strings"
+
+	"github.com/meibo/meibo"
+)
+
+// navItem is one entry of the console's navigation.
+type navItem struct {
+	Key    string // label
+	Href   string
+	Active bool
+}
+
+// navData is the navigation of a page: only what the administrator may use.
+type navData struct {
+	Actor *meibo.Actor
+	Items []navItem
+}
+
+// can reports whether the actor holds every authority named.
+func can(a *meibo.Actor, auths ...meibo.Authority) bool {
+	if a == nil || (a.Kind == meibo.ActorAdmin && a.Has(meibo.AuthNoViewing)) {
+		return false
+	}
+	for _, au := range auths {
+		if !a.Has(au) {
+			return false
+		}
+	}
+	return true
+}
+
+// manages reports whether the actor may manage users, groups and profiles.
+func manages(a *meibo.Actor) bool { return can(a, meibo.AuthConsole) && !a.Has(meibo.AuthDevicesOnly) }
+
+func (c *Console) nav(q *req) *navData {
+	a := q.actor
+	var items []navItem
+	add := func(ok bool, key, href string) {
+		if ok {
+			items = append(items, navItem{Key: key, Href: href, Active: strings.HasPrefix(q.r.URL.Path, href)})
+		}
+	}
+	add(manages(a), "nav.users", Prefix+"/users")
+	add(manages(a), "nav.groups", Prefix+"/groups")
+	add(can(a, meibo.AuthConsole, meibo.AuthImport), "nav.imports", Prefix+"/imports")
+	add(can(a, meibo.AuthConsole, meibo.AuthExport), "nav.exports", Prefix+"/exports")
+	add(a.Authorities.ManagesAdmins() && can(a), "nav.admins", Prefix+"/admins")
+	add(a.Authorities.ManagesAdmins() || can(a, meibo.AuthConsole, meibo.AuthGroupSettings), "nav.licence", Prefix+"/licence")
+	add(can(a, meibo.AuthLogViewer, meibo.AuthLogMail), "nav.mail", Prefix+"/mail")
+	add(can(a, meibo.AuthLogViewer), "nav.audit", Prefix+"/audit")
+	add(a.Authorities.ManagesAdmins() && can(a), "nav.settings", Prefix+"/settings")
+	return &navData{Actor: a, Items: items}
+}

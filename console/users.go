@@ -1,0 +1,284 @@
+package console
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/service"
+)
+
+func (c *Console) userRoutes(a func(string, handler)) {
+	a("GET "+Prefix+"/users", c.handleUsersIndex)
+	a("GET "+Prefix+"/groups/{group}/users", c.handleUsers)
+	a("GET "+Prefix+"/groups/{group}/users/new", c.handleUserNew)
+	a("POST "+Prefix+"/groups/{group}/users", c.handleUserCreate)
+	a("GET "+Prefix+"/users/{id}", c.handleUserEdit)
+	a("POST "+Prefix+"/users/{id}", c.handleUserUpdate)
+	a("GET "+Prefix+"/users/{id}/duplicate", c.handleUserDuplicate)
+	a("POST "+Prefix+"/users/{id}/duplicate", c.handleUserDuplicateCreate)
+	a("GET "+Prefix+"/users/{id}/delete", c.handleUserDeleteConfirm)
+	a("POST "+Prefix+"/users/{id}/delete", c.handleUserDelete)
+}
+
+// handleUsersIndex opens the users of the first group the administrator
+// may see.
+func (c *Console) handleUsersIndex(q *req) {
+	groups, err := c.svc.Groups(q.ctx)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	if len(groups) == 0 {
+		c.redirect(q, Prefix+"/groups", "")
+		return
+	}
+	http.Redirect(q.w, q.r, Prefix+"/groups/"+groups[0].ID+"/users", http.StatusSeeOther)
+}
+
+// usersData is the users list of a group.
+type usersData struct {
+	Group    *meibo.Group
+	Groups   []*meibo.Group
+	Profiles []*meibo.Profile
+	Page     *meibo.UserPage
+	Q        string // keyword
+	Disabled string // "", "true", "false"
+	Admin    string
+	Profile  string // profile ID
+	Next     string // After of the next page
+	Prev     string // Before of the previous page
+	Total    int
+}
+
+func parseBoolFilter(s string) *bool {
+	switch s {
+	case "true":
+		return ptr(true)
+	case "false":
+		return ptr(false)
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (c *Console) handleUsers(q *req) {
+	qs := q.r.URL.Query()
+	d := usersData{Q: qs.Get("q"), Disabled: qs.Get("disabled"), Admin: qs.Get("admin"), Profile: qs.Get("profile")}
+	g, err := c.svc.Group(q.ctx, q.r.PathValue("group"))
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	d.Group = g
+	if d.Groups, err = c.svc.Groups(q.ctx); err != nil {
+		c.fail(q, err)
+		return
+	}
+	if d.Profiles, err = c.svc.Profiles(q.ctx, g.ID); err != nil {
+		c.fail(q, err)
+		return
+	}
+	f := meibo.UserFilter{GroupID: g.ID, Keyword: d.Q, Disabled: parseBoolFilter(d.Disabled), Admin: parseBoolFilter(d.Admin),
+		After: qs.Get("after"), Before: qs.Get("before"), Limit: 50}
+	if id, err := strconv.ParseInt(d.Profile, 10, 64); err == nil {
+		f.ProfileID = &id
+	}
+	if d.Page, err = c.svc.FindUsers(q.ctx, f); err != nil {
+		c.fail(q, err)
+		return
+	}
+	if n := len(d.Page.Users); n > 0 {
+		if d.Page.HasNext {
+			d.Next = d.Page.Users[n-1].Name
+		}
+		if d.Page.HasPrev {
+			d.Prev = d.Page.Users[0].Name
+		}
+	}
+	c.page(q, http.StatusOK, "users", "users.title", d, notice(q))
+}
+
+// userForm is the add, edit and duplicate form.
+type userForm struct {
+	Group          *meibo.Group
+	Profiles       []*meibo.Profile
+	User           *meibo.User // when editing
+	Source         *meibo.User // when duplicating
+	Name           string
+	Email          string
+	Profile        string
+	Admin          bool
+	APIAccess      bool
+	Disabled       bool
+	SendInvitation bool
+	Action         string // where the form posts
+}
+
+func (c *Console) groupAndProfiles(q *req, groupID string) (*meibo.Group, []*meibo.Profile, error) {
+	g, err := c.svc.Group(q.ctx, groupID)
+	if err != nil {
+		return nil, nil, err
+	}
+	ps, err := c.svc.Profiles(q.ctx, g.ID)
+	return g, ps, err
+}
+
+func (c *Console) handleUserNew(q *req) {
+	g, ps, err := c.groupAndProfiles(q, q.r.PathValue("group"))
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	f := userForm{Group: g, Profiles: ps, Action: Prefix + "/groups/" + g.ID + "/users"}
+	c.page(q, http.StatusOK, "user_form", "user.new.title", f, "")
+}
+
+// readUserForm reads the fields of the user form.
+func readUserForm(r *http.Request, f *userForm) {
+	f.Name = strings.TrimSpace(r.PostFormValue("name"))
+	f.Email = strings.TrimSpace(r.PostFormValue("email"))
+	f.Profile = r.PostFormValue("profile")
+	f.Admin = r.PostFormValue("admin") != ""
+	f.APIAccess = r.PostFormValue("apiAccess") != ""
+	f.Disabled = r.PostFormValue("disabled") != ""
+	f.SendInvitation = r.PostFormValue("sendInvitation") != ""
+}
+
+func (c *Console) handleUserCreate(q *req) {
+	g, ps, err := c.groupAndProfiles(q, q.r.PathValue("group"))
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	f := userForm{Group: g, Profiles: ps, Action: Prefix + "/groups/" + g.ID + "/users"}
+	readUserForm(q.r, &f)
+	u, err := c.svc.CreateUser(q.ctx, g.ID, service.UserInput{Name: f.Name, Email: f.Email, Password: q.r.PostFormValue("password"),
+		Profile: f.Profile, Admin: f.Admin, APIAccess: f.APIAccess, Disabled: f.Disabled, SendInvitation: f.SendInvitation})
+	if err != nil {
+		c.form(q, http.StatusUnprocessableEntity, "user_form", "user.new.title", f, err)
+		return
+	}
+	c.redirect(q, Prefix+"/groups/"+g.ID+"/users?q="+urlEscape(u.Name), "user.created")
+}
+
+func (c *Console) userByPath(q *req) (*meibo.User, error) {
+	id, err := strconv.ParseInt(q.r.PathValue("id"), 10, 64)
+	if err != nil {
+		return nil, meibo.NotFound("not_found")
+	}
+	return c.svc.User(q.ctx, id)
+}
+
+func (c *Console) handleUserEdit(q *req) {
+	u, err := c.userByPath(q)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	g, ps, err := c.groupAndProfiles(q, u.GroupID)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	f := userForm{Group: g, Profiles: ps, User: u, Name: u.Name, Email: u.Email, Profile: u.ProfileName, Admin: u.Admin,
+		APIAccess: u.APIAccess, Disabled: u.Disabled, Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10)}
+	c.page(q, http.StatusOK, "user_form", "user.edit.title", f, notice(q))
+}
+
+func (c *Console) handleUserUpdate(q *req) {
+	u, err := c.userByPath(q)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	g, ps, err := c.groupAndProfiles(q, u.GroupID)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	f := userForm{Group: g, Profiles: ps, User: u, Name: u.Name, Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10)}
+	readUserForm(q.r, &f)
+	f.Name = u.Name // the name never changes, whatever was sent
+	up := meibo.UserUpdate{Email: &f.Email, Profile: &f.Profile, Admin: &f.Admin, APIAccess: &f.APIAccess, Disabled: &f.Disabled}
+	if pw := q.r.PostFormValue("password"); pw != "" {
+		up.Password = &pw
+	}
+	if _, err := c.svc.UpdateUser(q.ctx, u.ID, up); err != nil {
+		c.form(q, http.StatusUnprocessableEntity, "user_form", "user.edit.title", f, err)
+		return
+	}
+	notice := "user.saved"
+	if q.r.PostFormValue("resendInvitation") != "" {
+		if err := c.svc.ResendInvitation(q.ctx, u.ID); err != nil {
+			c.form(q, http.StatusUnprocessableEntity, "user_form", "user.edit.title", f, err)
+			return
+		}
+		notice = "user.invited"
+	}
+	c.redirect(q, f.Action, notice)
+}
+
+func (c *Console) handleUserDuplicate(q *req) {
+	u, err := c.userByPath(q)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	g, ps, err := c.groupAndProfiles(q, u.GroupID)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	f := userForm{Group: g, Profiles: ps, Source: u, Profile: u.ProfileName, Admin: u.Admin, APIAccess: u.APIAccess, Disabled: u.Disabled,
+		Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10) + "/duplicate"}
+	c.page(q, http.StatusOK, "user_form", "user.duplicate.title", f, "")
+}
+
+func (c *Console) handleUserDuplicateCreate(q *req) {
+	src, err := c.userByPath(q)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	g, ps, err := c.groupAndProfiles(q, src.GroupID)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	f := userForm{Group: g, Profiles: ps, Source: src, Profile: src.ProfileName, Admin: src.Admin, APIAccess: src.APIAccess,
+		Disabled: src.Disabled, Action: Prefix + "/users/" + strconv.FormatInt(src.ID, 10) + "/duplicate"}
+	readUserForm(q.r, &f)
+	u, err := c.svc.DuplicateUser(q.ctx, src.ID, service.UserInput{Name: f.Name, Email: f.Email, Password: q.r.PostFormValue("password"),
+		SendInvitation: f.SendInvitation})
+	if err != nil {
+		f.Profile, f.Admin, f.APIAccess, f.Disabled = src.ProfileName, src.Admin, src.APIAccess, src.Disabled
+		c.form(q, http.StatusUnprocessableEntity, "user_form", "user.duplicate.title", f, err)
+		return
+	}
+	c.redirect(q, Prefix+"/groups/"+g.ID+"/users?q="+urlEscape(u.Name), "user.created")
+}
+
+func (c *Console) handleUserDeleteConfirm(q *req) {
+	u, err := c.userByPath(q)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	c.page(q, http.StatusOK, "user_delete", "user.delete.title", u, "")
+}
+
+func (c *Console) handleUserDelete(q *req) {
+	u, err := c.userByPath(q)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	if err := c.svc.DeleteUser(q.ctx, u.ID); err != nil {
+		c.fail(q, err)
+		return
+	}
+	c.redirect(q, Prefix+"/groups/"+u.GroupID+"/users", "user.deleted")
+}
