@@ -24,6 +24,7 @@ type Actor struct {
 	Authorities Authorities
 	Groups      []string // department groups (AuthDepartment)
 	GroupID     string   // a portal user's group
+	GroupAdmin  bool     // a portal user who may see every device of the group
 	Session     string   // the hash of the browser session acting, if any
 }
 

@@ -77,3 +77,50 @@ type Command struct {
 	FinishedAt    *time.Time    `json:"finishedAt"`
 	ExpiresAt     time.Time     `json:"expiresAt"`
 }
+
+// DeviceFilter selects devices of one group, in name order (then ID).
+type DeviceFilter struct {
+	GroupID        string
+	UserID         *int64 // only the devices of this user
+	Keyword        string // in name, serial, model or the user's name (substring, case aside)
+	IncludeRevoked bool
+	AfterName      string // keyset paging: after (AfterName, AfterID)
+	AfterID        int64
+	Limit          int
+}
+
+// DeviceStatus is what a device reports at a check-in.
+type DeviceStatus struct {
+	Platform  string    `json:"platform"`
+	Model     string    `json:"model"`
+	OSVersion string    `json:"osVersion"`
+	Battery   *int      `json:"battery"`
+	Locked    *bool     `json:"locked"`
+	Location  *Location `json:"location"`
+}
+
+// CommandFilter selects commands, newest first.
+type CommandFilter struct {
+	DeviceID  int64
+	GroupID   string
+	DeviceIDs []int64 // when set, only commands of these devices
+	Status    CommandStatus
+	BeforeID  int64
+	Limit     int
+}
+
+// Command expiry: a command no device has taken within this time is expired.
+const CommandTTL = 24 * time.Hour
+
+// CheckDeviceName validates a device's name: 1 to 64 characters, no control
+// characters.
+func CheckDeviceName(name string) error {
+	var v Validation
+	checkText(&v, "name", name, 64, true)
+	return v.Err()
+}
+
+// Valid reports whether the status is a final one.
+func (s CommandStatus) Final() bool {
+	return s == CommandDone || s == CommandFailed || s == CommandCancelled || s == CommandExpired
+}

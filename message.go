@@ -150,6 +150,20 @@ var catalogue = map[string]text{
 	"email.several":    {"Only one e-mail address may be given.", "メールアドレスは1つだけ指定できます。"},
 	"licence.exceeded": {"This would make %d users against a licence for %d; nothing was changed.", "ユーザー数が%d人となり、ライセンス数%d人を超えるため、変更は行われませんでした。"},
 
+	// Devices and commands.
+	"device.serial.exists":  {"The group already has a device with the serial number %s.", "このグループには既にシリアル番号 %s のデバイスがあります。"},
+	"device.not_found":      {"There is no such device.", "そのデバイスはありません。"},
+	"device.revoked":        {"The device %s is revoked.", "デバイス %s は登録が解除されています。"},
+	"device.enrol.invalid":  {"The enrolment token is not valid: it was used already, has expired or does not exist.", "登録トークンが無効です。使用済みか、有効期限切れか、存在しません。"},
+	"device.auth":           {"The device is not enrolled or was revoked; enrol it again.", "デバイスが登録されていないか、登録が解除されています。もう一度登録してください。"},
+	"command.action":        {"Your profile does not allow the action %s.", "プロファイルで %s の操作は許可されていません。"},
+	"command.message":       {"A message needs a text of at most 500 characters.", "メッセージには500文字以内の本文が必要です。"},
+	"command.wipe.name":     {"Type the device's name exactly to confirm the wipe.", "ワイプを確定するには、デバイス名を正確に入力してください。"},
+	"command.wipe.password": {"Your password is not correct.", "パスワードが正しくありません。"},
+	"command.not_queued":    {"The command is no longer waiting; it cannot be cancelled.", "このコマンドは既に待機中ではないため、キャンセルできません。"},
+	"command.result":        {"A result is done or failed.", "結果は done または failed です。"},
+	"portal.failed":         {"The group ID, user ID or password is not correct.", "グループID、ユーザーID、パスワードのいずれかが正しくありません。"},
+
 	// Passwords.
 	"password.short":   {"The password is too short: use at least %d characters.", "パスワードが短すぎます。%d文字以上にしてください。"},
 	"password.long":    {"The password is too long: use at most %d characters.", "パスワードが長すぎます。%d文字以内にしてください。"},

@@ -21,6 +21,11 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Engine names the engine: "sqlite" or "postgres".
 	Engine() string
+	// Listen calls fn with the payload of every notification on channel
+	// (see Tx.Notify) from any process sharing the database, until ctx
+	// ends. Engines without notifications (SQLite: one server) return nil
+	// at once; the process's own notifications are delivered in process.
+	Listen(ctx context.Context, channel string, fn func(payload string)) error
 	Close() error
 }
 
@@ -33,6 +38,10 @@ type Tx interface {
 	// locks the same resource: "users" before a licence check, "admins"
 	// before the last-manager check. Engines with one writer need not act.
 	Lock(ctx context.Context, resource string) error
+	// Notify sends payload on channel to the listeners of every process
+	// sharing the database when the transaction commits (PostgreSQL NOTIFY);
+	// a no-op where there are none.
+	Notify(ctx context.Context, channel, payload string) error
 
 	Settings(ctx context.Context) (Settings, error)
 	PutSettings(ctx context.Context, s Settings) error
@@ -95,6 +104,40 @@ type Tx interface {
 	TouchAPIToken(ctx context.Context, hash string, at time.Time) error
 	DeleteAPIToken(ctx context.Context, hash string) error
 	DeleteAdminAPITokens(ctx context.Context, adminID int64) error
+
+	// CreateDevice adds an enrolled device (with the hash of its secret).
+	CreateDevice(ctx context.Context, d *Device) error
+	Device(ctx context.Context, id int64) (*Device, error)
+	// DeviceBySecret finds a device by the hash of its secret.
+	DeviceBySecret(ctx context.Context, hash string) (*Device, error)
+	Devices(ctx context.Context, f DeviceFilter) ([]*Device, error)
+	// UpdateDevice writes a device's name, user and revocation.
+	UpdateDevice(ctx context.Context, d *Device) error
+	// CheckInDevice records a check-in with what the device reported.
+	CheckInDevice(ctx context.Context, id int64, st DeviceStatus, at time.Time) error
+
+	CreateEnrolmentToken(ctx context.Context, t *EnrolmentToken) error
+	EnrolmentToken(ctx context.Context, hash string) (*EnrolmentToken, error)
+	EnrolmentTokens(ctx context.Context, groupID string) ([]*EnrolmentToken, error)
+	// UseEnrolmentToken marks a token used by a device, once; false when it
+	// was used already.
+	UseEnrolmentToken(ctx context.Context, id, deviceID int64, at time.Time) (bool, error)
+	DeleteEnrolmentToken(ctx context.Context, id int64) error
+
+	CreateCommand(ctx context.Context, c *Command) error
+	Command(ctx context.Context, id int64) (*Command, error)
+	Commands(ctx context.Context, f CommandFilter) ([]*Command, error)
+	// DeliverCommands hands a device its queued commands that have not
+	// expired, marking them delivered, oldest first.
+	DeliverCommands(ctx context.Context, deviceID int64, at time.Time) ([]*Command, error)
+	// FinishCommand records the result of a delivered command of a device;
+	// false when it was not delivered to that device.
+	FinishCommand(ctx context.Context, c *Command) (bool, error)
+	// CancelCommand cancels a command still queued; false when it was not.
+	CancelCommand(ctx context.Context, id int64, at time.Time) (bool, error)
+	// ExpireCommands marks expired every queued command past its expiry and
+	// returns them.
+	ExpireCommands(ctx context.Context, at time.Time) ([]*Command, error)
 
 	// CreateSession stores a browser session (by the hash of its secret).
 	CreateSession(ctx context.Context, s *Session) error

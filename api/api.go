@@ -90,6 +90,7 @@ func (s *Server) routes() {
 
 	s.importRoutes()
 	s.mailRoutes()
+	s.deviceRoutes()
 }
 
 // ServeHTTP serves the API with request IDs, panic recovery and JSON

@@ -74,7 +74,6 @@ func TestSendContent(t *testing.T) {
 		t.Fatal(e)
 	}
 	got := srv.Wait(t, 1, 5*time.Second)[0]
-	t.Logf("%s", got.Raw)
 	if got.ParseErr != nil {
 		t.Fatalf("the message does not parse: %v\n%s", got.ParseErr, got.Raw)
 	}

@@ -53,3 +53,51 @@ func auditCategories(a *meibo.Actor) []string {
 	}
 	return cats
 }
+
+// auditExportPage is how many events ExportAudit reads at a time (the most
+// the store answers at once).
+const auditExportPage = 1000
+
+// ExportAudit calls fn with every event that f selects and the actor may
+// read (as AuditEvents decides), newest first, for a CSV file of the log. It
+// needs Log Viewer with "save CSV file" (22); f.BeforeID and f.Limit are
+// ignored: the whole selection is read, a page at a time. The export is
+// recorded, with its filter and the number of events.
+func (s *Service) ExportAudit(ctx context.Context, f meibo.AuditFilter, fn func(*meibo.AuditEvent) error) (int, error) {
+	if _, err := require(ctx, meibo.AuthLogViewer, meibo.AuthLogSaveCSV); err != nil {
+		return 0, err
+	}
+	f.BeforeID, f.Limit = 0, auditExportPage
+	n := 0
+	for {
+		page, err := s.AuditEvents(ctx, f)
+		if err != nil {
+			return n, err
+		}
+		for _, e := range page {
+			if err := fn(e); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(page) < f.Limit {
+			break
+		}
+		f.BeforeID = page[len(page)-1].ID
+	}
+	details := map[string]any{"events": n}
+	for k, v := range map[string]string{"actor": f.Actor, "action": f.Action, "objectKind": f.ObjectKind, "objectId": f.ObjectID} {
+		if v != "" {
+			details[k] = v
+		}
+	}
+	if f.Since != nil {
+		details["since"] = f.Since.UTC()
+	}
+	if f.Until != nil {
+		details["until"] = f.Until.UTC()
+	}
+	return n, s.store.Update(ctx, func(tx meibo.Tx) error {
+		return s.audit(ctx, tx, "audit.export", meibo.CategoryUser, "audit", "", "", details)
+	})
+}

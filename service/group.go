@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strings"
 
 	"github.com/meibo/meibo"
 )
@@ -16,9 +17,7 @@ func (s *Service) CreateGroup(ctx context.Context, g meibo.Group) (*meibo.Group,
 	if a.Department() {
 		return nil, meibo.Forbidden("forbidden.auth", meibo.AuthDepartment)
 	}
-	if g.Name == "" {
-		g.Name = g.ID
-	}
+	g.Name = groupName(g.ID, g.Name)
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
@@ -71,7 +70,18 @@ func (s *Service) Group(ctx context.Context, id string) (*meibo.Group, error) {
 	return g, err
 }
 
-// UpdateGroup renames a group.
+// groupName is the name a group is given: the name without surrounding
+// spaces, or its ID when that leaves nothing (the same on creation and on
+// renaming).
+func groupName(id, name string) string {
+	if name = strings.TrimSpace(name); name == "" {
+		return id
+	}
+	return name
+}
+
+// UpdateGroup renames a group; a blank name gives it its ID as name, as on
+// creation.
 func (s *Service) UpdateGroup(ctx context.Context, id, name string) (*meibo.Group, error) {
 	a, err := requireUsers(ctx)
 	if err != nil {
@@ -83,7 +93,7 @@ func (s *Service) UpdateGroup(ctx context.Context, id, name string) (*meibo.Grou
 			return err
 		}
 		before := g.Name
-		g.Name = name
+		g.Name = groupName(g.ID, name)
 		if err := g.Validate(); err != nil {
 			return err
 		}
@@ -91,7 +101,7 @@ func (s *Service) UpdateGroup(ctx context.Context, id, name string) (*meibo.Grou
 			return err
 		}
 		return s.audit(ctx, tx, "group.update", meibo.CategoryConfig, "group", g.ID, g.ID,
-			map[string]any{"before": map[string]any{"name": before}, "after": map[string]any{"name": name}})
+			map[string]any{"before": map[string]any{"name": before}, "after": map[string]any{"name": g.Name}})
 	})
 	return g, err
 }
@@ -122,4 +132,23 @@ func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 		}
 		return s.audit(ctx, tx, "group.delete", meibo.CategoryConfig, "group", g.ID, g.ID, map[string]any{"name": g.Name})
 	})
+}
+
+// GroupUsage counts the users and devices of a group the actor may see. It
+// counts every member, so it costs in proportion to the group's size: for
+// one group's page, not for a list of all of them.
+func (s *Service) GroupUsage(ctx context.Context, id string) (users, devices int, err error) {
+	a, err := require(ctx, meibo.AuthConsole)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		g, err := s.group(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		users, devices, err = tx.GroupUsage(ctx, g.ID)
+		return err
+	})
+	return users, devices, err
 }

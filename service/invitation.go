@@ -121,7 +121,8 @@ type LinkInfo struct {
 }
 
 // openLink finds the token of secret and its user, or says the link is not
-// valid (unknown, used, revoked, expired, or the user disabled).
+// valid (unknown, used, revoked, expired, the user disabled, or their
+// password changed since the link was issued).
 func (s *Service) openLink(ctx context.Context, tx meibo.Tx, secret string) (*meibo.UserToken, *meibo.User, *meibo.Group, error) {
 	invalid := meibo.NotFound("link.invalid")
 	if !strings.HasPrefix(secret, "mbl_") {
@@ -142,7 +143,9 @@ func (s *Service) openLink(ctx context.Context, tx meibo.Tx, secret string) (*me
 	} else if err != nil {
 		return nil, nil, nil, err
 	}
-	if u.Disabled {
+	// A password set since the link was issued (by an administrator, an
+	// import or the user) ends it, as a newer link does.
+	if u.Disabled || u.PasswordChangedAt != nil && u.PasswordChangedAt.After(k.CreatedAt) {
 		return nil, nil, nil, invalid
 	}
 	g, err := tx.Group(ctx, u.GroupID)
@@ -203,6 +206,9 @@ func (s *Service) SetPasswordByLink(ctx context.Context, secret, password, addr 
 		}
 		u.PasswordHash, u.PasswordChangedAt = hash, ptr(tx.Now())
 		if err := tx.UpdateUsers(ctx, []*meibo.User{u}); err != nil {
+			return err
+		}
+		if err := tx.DeleteSessionsOf(ctx, meibo.SessionPortal, u.ID, ""); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "user.password.link", meibo.CategoryUser, "user", u.Name, u.GroupID,

@@ -56,17 +56,8 @@ func (s *Service) RunMailWorker(ctx context.Context) {
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	for {
-		for ctx.Err() == nil {
-			n, err := s.deliverDue(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					s.log.Error("deliver mail", "err", err)
-				}
-				break
-			}
-			if n == 0 {
-				break
-			}
+		if _, err := s.DeliverMail(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("deliver mail", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -75,6 +66,24 @@ func (s *Service) RunMailWorker(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+}
+
+// DeliverMail attempts each message that is due once, until none is, and
+// returns how many attempts it made: one round of the mail worker (tests
+// call it between moves of their clock). Without a Sender it does nothing.
+func (s *Service) DeliverMail(ctx context.Context) (int, error) {
+	if s.cfg.Sender == nil {
+		return 0, nil
+	}
+	total := 0
+	for ctx.Err() == nil {
+		n, err := s.deliverDue(ctx)
+		total += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+	return total, ctx.Err()
 }
 
 // deliverDue claims due messages and attempts each once; it returns how many
@@ -110,8 +119,9 @@ func (s *Service) attempt(ctx context.Context, m *meibo.MailMessage) error {
 	switch {
 	case err == nil:
 		m.Status, m.SentAt, m.LastError = meibo.MailSent, &now, ""
-	case isTemporary(err) && now.Add(retryWait(m.Attempts)).Before(m.GiveUpAt):
-		m.NextAttemptAt, m.LastError = now.Add(retryWait(m.Attempts)), err.Error()
+	case isTemporary(err) && now.Before(m.GiveUpAt):
+		// The last attempt is made at the give-up time, not before it.
+		m.NextAttemptAt, m.LastError = minTime(now.Add(retryWait(m.Attempts)), m.GiveUpAt), err.Error()
 	case isTemporary(err):
 		m.Status, m.LastError = meibo.MailFailed, meibo.M("mail.gave_up", m.Attempts, err.Error()).In(meibo.English)
 	default:
@@ -137,6 +147,13 @@ func (s *Service) attempt(ctx context.Context, m *meibo.MailMessage) error {
 			Details: map[string]any{"kind": m.Kind, "to": m.To, "attempts": m.Attempts}}
 		return tx.AddAudit(ctx, e)
 	})
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 func isTemporary(err error) bool {

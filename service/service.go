@@ -64,6 +64,7 @@ type Service struct {
 	progress map[int64]*Progress // live progress of jobs this process runs
 	wake     chan struct{}       // nudges the import worker
 	mailWake chan struct{}       // nudges the mail worker
+	waiters  waiters             // long polls of devices
 }
 
 // New returns a service.

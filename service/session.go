@@ -141,8 +141,8 @@ func (s *Service) SignOut(ctx context.Context, secret string) error {
 	})
 }
 
-// RunCleaner removes ended sessions and stale sign-in counters every few
-// minutes until ctx ends.
+// RunCleaner removes ended sessions and stale sign-in counters, and expires
+// commands no device took in time, every few minutes until ctx ends.
 func (s *Service) RunCleaner(ctx context.Context) {
 	tick := time.NewTicker(5 * time.Minute)
 	defer tick.Stop()
@@ -153,6 +153,9 @@ func (s *Service) RunCleaner(ctx context.Context) {
 		})
 		if err != nil && ctx.Err() == nil {
 			s.log.Warn("clean up sessions", "err", err)
+		}
+		if err := s.expireCommands(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("expire commands", "err", err)
 		}
 		select {
 		case <-ctx.Done():

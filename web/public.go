@@ -90,6 +90,7 @@ func (p *Public) handlePassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg.Data = p.linkData(info)
+	pg.CSRF = FormToken(w, r)
 	p.render.Render(w, http.StatusOK, "password", pg)
 }
 
@@ -120,6 +121,13 @@ func (p *Public) handlePasswordSet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pg.Data = p.linkData(info)
+	if !CheckFormToken(r) {
+		pg.CSRF = FormToken(w, r)
+		pg.Message = T(pg.Lang, "form.expired")
+		p.render.Render(w, http.StatusForbidden, "password", pg)
+		return
+	}
+	pg.CSRF = FormToken(w, r)
 	pw, pw2 := r.PostFormValue("password"), r.PostFormValue("password2")
 	if pw != pw2 {
 		pg.Errors = map[string]string{"password2": T(pg.Lang, "password.mismatch")}

@@ -77,6 +77,7 @@ func init() {
 		{"export", "export --format users|admins [--group ID] [--encoding utf-8|cp932] [--bom] [-o FILE]", runExport},
 		{"imports", "imports list | imports show ID [--json]", runImports},
 		{"mail", "mail list [--status S] | mail test ADDRESS", runMail},
+		{"agent", "agent --server URL --token T [--count N]: simulate devices", runAgent},
 		{"version", "print the version", runVersion},
 	}
 }

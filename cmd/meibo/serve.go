@@ -18,6 +18,7 @@ import (
 	"github.com/meibo/meibo/api"
 	"github.com/meibo/meibo/argon2id"
 	"github.com/meibo/meibo/console"
+	"github.com/meibo/meibo/portal"
 	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store"
 	"github.com/meibo/meibo/store/sqlstore"
@@ -121,7 +122,11 @@ func (m *Main) Open(ctx context.Context) error {
 
 	wctx, cancel := context.WithCancel(context.Background())
 	m.stop = cancel
-	m.workers.Add(3)
+	m.workers.Add(4)
+	go func() {
+		defer m.workers.Done()
+		m.Service.RunCommandListener(wctx)
+	}()
 	go func() {
 		defer m.workers.Done()
 		m.Service.RunImportWorker(wctx)
@@ -153,9 +158,18 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv)
+	mux.Handle("/device/", apiSrv)
 	public.Register(mux)
 	con.Register(mux)
-	mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix+"/", http.StatusSeeOther))
+	por, err := portal.New(m.Service, portal.Options{Logger: m.log, Location: loc, Assets: public.Assets(),
+		SecureCookies: strings.HasPrefix(cfg.Mail.PublicURL, "https://")})
+	if err != nil {
+		cancel()
+		m.workers.Wait()
+		m.DB.Close()
+		return err
+	}
+	por.Register(mux)
 	mux.HandleFunc("GET /healthz", m.handleHealth)
 	m.srv = &http.Server{
 		Handler:           api.WithRequestID(m.log, mux),

@@ -10,9 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
+	"strings"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
 
 	"github.com/meibo/meibo/store/sqlstore"
 )
@@ -24,11 +28,23 @@ var migrationFiles embed.FS
 var Migrations, _ = fs.Sub(migrationFiles, "migrations")
 
 // Open connects to the PostgreSQL database at dsn (a postgres:// URL).
+//
+// Its connections plan every statement for its arguments
+// (plan_cache_mode=force_custom_plan, unless dsn sets it): pgx prepares
+// and caches statements, and after five runs PostgreSQL would reuse a
+// generic plan, blind to the values. For a search that plan walks the whole
+// group in name order whatever the pattern (a keyword matching 7 users of
+// 1,000,000: 562 ms generic, 15 ms custom). Planning costs a fraction of a
+// millisecond.
 func Open(ctx context.Context, dsn string, maxConns int, opts sqlstore.Options) (*sqlstore.DB, error) {
-	db, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	if _, ok := cfg.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	db := stdlib.OpenDB(*cfg)
 	if maxConns <= 0 {
 		maxConns = 10
 	}
@@ -84,11 +100,85 @@ func (dialect) TableExists(ctx context.Context, db *sql.DB, name string) (bool, 
 	return ok, nil
 }
 
-// SearchIDs leaves keyword matching to the main query: the planner chooses
-// between the trigram index and the name index with its statistics.
-func (dialect) SearchIDs(context.Context, *sql.Tx, string, int) ([]int64, bool, error) {
-	return nil, false, nil
+// SearchIDs asks the trigram index (users_search, on the folded name and
+// e-mail key) for the users holding the keyword, reading no more than
+// limit+1 of them. Rare keywords are answered from the index whatever their
+// place in the name order; for common ones the planner may rather scan the
+// table, which then stops at once.
+func (dialect) SearchIDs(ctx context.Context, tx *sql.Tx, keyword string, limit int) ([]int64, bool, error) {
+	pat := "%" + likeEscaper.Replace(keyword) + "%"
+	var list sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT string_agg(CAST(id AS TEXT), ',') FROM (SELECT id FROM users
+		WHERE name_fold LIKE $1 ESCAPE '\' OR email_key LIKE $1 ESCAPE '\' LIMIT `+strconv.Itoa(limit+1)+`) m`, pat).Scan(&list); err != nil {
+		return nil, false, err
+	}
+	if list.String == "" {
+		return nil, true, nil
+	}
+	parts := strings.Split(list.String, ",")
+	if len(parts) > limit {
+		return nil, false, nil
+	}
+	ids := make([]int64, len(parts))
+	for i, p := range parts {
+		var err error
+		if ids[i], err = strconv.ParseInt(p, 10, 64); err != nil {
+			return nil, false, err
+		}
+	}
+	return ids, true, nil
 }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // Rebind leaves $n placeholders as they are: PostgreSQL's own.
 func (dialect) Rebind(query string, args []any) (string, []any) { return query, args }
+
+// Notify sends a notification at commit (pg_notify).
+func (dialect) Notify(ctx context.Context, tx *sql.Tx, channel, payload string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channel, payload); err != nil {
+		return fmt.Errorf("notify %s: %w", channel, err)
+	}
+	return nil
+}
+
+// Listen holds one connection that LISTENs on channel and calls fn with
+// every payload until ctx ends; a lost connection is replaced after a short
+// wait.
+func (dialect) Listen(ctx context.Context, db *sql.DB, channel string, fn func(string)) error {
+	for ctx.Err() == nil {
+		err := listenOnce(ctx, db, channel, fn)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	return nil
+}
+
+func listenOnce(ctx context.Context, db *sql.DB, channel string, fn func(string)) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+			return err
+		}
+		for {
+			n, err := pc.WaitForNotification(ctx)
+			if err != nil {
+				return err
+			}
+			fn(n.Payload)
+		}
+	})
+}

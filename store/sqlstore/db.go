@@ -48,6 +48,11 @@ type Dialect interface {
 	// Rebind rewrites a statement written with $1, $2… placeholders and its
 	// arguments into what the engine prefers.
 	Rebind(query string, args []any) (string, []any)
+	// Notify sends a notification at commit (PostgreSQL), or nothing.
+	Notify(ctx context.Context, tx *sql.Tx, channel, payload string) error
+	// Listen delivers notifications until ctx ends (PostgreSQL), or
+	// returns nil at once.
+	Listen(ctx context.Context, db *sql.DB, channel string, fn func(string)) error
 	// TableExists reports whether a table of that name exists.
 	TableExists(ctx context.Context, db *sql.DB, name string) (bool, error)
 }
@@ -160,6 +165,16 @@ func (t *Tx) Now() time.Time { return t.now }
 // Lock serialises transactions that change resource.
 func (t *Tx) Lock(ctx context.Context, resource string) error {
 	return t.d.Lock(ctx, t.tx, resource)
+}
+
+// Notify sends a notification at commit.
+func (t *Tx) Notify(ctx context.Context, channel, payload string) error {
+	return t.d.Notify(ctx, t.tx, channel, payload)
+}
+
+// Listen delivers notifications of every process until ctx ends.
+func (db *DB) Listen(ctx context.Context, channel string, fn func(string)) error {
+	return db.dialect.Listen(ctx, db.write, channel, fn)
 }
 
 // SQLTx exposes the underlying transaction to engine packages.

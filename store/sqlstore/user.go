@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/meibo/meibo"
 )
@@ -18,11 +17,12 @@ const userCols = `u.id, u.group_id, u.name, u.email, u.password_hash, u.profile_
 
 const userFrom = ` FROM users u JOIN profiles p ON p.id = u.profile_id`
 
-func scanUser(s interface{ Scan(...any) error }) (*meibo.User, error) {
+// scanUser reads the columns of userCols, then those of extra.
+func scanUser(s interface{ Scan(...any) error }, extra ...any) (*meibo.User, error) {
 	var u meibo.User
 	var pwc, last sql.Null[time.Time]
-	if err := s.Scan(&u.ID, &u.GroupID, &u.Name, &u.Email, &u.PasswordHash, &u.ProfileID, &u.ProfileName,
-		&u.Admin, &u.APIAccess, &u.Disabled, &u.CreatedAt, &u.UpdatedAt, &pwc, &last); err != nil {
+	if err := s.Scan(append([]any{&u.ID, &u.GroupID, &u.Name, &u.Email, &u.PasswordHash, &u.ProfileID, &u.ProfileName,
+		&u.Admin, &u.APIAccess, &u.Disabled, &u.CreatedAt, &u.UpdatedAt, &pwc, &last}, extra...)...); err != nil {
 		return nil, err
 	}
 	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
@@ -133,203 +133,9 @@ func (t *Tx) UsersByName(ctx context.Context, groupID string, names []string) (m
 	return out, nil
 }
 
-// searchCap is how many keyword matches the engine's index may return before
-// the search walks the name index instead (the keyword is then common, so a
-// page fills quickly).
-const searchCap = 2000
-
-// maxRune bounds a prefix range: every string that starts with p sorts below
-// p + maxRune in byte order.
-const maxRune = string(utf8.MaxRune)
-
-// FindUsers returns one page of a group's users in name order.
-func (t *Tx) FindUsers(ctx context.Context, f meibo.UserFilter) (*meibo.UserPage, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 50
-	}
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	where = append(where, "") // the group, below
-	group := arg(f.GroupID)
-	if f.Disabled != nil {
-		where = append(where, "u.disabled = "+arg(*f.Disabled))
-	}
-	if f.Admin != nil {
-		where = append(where, "u.admin = "+arg(*f.Admin))
-	}
-	if f.ProfileID != nil {
-		where = append(where, "u.profile_id = "+arg(*f.ProfileID))
-	}
-	byIDs := false
-	if kw := meibo.Fold(strings.TrimSpace(f.Keyword)); kw != "" {
-		cond, ids, err := t.keywordCond(ctx, f.GroupID, kw, arg)
-		if err != nil {
-			return nil, err
-		}
-		where = append(where, cond)
-		byIDs = ids
-	}
-	if byIDs {
-		// The engine's index named at most searchCap rows: look them up by
-		// ID and sort them. Written as an expression, the group condition
-		// cannot pick the group's name index instead, which a planner
-		// without statistics takes (it guesses that a group is small) and
-		// then walks every user of the group.
-		where[0] = "u.group_id || '' = " + group
-	} else {
-		where[0] = "u.group_id = " + group
-	}
-	order := "u.name"
-	backward := f.Before != "" && f.After == ""
-	switch {
-	case f.After != "":
-		where = append(where, "u.name > "+arg(f.After))
-	case backward:
-		where = append(where, "u.name < "+arg(f.Before))
-		order = "u.name DESC"
-	}
-	q := `SELECT ` + userCols + userFrom + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(limit+1)
-	rows, err := t.queryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("find users: %w", err)
-	}
-	defer rows.Close()
-	page := &meibo.UserPage{Users: []*meibo.User{}}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("find users: %w", err)
-		}
-		page.Users = append(page.Users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find users: %w", err)
-	}
-	more := len(page.Users) > limit
-	if more {
-		page.Users = page.Users[:limit]
-	}
-	if backward {
-		for i, j := 0, len(page.Users)-1; i < j; i, j = i+1, j-1 {
-			page.Users[i], page.Users[j] = page.Users[j], page.Users[i]
-		}
-		page.HasPrev, page.HasNext = more, true
-	} else {
-		page.HasNext, page.HasPrev = more, f.After != ""
-	}
-	return page, nil
-}
-
-// keywordCond returns the condition for a folded keyword: three or more
-// characters match anywhere in the name, e-mail or profile name; fewer match
-// at their start. byIDs reports a condition on a list of IDs from the
-// engine's index.
-func (t *Tx) keywordCond(ctx context.Context, groupID, kw string, arg func(any) string) (cond string, byIDs bool, err error) {
-	short := utf8.RuneCountInString(kw) < 3
-	// Profiles are few per group: match their names here.
-	profiles, err := t.Profiles(ctx, groupID)
-	if err != nil {
-		return "", false, err
-	}
-	var pids []string
-	for _, p := range profiles {
-		pn := meibo.Fold(p.Name)
-		if (short && strings.HasPrefix(pn, kw)) || (!short && strings.Contains(pn, kw)) {
-			pids = append(pids, strconv.FormatInt(p.ID, 10))
-		}
-	}
-	var ors []string
-	if len(pids) > 0 {
-		ors = append(ors, "u.profile_id IN ("+strings.Join(pids, ", ")+")")
-	}
-	if short {
-		if len(pids) == 0 {
-			ids, ok, err := t.prefixIDs(ctx, groupID, kw, searchCap)
-			if err != nil {
-				return "", false, err
-			}
-			if ok {
-				return idsCond(ids), len(ids) > 0, nil
-			}
-		}
-		lo, hi := arg(kw), arg(kw+maxRune)
-		ors = append(ors, "(u.name_fold >= "+lo+" AND u.name_fold < "+hi+")", "(u.email_key >= "+lo+" AND u.email_key < "+hi+")")
-		return "(" + strings.Join(ors, " OR ") + ")", false, nil
-	}
-	if len(pids) == 0 {
-		ids, ok, err := t.d.SearchIDs(ctx, t.tx, kw, searchCap)
-		if err != nil {
-			return "", false, fmt.Errorf("search users: %w", err)
-		}
-		if ok {
-			return idsCond(ids), len(ids) > 0, nil
-		}
-	}
-	pat := arg("%" + escapeLike(kw) + "%")
-	ors = append(ors, "u.name_fold LIKE "+pat+" ESCAPE '\\'", "u.email_key LIKE "+pat+" ESCAPE '\\'")
-	return "(" + strings.Join(ors, " OR ") + ")", false, nil
-}
-
-// idsCond is the condition for a list of user IDs.
-func idsCond(ids []int64) string {
-	if len(ids) == 0 {
-		return "FALSE"
-	}
-	list := make([]string, len(ids))
-	for i, id := range ids {
-		list[i] = strconv.FormatInt(id, 10)
-	}
-	return "u.id IN (" + strings.Join(list, ", ") + ")"
-}
-
-// prefixIDs returns the IDs of a group's users whose folded name or e-mail
-// key starts with the folded keyword kw when there are at most max of them,
-// and ok=false when there are more. Both come from an index range each, read
-// no further than max+1 entries. Few matches are then fetched by ID and
-// sorted by name, instead of walking the group in name order until a page
-// fills, which reads the whole group when the matches sort last (Japanese
-// names after Latin ones) or do not exist.
-func (t *Tx) prefixIDs(ctx context.Context, groupID, kw string, max int) (ids []int64, ok bool, err error) {
-	seen := map[int64]bool{}
-	for _, col := range []string{"name_fold", "email_key"} {
-		rows, err := t.queryContext(ctx, `SELECT id FROM users WHERE group_id = $1 AND `+col+` >= $2 AND `+col+` < $3 LIMIT `+strconv.Itoa(max+1),
-			groupID, kw, kw+maxRune)
-		if err != nil {
-			return nil, false, fmt.Errorf("search users: %w", err)
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, false, fmt.Errorf("search users: %w", err)
-			}
-			if !seen[id] {
-				seen[id] = true
-				ids = append(ids, id)
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, false, fmt.Errorf("search users: %w", err)
-		}
-		if len(ids) > max {
-			return nil, false, nil
-		}
-	}
-	return ids, true, nil
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
-// EachUser streams a group's users in name order with the fields a users
+// EachUser streams a group's users in name order (byte order of the name,
+// along the unique (group_id, name) index; not the folded-name order of
+// FindUsers: an export is a file, read by programs) with the fields a users
 // file carries (ID, group, name, e-mail, profile, flags; no times, no hash):
 // reading less keeps an export of a million users fast.
 func (t *Tx) EachUser(ctx context.Context, groupID string, fn func(*meibo.User) error) error {

@@ -3,7 +3,6 @@ package storetest_test
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -37,8 +36,19 @@ func searchModel(all []*meibo.User, profiles map[int64]*meibo.Profile, f meibo.U
 		}
 		out = append(out, u.Name)
 	}
-	sort.Strings(out) // byte order
+	sortNames(out)
 	return out
+}
+
+// sortNames sorts user names in listing order: folded name, then name, both
+// in byte order.
+func sortNames(names []string) {
+	slices.SortFunc(names, func(a, b string) int {
+		if c := strings.Compare(meibo.Fold(a), meibo.Fold(b)); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
 }
 
 // pageAll reads every page of f forward with the given page size, checking
@@ -226,7 +236,7 @@ func TestFindUsers(t *testing.T) {
 		} {
 			f := meibo.UserFilter{GroupID: "G1", Keyword: kw}
 			got := searchModel(all, profiles, f)
-			sort.Strings(want)
+			sortNames(want)
 			if !slices.Equal(got, want) {
 				t.Errorf("model for %q: %q, want %q", kw, got, want)
 			}

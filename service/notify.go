@@ -1,0 +1,78 @@
+package service
+
+import (
+	"context"
+	"strconv"
+	"sync"
+)
+
+// commandsChannel is the notification channel on which a new command names
+// its device, so that a long-polling device learns of it at once, whichever
+// server it is connected to.
+const commandsChannel = "meibo_commands"
+
+// waiters wakes the long polls of devices when a command is queued for them.
+type waiters struct {
+	mu sync.Mutex
+	m  map[int64]map[chan struct{}]struct{}
+}
+
+// wait returns a channel that receives when device id gets a command, and
+// a function to stop waiting.
+func (w *waiters) wait(id int64) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	if w.m == nil {
+		w.m = map[int64]map[chan struct{}]struct{}{}
+	}
+	if w.m[id] == nil {
+		w.m[id] = map[chan struct{}]struct{}{}
+	}
+	w.m[id][ch] = struct{}{}
+	w.mu.Unlock()
+	return ch, func() {
+		w.mu.Lock()
+		delete(w.m[id], ch)
+		if len(w.m[id]) == 0 {
+			delete(w.m, id)
+		}
+		w.mu.Unlock()
+	}
+}
+
+// wake wakes every waiter of device id.
+func (w *waiters) wake(id int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for ch := range w.m[id] {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Waiting is how many long polls wait now (for tests and metrics).
+func (s *Service) Waiting() int {
+	s.waiters.mu.Lock()
+	defer s.waiters.mu.Unlock()
+	n := 0
+	for _, m := range s.waiters.m {
+		n += len(m)
+	}
+	return n
+}
+
+// RunCommandListener passes the command notifications of other servers
+// sharing the database to this server's long polls, until ctx ends. With
+// SQLite it returns at once: one server, notified in process.
+func (s *Service) RunCommandListener(ctx context.Context) {
+	err := s.store.Listen(ctx, commandsChannel, func(payload string) {
+		if id, err := strconv.ParseInt(payload, 10, 64); err == nil {
+			s.waiters.wake(id)
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("listen for commands", "err", err)
+	}
+}
