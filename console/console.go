@@ -137,6 +137,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.importRoutes(a)
 	c.adminRoutes(a)
 	c.logRoutes(a)
+	c.deviceRoutes(a)
 	mux.Handle(Prefix+"/", web.Secure(http.HandlerFunc(c.handleNotFound)))
 	mux.Handle("GET "+Prefix, http.RedirectHandler(Prefix+"/", http.StatusMovedPermanently))
 }

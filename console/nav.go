@@ -45,6 +45,7 @@ func (c *Console) nav(q *req) *navData {
 	}
 	add(manages(a), "nav.users", Prefix+"/users")
 	add(manages(a), "nav.groups", Prefix+"/groups")
+	add(can(a, meibo.AuthConsole), "nav.devices", Prefix+"/devices")
 	add(can(a, meibo.AuthConsole, meibo.AuthImport), "nav.imports", Prefix+"/imports")
 	add(can(a, meibo.AuthConsole, meibo.AuthExport), "nav.exports", Prefix+"/exports")
 	add(a.Authorities.ManagesAdmins() && can(a), "nav.admins", Prefix+"/admins")
