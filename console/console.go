@@ -243,6 +243,11 @@ func (c *Console) form(q *req, status int, name, titleKey string, data any, err 
 		p.Errors[f] = m.In(q.lang)
 	}
 	p.Message = e.Msg.In(q.lang)
+	if len(p.Errors) == 0 {
+		// An error about no field in particular (a licence refusal, say)
+		// still shows as an error.
+		p.Errors[""] = p.Message
+	}
 	if e.Code == meibo.CodeInternal {
 		c.log.Error("console", "path", q.r.URL.Path, "err", err)
 	}

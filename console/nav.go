@@ -38,10 +38,22 @@ func manages(a *meibo.Actor) bool { return can(a, meibo.AuthConsole) && !a.Has(m
 func (c *Console) nav(q *req) *navData {
 	a := q.actor
 	var items []navItem
+	path := q.r.URL.Path
+	// A group's users live under /console/groups/{group}/users: that is
+	// "Users", not "Groups".
+	usersPage := strings.HasPrefix(path, Prefix+"/groups/") && (strings.HasSuffix(path, "/users") || strings.Contains(path, "/users/"))
 	add := func(ok bool, key, href string) {
-		if ok {
-			items = append(items, navItem{Key: key, Href: href, Active: strings.HasPrefix(q.r.URL.Path, href)})
+		if !ok {
+			return
 		}
+		active := strings.HasPrefix(path, href)
+		switch key {
+		case "nav.users":
+			active = active || usersPage
+		case "nav.groups":
+			active = active && !usersPage
+		}
+		items = append(items, navItem{Key: key, Href: href, Active: active})
 	}
 	add(manages(a), "nav.users", Prefix+"/users")
 	add(manages(a), "nav.groups", Prefix+"/groups")

@@ -165,7 +165,8 @@ func (s *Service) AdminByLoginID(ctx context.Context, loginID string) (*meibo.Ad
 
 // UpdateAdmin changes an administrator.
 func (s *Service) UpdateAdmin(ctx context.Context, id int64, up meibo.AdminUpdate) (*meibo.Admin, error) {
-	if _, err := requireManager(ctx); err != nil {
+	a, err := requireManager(ctx)
+	if err != nil {
 		return nil, err
 	}
 	var ad *meibo.Admin
@@ -189,7 +190,7 @@ func (s *Service) UpdateAdmin(ctx context.Context, id int64, up meibo.AdminUpdat
 			return nil, err
 		}
 	}
-	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		if err := tx.Lock(ctx, "admins"); err != nil {
 			return err
 		}
@@ -206,11 +207,17 @@ func (s *Service) UpdateAdmin(ctx context.Context, id int64, up meibo.AdminUpdat
 		}
 		if ad.Disabled || up.Password != nil {
 			// A disabled account or a new password ends the old tokens and
-			// browser sessions.
+			// browser sessions; but the session of an administrator who
+			// gives their own, enabled account a new password goes on, as
+			// with ChangeOwnPassword.
 			if err := tx.DeleteAdminAPITokens(ctx, ad.ID); err != nil {
 				return err
 			}
-			if err := tx.DeleteSessionsOf(ctx, meibo.SessionConsole, ad.ID, ""); err != nil {
+			keep := ""
+			if a.Kind == meibo.ActorAdmin && a.ID == ad.ID && !ad.Disabled {
+				keep = a.Session
+			}
+			if err := tx.DeleteSessionsOf(ctx, meibo.SessionConsole, ad.ID, keep); err != nil {
 				return err
 			}
 		}
@@ -318,7 +325,9 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, current, next string) e
 	}); err != nil {
 		return err
 	}
-	if ok, _ := s.verifyPassword(ad.PasswordHash, current); !ok {
+	if ok, err := s.checkOwnPassword(ctx, "own-password:admin:"+idString(ad.ID), ad.PasswordHash, current); err != nil {
+		return err
+	} else if !ok {
 		return meibo.FieldError("currentPassword", "login.failed")
 	}
 	if err := meibo.CheckPassword(next, ad.LoginID, ad.Email); err != nil {

@@ -265,7 +265,9 @@ func (s *Service) SendCommand(ctx context.Context, deviceID int64, in PortalComm
 		}); err != nil {
 			return nil, err
 		}
-		if ok, _ := s.verifyPassword(u.PasswordHash, in.Password); !ok {
+		if ok, err := s.checkOwnPassword(ctx, "own-password:user:"+idString(u.ID), u.PasswordHash, in.Password); err != nil {
+			return nil, err
+		} else if !ok {
 			return nil, meibo.FieldError("password", "command.wipe.password")
 		}
 	}
@@ -313,7 +315,9 @@ func (s *Service) ChangePortalPassword(ctx context.Context, current, next string
 	}); err != nil {
 		return err
 	}
-	if ok, _ := s.verifyPassword(u.PasswordHash, current); !ok {
+	if ok, err := s.checkOwnPassword(ctx, "own-password:user:"+idString(u.ID), u.PasswordHash, current); err != nil {
+		return err
+	} else if !ok {
 		return meibo.FieldError("currentPassword", "command.wipe.password")
 	}
 	if err := meibo.CheckPassword(next, u.Name, u.Email, u.GroupID); err != nil {

@@ -101,6 +101,11 @@ func (s *Service) UpdateProfile(ctx context.Context, id int64, up ProfileUpdate)
 		if err := p.Validate(); err != nil {
 			return err
 		}
+		// The default profile allows everything (DESIGN.md); only its name
+		// may change.
+		if p.Default && (len(p.Actions) != len(meibo.AllActions) || !p.APIAccess) {
+			return meibo.FieldError("actions", "profile.default.all")
+		}
 		if err := tx.UpdateProfile(ctx, p); err != nil {
 			return err
 		}

@@ -121,3 +121,20 @@ func (s *Service) clearAttempts(ctx context.Context, accountKey, addrKey string,
 		return tx.PutThrottle(ctx, th)
 	})
 }
+
+// checkOwnPassword verifies the password of a signed-in person (before a
+// password change or a wipe) under a throttle of its own, so that a stolen
+// session cannot guess it: five free attempts, then waits doubling from one
+// second. A right password clears the counter.
+func (s *Service) checkOwnPassword(ctx context.Context, key, hash, password string) (bool, error) {
+	if err := s.reserveAttempt(ctx, map[string]int{key: accountFreeTries}); err != nil {
+		return false, err
+	}
+	ok, _ := s.verifyPassword(hash, password)
+	if ok {
+		if err := s.store.Update(ctx, func(tx meibo.Tx) error { return tx.DeleteThrottle(ctx, key) }); err != nil {
+			return false, err
+		}
+	}
+	return ok, nil
+}
