@@ -171,6 +171,9 @@ type Tx interface {
 	// error, next attempt, sent time) of a message worker holds, and lets it
 	// go; false means the worker no longer held it and nothing was written.
 	FinishMail(ctx context.Context, m *MailMessage, worker string) (bool, error)
+	// FailUserMails fails the pending messages to a user (who was deleted:
+	// their links are dead) with reason.
+	FailUserMails(ctx context.Context, userID int64, reason string) error
 
 	// CreateUserToken stores a single-use link (by hash).
 	CreateUserToken(ctx context.Context, t *UserToken) error

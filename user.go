@@ -96,9 +96,11 @@ type UnifiedUser struct {
 
 // UserFilter selects users of one group. Keyword matches name, e-mail and
 // profile name without regard to case or width: a keyword of three or more
-// characters anywhere in them, a shorter one at their start. Pages are in name
-// order; After and Before are names from the previous page (keyset paging,
-// stable under concurrent changes).
+// characters anywhere in them, a shorter one at their start. Pages are in
+// folded-name order (Fold: case and width aside), users whose names fold
+// alike in name order (byte order of both); After and Before are names from
+// the previous page (keyset paging on that pair, stable under concurrent
+// changes).
 type UserFilter struct {
 	GroupID   string
 	Keyword   string

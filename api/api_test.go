@@ -160,7 +160,7 @@ var scenarios = []scenario{
 	{name: "an import without a group", method: "POST", path: "/api/v1/imports", as: "manager",
 		upload: &upload{fields: map[string]string{"format": "users"}, file: []byte("name,password,email\r\n")}, status: 422, expect: []string{`"group":`}},
 	{name: "an import of an unknown format", method: "POST", path: "/api/v1/imports", as: "admin",
-		upload: &upload{fields: map[string]string{"format": "devices"}, file: []byte("x\r\n")}, status: 422, expect: []string{`"format":`}},
+		upload: &upload{fields: map[string]string{"format": "gadgets"}, file: []byte("x\r\n")}, status: 422, expect: []string{`"format":`}},
 	{name: "an import with an unknown field", method: "POST", path: "/api/v1/imports", as: "admin",
 		upload: &upload{fields: map[string]string{"format": "users", "group": "G1", "colour": "blue"}, file: []byte("x\r\n")}, status: 400},
 	{name: "an oversized upload", method: "POST", path: "/api/v1/imports", as: "manager",

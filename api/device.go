@@ -15,6 +15,9 @@ import (
 //	POST /device/v1/checkin?wait=25            status → {commands: [...]}; waits up to wait seconds (at most 30) for a command
 //	POST /device/v1/commands/{id}/result       {status: done|failed, result, locked, location}
 //
+// GET /api/v1/device-polls answers how many long polls wait on this server
+// ({waiting: n}), for monitoring.
+//
 // A device authenticates with "Authorization: Bearer <secret>" (the secret of
 // its enrolment); a revoked device gets 401.
 func (s *Server) deviceRoutes() {
@@ -23,6 +26,7 @@ func (s *Server) deviceRoutes() {
 	m.Handle("POST /device/v1/checkin", s.deviceAuth(s.handleCheckIn))
 	m.Handle("POST /device/v1/commands/{id}/result", s.deviceAuth(s.handleResult))
 
+	m.Handle("GET /api/v1/device-polls", s.auth(s.handleDevicePolls))
 	m.Handle("GET /api/v1/groups/{group}/devices", s.auth(s.handleDevices))
 	m.Handle("GET /api/v1/devices/{id}", s.auth(s.handleDevice))
 	m.Handle("PATCH /api/v1/devices/{id}", s.auth(s.handleDeviceUpdate))
@@ -114,6 +118,15 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, d *meibo.D
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "status": c.Status})
+}
+
+func (s *Server) handleDevicePolls(w http.ResponseWriter, r *http.Request) {
+	n, err := s.svc.LongPolls(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"waiting": n})
 }
 
 func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request) {

@@ -24,10 +24,12 @@ func (s *Server) importRoutes() {
 	m.Handle("GET /api/v1/imports/{id}/file", s.auth(s.handleImportFile))
 	m.Handle("GET /api/v1/exports/users", s.auth(s.handleExportUsers))
 	m.Handle("GET /api/v1/exports/admins", s.auth(s.handleExportAdmins))
+	m.Handle("GET /api/v1/exports/devices", s.auth(s.handleExportDevices))
 }
 
 // handleImportCreate takes a multipart upload: the file in field "file", and
-// fields format, group, encoding, updateExisting, dryRun, sendInvitations.
+// fields format (personal, users, admins or devices), group, encoding,
+// updateExisting, dryRun, sendInvitations.
 // It answers 202 with the QUEUED job.
 func (s *Server) handleImportCreate(w http.ResponseWriter, r *http.Request) {
 	mr, err := r.MultipartReader()
@@ -242,6 +244,28 @@ func (s *Server) handleExportUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	s.spool(w, r, "users.csv", charset(enc), func(f io.Writer) error {
 		_, err := s.svc.ExportUsers(r.Context(), group, f, enc, bom)
+		return err
+	})
+}
+
+// handleExportDevices sends the enrolled devices of ?group= as devices.csv
+// (name,serial,user), which imports back unchanged as format=devices.
+func (s *Server) handleExportDevices(w http.ResponseWriter, r *http.Request) {
+	enc, bom, err := exportEncoding(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	group := r.URL.Query().Get("group")
+	if group == "" {
+		s.writeError(w, r, meibo.FieldError("group", "group.required"))
+		return
+	}
+	if enc == "" {
+		enc = csvio.UTF8
+	}
+	s.spool(w, r, "devices.csv", charset(enc), func(f io.Writer) error {
+		_, err := s.svc.ExportDevices(r.Context(), group, f, enc, bom)
 		return err
 	})
 }

@@ -38,18 +38,6 @@ type adminsData struct {
 	Admins []adminRow
 }
 
-// topAuthorities are the authorities without parents, in the order of the
-// console.
-var topAuthorities = func() []meibo.Authority {
-	var out []meibo.Authority
-	for _, a := range meibo.AllAuthorities {
-		if len(a.Parents()) == 0 {
-			out = append(out, a)
-		}
-	}
-	return out
-}()
-
 func (c *Console) handleAdmins(q *req) {
 	admins, err := c.svc.Admins(q.ctx)
 	if err != nil {
@@ -117,6 +105,7 @@ type adminForm struct {
 	Backup   bool     // the built-in AUTOBACKUPUSER: authorities and password are fixed
 	Self     bool
 	Action   string
+	Failed   bool // sent back with an error (which may name no field)
 }
 
 // sectionOf says in which section of the matrix an authority is shown.
@@ -266,10 +255,25 @@ func (c *Console) handleAdminCreate(q *req) {
 			Password: q.r.PostFormValue("password"), Authorities: f.Auths, Groups: f.Groups, Disabled: f.Disabled})
 	}
 	if err != nil {
+		if !formError(err) {
+			c.fail(q, err)
+			return
+		}
+		f.Failed = true
 		c.form(q, formStatus(err), "admin_form", "admin.new.title", f, err)
 		return
 	}
 	c.redirect(q, Prefix+"/admins", "admin.created")
+}
+
+// formError reports whether err is about what the form holds (and the form
+// goes back with it), not about who sent it or what it is about.
+func formError(err error) bool {
+	switch meibo.ErrorCode(err) {
+	case meibo.CodeForbidden, meibo.CodeNotFound, meibo.CodeUnauthorized:
+		return false
+	}
+	return true
 }
 
 // formStatus is the status of a form sent back with errors.
@@ -352,6 +356,11 @@ func (c *Console) handleAdminUpdate(q *req) {
 		_, err = c.svc.UpdateAdmin(q.ctx, ad.ID, up)
 	}
 	if err != nil {
+		if !formError(err) {
+			c.fail(q, err)
+			return
+		}
+		f.Failed = true
 		c.form(q, formStatus(err), "admin_form", "admin.edit.title", f, err)
 		return
 	}
@@ -382,10 +391,10 @@ func (c *Console) handleAdminDeleteConfirm(q *req) {
 	d := adminDeleteData{Admin: ad}
 	msg := ""
 	switch {
-	case ad.Builtin:
-		d.Refused, msg = true, meibo.M("admin.builtin.delete", ad.LoginID).In(q.lang)
 	case q.actor.Kind == meibo.ActorAdmin && q.actor.ID == ad.ID:
 		d.Refused, msg = true, meibo.M("admin.self.delete").In(q.lang)
+	case ad.Builtin:
+		d.Refused, msg = true, meibo.M("admin.builtin.delete", ad.LoginID).In(q.lang)
 	}
 	c.page(q, http.StatusOK, "admin_delete", "admin.delete.title", d, msg)
 }

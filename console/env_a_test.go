@@ -251,7 +251,9 @@ func aJa(key string, args ...any) string { return aHTML(web.T(meibo.Japanese, ke
 
 func aEn(key string, args ...any) string { return aHTML(web.T(meibo.English, key, args...)) }
 
-func aMsg(lang meibo.Lang, key string, args ...any) string { return aHTML(meibo.M(key, args...).In(lang)) }
+func aMsg(lang meibo.Lang, key string, args ...any) string {
+	return aHTML(meibo.M(key, args...).In(lang))
+}
 
 var aEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;", "+", "&#43;")
 

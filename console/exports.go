@@ -164,7 +164,11 @@ func (c *Console) handleExportAdmins(q *req) {
 func setAttachment(w http.ResponseWriter, name, contentType string, size int64) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	cd := mime.FormatMediaType("attachment", map[string]string{"filename": name})
+	if cd == "" { // a name that cannot be written in the header (control characters)
+		cd = "attachment"
+	}
+	h.Set("Content-Disposition", cd)
 	h.Set("Content-Length", strconv.FormatInt(size, 10))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")

@@ -49,6 +49,8 @@ type importForm struct {
 type importsData struct {
 	Form      importForm
 	CanSubmit bool // Management Console with "import CSV file"
+	Users     bool // may import users and personal passwords
+	Devices   bool // may import device assignments
 	Admins    bool // may import administrators
 	Groups    []*meibo.Group
 	MaxBytes  int64
@@ -113,8 +115,12 @@ func mayImport(a *meibo.Actor) bool { return can(a, meibo.AuthConsole, meibo.Aut
 
 // importsPage loads what the import page shows besides the form's values.
 func (c *Console) importsPage(q *req, d *importsData) error {
-	d.CanSubmit = mayImport(q.actor) && !q.actor.Has(meibo.AuthDevicesOnly)
-	d.Admins = d.CanSubmit && q.actor.Authorities.ManagesAdmins()
+	if mayImport(q.actor) {
+		d.Users = !q.actor.Has(meibo.AuthDevicesOnly)
+		d.Devices = q.actor.Has(meibo.AuthDevices)
+		d.Admins = q.actor.Authorities.ManagesAdmins()
+	}
+	d.CanSubmit = d.Users || d.Devices || d.Admins
 	d.MaxBytes, d.MaxLabel = c.max, service.FormatBytes(c.max)
 	if d.CanSubmit {
 		groups, err := c.svc.Groups(q.ctx)
@@ -150,6 +156,10 @@ func (c *Console) importsPage(q *req, d *importsData) error {
 // is also for Log Viewers with "view/save attached information" (21), who
 // see it without the form.
 func (c *Console) handleImports(q *req) {
+	if !mayImport(q.actor) && !can(q.actor, meibo.AuthLogViewer, meibo.AuthLogAttachments) {
+		c.fail(q, meibo.Forbidden("forbidden.auth", meibo.AuthImport))
+		return
+	}
 	d := importsData{Form: importForm{Format: meibo.FormatUsers, Encoding: "auto"}}
 	if err := c.importsPage(q, &d); err != nil {
 		c.fail(q, err)
@@ -157,6 +167,9 @@ func (c *Console) handleImports(q *req) {
 	}
 	if len(d.Groups) > 0 {
 		d.Form.Group = d.Groups[0].ID
+	}
+	if !d.Users && d.Devices {
+		d.Form.Format = meibo.FormatDevices
 	}
 	c.page(q, http.StatusOK, "imports", "imp.title", d, notice(q))
 }

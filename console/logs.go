@@ -136,6 +136,7 @@ type auditRow struct {
 	*meibo.AuditEvent
 	Details       []auditDetail
 	CategoryLabel string
+	When          string // to the second, in the console's time zone
 	Link          string // the object's page in the console, if there is one
 }
 
@@ -217,7 +218,7 @@ func (c *Console) handleAudit(q *req) {
 		Filtered: form != auditForm{}}
 	for _, cat := range auditCategories {
 		if cat.auth != 0 && !q.actor.Has(cat.auth) {
-			d.Hidden = append(d.Hidden, web.T(q.lang, "audit.cat."+cat.name)+" ("+cat.auth.Label(q.lang)+")")
+			d.Hidden = append(d.Hidden, web.T(q.lang, "audit.hidden.item", web.T(q.lang, "audit.cat."+cat.name), cat.auth.Label(q.lang)))
 		}
 	}
 	if len(errs) > 0 {
@@ -246,7 +247,8 @@ func (c *Console) handleAudit(q *req) {
 	}
 	mail := can(q.actor, meibo.AuthLogViewer, meibo.AuthLogMail)
 	for _, e := range events {
-		row := auditRow{AuditEvent: e, Details: auditDetails(e.Details), CategoryLabel: web.T(q.lang, "audit.cat."+e.Category)}
+		row := auditRow{AuditEvent: e, Details: auditDetails(e.Details), CategoryLabel: web.T(q.lang, "audit.cat."+e.Category),
+			When: e.At.In(c.loc).Format("2006-01-02 15:04:05")}
 		if _, err := strconv.ParseInt(e.ObjectID, 10, 64); err == nil {
 			switch {
 			case e.ObjectKind == "import":

@@ -1,5 +1,6 @@
 // Package csvio reads and writes meibo's CSV files: the personal, users and
-// administrator formats of DESIGN.md. It turns a file into typed records,
+// administrator formats of DESIGN.md, and the devices format (assignments of
+// devices to users). It turns a file into typed records,
 // each with the problems the file alone shows (file-level refusals, CSV
 // syntax, bad bytes, values that break a rule of the domain), and domain
 // objects back into files.
@@ -55,6 +56,10 @@
 // never trimmed. Administrator files have 44 positional columns after a
 // title line whose text is not checked (it must have 44 columns and must not
 // look like a data row); a single half-width space is a blank value.
+// Devices files have the columns name, serial and user in any order (read as
+// users files' are): user is required, and serial or name; a row whose
+// serial and name are both blank is an error (see DeviceRecord for how a
+// row finds its device).
 //
 // In problems, columns are named by their header name (as expected, not as
 // typed) in personal and users files, by number and title in administrator
@@ -62,8 +67,9 @@
 //
 // Each file's duplicates are errors on the second occurrence, naming the
 // row of the first: user names (case-sensitive) in users and personal files,
-// user IDs in administrator files. A row flagged D (delete) is checked only
-// for its user ID.
+// user IDs in administrator files, serial numbers in devices files, and the
+// names of devices files' rows that find their device by name. A row flagged
+// D (delete) is checked only for its user ID.
 //
 // # Formula neutralisation
 //
@@ -80,7 +86,8 @@
 //
 // UsersWriter writes users.csv (encoding/csv, CRLF), AdminsWriter the
 // 44-column administrator file (every field quoted, CRLF, a line break at
-// the end), ErrorsWriter an import job's problems (UTF-8 with BOM). Files
+// the end), DevicesWriter devices.csv (name,serial,user; CRLF),
+// ErrorsWriter an import job's problems (UTF-8 with BOM). Files
 // are written in UTF-8 (optionally with a BOM) or CP932. A value that the
 // file cannot hold as it is makes Write fail with a *meibo.Error naming the
 // record, the field and the character; nothing is ever replaced.

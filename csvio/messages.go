@@ -12,7 +12,7 @@ var messages = map[string][2]string{
 	"csv.at.cell": {"Row %d, column %s: %s", "%d行目、列「%s」: %s"},
 
 	// Choosing what to read.
-	"csv.format.unknown":   {"Unknown file format %q; the formats are personal, users and admins.", "不明なファイル形式「%s」です。personal、users、admins のいずれかを指定してください。"},
+	"csv.format.unknown":   {"Unknown file format %q; the formats are personal, users, admins and devices.", "不明なファイル形式「%s」です。personal、users、admins、devices のいずれかを指定してください。"},
 	"csv.encoding.unknown": {"Unknown encoding %q; choose auto, utf-8 or cp932 (Shift_JIS).", "不明な文字コード「%s」です。auto、utf-8、cp932(Shift_JIS)のいずれかを指定してください。"},
 	"csv.encoding.write":   {"Files can be written in utf-8 or cp932 only, not %q.", "ファイルは utf-8 または cp932 でのみ書き出せます(指定: %q)。"},
 

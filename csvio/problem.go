@@ -39,8 +39,8 @@ func (p Problem) ImportMessage() meibo.ImportMessage {
 	return meibo.NewImportMessage(p.Row, p.Column, p.Msg, p.Warning)
 }
 
-// Record is one data row of a file. Exactly one of Personal, User and Admin
-// is set for a row that could be read as fields of the format; none is set
+// Record is one data row of a file. Exactly one of Personal, User, Admin and
+// Device is set for a row that could be read as fields of the format; none is set
 // when the row could not be (a CSV syntax error, a wrong number of fields, a
 // blank row): Problems then says why.
 //
@@ -51,6 +51,7 @@ type Record struct {
 	Personal *PersonalRecord
 	User     *UserRecord
 	Admin    *AdminRecord
+	Device   *DeviceRecord
 	Problems []Problem
 }
 

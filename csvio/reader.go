@@ -50,8 +50,8 @@ type rowFormat interface {
 }
 
 // NewReader starts reading a file of format (meibo.FormatPersonal,
-// meibo.FormatUsers or meibo.FormatAdmins) in encoding enc (Auto, UTF8 or
-// CP932). limit bounds the size of the file in bytes (≤ 0: no limit).
+// meibo.FormatUsers, meibo.FormatAdmins or meibo.FormatDevices) in encoding
+// enc (Auto, UTF8 or CP932). limit bounds the size of the file in bytes (≤ 0: no limit).
 //
 // NewReader reads and checks the header (or, for administrator files, the
 // title line). A file that is refused as a whole gives a *meibo.Error: code
@@ -72,6 +72,8 @@ func NewReader(r io.Reader, format string, enc Encoding, limit int64) (*Reader, 
 		f = &usersFormat{}
 	case meibo.FormatAdmins:
 		f = &adminsFormat{}
+	case meibo.FormatDevices:
+		f = &devicesFormat{}
 	default:
 		return nil, meibo.Errorf(meibo.CodeInvalid, "csv.format.unknown", format)
 	}

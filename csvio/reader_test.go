@@ -35,7 +35,7 @@ func TestParseEncoding(t *testing.T) {
 }
 
 func TestNewReaderArguments(t *testing.T) {
-	_, err := NewReader(strings.NewReader("a\n"), "devices", Auto, 0)
+	_, err := NewReader(strings.NewReader("a\n"), "gadgets", Auto, 0)
 	if c, key := fileErrorKey(t, err); c != meibo.CodeInvalid || key != "csv.format.unknown" {
 		t.Errorf("format: %s %s", c, key)
 	}

@@ -16,12 +16,15 @@ import (
 // so that the rows keep their numbers. The copy is CSV in the file's own
 // encoding, with its BOM if it had one and CRLF line breaks; administrator
 // files quote every field. A file that holds no password is returned as it
-// is.
+// is, and so is every devices file, which has no password column.
 //
 // ok is false when the file cannot be read cleanly enough to be written back
 // (it was refused: a syntax error, bytes that are not text in its encoding):
 // such a file must not be kept, since its passwords cannot be removed.
 func Redact(data []byte, format string, enc Encoding) (out []byte, ok bool) {
+	if format == meibo.FormatDevices {
+		return data, true // no passwords, whatever the file holds
+	}
 	rd, err := NewReader(bytes.NewReader(data), format, enc, 0)
 	if err != nil {
 		return nil, false

@@ -121,6 +121,12 @@ func (m *Mailer) Send(ctx context.Context, msg *meibo.MailMessage) error {
 		return &Error{Temp: false, Err: err}
 	}
 	if err := c.DialAndSendWithContext(ctx, gm); err != nil {
+		if gm.IsDelivered() {
+			// The server accepted the message (its reply to the end of
+			// DATA); only what followed (RSET, QUIT) failed. The message
+			// is the server's now: sending it again would deliver it twice.
+			return nil
+		}
 		return classify(err)
 	}
 	return nil

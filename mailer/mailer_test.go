@@ -272,6 +272,26 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
+// TestAcceptedThenDropped: a server that accepts the message and then
+// drops the connection (before RSET or QUIT) has the message: Send
+// succeeds, so that it is not sent again nor shown as failed.
+func TestAcceptedThenDropped(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	m := newMailer(t, srv.Mailer(from))
+	srv.DropAfterAccept(1)
+	if e := sendErr(t, m, message(t, meibo.English)); e != nil {
+		t.Errorf("a message accepted before the connection dropped: %v", e)
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Fatalf("%d messages", n)
+	}
+	// A message the server did not accept is still a failure.
+	srv.Refuse(1, 451)
+	if e := sendErr(t, m, message(t, meibo.English)); e == nil || !e.Temporary() {
+		t.Errorf("a refused message: %v", e)
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	for _, c := range []struct {
 		cfg      mailer.Config

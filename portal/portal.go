@@ -181,6 +181,8 @@ func (p *Portal) fail(q *req, err error) {
 		status = http.StatusNotFound
 	case meibo.CodeForbidden:
 		status = http.StatusForbidden
+	case meibo.CodeRateLimited:
+		status = http.StatusTooManyRequests
 	default:
 		p.log.Error("portal", "path", q.r.URL.Path, "err", err)
 	}
@@ -320,7 +322,9 @@ func (p *Portal) handleCommand(q *req) {
 	in := service.PortalCommand{Action: meibo.Action(q.r.PostFormValue("action")), Message: q.r.PostFormValue("message"),
 		Password: q.r.PostFormValue("password"), ConfirmName: q.r.PostFormValue("confirmName")}
 	if _, err := p.svc.SendCommand(q.ctx, id, in); err != nil {
-		if meibo.ErrorCode(err) == meibo.CodeInvalid || meibo.ErrorCode(err) == meibo.CodeConflict {
+		status := map[meibo.Code]int{meibo.CodeInvalid: http.StatusUnprocessableEntity, meibo.CodeConflict: http.StatusConflict,
+			meibo.CodeRateLimited: http.StatusTooManyRequests}[meibo.ErrorCode(err)]
+		if status != 0 {
 			d, lerr := p.loadDevice(q)
 			if lerr != nil {
 				p.fail(q, lerr)
@@ -331,9 +335,13 @@ func (p *Portal) handleCommand(q *req) {
 			for f, m := range e.Fields {
 				d.Errors[f] = m.In(q.lang)
 			}
+			if e.Code == meibo.CodeRateLimited {
+				// Too many wrong passwords for a wipe: say so at the field.
+				d.Errors["password"] = e.Msg.In(q.lang)
+			}
 			pg := &web.Page{Lang: q.lang, Title: web.T(q.lang, "portal.device.title"), Path: q.r.URL.Path, Data: d, CSRF: q.sess.CSRF,
 				Message: e.Msg.In(q.lang), Errors: d.Errors, Nav: &navData{q.actor}}
-			p.render.Render(q.w, http.StatusUnprocessableEntity, "device", pg)
+			p.render.Render(q.w, status, "device", pg)
 			return
 		}
 		p.fail(q, err)
@@ -395,7 +403,14 @@ func (p *Portal) handlePasswordPost(q *req) {
 	}
 	if err := p.svc.ChangePortalPassword(q.ctx, cur, next); err != nil {
 		e := meibo.AsError(err)
-		if e.Code != meibo.CodeInvalid {
+		switch e.Code {
+		case meibo.CodeInvalid:
+		case meibo.CodeRateLimited:
+			// Too many wrong current passwords: say so at the field.
+			pg.Errors["currentPassword"] = e.Msg.In(q.lang)
+			p.render.Render(q.w, http.StatusTooManyRequests, "password", pg)
+			return
+		default:
 			p.fail(q, err)
 			return
 		}

@@ -6,11 +6,17 @@
 # database; then checks formatting, vet and staticcheck, and runs every test
 # with the race detector on SQLite and PostgreSQL. A PostgreSQL suite that
 # would be skipped fails instead (MEIBO_REQUIRE_POSTGRES=1).
+#
+# The browser tests (cmd/meibo/browser_test.go) need Chromium: Debian's
+# chromium is installed when it is missing (with a Japanese font, so that the
+# screenshots they leave in screenshots/ are legible), and browser tests that
+# would be skipped fail instead (MEIBO_REQUIRE_BROWSER=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export MEIBO_TEST_POSTGRES="${MEIBO_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 export MEIBO_REQUIRE_POSTGRES=1
+export MEIBO_REQUIRE_BROWSER=1
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -32,6 +38,16 @@ if ! psql "$MEIBO_TEST_POSTGRES" -qtAc 'select 1' >/dev/null 2>&1; then
 fi
 psql "$MEIBO_TEST_POSTGRES" -qc 'CREATE EXTENSION IF NOT EXISTS pg_trgm' >/dev/null
 
+say "Chromium"
+if ! command -v chromium >/dev/null && [ -z "${MEIBO_CHROMIUM:-}" ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  sudo=""
+  if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then sudo="sudo -E"; fi
+  $sudo apt-get update
+  $sudo apt-get install -y chromium fonts-ipafont-gothic
+fi
+if [ -n "${MEIBO_CHROMIUM:-}" ]; then "$MEIBO_CHROMIUM" --version; else chromium --version 2>/dev/null | tail -1; fi
+
 say "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "not gofmt'ed:"; echo "$unformatted"; exit 1; fi
@@ -43,10 +59,21 @@ say "staticcheck"
 go tool staticcheck ./...
 
 say "go test (race, SQLite and PostgreSQL)"
+mkdir -p screenshots
+started=$(mktemp)
 go test -race -count=1 -timeout 20m ./... 2>&1 | tee /tmp/meibo-test.log
 status=${PIPESTATUS[0]}
 if grep -q 'SKIPPED (set it to a postgres' /tmp/meibo-test.log; then
   echo "PostgreSQL tests were skipped: CI must run them" >&2
   exit 1
 fi
+# The browser tests leave their screenshots: none newer than the start of a
+# passing run means they did not run.
+fresh=$(find screenshots -name '*.png' -newer "$started" | wc -l)
+rm -f "$started"
+if grep -q 'browser tests SKIPPED' /tmp/meibo-test.log || { [ "$status" = 0 ] && [ "$fresh" = 0 ]; }; then
+  echo "browser tests were skipped: CI must run them" >&2
+  exit 1
+fi
+echo "screenshots: $fresh in $(pwd)/screenshots"
 exit "$status"

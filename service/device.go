@@ -212,7 +212,7 @@ func (s *Service) RevokeDevice(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	return s.store.Update(ctx, func(tx meibo.Tx) error {
+	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		d, err := deviceInScope(ctx, tx, a, id)
 		if err != nil {
 			return err
@@ -222,8 +222,15 @@ func (s *Service) RevokeDevice(ctx context.Context, id int64) error {
 		}
 		return s.audit(ctx, tx, "device.revoke", meibo.CategoryDevice, "device", deviceRef(d), d.GroupID, map[string]any{"name": d.Name})
 	})
+	if err != nil {
+		return err
+	}
+	s.waiters.wake(id)
+	return nil
 }
 
+// revoke un-enrols d and cancels its queued commands. Its long polls, on
+// every server, are woken (after the commit) to answer that it is revoked.
 func (s *Service) revoke(ctx context.Context, tx meibo.Tx, d *meibo.Device) error {
 	if d.RevokedAt != nil {
 		return nil
@@ -231,6 +238,9 @@ func (s *Service) revoke(ctx context.Context, tx meibo.Tx, d *meibo.Device) erro
 	now := tx.Now()
 	d.RevokedAt, d.SecretHash = &now, ""
 	if err := tx.UpdateDevice(ctx, d); err != nil {
+		return err
+	}
+	if err := tx.Notify(ctx, commandsChannel, deviceRef(d)); err != nil {
 		return err
 	}
 	cmds, err := tx.Commands(ctx, meibo.CommandFilter{DeviceID: d.ID, Status: meibo.CommandQueued, Limit: 500})
@@ -358,6 +368,20 @@ func (s *Service) CancelCommand(ctx context.Context, id int64) (*meibo.Command, 
 	return c, err
 }
 
+// LongPolls is how many long polls of devices wait on this server now (for
+// monitoring and load tests). It needs the device authority and no
+// department limit: the figure covers every group.
+func (s *Service) LongPolls(ctx context.Context) (int, error) {
+	a, err := requireDevices(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if a.Department() {
+		return 0, meibo.Forbidden("forbidden")
+	}
+	return s.Waiting(), nil
+}
+
 // --- The device side ---
 
 // EnrolInfo is what a device tells about itself when it enrols.
@@ -476,14 +500,16 @@ func (s *Service) CheckIn(ctx context.Context, d *meibo.Device, st meibo.DeviceS
 	}
 	ch, stop := s.waiters.wait(d.ID)
 	defer stop()
+	ended := s.waiters.endedCh()
 	deadline := time.NewTimer(max(wait, 0))
 	defer deadline.Stop()
 	// A slow poll covers a notification that never came (a listener
 	// reconnecting).
 	slow := time.NewTicker(10 * time.Second)
 	defer slow.Stop()
+	woken := false
 	for {
-		cmds, err := s.deliver(ctx, d)
+		cmds, err := s.deliver(ctx, d, woken)
 		if err != nil || len(cmds) > 0 || wait <= 0 {
 			return cmds, err
 		}
@@ -492,16 +518,29 @@ func (s *Service) CheckIn(ctx context.Context, d *meibo.Device, st meibo.DeviceS
 			return []*meibo.Command{}, nil
 		case <-deadline.C:
 			return []*meibo.Command{}, nil
+		case <-ended:
+			return []*meibo.Command{}, nil
 		case <-ch:
 		case <-slow.C:
 		}
+		woken = true
 	}
 }
 
 // deliver marks a device's queued commands delivered and returns them.
-func (s *Service) deliver(ctx context.Context, d *meibo.Device) ([]*meibo.Command, error) {
+// With recheck, it first checks that the device was not revoked while its
+// poll waited: a revoked device is refused at once.
+func (s *Service) deliver(ctx context.Context, d *meibo.Device, recheck bool) ([]*meibo.Command, error) {
 	var cmds []*meibo.Command
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		if recheck {
+			cur, err := tx.Device(ctx, d.ID)
+			if meibo.ErrorCode(err) == meibo.CodeNotFound || (err == nil && cur.RevokedAt != nil) {
+				return meibo.Errorf(meibo.CodeUnauthorized, "device.auth")
+			} else if err != nil {
+				return err
+			}
+		}
 		var err error
 		if cmds, err = tx.DeliverCommands(ctx, d.ID, tx.Now()); err != nil || len(cmds) == 0 {
 			return err
@@ -568,7 +607,13 @@ func (s *Service) ReportResult(ctx context.Context, d *meibo.Device, id int64, r
 		return s.audit(ctx, tx, "command."+string(c.Status), meibo.CategoryDevice, "command", strconv.FormatInt(c.ID, 10), d.GroupID,
 			map[string]any{"device": d.ID, "action": string(c.Action), "requestedBy": c.RequestedBy, "result": c.Result})
 	})
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	if c.Action == meibo.ActionWipe && c.Status == meibo.CommandDone {
+		s.waiters.wake(d.ID)
+	}
+	return c, nil
 }
 
 // expireCommands expires queued commands no device took in time.

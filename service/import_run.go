@@ -164,6 +164,8 @@ func (r *jobRun) importer() importer {
 		return &personalImporter{r: r, group: r.job.GroupID}
 	case meibo.FormatAdmins:
 		return &adminsImporter{r: r}
+	case meibo.FormatDevices:
+		return &devicesImporter{r: r, group: r.job.GroupID}
 	}
 	return nil
 }

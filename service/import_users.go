@@ -20,6 +20,7 @@ type usersImporter struct {
 	licence                     int // change of the unified user count
 	created, updated, unchanged int
 	invited                     int // invitations queued
+	mailLang                    meibo.Lang
 }
 
 func (u *usersImporter) reset() {
@@ -49,7 +50,7 @@ func (u *usersImporter) begin(ctx context.Context, tx meibo.Tx, apply bool) erro
 	if err != nil {
 		return err
 	}
-	u.limit = st.LicenceLimit
+	u.limit, u.mailLang = st.LicenceLimit, st.MailLanguage
 	u.profiles = map[string]*meibo.Profile{}
 	for _, p := range ps {
 		u.profiles[p.Name] = p
@@ -202,7 +203,7 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 			if nu.Email == "" {
 				continue
 			}
-			m, err := r.s.linkMail(ctx, tx, nu, u.g, meibo.MailInvitation, "", false)
+			m, err := r.s.linkMail(ctx, tx, nu, u.g, meibo.MailInvitation, u.mailLang, false)
 			if err != nil {
 				return err
 			}

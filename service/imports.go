@@ -46,7 +46,7 @@ type ImportRequest struct {
 // Messages of import jobs.
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
-		"import.format":       {"Unknown format %q: use personal, users or admins.", "不明な形式「%s」です。personal、users、admins のいずれかを指定してください。"},
+		"import.format":       {"Unknown format %q: use personal, users, admins or devices.", "不明な形式「%s」です。personal、users、admins、devices のいずれかを指定してください。"},
 		"import.interrupted":  {"The import was interrupted (the server stopped while it ran); nothing of it was written. Upload the file again.", "インポートが中断されました(実行中にサーバーが停止しました)。何も書き込まれていません。ファイルをもう一度アップロードしてください。"},
 		"import.changed":      {"The data changed while the file was being imported; nothing was written. Import the file again.", "インポート中にデータが変更されたため、何も書き込まれませんでした。もう一度インポートしてください。"},
 		"import.no_group":     {"The %s format needs a group.", "%s 形式にはグループの指定が必要です。"},
@@ -65,8 +65,9 @@ func init() {
 
 // SubmitImport records an uploaded file as a QUEUED job for the worker.
 // Starting an import needs Management Console with "import CSV file"; users
-// and personal files need the group in scope; administrator files need the
-// authority to manage administrators.
+// and personal files need the group in scope; devices files need
+// "register/update/delete device" (33) and the group in scope;
+// administrator files need the authority to manage administrators.
 func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []byte) (*meibo.ImportJob, error) {
 	a, err := require(ctx, meibo.AuthConsole, meibo.AuthImport)
 	if err != nil {
@@ -79,6 +80,13 @@ func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []by
 	switch req.Format {
 	case meibo.FormatPersonal, meibo.FormatUsers:
 		if _, err := requireUsers(ctx); err != nil {
+			return nil, err
+		}
+		if req.GroupID == "" {
+			return nil, meibo.FieldError("group", "import.no_group", req.Format)
+		}
+	case meibo.FormatDevices:
+		if _, err := requireDevices(ctx); err != nil {
 			return nil, err
 		}
 		if req.GroupID == "" {
@@ -139,8 +147,11 @@ func jobCreator(a *meibo.Actor) string {
 }
 
 func importCategory(j *meibo.ImportJob) string {
-	if j.Format == meibo.FormatAdmins {
+	switch j.Format {
+	case meibo.FormatAdmins:
 		return meibo.CategoryConfig
+	case meibo.FormatDevices:
+		return meibo.CategoryDevice
 	}
 	return meibo.CategoryUser
 }

@@ -86,13 +86,15 @@ func (s *Service) DeliverMail(ctx context.Context) (int, error) {
 	return total, ctx.Err()
 }
 
-// deliverDue claims due messages and attempts each once; it returns how many
-// it attempted.
+// deliverDue claims a due message and attempts it once; it returns how many
+// it attempted. Messages are claimed one at a time, so that a lease covers
+// one SMTP conversation only: a batch of slow conversations could outlive
+// its lease, and another worker would send the rest of the batch again.
 func (s *Service) deliverDue(ctx context.Context) (int, error) {
 	var msgs []*meibo.MailMessage
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
 		var err error
-		msgs, err = tx.ClaimMails(ctx, s.cfg.Worker, tx.Now().Add(mailLease), 10)
+		msgs, err = tx.ClaimMails(ctx, s.cfg.Worker, tx.Now().Add(mailLease), 1)
 		return err
 	})
 	if err != nil {

@@ -440,6 +440,47 @@ func TestMailPermanentFailure(t *testing.T) {
 	})
 }
 
+// TestMailMisconfigured: a relay that does not offer the STARTTLS the
+// configuration requires, or refuses the credentials, fails the message at
+// once with the reason in the outbox; nothing travels in clear.
+func TestMailMisconfigured(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		plain := smtptest.Start(t, smtptest.Options{})
+		noTLS := plain.Mailer(mlFrom)
+		noTLS.Security = mailer.StartTLS
+		auth := smtptest.Start(t, smtptest.Options{StartTLS: true, Username: "relay", Password: "relay-secret"})
+		wrong := auth.Mailer(mlFrom)
+		wrong.Password = "not-the-secret"
+		for _, c := range []struct {
+			name string
+			cfg  mailer.Config
+			srv  *smtptest.Server
+			want string
+		}{
+			{"STARTTLS not offered", noTLS, plain, "STARTTLS"},
+			{"wrong password", wrong, auth, "535"},
+		} {
+			sender, err := mailer.New(c.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := newMlEnv(t, engine, func(cfg *service.Config) { cfg.Sender = sender })
+			e.group("G1", "")
+			e.invite("G1", "taro", "taro@example.org")
+			if n := e.deliver(); n != 1 {
+				t.Fatalf("%s: %d attempts", c.name, n)
+			}
+			m := e.only()
+			if m.Status != meibo.MailFailed || m.Attempts != 1 || !strings.Contains(m.LastError, c.want) {
+				t.Errorf("%s: %s after %d attempts: %s", c.name, m.Status, m.Attempts, m.LastError)
+			}
+			if mails, datas := c.srv.Counts(); mails != 0 || datas != 0 || len(c.srv.Messages()) != 0 {
+				t.Errorf("%s: the server took %d MAIL commands and %d messages", c.name, mails, datas)
+			}
+		}
+	})
+}
+
 // TestMailGiveUp: temporary failures are retried until MailGiveUp has
 // passed since the message was queued; the last attempt is made at that
 // time, then the message is failed, visibly.
@@ -808,6 +849,73 @@ func mlEvents(t *testing.T, db *sqlstore.DB, action string) []*meibo.AuditEvent 
 		t.Fatal(err)
 	}
 	return out
+}
+
+// mlSlow is a sender that takes a minute and a bit of the test's clock per
+// message, and runs hook before its nth send.
+type mlSlow struct {
+	service.Sender
+	clock *testClock
+	mu    sync.Mutex
+	sends int
+	nth   int
+	hook  func()
+}
+
+func (s *mlSlow) Send(ctx context.Context, m *meibo.MailMessage) error {
+	s.mu.Lock()
+	s.sends++
+	hook := s.hook
+	if s.sends != s.nth {
+		hook = nil
+	}
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	s.clock.Add(61 * time.Second)
+	return s.Sender.Send(ctx, m)
+}
+
+// TestMailLeaseNotOutlived: a worker whose SMTP server is slow never holds
+// a message past its lease, so that another worker taking the message over
+// cannot send it a second time.
+func TestMailLeaseNotOutlived(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newMlEnv(t, engine)
+		e.group("G1", "")
+		for i := range 12 {
+			e.invite("G1", fmt.Sprintf("user%02d", i), fmt.Sprintf("user%02d@example.org", i))
+		}
+		other := e.cfg
+		other.Worker = "mailtest:2"
+		second := service.New(e.store, other)
+		slow := &mlSlow{Sender: e.cfg.Sender, clock: e.clock, nth: 7, hook: func() {
+			// Six minutes into the first worker's round, the second one
+			// takes whatever it may.
+			if _, err := second.DeliverMail(bg); err != nil {
+				t.Error(err)
+			}
+		}}
+		first := e.cfg
+		first.Sender = slow
+		if _, err := service.New(e.store, first).DeliverMail(bg); err != nil {
+			t.Fatal(err)
+		}
+		e.deliver()
+		to := map[string]int{}
+		for _, m := range e.smtp.Messages() {
+			to[m.To[0]]++
+		}
+		for addr, n := range to {
+			if n != 1 {
+				t.Errorf("%s got %d copies", addr, n)
+			}
+		}
+		if len(to) != 12 || len(e.outbox(meibo.MailSent)) != 12 {
+			t.Errorf("%d addresses reached, %d messages sent; want 12", len(to), len(e.outbox(meibo.MailSent)))
+		}
+	})
 }
 
 // TestMailVisibility: the outbox is for Log Viewer with authority 24; a

@@ -13,8 +13,19 @@ const commandsChannel = "meibo_commands"
 
 // waiters wakes the long polls of devices when a command is queued for them.
 type waiters struct {
-	mu sync.Mutex
-	m  map[int64]map[chan struct{}]struct{}
+	mu    sync.Mutex
+	m     map[int64]map[chan struct{}]struct{}
+	ended chan struct{} // closed when the server shuts down
+}
+
+// endedCh returns the channel that is closed when long polls end.
+func (w *waiters) endedCh() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended == nil {
+		w.ended = make(chan struct{})
+	}
+	return w.ended
 }
 
 // wait returns a channel that receives when device id gets a command, and
@@ -61,6 +72,21 @@ func (s *Service) Waiting() int {
 		n += len(m)
 	}
 	return n
+}
+
+// EndLongPolls answers every waiting long poll at once, and every later one
+// without waiting. A server calls it when it shuts down, so that devices do
+// not hold the shutdown up for the length of a poll but come back when it
+// (or another server) is up.
+func (s *Service) EndLongPolls() {
+	ch := s.waiters.endedCh()
+	s.waiters.mu.Lock()
+	defer s.waiters.mu.Unlock()
+	select {
+	case <-ch:
+	default:
+		close(s.waiters.ended)
+	}
 }
 
 // RunCommandListener passes the command notifications of other servers

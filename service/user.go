@@ -323,6 +323,11 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 		if err := tx.DeleteUsers(ctx, []int64{u.ID}); err != nil {
 			return err
 		}
+		// Invitations and resets not yet sent carry links that no longer
+		// work: fail them rather than send them.
+		if err := tx.FailUserMails(ctx, u.ID, "the user was deleted"); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, "user.delete", meibo.CategoryUser, "user", u.Name, u.GroupID, userDetails(u))
 	})
 }

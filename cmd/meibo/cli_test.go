@@ -264,7 +264,7 @@ func TestImportCommand(t *testing.T) {
 	for _, args := range [][]string{
 		{"import", "--format", "users", good},
 		{"import", "--format", "personal", good},
-		{"import", "--format", "devices", "--group", "G1", good},
+		{"import", "--format", "gadgets", "--group", "G1", good},
 		{"import", "--group", "G1", good},
 		{"import", "--format", "users", "--group", "G1"},
 		{"import", "--format", "users", "--group", "G1", good, good},

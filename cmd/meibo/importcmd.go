@@ -20,13 +20,13 @@ import (
 )
 
 func runImport(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "import", "import --format personal|users|admins [--group ID] [--encoding auto|utf-8|cp932] [--update-existing] [--dry-run] [--json] FILE")
+	fs := newFlags(env, "import", "import --format personal|users|admins|devices [--group ID] [--encoding auto|utf-8|cp932] [--update-existing] [--dry-run] [--json] FILE")
 	var dsn string
 	dbFlag(fs, &dsn)
 	params := argon2id.Default
 	argonFlags(fs, &params)
-	format := fs.String("format", "", "personal, users or admins (required)")
-	group := fs.String("group", "", "group ID (required for personal and users)")
+	format := fs.String("format", "", "personal, users, admins or devices (required)")
+	group := fs.String("group", "", "group ID (required for personal, users and devices)")
 	encoding := fs.String("encoding", "auto", "auto, utf-8 or cp932 (Shift_JIS)")
 	update := fs.Bool("update-existing", false, "users: update users that exist already instead of refusing them")
 	dryRun := fs.Bool("dry-run", false, "validate only; write nothing")
@@ -47,7 +47,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	started := time.Now()
 	switch *format {
-	case meibo.FormatPersonal, meibo.FormatUsers:
+	case meibo.FormatPersonal, meibo.FormatUsers, meibo.FormatDevices:
 		if *group == "" {
 			return usagef("--group is required for the %s format", *format)
 		}
@@ -56,9 +56,9 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 			return usagef("--group does not apply to the admins format")
 		}
 	case "":
-		return usagef("--format is required: personal, users or admins")
+		return usagef("--format is required: personal, users, admins or devices")
 	default:
-		return usagef("unknown --format %q: personal, users or admins", *format)
+		return usagef("unknown --format %q: personal, users, admins or devices", *format)
 	}
 	if _, err := csvio.ParseEncoding(*encoding); err != nil {
 		return usagef("--encoding: %s", message(err))
@@ -180,12 +180,12 @@ func where(m service.ReportMessage) string {
 }
 
 func runExport(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "export", "export --format users|admins [--group ID] [--encoding utf-8|cp932] [--bom] [-o FILE]")
+	fs := newFlags(env, "export", "export --format users|admins|devices [--group ID] [--encoding utf-8|cp932] [--bom] [-o FILE]")
 	var dsn string
 	dbFlag(fs, &dsn)
-	format := fs.String("format", "", "users or admins (required)")
-	group := fs.String("group", "", "group ID (required for users)")
-	encoding := fs.String("encoding", "", "utf-8 or cp932 (default: users utf-8; admins the configured admin_csv_encoding)")
+	format := fs.String("format", "", "users, admins or devices (required)")
+	group := fs.String("group", "", "group ID (required for users and devices)")
+	encoding := fs.String("encoding", "", "utf-8 or cp932 (default: users and devices utf-8; admins the configured admin_csv_encoding)")
 	bom := fs.Bool("bom", false, "start a UTF-8 file with a byte order mark (for Excel)")
 	out := fs.String("o", "", "output file (default: standard output)")
 	tz := fs.String("time-zone", "Local", "time zone of the times in the admins file")
@@ -204,15 +204,15 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}
 	switch *format {
-	case meibo.FormatUsers:
+	case meibo.FormatUsers, meibo.FormatDevices:
 		if *group == "" {
-			return usagef("--group is required for the users format")
+			return usagef("--group is required for the %s format", *format)
 		}
 	case meibo.FormatAdmins:
 	case "":
-		return usagef("--format is required: users or admins")
+		return usagef("--format is required: users, admins or devices")
 	default:
-		return usagef("unknown --format %q: users or admins", *format)
+		return usagef("unknown --format %q: users, admins or devices", *format)
 	}
 	c, err := openCLI(ctx, dsn, argon2id.Default, *tz, 0)
 	if err != nil {
@@ -233,9 +233,12 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	defer tmp.Close()
 	started := time.Now()
 	var n int
-	if *format == meibo.FormatUsers {
+	switch *format {
+	case meibo.FormatUsers:
 		n, err = c.svc.ExportUsers(c.ctx, *group, tmp, enc, *bom)
-	} else {
+	case meibo.FormatDevices:
+		n, err = c.svc.ExportDevices(c.ctx, *group, tmp, enc, *bom)
+	default:
 		n, err = c.svc.ExportAdmins(c.ctx, tmp, enc, *bom)
 	}
 	if err != nil {

@@ -60,6 +60,12 @@ func (c *mailConfig) apply(cfg *service.Config) error {
 		return err
 	}
 	c.SMTP.Password = pw
+	// Validate here, not only in mailer.New (which works on a copy), so
+	// that c.SMTP holds the defaults it is used with (the port that
+	// `mail test` reports).
+	if err := c.SMTP.Validate(); err != nil {
+		return usagef("%v", err)
+	}
 	m, err := mailer.New(c.SMTP)
 	if err != nil {
 		return usagef("%v", err)

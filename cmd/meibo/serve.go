@@ -85,11 +85,23 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.DB, err = openStore(ctx, cfg.DB, cfg.Migrate, cfg.Clock, m.log); err != nil {
 		return err
 	}
+	// Listen early: the address (port 0 in tests) is known for the default
+	// public URL, and a taken port fails before anything starts.
+	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		m.DB.Close()
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			m.ln.Close()
+		}
+	}()
 	worker, _ := os.Hostname()
 	scfg := service.Config{Hasher: hasher, Logger: m.log, TokenTTL: cfg.TokenTTL,
 		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid()), Clock: cfg.Clock}
 	if cfg.Mail.PublicURL == "" {
-		cfg.Mail.PublicURL = defaultPublicURL(cfg.Addr)
+		cfg.Mail.PublicURL = defaultPublicURL(m.ln.Addr().String())
 		m.log.Warn("links in mail point to "+cfg.Mail.PublicURL+": set --public-url to the address people reach meibo at", "public_url", cfg.Mail.PublicURL)
 	}
 	if err := cfg.Mail.apply(&scfg); err != nil {
@@ -179,14 +191,11 @@ func (m *Main) Open(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	}
-	if m.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-		cancel()
-		m.workers.Wait()
-		m.DB.Close()
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
+	// Devices' long polls answer at once when the server shuts down.
+	m.srv.RegisterOnShutdown(m.Service.EndLongPolls)
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.srv.Serve(m.ln) }()
+	opened = true
 	m.ready.Store(true)
 	m.log.Info("meibo is ready", "addr", m.ln.Addr().String(), "db", redactDSN(cfg.DB), "engine", m.DB.Engine())
 	return nil

@@ -72,6 +72,7 @@ type Server struct {
 	msgs     []*Message
 	refuse   int
 	code     int
+	drop     int
 	mailCmds int
 	datas    int
 }
@@ -139,6 +140,15 @@ func (s *Server) Refuse(n, code int) {
 	s.mu.Unlock()
 }
 
+// DropAfterAccept makes the server close the connection right after it
+// accepted each of the next n messages (its 250 reply sent), as a relay
+// that goes away before the client's RSET or QUIT.
+func (s *Server) DropAfterAccept(n int) {
+	s.mu.Lock()
+	s.drop = n
+	s.mu.Unlock()
+}
+
 // Messages returns the accepted messages in the order they arrived.
 func (s *Server) Messages() []*Message {
 	s.mu.Lock()
@@ -185,6 +195,7 @@ type session struct {
 	user string
 	from string
 	to   []string
+	drop bool // close the connection at the reset that follows the reply
 }
 
 func (x *session) AuthMechanisms() []string {
@@ -246,10 +257,22 @@ func (x *session) Data(r io.Reader) error {
 	m := &Message{From: x.from, To: append([]string(nil), x.to...), Raw: raw, TLS: isTLS || x.tls, AuthUser: x.user}
 	m.ParseErr = m.parse()
 	s.msgs = append(s.msgs, m)
+	if s.drop > 0 {
+		s.drop--
+		x.drop = true
+	}
 	return nil
 }
 
-func (x *session) Reset()        { x.from, x.to = "", nil }
+// Reset follows every DATA, after its reply is written.
+func (x *session) Reset() {
+	x.from, x.to = "", nil
+	if x.drop {
+		x.drop = false
+		x.conn.Conn().Close()
+	}
+}
+
 func (x *session) Logout() error { return nil }
 
 // parse fills the header, the decoded subject and the text and HTML parts.

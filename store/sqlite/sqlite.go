@@ -110,10 +110,9 @@ func (dialect) TableExists(ctx context.Context, db *sql.DB, name string) (bool, 
 // every group), reading no more than limit+1 of them, listed in one string:
 // thousands of IDs row by row cost more than the index lookup itself.
 func (dialect) SearchIDs(ctx context.Context, tx *sql.Tx, keyword string, limit int) ([]int64, bool, error) {
-	phrase := `"` + strings.ReplaceAll(keyword, `"`, `""`) + `"`
 	var list sql.NullString
 	if err := tx.QueryRowContext(ctx, `SELECT group_concat(rowid) FROM (SELECT rowid FROM users_fts WHERE users_fts MATCH ? LIMIT `+
-		strconv.Itoa(limit+1)+`)`, phrase).Scan(&list); err != nil {
+		strconv.Itoa(limit+1)+`)`, phrase(keyword)).Scan(&list); err != nil {
 		return nil, false, err
 	}
 	if list.String == "" {
@@ -131,6 +130,19 @@ func (dialect) SearchIDs(ctx context.Context, tx *sql.Tx, keyword string, limit 
 		}
 	}
 	return ids, true, nil
+}
+
+// TrigramIDs is a subquery of the rows of the trigram index holding the
+// keyword, for the search's own statements (sqlstore counts and sorts the
+// matches there instead of listing them).
+func (dialect) TrigramIDs(keyword string, arg func(any) string) string {
+	return `SELECT rowid FROM users_fts WHERE users_fts MATCH ` + arg(phrase(keyword))
+}
+
+// phrase quotes a keyword as one FTS5 phrase: with the trigram tokenizer,
+// its trigrams in a row, i.e. the keyword as a substring.
+func phrase(keyword string) string {
+	return `"` + strings.ReplaceAll(keyword, `"`, `""`) + `"`
 }
 
 // Rebind turns $n placeholders into anonymous ones (see

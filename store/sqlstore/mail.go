@@ -176,3 +176,10 @@ func (t *Tx) FinishMail(ctx context.Context, m *meibo.MailMessage, worker string
 	}
 	return affected(res) == 1, nil
 }
+
+// FailUserMails fails the pending messages to a user.
+func (t *Tx) FailUserMails(ctx context.Context, userID int64, reason string) error {
+	_, err := t.exec(ctx, "fail user's mail", `UPDATE mail_outbox SET status = 'failed', last_error = $1, claimed_by = '', claimed_until = NULL
+		WHERE user_id = $2 AND status = 'pending'`, reason, userID)
+	return err
+}

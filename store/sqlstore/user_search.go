@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/meibo/meibo"
 )
@@ -27,14 +27,14 @@ import (
 //     page, and the steps below look for those between the cursor and that
 //     row. A keyword of three or more characters has no A: B is every
 //     match.
-//  2. B has few members (searchFew; the engine's trigram index, the e-mail
+//  2. B has few members (bounds.Few; the engine's trigram index, the e-mail
 //     range and the profiles name them by ID): read them by ID, sort,
 //     keep a page.
-//  3. A window of the name order (searchWindow rows) read with the keyword
+//  3. A window of the name order (bounds.Window rows) read with the keyword
 //     condition: common keywords fill their page here.
-//  4. B has up to searchMany members: by ID, after the window.
+//  4. B has up to bounds.Many members: by ID, after the window.
 //  5. SQLite, when B's IDs are cheap to list (e-mail range, profiles) and
-//     at most searchSet: walk the name index collecting IDs only (SQLite's
+//     at most bounds.Set: walk the name index collecting IDs only (SQLite's
 //     indexes hold the rowid: the table is never read) and keep those in
 //     B. A prefix that is common among e-mail addresses but whose owners'
 //     names sort late ("ta": 36,000 e-mail addresses among 1,000,000 users
@@ -43,17 +43,28 @@ import (
 //  6. Otherwise walk the name order with the keyword condition.
 //
 // The bounds are measured on 1,000,000 users (store/storetest
-// BenchmarkSearch). What stays slow: a keyword with more than searchMany
-// matches, none of them in the first window, that steps 5 cannot answer
-// (a long keyword, or PostgreSQL, whose indexes do not hold the ID) walks
-// the name order until its page is full; a keyword with up to searchMany
-// matches reads each of them once (about 1.5 µs a row).
-const (
-	searchFew    = 2000
-	searchWindow = 1000
-	searchMany   = 10_000
-	searchSet    = 100_000
-)
+// BenchmarkSearch). What stays slow: a keyword with more than Many matches,
+// none of them in the first window, that step 5 cannot answer (a long
+// keyword, or PostgreSQL, whose indexes do not hold the ID) walks the name
+// order until its page is full; a keyword with up to Many matches reads
+// each of them once (about 1.5 µs a row).
+type SearchBounds struct {
+	Few    int // matches sorted at once, before a window
+	Window int // rows of the name order read with the keyword condition
+	Many   int // matches sorted at once, after a window
+	Set    int // e-mail and profile matches held in memory for an index-only walk
+}
+
+var bounds = SearchBounds{Few: 2000, Window: 1000, Many: 10_000, Set: 100_000}
+
+// SetSearchBounds replaces the bounds of the search's steps and returns the
+// previous ones. Tests lower them so that a few dozen users take every step;
+// nothing else should, and no search may run meanwhile.
+func SetSearchBounds(b SearchBounds) SearchBounds {
+	old := bounds
+	bounds = b
+	return old
+}
 
 // maxRune bounds a prefix range: every string that starts with p sorts below
 // p + maxRune in byte order.
@@ -179,17 +190,51 @@ func (s *userSearch) page(ctx context.Context) ([]userRow, error) {
 }
 
 // others returns the first s.n matches between the cursor and to (nil: the
-// end) that the name range of a short keyword does not hold (all matches
+// end) that the name range of a short keyword does not hold (every match,
 // for a longer keyword), in walking order. It may return name-range matches
 // too: merge drops them.
 func (s *userSearch) others(ctx context.Context, to *userKey) ([]userRow, error) {
-	ids, ok, err := s.candidates(ctx, searchFew, false)
-	trace("few %d %v", len(ids), ok)
-	if err != nil || ok {
-		if err != nil {
-			return nil, err
+	if s.t.idsInIndexes() {
+		if to != nil {
+			// Few rows before A's last: read them all.
+			n, err := s.count(ctx, s.from, to, bounds.Window)
+			trace("region %d", n)
+			if err != nil || n <= bounds.Window {
+				if err != nil {
+					return nil, err
+				}
+				return s.walk(ctx, s.from, to, s.n)
+			}
 		}
-		return s.byIDs(ctx, ids, s.from, to, s.n)
+		if s.short {
+			return s.shortOthers(ctx, to)
+		}
+	}
+	// Count the matches before a window where that is cheap: up to
+	// bounds.Many for a keyword of one trigram on SQLite (one posting list
+	// of the FTS5 index, 0.06 µs a match), bounds.Few for longer ones (their
+	// posting lists are intersected: 11 ms for 10,000 matches of
+	// "example.co.jp", which a window answers at once) and for a short
+	// keyword's e-mail range on PostgreSQL. PostgreSQL's trigram index
+	// answers only after a window: its planner overestimates mid-sized
+	// keywords (30,000 for the 7,417 users of "さくら") and would scan the
+	// table for them.
+	first := 0
+	switch _, fts := s.t.d.(trigramSubquery); {
+	case fts && utf8.RuneCountInString(s.kw) == 3:
+		first = bounds.Many
+	case fts || s.short:
+		first = bounds.Few
+	}
+	if first > 0 {
+		m, err := s.matches(ctx, first)
+		trace("matches(%d) %v", first, m != nil)
+		if err != nil || m != nil {
+			if err != nil {
+				return nil, err
+			}
+			return s.byIDs(ctx, m, s.from, to, s.n)
+		}
 	}
 	got, end, err := s.window(ctx, to)
 	trace("window %d %v", len(got), end)
@@ -197,70 +242,168 @@ func (s *userSearch) others(ctx context.Context, to *userKey) ([]userRow, error)
 		return got, err
 	}
 	need := s.n - len(got)
-	ids, ok, err = s.candidates(ctx, searchMany, false)
-	trace("many %d %v", len(ids), ok)
-	if err != nil {
-		return nil, err
-	} else if ok {
-		more, err := s.byIDs(ctx, ids, end, to, need)
-		return append(got, more...), err
-	}
-	if s.t.idsInIndexes() {
-		ids, ok, err = s.candidates(ctx, searchSet, true)
-		trace("set %d %v", len(ids), ok)
+	if first < bounds.Many && !s.short {
+		// A short keyword's e-mail range on PostgreSQL is not listed
+		// further: each of its entries costs a visit to the table.
+		m, err := s.matches(ctx, bounds.Many)
+		trace("matches(%d) %v", bounds.Many, m != nil)
 		if err != nil {
 			return nil, err
-		} else if ok {
-			more, err := s.walkIDs(ctx, ids, end, to, need)
+		}
+		if m != nil {
+			more, err := s.byIDs(ctx, m, end, to, need)
 			return append(got, more...), err
 		}
 	}
-	q := s.groupStmt()
-	s.span(q, "u", end, to)
-	q.and(s.matchCond(q))
-	more, err := s.rows(ctx, q, need)
+	more, err := s.walk(ctx, end, to, need)
 	return append(got, more...), err
 }
 
+// shortOthers is others for a short keyword on SQLite, whose indexes list
+// the users of an e-mail range or profile without reading the table.
+func (s *userSearch) shortOthers(ctx context.Context, to *userKey) ([]userRow, error) {
+	ids, err := s.shortIDs(ctx, bounds.Set)
+	trace("shortIDs %d", len(ids))
+	switch {
+	case err != nil:
+		return nil, err
+	case ids == nil:
+		// More than bounds.Set: common, hence dense.
+		return s.walk(ctx, s.from, to, s.n)
+	case len(ids) == 0:
+		return nil, nil
+	case len(ids) <= bounds.Many:
+		return s.byIDs(ctx, idsIn(ids), s.from, to, s.n)
+	default:
+		return s.walkIDs(ctx, ids, s.from, to, s.n)
+	}
+}
+
 // idsInIndexes reports whether the engine's indexes hold the user ID, so that
-// listing the IDs of a stretch of the name order reads the index alone:
-// SQLite's rowid is in every index entry. PostgreSQL's entries point at heap
-// tuples; the ID is read from the table there.
+// counting or listing the IDs of a stretch of an index reads the index
+// alone: SQLite's rowid is in every index entry. PostgreSQL's entries point
+// at heap tuples, which it visits to see whether they are visible.
 func (t *Tx) idsInIndexes() bool { return t.d.Name() == "sqlite" }
 
-// candidates returns the IDs of the users that the keyword matches other than
-// by the name range of a short keyword, when there are at most max of them.
-// They may belong to other groups (the trigram index spans every group).
-// cheapOnly refuses sources that cost more than an index scan per ID (the
-// trigram index, for a long keyword).
-func (s *userSearch) candidates(ctx context.Context, max int, cheapOnly bool) (ids []int64, ok bool, err error) {
-	if !s.short && cheapOnly {
-		return nil, false, nil
+// trigramSubquery is implemented by a Dialect whose trigram index a statement
+// can read as a subquery of user IDs (SQLite's FTS5 table): a search then
+// counts and sorts a keyword's matches in one statement, instead of listing
+// thousands of IDs into Go and back into SQL.
+type trigramSubquery interface {
+	// TrigramIDs returns a statement selecting the IDs of the users (of
+	// every group) whose folded name or e-mail key holds keyword (three
+	// characters or more), its parameters added with arg.
+	TrigramIDs(keyword string, arg func(any) string) string
+}
+
+// idCond is a condition on alias a naming some users, written into q.
+type idCond func(q *stmt, a string) string
+
+func idsIn(ids []int64) idCond {
+	return func(_ *stmt, a string) string {
+		if len(ids) == 0 {
+			return "FALSE"
+		}
+		return a + ".id IN (" + int64List(ids) + ")"
 	}
+}
+
+// matches returns a condition naming the users that the keyword matches
+// other than by the name range of a short keyword, when there are at most
+// max of them (nil when more). They may belong to other groups: the trigram
+// index spans every group.
+func (s *userSearch) matches(ctx context.Context, max int) (idCond, error) {
+	var conds []idCond
+	n := 0
 	if s.short {
 		q := &stmt{}
 		q.and("c.group_id = "+q.arg(s.f.GroupID), "c.email_key >= "+q.arg(s.kw), "c.email_key < "+q.arg(s.kw+maxRune))
-		if ids, err = s.idList(ctx, q, max); err != nil || len(ids) > max {
-			return nil, false, err
+		ids, err := s.idList(ctx, q, max)
+		if err != nil || len(ids) > max {
+			return nil, err
 		}
+		n += len(ids)
+		conds = append(conds, idsIn(ids))
+	} else if ts, ok := s.t.d.(trigramSubquery); ok {
+		q := &stmt{}
+		var c int
+		if err := s.t.queryRowContext(ctx, `SELECT count(*) FROM (`+ts.TrigramIDs(s.kw, q.arg)+` LIMIT `+strconv.Itoa(max+1)+`) m`,
+			q.args...).Scan(&c); err != nil {
+			return nil, fmt.Errorf("search users: %w", err)
+		}
+		if c > max {
+			return nil, nil
+		}
+		n += c
+		conds = append(conds, func(q *stmt, a string) string { return a + ".id IN (" + ts.TrigramIDs(s.kw, q.arg) + ")" })
 	} else {
-		if ids, ok, err = s.t.d.SearchIDs(ctx, s.t.tx, s.kw, max); err != nil || !ok {
-			return nil, false, err
+		ids, ok, err := s.t.d.SearchIDs(ctx, s.t.tx, s.kw, max)
+		if err != nil || !ok {
+			return nil, err
 		}
+		n += len(ids)
+		conds = append(conds, idsIn(ids))
 	}
 	if len(s.profiles) > 0 {
-		q := &stmt{}
-		q.and("c.profile_id IN (" + int64List(s.profiles) + ")")
-		more, err := s.idList(ctx, q, max)
-		if err != nil || len(more) > max {
-			return nil, false, err
+		ids, err := s.profileIDs(ctx, max-n)
+		if err != nil || ids == nil {
+			return nil, err
 		}
-		ids = union(ids, more)
-		if len(ids) > max {
-			return nil, false, nil
+		n += len(ids)
+		conds = append(conds, idsIn(ids))
+	}
+	if n == 0 {
+		return func(*stmt, string) string { return "FALSE" }, nil
+	}
+	return func(q *stmt, a string) string {
+		var ors []string
+		for _, c := range conds {
+			ors = append(ors, c(q, a))
+		}
+		return "(" + strings.Join(ors, " OR ") + ")"
+	}, nil
+}
+
+// shortIDs lists the users that a short keyword matches by e-mail or
+// profile, when there are at most max of them (nil when more).
+func (s *userSearch) shortIDs(ctx context.Context, max int) ([]int64, error) {
+	q := &stmt{}
+	q.and("c.group_id = "+q.arg(s.f.GroupID), "c.email_key >= "+q.arg(s.kw), "c.email_key < "+q.arg(s.kw+maxRune))
+	ids, err := s.idList(ctx, q, max)
+	if err != nil || len(ids) > max {
+		return nil, err
+	}
+	if len(s.profiles) > 0 {
+		more, err := s.profileIDs(ctx, max)
+		if err != nil || more == nil {
+			return nil, err
+		}
+		if ids = union(ids, more); len(ids) > max {
+			return nil, nil
 		}
 	}
-	return ids, true, nil
+	if ids == nil {
+		ids = []int64{}
+	}
+	return ids, nil
+}
+
+// profileIDs lists the users of the matching profiles when there are at most
+// max of them (nil when more).
+func (s *userSearch) profileIDs(ctx context.Context, max int) ([]int64, error) {
+	if max < 0 {
+		return nil, nil
+	}
+	q := &stmt{}
+	q.and("c.profile_id IN (" + int64List(s.profiles) + ")")
+	ids, err := s.idList(ctx, q, max)
+	if err != nil || len(ids) > max {
+		return nil, err
+	}
+	if ids == nil {
+		ids = []int64{}
+	}
+	return ids, nil
 }
 
 // idList returns the IDs of up to max+1 users (alias c) meeting q's
@@ -276,19 +419,30 @@ func (s *userSearch) idList(ctx context.Context, q *stmt, max int) ([]int64, err
 	return parseIDs(list.String)
 }
 
-// byIDs returns the first n users of ids (that are in the group and pass the
-// filters) strictly between from and to, in walking order. The IDs are
-// sorted by their row alone; full rows are read for the page only.
-func (s *userSearch) byIDs(ctx context.Context, ids []int64, from, to *userKey, n int) ([]userRow, error) {
-	if len(ids) == 0 {
-		return nil, nil
+// count counts the group's users strictly between from and to, up to max+1.
+func (s *userSearch) count(ctx context.Context, from, to *userKey, max int) (int, error) {
+	q := &stmt{}
+	q.and("c.group_id = " + q.arg(s.f.GroupID))
+	s.span(q, "c", from, to)
+	var n int
+	if err := s.t.queryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM users c WHERE `+q.whereSQL()+` LIMIT `+
+		strconv.Itoa(max+1)+`) c`, q.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("search users: %w", err)
 	}
+	return n, nil
+}
+
+// byIDs returns the first n users named by in (that are in the group and
+// pass the filters) strictly between from and to, in walking order. The
+// users are sorted by their own row alone; full rows are read for the page
+// only.
+func (s *userSearch) byIDs(ctx context.Context, in idCond, from, to *userKey, n int) ([]userRow, error) {
 	inner := &stmt{}
 	// Written as an expression, the group condition cannot pick the
 	// group's name index, which a planner without statistics takes (it
 	// guesses that a group is small) and then walks every user of the
 	// group.
-	inner.and("c.id IN ("+int64List(ids)+")", "c.group_id || '' = "+inner.arg(s.f.GroupID))
+	inner.and(in(inner, "c"), "c.group_id || '' = "+inner.arg(s.f.GroupID))
 	s.filters(inner, "c")
 	s.span(inner, "c", from, to)
 	q := &stmt{args: inner.args}
@@ -296,79 +450,172 @@ func (s *userSearch) byIDs(ctx context.Context, ids []int64, from, to *userKey, 
 	return s.rows(ctx, q, n)
 }
 
-// window reads the first searchWindow rows of the name order after the cursor
-// (and before to) with the keyword condition. end is the last row's key when
-// the window was full, nil when it reached to or the end of the group.
+// walk returns the first n matches strictly between from and to, walking the
+// name order with the keyword condition.
+func (s *userSearch) walk(ctx context.Context, from, to *userKey, n int) ([]userRow, error) {
+	q := s.groupStmt()
+	s.span(q, "u", from, to)
+	q.and(s.matchCond(q))
+	return s.rows(ctx, q, n)
+}
+
+// window reads the first bounds.Window rows of the name order after the cursor
+// (and before to) with the keyword condition, in one pass. end is the last
+// row's key when the window was full, nil when it reached to or the end of
+// the group.
 func (s *userSearch) window(ctx context.Context, to *userKey) (got []userRow, end *userKey, err error) {
 	w := &stmt{}
 	w.and("c.group_id = " + w.arg(s.f.GroupID))
 	s.span(w, "c", s.from, to)
-	inner := `SELECT c.id FROM users c WHERE ` + w.whereSQL() + ` ORDER BY ` + s.order("c")
-	q := &stmt{args: w.args}
-	q.and("u.id IN (" + inner + " LIMIT " + strconv.Itoa(searchWindow) + ")")
+	q := &stmt{args: slices.Clone(w.args)}
 	s.filters(q, "u")
 	q.and(s.matchCond(q))
-	if got, err = s.rows(ctx, q, s.n); err != nil || len(got) >= s.n {
+	rows, err := s.t.queryContext(ctx, `SELECT `+userCols+`, u.name_fold FROM (SELECT c.* FROM users c WHERE `+w.whereSQL()+
+		` ORDER BY `+s.order("c")+` LIMIT `+strconv.Itoa(bounds.Window)+`) u JOIN profiles p ON p.id = u.profile_id WHERE `+
+		q.whereSQL()+` ORDER BY `+s.order("u")+` LIMIT `+strconv.Itoa(s.n), q.args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if got, err = scanRows(rows); err != nil || len(got) >= s.n {
 		return got, nil, err
 	}
+	if end, err = s.keyAt(ctx, w, bounds.Window-1); err != nil {
+		return nil, nil, err
+	}
+	return got, end, nil
+}
+
+// keyAt returns the key of the row at offset off (from 0) of the group's
+// users meeting w (alias c), in walking order; nil when there are fewer.
+func (s *userSearch) keyAt(ctx context.Context, w *stmt, off int) (*userKey, error) {
 	var k userKey
-	err = s.t.queryRowContext(ctx, `SELECT c.name_fold, c.name FROM users c WHERE `+w.whereSQL()+` ORDER BY `+s.order("c")+
-		` LIMIT 1 OFFSET `+strconv.Itoa(searchWindow-1), w.args...).Scan(&k.fold, &k.name)
+	err := s.t.queryRowContext(ctx, `SELECT c.name_fold, c.name FROM users c WHERE `+w.whereSQL()+` ORDER BY `+s.order("c")+
+		` LIMIT 1 OFFSET `+strconv.Itoa(off), w.args...).Scan(&k.fold, &k.name)
 	switch {
 	case err == sql.ErrNoRows:
-		return got, nil, nil
+		return nil, nil
 	case err != nil:
-		return nil, nil, fmt.Errorf("search users: %w", err)
+		return nil, fmt.Errorf("search users: %w", err)
 	}
-	return got, &k, nil
+	return &k, nil
 }
 
 // walkIDs returns the first n users of ids (that are in the group and pass
 // the filters) strictly between from and to, in walking order, by walking
-// the name index there in growing chunks that list IDs only.
+// the name index there in growing chunks, listing IDs only.
+//
+// Chunks are ranges of folded names alone (a row-value comparison costs as
+// much again as reading the index entry): the first starts at the cursor's
+// folded name, each ends with every user of its last folded name, the last
+// ends with to's. Users of those edge names beyond the cursor or to are
+// dropped when the matches are read (byIDs keeps the exact span).
 func (s *userSearch) walkIDs(ctx context.Context, ids []int64, from, to *userKey, n int) ([]userRow, error) {
-	set := make(map[int64]struct{}, len(ids))
-	for _, id := range ids {
-		set[id] = struct{}{}
+	set := newIDSet(ids)
+	gt, ge, le := " > ", " >= ", " <= "
+	if s.back {
+		gt, ge, le = " < ", " <= ", " >= "
 	}
-	w := &stmt{}
-	w.and("c.group_id = " + w.arg(s.f.GroupID))
-	s.span(w, "c", from, to)
-	inner := `SELECT c.id FROM users c WHERE ` + w.whereSQL() + ` ORDER BY ` + s.order("c")
 	var got []userRow
 	var found []int64
-	for off, size := 0, 1024; ; off, size = off+size, min(size*4, 1<<16) {
-		// The chunk is the rows at positions [off, off+size) of the
-		// stretch: the same rows however the aggregate orders them.
-		var list sql.NullString
-		var rows int
-		err := s.t.queryRowContext(ctx, `SELECT string_agg(CAST(c.id AS TEXT), ','), count(*) FROM (`+inner+
-			` LIMIT `+strconv.Itoa(size)+` OFFSET `+strconv.Itoa(off)+`) c`, w.args...).Scan(&list, &rows)
-		if err != nil {
+	lo, loOp := "", ""
+	if from != nil {
+		lo, loOp = from.fold, ge
+	}
+	for size := 4096; ; size = min(size*4, 1<<16) {
+		// One bound each way: SQLite checks a second one on every row.
+		w := &stmt{}
+		w.and("c.group_id = " + w.arg(s.f.GroupID))
+		if loOp != "" {
+			w.and("c.name_fold" + loOp + w.arg(lo))
+		}
+		var last sql.NullString
+		if to != nil {
+			last = sql.NullString{String: to.fold, Valid: true}
+		}
+		order := "c.name_fold"
+		if s.back {
+			order += " DESC"
+		}
+		var end sql.NullString
+		q := &stmt{where: slices.Clone(w.where), args: slices.Clone(w.args)}
+		if last.Valid {
+			q.and("c.name_fold" + le + q.arg(last.String))
+		}
+		err := s.t.queryRowContext(ctx, `SELECT c.name_fold FROM users c WHERE `+q.whereSQL()+` ORDER BY `+order+
+			` LIMIT 1 OFFSET `+strconv.Itoa(size-1), q.args...).Scan(&end)
+		if err != nil && err != sql.ErrNoRows {
 			return nil, fmt.Errorf("search users: %w", err)
 		}
-		chunk, err := parseIDs(list.String)
-		if err != nil {
-			return nil, err
+		if end.Valid {
+			last = end
 		}
-		trace("chunk %d %d", off, rows)
+		if last.Valid {
+			w.and("c.name_fold" + le + w.arg(last.String))
+		}
+		var list sql.NullString
+		if err := s.t.queryRowContext(ctx, `SELECT string_agg(CAST(c.id AS TEXT), ',') FROM users c WHERE `+w.whereSQL(),
+			w.args...).Scan(&list); err != nil {
+			return nil, fmt.Errorf("search users: %w", err)
+		}
 		found = found[:0]
-		for _, id := range chunk {
-			if _, ok := set[id]; ok {
+		if err := eachID(list.String, func(id int64) {
+			if set.has(id) {
 				found = append(found, id)
 			}
+		}); err != nil && list.Valid {
+			return nil, err
 		}
 		// Every match of this chunk sorts after every match of the
 		// earlier ones.
-		more, err := s.byIDs(ctx, found, from, to, n-len(got))
-		if err != nil {
-			return nil, err
+		if len(found) > 0 {
+			more, err := s.byIDs(ctx, idsIn(found), from, to, n-len(got))
+			if err != nil {
+				return nil, err
+			}
+			got = append(got, more...)
 		}
-		got = append(got, more...)
-		if len(got) >= n || rows < size {
+		if len(got) >= n || !end.Valid {
 			return got, nil
 		}
+		lo, loOp = end.String, gt
 	}
+}
+
+// idSet is a set of user IDs: a bitmap over their range when it is dense
+// enough (IDs are assigned in order), a map otherwise.
+type idSet struct {
+	lo   int64
+	bits []uint64
+	m    map[int64]struct{}
+}
+
+func newIDSet(ids []int64) *idSet {
+	if len(ids) == 0 {
+		return &idSet{}
+	}
+	lo, hi := slices.Min(ids), slices.Max(ids)
+	if span := uint64(hi - lo); span < 1<<27 && span/64 < uint64(len(ids))*64 {
+		s := &idSet{lo: lo, bits: make([]uint64, span/64+1)}
+		for _, id := range ids {
+			d := uint64(id - lo)
+			s.bits[d/64] |= 1 << (d % 64)
+		}
+		return s
+	}
+	s := &idSet{m: make(map[int64]struct{}, len(ids))}
+	for _, id := range ids {
+		s.m[id] = struct{}{}
+	}
+	return s
+}
+
+func (s *idSet) has(id int64) bool {
+	if s.m != nil {
+		_, ok := s.m[id]
+		return ok
+	}
+	d := uint64(id - s.lo)
+	return id >= s.lo && d/64 < uint64(len(s.bits)) && s.bits[d/64]&(1<<(d%64)) != 0
 }
 
 // groupStmt starts a statement on the group's users (alias u) with the
@@ -438,17 +685,21 @@ func (s *userSearch) matchCond(q *stmt) string {
 
 // rows reads up to n users meeting q (alias u) in walking order.
 func (s *userSearch) rows(ctx context.Context, q *stmt, n int) ([]userRow, error) {
-	query := `SELECT `+userCols+`, u.name_fold`+userFrom+` WHERE `+q.whereSQL()+
-		` ORDER BY `+s.order("u")+` LIMIT `+strconv.Itoa(n)
-	if len(query) < 3000 { trace("SQL %s %v", query, q.args) } else { trace("SQL %s ... %s %v", query[:500], query[len(query)-500:], q.args) }
-	rows, err := s.t.queryContext(ctx, query, q.args...)
+	rows, err := s.t.queryContext(ctx, `SELECT `+userCols+`, u.name_fold`+userFrom+` WHERE `+q.whereSQL()+
+		` ORDER BY `+s.order("u")+` LIMIT `+strconv.Itoa(n), q.args...)
 	if err != nil {
 		return nil, err
 	}
+	return scanRows(rows)
+}
+
+// scanRows reads and closes rows of userCols and the folded name.
+func scanRows(rows *sql.Rows) ([]userRow, error) {
 	defer rows.Close()
 	var out []userRow
 	for rows.Next() {
 		var r userRow
+		var err error
 		if r.u, err = scanUser(rows, &r.fold); err != nil {
 			return nil, err
 		}
@@ -513,19 +764,34 @@ func parseIDs(s string) ([]int64, error) {
 		return nil, nil
 	}
 	ids := make([]int64, 0, strings.Count(s, ",")+1)
-	for len(s) > 0 {
-		i := strings.IndexByte(s, ',')
-		if i < 0 {
-			i = len(s)
+	err := eachID(s, func(id int64) { ids = append(ids, id) })
+	return ids, err
+}
+
+// eachID calls fn with each integer of a comma-separated list. Lists of tens
+// of thousands of IDs are read this way, byte by byte.
+func eachID(s string, fn func(int64)) error {
+	var id int64
+	neg, digits := false, 0
+	for i := 0; i <= len(s); i++ {
+		switch c := byte(','); {
+		case i < len(s) && s[i] >= '0' && s[i] <= '9':
+			id = id*10 + int64(s[i]-'0')
+			digits++
+		case i < len(s) && s[i] == '-' && digits == 0 && !neg:
+			neg = true
+		case (i == len(s) || s[i] == c) && digits > 0 && digits < 19:
+			if neg {
+				id = -id
+			}
+			fn(id)
+			id, neg, digits = 0, false, 0
+		case i == len(s) && len(s) == 0:
+		default:
+			return fmt.Errorf("search users: ID list %.40q", s)
 		}
-		id, err := strconv.ParseInt(s[:i], 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("search users: ID list: %w", err)
-		}
-		ids = append(ids, id)
-		s = s[min(i+1, len(s)):]
 	}
-	return ids, nil
+	return nil
 }
 
 func escapeLike(s string) string {

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/store/sqlstore"
 	"github.com/meibo/meibo/store/storetest"
 )
 
@@ -201,25 +202,27 @@ func TestFindUsers(t *testing.T) {
 			{GroupID: "G1", Admin: &no, Disabled: &no},
 			{GroupID: "G2"},
 		}
-		for i, base := range filters {
-			for _, kw := range keywords {
-				f := base
-				f.Keyword = kw
-				want := searchModel(all, profiles, f)
-				// Small pages (many of them, both ways) for the plain
-				// filter; one or two pages for the others.
-				limits := []int{3, 50}
-				if i > 0 {
-					limits = []int{10}
-				}
-				for _, limit := range limits {
-					got := pageAll(t, db, f, limit)
-					if !slices.Equal(got, want) {
-						t.Errorf("%+v limit %d: got %q, want %q", f, limit, got, want)
+		withSearchBounds(t, func(t *testing.T) {
+			for i, base := range filters {
+				for _, kw := range keywords {
+					f := base
+					f.Keyword = kw
+					want := searchModel(all, profiles, f)
+					// Small pages (many of them, both ways) for the plain
+					// filter; one or two pages for the others.
+					limits := []int{3, 50}
+					if i > 0 {
+						limits = []int{10}
+					}
+					for _, limit := range limits {
+						got := pageAll(t, db, f, limit)
+						if !slices.Equal(got, want) {
+							t.Errorf("%+v limit %d: got %q, want %q", f, limit, got, want)
+						}
 					}
 				}
 			}
-		}
+		})
 		// A few answers spelled out, so that the model itself is held to
 		// the rules.
 		for kw, want := range map[string][]string{
@@ -299,6 +302,102 @@ func TestFindUsersManyMatches(t *testing.T) {
 			if !slices.Equal(got, want) {
 				t.Errorf("%+v: %d users, want %d", f, len(got), len(want))
 			}
+		}
+	})
+}
+
+// searchBounds are bounds of the search's steps to run the search tests
+// under: the real ones, and lowered ones with which a few dozen users take
+// each step (an e-mail or profile match sorted by ID, windows, the walk of
+// the name index listing IDs, the walk with the keyword condition).
+var searchBounds = []sqlstore.SearchBounds{
+	{},                                      // the real ones
+	{Few: 2, Window: 3, Many: 5, Set: 1000}, // walks listing IDs
+	{Few: 2, Window: 3, Many: 5, Set: 6},    // walks with the keyword condition
+	{Few: 4, Window: 40, Many: 8, Set: 8},
+}
+
+// withSearchBounds runs f under each of searchBounds.
+func withSearchBounds(t *testing.T, f func(t *testing.T)) {
+	real := sqlstore.SetSearchBounds(sqlstore.SearchBounds{})
+	sqlstore.SetSearchBounds(real)
+	defer sqlstore.SetSearchBounds(real)
+	for _, b := range searchBounds {
+		name := "real"
+		if b == (sqlstore.SearchBounds{}) {
+			b = real
+		} else {
+			name = fmt.Sprintf("%d-%d-%d-%d", b.Few, b.Window, b.Many, b.Set)
+		}
+		sqlstore.SetSearchBounds(b)
+		t.Run(name, f)
+	}
+}
+
+// TestFindUsersMerge holds a short keyword's two halves to the model: the
+// range of names starting with it, read in order, and the users it matches
+// by e-mail or profile, interleaved with them across pages and some of them
+// matched both ways; forward and backward, under every step of the search.
+func TestFindUsersMerge(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		def := newGroup(t, db, "G1")
+		other := newGroup(t, db, "G2")
+		tamers := &meibo.Profile{GroupID: "G1", Name: "Tamers"}
+		update(t, db, func(tx meibo.Tx) error { return tx.CreateProfile(ctx, tamers) })
+		profiles := map[int64]*meibo.Profile{def.ID: def, other.ID: other, tamers.ID: tamers}
+		var all []*meibo.User
+		add := func(p *meibo.Profile, name, email string) {
+			u := user(p, name, email)
+			u.Disabled = len(all)%3 == 0
+			all = append(all, u)
+		}
+		for i := range 9 {
+			add(def, fmt.Sprintf("ta%02d", i), fmt.Sprintf("n%02d@x.example", i))    // name range
+			add(def, fmt.Sprintf("TA%02dx", i), fmt.Sprintf("TA%02d@x.example", i))  // both: name and e-mail
+			add(def, fmt.Sprintf("a%02d", i), fmt.Sprintf("ta%02d@x.example", i))    // e-mail, before the range
+			add(def, fmt.Sprintf("tb%02d", i), fmt.Sprintf("Ta%02d@x.example", i))   // e-mail, just after
+			add(def, fmt.Sprintf("zz%02d", i), fmt.Sprintf("ｔａ%02d@x.example", i))   // e-mail, at the end
+			add(tamers, fmt.Sprintf("m%02d", i), "")                                 // profile
+			add(tamers, fmt.Sprintf("ＴＡ%02d", i), "")                                // profile and name (full width)
+			add(other, fmt.Sprintf("ta%02d", i), fmt.Sprintf("ta%02d@x.example", i)) // another group
+		}
+		for i := range 30 { // no match: between the others
+			add(def, fmt.Sprintf("b%03d", i), fmt.Sprintf("b%03d@x.example", i))
+			add(def, fmt.Sprintf("s%03d", i), "")
+			add(def, fmt.Sprintf("u%03d", i), fmt.Sprintf("u%03d@x.example", i))
+		}
+		addUsers(t, db, all...)
+
+		yes, no := true, false
+		keywords := []string{"ta", "TA", "ｔａ", "t", "tb", "a", "z", "m", "u", "tam", "ta0", "a0", "x.ex", "zz"}
+		filters := []meibo.UserFilter{
+			{GroupID: "G1"},
+			{GroupID: "G1", Disabled: &yes},
+			{GroupID: "G1", Disabled: &no},
+			{GroupID: "G1", ProfileID: &tamers.ID},
+			{GroupID: "G2"},
+		}
+		withSearchBounds(t, func(t *testing.T) {
+			for _, base := range filters {
+				for _, kw := range keywords {
+					f := base
+					f.Keyword = kw
+					want := searchModel(all, profiles, f)
+					for _, limit := range []int{4} {
+						if got := pageAll(t, db, f, limit); !slices.Equal(got, want) {
+							t.Errorf("%+v limit %d: got %q, want %q", f, limit, got, want)
+						}
+					}
+				}
+			}
+		})
+		// The first page of "ta" spelled out: the name range and the
+		// e-mail and profile matches around it.
+		want := []string{"a00", "a01", "a02", "a03", "a04", "a05", "a06", "a07", "a08", "m00", "m01", "m02", "m03", "m04", "m05",
+			"m06", "m07", "m08", "ta00", "ＴＡ00", "TA00x", "ta01"}
+		if got := searchModel(all, profiles, meibo.UserFilter{GroupID: "G1", Keyword: "ta"}); !slices.Equal(got[:len(want)], want) {
+			t.Errorf("model for ta: %q, want %q…", got, want)
 		}
 	})
 }

@@ -14,7 +14,13 @@
   // A dependent authority can be ticked only while every parent is ticked:
   // otherwise it is unticked and disabled. Repeated until nothing changes,
   // since a dependent may be the parent of another (33 → 34).
+  // The department groups show while "department administrator" is ticked.
   function update() {
+    var groups = document.getElementById("dept-groups");
+    if (groups) {
+      var by = document.getElementById(groups.dataset.shownBy);
+      groups.hidden = !(by && by.checked);
+    }
     if (fixed) {
       return;
     }
@@ -34,11 +40,6 @@
           changed = true;
         }
       });
-    }
-    var groups = document.getElementById("dept-groups");
-    if (groups) {
-      var by = document.getElementById(groups.dataset.shownBy);
-      groups.hidden = !(by && by.checked);
     }
   }
   boxes.forEach(function (b) { b.addEventListener("change", update); });

@@ -1,0 +1,125 @@
+package console
+
+import (
+	"io/fs"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/web"
+)
+
+// bPrefixes are the label prefixes of the import, export, outbox and audit
+// pages.
+var bPrefixes = []string{"imp.", "exp.", "outbox.", "audit.", "done.imp."}
+
+func bOwnKey(k string) bool {
+	for _, p := range bPrefixes {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
+var bVerb = regexp.MustCompile(`%(\[\d+\])?[a-z]`)
+
+// TestBLabels checks that every label of these pages is in both languages
+// with the same arguments, and that every key the pages and handlers use
+// exists.
+func TestBLabels(t *testing.T) {
+	for k, v := range web.Labels() {
+		if !bOwnKey(k) {
+			continue
+		}
+		if strings.TrimSpace(v[0]) == "" || strings.TrimSpace(v[1]) == "" {
+			t.Errorf("label %s is blank in a language: %q", k, v)
+		}
+		en, ja := bVerb.FindAllString(v[0], -1), bVerb.FindAllString(v[1], -1)
+		if len(en) != len(ja) {
+			t.Errorf("label %s: arguments %v in English, %v in Japanese", k, en, ja)
+		}
+	}
+	used := map[string]bool{}
+	key := regexp.MustCompile(`(?:t \$l|web\.T\(q\.lang,) "([a-zA-Z0-9._]+)"`)
+	pages, _ := fs.Glob(files, "templates/pages/*.html")
+	for _, p := range pages {
+		base := p[strings.LastIndex(p, "/")+1:]
+		if !strings.HasPrefix(base, "import") && !strings.HasPrefix(base, "export") && !strings.HasPrefix(base, "mail") && !strings.HasPrefix(base, "audit") {
+			continue
+		}
+		b, _ := fs.ReadFile(files, p)
+		for _, m := range key.FindAllStringSubmatch(string(b), -1) {
+			used[m[1]] = true
+		}
+	}
+	for _, f := range []string{"imports.go", "exports.go", "logs.go"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range key.FindAllStringSubmatch(string(b), -1) {
+			if !strings.HasSuffix(m[1], ".") {
+				used[m[1]] = true
+			}
+		}
+	}
+	for _, s := range []meibo.ImportStatus{meibo.ImportQueued, meibo.ImportRunning, meibo.ImportSuccess, meibo.ImportFailed} {
+		used["imp.status."+string(s)] = true
+	}
+	for _, f := range []string{meibo.FormatPersonal, meibo.FormatUsers, meibo.FormatAdmins, meibo.FormatDevices} {
+		used["imp.format."+f] = true
+	}
+	for _, s := range []meibo.MailStatus{meibo.MailPending, meibo.MailSent, meibo.MailFailed} {
+		used["outbox.status."+string(s)] = true
+	}
+	for _, k := range []string{meibo.MailInvitation, meibo.MailReset, meibo.MailTest} {
+		used["outbox.kind."+k] = true
+	}
+	for _, k := range []string{meibo.ActorUser, meibo.ActorSystem, meibo.ActorDevice} {
+		used["audit.actor."+k] = true
+	}
+	for _, c := range auditCategories {
+		used["audit.cat."+c.name] = true
+	}
+	if len(used) < 100 {
+		t.Errorf("only %d keys found in use: is the pattern right?", len(used))
+	}
+	for k := range used {
+		if _, ok := web.Labels()[k]; !ok {
+			t.Errorf("label %s is used but not defined", k)
+		}
+	}
+}
+
+// TestBPagesRender renders every page of the area in both languages, as an
+// administrator who may use all of it, and looks for labels shown as keys.
+func TestBPagesRender(t *testing.T) {
+	e := newBEnv(t)
+	root := e.signIn(meibo.BuiltinAdmin)
+	id := root.submitted(root.upload(map[string]string{"format": "users", "group": "G1"}, "x.csv",
+		[]byte("name,password,email\r\nbob,short,\r\n"), false))
+	e.startWorker()
+	root.await(id)
+	c := root // the built-in admin holds every authority
+	leak := regexp.MustCompile(`>[^<]*\b(imp|exp|outbox)\.[a-z]+[^<]*<|\baudit\.(cat|date|hidden|filter)\.`)
+	for _, lang := range []string{"en", "ja"} {
+		c.lang = lang
+		for _, p := range []string{"/console/imports", "/console/imports/" + id, "/console/exports", "/console/mail", "/console/audit"} {
+			r := c.get(p)
+			if r.status != http.StatusOK {
+				t.Errorf("%s in %s: %d\n%s", p, lang, r.status, bClip(r.body))
+				continue
+			}
+			if m := leak.FindString(r.body); m != "" {
+				t.Errorf("%s in %s shows a label key: %s", p, lang, m)
+			}
+			if !strings.Contains(r.body, `<html lang="`+lang+`">`) {
+				t.Errorf("%s: not in %s", p, lang)
+			}
+		}
+	}
+}

@@ -1,0 +1,238 @@
+package service_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/store/storetest"
+)
+
+// The portal's sign-in throttle (service/portal.go): per account five free
+// attempts, per address twenty, then waits from one second, doubling.
+const (
+	portalAccountFree = 5
+	portalAddressFree = 20
+)
+
+// portalSignIn signs in to the portal and returns the error only.
+func (e *env) portalSignIn(group, user, password, addr string) error {
+	_, _, err := e.svc.PortalSignIn(bg, group, user, password, addr, "test", meibo.English)
+	return err
+}
+
+// TestPortalSignIn: the right group, user and password sign in; the session
+// carries the user's group and admin flag; every refusal gives one answer
+// after one password verification.
+func TestPortalSignIn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.group("G1")
+		e.group("G2")
+		alice := e.devUser("G1", "alice", false)
+		e.devUser("G1", "dora", true)
+		off := e.devUser("G1", "off", false)
+		must(e.svc.UpdateUser(e.sys, off.ID, meibo.UserUpdate{Disabled: ptr(true)}))(t)
+		e.user("G1", "nopw", "nopw@example.org")
+		e.devUser("G2", "zed", false)
+
+		secret, sess := must2(e.svc.PortalSignIn(bg, "g1", "alice", devPassword, "192.0.2.1", "Firefox", meibo.Japanese))(t)
+		if sess.Kind != meibo.SessionPortal || sess.Lang != meibo.Japanese || sess.CSRF == "" {
+			t.Errorf("session %+v", sess)
+		}
+		a, _ := must2(e.svc.PortalActor(bg, secret, "192.0.2.1"))(t)
+		if a.Kind != meibo.ActorUser || a.ID != alice.ID || a.GroupID != "G1" || a.GroupAdmin {
+			t.Errorf("actor %+v", a)
+		}
+		if d := e.devPortal("G1", "dora"); !d.GroupAdmin {
+			t.Errorf("group admin actor %+v", d)
+		}
+		if ev := e.eventsFor("portal.signin"); len(ev) != 2 || ev[1].ActorName != "alice" || ev[1].Addr != "192.0.2.1" {
+			t.Errorf("sign-in events %+v", ev)
+		}
+
+		cases := []struct{ name, group, user, password string }{
+			{"unknown group", "G9", "alice", devPassword},
+			{"unknown user", "G1", "nobody", devPassword},
+			{"wrong password", "G1", "alice", "Quiet-harbour-43"},
+			{"user of another group", "G2", "alice", devPassword},
+			{"disabled user", "G1", "off", devPassword},
+			{"user without a password", "G1", "nopw", ""},
+			{"user without a password, something typed", "G1", "nopw", devPassword},
+			{"user ID in another case", "G1", "ALICE", devPassword},
+			{"blank", "", "", ""},
+		}
+		var first *meibo.Error
+		for i, c := range cases {
+			before := e.hasher.verifies.Load()
+			err := e.portalSignIn(c.group, c.user, c.password, fmt.Sprint("203.0.113.", i))
+			ec := wantCode(t, err, meibo.CodeUnauthorized)
+			if n := e.hasher.verifies.Load() - before; n != 1 {
+				t.Errorf("%s: %d password verifications, want 1 (the same work as a wrong password)", c.name, n)
+			}
+			if len(ec.Fields) != 0 || ec.Msg.Key != "portal.failed" {
+				t.Errorf("%s: %v (fields %v)", c.name, err, ec.Fields)
+			}
+			if first == nil {
+				first = ec
+			} else if ec.Error() != first.Error() || ec.Msg.In(meibo.Japanese) != first.Msg.In(meibo.Japanese) {
+				t.Errorf("%s answers %q, %s answers %q", c.name, ec, cases[0].name, first)
+			}
+		}
+		if n := len(e.eventsFor("portal.signin.failed")); n != len(cases) {
+			t.Errorf("%d failed sign-in events, want %d", n, len(cases))
+		}
+		// A disabled user's session is over.
+		offSecret, _, err := e.svc.PortalSignIn(bg, "G1", "dora", devPassword, "192.0.2.9", "", meibo.English)
+		noErr(t, err)
+		must(e.svc.UpdateUser(e.sys, e.devPortal("G1", "dora").ID, meibo.UserUpdate{Disabled: ptr(true)}))(t)
+		_, _, err = e.svc.PortalActor(bg, offSecret, "192.0.2.9")
+		wantCode(t, err, meibo.CodeUnauthorized)
+	})
+}
+
+// TestPortalThrottle: after the free attempts of an account, the next is
+// refused, even with the right password, without checking it; the waits
+// double; a success clears the account.
+func TestPortalThrottle(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.group("G1")
+		e.devUser("G1", "alice", false)
+		before := e.hasher.verifies.Load()
+		for i := range portalAccountFree {
+			wantCode(t, e.portalSignIn("G1", "alice", "wrong", fmt.Sprint("203.0.113.", i)), meibo.CodeUnauthorized)
+		}
+		err := e.portalSignIn("G1", "alice", devPassword, "203.0.113.99")
+		if ec := wantCode(t, err, meibo.CodeRateLimited); ec.Msg.Key != "login.throttled" {
+			t.Errorf("throttled: %v", err)
+		}
+		if n := e.hasher.verifies.Load() - before; n != portalAccountFree {
+			t.Errorf("%d passwords checked, want %d", n, portalAccountFree)
+		}
+		if n := len(e.eventsFor("portal.signin.throttled")); n != 1 {
+			t.Errorf("%d throttled events", n)
+		}
+		// The group ID's case makes no other account.
+		wantCode(t, e.portalSignIn("g1", "alice", devPassword, "203.0.113.98"), meibo.CodeRateLimited)
+
+		// Exponential waits: 1 s, then 2 s, then 4 s after each further
+		// failure.
+		for _, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+			e.clock.Add(wait - time.Millisecond)
+			wantCode(t, e.portalSignIn("G1", "alice", devPassword, "203.0.113.97"), meibo.CodeRateLimited)
+			e.clock.Add(time.Millisecond)
+			wantCode(t, e.portalSignIn("G1", "alice", "still wrong", "203.0.113.97"), meibo.CodeUnauthorized)
+		}
+		e.clock.Add(8*time.Second - time.Millisecond)
+		wantCode(t, e.portalSignIn("G1", "alice", devPassword, "203.0.113.97"), meibo.CodeRateLimited)
+		e.clock.Add(time.Millisecond)
+		noErr(t, e.portalSignIn("G1", "alice", devPassword, "203.0.113.97"))
+		// The success cleared the account: five free attempts again.
+		for range portalAccountFree {
+			wantCode(t, e.portalSignIn("G1", "alice", "wrong", "203.0.113.96"), meibo.CodeUnauthorized)
+		}
+		wantCode(t, e.portalSignIn("G1", "alice", devPassword, "203.0.113.96"), meibo.CodeRateLimited)
+		// An unknown account is throttled as a known one.
+		for range portalAccountFree {
+			wantCode(t, e.portalSignIn("G1", "ghost", "x", "203.0.113.95"), meibo.CodeUnauthorized)
+		}
+		wantCode(t, e.portalSignIn("G1", "ghost", "x", "203.0.113.95"), meibo.CodeRateLimited)
+		// After the window without attempts, a counter starts afresh.
+		e.clock.Add(16 * time.Minute)
+		noErr(t, e.portalSignIn("G1", "alice", devPassword, "203.0.113.94"))
+	})
+}
+
+// TestPortalThrottleBurst sends 50 wrong passwords for one account at once:
+// no more than the free number of passwords is checked, and the right
+// password is refused while the wait runs.
+func TestPortalThrottleBurst(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.group("G1")
+		e.devUser("G1", "alice", false)
+		before := e.hasher.verifies.Load()
+		const n = 50
+		codes := make(chan meibo.Code, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				// From many addresses, so that only the account's limit
+				// applies.
+				codes <- meibo.ErrorCode(e.portalSignIn("G1", "alice", fmt.Sprint("guess number ", i), fmt.Sprint("198.18.0.", i)))
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(codes)
+		count := map[meibo.Code]int{}
+		for c := range codes {
+			count[c]++
+		}
+		checked := e.hasher.verifies.Load() - before
+		if checked > portalAccountFree {
+			t.Errorf("%d passwords checked in a burst, want at most %d", checked, portalAccountFree)
+		}
+		if count[meibo.CodeUnauthorized] != int(checked) || count[meibo.CodeRateLimited] != n-int(checked) {
+			t.Errorf("answers %v for %d checked passwords: every attempt is either checked or rate-limited", count, checked)
+		}
+		before = e.hasher.verifies.Load()
+		wantCode(t, e.portalSignIn("G1", "alice", devPassword, "198.18.1.1"), meibo.CodeRateLimited)
+		if n := e.hasher.verifies.Load() - before; n != 0 {
+			t.Errorf("a throttled attempt checked %d passwords", n)
+		}
+		e.clock.Add(time.Second)
+		noErr(t, e.portalSignIn("G1", "alice", devPassword, "198.18.1.1"))
+	})
+}
+
+// TestPortalThrottleAddress: one address guessing at many accounts is
+// stopped after its free attempts, whatever account it tries next; other
+// addresses are not.
+func TestPortalThrottleAddress(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.group("G1")
+		e.devUser("G1", "alice", false)
+		before := e.hasher.verifies.Load()
+		for i := range portalAddressFree {
+			wantCode(t, e.portalSignIn("G1", fmt.Sprint("user", i), "guess", "192.0.2.66"), meibo.CodeUnauthorized)
+		}
+		wantCode(t, e.portalSignIn("G1", "someone-else", "guess", "192.0.2.66"), meibo.CodeRateLimited)
+		wantCode(t, e.portalSignIn("G1", "alice", devPassword, "192.0.2.66"), meibo.CodeRateLimited)
+		if n := e.hasher.verifies.Load() - before; n != portalAddressFree {
+			t.Errorf("%d passwords checked from one address, want %d", n, portalAddressFree)
+		}
+		noErr(t, e.portalSignIn("G1", "alice", devPassword, "192.0.2.67"))
+
+		// A burst across accounts from one address: no more than the
+		// address's free attempts are checked.
+		before = e.hasher.verifies.Load()
+		var wg sync.WaitGroup
+		for i := range 40 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e.portalSignIn("G1", fmt.Sprint("burst", i), "guess", "192.0.2.77")
+			}()
+		}
+		wg.Wait()
+		if n := e.hasher.verifies.Load() - before; n > portalAddressFree {
+			t.Errorf("%d passwords checked in a burst from one address, want at most %d", n, portalAddressFree)
+		}
+		// Successes from a shared address do not use its allowance up.
+		e.clock.Add(time.Hour)
+		for i := range portalAddressFree + 5 {
+			if err := e.portalSignIn("G1", "alice", devPassword, "192.0.2.88"); err != nil {
+				t.Fatalf("sign-in %d from one address: %v", i+1, err)
+			}
+		}
+	})
+}
