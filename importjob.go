@@ -72,9 +72,10 @@ func NewImportMessage(row int, column string, m Msg, warning bool) ImportMessage
 
 // ImportFilter selects import jobs, newest first.
 type ImportFilter struct {
-	Status   ImportStatus // when set, only jobs in this status
-	GroupIDs []string     // when set, only jobs of these groups (department scope)
-	NoGroup  bool         // with GroupIDs: also include jobs without a group
-	BeforeID int64
-	Limit    int
+	Status    ImportStatus // when set, only jobs in this status
+	NotFormat string       // when set, no jobs of this format
+	GroupIDs  []string     // when set, only jobs of these groups (department scope)
+	NoGroup   bool         // with GroupIDs: also include jobs without a group
+	BeforeID  int64
+	Limit     int
 }

@@ -179,8 +179,19 @@ func (c *Console) authed(fn handler) http.Handler {
 		}
 		q := &req{w: w, r: r, ctx: meibo.WithActor(r.Context(), actor), actor: actor, sess: sess, lang: lang}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// Bound every body before anything reads it: no form is larger
+			// than an upload with its other fields.
+			r.Body = http.MaxBytesReader(w, r.Body, c.max+64<<10)
 			token := r.Header.Get("X-CSRF-Token")
 			if token == "" {
+				// A multipart form keeps at most 1 MiB in memory, the rest
+				// in a temporary file until the request ends.
+				var big *http.MaxBytesError
+				if err := r.ParseMultipartForm(1 << 20); errors.As(err, &big) {
+					c.page(q, http.StatusRequestEntityTooLarge, "error", "error.title", nil,
+						meibo.M("too_large", service.FormatBytes(c.max)).In(lang))
+					return
+				}
 				token = r.PostFormValue("csrf")
 			}
 			if subtle.ConstantTimeCompare([]byte(token), []byte(sess.CSRF)) != 1 {
@@ -305,4 +316,3 @@ func (c *Console) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	c.render.Render(w, http.StatusNotFound, "error", p)
 }
 
-var errNoGroup = errors.New("no group")

@@ -77,7 +77,7 @@ type jobView struct {
 func (c *Console) jobView(lang meibo.Lang, j *meibo.ImportJob) *jobView {
 	v := &jobView{ImportJob: j, Active: j.Status == meibo.ImportQueued || j.Status == meibo.ImportRunning,
 		StatusLabel: web.T(lang, "imp.status."+string(j.Status)), FormatLabel: web.T(lang, "imp.format."+j.Format),
-		SizeLabel: sizeLabel(j.Size)}
+		SizeLabel: sizeLabel(lang, j.Size)}
 	v.Percent = percent(j)
 	switch j.Status {
 	case meibo.ImportSuccess:
@@ -100,10 +100,10 @@ func percent(j *meibo.ImportJob) int {
 }
 
 // sizeLabel writes a file size for a person: "812 bytes", "1.4 MiB".
-func sizeLabel(n int64) string {
+func sizeLabel(lang meibo.Lang, n int64) string {
 	switch {
 	case n < 1<<10:
-		return fmt.Sprintf("%d bytes", n)
+		return web.T(lang, "imp.bytes", n)
 	case n < 1<<20:
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}

@@ -243,3 +243,15 @@ func TestBImportDevicesFormat(t *testing.T) {
 	c.get("/console/imports/"+id).want(t, "devices job", http.StatusOK, []string{"Devices", "devices.csv", "<code>"})
 	e.signIn("importer").get("/console/imports").want(t, "import page without 33", http.StatusOK, []string{`value="users"`}, `value="devices"`)
 }
+
+// TestBUploadFarTooLarge sends a body far over the limit: the same clear
+// message, whichever way the token comes.
+func TestBUploadFarTooLarge(t *testing.T) {
+	e := newBEnv(t)
+	c := e.signIn("importer")
+	huge := make([]byte, bMaxUpload+200<<10)
+	for _, inHeader := range []bool{false, true} {
+		r := c.upload(map[string]string{"format": "users", "group": "G1"}, "huge.csv", huge, inHeader)
+		r.want(t, "huge body", http.StatusRequestEntityTooLarge, []string{"The upload is larger than the limit of 16 KiB."})
+	}
+}

@@ -235,6 +235,10 @@ func (s *Service) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meib
 	if scope := a.Scope(); scope != nil {
 		f.GroupIDs, f.NoGroup = scope, false
 	}
+	if a.Kind != meibo.ActorSystem && !a.Authorities.ManagesAdmins() {
+		// Filter in the query, so that a page is full.
+		f.NotFormat = meibo.FormatAdmins
+	}
 	var jobs []*meibo.ImportJob
 	err = s.store.View(ctx, func(tx meibo.Tx) error {
 		jobs, err = tx.ImportJobs(ctx, f)

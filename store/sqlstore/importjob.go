@@ -88,6 +88,9 @@ func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.Imp
 	if f.Status != "" {
 		where = append(where, "status = "+arg(string(f.Status)))
 	}
+	if f.NotFormat != "" {
+		where = append(where, "format <> "+arg(f.NotFormat))
+	}
 	if f.BeforeID > 0 {
 		where = append(where, "id < "+arg(f.BeforeID))
 	}
