@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,10 @@ import (
 
 // EnrolmentTTL is how long an enrolment token works by default.
 const EnrolmentTTL = 7 * 24 * time.Hour
+
+// slowPoll is how often, on average, a waiting long poll looks for its
+// commands without being woken (5 to 15 s).
+const slowPoll = 10 * time.Second
 
 // requireDevices returns the actor when it may manage devices.
 func requireDevices(ctx context.Context) (*meibo.Actor, error) {
@@ -236,10 +241,10 @@ func (s *Service) revoke(ctx context.Context, tx meibo.Tx, d *meibo.Device) erro
 		return nil
 	}
 	now := tx.Now()
-	d.RevokedAt, d.SecretHash = &now, ""
-	if err := tx.UpdateDevice(ctx, d); err != nil {
+	if _, err := tx.RevokeDevice(ctx, d.ID, now); err != nil {
 		return err
 	}
+	d.RevokedAt, d.SecretHash = &now, ""
 	if err := tx.Notify(ctx, commandsChannel, deviceRef(d)); err != nil {
 		return err
 	}
@@ -491,12 +496,19 @@ func (s *Service) AuthenticateDevice(ctx context.Context, secret string) (*meibo
 // With wait > 0 and nothing queued it waits (a long poll) until a command is
 // queued for it or wait has passed; a command queued on any server sharing
 // the database reaches it at once.
+//
+// A poll may end up to a fifth of wait early, and its slow re-reads come at
+// random moments: devices that began together (a fleet after a restart of
+// the server) drift apart instead of checking in all at once, every time.
 func (s *Service) CheckIn(ctx context.Context, d *meibo.Device, st meibo.DeviceStatus, wait time.Duration) ([]*meibo.Command, error) {
 	if err := s.store.Update(ctx, func(tx meibo.Tx) error { return tx.CheckInDevice(ctx, d.ID, st, tx.Now()) }); err != nil {
 		return nil, err
 	}
 	if wait > 30*time.Second {
 		wait = 30 * time.Second
+	}
+	if wait >= 5*time.Second {
+		wait -= rand.N(wait / 5)
 	}
 	ch, stop := s.waiters.wait(d.ID)
 	defer stop()
@@ -505,7 +517,7 @@ func (s *Service) CheckIn(ctx context.Context, d *meibo.Device, st meibo.DeviceS
 	defer deadline.Stop()
 	// A slow poll covers a notification that never came (a listener
 	// reconnecting).
-	slow := time.NewTicker(10 * time.Second)
+	slow := time.NewTicker(slowPoll/2 + rand.N(slowPoll))
 	defer slow.Stop()
 	woken := false
 	for {

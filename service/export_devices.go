@@ -36,23 +36,10 @@ func (s *Service) ExportDevices(ctx context.Context, groupID string, w io.Writer
 			return err
 		}
 		group = g.ID
-		f := meibo.DeviceFilter{GroupID: g.ID, Limit: devicePage}
-		for {
-			ds, err := tx.Devices(ctx, f)
-			if err != nil {
-				return err
-			}
-			for _, d := range ds {
-				if err := cw.Write(d); err != nil {
-					return err
-				}
-				n++
-			}
-			if len(ds) < devicePage {
-				return nil
-			}
-			f.AfterName, f.AfterID = ds[len(ds)-1].Name, ds[len(ds)-1].ID
-		}
+		return eachDevice(ctx, tx, g.ID, false, func(d *meibo.Device) error {
+			n++
+			return cw.Write(d)
+		})
 	})
 	if err != nil {
 		return 0, err

@@ -32,9 +32,10 @@ type deviceIndex struct {
 // devicePage is how many devices are read at a time.
 const devicePage = 1000
 
-// loadDevices reads every device of a group, revoked ones included.
-func loadDevices(ctx context.Context, tx meibo.Tx, group string, fn func(*meibo.Device) error) error {
-	f := meibo.DeviceFilter{GroupID: group, IncludeRevoked: true, Limit: devicePage}
+// eachDevice calls fn for every device of a group in name order, a page at a
+// time; revoked devices too when revoked is set.
+func eachDevice(ctx context.Context, tx meibo.Tx, group string, revoked bool, fn func(*meibo.Device) error) error {
+	f := meibo.DeviceFilter{GroupID: group, IncludeRevoked: revoked, Limit: devicePage}
 	for {
 		ds, err := tx.Devices(ctx, f)
 		if err != nil {
@@ -80,18 +81,30 @@ func (d *devicesImporter) begin(ctx context.Context, tx meibo.Tx, apply bool) er
 	}
 	d.idx = deviceIndex{bySerial: map[string]*meibo.Device{}, byName: map[string][]*meibo.Device{}, revoked: map[string]*meibo.Device{}}
 	d.seen = map[int64]int{}
-	return loadDevices(ctx, tx, d.group, func(dev *meibo.Device) error {
-		if dev.Serial != "" {
+	return eachDevice(ctx, tx, d.group, true, func(dev *meibo.Device) error {
+		// Serials are unique in a group; should a revoked device ever share
+		// one with an enrolled one, the enrolled one is meant.
+		if cur := d.idx.bySerial[dev.Serial]; dev.Serial != "" && (cur == nil || newer(dev, cur)) {
 			d.idx.bySerial[dev.Serial] = dev
 		}
 		switch {
 		case dev.RevokedAt == nil:
 			d.idx.byName[dev.Name] = append(d.idx.byName[dev.Name], dev)
-		case d.idx.revoked[dev.Name] == nil || d.idx.revoked[dev.Name].RevokedAt.Before(*dev.RevokedAt):
+		case d.idx.revoked[dev.Name] == nil || newer(dev, d.idx.revoked[dev.Name]):
 			d.idx.revoked[dev.Name] = dev
 		}
 		return nil
 	})
+}
+
+// newer reports whether a is the device to take rather than b of the same
+// serial or name: an enrolled one before a revoked one, else the one revoked
+// last.
+func newer(a, b *meibo.Device) bool {
+	if a.RevokedAt == nil || b.RevokedAt == nil {
+		return a.RevokedAt == nil && b.RevokedAt != nil
+	}
+	return a.RevokedAt.After(*b.RevokedAt)
 }
 
 // find returns the device a row names, or records why there is none.
@@ -226,10 +239,15 @@ func (d *devicesImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.
 		if c.user != nil {
 			cur.UserID, cur.UserName = &c.user.ID, c.user.Name
 		}
-		if err := tx.UpdateDevice(ctx, cur); meibo.ErrorCode(err) == meibo.CodeNotFound {
+		switch err := tx.UpdateDevice(ctx, cur); meibo.ErrorCode(err) {
+		case "":
+		case meibo.CodeNotFound:
 			// The user was deleted meanwhile.
 			r.problemAt(c.rec, "user", meibo.M("user.not_found", c.rec.Device.User))
-		} else if err != nil {
+		case meibo.CodeConflict:
+			// The device was revoked meanwhile.
+			r.problemAt(c.rec, "", meibo.M("import.device.revoked", cur.Name))
+		default:
 			return err
 		}
 	}

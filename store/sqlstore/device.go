@@ -131,11 +131,13 @@ func (t *Tx) Devices(ctx context.Context, f meibo.DeviceFilter) ([]*meibo.Device
 	return out, rows.Err()
 }
 
-// UpdateDevice writes a device's name, user and revocation.
+// UpdateDevice writes an enrolled device's name and user; a revoked device
+// is not changed (conflict), so that a rename racing a revocation cannot undo
+// it.
 func (t *Tx) UpdateDevice(ctx context.Context, d *meibo.Device) error {
 	d.UpdatedAt = t.now
-	res, err := t.execContext(ctx, `UPDATE devices SET name = $1, user_id = $2, revoked_at = $3, secret_hash = $4, updated_at = $5 WHERE id = $6`,
-		d.Name, d.UserID, d.RevokedAt, d.SecretHash, d.UpdatedAt, d.ID)
+	res, err := t.execContext(ctx, `UPDATE devices SET name = $1, user_id = $2, updated_at = $3 WHERE id = $4 AND revoked_at IS NULL`,
+		d.Name, d.UserID, d.UpdatedAt, d.ID)
 	switch {
 	case t.d.IsForeignKey(err):
 		return meibo.NotFound("user.not_found", "")
@@ -143,9 +145,23 @@ func (t *Tx) UpdateDevice(ctx context.Context, d *meibo.Device) error {
 		return fmt.Errorf("update device: %w", err)
 	}
 	if affected(res) == 0 {
-		return meibo.NotFound("not_found")
+		cur, err := t.Device(ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		return meibo.Conflict("device.revoked", cur.Name)
 	}
 	return nil
+}
+
+// RevokeDevice un-enrols a device: its secret is forgotten.
+func (t *Tx) RevokeDevice(ctx context.Context, id int64, at time.Time) (bool, error) {
+	res, err := t.exec(ctx, "revoke device", `UPDATE devices SET revoked_at = $1, secret_hash = '', updated_at = $1 WHERE id = $2 AND revoked_at IS NULL`,
+		at.UTC(), id)
+	if err != nil {
+		return false, err
+	}
+	return affected(res) == 1, nil
 }
 
 // CheckInDevice records what a device reported.

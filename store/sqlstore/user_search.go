@@ -7,47 +7,51 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/meibo/meibo"
 )
 
-// Users are listed in folded-name order, then by name (index
-// users_group_fold_name on (group_id, name_fold, name)); a page's cursor is
-// a user's name, folded here for the first half of the key.
+// Users are listed in folded-name order, then by name: index
+// users_group_fold_name on (group_id, name_fold, name) holds the order and
+// its keyset pages, and a page's cursor is a user's name, folded here for
+// the first half of the key.
 //
-// A keyword search is answered in steps, each bounded, cheapest first, so
-// that a page costs about a page wherever its matches sort:
+// A keyword search is answered in steps, cheapest first, each bounded, so
+// that a page costs about a page wherever its matches sort. A short keyword
+// (one or two characters) matches the start of folded names: one range of
+// the name index, in order, whose first page is read directly (A). Only its
+// other matches (by e-mail or profile) that sort before A's last row can
+// change the page; a longer keyword has no A, and all its matches are
+// "other". The others are found by the first step that applies:
 //
-//  1. Short keywords (one or two characters) match the start of the folded
-//     name: one contiguous, ordered range of the name index. Its first
-//     page is read directly (A). Only the matches found otherwise (by
-//     e-mail or profile: B) sorting before A's last row can change the
-//     page, and the steps below look for those between the cursor and that
-//     row. A keyword of three or more characters has no A: B is every
-//     match.
-//  2. B has few members (bounds.Few; the engine's trigram index, the e-mail
-//     range and the profiles name them by ID): read them by ID, sort,
-//     keep a page.
-//  3. A window of the name order (bounds.Window rows) read with the keyword
+//   - SQLite, A full: when at most Window users lie between the cursor and
+//     A's last row, they are read with the keyword condition.
+//   - SQLite, short keyword: the users of the e-mail range and profiles are
+//     listed from their indexes without reading the table (SQLite's indexes
+//     hold the rowid). Up to Many: read by ID, sorted, a page kept. Up to
+//     Set: the name index is walked in chunks listing IDs only, keeping
+//     those listed ("ta": 36,000 e-mail addresses, and 35,000 names before
+//     the first match; two index scans instead of a table read per name).
+//     More: matches are dense; walk the name order with the condition.
+//   - Count the matches up to Few (Many for a keyword of three characters
+//     on SQLite: one trigram, one posting list of the FTS5 index, 0.06 µs a
+//     match; longer keywords intersect several, 11 ms for 10,000 matches of
+//     "example.co.jp"): if no more, read them by ID, sorted, a page kept.
+//     PostgreSQL skips this for long keywords: its planner overestimates
+//     mid-sized ones (30,000 for the 7,417 users of "さくら") and would
+//     scan the table to count them.
+//   - A window of Window rows of the name order read with the keyword
 //     condition: common keywords fill their page here.
-//  4. B has up to bounds.Many members: by ID, after the window.
-//  5. SQLite, when B's IDs are cheap to list (e-mail range, profiles) and
-//     at most bounds.Set: walk the name index collecting IDs only (SQLite's
-//     indexes hold the rowid: the table is never read) and keep those in
-//     B. A prefix that is common among e-mail addresses but whose owners'
-//     names sort late ("ta": 36,000 e-mail addresses among 1,000,000 users
-//     starting with 35,000 names that do not match) costs two index scans
-//     instead of a table read per name.
-//  6. Otherwise walk the name order with the keyword condition.
+//   - After the window, up to Many matches (long keywords): by ID, sorted.
+//   - Otherwise walk the name order from the window with the condition.
 //
-// The bounds are measured on 1,000,000 users (store/storetest
-// BenchmarkSearch). What stays slow: a keyword with more than Many matches,
-// none of them in the first window, that step 5 cannot answer (a long
-// keyword, or PostgreSQL, whose indexes do not hold the ID) walks the name
-// order until its page is full; a keyword with up to Many matches reads
-// each of them once (about 1.5 µs a row).
+// Measured on 1,000,000 users (store/storetest BenchmarkSearch). What stays
+// slow: sorting up to Many matches reads each of them once (about 1.5 µs a
+// row on SQLite: 11 ms for "さくら"; longer on PostgreSQL); a keyword with
+// more than Many (Set) matches, none of them in the window, walks the name
+// order, a table read per row, until its page is full; on PostgreSQL a
+// short keyword common among e-mail addresses ("ta") walks so.
 type SearchBounds struct {
 	Few    int // matches sorted at once, before a window
 	Window int // rows of the name order read with the keyword condition
@@ -129,9 +133,7 @@ func (t *Tx) FindUsers(ctx context.Context, f meibo.UserFilter) (*meibo.UserPage
 		s.from = &userKey{meibo.Fold(f.Before), f.Before}
 		s.back = true
 	}
-	traceStart = time.Now()
 	rows, err := s.page(ctx)
-	trace("done")
 	if err != nil {
 		return nil, fmt.Errorf("find users: %w", err)
 	}
@@ -176,7 +178,6 @@ func (s *userSearch) page(ctx context.Context) ([]userRow, error) {
 		if a, err = s.rows(ctx, q, s.n); err != nil {
 			return nil, err
 		}
-		trace("A %d", len(a))
 		if len(a) == s.n {
 			k := a[len(a)-1].key()
 			to = &k
@@ -198,11 +199,10 @@ func (s *userSearch) others(ctx context.Context, to *userKey) ([]userRow, error)
 		if to != nil {
 			// Few rows before A's last: read them all.
 			n, err := s.count(ctx, s.from, to, bounds.Window)
-			trace("region %d", n)
-			if err != nil || n <= bounds.Window {
-				if err != nil {
-					return nil, err
-				}
+			if err != nil {
+				return nil, err
+			}
+			if n <= bounds.Window {
 				return s.walk(ctx, s.from, to, s.n)
 			}
 		}
@@ -210,15 +210,8 @@ func (s *userSearch) others(ctx context.Context, to *userKey) ([]userRow, error)
 			return s.shortOthers(ctx, to)
 		}
 	}
-	// Count the matches before a window where that is cheap: up to
-	// bounds.Many for a keyword of one trigram on SQLite (one posting list
-	// of the FTS5 index, 0.06 µs a match), bounds.Few for longer ones (their
-	// posting lists are intersected: 11 ms for 10,000 matches of
-	// "example.co.jp", which a window answers at once) and for a short
-	// keyword's e-mail range on PostgreSQL. PostgreSQL's trigram index
-	// answers only after a window: its planner overestimates mid-sized
-	// keywords (30,000 for the 7,417 users of "さくら") and would scan the
-	// table for them.
+	// Count the matches before a window where that is cheap (see the
+	// steps above).
 	first := 0
 	switch _, fts := s.t.d.(trigramSubquery); {
 	case fts && utf8.RuneCountInString(s.kw) == 3:
@@ -228,16 +221,14 @@ func (s *userSearch) others(ctx context.Context, to *userKey) ([]userRow, error)
 	}
 	if first > 0 {
 		m, err := s.matches(ctx, first)
-		trace("matches(%d) %v", first, m != nil)
-		if err != nil || m != nil {
-			if err != nil {
-				return nil, err
-			}
+		if err != nil {
+			return nil, err
+		}
+		if m != nil {
 			return s.byIDs(ctx, m, s.from, to, s.n)
 		}
 	}
 	got, end, err := s.window(ctx, to)
-	trace("window %d %v", len(got), end)
 	if err != nil || end == nil || len(got) >= s.n {
 		return got, err
 	}
@@ -246,7 +237,6 @@ func (s *userSearch) others(ctx context.Context, to *userKey) ([]userRow, error)
 		// A short keyword's e-mail range on PostgreSQL is not listed
 		// further: each of its entries costs a visit to the table.
 		m, err := s.matches(ctx, bounds.Many)
-		trace("matches(%d) %v", bounds.Many, m != nil)
 		if err != nil {
 			return nil, err
 		}
@@ -263,7 +253,6 @@ func (s *userSearch) others(ctx context.Context, to *userKey) ([]userRow, error)
 // the users of an e-mail range or profile without reading the table.
 func (s *userSearch) shortOthers(ctx context.Context, to *userKey) ([]userRow, error) {
 	ids, err := s.shortIDs(ctx, bounds.Set)
-	trace("shortIDs %d", len(ids))
 	switch {
 	case err != nil:
 		return nil, err
@@ -313,47 +302,51 @@ func idsIn(ids []int64) idCond {
 // max of them (nil when more). They may belong to other groups: the trigram
 // index spans every group.
 func (s *userSearch) matches(ctx context.Context, max int) (idCond, error) {
-	var conds []idCond
-	n := 0
 	if s.short {
-		q := &stmt{}
-		q.and("c.group_id = "+q.arg(s.f.GroupID), "c.email_key >= "+q.arg(s.kw), "c.email_key < "+q.arg(s.kw+maxRune))
-		ids, err := s.idList(ctx, q, max)
-		if err != nil || len(ids) > max {
+		ids, err := s.shortIDs(ctx, max)
+		if err != nil || ids == nil {
 			return nil, err
 		}
-		n += len(ids)
-		conds = append(conds, idsIn(ids))
-	} else if ts, ok := s.t.d.(trigramSubquery); ok {
+		return idsIn(ids), nil
+	}
+	var conds []idCond
+	n := 0
+	if ts, ok := s.t.d.(trigramSubquery); ok {
 		q := &stmt{}
-		var c int
 		if err := s.t.queryRowContext(ctx, `SELECT count(*) FROM (`+ts.TrigramIDs(s.kw, q.arg)+` LIMIT `+strconv.Itoa(max+1)+`) m`,
-			q.args...).Scan(&c); err != nil {
+			q.args...).Scan(&n); err != nil {
 			return nil, fmt.Errorf("search users: %w", err)
 		}
-		if c > max {
+		if n > max {
 			return nil, nil
 		}
-		n += c
-		conds = append(conds, func(q *stmt, a string) string { return a + ".id IN (" + ts.TrigramIDs(s.kw, q.arg) + ")" })
+		if n > 0 {
+			conds = append(conds, func(q *stmt, a string) string { return a + ".id IN (" + ts.TrigramIDs(s.kw, q.arg) + ")" })
+		}
 	} else {
 		ids, ok, err := s.t.d.SearchIDs(ctx, s.t.tx, s.kw, max)
 		if err != nil || !ok {
 			return nil, err
 		}
-		n += len(ids)
-		conds = append(conds, idsIn(ids))
+		// Named by the keyword's own condition, which the engine's trigram
+		// index answers (PostgreSQL: LIKE from pg_trgm's GIN index), the
+		// matches are read once each, in table order; named by ID, each
+		// is looked up in the primary key too (the 7,417 users of
+		// "さくら": 10 ms against 28 ms, and planning a list of 7,417
+		// literals takes 10 ms more).
+		if n = len(ids); n > 0 {
+			conds = append(conds, s.likeCond)
+		}
 	}
 	if len(s.profiles) > 0 {
 		ids, err := s.profileIDs(ctx, max-n)
 		if err != nil || ids == nil {
 			return nil, err
 		}
-		n += len(ids)
 		conds = append(conds, idsIn(ids))
 	}
-	if n == 0 {
-		return func(*stmt, string) string { return "FALSE" }, nil
+	if len(conds) == 0 {
+		return idsIn(nil), nil
 	}
 	return func(q *stmt, a string) string {
 		var ors []string
@@ -562,7 +555,7 @@ func (s *userSearch) walkIDs(ctx context.Context, ids []int64, from, to *userKey
 			if set.has(id) {
 				found = append(found, id)
 			}
-		}); err != nil && list.Valid {
+		}); err != nil {
 			return nil, err
 		}
 		// Every match of this chunk sorts after every match of the
@@ -674,13 +667,19 @@ func (s *userSearch) matchCond(q *stmt) string {
 		lo, hi := q.arg(s.kw), q.arg(s.kw+maxRune)
 		ors = append(ors, "(u.name_fold >= "+lo+" AND u.name_fold < "+hi+")", "(u.email_key >= "+lo+" AND u.email_key < "+hi+")")
 	} else {
-		pat := q.arg("%" + escapeLike(s.kw) + "%")
-		ors = append(ors, "u.name_fold LIKE "+pat+" ESCAPE '\\'", "u.email_key LIKE "+pat+" ESCAPE '\\'")
+		ors = append(ors, s.likeCond(q, "u"))
 	}
 	if len(s.profiles) > 0 {
 		ors = append(ors, "u.profile_id IN ("+int64List(s.profiles)+")")
 	}
 	return "(" + strings.Join(ors, " OR ") + ")"
+}
+
+// likeCond is a long keyword's condition on the folded name and e-mail key
+// of alias a.
+func (s *userSearch) likeCond(q *stmt, a string) string {
+	pat := q.arg("%" + escapeLike(s.kw) + "%")
+	return "(" + a + ".name_fold LIKE " + pat + " ESCAPE '\\' OR " + a + ".email_key LIKE " + pat + " ESCAPE '\\')"
 }
 
 // rows reads up to n users meeting q (alias u) in walking order.
@@ -763,33 +762,26 @@ func parseIDs(s string) ([]int64, error) {
 	if s == "" {
 		return nil, nil
 	}
+	// Sized up front: lists hold up to bounds.Set IDs.
 	ids := make([]int64, 0, strings.Count(s, ",")+1)
 	err := eachID(s, func(id int64) { ids = append(ids, id) })
 	return ids, err
 }
 
-// eachID calls fn with each integer of a comma-separated list. Lists of tens
-// of thousands of IDs are read this way, byte by byte.
+// eachID calls fn with each integer of a comma-separated list ("" is none),
+// without making a slice of them.
 func eachID(s string, fn func(int64)) error {
-	var id int64
-	neg, digits := false, 0
-	for i := 0; i <= len(s); i++ {
-		switch c := byte(','); {
-		case i < len(s) && s[i] >= '0' && s[i] <= '9':
-			id = id*10 + int64(s[i]-'0')
-			digits++
-		case i < len(s) && s[i] == '-' && digits == 0 && !neg:
-			neg = true
-		case (i == len(s) || s[i] == c) && digits > 0 && digits < 19:
-			if neg {
-				id = -id
-			}
-			fn(id)
-			id, neg, digits = 0, false, 0
-		case i == len(s) && len(s) == 0:
-		default:
-			return fmt.Errorf("search users: ID list %.40q", s)
+	for len(s) > 0 {
+		i := strings.IndexByte(s, ',')
+		if i < 0 {
+			i = len(s)
 		}
+		id, err := strconv.ParseInt(s[:i], 10, 64)
+		if err != nil {
+			return fmt.Errorf("search users: ID list: %w", err)
+		}
+		fn(id)
+		s = s[min(i+1, len(s)):]
 	}
 	return nil
 }
