@@ -239,12 +239,13 @@ func (d *devicesImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.
 		if c.user != nil {
 			cur.UserID, cur.UserName = &c.user.ID, c.user.Name
 		}
-		switch err := tx.UpdateDevice(ctx, cur); meibo.ErrorCode(err) {
-		case "":
-		case meibo.CodeNotFound:
+		err = tx.UpdateDevice(ctx, cur)
+		switch {
+		case err == nil:
+		case meibo.ErrorCode(err) == meibo.CodeNotFound:
 			// The user was deleted meanwhile.
 			r.problemAt(c.rec, "user", meibo.M("user.not_found", c.rec.Device.User))
-		case meibo.CodeConflict:
+		case meibo.ErrorCode(err) == meibo.CodeConflict:
 			// The device was revoked meanwhile.
 			r.problemAt(c.rec, "", meibo.M("import.device.revoked", cur.Name))
 		default:
