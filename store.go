@@ -111,8 +111,12 @@ type Tx interface {
 	// DeviceBySecret finds a device by the hash of its secret.
 	DeviceBySecret(ctx context.Context, hash string) (*Device, error)
 	Devices(ctx context.Context, f DeviceFilter) ([]*Device, error)
-	// UpdateDevice writes a device's name, user and revocation.
+	// UpdateDevice writes an enrolled device's name and user (a revoked
+	// device is a conflict).
 	UpdateDevice(ctx context.Context, d *Device) error
+	// RevokeDevice un-enrols a device (forgetting its secret); false when it
+	// was revoked already.
+	RevokeDevice(ctx context.Context, id int64, at time.Time) (bool, error)
 	// CheckInDevice records a check-in with what the device reported.
 	CheckInDevice(ctx context.Context, id int64, st DeviceStatus, at time.Time) error
 

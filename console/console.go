@@ -315,4 +315,3 @@ func (c *Console) handleNotFound(w http.ResponseWriter, r *http.Request) {
 	p := &web.Page{Lang: lang, Title: web.T(lang, "notfound.title"), Path: r.URL.Path, Message: web.T(lang, "notfound.body")}
 	c.render.Render(w, http.StatusNotFound, "error", p)
 }
-

@@ -13,6 +13,7 @@ func init() {
 		"admins.groups.all":             {"All groups", "すべてのグループ"},
 		"admins.groups.none":            {"None assigned", "割り当てなし"},
 		"admins.state":                  {"State", "状態"},
+		"admins.nameEmail":              {"Name and e-mail", "名前とメール"},
 		"admins.subs":                   {"+%d sub-authorities", "ほか詳細権限%d件"},
 		"admins.subs.one":               {"+1 sub-authority", "ほか詳細権限1件"},
 		"admins.none.auth":              {"None", "なし"},

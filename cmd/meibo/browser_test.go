@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +24,8 @@ import (
 )
 
 // The browser tests drive the real console, served by Main on port 0 with a
-// fresh SQLite file, in one headless Chromium for the whole package. Without
+// fresh SQLite file, in one headless Chromium for the whole package (each
+// test in tabs of its own, with cookies of their own). Without
 // Chromium they are skipped with a loud message, unless
 // MEIBO_REQUIRE_BROWSER=1 (as CI sets it), which makes them fail instead.
 // They leave screenshots of the main pages, in both languages, on a laptop
@@ -131,44 +133,76 @@ func (s *browserServer) adminID(t *testing.T, loginID string) int64 {
 	return a.ID
 }
 
-// startChromium starts one headless Chromium and returns the context of its
-// first tab.
+// sharedChromium is the one headless Chromium of the package's tests,
+// started by the first test that asks for it and stopped by TestMain.
+var sharedChromium struct {
+	once sync.Once
+	ctx  context.Context // the browser's first tab
+	err  error
+	stop func()
+}
+
+// TestMain stops the package's Chromium after the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if sharedChromium.stop != nil {
+		sharedChromium.stop()
+	}
+	os.Exit(code)
+}
+
+// startChromium returns the context of the first tab of the package's one
+// headless Chromium, starting it at the first call. Tests open their own
+// tabs in it with newTab, each with cookies of its own.
 func startChromium(t *testing.T, path string) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.Flag("password-store", "basic"),
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() {
-		chromedp.Cancel(ctx)
-		cancel()
-		cancelAlloc()
+	sharedChromium.once.Do(func() {
+		dir, err := os.MkdirTemp("", "meibo-chromium-")
+		if err != nil {
+			sharedChromium.err = err
+			return
+		}
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(path),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.NoDefaultBrowserCheck,
+			chromedp.UserDataDir(dir),
+			chromedp.WindowSize(1280, 800),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-dev-shm-usage", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-extensions", true),
+			chromedp.Flag("disable-default-apps", true),
+			chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
+			chromedp.Flag("hide-scrollbars", true),
+			chromedp.Flag("mute-audio", true),
+			chromedp.Flag("lang", "en-US"),
+			chromedp.Flag("password-store", "basic"),
+		}
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(alloc)
+		sharedChromium.stop = func() {
+			chromedp.Cancel(ctx)
+			cancel()
+			cancelAlloc()
+			os.RemoveAll(dir)
+		}
+		// The first run starts the browser; it has no timeout, since a
+		// timeout would end the browser with it.
+		if err := chromedp.Do(ctx); err != nil {
+			sharedChromium.err = fmt.Errorf("start Chromium (%s): %w", path, err)
+			return
+		}
+		sharedChromium.ctx = ctx
 	})
-	// The first run starts the browser; it has no timeout, since a timeout
-	// would end the browser with it.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium (%s): %v", path, err)
+	if sharedChromium.err != nil {
+		t.Fatal(sharedChromium.err)
 	}
-	return ctx
+	return sharedChromium.ctx
 }
 
 // browserTab is a browserTab of the browser with cookies of its own.
@@ -821,7 +855,7 @@ func TestConsoleInBrowser(t *testing.T) {
 }
 
 // screenshotDir is screenshots/ at the root of the repository (not
-// committed), emptied of older screenshots.
+// committed).
 func screenshotDir(t *testing.T) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -841,10 +875,6 @@ func screenshotDir(t *testing.T) string {
 	out := filepath.Join(dir, "screenshots")
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
-	}
-	old, _ := filepath.Glob(filepath.Join(out, "*.png"))
-	for _, f := range old {
-		os.Remove(f)
 	}
 	return out
 }
@@ -874,6 +904,7 @@ func takeScreenshots(t *testing.T, s *browserServer, browser context.Context, b 
 		{"desktop", chromedp.EmulateViewport(1280, 800)},
 		{"phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)},
 	}
+	written := 0
 	shoot := func(b *browserTab, name, path string) {
 		t.Helper()
 		sep := "?"
@@ -895,6 +926,7 @@ func takeScreenshots(t *testing.T, s *browserServer, browser context.Context, b 
 				if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%s-%s.png", name, lang, d.name)), png, 0o644); err != nil {
 					t.Fatal(err)
 				}
+				written++
 			}
 		}
 	}
@@ -905,9 +937,5 @@ func takeScreenshots(t *testing.T, s *browserServer, browser context.Context, b 
 	// Back to the laptop, in English.
 	b.do(devices[0].vp)
 	b.open("/console/?lang=en")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.png"))
-	if want := (len(pages) + 1) * 4; len(files) != want {
-		t.Errorf("%d screenshots in %s, want %d", len(files), dir, want)
-	}
-	t.Logf("%d screenshots in %s", len(files), dir)
+	t.Logf("%d screenshots of the console in %s", written, dir)
 }

@@ -504,46 +504,45 @@ func (s *userSearch) keyAt(ctx context.Context, w *stmt, off int) (*userKey, err
 // dropped when the matches are read (byIDs keeps the exact span).
 func (s *userSearch) walkIDs(ctx context.Context, ids []int64, from, to *userKey, n int) ([]userRow, error) {
 	set := newIDSet(ids)
-	gt, ge, le := " > ", " >= ", " <= "
+	gt, ge, le, order := " > ", " >= ", " <= ", "c.name_fold"
 	if s.back {
-		gt, ge, le = " < ", " <= ", " >= "
+		gt, ge, le, order = " < ", " <= ", " >= ", "c.name_fold DESC"
 	}
-	var got []userRow
-	var found []int64
 	lo, loOp := "", ""
 	if from != nil {
 		lo, loOp = from.fold, ge
 	}
-	for size := 4096; ; size = min(size*4, 1<<16) {
-		// One bound each way: SQLite checks a second one on every row.
+	var hi *string
+	if to != nil {
+		hi = &to.fold
+	}
+	// chunk is the group's users from lo (loOp) up to hi, inclusive. One
+	// bound each way: SQLite would test a further one on every entry.
+	chunk := func(hi *string) *stmt {
 		w := &stmt{}
 		w.and("c.group_id = " + w.arg(s.f.GroupID))
 		if loOp != "" {
 			w.and("c.name_fold" + loOp + w.arg(lo))
 		}
-		var last sql.NullString
-		if to != nil {
-			last = sql.NullString{String: to.fold, Valid: true}
+		if hi != nil {
+			w.and("c.name_fold" + le + w.arg(*hi))
 		}
-		order := "c.name_fold"
-		if s.back {
-			order += " DESC"
-		}
+		return w
+	}
+	var got []userRow
+	var found []int64
+	// Chunks grow from 4 windows to 64: a few index pages first, in case
+	// the matches are near, then fewer statements.
+	for size := 4 * bounds.Window; ; size = min(size*4, 64*bounds.Window) {
+		w := chunk(hi)
 		var end sql.NullString
-		q := &stmt{where: slices.Clone(w.where), args: slices.Clone(w.args)}
-		if last.Valid {
-			q.and("c.name_fold" + le + q.arg(last.String))
-		}
-		err := s.t.queryRowContext(ctx, `SELECT c.name_fold FROM users c WHERE `+q.whereSQL()+` ORDER BY `+order+
-			` LIMIT 1 OFFSET `+strconv.Itoa(size-1), q.args...).Scan(&end)
+		err := s.t.queryRowContext(ctx, `SELECT c.name_fold FROM users c WHERE `+w.whereSQL()+` ORDER BY `+order+
+			` LIMIT 1 OFFSET `+strconv.Itoa(size-1), w.args...).Scan(&end)
 		if err != nil && err != sql.ErrNoRows {
 			return nil, fmt.Errorf("search users: %w", err)
 		}
 		if end.Valid {
-			last = end
-		}
-		if last.Valid {
-			w.and("c.name_fold" + le + w.arg(last.String))
+			w = chunk(&end.String)
 		}
 		var list sql.NullString
 		if err := s.t.queryRowContext(ctx, `SELECT string_agg(CAST(c.id AS TEXT), ',') FROM users c WHERE `+w.whereSQL(),
