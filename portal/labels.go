@@ -48,6 +48,7 @@ func init() {
 		"portal.wipe.name":           {"Type the device's name (%s) to confirm", "確認のためデバイス名(%s)を入力してください"},
 		"portal.wipe.password":       {"Your password", "パスワード"},
 		"portal.wipe.submit":         {"Wipe now", "今すぐワイプ"},
+		"portal.wipe.sent":           {"The wipe is on its way. The device is erased and leaves this list as soon as it receives it; until then you can cancel it on the device's page.", "ワイプを送信しました。デバイスが受信するとデータが消去され、この一覧から消えます。それまではデバイスのページで取り消せます。"},
 		"portal.commands":            {"Recent commands", "最近のコマンド"},
 		"portal.commands.none":       {"No commands yet.", "コマンドはまだありません。"},
 		"portal.command.cancel":      {"Cancel", "取り消す"},

@@ -261,8 +261,11 @@ func (p *Portal) devices(q *req) {
 		return
 	}
 	notice := ""
-	if q.r.URL.Query().Get("done") == "password" {
+	switch {
+	case q.r.URL.Query().Get("done") == "password":
 		notice = web.T(q.lang, "portal.password.done")
+	case q.r.URL.Query().Get("sent") == "wipe":
+		notice = web.T(q.lang, "portal.wipe.sent")
 	}
 	p.page(q, http.StatusOK, "devices", "portal.devices.title", v, notice)
 }
@@ -345,6 +348,12 @@ func (p *Portal) handleCommand(q *req) {
 			return
 		}
 		p.fail(q, err)
+		return
+	}
+	if in.Action == meibo.ActionWipe {
+		// An online device is wiped, and so gone from the portal, before
+		// its page could show again: back to the list, which says so.
+		http.Redirect(q.w, q.r, "/?sent=wipe", http.StatusSeeOther)
 		return
 	}
 	http.Redirect(q.w, q.r, "/devices/"+strconv.FormatInt(id, 10)+"?sent=1", http.StatusSeeOther)

@@ -658,8 +658,11 @@ func TestCommandPages(t *testing.T) {
 			t.Errorf("a refused wipe was queued: %+v", cs)
 		}
 		p = b.post(path+"/commands", url.Values{"action": {"wipe"}, "confirmName": {"alice-phone"}, "password": {password}})
-		if p.status != http.StatusSeeOther {
-			t.Errorf("wipe: %d\n%s", p.status, p.body)
+		if p.status != http.StatusSeeOther || p.location != "/?sent=wipe" {
+			t.Errorf("wipe: %d %s\n%s", p.status, p.location, p.body)
+		}
+		if p := b.do("GET", "/?sent=wipe", nil); !strings.Contains(p.body, "The wipe is on its way.") {
+			t.Errorf("the list after a wipe:\n%s", p.body)
 		}
 		// A message needs a text.
 		p = b.post(path+"/commands", url.Values{"action": {"message"}, "message": {"  "}})

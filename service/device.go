@@ -515,10 +515,15 @@ func (s *Service) CheckIn(ctx context.Context, d *meibo.Device, st meibo.DeviceS
 	ended := s.waiters.endedCh()
 	deadline := time.NewTimer(max(wait, 0))
 	defer deadline.Stop()
-	// A slow poll covers a notification that never came (a listener
-	// reconnecting).
-	slow := time.NewTicker(slowPoll/2 + rand.N(slowPoll))
-	defer slow.Stop()
+	// On PostgreSQL a slow poll covers a notification that never came (a
+	// listener reconnecting). SQLite has one server, which wakes its polls
+	// itself, so it needs none.
+	var slowC <-chan time.Time
+	if s.store.Engine() == "postgres" {
+		slow := time.NewTicker(slowPoll/2 + rand.N(slowPoll))
+		defer slow.Stop()
+		slowC = slow.C
+	}
 	woken := false
 	for {
 		cmds, err := s.deliver(ctx, d, woken)
@@ -533,7 +538,7 @@ func (s *Service) CheckIn(ctx context.Context, d *meibo.Device, st meibo.DeviceS
 		case <-ended:
 			return []*meibo.Command{}, nil
 		case <-ch:
-		case <-slow.C:
+		case <-slowC:
 		}
 		woken = true
 	}

@@ -205,6 +205,9 @@ func TestPortalInBrowser(t *testing.T) {
 		if st := b.submit(`details.wipe button[type=submit]`); st != http.StatusOK {
 			t.Fatalf("wipe: status %d", st)
 		}
+		// Back on the list, which says what happens next.
+		b.wantText("The wipe is on its way.", "My devices")
+		shots.take(b, "wipe-sent", "en")
 		e2eWait(t, 5*time.Second, "the phone is not wiped", func() bool { return e2eDevice(t, svc, phoneID).RevokedAt != nil })
 		b.open("/")
 		if strings.Contains(b.mainText(), "Alice's iPhone") {

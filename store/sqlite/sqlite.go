@@ -133,10 +133,10 @@ func (dialect) SearchIDs(ctx context.Context, tx *sql.Tx, keyword string, limit 
 }
 
 // TrigramIDs is a subquery of the rows of the trigram index holding the
-// keyword, for the search's own statements (sqlstore counts and sorts the
-// matches there instead of listing them).
+// keyword (column id), which the search joins its users to when it sorts
+// thousands of them (see sqlstore's trigramSubquery).
 func (dialect) TrigramIDs(keyword string, arg func(any) string) string {
-	return `SELECT rowid FROM users_fts WHERE users_fts MATCH ` + arg(phrase(keyword))
+	return `SELECT rowid AS id FROM users_fts WHERE users_fts MATCH ` + arg(phrase(keyword))
 }
 
 // phrase quotes a keyword as one FTS5 phrase: with the trigram tokenizer,

@@ -29,7 +29,7 @@ import (
 //     A's last row, they are read with the keyword condition.
 //   - SQLite, short keyword: the users of the e-mail range and profiles are
 //     listed from their indexes without reading the table (SQLite's indexes
-//     hold the rowid). Up to Many: read by ID, sorted, a page kept. Up to
+//     hold the rowid). Up to Many: sorted by their rows, a page kept. Up to
 //     Set: the name index is walked in chunks listing IDs only, keeping
 //     those listed ("ta": 36,000 e-mail addresses, and 35,000 names before
 //     the first match; two index scans instead of a table read per name).
@@ -37,21 +37,23 @@ import (
 //   - Count the matches up to Few (Many for a keyword of three characters
 //     on SQLite: one trigram, one posting list of the FTS5 index, 0.06 µs a
 //     match; longer keywords intersect several, 11 ms for 10,000 matches of
-//     "example.co.jp"): if no more, read them by ID, sorted, a page kept.
-//     PostgreSQL skips this for long keywords: its planner overestimates
-//     mid-sized ones (30,000 for the 7,417 users of "さくら") and would
-//     scan the table to count them.
+//     "example.co.jp"); if no more, sort them, a page kept. PostgreSQL
+//     skips this for long keywords: its planner overestimates mid-sized
+//     ones (30,000 for the 7,417 users of "さくら") and would scan the
+//     table to count them.
 //   - A window of Window rows of the name order read with the keyword
 //     condition: common keywords fill their page here.
-//   - After the window, up to Many matches (long keywords): by ID, sorted.
+//   - After the window, up to Many matches (long keywords): sorted.
 //   - Otherwise walk the name order from the window with the condition.
 //
 // Measured on 1,000,000 users (store/storetest BenchmarkSearch). What stays
-// slow: sorting up to Many matches reads each of them once (about 1.5 µs a
-// row on SQLite: 11 ms for "さくら"; longer on PostgreSQL); a keyword with
-// more than Many (Set) matches, none of them in the window, walks the name
-// order, a table read per row, until its page is full; on PostgreSQL a
-// short keyword common among e-mail addresses ("ta") walks so.
+// slow: sorting matches reads each of them once, about 1.4 µs a row on
+// SQLite (the 7,417 users of "さくら": 11 ms; Many: 14 ms), more on
+// PostgreSQL; the index-only walk costs about 0.2 µs an entry of the e-mail
+// range and of the name order before the matches ("ta": 15 ms); a keyword
+// with more matches than these steps take, none of them in the window,
+// walks the name order, a table read per row, until its page is full (on
+// PostgreSQL, "ta": 70 ms).
 type SearchBounds struct {
 	Few    int // matches sorted at once, before a window
 	Window int // rows of the name order read with the keyword condition
@@ -275,9 +277,16 @@ func (s *userSearch) shortOthers(ctx context.Context, to *userKey) ([]userRow, e
 func (t *Tx) idsInIndexes() bool { return t.d.Name() == "sqlite" }
 
 // trigramSubquery is implemented by a Dialect whose trigram index a statement
-// can read as a subquery of user IDs (SQLite's FTS5 table): a search then
-// counts and sorts a keyword's matches in one statement, instead of listing
-// thousands of IDs into Go and back into SQL.
+// can read as a subquery of user IDs (SQLite's FTS5 table), as the column id.
+//
+// More than bounds.Few matches of a keyword are sorted through the trigram
+// index again rather than by their IDs: SQLite then reads the posting list
+// inside the sorting statement (for the 7,417 users of "さくら", 10 ms
+// against 15 ms with the IDs listed into Go and parsed back as literals);
+// PostgreSQL's GIN index answers the keyword's LIKE condition and the
+// matches are read once each, in table order, where IDs would each be
+// looked up in the primary key too (10 ms against 28 ms, and 10 ms more to
+// plan a statement of 7,417 literals).
 type trigramSubquery interface {
 	// TrigramIDs returns a statement selecting the IDs of the users (of
 	// every group) whose folded name or e-mail key holds keyword (three
@@ -285,23 +294,27 @@ type trigramSubquery interface {
 	TrigramIDs(keyword string, arg func(any) string) string
 }
 
-// idCond is a condition on alias a naming some users, written into q.
-type idCond func(q *stmt, a string) string
+// matchSet names some users: by a condition on an alias, or (join) by a
+// subquery of their IDs (column id) to join the users to.
+type matchSet struct {
+	cond func(q *stmt, a string) string
+	join func(q *stmt) string
+}
 
-func idsIn(ids []int64) idCond {
-	return func(_ *stmt, a string) string {
+func idsIn(ids []int64) *matchSet {
+	return &matchSet{cond: func(_ *stmt, a string) string {
 		if len(ids) == 0 {
 			return "FALSE"
 		}
 		return a + ".id IN (" + int64List(ids) + ")"
-	}
+	}}
 }
 
-// matches returns a condition naming the users that the keyword matches
-// other than by the name range of a short keyword, when there are at most
-// max of them (nil when more). They may belong to other groups: the trigram
-// index spans every group.
-func (s *userSearch) matches(ctx context.Context, max int) (idCond, error) {
+// matches returns the users that the keyword matches other than by the name
+// range of a short keyword, when there are at most max of them (nil when
+// more). They may belong to other groups: the trigram index spans every
+// group.
+func (s *userSearch) matches(ctx context.Context, max int) (*matchSet, error) {
 	if s.short {
 		ids, err := s.shortIDs(ctx, max)
 		if err != nil || ids == nil {
@@ -309,52 +322,37 @@ func (s *userSearch) matches(ctx context.Context, max int) (idCond, error) {
 		}
 		return idsIn(ids), nil
 	}
-	var conds []idCond
-	n := 0
-	if ts, ok := s.t.d.(trigramSubquery); ok {
-		q := &stmt{}
-		if err := s.t.queryRowContext(ctx, `SELECT count(*) FROM (`+ts.TrigramIDs(s.kw, q.arg)+` LIMIT `+strconv.Itoa(max+1)+`) m`,
-			q.args...).Scan(&n); err != nil {
-			return nil, fmt.Errorf("search users: %w", err)
-		}
-		if n > max {
-			return nil, nil
-		}
-		if n > 0 {
-			conds = append(conds, func(q *stmt, a string) string { return a + ".id IN (" + ts.TrigramIDs(s.kw, q.arg) + ")" })
-		}
-	} else {
-		ids, ok, err := s.t.d.SearchIDs(ctx, s.t.tx, s.kw, max)
-		if err != nil || !ok {
-			return nil, err
-		}
-		// Named by the keyword's own condition, which the engine's trigram
-		// index answers (PostgreSQL: LIKE from pg_trgm's GIN index), the
-		// matches are read once each, in table order; named by ID, each
-		// is looked up in the primary key too (the 7,417 users of
-		// "さくら": 10 ms against 28 ms, and planning a list of 7,417
-		// literals takes 10 ms more).
-		if n = len(ids); n > 0 {
-			conds = append(conds, s.likeCond)
+	ids, ok, err := s.t.d.SearchIDs(ctx, s.t.tx, s.kw, max)
+	if err != nil {
+		return nil, fmt.Errorf("search users: %w", err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	m := idsIn(ids)
+	if len(ids) > bounds.Few {
+		if ts, ok := s.t.d.(trigramSubquery); ok {
+			m = &matchSet{join: func(q *stmt) string { return ts.TrigramIDs(s.kw, q.arg) }}
+		} else {
+			m = &matchSet{cond: s.likeCond}
 		}
 	}
-	if len(s.profiles) > 0 {
-		ids, err := s.profileIDs(ctx, max-n)
-		if err != nil || ids == nil {
-			return nil, err
-		}
-		conds = append(conds, idsIn(ids))
+	if len(s.profiles) == 0 {
+		return m, nil
 	}
-	if len(conds) == 0 {
-		return idsIn(nil), nil
+	pids, err := s.profileIDs(ctx, max-len(ids))
+	if err != nil || pids == nil {
+		return nil, err
 	}
-	return func(q *stmt, a string) string {
-		var ors []string
-		for _, c := range conds {
-			ors = append(ors, c(q, a))
+	return &matchSet{cond: func(q *stmt, a string) string {
+		var c string
+		if m.cond != nil {
+			c = m.cond(q, a)
+		} else {
+			c = a + ".id IN (" + m.join(q) + ")"
 		}
-		return "(" + strings.Join(ors, " OR ") + ")"
-	}, nil
+		return "(" + c + " OR " + idsIn(pids).cond(q, a) + ")"
+	}}, nil
 }
 
 // shortIDs lists the users that a short keyword matches by e-mail or
@@ -425,21 +423,29 @@ func (s *userSearch) count(ctx context.Context, from, to *userKey, max int) (int
 	return n, nil
 }
 
-// byIDs returns the first n users named by in (that are in the group and
-// pass the filters) strictly between from and to, in walking order. The
-// users are sorted by their own row alone; full rows are read for the page
-// only.
-func (s *userSearch) byIDs(ctx context.Context, in idCond, from, to *userKey, n int) ([]userRow, error) {
+// byIDs returns the first n users of m (that are in the group and pass the
+// filters) strictly between from and to, in walking order. The users are
+// sorted by their own row alone; full rows are read for the page only.
+func (s *userSearch) byIDs(ctx context.Context, m *matchSet, from, to *userKey, n int) ([]userRow, error) {
 	inner := &stmt{}
+	src := "users c"
+	if m.join != nil {
+		// Joined, the subquery's rows are read in turn, each followed by
+		// its user: no set of IDs is built first (for the 7,417 users of
+		// "さくら": 10 ms against 12 ms).
+		src = "(" + m.join(inner) + ") m CROSS JOIN users c ON c.id = m.id"
+	} else {
+		inner.and(m.cond(inner, "c"))
+	}
 	// Written as an expression, the group condition cannot pick the
 	// group's name index, which a planner without statistics takes (it
 	// guesses that a group is small) and then walks every user of the
 	// group.
-	inner.and(in(inner, "c"), "c.group_id || '' = "+inner.arg(s.f.GroupID))
+	inner.and("c.group_id || '' = " + inner.arg(s.f.GroupID))
 	s.filters(inner, "c")
 	s.span(inner, "c", from, to)
 	q := &stmt{args: inner.args}
-	q.and("u.id IN (SELECT c.id FROM users c WHERE " + inner.whereSQL() + " ORDER BY " + s.order("c") + " LIMIT " + strconv.Itoa(n) + ")")
+	q.and("u.id IN (SELECT c.id FROM " + src + " WHERE " + inner.whereSQL() + " ORDER BY " + s.order("c") + " LIMIT " + strconv.Itoa(n) + ")")
 	return s.rows(ctx, q, n)
 }
 
@@ -768,19 +774,26 @@ func parseIDs(s string) ([]int64, error) {
 }
 
 // eachID calls fn with each integer of a comma-separated list ("" is none),
-// without making a slice of them.
+// read byte by byte: lists of tens of thousands of IDs come this way.
 func eachID(s string, fn func(int64)) error {
-	for len(s) > 0 {
-		i := strings.IndexByte(s, ',')
-		if i < 0 {
-			i = len(s)
+	var id int64
+	neg, digits := false, 0
+	for i := 0; i <= len(s); i++ {
+		switch {
+		case i < len(s) && s[i] >= '0' && s[i] <= '9' && digits < 18:
+			id = id*10 + int64(s[i]-'0')
+			digits++
+		case i < len(s) && s[i] == '-' && digits == 0 && !neg:
+			neg = true
+		case digits > 0 && (i == len(s) || s[i] == ','):
+			if neg {
+				id = -id
+			}
+			fn(id)
+			id, neg, digits = 0, false, 0
+		case len(s) > 0:
+			return fmt.Errorf("search users: ID list %.20q", s)
 		}
-		id, err := strconv.ParseInt(s[:i], 10, 64)
-		if err != nil {
-			return fmt.Errorf("search users: ID list: %w", err)
-		}
-		fn(id)
-		s = s[min(i+1, len(s)):]
 	}
 	return nil
 }
