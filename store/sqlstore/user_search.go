@@ -276,6 +276,17 @@ func (s *userSearch) shortOthers(ctx context.Context, to *userKey) ([]userRow, e
 // at heap tuples, which it visits to see whether they are visible.
 func (t *Tx) idsInIndexes() bool { return t.d.Name() == "sqlite" }
 
+// idAgg aggregates the IDs of alias c into one comma-separated string.
+// SQLite's group_concat writes the rowid as text itself, a tenth faster
+// than a CAST over tens of thousands of rows; PostgreSQL's string_agg takes
+// text.
+func (t *Tx) idAgg() string {
+	if t.d.Name() == "sqlite" {
+		return "group_concat(c.id)"
+	}
+	return "string_agg(CAST(c.id AS TEXT), ',')"
+}
+
 // trigramSubquery is implemented by a Dialect whose trigram index a statement
 // can read as a subquery of user IDs (SQLite's FTS5 table), as the column id.
 //
@@ -402,7 +413,7 @@ func (s *userSearch) profileIDs(ctx context.Context, max int) ([]int64, error) {
 // IDs row by row costs more than the index scan itself.
 func (s *userSearch) idList(ctx context.Context, q *stmt, max int) ([]int64, error) {
 	var list sql.NullString
-	err := s.t.queryRowContext(ctx, `SELECT string_agg(CAST(c.id AS TEXT), ',') FROM (SELECT c.id FROM users c WHERE `+
+	err := s.t.queryRowContext(ctx, `SELECT `+s.t.idAgg()+` FROM (SELECT c.id FROM users c WHERE `+
 		q.whereSQL()+` LIMIT `+strconv.Itoa(max+1)+`) c`, q.args...).Scan(&list)
 	if err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
@@ -551,7 +562,7 @@ func (s *userSearch) walkIDs(ctx context.Context, ids []int64, from, to *userKey
 			w = chunk(&end.String)
 		}
 		var list sql.NullString
-		if err := s.t.queryRowContext(ctx, `SELECT string_agg(CAST(c.id AS TEXT), ',') FROM users c WHERE `+w.whereSQL(),
+		if err := s.t.queryRowContext(ctx, `SELECT `+s.t.idAgg()+` FROM users c WHERE `+w.whereSQL(),
 			w.args...).Scan(&list); err != nil {
 			return nil, fmt.Errorf("search users: %w", err)
 		}
