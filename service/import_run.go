@@ -24,10 +24,13 @@ type jobRun struct {
 	prog  *Progress
 	start time.Time
 
-	pending  []meibo.ImportMessage // messages not yet written to the job
-	errors   int
-	warnings int
-	hashes   map[int]string // row → password hash, from the hash phase
+	pending []meibo.ImportMessage // messages not yet written to the job
+	// sawPassword is set when a row read so far holds a password (the
+	// kept file must then be redacted).
+	sawPassword bool
+	errors      int
+	warnings    int
+	hashes      map[int]string // row → password hash, from the hash phase
 }
 
 // importer is one format's checks and writes.
@@ -337,6 +340,9 @@ func (r *jobRun) readAll(ctx context.Context, imp importer, tx meibo.Tx, rd *csv
 			}
 			break
 		}
+		if !r.sawPassword && imp.password(rec) != "" {
+			r.sawPassword = true
+		}
 		for _, p := range rec.Problems {
 			if apply && p.Warning {
 				continue
@@ -417,7 +423,7 @@ func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) e
 		j.Created, j.Updated, j.Deleted, j.Unchanged = imp.counts()
 		j.ErrorCount, j.WarningCount = r.errors, r.warnings
 		j.Message = meibo.M("import.summary", j.Created, j.Updated, j.Deleted, j.Unchanged).In(meibo.English)
-		if err := r.s.redactFile(ctx, tx, j, r.data); err != nil {
+		if err := r.redactIfNeeded(ctx, tx, j); err != nil {
 			return err
 		}
 		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
@@ -462,4 +468,14 @@ func (r *jobRun) problemErr(rec *csvio.Record, col string, err error) error {
 		r.problemAt(rec, col, m)
 	}
 	return nil
+}
+
+// redactIfNeeded keeps the job's file without passwords. A successful job
+// whose every row was read without a password keeps its file as uploaded
+// without reading it again.
+func (r *jobRun) redactIfNeeded(ctx context.Context, tx meibo.Tx, j *meibo.ImportJob) error {
+	if !r.sawPassword && r.errors == 0 {
+		return nil
+	}
+	return r.s.redactFile(ctx, tx, j, r.data)
 }

@@ -34,7 +34,7 @@ func openCLI(ctx context.Context, dsn string, params argon2id.Params, tz string,
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	db, err := openStore(ctx, dsn, "auto", nil, nil)
+	db, err := openStore(ctx, dsn, "auto", store.Options{Bulk: true}, nil)
 	if err != nil {
 		return nil, err
 	}

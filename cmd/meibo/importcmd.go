@@ -146,7 +146,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 
 // importMemoryLimit is the soft memory limit of `meibo import` (GOMEMLIMIT
 // overrides it).
-const importMemoryLimit = 160 << 20
+const importMemoryLimit = 128 << 20
 
 func printReport(w io.Writer, job *meibo.ImportJob, r *service.ImportReport) {
 	dry := ""

@@ -82,7 +82,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	if m.DB, err = openStore(ctx, cfg.DB, cfg.Migrate, cfg.Clock, m.log); err != nil {
+	if m.DB, err = openStore(ctx, cfg.DB, cfg.Migrate, store.Options{Clock: cfg.Clock}, m.log); err != nil {
 		return err
 	}
 	// Listen early: the address (port 0 in tests) is known for the default
@@ -367,14 +367,14 @@ func redactDSN(dsn string) string {
 // migrated (unless mode is "never"); one with pending migrations is refused
 // unless mode is "always", so that an upgrade of a shared database is a
 // deliberate `meibo migrate`.
-func openStore(ctx context.Context, dsn, mode string, clock func() time.Time, log *slog.Logger) (*sqlstore.DB, error) {
+func openStore(ctx context.Context, dsn, mode string, opts store.Options, log *slog.Logger) (*sqlstore.DB, error) {
 	if mode == "" {
 		mode = "auto"
 	}
 	if mode != "auto" && mode != "always" && mode != "never" {
 		return nil, usagef("--migrate must be auto, always or never, not %q", mode)
 	}
-	db, err := store.Open(ctx, dsn, store.Options{Clock: clock})
+	db, err := store.Open(ctx, dsn, opts)
 	if err != nil {
 		return nil, err
 	}

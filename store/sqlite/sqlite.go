@@ -33,11 +33,17 @@ var Migrations, _ = fs.Sub(migrationFiles, "migrations")
 const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
 	"&_time_format=sqlite"
 
-// readPragmas apply to the readers. mmap_size maps the file (its first GiB)
-// instead of copying each page in with a system call: a search that reads a
-// few thousand rows scattered through the table (the matches of a keyword,
-// to sort them) spends half its time in those calls otherwise.
+// readPragmas apply to the readers of a server. mmap_size maps the file
+// (its first GiB) instead of copying each page in with a system call: a
+// search that reads a few thousand rows scattered through the table (the
+// matches of a keyword, to sort them) spends half its time in those calls
+// otherwise. A bulk process (Options.Bulk) does without: the mapped pages
+// would count as its memory.
 const readPragmas = "&_pragma=mmap_size(1073741824)"
+
+// writePragmas give the one writer a 16 MiB page cache (instead of 2 MiB):
+// a bulk insert that maintains several indexes reads fewer pages again.
+const writePragmas = "&_txlock=immediate&_pragma=cache_size(-16384)"
 
 // Open opens (creating if needed) the SQLite database at path.
 func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.DB, error) {
@@ -45,7 +51,7 @@ func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.DB
 		return nil, errors.New("sqlite: a file path is needed (the store keeps a writer and readers on one file)")
 	}
 	name := "file:" + (&url.URL{Path: path}).EscapedPath()
-	write, err := sql.Open("sqlite", name+"?"+pragmas+"&_txlock=immediate")
+	write, err := sql.Open("sqlite", name+"?"+pragmas+writePragmas)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -56,7 +62,11 @@ func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.DB
 		write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", name+"?"+pragmas+"&_pragma=query_only(1)"+readPragmas)
+	rp := readPragmas
+	if opts.Bulk {
+		rp = ""
+	}
+	read, err := sql.Open("sqlite", name+"?"+pragmas+"&_pragma=query_only(1)"+rp)
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)

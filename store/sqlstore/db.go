@@ -61,6 +61,10 @@ type Dialect interface {
 type Options struct {
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
+	// Bulk tunes a SQLite store for a process that writes in bulk and
+	// exits (the command line's import): no memory-mapped reads, whose
+	// pages would count as the process's memory.
+	Bulk bool
 }
 
 // DB is a meibo.Store on one engine. Reads run on the read pool; writes on the
