@@ -3,7 +3,6 @@ package csvio
 import (
 	"encoding/csv"
 	"io"
-	"strings"
 
 	"github.com/meibo/meibo"
 )
@@ -48,19 +47,9 @@ func init() {
 }
 
 type devicesFormat struct {
-	idx     [dCount]int // field of each column, -1 when absent
-	names   []string    // column name per field
+	namedColumns
 	serials seenSet
 	byName  seenSet // names of rows that find their device by name
-}
-
-func (d *devicesFormat) width() int { return len(d.names) }
-
-func (d *devicesFormat) column(i int) string {
-	if i < len(d.names) {
-		return d.names[i]
-	}
-	return colNumber(i)
 }
 
 // header takes the columns in any order, as a users file's: a name that
@@ -68,40 +57,7 @@ func (d *devicesFormat) column(i int) string {
 // are dropped with a warning. user is required, and serial or name.
 func (d *devicesFormat) header(r *Reader, fields []string) error {
 	var h headerErrors
-	for j := range d.idx {
-		d.idx[j] = -1
-	}
-	d.names = make([]string, len(fields))
-	for i, raw := range fields {
-		name := strings.TrimSpace(raw)
-		if name == "" {
-			d.names[i] = colNumber(i)
-			h.add(colNumber(i), "csv.header.blank", i+1)
-			continue
-		}
-		j := indexOf(deviceColumns, name)
-		if j < 0 {
-			j = foldIndex(deviceColumns, name)
-		}
-		if j < 0 {
-			d.names[i] = name
-			h.add(name, "csv.header.unknown", name, strings.Join(deviceColumns, ", "))
-			continue
-		}
-		col := deviceColumns[j]
-		d.names[i] = col
-		if d.idx[j] >= 0 {
-			h.add(col, "csv.header.duplicate", col, d.idx[j]+1, i+1)
-			continue
-		}
-		d.idx[j] = i
-		switch {
-		case name != col:
-			r.headerWarn(col, "csv.header.case", raw, col)
-		case name != raw:
-			r.headerWarn(col, "csv.header.spaces", raw)
-		}
-	}
+	d.read(r, &h, deviceColumns, fields)
 	if d.idx[dUser] < 0 {
 		h.add("user", "csv.header.missing", "user")
 	}

@@ -41,18 +41,8 @@ const (
 var userColumns = []string{"name", "password", "email", "admin", "apiAccess", "disabled", "profile"}
 
 type usersFormat struct {
-	idx   [uCount]int // field of each column, -1 when absent
-	names []string    // column name per field
-	seen  seenSet
-}
-
-func (u *usersFormat) width() int { return len(u.names) }
-
-func (u *usersFormat) column(i int) string {
-	if i < len(u.names) {
-		return u.names[i]
-	}
-	return colNumber(i)
+	namedColumns
+	seen seenSet
 }
 
 // header takes the columns in any order. A name that differs only in case
@@ -60,40 +50,7 @@ func (u *usersFormat) column(i int) string {
 // expected spelling; spaces around a name are dropped with a warning.
 func (u *usersFormat) header(r *Reader, fields []string) error {
 	var h headerErrors
-	for j := range u.idx {
-		u.idx[j] = -1
-	}
-	u.names = make([]string, len(fields))
-	for i, raw := range fields {
-		name := strings.TrimSpace(raw)
-		if name == "" {
-			u.names[i] = colNumber(i)
-			h.add(colNumber(i), "csv.header.blank", i+1)
-			continue
-		}
-		j := indexOf(userColumns, name)
-		if j < 0 {
-			j = foldIndex(userColumns, name)
-		}
-		if j < 0 {
-			u.names[i] = name
-			h.add(name, "csv.header.unknown", name, strings.Join(userColumns, ", "))
-			continue
-		}
-		col := userColumns[j]
-		u.names[i] = col
-		if u.idx[j] >= 0 {
-			h.add(col, "csv.header.duplicate", col, u.idx[j]+1, i+1)
-			continue
-		}
-		u.idx[j] = i
-		switch {
-		case name != col:
-			r.headerWarn(col, "csv.header.case", raw, col)
-		case name != raw:
-			r.headerWarn(col, "csv.header.spaces", raw)
-		}
-	}
+	u.read(r, &h, userColumns, fields)
 	for j := uName; j <= uEmail; j++ {
 		if u.idx[j] < 0 {
 			h.add(userColumns[j], "csv.header.missing", userColumns[j])

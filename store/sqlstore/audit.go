@@ -42,23 +42,19 @@ func (t *Tx) AddAudit(ctx context.Context, events ...*meibo.AuditEvent) error {
 
 // AuditEvents lists events newest first.
 func (t *Tx) AuditEvents(ctx context.Context, f meibo.AuditFilter) ([]*meibo.AuditEvent, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var w conds
+	arg := w.arg
 	if f.Actor != "" {
-		where = append(where, "actor_name = "+arg(f.Actor))
+		w.add("actor_name = " + arg(f.Actor))
 	}
 	if f.Action != "" {
-		where = append(where, "action = "+arg(f.Action))
+		w.add("action = " + arg(f.Action))
 	}
 	if f.ObjectKind != "" {
-		where = append(where, "object_kind = "+arg(f.ObjectKind))
+		w.add("object_kind = " + arg(f.ObjectKind))
 	}
 	if f.ObjectID != "" {
-		where = append(where, "object_id = "+arg(f.ObjectID))
+		w.add("object_id = " + arg(f.ObjectID))
 	}
 	if f.Categories != nil {
 		if len(f.Categories) == 0 {
@@ -68,7 +64,7 @@ func (t *Tx) AuditEvents(ctx context.Context, f meibo.AuditFilter) ([]*meibo.Aud
 		for _, c := range f.Categories {
 			ph = append(ph, arg(c))
 		}
-		where = append(where, "category IN ("+strings.Join(ph, ", ")+")")
+		w.add("category IN (" + strings.Join(ph, ", ") + ")")
 	}
 	if f.GroupIDs != nil {
 		if len(f.GroupIDs) == 0 {
@@ -78,26 +74,24 @@ func (t *Tx) AuditEvents(ctx context.Context, f meibo.AuditFilter) ([]*meibo.Aud
 		for _, g := range f.GroupIDs {
 			ph = append(ph, arg(g))
 		}
-		where = append(where, "group_id IN ("+strings.Join(ph, ", ")+")")
+		w.add("group_id IN (" + strings.Join(ph, ", ") + ")")
 	}
 	if f.Since != nil {
-		where = append(where, "at >= "+arg(f.Since.UTC()))
+		w.add("at >= " + arg(f.Since.UTC()))
 	}
 	if f.Until != nil {
-		where = append(where, "at < "+arg(f.Until.UTC()))
+		w.add("at < " + arg(f.Until.UTC()))
 	}
 	if f.BeforeID > 0 {
-		where = append(where, "id < "+arg(f.BeforeID))
+		w.add("id < " + arg(f.BeforeID))
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
 	q := `SELECT id, at, actor_kind, actor_name, addr, action, category, object_kind, object_id, group_id, details FROM audit_events`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), args...)
+	q += w.sql()
+	rows, err := t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit events: %w", err)
 	}

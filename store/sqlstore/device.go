@@ -88,34 +88,30 @@ func (t *Tx) DeviceBySecret(ctx context.Context, hash string) (*meibo.Device, er
 
 // Devices lists the devices of a group in name order.
 func (t *Tx) Devices(ctx context.Context, f meibo.DeviceFilter) ([]*meibo.Device, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	where = append(where, "d.group_id = "+arg(f.GroupID))
+	var w conds
+	arg := w.arg
+	w.add("d.group_id = " + arg(f.GroupID))
 	if f.UserID != nil {
-		where = append(where, "d.user_id = "+arg(*f.UserID))
+		w.add("d.user_id = " + arg(*f.UserID))
 	}
 	if !f.IncludeRevoked {
-		where = append(where, "d.revoked_at IS NULL")
+		w.add("d.revoked_at IS NULL")
 	}
 	if kw := strings.ToLower(strings.TrimSpace(f.Keyword)); kw != "" {
 		p := arg("%" + escapeLike(kw) + "%")
-		where = append(where, "(lower(d.name) LIKE "+p+" ESCAPE '\\' OR lower(d.serial) LIKE "+p+" ESCAPE '\\' OR lower(d.model) LIKE "+p+
-			" ESCAPE '\\' OR lower(COALESCE(u.name, '')) LIKE "+p+" ESCAPE '\\')")
+		w.add("(lower(d.name) LIKE " + p + " ESCAPE '\\' OR lower(d.serial) LIKE " + p + " ESCAPE '\\' OR lower(d.model) LIKE " + p +
+			" ESCAPE '\\' OR lower(COALESCE(u.name, '')) LIKE " + p + " ESCAPE '\\')")
 	}
 	if f.AfterName != "" || f.AfterID > 0 {
 		n, i := arg(f.AfterName), arg(f.AfterID)
-		where = append(where, "(d.name > "+n+" OR (d.name = "+n+" AND d.id > "+i+"))")
+		w.add("(d.name > " + n + " OR (d.name = " + n + " AND d.id > " + i + "))")
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := t.queryContext(ctx, `SELECT `+deviceCols+deviceFrom+` WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY d.name, d.id LIMIT `+strconv.Itoa(limit), args...)
+	rows, err := t.queryContext(ctx, `SELECT `+deviceCols+deviceFrom+w.sql()+
+		` ORDER BY d.name, d.id LIMIT `+strconv.Itoa(limit), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}
@@ -167,11 +163,8 @@ func (t *Tx) RevokeDevice(ctx context.Context, id int64, at time.Time) (bool, er
 // CheckInDevice records what a device reported.
 func (t *Tx) CheckInDevice(ctx context.Context, id int64, st meibo.DeviceStatus, at time.Time) error {
 	sets := []string{"last_check_in_at = $1", "updated_at = $1"}
-	args := []any{at.UTC()}
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	w := conds{args: []any{at.UTC()}}
+	arg := w.arg
 	if st.Platform != "" {
 		sets = append(sets, "platform = "+arg(st.Platform))
 	}
@@ -194,7 +187,7 @@ func (t *Tx) CheckInDevice(ctx context.Context, id int64, st meibo.DeviceStatus,
 		}
 		sets = append(sets, "lat = "+arg(l.Latitude), "lon = "+arg(l.Longitude), "accuracy = "+arg(l.Accuracy), "located_at = "+arg(when.UTC()))
 	}
-	_, err := t.exec(ctx, "record check-in", `UPDATE devices SET `+strings.Join(sets, ", ")+` WHERE id = `+arg(id), args...)
+	_, err := t.exec(ctx, "record check-in", `UPDATE devices SET `+strings.Join(sets, ", ")+` WHERE id = `+arg(id), w.args...)
 	return err
 }
 
@@ -348,17 +341,13 @@ func (t *Tx) Command(ctx context.Context, id int64) (*meibo.Command, error) {
 
 // Commands lists commands newest first.
 func (t *Tx) Commands(ctx context.Context, f meibo.CommandFilter) ([]*meibo.Command, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var w conds
+	arg := w.arg
 	if f.DeviceID > 0 {
-		where = append(where, "device_id = "+arg(f.DeviceID))
+		w.add("device_id = " + arg(f.DeviceID))
 	}
 	if f.GroupID != "" {
-		where = append(where, "group_id = "+arg(f.GroupID))
+		w.add("group_id = " + arg(f.GroupID))
 	}
 	if f.DeviceIDs != nil {
 		if len(f.DeviceIDs) == 0 {
@@ -368,23 +357,21 @@ func (t *Tx) Commands(ctx context.Context, f meibo.CommandFilter) ([]*meibo.Comm
 		for _, id := range f.DeviceIDs {
 			ph = append(ph, strconv.FormatInt(id, 10))
 		}
-		where = append(where, "device_id IN ("+strings.Join(ph, ", ")+")")
+		w.add("device_id IN (" + strings.Join(ph, ", ") + ")")
 	}
 	if f.Status != "" {
-		where = append(where, "status = "+arg(string(f.Status)))
+		w.add("status = " + arg(string(f.Status)))
 	}
 	if f.BeforeID > 0 {
-		where = append(where, "id < "+arg(f.BeforeID))
+		w.add("id < " + arg(f.BeforeID))
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
 	q := `SELECT ` + commandCols + ` FROM commands`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	return t.commandRows(t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), args...))
+	q += w.sql()
+	return t.commandRows(t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...))
 }
 
 // DeliverCommands hands a device its queued commands, oldest first.

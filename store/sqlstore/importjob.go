@@ -65,12 +65,8 @@ func (t *Tx) ImportJob(ctx context.Context, id int64) (*meibo.ImportJob, error) 
 
 // ImportJobs lists jobs newest first.
 func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.ImportJob, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var w conds
+	arg := w.arg
 	if f.GroupIDs != nil {
 		var ph []string
 		for _, g := range f.GroupIDs {
@@ -83,26 +79,24 @@ func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.Imp
 		if f.NoGroup {
 			cond = "(" + cond + " OR group_id = '')"
 		}
-		where = append(where, cond)
+		w.add(cond)
 	}
 	if f.Status != "" {
-		where = append(where, "status = "+arg(string(f.Status)))
+		w.add("status = " + arg(string(f.Status)))
 	}
 	if f.NotFormat != "" {
-		where = append(where, "format <> "+arg(f.NotFormat))
+		w.add("format <> " + arg(f.NotFormat))
 	}
 	if f.BeforeID > 0 {
-		where = append(where, "id < "+arg(f.BeforeID))
+		w.add("id < " + arg(f.BeforeID))
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
 	q := `SELECT ` + importCols + ` FROM import_jobs`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), args...)
+	q += w.sql()
+	rows, err := t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list import jobs: %w", err)
 	}

@@ -96,14 +96,10 @@ func (t *Tx) Mail(ctx context.Context, id int64) (*meibo.MailMessage, error) {
 
 // Mails lists outbox messages newest first.
 func (t *Tx) Mails(ctx context.Context, f meibo.MailFilter) ([]*meibo.MailMessage, error) {
-	var where []string
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
+	var w conds
+	arg := w.arg
 	if f.Status != "" {
-		where = append(where, "status = "+arg(string(f.Status)))
+		w.add("status = " + arg(string(f.Status)))
 	}
 	if f.GroupIDs != nil {
 		if len(f.GroupIDs) == 0 {
@@ -113,20 +109,18 @@ func (t *Tx) Mails(ctx context.Context, f meibo.MailFilter) ([]*meibo.MailMessag
 		for _, g := range f.GroupIDs {
 			ph = append(ph, arg(strings.ToLower(g)))
 		}
-		where = append(where, "lower(group_id) IN ("+strings.Join(ph, ", ")+")")
+		w.add("lower(group_id) IN (" + strings.Join(ph, ", ") + ")")
 	}
 	if f.BeforeID > 0 {
-		where = append(where, "id < "+arg(f.BeforeID))
+		w.add("id < " + arg(f.BeforeID))
 	}
 	limit := f.Limit
 	if limit <= 0 || limit > 500 {
 		limit = 50
 	}
 	q := `SELECT ` + mailCols + ` FROM mail_outbox`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	rows, err := t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), args...)
+	q += w.sql()
+	rows, err := t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list outbox: %w", err)
 	}

@@ -185,3 +185,36 @@ func RebindPositional(query string, args []any) (string, []any) {
 	}
 	return b.String(), out
 }
+
+// conds builds the conditions of a query and their numbered arguments.
+type conds struct {
+	where []string
+	args  []any
+}
+
+// arg adds an argument and returns its placeholder ($n).
+func (c *conds) arg(v any) string {
+	c.args = append(c.args, v)
+	return "$" + strconv.Itoa(len(c.args))
+}
+
+// add adds a condition.
+func (c *conds) add(cond string) { c.where = append(c.where, cond) }
+
+// list adds each value as an argument and returns their placeholders,
+// separated by commas.
+func (c *conds) list(values []string) string {
+	ph := make([]string, len(values))
+	for i, v := range values {
+		ph[i] = c.arg(v)
+	}
+	return strings.Join(ph, ", ")
+}
+
+// sql is " WHERE a AND b", or "" without conditions.
+func (c *conds) sql() string {
+	if len(c.where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.where, " AND ")
+}
