@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/meibo/meibo"
 )
@@ -60,21 +59,13 @@ func (t *Tx) AuditEvents(ctx context.Context, f meibo.AuditFilter) ([]*meibo.Aud
 		if len(f.Categories) == 0 {
 			return []*meibo.AuditEvent{}, nil
 		}
-		var ph []string
-		for _, c := range f.Categories {
-			ph = append(ph, arg(c))
-		}
-		w.add("category IN (" + strings.Join(ph, ", ") + ")")
+		w.add("category IN (" + w.list(f.Categories) + ")")
 	}
 	if f.GroupIDs != nil {
 		if len(f.GroupIDs) == 0 {
 			return []*meibo.AuditEvent{}, nil
 		}
-		var ph []string
-		for _, g := range f.GroupIDs {
-			ph = append(ph, arg(g))
-		}
-		w.add("group_id IN (" + strings.Join(ph, ", ") + ")")
+		w.add("group_id IN (" + w.list(f.GroupIDs) + ")")
 	}
 	if f.Since != nil {
 		w.add("at >= " + arg(f.Since.UTC()))

@@ -105,11 +105,11 @@ func (t *Tx) Mails(ctx context.Context, f meibo.MailFilter) ([]*meibo.MailMessag
 		if len(f.GroupIDs) == 0 {
 			return []*meibo.MailMessage{}, nil
 		}
-		var ph []string
-		for _, g := range f.GroupIDs {
-			ph = append(ph, arg(strings.ToLower(g)))
+		lower := make([]string, len(f.GroupIDs))
+		for i, g := range f.GroupIDs {
+			lower[i] = strings.ToLower(g)
 		}
-		w.add("lower(group_id) IN (" + strings.Join(ph, ", ") + ")")
+		w.add("lower(group_id) IN (" + w.list(lower) + ")")
 	}
 	if f.BeforeID > 0 {
 		w.add("id < " + arg(f.BeforeID))
