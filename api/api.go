@@ -212,9 +212,18 @@ func WithRequestID(log *slog.Logger, next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+		log.Info("request", "method", r.Method, "path", loggedPath(r.URL.Path), "status", sw.status,
 			"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", id, "addr", ClientAddr(r))
 	})
+}
+
+// loggedPath is the path as logged: the token of a password link is a
+// secret and never written to the log.
+func loggedPath(p string) string {
+	if strings.HasPrefix(p, service.PasswordPath) && len(p) > len(service.PasswordPath) {
+		return service.PasswordPath + "(token)"
+	}
+	return p
 }
 
 type statusWriter struct {
