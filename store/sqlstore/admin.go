@@ -14,7 +14,7 @@ import (
 const adminCols = `id, login_id, guid, name, email, notes, password_hash, authorities, builtin, disabled,
 	created_at, updated_at, password_changed_at, last_sign_in_at`
 
-func scanAdmin(s interface{ Scan(...any) error }) (*meibo.Admin, error) {
+func scanAdmin(s scanner) (*meibo.Admin, error) {
 	var a meibo.Admin
 	var auth int64
 	var pwc, last sql.Null[time.Time]

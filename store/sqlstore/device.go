@@ -18,7 +18,7 @@ const deviceCols = `d.id, d.group_id, d.user_id, COALESCE(u.name, ''), d.name, d
 
 const deviceFrom = ` FROM devices d LEFT JOIN users u ON u.id = d.user_id`
 
-func scanDevice(s interface{ Scan(...any) error }) (*meibo.Device, error) {
+func scanDevice(s scanner) (*meibo.Device, error) {
 	var d meibo.Device
 	var user, battery sql.Null[int64]
 	var lat, lon, acc sql.Null[float64]
@@ -110,21 +110,8 @@ func (t *Tx) Devices(ctx context.Context, f meibo.DeviceFilter) ([]*meibo.Device
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := t.queryContext(ctx, `SELECT `+deviceCols+deviceFrom+w.sql()+
+	return all(ctx, t, scanDevice, "list devices", `SELECT `+deviceCols+deviceFrom+w.sql()+
 		` ORDER BY d.name, d.id LIMIT `+strconv.Itoa(limit), w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("list devices: %w", err)
-	}
-	defer rows.Close()
-	out := []*meibo.Device{}
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list devices: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
 }
 
 // UpdateDevice writes an enrolled device's name and user; a revoked device
@@ -193,7 +180,7 @@ func (t *Tx) CheckInDevice(ctx context.Context, id int64, st meibo.DeviceStatus,
 
 const enrolCols = `id, group_id, user_id, hash, created_by, created_at, expires_at, used_at, device_id`
 
-func scanEnrol(s interface{ Scan(...any) error }) (*meibo.EnrolmentToken, error) {
+func scanEnrol(s scanner) (*meibo.EnrolmentToken, error) {
 	var k meibo.EnrolmentToken
 	var user, device sql.Null[int64]
 	var used sql.Null[time.Time]
@@ -238,20 +225,7 @@ func (t *Tx) EnrolmentToken(ctx context.Context, hash string) (*meibo.EnrolmentT
 
 // EnrolmentTokens lists a group's tokens, newest first.
 func (t *Tx) EnrolmentTokens(ctx context.Context, groupID string) ([]*meibo.EnrolmentToken, error) {
-	rows, err := t.queryContext(ctx, `SELECT `+enrolCols+` FROM enrolment_tokens WHERE group_id = $1 ORDER BY id DESC LIMIT 500`, groupID)
-	if err != nil {
-		return nil, fmt.Errorf("list enrolment tokens: %w", err)
-	}
-	defer rows.Close()
-	out := []*meibo.EnrolmentToken{}
-	for rows.Next() {
-		k, err := scanEnrol(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list enrolment tokens: %w", err)
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return all(ctx, t, scanEnrol, "list enrolment tokens", `SELECT `+enrolCols+` FROM enrolment_tokens WHERE group_id = $1 ORDER BY id DESC LIMIT 500`, groupID)
 }
 
 // UseEnrolmentToken marks a token used by a device, once.
@@ -279,7 +253,7 @@ func (t *Tx) DeleteEnrolmentToken(ctx context.Context, id int64) error {
 const commandCols = `id, device_id, group_id, action, message, status, requested_by, requester_kind, result, created_at, delivered_at,
 	finished_at, expires_at`
 
-func scanCommand(s interface{ Scan(...any) error }) (*meibo.Command, error) {
+func scanCommand(s scanner) (*meibo.Command, error) {
 	var c meibo.Command
 	var action, status string
 	var delivered, finished sql.Null[time.Time]
@@ -294,19 +268,7 @@ func scanCommand(s interface{ Scan(...any) error }) (*meibo.Command, error) {
 }
 
 func (t *Tx) commandRows(rows *sql.Rows, err error) ([]*meibo.Command, error) {
-	if err != nil {
-		return nil, fmt.Errorf("read commands: %w", err)
-	}
-	defer rows.Close()
-	out := []*meibo.Command{}
-	for rows.Next() {
-		c, err := scanCommand(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read commands: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanCommand, "read commands")
 }
 
 // CreateCommand queues a command.

@@ -26,7 +26,7 @@ func (t *Tx) CreateGroup(ctx context.Context, g *meibo.Group) error {
 
 const groupCols = `id, name, created_at, updated_at`
 
-func scanGroup(s interface{ Scan(...any) error }) (*meibo.Group, error) {
+func scanGroup(s scanner) (*meibo.Group, error) {
 	var g meibo.Group
 	if err := s.Scan(&g.ID, &g.Name, &g.CreatedAt, &g.UpdatedAt); err != nil {
 		return nil, err
@@ -60,20 +60,7 @@ func (t *Tx) Groups(ctx context.Context, ids []string) ([]*meibo.Group, error) {
 			args = append(args, strings.ToLower(id))
 		}
 	}
-	rows, err := t.queryContext(ctx, q+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list groups: %w", err)
-	}
-	defer rows.Close()
-	out := []*meibo.Group{}
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list groups: %w", err)
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return all(ctx, t, scanGroup, "list groups", q+` ORDER BY id`, args...)
 }
 
 // UpdateGroup writes the group's name.

@@ -16,7 +16,7 @@ const importCols = `id, format, encoding, detected_encoding, group_id, update_ex
 	created_by, created_at, started_at, finished_at, status, rows, progress, created, updated, deleted, unchanged, error_count,
 	warning_count, message, worker, heartbeat_at`
 
-func scanImportJob(s interface{ Scan(...any) error }) (*meibo.ImportJob, error) {
+func scanImportJob(s scanner) (*meibo.ImportJob, error) {
 	var j meibo.ImportJob
 	var started, finished, heartbeat sql.Null[time.Time]
 	var status string
@@ -96,20 +96,7 @@ func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.Imp
 	}
 	q := `SELECT ` + importCols + ` FROM import_jobs`
 	q += w.sql()
-	rows, err := t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("list import jobs: %w", err)
-	}
-	defer rows.Close()
-	out := []*meibo.ImportJob{}
-	for rows.Next() {
-		j, err := scanImportJob(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list import jobs: %w", err)
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
+	return all(ctx, t, scanImportJob, "list import jobs", q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
 }
 
 // ImportFile returns a job's uploaded file.

@@ -16,7 +16,7 @@ import (
 const mailCols = `id, kind, group_id, user_id, lang, to_addr, subject, text_body, html_body, status, attempts, last_error,
 	created_at, next_attempt_at, give_up_at, sent_at, claimed_by`
 
-func scanMail(s interface{ Scan(...any) error }) (*meibo.MailMessage, error) {
+func scanMail(s scanner) (*meibo.MailMessage, error) {
 	var m meibo.MailMessage
 	var userID sql.Null[int64]
 	var sent sql.Null[time.Time]
@@ -120,20 +120,7 @@ func (t *Tx) Mails(ctx context.Context, f meibo.MailFilter) ([]*meibo.MailMessag
 	}
 	q := `SELECT ` + mailCols + ` FROM mail_outbox`
 	q += w.sql()
-	rows, err := t.queryContext(ctx, q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("list outbox: %w", err)
-	}
-	defer rows.Close()
-	out := []*meibo.MailMessage{}
-	for rows.Next() {
-		m, err := scanMail(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list outbox: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return all(ctx, t, scanMail, "list outbox", q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
 }
 
 // ClaimMails holds due pending messages for worker.

@@ -37,7 +37,7 @@ func (t *Tx) CreateProfile(ctx context.Context, p *meibo.Profile) error {
 
 const profileCols = `id, group_id, name, actions, api_access, is_default, created_at, updated_at`
 
-func scanProfile(s interface{ Scan(...any) error }) (*meibo.Profile, error) {
+func scanProfile(s scanner) (*meibo.Profile, error) {
 	var p meibo.Profile
 	var actions string
 	if err := s.Scan(&p.ID, &p.GroupID, &p.Name, &actions, &p.APIAccess, &p.Default, &p.CreatedAt, &p.UpdatedAt); err != nil {
@@ -74,20 +74,7 @@ func (t *Tx) ProfileByName(ctx context.Context, groupID, name string) (*meibo.Pr
 
 // Profiles lists a group's profiles, the default first, then by name.
 func (t *Tx) Profiles(ctx context.Context, groupID string) ([]*meibo.Profile, error) {
-	rows, err := t.queryContext(ctx, `SELECT `+profileCols+` FROM profiles WHERE group_id = $1 ORDER BY is_default DESC, name`, groupID)
-	if err != nil {
-		return nil, fmt.Errorf("list profiles: %w", err)
-	}
-	defer rows.Close()
-	out := []*meibo.Profile{}
-	for rows.Next() {
-		p, err := scanProfile(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list profiles: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return all(ctx, t, scanProfile, "list profiles", `SELECT `+profileCols+` FROM profiles WHERE group_id = $1 ORDER BY is_default DESC, name`, groupID)
 }
 
 // UpdateProfile writes the profile's name, actions and API access.

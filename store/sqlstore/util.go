@@ -218,3 +218,34 @@ func (c *conds) sql() string {
 	}
 	return " WHERE " + strings.Join(c.where, " AND ")
 }
+
+// scanner is a row to scan: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// all runs a query and reads every row with scan; what names the reading in
+// errors.
+func all[T any](ctx context.Context, t *Tx, scan func(scanner) (T, error), what, query string, args ...any) ([]T, error) {
+	rows, err := t.queryContext(ctx, query, args...)
+	return collect(rows, err, scan, what)
+}
+
+// collect reads every row of rows (the result of a query that returned err)
+// with scan, and closes them.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error), what string) ([]T, error) {
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
