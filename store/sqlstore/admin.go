@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -88,12 +87,9 @@ func (t *Tx) loadAdminGroups(ctx context.Context, admins map[int64]*meibo.Admin,
 }
 
 func (t *Tx) oneAdmin(ctx context.Context, notFound *meibo.Error, where string, arg any) (*meibo.Admin, error) {
-	a, err := scanAdmin(t.queryRowContext(ctx, `SELECT `+adminCols+` FROM admins WHERE `+where, arg))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound
-	case err != nil:
-		return nil, fmt.Errorf("read administrator: %w", err)
+	a, err := one(ctx, t, scanAdmin, error(notFound), "read administrator", `SELECT `+adminCols+` FROM admins WHERE `+where, arg)
+	if err != nil {
+		return nil, err
 	}
 	if err := t.loadAdminGroups(ctx, map[int64]*meibo.Admin{a.ID: a}, ` WHERE admin_id = $1`, a.ID); err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -63,14 +62,7 @@ func (t *Tx) CreateDevice(ctx context.Context, d *meibo.Device) error {
 }
 
 func (t *Tx) oneDevice(ctx context.Context, where string, arg any) (*meibo.Device, error) {
-	d, err := scanDevice(t.queryRowContext(ctx, `SELECT `+deviceCols+deviceFrom+` WHERE `+where, arg))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, meibo.NotFound("not_found")
-	case err != nil:
-		return nil, fmt.Errorf("read device: %w", err)
-	}
-	return d, nil
+	return one(ctx, t, scanDevice, meibo.NotFound("not_found"), "read device", `SELECT `+deviceCols+deviceFrom+` WHERE `+where, arg)
 }
 
 // Device finds a device by ID.
@@ -213,14 +205,7 @@ func (t *Tx) CreateEnrolmentToken(ctx context.Context, k *meibo.EnrolmentToken) 
 
 // EnrolmentToken finds an enrolment token by hash.
 func (t *Tx) EnrolmentToken(ctx context.Context, hash string) (*meibo.EnrolmentToken, error) {
-	k, err := scanEnrol(t.queryRowContext(ctx, `SELECT `+enrolCols+` FROM enrolment_tokens WHERE hash = $1`, hash))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, meibo.NotFound("not_found")
-	case err != nil:
-		return nil, fmt.Errorf("read enrolment token: %w", err)
-	}
-	return k, nil
+	return one(ctx, t, scanEnrol, meibo.NotFound("not_found"), "read enrolment token", `SELECT `+enrolCols+` FROM enrolment_tokens WHERE hash = $1`, hash)
 }
 
 // EnrolmentTokens lists a group's tokens, newest first.
@@ -291,14 +276,7 @@ func (t *Tx) CreateCommand(ctx context.Context, c *meibo.Command) error {
 
 // Command finds a command.
 func (t *Tx) Command(ctx context.Context, id int64) (*meibo.Command, error) {
-	c, err := scanCommand(t.queryRowContext(ctx, `SELECT `+commandCols+` FROM commands WHERE id = $1`, id))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, meibo.NotFound("not_found")
-	case err != nil:
-		return nil, fmt.Errorf("read command: %w", err)
-	}
-	return c, nil
+	return one(ctx, t, scanCommand, meibo.NotFound("not_found"), "read command", `SELECT `+commandCols+` FROM commands WHERE id = $1`, id)
 }
 
 // Commands lists commands newest first.

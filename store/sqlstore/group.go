@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -37,14 +35,7 @@ func scanGroup(s scanner) (*meibo.Group, error) {
 
 // Group finds a group by ID without regard to case.
 func (t *Tx) Group(ctx context.Context, id string) (*meibo.Group, error) {
-	g, err := scanGroup(t.queryRowContext(ctx, `SELECT `+groupCols+` FROM groups WHERE lower(id) = lower($1)`, id))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, meibo.NotFound("group.not_found", id)
-	case err != nil:
-		return nil, fmt.Errorf("read group: %w", err)
-	}
-	return g, nil
+	return one(ctx, t, scanGroup, meibo.NotFound("group.not_found", id), "read group", `SELECT `+groupCols+` FROM groups WHERE lower(id) = lower($1)`, id)
 }
 
 // Groups lists groups in ID order; ids nil means all.

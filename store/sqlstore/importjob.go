@@ -53,14 +53,7 @@ func (t *Tx) CreateImportJob(ctx context.Context, j *meibo.ImportJob, file []byt
 
 // ImportJob finds a job by ID.
 func (t *Tx) ImportJob(ctx context.Context, id int64) (*meibo.ImportJob, error) {
-	j, err := scanImportJob(t.queryRowContext(ctx, `SELECT `+importCols+` FROM import_jobs WHERE id = $1`, id))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, meibo.NotFound("not_found")
-	case err != nil:
-		return nil, fmt.Errorf("read import job: %w", err)
-	}
-	return j, nil
+	return one(ctx, t, scanImportJob, meibo.NotFound("not_found"), "read import job", `SELECT `+importCols+` FROM import_jobs WHERE id = $1`, id)
 }
 
 // ImportJobs lists jobs newest first.

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -84,14 +83,7 @@ func (t *Tx) CreateMails(ctx context.Context, msgs []*meibo.MailMessage) error {
 
 // Mail finds an outbox message.
 func (t *Tx) Mail(ctx context.Context, id int64) (*meibo.MailMessage, error) {
-	m, err := scanMail(t.queryRowContext(ctx, `SELECT `+mailCols+` FROM mail_outbox WHERE id = $1`, id))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, meibo.NotFound("not_found")
-	case err != nil:
-		return nil, fmt.Errorf("read outbox: %w", err)
-	}
-	return m, nil
+	return one(ctx, t, scanMail, meibo.NotFound("not_found"), "read outbox", `SELECT `+mailCols+` FROM mail_outbox WHERE id = $1`, id)
 }
 
 // Mails lists outbox messages newest first.

@@ -2,8 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -52,14 +50,7 @@ func scanProfile(s scanner) (*meibo.Profile, error) {
 }
 
 func (t *Tx) oneProfile(ctx context.Context, notFound *meibo.Error, where string, args ...any) (*meibo.Profile, error) {
-	p, err := scanProfile(t.queryRowContext(ctx, `SELECT `+profileCols+` FROM profiles WHERE `+where, args...))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound
-	case err != nil:
-		return nil, fmt.Errorf("read profile: %w", err)
-	}
-	return p, nil
+	return one(ctx, t, scanProfile, error(notFound), "read profile", `SELECT `+profileCols+` FROM profiles WHERE `+where, args...)
 }
 
 // Profile finds a profile by ID.

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,7 +17,7 @@ const userCols = `u.id, u.group_id, u.name, u.email, u.password_hash, u.profile_
 const userFrom = ` FROM users u JOIN profiles p ON p.id = u.profile_id`
 
 // scanUser reads the columns of userCols, then those of extra.
-func scanUser(s interface{ Scan(...any) error }, extra ...any) (*meibo.User, error) {
+func scanUser(s scanner, extra ...any) (*meibo.User, error) {
 	var u meibo.User
 	var pwc, last sql.Null[time.Time]
 	if err := s.Scan(append([]any{&u.ID, &u.GroupID, &u.Name, &u.Email, &u.PasswordHash, &u.ProfileID, &u.ProfileName,
@@ -81,14 +80,7 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*meibo.User) error {
 }
 
 func (t *Tx) oneUser(ctx context.Context, notFound *meibo.Error, where string, args ...any) (*meibo.User, error) {
-	u, err := scanUser(t.queryRowContext(ctx, `SELECT `+userCols+userFrom+` WHERE `+where, args...))
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, notFound
-	case err != nil:
-		return nil, fmt.Errorf("read user: %w", err)
-	}
-	return u, nil
+	return one(ctx, t, func(s scanner) (*meibo.User, error) { return scanUser(s) }, error(notFound), "read user", `SELECT `+userCols+userFrom+` WHERE `+where, args...)
 }
 
 // User finds a user by ID.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -248,4 +249,19 @@ func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error), wh
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return out, nil
+}
+
+// one runs a query for a single row and reads it with scan; no row is
+// notFound, and what names the reading in other errors.
+func one[T any](ctx context.Context, t *Tx, scan func(scanner) (T, error), notFound error, what, query string, args ...any) (T, error) {
+	v, err := scan(t.queryRowContext(ctx, query, args...))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		var zero T
+		return zero, notFound
+	case err != nil:
+		var zero T
+		return zero, fmt.Errorf("%s: %w", what, err)
+	}
+	return v, nil
 }
