@@ -879,6 +879,20 @@ func screenshotDir(t *testing.T) string {
 	return out
 }
 
+// screenshot saves the page as it is now as screenshots/<name>.png.
+func (b *browserTab) screenshot(name string) {
+	b.t.Helper()
+	ctx, cancel := b.timed()
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir(b.t), name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // takeScreenshots saves the main pages in English and Japanese, on a laptop
 // (1280×800) and a phone (390×844), as screenshots/<page>-<lang>-<device>.png.
 func takeScreenshots(t *testing.T, s *browserServer, browser context.Context, b *browserTab, failedJob string, deptID int64) {
