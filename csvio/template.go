@@ -98,3 +98,18 @@ func WriteTemplate(w io.Writer, format string, enc Encoding, bom bool) error {
 	cw.Flush()
 	return writeError(cw.Error())
 }
+
+// Header returns the columns of format as a file of it names them: for
+// users, personal and devices files every known header name in the order
+// exports and templates write them, for administrator files the 44 titles of the title line as
+// exports write it (column 1's is a half-width space). It returns nil for
+// an unknown format.
+func Header(format string) []string {
+	if format == meibo.FormatAdmins {
+		return append([]string(nil), adminTitles[:]...)
+	}
+	if t, ok := templates[format]; ok {
+		return append([]string(nil), t[0]...)
+	}
+	return nil
+}

@@ -60,3 +60,21 @@ func TestTemplates(t *testing.T) {
 		t.Errorf("TemplateName = %q", got)
 	}
 }
+
+func TestHeader(t *testing.T) {
+	for format, want := range map[string]string{
+		meibo.FormatUsers:    "name,password,email,admin,apiAccess,disabled,profile",
+		meibo.FormatPersonal: "UserName,Password,Passcode",
+		meibo.FormatDevices:  "name,serial,user",
+	} {
+		if got := strings.Join(Header(format), ","); got != want {
+			t.Errorf("Header(%s) = %s, want %s", format, got, want)
+		}
+	}
+	if h := Header(meibo.FormatAdmins); len(h) != AdminColumns || h[0] != " " || h[14] != "Name" {
+		t.Errorf("Header(admins) = %q", h)
+	}
+	if Header("groups") != nil {
+		t.Errorf("Header of an unknown format is not nil")
+	}
+}
