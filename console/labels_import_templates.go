@@ -12,6 +12,6 @@ func init() {
 		"imp.tpl.utf8":     {"UTF-8", "UTF-8"},
 		"imp.tpl.sjis":     {"Shift_JIS", "Shift_JIS"},
 		"imp.tpl.bom":      {"UTF-8 templates start with a byte order mark (BOM) so that Excel opens them as UTF-8.", "UTF-8のテンプレートは、ExcelがUTF-8として開けるようにBOM付きです。"},
-		"imp.tpl.docs":     {"Every format, column, rule and message is described in docs/CSV.md of the meibo source (the same text is in every copy of the repository).", "すべての形式・列・規則・メッセージは、meibo のソースの docs/CSV.md に記載されています(リポジトリのどのコピーにも同じ文書があります)。"},
+		"imp.tpl.docs":     {"Every format, column, rule and message is described in docs/CSV.md in meibo's source repository.", "すべての形式・列・規則・メッセージは、meibo のソースリポジトリの docs/CSV.md に記載されています。"},
 	})
 }
