@@ -19,6 +19,7 @@ func (s *Server) importRoutes() {
 	m := s.mux
 	m.Handle("POST /api/v1/imports", s.auth(s.handleImportCreate))
 	m.Handle("GET /api/v1/imports", s.auth(s.handleImports))
+	m.Handle("GET /api/v1/imports/template", s.auth(s.handleImportTemplate))
 	m.Handle("GET /api/v1/imports/{id}", s.auth(s.handleImport))
 	m.Handle("GET /api/v1/imports/{id}/errors.csv", s.auth(s.handleImportErrors))
 	m.Handle("GET /api/v1/imports/{id}/file", s.auth(s.handleImportFile))

@@ -19,6 +19,7 @@ import (
 func (c *Console) importRoutes(a func(string, handler)) {
 	a("GET "+Prefix+"/imports", c.handleImports)
 	a("POST "+Prefix+"/imports", c.handleImportSubmit)
+	a("GET "+Prefix+"/imports/template", c.handleImportTemplate)
 	a("GET "+Prefix+"/imports/{id}", c.handleImportJob)
 	a("GET "+Prefix+"/imports/{id}/status", c.handleImportStatus)
 	a("GET "+Prefix+"/imports/{id}/errors.csv", c.handleImportErrors)

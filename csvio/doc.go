@@ -1,6 +1,6 @@
-// Package csvio reads and writes meibo's CSV files: the personal, users and
-// administrator formats of DESIGN.md, and the devices format (assignments of
-// devices to users). It turns a file into typed records,
+// Package csvio reads and writes meibo's CSV files: the personal, users,
+// administrator and devices formats that docs/CSV.md describes column by
+// column, with every message. It turns a file into typed records,
 // each with the problems the file alone shows (file-level refusals, CSV
 // syntax, bad bytes, values that break a rule of the domain), and domain
 // objects back into files.
@@ -87,7 +87,8 @@
 // UsersWriter writes users.csv (encoding/csv, CRLF), AdminsWriter the
 // 44-column administrator file (every field quoted, CRLF, a line break at
 // the end), DevicesWriter devices.csv (name,serial,user; CRLF),
-// ErrorsWriter an import job's problems (UTF-8 with BOM). Files
+// ErrorsWriter an import job's problems (UTF-8 with BOM), WriteTemplate a
+// format's header and one example row that imports as it is. Files
 // are written in UTF-8 (optionally with a BOM) or CP932. A value that the
 // file cannot hold as it is makes Write fail with a *meibo.Error naming the
 // record, the field and the character; nothing is ever replaced.

@@ -180,7 +180,7 @@ func where(m service.ReportMessage) string {
 }
 
 func runExport(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "export", "export --format users|admins|devices [--group ID] [--encoding utf-8|cp932] [--bom] [-o FILE]")
+	fs := newFlags(env, "export", "export --format users|admins|devices [--group ID] [--encoding utf-8|cp932] [--bom] [-o FILE] | export --template --format users|personal|devices|admins [--encoding utf-8|cp932] [--bom] [-o FILE]")
 	var dsn string
 	dbFlag(fs, &dsn)
 	format := fs.String("format", "", "users, admins or devices (required)")
@@ -190,6 +190,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	out := fs.String("o", "", "output file (default: standard output)")
 	tz := fs.String("time-zone", "Local", "time zone of the times in the admins file")
 	stats := fs.Bool("stats", false, "print time, rows/s and peak memory to standard error")
+	template := fs.Bool("template", false, "write the format's template (header and one example row; also for personal) instead of exporting")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
@@ -202,6 +203,9 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 		if enc, err = csvio.ParseEncoding(*encoding); err != nil || enc == csvio.Auto {
 			return usagef("--encoding must be utf-8 or cp932")
 		}
+	}
+	if *template {
+		return writeTemplate(env, *format, enc, *bom, *out)
 	}
 	switch *format {
 	case meibo.FormatUsers, meibo.FormatDevices:
