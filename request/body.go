@@ -134,7 +134,9 @@ func refuse(w http.ResponseWriter, r *http.Request, status int, msg meibo.Msg) {
 
 // Refuse answers a request with status and msg, as JSON for the API and
 // the device protocol, else as a short page.
-func Refuse(w http.ResponseWriter, r *http.Request, status int, msg meibo.Msg) { refuse(w, r, status, msg) }
+func Refuse(w http.ResponseWriter, r *http.Request, status int, msg meibo.Msg) {
+	refuse(w, r, status, msg)
+}
 
 // FormatBytes writes a size the way the flags take it ("1 MiB", "64 KiB").
 func FormatBytes(n int64) string {

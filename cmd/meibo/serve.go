@@ -41,12 +41,13 @@ type Config struct {
 	Migrate           string // auto: a new database only; always; never
 	Mail              mailConfig
 	HTTP              httpConfig
-	// AllowUnsafeDurability starts on a database whose settings could lose
-	// committed changes in a crash, with a warning, instead of refusing.
-	AllowUnsafeDurability bool
 	Clock             func() time.Time
 	Logger            *slog.Logger // overrides LogLevel/LogFormat (tests)
 	BootstrapPassword io.Writer    // where a generated admin password is printed once
+
+	// AllowUnsafeDurability starts on a database whose settings could lose
+	// committed changes in a crash, with a warning, instead of refusing.
+	AllowUnsafeDurability bool
 }
 
 // Main is a running meibo server; the binary and the end-to-end tests both
