@@ -268,25 +268,27 @@ func IsHTTPS(r *http.Request) bool {
 }
 
 // SameOrigin reports whether a state-changing request comes from meibo's own
-// pages: it is refused when the browser says it is cross-site
-// (Sec-Fetch-Site) or names an Origin that is neither the public URL's nor
-// the one the request was sent to. A request without either header (not
-// from a browser, or an old one) passes; the CSRF token still guards it.
+// pages. An Origin header decides when it names an origin: it must be the
+// public URL's or the one the request was sent to. Otherwise (no Origin,
+// or "null", which browsers send for meibo's pages too since they ask for
+// no referrer) Sec-Fetch-Site decides: same-origin, or none (typed by the
+// person). A request with neither header (not from a browser, or a very old
+// one) passes; the CSRF token still guards it.
 func SameOrigin(r *http.Request) bool {
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		return false
+	origin := strings.ToLower(r.Header.Get("Origin"))
+	if origin != "" && origin != "null" {
+		if in := from(r); in != nil && in.public != "" && origin == in.public {
+			return true
+		}
+		scheme := "http"
+		if in := from(r); (in != nil && in.seen) || (in == nil && r.TLS != nil) {
+			scheme = "https"
+		}
+		return r.Host != "" && origin == strings.ToLower(scheme+"://"+r.Host)
 	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
 		return true
 	}
-	origin = strings.ToLower(origin)
-	if in := from(r); in != nil && in.public != "" && origin == in.public {
-		return true
-	}
-	scheme := "http"
-	if in := from(r); (in != nil && in.seen) || (in == nil && r.TLS != nil) {
-		scheme = "https"
-	}
-	return r.Host != "" && origin == strings.ToLower(scheme+"://"+r.Host)
+	return false
 }
