@@ -31,8 +31,12 @@ type BodyRule struct {
 // handler runs: a body over Max is answered 413, one that does not arrive
 // within Timeout is answered 408, each naming the limit, so that neither a
 // large nor a slow body reaches a handler or holds a connection. rule
-// chooses the bound of each request.
-func Bodies(next http.Handler, rule func(*http.Request) BodyRule) http.Handler {
+// chooses the bound of each request; refuse answers the refusals of pages
+// (nil: a plain page), the API's are JSON.
+func Bodies(next http.Handler, rule func(*http.Request) BodyRule, refuse RefuseFunc) http.Handler {
+	if refuse == nil {
+		refuse = Refuse
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
@@ -113,6 +117,10 @@ var page = template.Must(template.New("refused").Parse(`<!doctype html>
 <title>{{.Status}}</title></head>
 <body><main><h1>{{.Status}}</h1><p id="refused">{{.Message}}</p></main></body></html>
 `))
+
+// RefuseFunc answers a request that goes no further with status and a
+// message saying why.
+type RefuseFunc func(w http.ResponseWriter, r *http.Request, status int, msg meibo.Msg)
 
 // refuse answers a request that goes no further: JSON for the API and the
 // device protocol, a short page otherwise.

@@ -200,24 +200,6 @@ func ClientAddr(r *http.Request) string { return request.ClientAddr(r) }
 // request).
 func IsHTTPS(r *http.Request) bool { return request.IsHTTPS(r) }
 
-// CheckOrigin refuses, with a 403 page, every state-changing request to a
-// page (not the API, whose bearer tokens no other site's page can send)
-// that a browser says comes from another site or origin: a second guard
-// beside the CSRF token.
-func CheckOrigin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-		default:
-			if !request.IsAPI(r) && !request.SameOrigin(r) {
-				request.Refuse(w, r, http.StatusForbidden, meibo.M("origin.refused"))
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // hostPrefix is the prefix of cookie names over https: a browser takes such
 // a cookie only when it is Secure, for Path=/ and without Domain, so no
 // other host (nor plain http) can plant one.

@@ -219,7 +219,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return usagef("--public-url: %v", err)
 	}
 	m.srv = &http.Server{
-		Handler:           cfg.HTTP.handler(m.log, resolver, mux),
+		Handler:           cfg.HTTP.handler(m.log, resolver, public, mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // uploads of large import files
 		WriteTimeout:      10 * time.Minute,

@@ -89,9 +89,9 @@ func (c *httpConfig) bodyRule(r *http.Request) request.BodyRule {
 // handler wraps the whole mux: the client resolved through trusted
 // proxies, request IDs and logs, security headers on every answer, the
 // Origin check of forms, and bounded bodies.
-func (c *httpConfig) handler(log *slog.Logger, rv *request.Resolver, mux http.Handler) http.Handler {
-	h := request.Bodies(mux, c.bodyRule)
-	h = web.CheckOrigin(h)
+func (c *httpConfig) handler(log *slog.Logger, rv *request.Resolver, public *web.Public, mux http.Handler) http.Handler {
+	h := request.Bodies(mux, c.bodyRule, public.Refuse)
+	h = public.CheckOrigin(h)
 	h = web.Secure(h)
 	h = api.WithRequestID(log, h)
 	return rv.Middleware(h)
