@@ -18,6 +18,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -493,3 +494,22 @@ func TestTLS(t *testing.T) {
 		t.Errorf("after a broken renewal: serial %d", serial)
 	}
 }
+
+// secureJar keeps cookies as a browser does for http://localhost, which
+// it counts as a secure context: Secure cookies (meibo sets them when its
+// public URL is https) are kept and sent back over plain http too.
+type secureJar struct{ http.CookieJar }
+
+func localhostJar() http.CookieJar {
+	jar, _ := cookiejar.New(nil)
+	return secureJar{jar}
+}
+
+func asHTTPS(u *url.URL) *url.URL {
+	v := *u
+	v.Scheme = "https"
+	return &v
+}
+
+func (j secureJar) SetCookies(u *url.URL, cs []*http.Cookie) { j.CookieJar.SetCookies(asHTTPS(u), cs) }
+func (j secureJar) Cookies(u *url.URL) []*http.Cookie        { return j.CookieJar.Cookies(asHTTPS(u)) }
