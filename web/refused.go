@@ -25,7 +25,7 @@ func (p *Public) Refuse(w http.ResponseWriter, r *http.Request, status int, msg 
 		request.Refuse(w, r, status, msg)
 		return
 	}
-	lang := request.Lang(r)
+	lang := Lang(w, r)
 	title := http.StatusText(status)
 	if _, ok := labels["refused."+strconv.Itoa(status)]; ok {
 		title = T(lang, "refused."+strconv.Itoa(status))
