@@ -137,6 +137,11 @@ func (m *Main) Open(ctx context.Context) error {
 		m.DB.Close()
 		return err
 	}
+	resolver, err := request.NewResolver(trusted, cfg.Mail.PublicURL)
+	if err != nil {
+		m.DB.Close()
+		return usagef("--public-url: %v", err)
+	}
 	if scfg.Sender == nil {
 		m.log.Info("no SMTP server configured: mail stays in the outbox (meibo mail list, GET /api/v1/mail)")
 	}
@@ -211,13 +216,6 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	por.Register(mux)
 	mux.HandleFunc("GET /healthz", m.handleHealth)
-	resolver, err := request.NewResolver(trusted, cfg.Mail.PublicURL)
-	if err != nil {
-		cancel()
-		m.workers.Wait()
-		m.DB.Close()
-		return usagef("--public-url: %v", err)
-	}
 	m.srv = &http.Server{
 		Handler:           cfg.HTTP.handler(m.log, resolver, public, mux),
 		ReadHeaderTimeout: 10 * time.Second,
