@@ -11,7 +11,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/request"
 	"github.com/meibo/meibo/service"
 )
 
@@ -168,15 +168,9 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(token), true
 }
 
-// ClientAddr is the address of the client: the connection's peer. Forwarded
-// headers are not trusted.
-func ClientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// ClientAddr is the address of the client: the connection's peer, or
+// through a trusted proxy the address it reports (see package request).
+func ClientAddr(r *http.Request) string { return request.ClientAddr(r) }
 
 var langMatcher = language.NewMatcher([]language.Tag{language.English, language.Japanese})
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/request"
 )
 
 // Status is the HTTP status of each error code.
@@ -82,18 +83,27 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v) //nolint:errcheck // the client went away
 }
 
+// maxJSON is the largest JSON body the API reads.
+const maxJSON = 1 << 20
+
 // decode reads a JSON body into v, refusing unknown fields and trailing data,
 // with a message that says what was wrong.
 func decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "multipart/") {
 		return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "the body must be JSON, not a form")
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	// The server bounds bodies before they get here (--json-max-bytes);
+	// this is the bound of the API on its own.
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxJSON))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var me *meibo.Error
 		if errors.As(err, &me) {
 			return me
+		}
+		var big *http.MaxBytesError
+		if errors.As(err, &big) {
+			return meibo.Errorf(meibo.CodeTooLarge, "body.too_large", request.FormatBytes(maxJSON), "json-max-bytes")
 		}
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
@@ -102,7 +112,7 @@ func decode(r *http.Request, v any) error {
 			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "the body is empty")
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			// A truncated value is no *json.SyntaxError for a Decoder.
-			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "malformed JSON: the body ends in the middle of a value (or is over 1 MiB)")
+			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "malformed JSON: the body ends in the middle of a value")
 		case errors.As(err, &syn):
 			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("malformed JSON at byte %d", syn.Offset))
 		case errors.As(err, &typ):

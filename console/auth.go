@@ -66,10 +66,7 @@ func (c *Console) handleSignInPost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) handleSignOut(q *req) {
-	var secret string
-	if ck, err := q.r.Cookie(cookieName); err == nil {
-		secret = ck.Value
-	}
+	secret := web.CookieValue(q.r, cookieName)
 	if err := c.svc.SignOut(q.ctx, secret); err != nil {
 		c.log.Error("console sign-out", "err", err)
 	}

@@ -41,9 +41,6 @@ type Options struct {
 	Logger   *slog.Logger
 	Location *time.Location // times are shown in it
 	Assets   *web.Assets    // the shared static files
-	// SecureCookies marks the session cookie Secure (meibo is reached over
-	// TLS); requests that come over TLS get Secure cookies anyway.
-	SecureCookies bool
 	// MaxUpload bounds import uploads (default 64 MiB).
 	MaxUpload int64
 }
@@ -54,7 +51,6 @@ type Console struct {
 	render *web.Renderer
 	log    *slog.Logger
 	loc    *time.Location
-	secure bool
 	max    int64
 }
 
@@ -69,7 +65,7 @@ func New(svc *service.Service, opts Options) (*Console, error) {
 	if opts.MaxUpload <= 0 {
 		opts.MaxUpload = 64 << 20
 	}
-	c := &Console{svc: svc, log: opts.Logger, loc: opts.Location, secure: opts.SecureCookies, max: opts.MaxUpload}
+	c := &Console{svc: svc, log: opts.Logger, loc: opts.Location, max: opts.MaxUpload}
 	tmpl, _ := fs.Sub(files, "templates")
 	r, err := web.NewRenderer(tmpl, opts.Assets, opts.Logger, c.funcs())
 	if err != nil {
@@ -160,10 +156,7 @@ type handler func(*req)
 func (c *Console) authed(fn handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lang := web.Lang(w, r)
-		var secret string
-		if ck, err := r.Cookie(cookieName); err == nil {
-			secret = ck.Value
-		}
+		secret := web.CookieValue(r, cookieName)
 		actor, sess, err := c.svc.ConsoleActor(r.Context(), secret, web.ClientAddr(r))
 		if err != nil {
 			if meibo.ErrorCode(err) != meibo.CodeUnauthorized {
@@ -223,14 +216,16 @@ func queryString(pairs ...string) string {
 	return "?" + v.Encode()
 }
 
+// setCookie sets the session cookie: for the console's paths over plain
+// http, and over https Secure with the __Host- prefix (see web.SetCookie).
 func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, secret string) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: secret, Path: Prefix + "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: c.secure || r.TLS != nil})
+	web.SetCookie(w, r, &http.Cookie{Name: cookieName, Value: secret, Path: Prefix + "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode})
 }
 
 func (c *Console) clearCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: Prefix + "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: c.secure || r.TLS != nil})
+	web.SetCookie(w, r, &http.Cookie{Name: cookieName, Value: "", Path: Prefix + "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode})
 }
 
 // page renders a page of the console for q with the navigation of its

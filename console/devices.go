@@ -540,7 +540,7 @@ func (c *Console) handleEnrolmentCreate(q *req) {
 // serverURL is meibo's address as this browser reaches it, for the agent.
 func (c *Console) serverURL(q *req) string {
 	scheme := "http"
-	if c.secure || q.r.TLS != nil {
+	if web.IsHTTPS(q.r) {
 		scheme = "https"
 	}
 	return scheme + "://" + q.r.Host

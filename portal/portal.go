@@ -35,10 +35,9 @@ const cookieName = "meibo_portal"
 
 // Options configure the portal.
 type Options struct {
-	Logger        *slog.Logger
-	Location      *time.Location
-	Assets        *web.Assets
-	SecureCookies bool
+	Logger   *slog.Logger
+	Location *time.Location
+	Assets   *web.Assets
 }
 
 // Portal is the personal portal.
@@ -47,7 +46,6 @@ type Portal struct {
 	render *web.Renderer
 	log    *slog.Logger
 	loc    *time.Location
-	secure bool
 }
 
 // New parses the portal's templates.
@@ -58,7 +56,7 @@ func New(svc *service.Service, opts Options) (*Portal, error) {
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	p := &Portal{svc: svc, log: opts.Logger, loc: opts.Location, secure: opts.SecureCookies}
+	p := &Portal{svc: svc, log: opts.Logger, loc: opts.Location}
 	tmpl, _ := fs.Sub(files, "templates")
 	r, err := web.NewRenderer(tmpl, opts.Assets, opts.Logger, template.FuncMap{
 		"when": func(t *time.Time) string {
@@ -105,12 +103,7 @@ type req struct {
 
 type handler func(*req)
 
-func (p *Portal) secret(r *http.Request) string {
-	if c, err := r.Cookie(cookieName); err == nil {
-		return c.Value
-	}
-	return ""
-}
+func (p *Portal) secret(r *http.Request) string { return web.CookieValue(r, cookieName) }
 
 // current returns the signed-in user of the request, or nil.
 func (p *Portal) current(w http.ResponseWriter, r *http.Request) *req {
@@ -152,13 +145,11 @@ func (p *Portal) authed(fn handler) http.Handler {
 }
 
 func (p *Portal) setCookie(w http.ResponseWriter, r *http.Request, secret string) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: p.secure || r.TLS != nil})
+	web.SetCookie(w, r, &http.Cookie{Name: cookieName, Value: secret, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
 func (p *Portal) clearCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: p.secure || r.TLS != nil})
+	web.SetCookie(w, r, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
 type navData struct {

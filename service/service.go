@@ -48,10 +48,15 @@ type Config struct {
 	MailGiveUp time.Duration
 	// Product names the product in mail (default "meibo").
 	Product string
-	// SessionIdle and SessionMax end browser sessions after so long without
+	// SessionIdle and SessionMax end portal sessions after so long without
 	// a request and so long after sign-in (default 30 min, 12 h).
 	SessionIdle time.Duration
 	SessionMax  time.Duration
+	// AdminSessionIdle and AdminSessionMax do the same for the console's
+	// sessions, shorter since an administrator's session can do more
+	// (default 15 min, 8 h).
+	AdminSessionIdle time.Duration
+	AdminSessionMax  time.Duration
 }
 
 // Service implements the use cases over a store.
@@ -107,6 +112,12 @@ func New(store meibo.Store, cfg Config) *Service {
 	}
 	if cfg.SessionMax <= 0 {
 		cfg.SessionMax = 12 * time.Hour
+	}
+	if cfg.AdminSessionIdle <= 0 {
+		cfg.AdminSessionIdle = 15 * time.Minute
+	}
+	if cfg.AdminSessionMax <= 0 {
+		cfg.AdminSessionMax = 8 * time.Hour
 	}
 	return &Service{store: store, cfg: cfg, log: cfg.Logger, progress: map[int64]*Progress{}, wake: make(chan struct{}, 1),
 		mailWake: make(chan struct{}, 1)}

@@ -12,8 +12,8 @@ import (
 // Browser sessions: the cookie holds a 256-bit secret whose hash is the
 // session's key in the database, so that several servers share sessions. A
 // session has a CSRF token for its forms, ends after SessionIdle without a
-// request or SessionMax after sign-in, and a new one is made at every
-// sign-in.
+// request or SessionMax after sign-in (a console session: AdminSessionIdle,
+// AdminSessionMax), and a new one is made at every sign-in.
 
 // NewCSRF returns a random CSRF token.
 func NewCSRF() string {
@@ -32,7 +32,7 @@ func (s *Service) SignIn(ctx context.Context, loginID, password, addr, userAgent
 	_, err := s.signInAdmin(ctx, loginID, password, addr, "console", func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error {
 		id := ad.ID
 		sess = &meibo.Session{Hash: hash, Kind: meibo.SessionConsole, AdminID: &id, CSRF: NewCSRF(), Lang: lang, Addr: addr,
-			UserAgent: clip(userAgent, 256), ExpiresAt: tx.Now().Add(s.cfg.SessionMax)}
+			UserAgent: clip(userAgent, 256), ExpiresAt: tx.Now().Add(s.cfg.AdminSessionMax)}
 		return tx.CreateSession(ctx, sess)
 	})
 	if err != nil {
@@ -57,6 +57,14 @@ func init() {
 	})
 }
 
+// sessionIdle is how long a session of kind lasts without a request.
+func (s *Service) sessionIdle(kind string) time.Duration {
+	if kind == meibo.SessionConsole {
+		return s.cfg.AdminSessionIdle
+	}
+	return s.cfg.SessionIdle
+}
+
 // session finds a live session of kind by its cookie secret, touching it
 // when it was last seen more than a minute ago.
 func (s *Service) session(ctx context.Context, secret, kind string) (*meibo.Session, error) {
@@ -73,7 +81,7 @@ func (s *Service) session(ctx context.Context, secret, kind string) (*meibo.Sess
 			return err
 		}
 		now := tx.Now()
-		if sess.Kind != kind || !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.cfg.SessionIdle {
+		if sess.Kind != kind || !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.sessionIdle(kind) {
 			return sessionUnauthorized
 		}
 		touch = now.Sub(sess.LastSeenAt) > time.Minute
@@ -148,7 +156,7 @@ func (s *Service) RunCleaner(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		err := s.store.Update(ctx, func(tx meibo.Tx) error {
-			_, err := tx.DeleteExpired(ctx, tx.Now().Add(-s.cfg.SessionIdle), tx.Now().Add(-2*throttleWindow))
+			_, err := tx.DeleteExpired(ctx, tx.Now().Add(-max(s.cfg.SessionIdle, s.cfg.AdminSessionIdle)), tx.Now().Add(-2*throttleWindow))
 			return err
 		})
 		if err != nil && ctx.Err() == nil {

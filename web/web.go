@@ -20,7 +20,6 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"path"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/request"
 )
 
 //go:embed templates static
@@ -171,12 +171,17 @@ func (r *Renderer) Render(w http.ResponseWriter, status int, name string, p *Pag
 	w.Write(b.Bytes())
 }
 
-// Secure sets the headers of every page: a strict content security policy
-// (no inline script or style), no framing, no referrer (links carry
-// tokens), no caching.
+// Secure sets the headers of every response (the server wraps its whole
+// mux in it, so that a 404 for an unknown path and the API have them too):
+// a strict content security policy (no inline script or style), no framing,
+// no referrer (links carry tokens), no caching, and over https
+// Strict-Transport-Security.
 func Secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if request.IsHTTPS(r) {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "+
 			"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
 		h.Set("Referrer-Policy", "no-referrer")
@@ -187,14 +192,38 @@ func Secure(next http.Handler) http.Handler {
 	})
 }
 
-// ClientAddr is the peer address of the request (forwarded headers are not
-// trusted).
-func ClientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
+// ClientAddr is the client's address: the peer, or through a trusted proxy
+// the address it reports (see package request).
+func ClientAddr(r *http.Request) string { return request.ClientAddr(r) }
+
+// IsHTTPS reports whether the client reached meibo over https (see package
+// request).
+func IsHTTPS(r *http.Request) bool { return request.IsHTTPS(r) }
+
+// hostPrefix is the prefix of cookie names over https: a browser takes such
+// a cookie only when it is Secure, for Path=/ and without Domain, so no
+// other host (nor plain http) can plant one.
+const hostPrefix = "__Host-"
+
+// SetCookie sets c; over https (see request.IsHTTPS) with the __Host-
+// prefix, Secure and for the whole site, else under its own name.
+func SetCookie(w http.ResponseWriter, r *http.Request, c *http.Cookie) {
+	if request.IsHTTPS(r) {
+		c.Name, c.Secure, c.Path, c.Domain = hostPrefix+c.Name, true, "/", ""
 	}
-	return host
+	http.SetCookie(w, c)
+}
+
+// CookieValue reads the cookie name as SetCookie set it for this request
+// ("" when there is none): over https only the __Host- one.
+func CookieValue(r *http.Request, name string) string {
+	if request.IsHTTPS(r) {
+		name = hostPrefix + name
+	}
+	if c, err := r.Cookie(name); err == nil {
+		return c.Value
+	}
+	return ""
 }
 
 const langCookie = "meibo_lang"
@@ -205,12 +234,12 @@ var matcher = language.NewMatcher([]language.Tag{language.English, language.Japa
 // cookie, else Accept-Language.
 func Lang(w http.ResponseWriter, r *http.Request) meibo.Lang {
 	if l := r.URL.Query().Get("lang"); l == "en" || l == "ja" {
-		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true,
-			SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		SetCookie(w, r, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true,
+			SameSite: http.SameSiteLaxMode})
 		return meibo.Lang(l)
 	}
-	if c, err := r.Cookie(langCookie); err == nil && (c.Value == "en" || c.Value == "ja") {
-		return meibo.Lang(c.Value)
+	if c := CookieValue(r, langCookie); c == "en" || c == "ja" {
+		return meibo.Lang(c)
 	}
 	tags, _, _ := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
 	if _, i, _ := matcher.Match(tags...); i == 1 {
@@ -225,22 +254,22 @@ const formCSRFCookie = "meibo_form"
 // random cookie, and the same value in the form), setting the cookie when
 // the browser has none.
 func FormToken(w http.ResponseWriter, r *http.Request) string {
-	if c, err := r.Cookie(formCSRFCookie); err == nil && len(c.Value) >= 32 {
-		return c.Value
+	if c := CookieValue(r, formCSRFCookie); len(c) >= 32 {
+		return c
 	}
 	b := make([]byte, 32)
 	rand.Read(b)
 	v := base64.RawURLEncoding.EncodeToString(b)
-	http.SetCookie(w, &http.Cookie{Name: formCSRFCookie, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	SetCookie(w, r, &http.Cookie{Name: formCSRFCookie, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	return v
 }
 
 // CheckFormToken compares the form's CSRF token with the cookie in constant
 // time.
 func CheckFormToken(r *http.Request) bool {
-	c, err := r.Cookie(formCSRFCookie)
-	if err != nil || len(c.Value) < 32 {
+	c := CookieValue(r, formCSRFCookie)
+	if len(c) < 32 {
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(r.PostFormValue("csrf"))) == 1
+	return subtle.ConstantTimeCompare([]byte(c), []byte(r.PostFormValue("csrf"))) == 1
 }

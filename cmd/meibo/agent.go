@@ -26,13 +26,16 @@ import (
 // wipe reports done and un-enrols it (its state is removed and it stops).
 
 func runAgent(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "agent", "agent --server URL (--token T | --tokens FILE | --admin-token T --group G) [--count N] [--state DIR] [flags]")
+	fs := newFlags(env, "agent", "agent --server URL (--token T | --tokens FILE | --admin-token-file FILE --group G) [--count N] [--state DIR] [flags]")
+	if err := refuseAdminTokenFlag(args); err != nil {
+		return err
+	}
 	server := fs.String("server", "http://localhost:8080", "meibo's address")
 	token := fs.String("token", "", "an enrolment token (one device)")
 	tokens := fs.String("tokens", "", "a file of enrolment tokens, one per line (one device each)")
-	adminToken := fs.String("admin-token", "", "an administrator's API token to make the enrolment tokens (with --group)")
-	group := fs.String("group", "", "the group to enrol into with --admin-token")
-	user := fs.String("user", "", "with --admin-token: assign the devices to this user")
+	adminTokenFile := fs.String("admin-token-file", "", "a file holding an administrator's API token to make the enrolment tokens (with --group); or set MEIBO_ADMIN_TOKEN")
+	group := fs.String("group", "", "the group to enrol into with the administrator's token")
+	user := fs.String("user", "", "with the administrator's token: assign the devices to this user")
 	count := fs.Int("count", 1, "how many devices to simulate")
 	name := fs.String("name", "", "device name (default agent-HOST); several devices get -1, -2…")
 	state := fs.String("state", "", "a folder that keeps each device's enrolment, so that a restart resumes it")
@@ -50,6 +53,10 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if *count < 1 {
 		return usagef("--count must be at least 1")
+	}
+	adminToken, err := agentAdminToken(env, *adminTokenFile)
+	if err != nil {
+		return err
 	}
 	if *name == "" {
 		host, _ := os.Hostname()
@@ -77,9 +84,9 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 				toks = append(toks, l)
 			}
 		}
-	case *adminToken != "":
+	case adminToken != "":
 		if *group == "" {
-			return usagef("--admin-token needs --group")
+			return usagef("the administrator's token (--admin-token-file or MEIBO_ADMIN_TOKEN) needs --group")
 		}
 	}
 	agents := make([]*agent, *count)
@@ -105,14 +112,14 @@ func runAgent(ctx context.Context, env *cliEnv, args []string) error {
 		case next < len(toks):
 			tok = toks[next]
 			next++
-		case *adminToken != "":
-			t, err := makeEnrolmentToken(ctx, client, base, *adminToken, *group, *user)
+		case adminToken != "":
+			t, err := makeEnrolmentToken(ctx, client, base, adminToken, *group, *user)
 			if err != nil {
 				return err
 			}
 			tok = t
 		default:
-			return usagef("%s has no enrolment: give --token, --tokens or --admin-token", a.name)
+			return usagef("%s has no enrolment: give --token, --tokens, or --admin-token-file (or MEIBO_ADMIN_TOKEN) with --group", a.name)
 		}
 		if err := a.enrol(ctx, tok); err != nil {
 			return fmt.Errorf("%s: %w", a.name, err)
@@ -232,6 +239,39 @@ type agentError struct {
 }
 
 func (e *agentError) Error() string { return fmt.Sprintf("%d %s", e.status, e.msg) }
+
+// refuseAdminTokenFlag refuses an administrator's token on the command
+// line, where every user of the machine can read it (ps, /proc).
+func refuseAdminTokenFlag(args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && name == "admin-token" {
+			return usagef("--admin-token is not taken: a token on the command line is visible to every user of the machine (ps). " +
+				"Put it in a file and give --admin-token-file FILE, or set MEIBO_ADMIN_TOKEN")
+		}
+	}
+	return nil
+}
+
+// agentAdminToken reads the administrator's token from the file, else from
+// MEIBO_ADMIN_TOKEN ("" when neither is given).
+func agentAdminToken(env *cliEnv, file string) (string, error) {
+	if file != "" {
+		t, err := secret("", file)
+		if err != nil {
+			return "", err
+		}
+		if t = strings.TrimSpace(t); t == "" {
+			return "", usagef("--admin-token-file %s is empty", file)
+		}
+		return t, nil
+	}
+	t, _ := env.getenv("MEIBO_ADMIN_TOKEN")
+	return strings.TrimSpace(t), nil
+}
 
 func makeEnrolmentToken(ctx context.Context, c *http.Client, base, adminToken, group, user string) (string, error) {
 	a := &agent{base: base, client: c}

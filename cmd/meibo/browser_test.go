@@ -182,6 +182,8 @@ func startChromium(t *testing.T, path string) context.Context {
 			chromedp.Flag("mute-audio", true),
 			chromedp.Flag("lang", "en-US"),
 			chromedp.Flag("password-store", "basic"),
+			// The https tests serve a certificate made in the test.
+			chromedp.Flag("ignore-certificate-errors", true),
 		}
 		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 		ctx, cancel := chromedp.NewContext(alloc)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -121,8 +120,7 @@ func TestServeMailLinks(t *testing.T) {
 	_, invSecret := mailLink(t, inv)
 
 	// A reset through the page, with the same forged headers.
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	browser := &http.Client{Jar: localhostJar(), Timeout: 10 * time.Second}
 	st, body = mailHTTP(t, browser, "GET", base+"/reset", nil, evil)
 	csrf := mailCSRFRE.FindStringSubmatch(body)
 	if st != 200 || csrf == nil {

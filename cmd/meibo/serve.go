@@ -19,6 +19,7 @@ import (
 	"github.com/meibo/meibo/argon2id"
 	"github.com/meibo/meibo/console"
 	"github.com/meibo/meibo/portal"
+	"github.com/meibo/meibo/request"
 	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store"
 	"github.com/meibo/meibo/store/sqlstore"
@@ -39,9 +40,14 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	Migrate           string // auto: a new database only; always; never
 	Mail              mailConfig
+	HTTP              httpConfig
 	Clock             func() time.Time
 	Logger            *slog.Logger // overrides LogLevel/LogFormat (tests)
 	BootstrapPassword io.Writer    // where a generated admin password is printed once
+
+	// AllowUnsafeDurability starts on a database whose settings could lose
+	// committed changes in a crash, with a warning, instead of refusing.
+	AllowUnsafeDurability bool
 }
 
 // Main is a running meibo server; the binary and the end-to-end tests both
@@ -54,6 +60,7 @@ type Main struct {
 	log     *slog.Logger
 	srv     *http.Server
 	ln      net.Listener
+	certs   *certFiles // nil without TLS
 	ready   atomic.Bool
 	stop    context.CancelFunc
 	workers sync.WaitGroup
@@ -82,7 +89,24 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	cfg.HTTP.defaults()
+	trusted, err := request.ParsePrefixes(cfg.HTTP.TrustedProxies)
+	if err != nil {
+		return usagef("--trusted-proxies: %v", err)
+	}
+	if (cfg.HTTP.TLSCert == "") != (cfg.HTTP.TLSKey == "") {
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	if cfg.HTTP.TLSCert != "" {
+		if m.certs, err = newCertFiles(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey, m.log); err != nil {
+			return err
+		}
+	}
 	if m.DB, err = openStore(ctx, cfg.DB, cfg.Migrate, store.Options{Clock: cfg.Clock}, m.log); err != nil {
+		return err
+	}
+	if err := checkDurability(ctx, m.DB, cfg.AllowUnsafeDurability, m.log); err != nil {
+		m.DB.Close()
 		return err
 	}
 	// Listen early: the address (port 0 in tests) is known for the default
@@ -99,14 +123,24 @@ func (m *Main) Open(ctx context.Context) error {
 	}()
 	worker, _ := os.Hostname()
 	scfg := service.Config{Hasher: hasher, Logger: m.log, TokenTTL: cfg.TokenTTL,
-		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid()), Clock: cfg.Clock}
+		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid()), Clock: cfg.Clock,
+		SessionIdle: cfg.HTTP.SessionIdle, SessionMax: cfg.HTTP.SessionMax,
+		AdminSessionIdle: cfg.HTTP.AdminSessionIdle, AdminSessionMax: cfg.HTTP.AdminSessionMax}
 	if cfg.Mail.PublicURL == "" {
 		cfg.Mail.PublicURL = defaultPublicURL(m.ln.Addr().String())
+		if m.certs != nil {
+			cfg.Mail.PublicURL = "https://" + strings.TrimPrefix(cfg.Mail.PublicURL, "http://")
+		}
 		m.log.Warn("links in mail point to "+cfg.Mail.PublicURL+": set --public-url to the address people reach meibo at", "public_url", cfg.Mail.PublicURL)
 	}
 	if err := cfg.Mail.apply(&scfg); err != nil {
 		m.DB.Close()
 		return err
+	}
+	resolver, err := request.NewResolver(trusted, cfg.Mail.PublicURL)
+	if err != nil {
+		m.DB.Close()
+		return usagef("--public-url: %v", err)
 	}
 	if scfg.Sender == nil {
 		m.log.Info("no SMTP server configured: mail stays in the outbox (meibo mail list, GET /api/v1/mail)")
@@ -161,7 +195,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	con, err := console.New(m.Service, console.Options{Logger: m.log, Location: loc, Assets: public.Assets(),
-		SecureCookies: strings.HasPrefix(cfg.Mail.PublicURL, "https://"), MaxUpload: cfg.ImportMaxBytes})
+		MaxUpload: cfg.ImportMaxBytes})
 	if err != nil {
 		cancel()
 		m.workers.Wait()
@@ -173,8 +207,7 @@ func (m *Main) Open(ctx context.Context) error {
 	mux.Handle("/device/", apiSrv)
 	public.Register(mux)
 	con.Register(mux)
-	por, err := portal.New(m.Service, portal.Options{Logger: m.log, Location: loc, Assets: public.Assets(),
-		SecureCookies: strings.HasPrefix(cfg.Mail.PublicURL, "https://")})
+	por, err := portal.New(m.Service, portal.Options{Logger: m.log, Location: loc, Assets: public.Assets()})
 	if err != nil {
 		cancel()
 		m.workers.Wait()
@@ -184,7 +217,7 @@ func (m *Main) Open(ctx context.Context) error {
 	por.Register(mux)
 	mux.HandleFunc("GET /healthz", m.handleHealth)
 	m.srv = &http.Server{
-		Handler:           api.WithRequestID(m.log, mux),
+		Handler:           cfg.HTTP.handler(m.log, resolver, public, mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // uploads of large import files
 		WriteTimeout:      10 * time.Minute,
@@ -194,7 +227,12 @@ func (m *Main) Open(ctx context.Context) error {
 	// Devices' long polls answer at once when the server shuts down.
 	m.srv.RegisterOnShutdown(m.Service.EndLongPolls)
 	m.served = make(chan error, 1)
-	go func() { m.served <- m.srv.Serve(m.ln) }()
+	if m.certs != nil {
+		m.srv.TLSConfig = m.certs.tlsConfig()
+		go func() { m.served <- m.srv.ServeTLS(m.ln, "", "") }()
+	} else {
+		go func() { m.served <- m.srv.Serve(m.ln) }()
+	}
 	opened = true
 	m.ready.Store(true)
 	m.log.Info("meibo is ready", "addr", m.ln.Addr().String(), "db", redactDSN(cfg.DB), "engine", m.DB.Engine())
@@ -208,7 +246,11 @@ func (m *Main) URL() string {
 	if addr.IP.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+	scheme := "http://"
+	if m.certs != nil {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, fmt.Sprint(addr.Port))
 }
 
 func (m *Main) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -266,6 +308,8 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long to let running requests finish on SIGINT/SIGTERM")
 	fs.StringVar(&cfg.Migrate, "migrate", "auto", "auto: migrate a new database, refuse an outdated one; always; never")
 	mailFlags(fs, &cfg.Mail)
+	httpFlags(fs, &cfg.HTTP)
+	fs.BoolVar(&cfg.AllowUnsafeDurability, "allow-unsafe-durability", false, "start even when the database could lose committed changes in a crash (SQLite pragmas, PostgreSQL fsync/synchronous_commit), with a warning")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err

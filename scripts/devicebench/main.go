@@ -124,8 +124,9 @@ func run(devices int, rate float64, duration time.Duration, wait int, bin string
 		return err
 	}
 	defer agentLog.Close()
-	agent := command(bin, "agent", "--server", base, "--admin-token", c.token, "--group", group, "--count", strconv.Itoa(devices),
+	agent := command(bin, "agent", "--server", base, "--group", group, "--count", strconv.Itoa(devices),
 		"--name", "bench", "--wait", strconv.Itoa(wait), "--quiet")
+	agent.Env = append(agent.Env, "MEIBO_ADMIN_TOKEN="+c.token)
 	agent.Stdout, agent.Stderr = agentLog, agentLog
 	start := time.Now()
 	if err := agent.Start(); err != nil {

@@ -55,6 +55,9 @@ type Dialect interface {
 	Listen(ctx context.Context, db *sql.DB, channel string, fn func(string)) error
 	// TableExists reports whether a table of that name exists.
 	TableExists(ctx context.Context, db *sql.DB, name string) (bool, error)
+	// Durability reads back the settings that a committed transaction
+	// survives a crash or power loss by, and lists those that are unsafe.
+	Durability(ctx context.Context, read, write *sql.DB) ([]string, error)
 }
 
 // Options configure a DB.
@@ -101,6 +104,13 @@ func (db *DB) MigrationStatus(ctx context.Context) (applied, pending []string, e
 
 // Engine names the engine.
 func (db *DB) Engine() string { return db.dialect.Name() }
+
+// CheckDurability reads the engine's durability settings back from the
+// database and lists the ones that would lose committed changes in a crash
+// (none: the database keeps what it commits).
+func (db *DB) CheckDurability(ctx context.Context) ([]string, error) {
+	return db.dialect.Durability(ctx, db.read, db.write)
+}
 
 // Close closes both pools.
 func (db *DB) Close() error {
