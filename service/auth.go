@@ -79,7 +79,7 @@ func (s *Service) Bootstrap(ctx context.Context, password string) (created bool,
 
 // Login checks an administrator's ID and password and returns a new bearer
 // token. Every failure gives the same answer, in about the same time, whether
-// the account exists or not; attempts are throttled per account and address.
+// the account exists or not; attempts are throttled (service/throttle.go).
 func (s *Service) Login(ctx context.Context, loginID, password, addr string) (string, *meibo.Admin, error) {
 	secret, hash := meibo.NewToken("mbo_")
 	ad, err := s.signInAdmin(ctx, loginID, password, addr, "api", func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error {
@@ -97,8 +97,8 @@ func (s *Service) Login(ctx context.Context, loginID, password, addr string) (st
 // refusal gives the same error in about the same time.
 func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via string,
 	grant func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error) (*meibo.Admin, error) {
-	accountKey, addrKey := "admin:"+loginID, "addr:"+addr
-	if err := s.reserveAttempt(ctx, map[string]int{accountKey: accountFreeTries, addrKey: addressFreeTries}); err != nil {
+	at := newSignInAttempt(adminAccount(loginID), addr)
+	if err := s.reserveSignIn(ctx, at); err != nil {
 		s.auditSignIn(ctx, "admin.signin.throttled", loginID, addr)
 		return nil, err
 	}
@@ -121,7 +121,7 @@ func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via 
 		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr)
 		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
 	}
-	if err := s.clearAttempts(ctx, accountKey, addrKey, addressFreeTries); err != nil {
+	if err := s.signedIn(ctx, at); err != nil {
 		return nil, err
 	}
 	newHash := ""

@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"strings"
-	"time"
 
 	"github.com/meibo/meibo"
 )
@@ -14,26 +12,18 @@ import (
 // IDs a portal user sends, a device or command that is not theirs to see is
 // "not found", and nothing changes.
 
-// Portal sign-in throttle: per account five free attempts, then waits from
-// one second doubling; per address twenty.
-var (
-	portalAccountRule = throttleRule{free: accountFreeTries, base: time.Second}
-	portalAddressRule = throttleRule{free: addressFreeTries, base: time.Second}
-)
-
 // portalFailed is the one answer to every failed portal sign-in.
 var portalFailed = meibo.Errorf(meibo.CodeUnauthorized, "portal.failed")
 
 // PortalSignIn signs a device user in and returns the session cookie's
 // secret. Every refusal — unknown group, unknown user, wrong password, no
 // password, disabled — gives the same error after the same work (one
-// password verification); attempts are counted per account and address
+// password verification); attempts are counted (service/throttle.go)
 // before the password is checked, so a burst of parallel guesses checks no
 // more passwords than the limit.
 func (s *Service) PortalSignIn(ctx context.Context, groupID, userName, password, addr, userAgent string, lang meibo.Lang) (string, *meibo.Session, error) {
-	account := "portal:" + strings.ToLower(groupID) + "/" + userName
-	addrKey := "portal-addr:" + addr
-	if err := s.reserve(ctx, map[string]throttleRule{account: portalAccountRule, addrKey: portalAddressRule}); err != nil {
+	at := newSignInAttempt(userAccount(groupID, userName), addr)
+	if err := s.reserveSignIn(ctx, at); err != nil {
 		s.auditPortal(ctx, "portal.signin.throttled", groupID, userName, addr)
 		return "", nil, err
 	}
@@ -58,7 +48,7 @@ func (s *Service) PortalSignIn(ctx context.Context, groupID, userName, password,
 		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr)
 		return "", nil, portalFailed
 	}
-	if err := s.clearAttempts(ctx, account, addrKey, portalAddressRule.free); err != nil {
+	if err := s.signedIn(ctx, at); err != nil {
 		return "", nil, err
 	}
 	newHash := ""
@@ -265,7 +255,7 @@ func (s *Service) SendCommand(ctx context.Context, deviceID int64, in PortalComm
 		}); err != nil {
 			return nil, err
 		}
-		if ok, err := s.checkOwnPassword(ctx, "own-password:user:"+idString(u.ID), u.PasswordHash, in.Password); err != nil {
+		if ok, err := s.checkOwnPassword(ctx, "user:#"+idString(u.ID), u.PasswordHash, in.Password); err != nil {
 			return nil, err
 		} else if !ok {
 			return nil, meibo.FieldError("password", "command.wipe.password")
@@ -315,7 +305,7 @@ func (s *Service) ChangePortalPassword(ctx context.Context, current, next string
 	}); err != nil {
 		return err
 	}
-	if ok, err := s.checkOwnPassword(ctx, "own-password:user:"+idString(u.ID), u.PasswordHash, current); err != nil {
+	if ok, err := s.checkOwnPassword(ctx, "user:#"+idString(u.ID), u.PasswordHash, current); err != nil {
 		return err
 	} else if !ok {
 		return meibo.FieldError("currentPassword", "command.wipe.password")
