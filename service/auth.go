@@ -195,6 +195,7 @@ func (s *Service) Authenticate(ctx context.Context, token, addr string) (*meibo.
 		}
 		touch = k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute
 		act = &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr, Authorities: ad.Authorities, Groups: ad.Groups}
+		act.Refused = s.refuser(act)
 		return nil
 	})
 	if err != nil {

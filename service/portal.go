@@ -115,7 +115,9 @@ func (s *Service) PortalActor(ctx context.Context, secret, addr string) (*meibo.
 	if u.Disabled {
 		return nil, nil, sessionUnauthorized
 	}
-	return &meibo.Actor{Kind: meibo.ActorUser, ID: u.ID, Name: u.Name, GroupID: u.GroupID, GroupAdmin: u.Admin, Addr: addr, Session: sess.Hash}, sess, nil
+	act := &meibo.Actor{Kind: meibo.ActorUser, ID: u.ID, Name: u.Name, GroupID: u.GroupID, GroupAdmin: u.Admin, Addr: addr, Session: sess.Hash}
+	act.Refused = s.refuser(act)
+	return act, sess, nil
 }
 
 // portalUser returns the portal actor of ctx.
@@ -133,13 +135,13 @@ func portalUser(ctx context.Context) (*meibo.Actor, error) {
 // portalSees says "not found" unless the portal user a may see device d: its
 // own, or any of its group for a group admin.
 func (s *Service) portalSees(ctx context.Context, tx meibo.Tx, a *meibo.Actor, d *meibo.Device) error {
-	if d.GroupID != a.GroupID || d.RevokedAt != nil {
+	if d.RevokedAt != nil {
 		return meibo.NotFound("device.not_found")
 	}
-	if a.GroupAdmin || (d.UserID != nil && *d.UserID == a.ID) {
+	if d.GroupID == a.GroupID && (a.GroupAdmin || (d.UserID != nil && *d.UserID == a.ID)) {
 		return nil
 	}
-	return meibo.NotFound("device.not_found")
+	return refuse(a, "scope", "device "+deviceRef(d), meibo.NotFound("device.not_found"))
 }
 
 // PortalView is what a portal user sees: their profile and their devices.
