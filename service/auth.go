@@ -99,7 +99,9 @@ func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via 
 	grant func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error) (*meibo.Admin, error) {
 	at := newSignInAttempt(adminAccount(loginID), addr)
 	if err := s.reserveSignIn(ctx, at); err != nil {
-		s.auditSignIn(ctx, "admin.signin.throttled", loginID, addr)
+		if ok, n := s.allowThrottledEvent(at); ok {
+			s.auditSignIn(ctx, "admin.signin.throttled", loginID, addr, n)
+		}
 		return nil, err
 	}
 	var ad *meibo.Admin
@@ -111,14 +113,14 @@ func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via 
 	switch {
 	case meibo.ErrorCode(err) == meibo.CodeNotFound:
 		s.dummyVerify(password)
-		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr)
+		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr, 0)
 		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
 	case err != nil:
 		return nil, err
 	}
 	ok, rehash := s.verifyPassword(ad.PasswordHash, password)
 	if !ok || !ad.CanSignIn() {
-		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr)
+		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr, 0)
 		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
 	}
 	if err := s.signedIn(ctx, at); err != nil {
@@ -154,12 +156,17 @@ func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via 
 	return ad, nil
 }
 
-// auditSignIn records a failed or refused sign-in; a failure to record is
-// logged, not returned, so that the answer stays the same.
-func (s *Service) auditSignIn(ctx context.Context, action, loginID, addr string) {
+// auditSignIn records a failed or refused sign-in (with how many refusals
+// were left out before it); a failure to record is logged, not returned, so
+// that the answer stays the same.
+func (s *Service) auditSignIn(ctx context.Context, action, loginID, addr string, suppressed int) {
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, Name: loginID, Addr: addr})
+	var details map[string]any
+	if suppressed > 0 {
+		details = map[string]any{"suppressed": suppressed}
+	}
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
-		return s.audit(ctx, tx, action, meibo.CategorySignIn, "admin", loginID, "", nil)
+		return s.audit(ctx, tx, action, meibo.CategorySignIn, "admin", loginID, "", details)
 	})
 	if err != nil {
 		s.log.Error("audit sign-in", "err", err)

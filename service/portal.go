@@ -24,7 +24,9 @@ var portalFailed = meibo.Errorf(meibo.CodeUnauthorized, "portal.failed")
 func (s *Service) PortalSignIn(ctx context.Context, groupID, userName, password, addr, userAgent string, lang meibo.Lang) (string, *meibo.Session, error) {
 	at := newSignInAttempt(userAccount(groupID, userName), addr)
 	if err := s.reserveSignIn(ctx, at); err != nil {
-		s.auditPortal(ctx, "portal.signin.throttled", groupID, userName, addr)
+		if ok, n := s.allowThrottledEvent(at); ok {
+			s.auditPortal(ctx, "portal.signin.throttled", groupID, userName, addr, n)
+		}
 		return "", nil, err
 	}
 	var u *meibo.User
@@ -38,14 +40,14 @@ func (s *Service) PortalSignIn(ctx context.Context, groupID, userName, password,
 	})
 	if meibo.ErrorCode(err) == meibo.CodeNotFound {
 		s.dummyVerify(password)
-		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr)
+		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr, 0)
 		return "", nil, portalFailed
 	} else if err != nil {
 		return "", nil, err
 	}
 	ok, rehash := s.verifyPassword(u.PasswordHash, password)
 	if !ok || u.Disabled {
-		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr)
+		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr, 0)
 		return "", nil, portalFailed
 	}
 	if err := s.signedIn(ctx, at); err != nil {
@@ -84,10 +86,14 @@ func (s *Service) PortalSignIn(ctx context.Context, groupID, userName, password,
 	return secret, sess, nil
 }
 
-func (s *Service) auditPortal(ctx context.Context, action, groupID, userName, addr string) {
+func (s *Service) auditPortal(ctx context.Context, action, groupID, userName, addr string, suppressed int) {
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorUser, Name: userName, GroupID: groupID, Addr: addr})
+	details := map[string]any{"group": groupID}
+	if suppressed > 0 {
+		details["suppressed"] = suppressed
+	}
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
-		return s.audit(ctx, tx, action, meibo.CategorySignIn, "user", userName, "", map[string]any{"group": groupID})
+		return s.audit(ctx, tx, action, meibo.CategorySignIn, "user", userName, "", details)
 	})
 	if err != nil {
 		s.log.Error("audit portal sign-in", "err", err)

@@ -30,31 +30,10 @@ func (s *Service) refuser(a *meibo.Actor) func(kind, detail string) {
 // noteRefusal writes an audit event for a refused request, or counts it
 // when the actor had one of that kind within refusalEvery.
 func (s *Service) noteRefusal(a *meibo.Actor, kind, detail string) {
-	key := a.Kind + "\x00" + a.Name + "\x00" + kind
-	now := s.now()
-	s.mu.Lock()
-	if s.refusals == nil {
-		s.refusals = map[string]*refusalWindow{}
-	}
-	w := s.refusals[key]
-	if w != nil && now.Sub(w.start) < refusalEvery {
-		w.suppressed++
-		s.mu.Unlock()
+	ok, suppressed := s.allowEvent(a.Kind + "\x00" + a.Name + "\x00" + kind)
+	if !ok {
 		return
 	}
-	suppressed := 0
-	if w != nil {
-		suppressed = w.suppressed
-	}
-	s.refusals[key] = &refusalWindow{start: now}
-	// Forget actors that have been quiet, so that the map stays small.
-	for k, old := range s.refusals {
-		if now.Sub(old.start) > 2*refusalEvery && old.suppressed == 0 {
-			delete(s.refusals, k)
-		}
-	}
-	s.mu.Unlock()
-
 	details := map[string]any{"refused": detail}
 	if suppressed > 0 {
 		details["suppressed"] = suppressed
@@ -71,6 +50,35 @@ func (s *Service) noteRefusal(a *meibo.Actor, kind, detail string) {
 			s.log.Warn("audit a refused request", "err", err)
 		}
 	}()
+}
+
+// allowEvent reports whether an event of key may be written now (none was
+// within refusalEvery), with how many were left out since the last one.
+func (s *Service) allowEvent(key string) (ok bool, suppressed int) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refusals == nil {
+		s.refusals = map[string]*refusalWindow{}
+	}
+	w := s.refusals[key]
+	if w != nil && now.Sub(w.start) < refusalEvery {
+		w.suppressed++
+		return false, 0
+	}
+	if w != nil {
+		suppressed = w.suppressed
+	}
+	s.refusals[key] = &refusalWindow{start: now}
+	// Forget keys that have been quiet, so that the map stays small.
+	if len(s.refusals) > 1000 {
+		for k, old := range s.refusals {
+			if now.Sub(old.start) > 2*refusalEvery {
+				delete(s.refusals, k)
+			}
+		}
+	}
+	return true, suppressed
 }
 
 // WaitAudits waits for the audit events of refused requests being written

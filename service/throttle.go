@@ -181,6 +181,13 @@ func (s *Service) reserveSignIn(ctx context.Context, at signInAttempt) error {
 	})
 }
 
+// allowThrottledEvent reports whether a throttled attempt is audited: at
+// most one a minute per account and address (allowEvent), so that hammering
+// a throttled sign-in cannot flood the log.
+func (s *Service) allowThrottledEvent(at signInAttempt) (bool, int) {
+	return s.allowEvent("throttled\x00" + at.pair)
+}
+
 // isKnown reports whether the account signed in from the address in the
 // last knownFor.
 func isKnown(ctx context.Context, tx meibo.Tx, at signInAttempt) (bool, error) {

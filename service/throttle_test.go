@@ -2,11 +2,14 @@ package service_test
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store/storetest"
 )
 
@@ -281,6 +284,41 @@ func TestThrottleRefusalsAlike(t *testing.T) {
 			if th != throttled[0] {
 				t.Errorf("throttled answers differ: %q", throttled)
 			}
+		}
+	})
+}
+
+// TestThrottledEventsLimited: hammering a throttled sign-in writes one audit
+// event a minute per account and address, the next counting those left out.
+func TestThrottledEventsLimited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		svc := service.New(e.db, service.Config{Hasher: e.hasher, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.clock.Now})
+		e.admin("ops", "correct horse battery", meibo.NewAuthorities(meibo.AuthConsole))
+		for range pairFree {
+			svc.Login(bg, "ops", "guess", "203.0.113.1")
+		}
+		for range 50 {
+			_, _, err := svc.Login(bg, "ops", "guess", "203.0.113.1")
+			wantCode(t, err, meibo.CodeRateLimited)
+		}
+		// Another address is another pair.
+		for range pairFree + 3 {
+			svc.Login(bg, "ops", "guess", "203.0.113.2")
+		}
+		if n := len(e.eventsFor("admin.signin.throttled")); n != 2 {
+			t.Fatalf("%d throttled events, want one per pair", n)
+		}
+		// A minute on the wait is over: one more guess is checked, and the
+		// next one throttled again.
+		e.clock.Add(time.Minute)
+		_, _, err := svc.Login(bg, "ops", "guess", "203.0.113.1")
+		wantCode(t, err, meibo.CodeUnauthorized)
+		_, _, err = svc.Login(bg, "ops", "guess", "203.0.113.1")
+		wantCode(t, err, meibo.CodeRateLimited)
+		ev := e.eventsFor("admin.signin.throttled")
+		if len(ev) != 3 || ev[0].Addr != "203.0.113.1" || ev[0].Details["suppressed"] != float64(49) {
+			t.Errorf("throttled events %+v", ev[0])
 		}
 	})
 }
