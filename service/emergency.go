@@ -198,8 +198,11 @@ func (s *Service) LiftThrottle(ctx context.Context, key string) (*ThrottleEntry,
 				return strings.HasSuffix(k, " "+strings.TrimPrefix(key, accountPrefix))
 			})
 		case "address":
+			// A department administrator lifts the address's pairs with
+			// the accounts they see only.
 			keys, err = pairsOf(ctx, tx, key, func(k string) bool {
-				return strings.HasPrefix(k, pairPrefix+e.Address+" ")
+				p, ok := parseThrottleKey(k)
+				return ok && p.Address == e.Address && seesAccount(a, p.Account)
 			})
 		}
 		if err != nil {
@@ -220,7 +223,9 @@ func (s *Service) LiftThrottle(ctx context.Context, key string) (*ThrottleEntry,
 			if err := tx.DeleteThrottle(ctx, k); err != nil {
 				return err
 			}
-			lifted++
+			if th.Failures > 0 {
+				lifted++
+			}
 		}
 		if lifted == 0 {
 			return meibo.NotFound("throttle.not_found")

@@ -87,15 +87,19 @@ func TestEmergencyLift(t *testing.T) {
 		wantCode(t, err, meibo.CodeRateLimited)
 		must(e.svc.LiftThrottle(holder, entryFor(list, "pair", "ops").Key))(t)
 		must2(e.svc.Login(bg, "ops", pw, addr))(t)
-		// Lifting the address.
+		// Lifting the address: a department holder lifts its pairs with
+		// its groups' users only.
 		must(e.svc.LiftThrottle(dept, "addr:"+addr))(t)
+		wantCode(t, e.portalSignIn("G2", "carol", devPassword, addr), meibo.CodeRateLimited)
+		must(e.svc.LiftThrottle(holder, entryFor(list, "pair", "carol").Key))(t)
+		noErr(t, e.portalSignIn("G2", "carol", devPassword, addr))
 		_, err = e.svc.LiftThrottle(holder, "addr:"+addr)
 		wantCode(t, err, meibo.CodeNotFound)
 		_, err = e.svc.LiftThrottle(holder, "own:admin:#1")
 		wantCode(t, err, meibo.CodeNotFound)
 
 		lifts := e.eventsFor("signin.lift")
-		if len(lifts) != 3 {
+		if len(lifts) != 4 {
 			t.Fatalf("%d lift events", len(lifts))
 		}
 		if ev := lifts[len(lifts)-1]; ev.ActorName != "warden" || ev.ObjectKind != "user" || ev.ObjectID != "alice" || ev.GroupID != "G1" {
