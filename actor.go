@@ -26,6 +26,17 @@ type Actor struct {
 	GroupID     string   // a portal user's group
 	GroupAdmin  bool     // a portal user who may see every device of the group
 	Session     string   // the hash of the browser session acting, if any
+	// Refused, when set, is told of every request of the actor that was
+	// refused for want of an authority or for reaching outside its scope
+	// (kind "authority" or "scope"), so that it can be audited.
+	Refused func(kind, detail string) `json:"-"`
+}
+
+// Refuse tells the actor's Refused, if any, of a refused request.
+func (a *Actor) Refuse(kind, detail string) {
+	if a != nil && a.Refused != nil {
+		a.Refused(kind, detail)
+	}
 }
 
 // System returns the actor for the command line and meibo's own work: every

@@ -162,6 +162,9 @@ type Tx interface {
 	// PutThrottle writes the counter of key; DeleteThrottle forgets it.
 	PutThrottle(ctx context.Context, t Throttle) error
 	DeleteThrottle(ctx context.Context, key string) error
+	// Throttles lists the counters of keys starting with prefix, most
+	// recently changed first, at most limit of them.
+	Throttles(ctx context.Context, prefix string, limit int) ([]Throttle, error)
 
 	// CreateMails writes messages to the outbox (pending, due now).
 	CreateMails(ctx context.Context, msgs []*MailMessage) error

@@ -91,6 +91,7 @@ func (s *Server) routes() {
 	s.importRoutes()
 	s.mailRoutes()
 	s.deviceRoutes()
+	s.throttleRoutes()
 }
 
 // ServeHTTP serves the API with request IDs, panic recovery and JSON

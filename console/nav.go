@@ -64,6 +64,7 @@ func (c *Console) nav(q *req) *navData {
 	add(a.Authorities.ManagesAdmins() || can(a, meibo.AuthConsole, meibo.AuthGroupSettings), "nav.licence", Prefix+"/licence")
 	add(can(a, meibo.AuthLogViewer, meibo.AuthLogMail), "nav.mail", Prefix+"/mail")
 	add(can(a, meibo.AuthLogViewer), "nav.audit", Prefix+"/audit")
+	add(can(a, meibo.AuthLogViewer, meibo.AuthLogEmergency), "nav.throttles", Prefix+"/throttles")
 	add(a.Authorities.ManagesAdmins() && can(a), "nav.settings", Prefix+"/settings")
 	return &navData{Actor: a, Items: items}
 }

@@ -325,7 +325,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, current, next string) e
 	}); err != nil {
 		return err
 	}
-	if ok, err := s.checkOwnPassword(ctx, "own-password:admin:"+idString(ad.ID), ad.PasswordHash, current); err != nil {
+	if ok, err := s.checkOwnPassword(ctx, "admin:#"+idString(ad.ID), ad.PasswordHash, current); err != nil {
 		return err
 	} else if !ok {
 		return meibo.FieldError("currentPassword", "login.failed")

@@ -79,7 +79,7 @@ func (s *Service) Bootstrap(ctx context.Context, password string) (created bool,
 
 // Login checks an administrator's ID and password and returns a new bearer
 // token. Every failure gives the same answer, in about the same time, whether
-// the account exists or not; attempts are throttled per account and address.
+// the account exists or not; attempts are throttled (service/throttle.go).
 func (s *Service) Login(ctx context.Context, loginID, password, addr string) (string, *meibo.Admin, error) {
 	secret, hash := meibo.NewToken("mbo_")
 	ad, err := s.signInAdmin(ctx, loginID, password, addr, "api", func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error {
@@ -97,9 +97,11 @@ func (s *Service) Login(ctx context.Context, loginID, password, addr string) (st
 // refusal gives the same error in about the same time.
 func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via string,
 	grant func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error) (*meibo.Admin, error) {
-	accountKey, addrKey := "admin:"+loginID, "addr:"+addr
-	if err := s.reserveAttempt(ctx, map[string]int{accountKey: accountFreeTries, addrKey: addressFreeTries}); err != nil {
-		s.auditSignIn(ctx, "admin.signin.throttled", loginID, addr)
+	at := newSignInAttempt(adminAccount(loginID), addr)
+	if err := s.reserveSignIn(ctx, at); err != nil {
+		if ok, n := s.allowThrottledEvent(at); ok {
+			s.auditSignIn(ctx, "admin.signin.throttled", loginID, addr, n)
+		}
 		return nil, err
 	}
 	var ad *meibo.Admin
@@ -111,17 +113,17 @@ func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via 
 	switch {
 	case meibo.ErrorCode(err) == meibo.CodeNotFound:
 		s.dummyVerify(password)
-		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr)
+		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr, 0)
 		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
 	case err != nil:
 		return nil, err
 	}
 	ok, rehash := s.verifyPassword(ad.PasswordHash, password)
 	if !ok || !ad.CanSignIn() {
-		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr)
+		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr, 0)
 		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
 	}
-	if err := s.clearAttempts(ctx, accountKey, addrKey, addressFreeTries); err != nil {
+	if err := s.signedIn(ctx, at); err != nil {
 		return nil, err
 	}
 	newHash := ""
@@ -154,12 +156,17 @@ func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via 
 	return ad, nil
 }
 
-// auditSignIn records a failed or refused sign-in; a failure to record is
-// logged, not returned, so that the answer stays the same.
-func (s *Service) auditSignIn(ctx context.Context, action, loginID, addr string) {
+// auditSignIn records a failed or refused sign-in (with how many refusals
+// were left out before it); a failure to record is logged, not returned, so
+// that the answer stays the same.
+func (s *Service) auditSignIn(ctx context.Context, action, loginID, addr string, suppressed int) {
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, Name: loginID, Addr: addr})
+	var details map[string]any
+	if suppressed > 0 {
+		details = map[string]any{"suppressed": suppressed}
+	}
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
-		return s.audit(ctx, tx, action, meibo.CategorySignIn, "admin", loginID, "", nil)
+		return s.audit(ctx, tx, action, meibo.CategorySignIn, "admin", loginID, "", details)
 	})
 	if err != nil {
 		s.log.Error("audit sign-in", "err", err)
@@ -195,6 +202,7 @@ func (s *Service) Authenticate(ctx context.Context, token, addr string) (*meibo.
 		}
 		touch = k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute
 		act = &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr, Authorities: ad.Authorities, Groups: ad.Groups}
+		act.Refused = s.refuser(act)
 		return nil
 	})
 	if err != nil {

@@ -37,7 +37,7 @@ func deviceInScope(ctx context.Context, tx meibo.Tx, a *meibo.Actor, id int64) (
 		return nil, err
 	}
 	if !a.InScope(d.GroupID) {
-		return nil, meibo.NotFound("device.not_found")
+		return nil, refuse(a, "scope", "device "+deviceRef(d), meibo.NotFound("device.not_found"))
 	}
 	return d, nil
 }
@@ -356,7 +356,7 @@ func (s *Service) CancelCommand(ctx context.Context, id int64) (*meibo.Command, 
 				return err
 			}
 			if !a.InScope(d.GroupID) {
-				return meibo.NotFound("not_found")
+				return refuse(a, "scope", "device "+deviceRef(d), meibo.NotFound("not_found"))
 			}
 		}
 		ok, err := tx.CancelCommand(ctx, id, tx.Now())

@@ -224,8 +224,8 @@ func (s *Service) SetPasswordByLink(ctx context.Context, secret, password, addr 
 // must wait five minutes, doubling; per address, ten, then a minute,
 // doubling.
 var (
-	resetAccountRule = throttleRule{free: 3, base: 5 * time.Minute}
-	resetAddressRule = throttleRule{free: 10, base: time.Minute}
+	resetAccountRule = throttleRule{free: 3, base: 5 * time.Minute, max: 15 * time.Minute}
+	resetAddressRule = throttleRule{free: 10, base: time.Minute, max: 15 * time.Minute}
 )
 
 // RequestPasswordReset mails a reset link to the user named userName in
@@ -234,8 +234,8 @@ var (
 // message and take the same time either way); only too many requests for
 // one account or from one address are refused, with a rate-limited error.
 func (s *Service) RequestPasswordReset(ctx context.Context, groupID, userName, addr string, lang meibo.Lang) error {
-	account := "reset:" + strings.ToLower(groupID) + "/" + userName
-	if err := s.reserve(ctx, map[string]throttleRule{account: resetAccountRule, "reset-addr:" + addr: resetAddressRule}); err != nil {
+	account := resetPrefix + strings.ToLower(groupID) + "/" + userName
+	if err := s.reserve(ctx, map[string]throttleRule{account: resetAccountRule, resetAddr + addr: resetAddressRule}); err != nil {
 		return err
 	}
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorUser, Name: userName, GroupID: groupID, Addr: addr})

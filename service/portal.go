@@ -2,8 +2,6 @@ package service
 
 import (
 	"context"
-	"strings"
-	"time"
 
 	"github.com/meibo/meibo"
 )
@@ -14,27 +12,21 @@ import (
 // IDs a portal user sends, a device or command that is not theirs to see is
 // "not found", and nothing changes.
 
-// Portal sign-in throttle: per account five free attempts, then waits from
-// one second doubling; per address twenty.
-var (
-	portalAccountRule = throttleRule{free: accountFreeTries, base: time.Second}
-	portalAddressRule = throttleRule{free: addressFreeTries, base: time.Second}
-)
-
 // portalFailed is the one answer to every failed portal sign-in.
 var portalFailed = meibo.Errorf(meibo.CodeUnauthorized, "portal.failed")
 
 // PortalSignIn signs a device user in and returns the session cookie's
 // secret. Every refusal — unknown group, unknown user, wrong password, no
 // password, disabled — gives the same error after the same work (one
-// password verification); attempts are counted per account and address
+// password verification); attempts are counted (service/throttle.go)
 // before the password is checked, so a burst of parallel guesses checks no
 // more passwords than the limit.
 func (s *Service) PortalSignIn(ctx context.Context, groupID, userName, password, addr, userAgent string, lang meibo.Lang) (string, *meibo.Session, error) {
-	account := "portal:" + strings.ToLower(groupID) + "/" + userName
-	addrKey := "portal-addr:" + addr
-	if err := s.reserve(ctx, map[string]throttleRule{account: portalAccountRule, addrKey: portalAddressRule}); err != nil {
-		s.auditPortal(ctx, "portal.signin.throttled", groupID, userName, addr)
+	at := newSignInAttempt(userAccount(groupID, userName), addr)
+	if err := s.reserveSignIn(ctx, at); err != nil {
+		if ok, n := s.allowThrottledEvent(at); ok {
+			s.auditPortal(ctx, "portal.signin.throttled", groupID, userName, addr, n)
+		}
 		return "", nil, err
 	}
 	var u *meibo.User
@@ -48,17 +40,17 @@ func (s *Service) PortalSignIn(ctx context.Context, groupID, userName, password,
 	})
 	if meibo.ErrorCode(err) == meibo.CodeNotFound {
 		s.dummyVerify(password)
-		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr)
+		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr, 0)
 		return "", nil, portalFailed
 	} else if err != nil {
 		return "", nil, err
 	}
 	ok, rehash := s.verifyPassword(u.PasswordHash, password)
 	if !ok || u.Disabled {
-		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr)
+		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr, 0)
 		return "", nil, portalFailed
 	}
-	if err := s.clearAttempts(ctx, account, addrKey, portalAddressRule.free); err != nil {
+	if err := s.signedIn(ctx, at); err != nil {
 		return "", nil, err
 	}
 	newHash := ""
@@ -94,10 +86,14 @@ func (s *Service) PortalSignIn(ctx context.Context, groupID, userName, password,
 	return secret, sess, nil
 }
 
-func (s *Service) auditPortal(ctx context.Context, action, groupID, userName, addr string) {
+func (s *Service) auditPortal(ctx context.Context, action, groupID, userName, addr string, suppressed int) {
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorUser, Name: userName, GroupID: groupID, Addr: addr})
+	details := map[string]any{"group": groupID}
+	if suppressed > 0 {
+		details["suppressed"] = suppressed
+	}
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
-		return s.audit(ctx, tx, action, meibo.CategorySignIn, "user", userName, "", map[string]any{"group": groupID})
+		return s.audit(ctx, tx, action, meibo.CategorySignIn, "user", userName, "", details)
 	})
 	if err != nil {
 		s.log.Error("audit portal sign-in", "err", err)
@@ -125,7 +121,9 @@ func (s *Service) PortalActor(ctx context.Context, secret, addr string) (*meibo.
 	if u.Disabled {
 		return nil, nil, sessionUnauthorized
 	}
-	return &meibo.Actor{Kind: meibo.ActorUser, ID: u.ID, Name: u.Name, GroupID: u.GroupID, GroupAdmin: u.Admin, Addr: addr, Session: sess.Hash}, sess, nil
+	act := &meibo.Actor{Kind: meibo.ActorUser, ID: u.ID, Name: u.Name, GroupID: u.GroupID, GroupAdmin: u.Admin, Addr: addr, Session: sess.Hash}
+	act.Refused = s.refuser(act)
+	return act, sess, nil
 }
 
 // portalUser returns the portal actor of ctx.
@@ -143,13 +141,13 @@ func portalUser(ctx context.Context) (*meibo.Actor, error) {
 // portalSees says "not found" unless the portal user a may see device d: its
 // own, or any of its group for a group admin.
 func (s *Service) portalSees(ctx context.Context, tx meibo.Tx, a *meibo.Actor, d *meibo.Device) error {
-	if d.GroupID != a.GroupID || d.RevokedAt != nil {
+	if d.RevokedAt != nil {
 		return meibo.NotFound("device.not_found")
 	}
-	if a.GroupAdmin || (d.UserID != nil && *d.UserID == a.ID) {
+	if d.GroupID == a.GroupID && (a.GroupAdmin || (d.UserID != nil && *d.UserID == a.ID)) {
 		return nil
 	}
-	return meibo.NotFound("device.not_found")
+	return refuse(a, "scope", "device "+deviceRef(d), meibo.NotFound("device.not_found"))
 }
 
 // PortalView is what a portal user sees: their profile and their devices.
@@ -265,7 +263,7 @@ func (s *Service) SendCommand(ctx context.Context, deviceID int64, in PortalComm
 		}); err != nil {
 			return nil, err
 		}
-		if ok, err := s.checkOwnPassword(ctx, "own-password:user:"+idString(u.ID), u.PasswordHash, in.Password); err != nil {
+		if ok, err := s.checkOwnPassword(ctx, "user:#"+idString(u.ID), u.PasswordHash, in.Password); err != nil {
 			return nil, err
 		} else if !ok {
 			return nil, meibo.FieldError("password", "command.wipe.password")
@@ -315,7 +313,7 @@ func (s *Service) ChangePortalPassword(ctx context.Context, current, next string
 	}); err != nil {
 		return err
 	}
-	if ok, err := s.checkOwnPassword(ctx, "own-password:user:"+idString(u.ID), u.PasswordHash, current); err != nil {
+	if ok, err := s.checkOwnPassword(ctx, "user:#"+idString(u.ID), u.PasswordHash, current); err != nil {
 		return err
 	} else if !ok {
 		return meibo.FieldError("currentPassword", "command.wipe.password")

@@ -63,7 +63,7 @@ func (s *Service) profileInScope(ctx context.Context, tx meibo.Tx, a *meibo.Acto
 		return nil, err
 	}
 	if !a.InScope(p.GroupID) {
-		return nil, meibo.NotFound("not_found")
+		return nil, refuse(a, "scope", "profile "+idString(p.ID), meibo.NotFound("not_found"))
 	}
 	return p, nil
 }

@@ -70,6 +70,9 @@ type Service struct {
 	wake     chan struct{}       // nudges the import worker
 	mailWake chan struct{}       // nudges the mail worker
 	waiters  waiters             // long polls of devices
+
+	refusals      map[string]*refusalWindow // by actor and kind (refusal.go)
+	refusalWrites sync.WaitGroup
 }
 
 // New returns a service.
@@ -144,14 +147,14 @@ func require(ctx context.Context, auths ...meibo.Authority) (*meibo.Actor, error
 	// Console functions are for administrators and the system; a portal
 	// user or a device is never one, whatever it carries.
 	if a.Kind != meibo.ActorAdmin && a.Kind != meibo.ActorSystem {
-		return nil, meibo.Forbidden("forbidden")
+		return nil, refuse(a, "authority", "console", meibo.Forbidden("forbidden"))
 	}
 	if a.Has(meibo.AuthNoViewing) && a.Kind == meibo.ActorAdmin {
-		return nil, meibo.Forbidden("forbidden")
+		return nil, refuse(a, "authority", meibo.AuthNoViewing.Name(), meibo.Forbidden("forbidden"))
 	}
 	for _, auth := range auths {
 		if !a.Has(auth) {
-			return nil, meibo.Forbidden("forbidden.auth", auth)
+			return nil, refuse(a, "authority", auth.Name(), meibo.Forbidden("forbidden.auth", auth))
 		}
 	}
 	return a, nil
@@ -165,7 +168,7 @@ func requireUsers(ctx context.Context) (*meibo.Actor, error) {
 		return nil, err
 	}
 	if a.Has(meibo.AuthDevicesOnly) {
-		return nil, meibo.Forbidden("forbidden.auth", meibo.AuthConsole)
+		return nil, refuse(a, "authority", meibo.AuthDevicesOnly.Name(), meibo.Forbidden("forbidden.auth", meibo.AuthConsole))
 	}
 	return a, nil
 }
@@ -177,7 +180,7 @@ func requireManager(ctx context.Context) (*meibo.Actor, error) {
 		return nil, err
 	}
 	if a.Kind != meibo.ActorSystem && (a.Kind != meibo.ActorAdmin || !a.Authorities.ManagesAdmins()) {
-		return nil, meibo.Forbidden("forbidden.admins")
+		return nil, refuse(a, "authority", "admins", meibo.Forbidden("forbidden.admins"))
 	}
 	return a, nil
 }
@@ -187,7 +190,7 @@ func requireManager(ctx context.Context) (*meibo.Actor, error) {
 // exist, so that group IDs do not leak.
 func inScope(a *meibo.Actor, groupID string) error {
 	if !a.InScope(groupID) {
-		return meibo.NotFound("group.not_found", groupID)
+		return refuse(a, "scope", "group "+groupID, meibo.NotFound("group.not_found", groupID))
 	}
 	return nil
 }

@@ -87,6 +87,7 @@ func newEnv(t *testing.T, engine string) *env {
 	db := storetest.Open(t, engine, clock.Now)
 	ch := &countingHasher{h: h}
 	svc := service.New(db, service.Config{Hasher: ch, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HashWorkers: 2})
+	t.Cleanup(svc.WaitAudits) // before the database closes
 	return &env{t: t, engine: engine, db: db, svc: svc, hasher: ch, clock: clock, sys: meibo.WithActor(bg, meibo.System("cli"))}
 }
 

@@ -122,8 +122,10 @@ func (s *Service) ConsoleActor(ctx context.Context, secret, addr string) (*meibo
 	if !ad.CanSignIn() {
 		return nil, nil, sessionUnauthorized
 	}
-	return &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr, Authorities: ad.Authorities,
-		Groups: ad.Groups, Session: sess.Hash}, sess, nil
+	act := &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr, Authorities: ad.Authorities,
+		Groups: ad.Groups, Session: sess.Hash}
+	act.Refused = s.refuser(act)
+	return act, sess, nil
 }
 
 // SignOut ends the session of secret on the server.

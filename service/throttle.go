@@ -4,30 +4,76 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/meibo/meibo"
 )
 
-// Sign-in throttling: each account and each address has a counter of recent
-// failures. The first freeAttempts failures cost nothing; after that every
-// attempt must wait twice as long as the one before, up to maxWait. An
-// attempt is counted before its password is checked, in a transaction that
-// holds the key's lock, so a burst of parallel guesses checks no more
-// passwords than the limit allows. A success clears the account's counter;
-// counters also expire after window without attempts.
+// Sign-in throttling (console, API login and portal). Every attempt is
+// counted before its password is checked, in a transaction that holds the
+// locks of its counters, so a burst of parallel guesses checks no more
+// passwords than the counters allow. Three counters see an attempt:
+//
+//   - the pair (account, address): five failures are free, then each attempt
+//     must wait twice as long as the one before, from one second up to
+//     fifteen minutes. This is what stops a guesser, and it touches no one
+//     else: the owner signing in from another address does not share it.
+//   - the account, across addresses: ten failures are free, then attempts
+//     are spaced by one second doubling up to four seconds, never more. It
+//     slows guessing from many addresses but cannot keep the owner out for
+//     longer than that.
+//   - the address, across accounts: twenty failures are free, then waits
+//     from one second up to fifteen minutes, so that one address spraying
+//     many accounts is stopped without touching other addresses.
+//
+// A success forgets the pair's failures, takes its own attempt back from the
+// account and the address (many people sign in from one office), and
+// remembers the address as known for the account for thirty days: attempts
+// from a known address count only against their pair, so neither guesses
+// from elsewhere at the account nor spraying from a shared address at other
+// accounts slow its owner down. Accounts are named by kind and, for portal
+// users, group ("user:g1/alice"), so guesses at one account, known or not,
+// never count against another, nor guesses in one group against another.
+// Counters are forgotten an hour after their last attempt.
 const (
-	throttleWindow   = 15 * time.Minute
-	throttleMaxWait  = 15 * time.Minute
-	accountFreeTries = 5
-	addressFreeTries = 20
+	throttleWindow = time.Hour
+	knownFor       = 30 * 24 * time.Hour
 )
 
-// throttleRule is how many attempts of a key are free, and the first wait
-// after them (it doubles with every further attempt, up to throttleMaxWait).
+var (
+	pairRule    = throttleRule{free: 5, base: time.Second, max: 15 * time.Minute}
+	accountRule = throttleRule{free: 10, base: time.Second, max: 4 * time.Second}
+	addressRule = throttleRule{free: 20, base: time.Second, max: 15 * time.Minute}
+	// ownRule throttles a signed-in person's checks of their own password
+	// (before a password change or a wipe), so a stolen session cannot
+	// guess it.
+	ownRule = throttleRule{free: 5, base: time.Second, max: 15 * time.Minute}
+)
+
+// Counter keys. An account is "admin:<login ID>" or "user:<group>/<name>"
+// (the group in lower case, as group IDs are matched).
+const (
+	pairPrefix    = "pair:"  // "pair:<address> <account>"
+	accountPrefix = "acct:"  // "acct:<account>"
+	addressPrefix = "addr:"  // "addr:<address>"
+	knownPrefix   = "known:" // "known:<address> <account>": signed in from there
+	ownPrefix     = "own:"   // "own:<account>": checks of one's own password
+	resetPrefix   = "reset:" // "reset:<group>/<name>": password reset requests
+	resetAddr     = "reset-addr:"
+)
+
+func adminAccount(loginID string) string { return "admin:" + loginID }
+
+func userAccount(groupID, name string) string {
+	return "user:" + strings.ToLower(groupID) + "/" + name
+}
+
+// throttleRule is how many failures of a counter are free, the first wait
+// after them and the longest (it doubles with every further attempt).
 type throttleRule struct {
-	free int
-	base time.Duration
+	free      int
+	base, max time.Duration
 }
 
 // wait is the wait after the nth counted attempt.
@@ -35,99 +81,170 @@ func (r throttleRule) wait(n int) time.Duration {
 	if n < r.free {
 		return 0
 	}
-	return min(r.base<<min(n-r.free, 20), throttleMaxWait)
+	return min(r.base<<min(n-r.free, 20), r.max)
 }
 
-// throttleWait is the wait after the nth counted sign-in attempt with free
-// free attempts.
-func throttleWait(n, free int) time.Duration {
-	return throttleRule{free: free, base: time.Second}.wait(n)
-}
-
-// reserveAttempt counts a sign-in attempt on each key, or refuses with a
-// rate-limited error when any key must still wait.
-func (s *Service) reserveAttempt(ctx context.Context, keys map[string]int) error {
-	rules := make(map[string]throttleRule, len(keys))
-	for k, free := range keys {
-		rules[k] = throttleRule{free: free, base: time.Second}
-	}
-	return s.reserve(ctx, rules)
+// throttled is the one answer to an attempt that must wait.
+func throttled(wait time.Duration) error {
+	return meibo.Errorf(meibo.CodeRateLimited, "login.throttled", int(wait.Seconds()+1))
 }
 
 // reserve counts an attempt on each key under its rule, or refuses with a
-// rate-limited error when any key must still wait.
+// rate-limited error (naming the longest wait) when any key must still wait.
 func (s *Service) reserve(ctx context.Context, keys map[string]throttleRule) error {
-	// Locks are taken in one order by every attempt, so that two attempts
-	// never wait for each other's keys (a deadlock on PostgreSQL).
-	names := slices.Sorted(maps.Keys(keys))
 	return s.store.Update(ctx, func(tx meibo.Tx) error {
-		now := tx.Now()
-		for _, key := range names {
-			if err := tx.Lock(ctx, "throttle:"+key); err != nil {
-				return err
-			}
+		if err := lockKeys(ctx, tx, slices.Collect(maps.Keys(keys))); err != nil {
+			return err
 		}
-		var updates []meibo.Throttle
-		for _, key := range names {
-			rule := keys[key]
-			th, err := tx.Throttle(ctx, key)
-			if err != nil {
-				return err
-			}
-			if th.NextAt != nil && th.NextAt.After(now) {
-				return meibo.Errorf(meibo.CodeRateLimited, "login.throttled", int(th.NextAt.Sub(now).Seconds()+1))
-			}
-			if !th.UpdatedAt.IsZero() && now.Sub(th.UpdatedAt) > throttleWindow {
-				th.Failures = 0
-			}
-			th.Failures++
-			if w := rule.wait(th.Failures); w > 0 {
-				th.NextAt = ptr(now.Add(w))
-			} else {
-				th.NextAt = nil
-			}
-			updates = append(updates, th)
-		}
-		for _, th := range updates {
-			if err := tx.PutThrottle(ctx, th); err != nil {
-				return err
-			}
-		}
-		return nil
+		return countAttempt(ctx, tx, keys)
 	})
 }
 
-// clearAttempts records a successful attempt: the account's failures are
-// forgotten, and the attempt that reserveAttempt counted on the address is
-// taken back, so that only failures count against an address (many people
-// may sign in from one office). The address's earlier failures stay: a
-// success on one account does not wipe guesses at others.
-func (s *Service) clearAttempts(ctx context.Context, accountKey, addrKey string, addrFree int) error {
+// lockKeys takes the locks of keys in one order, the same for every attempt,
+// so that two attempts never wait for each other's keys (a deadlock on
+// PostgreSQL).
+func lockKeys(ctx context.Context, tx meibo.Tx, keys []string) error {
+	slices.Sort(keys)
+	for _, key := range keys {
+		if err := tx.Lock(ctx, "throttle:"+key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countAttempt refuses when a key must wait, and otherwise counts the
+// attempt on every key. The caller holds the keys' locks.
+func countAttempt(ctx context.Context, tx meibo.Tx, keys map[string]throttleRule) error {
+	now := tx.Now()
+	var updates []meibo.Throttle
+	var wait time.Duration
+	for _, key := range slices.Sorted(maps.Keys(keys)) {
+		th, err := tx.Throttle(ctx, key)
+		if err != nil {
+			return err
+		}
+		if th.NextAt != nil && th.NextAt.After(now) {
+			wait = max(wait, th.NextAt.Sub(now))
+			continue
+		}
+		if !th.UpdatedAt.IsZero() && now.Sub(th.UpdatedAt) > throttleWindow {
+			th.Failures = 0
+		}
+		th.Failures++
+		th.NextAt = nil
+		if w := keys[key].wait(th.Failures); w > 0 {
+			th.NextAt = ptr(now.Add(w))
+		}
+		updates = append(updates, th)
+	}
+	if wait > 0 {
+		return throttled(wait)
+	}
+	for _, th := range updates {
+		if err := tx.PutThrottle(ctx, th); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// signInAttempt is one sign-in attempt's counters.
+type signInAttempt struct {
+	account, addr string
+	pair, acct    string
+	addrKey       string
+	known         string
+}
+
+func newSignInAttempt(account, addr string) signInAttempt {
+	return signInAttempt{account: account, addr: addr, pair: pairPrefix + addr + " " + account, acct: accountPrefix + account,
+		addrKey: addressPrefix + addr, known: knownPrefix + addr + " " + account}
+}
+
+// reserveSignIn counts a sign-in attempt before its password is checked, or
+// refuses it with a rate-limited error.
+func (s *Service) reserveSignIn(ctx context.Context, at signInAttempt) error {
 	return s.store.Update(ctx, func(tx meibo.Tx) error {
-		if err := tx.DeleteThrottle(ctx, accountKey); err != nil {
+		if err := lockKeys(ctx, tx, []string{at.pair, at.acct, at.addrKey}); err != nil {
 			return err
 		}
-		if err := tx.Lock(ctx, "throttle:"+addrKey); err != nil {
+		keys := map[string]throttleRule{at.pair: pairRule}
+		known, err := isKnown(ctx, tx, at)
+		if err != nil {
 			return err
 		}
-		th, err := tx.Throttle(ctx, addrKey)
-		if err != nil || th.Failures == 0 {
-			return err
+		if !known {
+			keys[at.acct], keys[at.addrKey] = accountRule, addressRule
 		}
-		th.Failures--
-		if throttleWait(th.Failures, addrFree) == 0 {
-			th.NextAt = nil
-		}
-		return tx.PutThrottle(ctx, th)
+		return countAttempt(ctx, tx, keys)
 	})
+}
+
+// allowThrottledEvent reports whether a throttled attempt is audited: at
+// most one a minute per account and address (allowEvent), so that hammering
+// a throttled sign-in cannot flood the log.
+func (s *Service) allowThrottledEvent(at signInAttempt) (bool, int) {
+	return s.allowEvent("throttled\x00" + at.pair)
+}
+
+// isKnown reports whether the account signed in from the address in the
+// last knownFor.
+func isKnown(ctx context.Context, tx meibo.Tx, at signInAttempt) (bool, error) {
+	k, err := tx.Throttle(ctx, at.known)
+	if err != nil {
+		return false, err
+	}
+	return k.NextAt != nil && k.NextAt.After(tx.Now()), nil
+}
+
+// signedIn records a successful attempt: the pair's failures are forgotten,
+// the attempt counted on the account and address is taken back (only
+// failures count against them), and the address becomes known for the
+// account. The known record keeps its end in NextAt, so the cleaner keeps it
+// until then.
+func (s *Service) signedIn(ctx context.Context, at signInAttempt) error {
+	return s.store.Update(ctx, func(tx meibo.Tx) error {
+		if err := lockKeys(ctx, tx, []string{at.pair, at.acct, at.addrKey}); err != nil {
+			return err
+		}
+		known, err := isKnown(ctx, tx, at)
+		if err != nil {
+			return err
+		}
+		if !known {
+			for key, rule := range map[string]throttleRule{at.acct: accountRule, at.addrKey: addressRule} {
+				if err := takeBack(ctx, tx, key, rule); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.DeleteThrottle(ctx, at.pair); err != nil {
+			return err
+		}
+		return tx.PutThrottle(ctx, meibo.Throttle{Key: at.known, NextAt: ptr(tx.Now().Add(knownFor))})
+	})
+}
+
+// takeBack uncounts one attempt of key.
+func takeBack(ctx context.Context, tx meibo.Tx, key string, rule throttleRule) error {
+	th, err := tx.Throttle(ctx, key)
+	if err != nil || th.Failures == 0 {
+		return err
+	}
+	th.Failures--
+	if rule.wait(th.Failures) == 0 {
+		th.NextAt = nil
+	}
+	return tx.PutThrottle(ctx, th)
 }
 
 // checkOwnPassword verifies the password of a signed-in person (before a
-// password change or a wipe) under a throttle of its own, so that a stolen
-// session cannot guess it: five free attempts, then waits doubling from one
-// second. A right password clears the counter.
-func (s *Service) checkOwnPassword(ctx context.Context, key, hash, password string) (bool, error) {
-	if err := s.reserveAttempt(ctx, map[string]int{key: accountFreeTries}); err != nil {
+// password change or a wipe) under a counter of its own (ownRule). A right
+// password clears the counter.
+func (s *Service) checkOwnPassword(ctx context.Context, account, hash, password string) (bool, error) {
+	key := ownPrefix + account
+	if err := s.reserve(ctx, map[string]throttleRule{key: ownRule}); err != nil {
 		return false, err
 	}
 	ok, _ := s.verifyPassword(hash, password)

@@ -152,7 +152,7 @@ func (s *Service) userInScope(ctx context.Context, tx meibo.Tx, a *meibo.Actor, 
 		return nil, err
 	}
 	if !a.InScope(u.GroupID) {
-		return nil, meibo.NotFound("not_found")
+		return nil, refuse(a, "scope", "user "+idString(u.ID), meibo.NotFound("not_found"))
 	}
 	return u, nil
 }

@@ -284,6 +284,9 @@ func (m *Main) Close() error {
 		m.stop()
 	}
 	m.workers.Wait()
+	if m.Service != nil {
+		m.Service.WaitAudits() // refused requests still being recorded
+	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
 			errs = append(errs, err)

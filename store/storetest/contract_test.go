@@ -505,6 +505,24 @@ func TestThrottle(t *testing.T) {
 			}
 			return err
 		})
+		update(t, db, func(tx meibo.Tx) error {
+			return tx.PutThrottle(ctx, meibo.Throttle{Key: "addr:10.0.0.2 user:g/ä", Failures: 3})
+		})
+		view(t, db, func(tx meibo.Tx) error {
+			all, err := tx.Throttles(ctx, "", 10)
+			if len(all) != 3 {
+				t.Errorf("every counter: %+v", all)
+			}
+			some, err2 := tx.Throttles(ctx, "addr:10.0.0.", 10)
+			if len(some) != 2 || some[0].Key != "addr:10.0.0.1" || some[1].Key != "addr:10.0.0.2 user:g/ä" || some[1].Failures != 3 {
+				t.Errorf("counters by prefix: %+v", some)
+			}
+			one, err3 := tx.Throttles(ctx, "addr:10.0.0.2 user:g/ä", 1)
+			if len(one) != 1 {
+				t.Errorf("a counter by its whole key: %+v", one)
+			}
+			return errors.Join(err, err2, err3)
+		})
 		update(t, db, func(tx meibo.Tx) error { return tx.DeleteThrottle(ctx, "admin:x") })
 		update(t, db, func(tx meibo.Tx) error { return tx.DeleteThrottle(ctx, "admin:never") })
 		view(t, db, func(tx meibo.Tx) error {
