@@ -181,6 +181,9 @@ type Tx interface {
 	// FailUserMails fails the pending messages to a user (who was deleted:
 	// their links are dead) with reason.
 	FailUserMails(ctx context.Context, userID int64, reason string) error
+	// MailBacklog counts the pending messages and tells when the oldest
+	// of them was written (zero when none), for monitoring.
+	MailBacklog(ctx context.Context) (pending int, oldest time.Time, err error)
 
 	// CreateUserToken stores a single-use link (by hash).
 	CreateUserToken(ctx context.Context, t *UserToken) error

@@ -85,6 +85,7 @@ func (s *Service) Login(ctx context.Context, loginID, password, addr string) (st
 	ad, err := s.signInAdmin(ctx, loginID, password, addr, "api", func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error {
 		return tx.CreateAPIToken(ctx, &meibo.APIToken{Hash: hash, AdminID: ad.ID, Name: "login", ExpiresAt: tx.Now().Add(s.cfg.TokenTTL)})
 	})
+	s.countSignIn("api", err)
 	if err != nil {
 		return "", nil, err
 	}

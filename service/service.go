@@ -57,6 +57,8 @@ type Config struct {
 	// (default 15 min, 8 h).
 	AdminSessionIdle time.Duration
 	AdminSessionMax  time.Duration
+	// Metrics receives counts and timings for monitoring (nil: none).
+	Metrics Metrics
 }
 
 // Service implements the use cases over a store.
