@@ -41,7 +41,7 @@ type Sources struct {
 	// the same as ReadPool when the engine has one).
 	ReadPool, WritePool *sql.DB
 	// Clock returns the current time (default time.Now), for ages.
-	Clock func() time.Time
+	Clock  func() time.Time
 	Logger *slog.Logger
 }
 
@@ -117,13 +117,13 @@ func New(src Sources) *Registry {
 	r.commandsDelivered = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meibo_commands_delivered_total",
 		Help: "Remote commands handed to their devices, by action."}, []string{"action"})
 	r.commandDelivery = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "meibo_command_delivery_seconds",
-		Help: "Time from queuing a command to handing it to its device, by action.",
+		Help:    "Time from queuing a command to handing it to its device, by action.",
 		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600}}, []string{"action"})
 	r.commandsFinished = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meibo_commands_finished_total",
 		Help: "Remote commands reported by their devices, by action and outcome (done, failed)."}, []string{"action", "outcome"})
 
 	r.txDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "meibo_db_transaction_duration_seconds",
-		Help: "Database transactions from begin to commit or rollback, by kind (read, write) and outcome (commit, rollback).",
+		Help:    "Database transactions from begin to commit or rollback, by kind (read, write) and outcome (commit, rollback).",
 		Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60}}, []string{"kind", "outcome"})
 
 	for _, c := range []prometheus.Collector{r.httpRequests, r.httpDuration, r.signIns, r.importJobs, r.importRows, r.importDuration,

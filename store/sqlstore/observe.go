@@ -28,4 +28,3 @@ func (db *DB) PendingMigrations(ctx context.Context) ([]string, error) {
 	_, pending, err := Status(ctx, db.read, db.dialect, db.migrations)
 	return pending, err
 }
-
