@@ -118,6 +118,9 @@ func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []by
 			}
 			job.GroupID = g.ID
 		}
+		if err := s.checkActiveImports(ctx, tx, job); err != nil {
+			return err
+		}
 		if err := tx.CreateImportJob(ctx, job, data); err != nil {
 			return err
 		}
