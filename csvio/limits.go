@@ -48,9 +48,10 @@ func headerBytes(format string) int64 { return int64(maxColumns(format)) * heade
 
 // recordBytes bounds the bytes of a data row of format: every column at the
 // cell limit, each cell quoted with every character a doubled quote, and a
-// margin for line breaks.
+// margin for line breaks, rounded up to KiB.
 func recordBytes(format string) int64 {
-	return int64(maxColumns(format))*(2*MaxCellBytes+3) + 1024
+	n := int64(maxColumns(format))*(2*MaxCellBytes+3) + 1024
+	return (n + 1023) &^ 1023
 }
 
 // errRecordTooLong is what tail answers the CSV parser when a record has

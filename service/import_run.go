@@ -30,7 +30,7 @@ type jobRun struct {
 	sawPassword bool
 	errors      int
 	warnings    int
-	kept        int // messages kept of the rows (see problem)
+	kept        int            // messages kept of the rows (see problem)
 	hashes      map[int]string // row → password hash, from the hash phase
 }
 
