@@ -154,6 +154,11 @@ func TestImportMessageCap(t *testing.T) {
 		if wantLast := fmt.Sprintf(",,warning,\"First %d of %d errors and warnings shown;", len(msgs), total); len(lines) != len(msgs)+2 || !strings.HasPrefix(lines[len(lines)-1], wantLast) {
 			t.Errorf("errors file (%d lines) ends %q, want %q…", len(lines), lines[len(lines)-1], wantLast)
 		}
+		rep, err := e.svc.Report(e.sys, stored, meibo.English)
+		e.must(err)
+		if want := fmt.Sprintf("First %d of %d errors and warnings shown;", len(msgs), total); !strings.HasPrefix(rep.Note, want) {
+			t.Errorf("report note %q, want %q…", rep.Note, want)
+		}
 		if n := service.ImportMessagesNote(stored, 10); !strings.Contains(n.In(meibo.Japanese), "最初の10件") {
 			t.Errorf("note in Japanese: %s", n.In(meibo.Japanese))
 		}

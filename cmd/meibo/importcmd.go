@@ -169,6 +169,9 @@ func printReport(w io.Writer, job *meibo.ImportJob, r *service.ImportReport) {
 	for _, m := range r.Warnings {
 		fmt.Fprintf(w, "warning %s%s\n", where(m), m.Message)
 	}
+	if r.Note != "" {
+		fmt.Fprintln(w, r.Note)
+	}
 	if r.Status == string(meibo.ImportFailed) {
 		fmt.Fprintln(w, "the file was refused; nothing was written")
 	}
