@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/meibo/meibo"
@@ -238,6 +240,39 @@ func TestImportsAtOnce(t *testing.T) {
 		e.svc = e.otherService(func(c *service.Config) { c.ImportMaxPerGroup, c.ImportMaxPerAdmin = -1, -1 })
 		if _, err := submit("ann", "G1"); err != nil {
 			t.Errorf("without limits: %v", err)
+		}
+	})
+}
+
+// TestImportsAtOnceParallel: submissions at the same moment cannot pass the
+// limit together: of twelve, three are taken.
+func TestImportsAtOnceParallel(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		ixBase(e)
+		file := ixCSV("name,password,email", "carol,,")
+		var wg sync.WaitGroup
+		var taken, limited atomic.Int32
+		for i := range 12 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx := meibo.WithActor(context.Background(), &meibo.Actor{Kind: meibo.ActorAdmin, Name: fmt.Sprintf("a%d", i),
+					Authorities: meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthImport)})
+				_, err := e.svc.SubmitImport(ctx, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, file)
+				switch {
+				case err == nil:
+					taken.Add(1)
+				case meibo.ErrorCode(err) == meibo.CodeRateLimited:
+					limited.Add(1)
+				default:
+					t.Errorf("submit: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if taken.Load() != 3 || limited.Load() != 9 {
+			t.Errorf("%d taken, %d refused; want 3 and 9", taken.Load(), limited.Load())
 		}
 	})
 }
