@@ -219,6 +219,9 @@ type Tx interface {
 	// process has taken it for dead meanwhile and nothing was written.
 	FinishImportJob(ctx context.Context, j *ImportJob) (bool, error)
 	AddImportMessages(ctx context.Context, jobID int64, msgs []ImportMessage) error
+	// ActiveImports counts the jobs waiting or running (QUEUED, RUNNING) of
+	// group (0 when group is "") and those created by createdBy.
+	ActiveImports(ctx context.Context, group, createdBy string) (inGroup, byCreator int, err error)
 	// ImportMessages lists a job's errors and warnings in row order; limit
 	// 0 means all.
 	ImportMessages(ctx context.Context, jobID int64, limit int) ([]ImportMessage, error)

@@ -34,6 +34,7 @@ type Config struct {
 	Argon2            argon2id.Params
 	TokenTTL          time.Duration
 	ImportMaxBytes    int64
+	ImportLimits      importLimits // rows, messages, imports at once (zero: the service's defaults, no row limit)
 	TimeZone          string
 	LogLevel          string
 	LogFormat         string
@@ -126,6 +127,7 @@ func (m *Main) Open(ctx context.Context) error {
 		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid()), Clock: cfg.Clock,
 		SessionIdle: cfg.HTTP.SessionIdle, SessionMax: cfg.HTTP.SessionMax,
 		AdminSessionIdle: cfg.HTTP.AdminSessionIdle, AdminSessionMax: cfg.HTTP.AdminSessionMax}
+	cfg.ImportLimits.apply(&scfg)
 	if cfg.Mail.PublicURL == "" {
 		cfg.Mail.PublicURL = defaultPublicURL(m.ln.Addr().String())
 		if m.certs != nil {
@@ -305,6 +307,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	argonFlags(fs, &cfg.Argon2)
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of API tokens from POST /api/v1/login")
 	fs.Int64Var(&cfg.ImportMaxBytes, "import-max-bytes", 64<<20, "largest import file in bytes")
+	importLimitFlags(fs, &cfg.ImportLimits, service.DefaultImportMaxRows)
 	fs.StringVar(&cfg.TimeZone, "time-zone", "Local", "time zone for times in files (IANA name, e.g. Asia/Tokyo)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "text or json")
@@ -319,6 +322,9 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
+	}
+	if err := cfg.ImportLimits.check(); err != nil {
+		return err
 	}
 	if cfg.AdminPassword, err = secret(cfg.AdminPassword, *adminPasswordFile); err != nil {
 		return err
