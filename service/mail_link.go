@@ -43,6 +43,7 @@ func init() {
 		"mail.link.user_gone":  {"The link was not sent: the user no longer exists.", "リンクは送信されませんでした: ユーザーが存在しません。"},
 		"mail.link.disabled":   {"The link was not sent: the user is disabled.", "リンクは送信されませんでした: ユーザーが無効です。"},
 		"mail.link.superseded": {"The link was not sent: the password was set, or a newer link was asked for, after this message was queued.", "リンクは送信されませんでした: このメッセージの登録後にパスワードが設定されたか、新しいリンクが依頼されました。"},
+		"mail.link.address":    {"The link was not sent: the user's e-mail address changed after this message was queued.", "リンクは送信されませんでした: このメッセージの登録後にユーザーのメールアドレスが変更されました。"},
 		"mail.link.expired":    {"The link was not sent: it expired before the message could be delivered.", "リンクは送信されませんでした: 配信前に有効期限が切れました。"},
 		"mail.link.no_place":   {"The link was not sent: the message has no place for it.", "リンクは送信されませんでした: メッセージにリンクの場所がありません。"},
 	})
@@ -79,8 +80,8 @@ func (s *Service) newLink(ctx context.Context, tx meibo.Tx, u *meibo.User, purpo
 
 // mintLink mints the link of a claimed message that carries one and
 // returns the copy to hand to the SMTP server. A message whose link can no
-// longer be given (user gone or disabled, password set or a newer link
-// asked for since it was queued, expired) is refused with an error of code
+// longer be given (user gone or disabled, password set, a newer link asked
+// for or the address changed since it was queued, expired) is refused with an error of code
 // Conflict, and fails.
 func (s *Service) mintLink(ctx context.Context, m *meibo.MailMessage) (*meibo.MailMessage, error) {
 	if m.LinkExpiresAt == nil {
@@ -104,6 +105,8 @@ func (s *Service) mintLink(ctx context.Context, m *meibo.MailMessage) (*meibo.Ma
 			return meibo.Conflict("mail.link.disabled")
 		case u.PasswordChangedAt != nil && u.PasswordChangedAt.After(m.CreatedAt):
 			return meibo.Conflict("mail.link.superseded")
+		case !strings.EqualFold(u.Email, m.To):
+			return meibo.Conflict("mail.link.address")
 		case !tx.Now().Before(*m.LinkExpiresAt):
 			return meibo.Conflict("mail.link.expired")
 		}

@@ -131,7 +131,7 @@ func TestLinkOnlyInDeliveredMail(t *testing.T) {
 
 // TestLinkMailNotMinted: a message whose link can no longer be given fails
 // without being sent: a newer link asked for, the password set, the user
-// disabled or deleted, or the link expired before delivery.
+// disabled, their address changed, or the link expired before delivery.
 func TestLinkMailNotMinted(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		e := newMlEnv(t, engine, func(c *service.Config) { c.InvitationTTL = time.Hour; c.MailGiveUp = 48 * time.Hour })
@@ -148,6 +148,9 @@ func TestLinkMailNotMinted(t *testing.T) {
 			}},
 			{"disabled", "mail.link.disabled", func(u *meibo.User) {
 				must(e.svc.UpdateUser(e.sys, u.ID, meibo.UserUpdate{Disabled: ptr(true)}))(t)
+			}},
+			{"moved", "mail.link.address", func(u *meibo.User) {
+				must(e.svc.UpdateUser(e.sys, u.ID, meibo.UserUpdate{Email: ptr("elsewhere@example.org")}))(t)
 			}},
 		}
 		ids := map[string]int64{}

@@ -727,11 +727,17 @@ func TestMailImportInvitations(t *testing.T) {
 			t.Errorf("no public URL: %v", err)
 		}
 
-		// Each delivered invitation opens for its own user.
+		// Each delivered invitation opens for its own user; ann's, to the
+		// address she no longer has, is not sent.
 		if n := e.deliver(); n != 3 {
 			t.Fatalf("%d attempts", n)
 		}
-		for _, got := range e.smtp.Wait(t, 3, 5*time.Second) {
+		for _, m := range e.outbox("") {
+			if want := map[bool]meibo.MailStatus{true: meibo.MailFailed, false: meibo.MailSent}[m.To == "ann@example.org"]; m.Status != want {
+				t.Errorf("the invitation to %s: %s (%s), want %s", m.To, m.Status, m.LastError, want)
+			}
+		}
+		for _, got := range e.smtp.Wait(t, 2, 5*time.Second) {
 			info, err := e.svc.CheckLink(bg, mlSecret(t, got.Text))
 			if err != nil || info.UserName+"@example.org" != got.To[0] || info.GroupName != "営業部" {
 				t.Errorf("the invitation to %v opens %+v, %v", got.To, info, err)
