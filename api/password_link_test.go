@@ -69,3 +69,69 @@ func TestPasswordLinkAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestOwnPasswordEndsTokens: an administrator who changes their own password
+// through the API ends every API token of theirs, the one of the request
+// too; another administrator's goes on.
+func TestOwnPasswordEndsTokens(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newMailAPI(t, engine)
+		other, _, err := e.svc.Login(context.Background(), "manager", "Velvet-summit-88", "192.0.2.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := e.call(e.srv.URL, "manager", "PUT", "/api/v1/me/password",
+			map[string]any{"currentPassword": "Velvet-summit-88", "newPassword": "Quiet-harbour-42"}, nil, nil); st != http.StatusNoContent {
+			t.Fatalf("change own password: %d", st)
+		}
+		e.tokens["manager2"] = other
+		for as, want := range map[string]int{"manager": 401, "manager2": 401, "mail": 200} {
+			if st := e.call(e.srv.URL, as, "GET", "/api/v1/me", nil, nil, nil); st != want {
+				t.Errorf("%s after the password change: %d, want %d", as, st, want)
+			}
+		}
+	})
+}
+
+// TestUserPasswordThroughAPIEndsSessions: a password set, or a user
+// disabled, through the API ends the user's portal sessions and links for
+// good (enabling the user again does not bring them back).
+func TestUserPasswordThroughAPIEndsSessions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newMailAPI(t, engine)
+		ctx := context.Background()
+		for _, c := range []struct {
+			name string
+			body map[string]any
+		}{
+			{"pw", map[string]any{"password": "Quiet-harbour-42"}},
+			{"off", map[string]any{"disabled": true}},
+		} {
+			u, err := e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: c.name, Email: c.name + "@example.org", Password: "Velvet-summit-88"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			secret, _, err := e.svc.PortalSignIn(ctx, "G1", c.name, "Velvet-summit-88", "192.0.2.1", "test", meibo.English)
+			if err != nil {
+				t.Fatal(err)
+			}
+			link, err := e.svc.IssuePasswordLink(e.sys, u.ID, meibo.MailReset)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := e.call(e.srv.URL, "manager", "PATCH", "/api/v1/users/"+strconv.FormatInt(u.ID, 10), c.body, nil, nil); st != 200 {
+				t.Fatalf("%s: PATCH %d", c.name, st)
+			}
+			// Enabled again, the user's old session and link stay ended.
+			if st := e.call(e.srv.URL, "manager", "PATCH", "/api/v1/users/"+strconv.FormatInt(u.ID, 10), map[string]any{"disabled": false}, nil, nil); st != 200 {
+				t.Fatalf("%s: enable %d", c.name, st)
+			}
+			if _, _, err := e.svc.PortalActor(ctx, secret, "192.0.2.1"); err == nil {
+				t.Errorf("%s: the portal session goes on", c.name)
+			}
+			if _, err := e.svc.CheckLink(ctx, mailLinkRE.FindStringSubmatch(link.Link)[1]); meibo.ErrorCode(err) != meibo.CodeNotFound {
+				t.Errorf("%s: the link still opens: %v", c.name, err)
+			}
+		}
+	})
+}
