@@ -228,3 +228,21 @@ func (in *inserter) done() error {
 	}
 	return nil
 }
+
+// Store makes and restores backups of one store for the service
+// (service.Backuper).
+type Store struct {
+	DB *sqlstore.DB
+	// Version is the meibo version written in the header.
+	Version string
+}
+
+// Backup writes a backup of the store to w.
+func (s Store) Backup(ctx context.Context, w io.Writer) (*meibo.BackupInfo, error) {
+	return Write(ctx, s.DB, w, s.Version)
+}
+
+// Restore restores r into the store.
+func (s Store) Restore(ctx context.Context, r io.Reader, replace bool, after func(context.Context, meibo.Tx, *meibo.BackupInfo) error) (*meibo.BackupInfo, error) {
+	return Restore(ctx, s.DB, r, RestoreOptions{Replace: replace, After: after})
+}

@@ -52,6 +52,8 @@ type Config struct {
 	// a request and so long after sign-in (default 30 min, 12 h).
 	SessionIdle time.Duration
 	SessionMax  time.Duration
+	// Backuper makes and restores backup files; nil: no backups.
+	Backuper Backuper
 }
 
 // Service implements the use cases over a store.
