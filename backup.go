@@ -13,6 +13,9 @@ type BackupInfo struct {
 	Tables    []BackupTable `json:"tables"`    // streams in file order
 	Rows      int64         `json:"rows"`      // rows of every table
 	Size      int64         `json:"size"`      // bytes of the file (compressed)
+	// LogID is the backup log entry of the backup that wrote the file (0:
+	// none), so that a restore can record how that backup ended.
+	LogID int64 `json:"logId,omitempty"`
 }
 
 // BackupTable is one table's stream in a backup file.
@@ -51,4 +54,13 @@ func init() {
 		"backup.schema":       {"The backup does not fit this database's schema: %s", "バックアップがこのデータベースのスキーマに合いません: %s"},
 		"backup.outdated":     {"The database needs migrations first (%s).", "データベースに未適用のマイグレーションがあります (%s)。"},
 	})
+}
+
+// BackupSettings are the automatic backups: when (Schedule: "" for none,
+// "daily HH:MM" in the configured time zone, or "every N h"), where (Dir,
+// an absolute folder on the server) and how many files to keep.
+type BackupSettings struct {
+	Schedule string `json:"schedule"`
+	Dir      string `json:"dir"`
+	Keep     int    `json:"keep"`
 }

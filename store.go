@@ -200,6 +200,9 @@ type Tx interface {
 	FinishBackupLog(ctx context.Context, e *BackupLogEntry) error
 	// BackupLog lists entries newest first, at most limit.
 	BackupLog(ctx context.Context, limit int) ([]*BackupLogEntry, error)
+	// BackupSettings reads the automatic backups' settings (zero: none).
+	BackupSettings(ctx context.Context) (BackupSettings, error)
+	PutBackupSettings(ctx context.Context, s BackupSettings) error
 
 	// CreateImportJob records a job and keeps its file.
 	CreateImportJob(ctx context.Context, j *ImportJob, file []byte) error

@@ -66,6 +66,7 @@ type header struct {
 	Meibo     string    `json:"meibo"`
 	Engine    string    `json:"engine"`
 	CreatedAt time.Time `json:"createdAt"`
+	LogID     int64     `json:"log,omitempty"`
 }
 
 // control is any line that is not a row: a table's start or end, the file's
@@ -93,12 +94,13 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // Write writes a backup of db to w from one read transaction (a snapshot:
 // SQLite's WAL reader, PostgreSQL's REPEATABLE READ), row by row: memory
-// does not grow with the data. meiboVersion is recorded in the header.
-func Write(ctx context.Context, db *sqlstore.DB, w io.Writer, meiboVersion string) (*meibo.BackupInfo, error) {
+// does not grow with the data. meiboVersion and logID (the backup log entry
+// of this backup, or 0) are recorded in the header.
+func Write(ctx context.Context, db *sqlstore.DB, w io.Writer, meiboVersion string, logID int64) (*meibo.BackupInfo, error) {
 	var info *meibo.BackupInfo
 	err := db.View(ctx, func(t meibo.Tx) error {
 		var err error
-		info, err = write(ctx, t.(*sqlstore.Tx).SQLTx(), db.Engine(), w, meiboVersion, t.Now())
+		info, err = write(ctx, t.(*sqlstore.Tx).SQLTx(), db.Engine(), w, meiboVersion, logID, t.Now())
 		return err
 	})
 	if err != nil {
@@ -107,19 +109,19 @@ func Write(ctx context.Context, db *sqlstore.DB, w io.Writer, meiboVersion strin
 	return info, nil
 }
 
-func write(ctx context.Context, tx *sql.Tx, engine string, out io.Writer, version string, now time.Time) (*meibo.BackupInfo, error) {
+func write(ctx context.Context, tx *sql.Tx, engine string, out io.Writer, version string, logID int64, now time.Time) (*meibo.BackupInfo, error) {
 	var schema sql.NullString
 	if err := tx.QueryRowContext(ctx, `SELECT MAX(name) FROM schema_migrations`).Scan(&schema); err != nil {
 		return nil, fmt.Errorf("read the schema version: %w", err)
 	}
-	info := &meibo.BackupInfo{Format: Format, Schema: schema.String, Meibo: version, Engine: engine, CreatedAt: now.UTC()}
+	info := &meibo.BackupInfo{Format: Format, Schema: schema.String, Meibo: version, Engine: engine, CreatedAt: now.UTC(), LogID: logID}
 	cw := &countWriter{w: out}
 	zw, err := gzip.NewWriterLevel(cw, gzip.BestSpeed)
 	if err != nil {
 		return nil, err
 	}
 	bw := bufio.NewWriterSize(zw, 256<<10)
-	h, err := json.Marshal(header{Format: formatName, Version: Format, Schema: info.Schema, Meibo: version, Engine: engine, CreatedAt: info.CreatedAt})
+	h, err := json.Marshal(header{Format: formatName, Version: Format, Schema: info.Schema, Meibo: version, Engine: engine, CreatedAt: info.CreatedAt, LogID: logID})
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +271,7 @@ func open(r io.Reader) (*stream, error) {
 	if h.Version > Format || h.Version < 1 {
 		return nil, meibo.Errorf(meibo.CodeInvalid, "backup.newer_format", h.Version, Format)
 	}
-	s.info = meibo.BackupInfo{Format: h.Version, Schema: h.Schema, Meibo: h.Meibo, Engine: h.Engine, CreatedAt: h.CreatedAt}
+	s.info = meibo.BackupInfo{Format: h.Version, Schema: h.Schema, Meibo: h.Meibo, Engine: h.Engine, CreatedAt: h.CreatedAt, LogID: h.LogID}
 	return s, nil
 }
 

@@ -116,7 +116,7 @@ func must2[A, B any](a A, b B, err error) func(testing.TB) (A, B) {
 func dump(t *testing.T, db *sqlstore.DB) map[string][]string {
 	t.Helper()
 	var buf bytes.Buffer
-	if _, err := backup.Write(bg, db, &buf, "test"); err != nil {
+	if _, err := backup.Write(bg, db, &buf, "test", 0); err != nil {
 		t.Fatal(err)
 	}
 	zr := must(gzip.NewReader(&buf))(t)
@@ -160,7 +160,7 @@ func TestRoundTrip(t *testing.T) {
 			t.Run(from+"-to-"+to, func(t *testing.T) {
 				src := populate(t, from)
 				var file bytes.Buffer
-				info, err := backup.Write(bg, src.db, &file, "test")
+				info, err := backup.Write(bg, src.db, &file, "test", 0)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -272,7 +272,7 @@ func TestRefusals(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		src := populate(t, engine)
 		var buf bytes.Buffer
-		must(backup.Write(bg, src.db, &buf, "test"))(t)
+		must(backup.Write(bg, src.db, &buf, "test", 0))(t)
 		file := buf.Bytes()
 		cases := []struct {
 			name string
@@ -383,7 +383,7 @@ func TestSnapshotUnderLoad(t *testing.T) {
 				time.Sleep(5 * time.Millisecond)
 			}
 			var file bytes.Buffer
-			must(backup.Write(bg, src.db, &file, "test"))(t)
+			must(backup.Write(bg, src.db, &file, "test", 0))(t)
 			dst := storetest.Open(t, engine, nil)
 			must(backup.Restore(bg, dst, bytes.NewReader(file.Bytes()), backup.RestoreOptions{}))(t)
 			var users, events, jobs, imported int

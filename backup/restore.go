@@ -238,8 +238,8 @@ type Store struct {
 }
 
 // Backup writes a backup of the store to w.
-func (s Store) Backup(ctx context.Context, w io.Writer) (*meibo.BackupInfo, error) {
-	return Write(ctx, s.DB, w, s.Version)
+func (s Store) Backup(ctx context.Context, w io.Writer, logID int64) (*meibo.BackupInfo, error) {
+	return Write(ctx, s.DB, w, s.Version, logID)
 }
 
 // Restore restores r into the store.

@@ -17,7 +17,9 @@ import (
 // Backuper writes and restores backup files of the store the service runs
 // on (the backup package, wired by the binary).
 type Backuper interface {
-	Backup(ctx context.Context, w io.Writer) (*meibo.BackupInfo, error)
+	// Backup writes a backup; logID is its backup log entry, recorded in
+	// the file.
+	Backup(ctx context.Context, w io.Writer, logID int64) (*meibo.BackupInfo, error)
 	// Restore replaces (with replace) or fills the store from r in one
 	// transaction; after runs in it, once everything is checked.
 	Restore(ctx context.Context, r io.Reader, replace bool, after func(context.Context, meibo.Tx, *meibo.BackupInfo) error) (*meibo.BackupInfo, error)
@@ -26,6 +28,8 @@ type Backuper interface {
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
 		"backup.unavailable": {"Backups are not available in this process.", "このプロセスではバックアップを利用できません。"},
+		"backup.dir":         {"Give the folder as an absolute path on the server.", "フォルダーはサーバー上の絶対パスで指定してください。"},
+		"backup.keep":        {"Keep from 1 to 1000 files.", "保持するファイル数は 1〜1000 で指定してください。"},
 		"backup.schedule":    {"The schedule must be \"daily HH:MM\" or \"every N h\" (N from 1 to 168), not %q.", "スケジュールは「daily HH:MM」または「every N h」(N は 1〜168) で指定してください: %q"},
 	})
 }
@@ -56,7 +60,7 @@ func (s *Service) backup(ctx context.Context, e *meibo.BackupLogEntry, w io.Writ
 			return nil, err
 		}
 	}
-	info, err := s.cfg.Backuper.Backup(ctx, w)
+	info, err := s.cfg.Backuper.Backup(ctx, w, e.ID)
 	fin := s.now()
 	e.FinishedAt = &fin
 	e.Outcome = "ok"
@@ -105,6 +109,9 @@ func (s *Service) Restore(ctx context.Context, r io.Reader, file string, replace
 		fin := tx.Now()
 		e.FinishedAt, e.Outcome = &fin, "ok"
 		e.Size, e.Tables, e.Rows = info.Size, len(info.Tables), info.Rows
+		if err := settleBackupLog(ctx, tx, info); err != nil {
+			return err
+		}
 		if _, err := tx.AddBackupLog(ctx, e); err != nil {
 			return err
 		}
@@ -126,6 +133,33 @@ func (s *Service) Restore(ctx context.Context, r io.Reader, file string, replace
 		return nil, err
 	}
 	return info, nil
+}
+
+// settleBackupLog records, in restored data, how the backups that were
+// running when the file's snapshot was taken ended: the one that wrote the
+// file succeeded; of the others this installation's history knows nothing
+// more.
+func settleBackupLog(ctx context.Context, tx meibo.Tx, info *meibo.BackupInfo) error {
+	log, err := tx.BackupLog(ctx, 1000)
+	if err != nil {
+		return err
+	}
+	for _, l := range log {
+		if l.Outcome != "running" {
+			continue
+		}
+		if l.ID == info.LogID {
+			fin := info.CreatedAt
+			l.FinishedAt, l.Outcome, l.Size, l.Tables, l.Rows = &fin, "ok", info.Size, len(info.Tables), info.Rows
+		} else {
+			fin := tx.Now()
+			l.FinishedAt, l.Outcome, l.Error = &fin, "failed", "interrupted: the installation was restored from a backup taken while it ran"
+		}
+		if err := tx.FinishBackupLog(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // BackupLog lists the latest backups and restores, for Log Viewer holders
@@ -188,26 +222,85 @@ func (b BackupSchedule) Last(now time.Time, loc *time.Location) time.Time {
 	return t
 }
 
-// AutoBackup configures automatic backups.
-type AutoBackup struct {
-	Schedule BackupSchedule
-	Dir      string // folder of the files
-	Keep     int    // newest files kept (at least 1)
+// BackupSettings returns the automatic backups' settings, for holders of
+// authority 7.
+func (s *Service) BackupSettings(ctx context.Context) (meibo.BackupSettings, error) {
+	var st meibo.BackupSettings
+	if _, err := require(ctx, meibo.AuthBackup); err != nil {
+		return st, err
+	}
+	err := s.store.View(ctx, func(tx meibo.Tx) error {
+		var err error
+		st, err = tx.BackupSettings(ctx)
+		return err
+	})
+	return st, err
+}
+
+// UpdateBackupSettings changes the automatic backups, for holders of
+// authority 7. A blank schedule turns them off.
+func (s *Service) UpdateBackupSettings(ctx context.Context, in meibo.BackupSettings) (meibo.BackupSettings, error) {
+	if _, err := require(ctx, meibo.AuthBackup); err != nil {
+		return in, err
+	}
+	in.Schedule = strings.TrimSpace(in.Schedule)
+	in.Dir = strings.TrimSpace(in.Dir)
+	var v meibo.Validation
+	if in.Schedule != "" {
+		if _, err := ParseBackupSchedule(in.Schedule); err != nil {
+			v.Add("schedule", "backup.schedule", in.Schedule)
+		}
+		if !filepath.IsAbs(in.Dir) {
+			v.Add("dir", "backup.dir")
+		}
+	}
+	if in.Keep < 1 || in.Keep > 1000 {
+		v.Add("keep", "backup.keep")
+	}
+	if err := v.Err(); err != nil {
+		return in, err
+	}
+	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		before, err := tx.BackupSettings(ctx)
+		if err != nil {
+			return err
+		}
+		if err := tx.PutBackupSettings(ctx, in); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "backup.settings", meibo.CategoryBackup, "settings", "backup", "", map[string]any{"before": before, "after": in})
+	})
+	return in, err
 }
 
 // RunScheduledBackup makes the backup of the latest scheduled time if no
-// process has claimed it yet, as AUTOBACKUPUSER, into the folder, then
-// removes the oldest files past Keep. Servers sharing a database claim each
-// scheduled time once (a unique slot in the backup log). It reports whether
-// this call made the backup.
-func (s *Service) RunScheduledBackup(ctx context.Context, ab AutoBackup) (bool, error) {
+// process has claimed it yet, as AUTOBACKUPUSER, into the configured folder,
+// then removes the oldest files past the number to keep. Servers sharing a
+// database claim each scheduled time once (a unique slot in the backup log).
+// It reports whether this call made (or tried) the backup.
+func (s *Service) RunScheduledBackup(ctx context.Context) (bool, error) {
 	if s.cfg.Backuper == nil {
-		return false, meibo.Errorf(meibo.CodeConflict, "backup.unavailable")
+		return false, nil
 	}
-	slot := ab.Schedule.Last(s.now(), s.cfg.Location).UTC()
+	var st meibo.BackupSettings
+	if err := s.store.View(ctx, func(tx meibo.Tx) error {
+		var err error
+		st, err = tx.BackupSettings(ctx)
+		return err
+	}); err != nil {
+		return false, err
+	}
+	if st.Schedule == "" {
+		return false, nil
+	}
+	sched, err := ParseBackupSchedule(st.Schedule)
+	if err != nil {
+		return false, err
+	}
+	slot := sched.Last(s.now(), s.cfg.Location).UTC()
 	name := "meibo-" + slot.Format("20060102-150405") + ".mbk"
 	e := &meibo.BackupLogEntry{Kind: "backup", Via: "scheduled", Slot: slot.Format(time.RFC3339), Actor: meibo.BuiltinBackup,
-		File: filepath.Join(ab.Dir, name), Outcome: "running"}
+		File: filepath.Join(st.Dir, name), Outcome: "running"}
 	var claimed bool
 	if err := s.store.Update(ctx, func(tx meibo.Tx) error {
 		var err error
@@ -217,11 +310,10 @@ func (s *Service) RunScheduledBackup(ctx context.Context, ab AutoBackup) (bool, 
 		return false, err
 	}
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, Name: meibo.BuiltinBackup, Authorities: meibo.BackupAuthorities})
-	_, err := s.backupToFile(ctx, e, ab.Dir, name)
-	if err != nil {
+	if _, err := s.backupToFile(ctx, e, st.Dir, name); err != nil {
 		return true, err
 	}
-	return true, rotate(ab.Dir, max(ab.Keep, 1))
+	return true, rotate(st.Dir, max(st.Keep, 1))
 }
 
 // backupToFile writes into a temporary file in dir, renamed when complete.
@@ -268,13 +360,13 @@ func rotate(dir string, keep int) error {
 	return nil
 }
 
-// RunBackupScheduler runs scheduled backups until ctx ends, checking every
-// minute.
-func (s *Service) RunBackupScheduler(ctx context.Context, ab AutoBackup) {
+// RunBackupScheduler runs scheduled backups until ctx ends, looking at the
+// settings every minute.
+func (s *Service) RunBackupScheduler(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		if _, err := s.RunScheduledBackup(ctx, ab); err != nil && ctx.Err() == nil {
+		if _, err := s.RunScheduledBackup(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("scheduled backup", "err", err)
 		}
 		select {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -65,4 +66,36 @@ func (t *Tx) BackupLog(ctx context.Context, limit int) ([]*meibo.BackupLogEntry,
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// backupSettingsKey holds the automatic backups' settings, as JSON, in the
+// settings table.
+const backupSettingsKey = "backup"
+
+// BackupSettings reads the automatic backups' settings.
+func (t *Tx) BackupSettings(ctx context.Context) (meibo.BackupSettings, error) {
+	var s meibo.BackupSettings
+	var v string
+	err := t.queryRowContext(ctx, `SELECT value FROM settings WHERE key = $1`, backupSettingsKey).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return s, nil
+	}
+	if err != nil {
+		return s, fmt.Errorf("read backup settings: %w", err)
+	}
+	if err := json.Unmarshal([]byte(v), &s); err != nil {
+		return s, fmt.Errorf("read backup settings: %w", err)
+	}
+	return s, nil
+}
+
+// PutBackupSettings writes the automatic backups' settings.
+func (t *Tx) PutBackupSettings(ctx context.Context, s meibo.BackupSettings) error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, "write backup settings", `INSERT INTO settings (key, value) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, backupSettingsKey, string(b))
+	return err
 }
