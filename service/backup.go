@@ -376,3 +376,10 @@ func (s *Service) RunBackupScheduler(ctx context.Context) {
 		}
 	}
 }
+
+// CanBackup reports whether the actor may make and restore backups
+// (authority 7), so that an adapter can refuse before it takes an upload.
+func (s *Service) CanBackup(ctx context.Context) error {
+	_, err := require(ctx, meibo.AuthBackup)
+	return err
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/api"
+	"github.com/meibo/meibo/backup"
 	"github.com/meibo/meibo/argon2id"
 	"github.com/meibo/meibo/console"
 	"github.com/meibo/meibo/portal"
@@ -99,7 +100,8 @@ func (m *Main) Open(ctx context.Context) error {
 	}()
 	worker, _ := os.Hostname()
 	scfg := service.Config{Hasher: hasher, Logger: m.log, TokenTTL: cfg.TokenTTL,
-		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid()), Clock: cfg.Clock}
+		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid()), Clock: cfg.Clock,
+		Backuper: backup.Store{DB: m.DB, Version: version}}
 	if cfg.Mail.PublicURL == "" {
 		cfg.Mail.PublicURL = defaultPublicURL(m.ln.Addr().String())
 		m.log.Warn("links in mail point to "+cfg.Mail.PublicURL+": set --public-url to the address people reach meibo at", "public_url", cfg.Mail.PublicURL)
@@ -134,7 +136,11 @@ func (m *Main) Open(ctx context.Context) error {
 
 	wctx, cancel := context.WithCancel(context.Background())
 	m.stop = cancel
-	m.workers.Add(4)
+	m.workers.Add(5)
+	go func() {
+		defer m.workers.Done()
+		m.Service.RunBackupScheduler(wctx)
+	}()
 	go func() {
 		defer m.workers.Done()
 		m.Service.RunCommandListener(wctx)
