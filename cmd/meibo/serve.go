@@ -16,8 +16,8 @@ import (
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/api"
-	"github.com/meibo/meibo/backup"
 	"github.com/meibo/meibo/argon2id"
+	"github.com/meibo/meibo/backup"
 	"github.com/meibo/meibo/console"
 	"github.com/meibo/meibo/portal"
 	"github.com/meibo/meibo/service"
