@@ -138,6 +138,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.adminRoutes(a)
 	c.logRoutes(a)
 	c.deviceRoutes(a)
+	c.backupRoutes(a)
 	mux.Handle(Prefix+"/", web.Secure(http.HandlerFunc(c.handleNotFound)))
 	mux.Handle("GET "+Prefix, http.RedirectHandler(Prefix+"/", http.StatusMovedPermanently))
 }
