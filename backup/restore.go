@@ -79,7 +79,7 @@ func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOpti
 					return nil, meibo.Errorf(meibo.CodeInvalid, "backup.schema", fmt.Sprintf("column %s.%s holds %s here, %s in the file", table, c.Name, tc[i].Type, c.Type))
 				}
 			}
-			return newInserter(ctx, tx, table, cols, maxParams), nil
+			return newInserter(ctx, tx, table, cols, maxParams, engine == "postgres"), nil
 		})
 		if err != nil {
 			return err
@@ -148,7 +148,11 @@ func resetIdentities(ctx context.Context, tx *sql.Tx, target map[string][]column
 }
 
 // inserter writes rows in multi-row INSERTs, holding no more than one batch.
+// SQLite gets anonymous "?" placeholders: its driver binds numbered ones by
+// looking each name up, which costs a scan of the statement's parameters
+// per parameter.
 type inserter struct {
+	numbered bool // $1, $2… (PostgreSQL) rather than ?
 	ctx   context.Context
 	tx    *sql.Tx
 	table string
@@ -159,9 +163,9 @@ type inserter struct {
 	stmt  *sql.Stmt
 }
 
-func newInserter(ctx context.Context, tx *sql.Tx, table string, cols []column, maxParams int) *inserter {
+func newInserter(ctx context.Context, tx *sql.Tx, table string, cols []column, maxParams int, numbered bool) *inserter {
 	batch := min(256, maxParams/len(cols))
-	return &inserter{ctx: ctx, tx: tx, table: table, cols: cols, batch: batch, args: make([]any, 0, batch*len(cols))}
+	return &inserter{ctx: ctx, tx: tx, table: table, cols: cols, batch: batch, args: make([]any, 0, batch*len(cols)), numbered: numbered}
 }
 
 func (in *inserter) sql(rows int) string {
@@ -186,8 +190,12 @@ func (in *inserter) sql(rows int) string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(p))
+			if in.numbered {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(p))
+			} else {
+				b.WriteByte('?')
+			}
 			p++
 		}
 		b.WriteByte(')')
@@ -246,3 +254,4 @@ func (s Store) Backup(ctx context.Context, w io.Writer, logID int64) (*meibo.Bac
 func (s Store) Restore(ctx context.Context, r io.Reader, replace bool, after func(context.Context, meibo.Tx, *meibo.BackupInfo) error) (*meibo.BackupInfo, error) {
 	return Restore(ctx, s.DB, r, RestoreOptions{Replace: replace, After: after})
 }
+
