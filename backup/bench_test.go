@@ -141,4 +141,3 @@ func peakMiB() float64 {
 	}
 	return 0
 }
-

@@ -153,14 +153,14 @@ func resetIdentities(ctx context.Context, tx *sql.Tx, target map[string][]column
 // per parameter.
 type inserter struct {
 	numbered bool // $1, $2… (PostgreSQL) rather than ?
-	ctx   context.Context
-	tx    *sql.Tx
-	table string
-	cols  []column
-	batch int
-	args  []any
-	n     int
-	stmt  *sql.Stmt
+	ctx      context.Context
+	tx       *sql.Tx
+	table    string
+	cols     []column
+	batch    int
+	args     []any
+	n        int
+	stmt     *sql.Stmt
 }
 
 func newInserter(ctx context.Context, tx *sql.Tx, table string, cols []column, maxParams int, numbered bool) *inserter {
@@ -254,4 +254,3 @@ func (s Store) Backup(ctx context.Context, w io.Writer, logID int64) (*meibo.Bac
 func (s Store) Restore(ctx context.Context, r io.Reader, replace bool, after func(context.Context, meibo.Tx, *meibo.BackupInfo) error) (*meibo.BackupInfo, error) {
 	return Restore(ctx, s.DB, r, RestoreOptions{Replace: replace, After: after})
 }
-
