@@ -17,10 +17,23 @@ import (
 	"github.com/meibo/meibo/store/sqlstore"
 )
 
-// openBackup opens the database (migrating a new one) and a service that
-// can back it up and restore into it, acting as the command line.
-func openBackup(ctx context.Context, dsn string) (*sqlstore.DB, *service.Service, context.Context, error) {
-	db, err := openStore(ctx, dsn, "auto", store.Options{Bulk: true}, nil)
+// openBackup opens the database and a service that can back it up and
+// restore into it, acting as the command line. A database to restore into
+// is migrated when it is new; one to back up must exist, and is taken as it
+// is.
+func openBackup(ctx context.Context, dsn string, restore bool) (*sqlstore.DB, *service.Service, context.Context, error) {
+	var db *sqlstore.DB
+	var err error
+	if restore {
+		db, err = openStore(ctx, dsn, "auto", store.Options{Bulk: true}, nil)
+	} else {
+		if !store.IsPostgres(dsn) {
+			if _, serr := os.Stat(dsn); serr != nil {
+				return nil, nil, nil, fmt.Errorf("no database to back up at %s: %w", dsn, serr)
+			}
+		}
+		db, err = store.Open(ctx, dsn, store.Options{Bulk: true})
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -73,7 +86,7 @@ func runBackup(ctx context.Context, env *cliEnv, args []string) error {
 	if *out == "" {
 		return usagef("give the file to write with -o FILE")
 	}
-	db, svc, actx, err := openBackup(ctx, dsn)
+	db, svc, actx, err := openBackup(ctx, dsn, false)
 	if err != nil {
 		return err
 	}
@@ -126,7 +139,7 @@ func runRestore(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer f.Close()
-	db, svc, actx, err := openBackup(ctx, dsn)
+	db, svc, actx, err := openBackup(ctx, dsn, true)
 	if err != nil {
 		return err
 	}

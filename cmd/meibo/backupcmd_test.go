@@ -71,4 +71,14 @@ func TestMoveToPostgres(t *testing.T) {
 	if r := c.ok("group", "list", "--db", empty); strings.Contains(r.stdout, "G1") {
 		t.Errorf("a refused restore wrote groups: %s", r.stdout)
 	}
+	// A mistyped database is no empty installation to back up.
+	missing := filepath.Join(c.dir, "typo.db")
+	if r := c.run([]string{"backup", "--db", missing, "-o", filepath.Join(c.dir, "typo.mbk")}); r.code != 1 || !strings.Contains(r.stderr, "no database") {
+		t.Errorf("backup of a missing database: %s", r)
+	}
+	for _, p := range []string{missing, filepath.Join(c.dir, "typo.mbk")} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s was created", p)
+		}
+	}
 }
