@@ -14,6 +14,8 @@ import (
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/backup"
 	"github.com/meibo/meibo/service"
+	"github.com/meibo/meibo/store/postgres"
+	"github.com/meibo/meibo/store/sqlstore"
 	"github.com/meibo/meibo/store/storetest"
 )
 
@@ -129,6 +131,24 @@ func TestScheduledBackup(t *testing.T) {
 		e.group("G1")
 		dir := t.TempDir()
 		servers := []*service.Service{e.backupService(), e.backupService(), e.backupService()}
+		if engine == "postgres" {
+			// Servers of their own: each with its own connections to one
+			// database.
+			dsn := storetest.SchemaDSN(t, storetest.PostgresDSN(t))
+			servers = nil
+			for i := 0; i < 3; i++ {
+				db, err := postgres.Open(bg, dsn, 4, sqlstore.Options{Clock: e.clock.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				if _, err := db.Migrate(bg); err != nil {
+					t.Fatal(err)
+				}
+				servers = append(servers, service.New(db, service.Config{Hasher: e.hasher, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+					Clock: e.clock.Now, Backuper: backup.Store{DB: db, Version: "test"}}))
+			}
+		}
 		if _, err := servers[0].UpdateBackupSettings(e.sys, meibo.BackupSettings{Schedule: "every 2h", Dir: "relative", Keep: 2}); meibo.ErrorCode(err) != meibo.CodeInvalid {
 			t.Errorf("a relative folder: %v", err)
 		}
@@ -180,7 +200,7 @@ func TestScheduledBackup(t *testing.T) {
 				t.Errorf("log entry %+v", l)
 			}
 		}
-		if evs := e.eventsFor("backup.create"); len(evs) != 4 || evs[0].ActorName != meibo.BuiltinBackup {
+		if evs := must(servers[1].AuditEvents(e.sys, meibo.AuditFilter{Action: "backup.create"}))(t); len(evs) != 4 || evs[0].ActorName != meibo.BuiltinBackup {
 			t.Errorf("scheduled backup events: %+v", evs)
 		}
 	})
