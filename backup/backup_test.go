@@ -213,6 +213,13 @@ func TestRoundTrip(t *testing.T) {
 				if _, err := svc.CheckIn(bg, d, meibo.DeviceStatus{}, 0); err != nil {
 					t.Errorf("check-in: %v", err)
 				}
+				// The search indexes were rebuilt from the restored users.
+				for kw, want := range map[string]string{"yamada@example": "山田太郎", "ali": "alice", "山田": "山田太郎"} {
+					page, err := svc.FindUsers(meibo.WithActor(bg, meibo.System("cli:test")), meibo.UserFilter{GroupID: "G1", Keyword: kw, Limit: 10})
+					if err != nil || len(page.Users) != 1 || page.Users[0].Name != want {
+						t.Errorf("search %q after the restore: %v, %v", kw, page, err)
+					}
+				}
 				// New rows get new IDs (PostgreSQL's sequences moved on).
 				sys := meibo.WithActor(bg, meibo.System("cli:test"))
 				if _, err := svc.CreateUser(sys, "G1", service.UserInput{Name: "newcomer"}); err != nil {
