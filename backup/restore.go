@@ -210,8 +210,12 @@ type inserter struct {
 	stmt  *sql.Stmt
 }
 
+// insertBatch is how many rows one INSERT takes at most. Large: the trigram
+// index of users (FTS5) writes what it holds at the end of every statement.
+const insertBatch = 2000
+
 func newInserter(ctx context.Context, tx *sql.Tx, table string, cols []column, maxParams int) *inserter {
-	batch := min(256, maxParams/len(cols))
+	batch := min(insertBatch, maxParams/len(cols))
 	return &inserter{ctx: ctx, tx: tx, table: table, cols: cols, batch: batch, args: make([]any, 0, batch*len(cols))}
 }
 
