@@ -46,6 +46,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/meibo/meibo"
@@ -424,7 +426,7 @@ func Verify(r io.Reader, latestSchema string) (*meibo.BackupInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if latestSchema != "" && s.info.Schema > latestSchema {
+	if latestSchema != "" && newerSchema(s.info.Schema, latestSchema) {
 		return nil, meibo.Errorf(meibo.CodeInvalid, "backup.newer_schema", s.info.Schema, latestSchema)
 	}
 	// Rows are decoded too (into nothing), so that a file whose checksums
@@ -439,3 +441,24 @@ type discard struct{}
 
 func (discard) row([]any) error { return nil }
 func (discard) done() error     { return nil }
+
+// newerSchema reports whether the schema named by migration a is newer than
+// b, by their numbers ("0007_backup_log.sql" is 7): the engines keep their
+// migrations in step by number.
+func newerSchema(a, b string) bool {
+	na, nb := migrationNumber(a), migrationNumber(b)
+	if na != nb {
+		return na > nb
+	}
+	return a > b && na < 0
+}
+
+// migrationNumber is the number a migration's name starts with, or -1.
+func migrationNumber(name string) int {
+	digits := name[:len(name)-len(strings.TrimLeft(name, "0123456789"))]
+	n, err := strconv.Atoi(digits)
+	if err != nil {
+		return -1
+	}
+	return n
+}

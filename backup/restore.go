@@ -46,7 +46,7 @@ func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOpti
 	if err != nil {
 		return nil, err
 	}
-	if s.info.Schema > latest {
+	if newerSchema(s.info.Schema, latest) {
 		return nil, meibo.Errorf(meibo.CodeInvalid, "backup.newer_schema", s.info.Schema, latest)
 	}
 	engine := db.Engine()
