@@ -8,17 +8,17 @@
 // A backup file (".mbk") is gzip-compressed text: JSON Lines, one value per
 // line, in this order:
 //
-//	{"format":"meibo-backup","version":1,"schema":"0007_backup_log.sql","meibo":"1.2.0","engine":"sqlite","createdAt":"2026-12-05T19:00:00Z"}
+//	{"format":"meibo-backup","version":1,"schema":"0007_backup_log.sql","meibo":"1.2.0","engine":"sqlite","createdAt":"2026-12-05T19:00:00Z","log":12}
 //	{"table":"groups","columns":[{"name":"id","type":"text"},{"name":"name","type":"text"},…]}
 //	["sales","Sales","2026-12-01T09:00:00.123456Z",…]
 //	…one JSON array per row, its values in the order of "columns"…
 //	{"end":"groups","rows":2,"sha256":"…"}
 //	…the next table…
-//	{"end":"backup","tables":17,"rows":1000123}
+//	{"end":"backup","rows":1000123,"tables":17}
 //
 // The header names the format version, the last migration of the schema the
-// data came from, the meibo that wrote it, the engine and the snapshot's
-// time. Each table is a stream: a line naming its columns and their types,
+// data came from, the meibo that wrote it, the engine, the snapshot's time
+// and (when there is one) the backup log entry of the backup that wrote it. Each table is a stream: a line naming its columns and their types,
 // its rows, and an end line with the row count and the SHA-256 (hex) of the
 // stream's lines (its column line and rows, each with its "\n"). The last
 // line closes the file; a file without it was cut short.
@@ -163,7 +163,10 @@ func writeTable(ctx context.Context, tx *sql.Tx, engine, table string, w io.Writ
 	}
 	sum := sha256.New()
 	out := io.MultiWriter(w, sum)
-	start, err := json.Marshal(control{Table: table, Columns: cols})
+	start, err := json.Marshal(struct {
+		Table   string   `json:"table"`
+		Columns []column `json:"columns"`
+	}{table, cols})
 	if err != nil {
 		return nil, err
 	}
