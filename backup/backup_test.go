@@ -412,3 +412,30 @@ func TestSnapshotUnderLoad(t *testing.T) {
 		}
 	})
 }
+
+// TestLargeRows: rows of megabytes (kept import files) are written in
+// batches bounded by their size, and come back whole.
+func TestLargeRows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		svc := newService(t, db)
+		sys := meibo.WithActor(bg, meibo.System("cli:test"))
+		must(svc.CreateGroup(sys, meibo.Group{ID: "G1"}))(t)
+		for i := 0; i < 5; i++ {
+			var b strings.Builder
+			b.WriteString("name,password,email\n")
+			for b.Len() < 3<<20 {
+				fmt.Fprintf(&b, "user%07d,,u%d@example.org\n", b.Len(), i)
+			}
+			must(svc.SubmitImport(sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1", FileName: fmt.Sprint(i, ".csv")}, []byte(b.String())))(t)
+		}
+		var file bytes.Buffer
+		must(backup.Write(bg, db, &file, "test", 0))(t)
+		dst := storetest.Open(t, engine, nil)
+		must(backup.Restore(bg, dst, bytes.NewReader(file.Bytes()), backup.RestoreOptions{}))(t)
+		want, got := dump(t, db), dump(t, dst)
+		if len(got["import_files"]) != 5 || !reflect.DeepEqual(want, got) {
+			t.Errorf("import files after the restore: %d rows, equal %v", len(got["import_files"]), reflect.DeepEqual(want, got))
+		}
+	})
+}

@@ -157,6 +157,7 @@ type copier struct {
 	table string
 	cols  []column
 	rows  [][]any
+	bytes int
 }
 
 // copyBatch is how many rows one COPY takes.
@@ -164,10 +165,31 @@ const copyBatch = 2000
 
 func (c *copier) row(vals []any) error {
 	c.rows = append(c.rows, slices.Clone(vals))
-	if len(c.rows) < copyBatch {
+	c.bytes += rowBytes(vals)
+	if len(c.rows) < copyBatch && c.bytes < batchBytes {
 		return nil
 	}
 	return c.flush()
+}
+
+// batchBytes bounds the text and blobs of the rows held for one statement
+// (a table of kept import files has rows of megabytes).
+const batchBytes = 8 << 20
+
+// rowBytes is about how much a row's values hold.
+func rowBytes(vals []any) int {
+	n := 0
+	for _, v := range vals {
+		switch x := v.(type) {
+		case string:
+			n += len(x)
+		case []byte:
+			n += len(x)
+		default:
+			n += 8
+		}
+	}
+	return n
 }
 
 func (c *copier) flush() error {
@@ -189,7 +211,7 @@ func (c *copier) flush() error {
 	if err != nil {
 		return fmt.Errorf("restore %s: %w", c.table, err)
 	}
-	c.rows = c.rows[:0]
+	c.rows, c.bytes = c.rows[:0], 0
 	return nil
 }
 
@@ -207,7 +229,8 @@ type inserter struct {
 	batch int
 	args  []any
 	n     int
-	stmt  *sql.Stmt
+	bytes int
+	stmt  *sql.Stmt // the full batch's statement, closed with the transaction
 }
 
 // insertBatch is how many rows one INSERT takes at most. Large: the trigram
@@ -250,8 +273,12 @@ func (in *inserter) sql(rows int) string {
 func (in *inserter) row(vals []any) error {
 	in.args = append(in.args, vals...)
 	in.n++
+	in.bytes += rowBytes(vals)
 	if in.n < in.batch {
-		return nil
+		if in.bytes < batchBytes {
+			return nil
+		}
+		return in.done()
 	}
 	if in.stmt == nil {
 		st, err := in.tx.PrepareContext(in.ctx, in.sql(in.batch))
@@ -263,21 +290,20 @@ func (in *inserter) row(vals []any) error {
 	if _, err := in.stmt.ExecContext(in.ctx, in.args...); err != nil {
 		return fmt.Errorf("restore %s: %w", in.table, err)
 	}
-	in.args = in.args[:0]
-	in.n = 0
+	in.args, in.n, in.bytes = in.args[:0], 0, 0
 	return nil
 }
 
+// done writes the rows held (fewer than a batch) with a statement of their
+// own.
 func (in *inserter) done() error {
-	if in.stmt != nil {
-		defer in.stmt.Close()
-	}
 	if in.n == 0 {
 		return nil
 	}
 	if _, err := in.tx.ExecContext(in.ctx, in.sql(in.n), in.args...); err != nil {
 		return fmt.Errorf("restore %s: %w", in.table, err)
 	}
+	in.args, in.n, in.bytes = in.args[:0], 0, 0
 	return nil
 }
 
