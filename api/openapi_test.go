@@ -38,6 +38,7 @@ func loadOpenAPI(t testing.TB) (*openapi3.T, routers.Router) {
 		// CSV files are opaque here (docs/CSV.md describes them): the
 		// library's CSV decoder would reject CP932 and byte order marks.
 		openapi3filter.RegisterBodyDecoder("text/csv", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/gzip", openapi3filter.FileBodyDecoder)
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromData(api.OpenAPI)
 		if err != nil {
