@@ -198,4 +198,3 @@ func checkExpr(t *testing.T, names map[string]bool, where, expr string) {
 		}
 	}
 }
-

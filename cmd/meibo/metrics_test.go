@@ -29,7 +29,6 @@ const metricsToken = "scrape-secret-of-the-test"
 type metricsClient struct {
 	t     *testing.T
 	base  string
-	token string
 }
 
 func (c *metricsClient) do(method, path, ct string, body []byte, auth string) (int, string) {
