@@ -27,8 +27,8 @@ const metricsToken = "scrape-secret-of-the-test"
 
 // metricsClient talks to a running server's JSON API.
 type metricsClient struct {
-	t     *testing.T
-	base  string
+	t    *testing.T
+	base string
 }
 
 func (c *metricsClient) do(method, path, ct string, body []byte, auth string) (int, string) {
