@@ -178,8 +178,17 @@ func TestMetrics(t *testing.T) {
 		c.json("POST", "/api/v1/groups", map[string]string{"id": "G1", "name": "Sales"}, tok, 201)
 		c.json("POST", "/api/v1/groups/G1/users", map[string]any{"name": "taro", "email": "taro@example.org", "sendInvitation": true}, tok, 201)
 		smtp.Wait(t, 1, 10*time.Second)
-		if _, _, err := m.Service.PortalSignIn(ctx, "G1", "taro", "Not-his-password-1", "192.0.2.8", "test", meibo.English); meibo.ErrorCode(err) != meibo.CodeUnauthorized {
-			t.Fatalf("portal sign-in with a wrong password: %v", err)
+		// Wrong passwords on the portal until the throttle holds them back.
+		portalRefused := 0
+		for {
+			_, _, err := m.Service.PortalSignIn(ctx, "G1", "taro", "Not-his-password-1", "192.0.2.8", "test", meibo.English)
+			if meibo.ErrorCode(err) == meibo.CodeRateLimited {
+				break
+			}
+			if meibo.ErrorCode(err) != meibo.CodeUnauthorized || portalRefused == 20 {
+				t.Fatalf("portal sign-in with a wrong password: %v", err)
+			}
+			portalRefused++
 		}
 
 		// An import of two users.
@@ -202,6 +211,11 @@ func TestMetrics(t *testing.T) {
 			j := c.json("GET", fmt.Sprintf("/api/v1/imports/%d", job.ID), nil, tok, 200)
 			return j["status"] == "SUCCESS" || j["status"] == "FAILED"
 		})
+
+		// An export of the group's three users.
+		if st, body := c.do("GET", "/api/v1/exports/users?group=G1", "", nil, tok); st != 200 || strings.Count(body, "\n") != 4 {
+			t.Fatalf("export: %d %q", st, body)
+		}
 
 		// A device: enrolled, sent a ring, checks in, reports it done.
 		et := c.json("POST", "/api/v1/groups/G1/enrolment-tokens", map[string]string{"user": "taro"}, tok, 201)
@@ -235,10 +249,13 @@ func TestMetrics(t *testing.T) {
 			{"meibo_signins_total", []string{"surface", "api", "outcome", "success"}, 1},
 			{"meibo_signins_total", []string{"surface", "api", "outcome", "refused"}, 2},
 			{"meibo_signins_total", []string{"surface", "console", "outcome", "success"}, 1},
-			{"meibo_signins_total", []string{"surface", "portal", "outcome", "refused"}, 1},
+			{"meibo_signins_total", []string{"surface", "portal", "outcome", "refused"}, float64(portalRefused)},
+			{"meibo_signins_total", []string{"surface", "portal", "outcome", "throttled"}, 1},
 			{"meibo_import_jobs_total", []string{"format", "users", "outcome", "success"}, 1},
 			{"meibo_import_rows_total", []string{"format", "users", "outcome", "success"}, 2},
 			{"meibo_import_duration_seconds", []string{"format", "users", "outcome", "success"}, 1},
+			{"meibo_export_jobs_total", []string{"format", "users", "outcome", "success"}, 1},
+			{"meibo_export_rows_total", []string{"format", "users"}, 3},
 			{"meibo_import_jobs_running", nil, 0},
 			{"meibo_import_oldest_running_age_seconds", nil, 0},
 			{"meibo_mail_attempts_total", []string{"outcome", "sent"}, 1},
