@@ -351,7 +351,8 @@ func TestMetricsAddr(t *testing.T) {
 }
 
 // TestReadyz: /readyz answers 200 on a healthy server, 503 when the
-// database does not answer, and 503 as soon as shutdown begins, while
+// database does not answer or a migration is not applied, and 503 as soon
+// as shutdown begins, while
 // /healthz tells only that the process lives.
 func TestReadyz(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
@@ -370,6 +371,20 @@ func TestReadyz(t *testing.T) {
 		})
 		if err := <-closed; err != nil {
 			t.Fatal(err)
+		}
+
+		// A migration not applied (a newer binary's, say): 503 naming it.
+		m3, _ := startTransport(t, engine, nil)
+		c3 := &metricsClient{t: t, base: m3.URL()}
+		var last string
+		if err := m3.DB.WriteDB().QueryRow(`SELECT MAX(name) FROM schema_migrations`).Scan(&last); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m3.DB.WriteDB().Exec(`DELETE FROM schema_migrations WHERE name = '` + last + `'`); err != nil {
+			t.Fatal(err)
+		}
+		if st, body := c3.do("GET", "/readyz", "", nil, ""); st != http.StatusServiceUnavailable || !strings.Contains(body, "migrations pending") || !strings.Contains(body, last) {
+			t.Errorf("GET /readyz with %s not applied: %d %s", last, st, body)
 		}
 
 		// The database gone: 503 naming it.
