@@ -2,12 +2,17 @@ package storetest_test
 
 import (
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/store/postgres"
+	"github.com/meibo/meibo/store/sqlite"
 	"github.com/meibo/meibo/store/sqlstore"
 	"github.com/meibo/meibo/store/storetest"
 )
@@ -337,6 +342,69 @@ func TestFindUsersAnywhere(t *testing.T) {
 		want := searchModel(all, profiles, f)
 		if got := pageAll(t, db, f, 50); !slices.Equal(got, want) || slices.Contains(got, "Marco") {
 			t.Errorf("o: got %q, want %q", got, want)
+		}
+	})
+}
+
+// TestUserGramsMigration applies the migrations before user_grams, adds
+// users, then the rest: the migration must index the users already there.
+func TestUserGramsMigration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		var db *sqlstore.DB
+		var all fs.FS
+		var err error
+		switch engine {
+		case "sqlite":
+			all = sqlite.Migrations
+			db, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "meibo.db"), sqlstore.Options{})
+		case "postgres":
+			all = postgres.Migrations
+			db, err = postgres.Open(ctx, storetest.SchemaDSN(t, storetest.PostgresDSN(t)), 4, sqlstore.Options{})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		before := fstest.MapFS{}
+		names, err := fs.Glob(all, "*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if n >= "0009" {
+				continue
+			}
+			b, err := fs.ReadFile(all, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before[n] = &fstest.MapFile{Data: b}
+		}
+		if _, err := sqlstore.Migrate(ctx, db.WriteDB(), before); err != nil {
+			t.Fatal(err)
+		}
+		p := newGroup(t, db, "G1")
+		var users []*meibo.User
+		for i := range 40 {
+			users = append(users, user(p, fmt.Sprintf("山田太郎%02d", i), fmt.Sprintf("taro%02d@example.com", i)))
+		}
+		users = append(users, user(p, "田中", ""), user(p, "ＢＯＢ", "Bob@Example.COM"))
+		addUsers(t, db, users...)
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(applied, "0009_user_grams.sql") {
+			t.Fatalf("applied %q", applied)
+		}
+		checkGramIndex(t, db)
+		profiles := map[int64]*meibo.Profile{p.ID: p}
+		for _, kw := range []string{"太郎", "田", "co", "ob", "o2"} {
+			f := meibo.UserFilter{GroupID: "G1", Keyword: kw}
+			want := searchModel(users, profiles, f)
+			if got := pageAll(t, db, f, 9); !slices.Equal(got, want) || len(got) == 0 {
+				t.Errorf("%q: got %q, want %q", kw, got, want)
+			}
 		}
 	})
 }
