@@ -52,10 +52,11 @@ import (
 //
 // Measured on 1,000,000 users (store/storetest BenchmarkSearch; the
 // figures for "ta" were taken when two characters matched the start and
-// took these steps). What stays slow: sorting matches reads each of them once, about 1.4 µs a row on
-// SQLite (the 7,417 users of "さくら": 11 ms; Many: 14 ms), more on
-// PostgreSQL; the index-only walk costs about 0.2 µs an entry of the e-mail
-// range and of the name order before the matches ("ta": 15 ms); a keyword
+// took these steps). What stays slow: sorting matches reads each of them
+// once, about 1.4 µs a row on SQLite (the 7,417 users of "さくら": 11 ms;
+// Many: 14 ms), more on PostgreSQL; the index-only walk costs about 0.2 µs
+// an entry of the e-mail range and of the name order before the matches
+// ("ta": 15 ms); a keyword
 // with more matches than these steps take, none of them in the window,
 // walks the name order, a table read per row, until its page is full (on
 // PostgreSQL, "ta": 70 ms).
@@ -121,7 +122,7 @@ type userSearch struct {
 	back     bool     // Before paging: the order is walked downwards
 	from     *userKey // the cursor (excluded); nil on the first page
 	kw       string   // folded keyword; "" lists every user
-	short    bool     // fewer than three characters: matches at the start, unless gram
+	short    bool     // one character, not a gram: matches at the start
 	gram     bool     // two characters, or one ideograph or kana: matches anywhere, by user_grams
 	profiles []int64  // the group's profiles whose folded name matches
 }
@@ -166,15 +167,15 @@ func (s *userSearch) page(ctx context.Context) ([]userRow, error) {
 		s.span(q, "u", s.from, nil)
 		return s.rows(ctx, q, s.n)
 	}
-	s.short = utf8.RuneCountInString(s.kw) < 3
 	s.gram = isGram(s.kw)
+	s.short = !s.gram && utf8.RuneCountInString(s.kw) < 3
 	profiles, err := s.t.Profiles(ctx, s.f.GroupID)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range profiles {
 		pn := meibo.Fold(p.Name)
-		if s.short && !s.gram && strings.HasPrefix(pn, s.kw) || (!s.short || s.gram) && strings.Contains(pn, s.kw) {
+		if s.short && strings.HasPrefix(pn, s.kw) || !s.short && strings.Contains(pn, s.kw) {
 			s.profiles = append(s.profiles, p.ID)
 		}
 	}
