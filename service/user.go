@@ -289,6 +289,9 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, up meibo.UserUpdate)
 		if err := tx.UpdateUsers(ctx, []*meibo.User{u}); err != nil {
 			return err
 		}
+		if err := s.endPersonalTokens(ctx, tx, u); err != nil {
+			return err
+		}
 		if passwordChanged {
 			// A new password ends the user's portal sessions.
 			if err := tx.DeleteSessionsOf(ctx, meibo.SessionPortal, u.ID, ""); err != nil {
