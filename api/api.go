@@ -92,6 +92,8 @@ func (s *Server) routes() {
 	s.mailRoutes()
 	s.deviceRoutes()
 	s.throttleRoutes()
+	s.scimTokenRoutes()
+	s.personalRoutes()
 }
 
 // ServeHTTP serves the API with request IDs, panic recovery and JSON

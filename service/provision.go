@@ -40,6 +40,9 @@ func StateOf(p *ProvisionedUser) ProvisionState {
 // Done, if set, hears of the user once the change is made.
 type ProvisionOp struct {
 	UserID int64
+	// Target, when set, gives UserID when the change is made (a user that
+	// an earlier change of the same batch created).
+	Target func() (int64, error)
 	Delete bool
 	Apply  func(cur *ProvisionedUser) (*ProvisionState, error)
 	Done   func(*ProvisionedUser)
@@ -124,6 +127,13 @@ func (s *Service) Provision(ctx context.Context, groupID string, ops []Provision
 // provisionOne makes one change inside tx.
 func (s *Service) provisionOne(ctx context.Context, tx meibo.Tx, g *meibo.Group, op ProvisionOp) (*ProvisionedUser, error) {
 	var cur *ProvisionedUser
+	if op.Target != nil {
+		id, err := op.Target()
+		if err != nil {
+			return nil, err
+		}
+		op.UserID = id
+	}
 	if op.UserID != 0 {
 		u, err := tx.User(ctx, op.UserID)
 		if meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && u.GroupID != g.ID {
