@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/meibo/meibo/argon2id"
@@ -13,7 +14,8 @@ import (
 // token alone on standard output, for an identity provider's settings.
 func runSCIM(ctx context.Context, env *cliEnv, args []string) error {
 	const usage = "scim token create --group ID [--name NAME] [--ttl 8760h]"
-	if len(args) < 2 || args[0] != "token" || args[1] != "create" {
+	create := len(args) >= 2 && args[0] == "token" && args[1] == "create"
+	if !create && !slices.Contains(args, "--help") && !slices.Contains(args, "-h") {
 		return usagef(usage)
 	}
 	fs := newFlags(env, "scim", usage)
@@ -22,7 +24,11 @@ func runSCIM(ctx context.Context, env *cliEnv, args []string) error {
 	group := fs.String("group", "", "the group whose SCIM endpoint the token opens (required)")
 	name := fs.String("name", "scim", "a name to recognise the token by; its changes are audited as scim:NAME")
 	ttl := fs.Duration("ttl", service.DefaultSCIMTokenTTL, "lifetime of the token")
-	pos, err := fs.parse(args[2:])
+	rest := args[1:]
+	if create {
+		rest = args[2:]
+	}
+	pos, err := fs.parse(rest)
 	if err != nil {
 		return err
 	}
