@@ -49,7 +49,11 @@ func match(e filter.Expression, res map[string]any) (bool, error) {
 	case *filter.AttributeExpression:
 		return matchAttr(*x, res)
 	case *filter.ValuePath:
-		vals := values(res, x.AttributePath)
+		v, _, _ := lookup(res, x.AttributePath.AttributeName)
+		vals, ok := v.([]any)
+		if !ok && v != nil {
+			vals = []any{v}
+		}
 		for _, v := range vals {
 			m, ok := v.(map[string]any)
 			if !ok {
