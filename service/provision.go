@@ -282,7 +282,7 @@ func (s *Service) provisionUpdate(ctx context.Context, tx meibo.Tx, g *meibo.Gro
 		return nil, err
 	}
 	if passwordChanged || u.Disabled && !cur.User.Disabled {
-		if err := tx.DeleteSessionsOf(ctx, meibo.SessionPortal, u.ID, ""); err != nil {
+		if err := endUserAccess(ctx, tx, u.ID, ""); err != nil {
 			return nil, err
 		}
 	}
