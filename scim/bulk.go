@@ -29,7 +29,7 @@ type bulkRequest struct {
 // no limit) the rest are not tried. Operations may name users created
 // earlier in the request as "bulkId:…", in paths and in members.
 func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, MaxPayloadSize)
+	r.Body = http.MaxBytesReader(w, r.Body, s.maxPayload)
 	var br bulkRequest
 	if err := decode(r, &br); err != nil {
 		s.fail(w, r, err)

@@ -11,7 +11,7 @@ func (s *Server) handleSPC(w http.ResponseWriter, r *http.Request) {
 		"schemas":          []string{SchemaSPC},
 		"documentationUri": "https://github.com/meibo/meibo#provisioning-from-entra-id-and-okta-scim",
 		"patch":            map[string]any{"supported": true},
-		"bulk":             map[string]any{"supported": true, "maxOperations": MaxOperations, "maxPayloadSize": MaxPayloadSize},
+		"bulk":             map[string]any{"supported": true, "maxOperations": MaxOperations, "maxPayloadSize": s.maxPayload},
 		"filter":           map[string]any{"supported": true, "maxResults": MaxResults},
 		"changePassword":   map[string]any{"supported": true},
 		"sort":             map[string]any{"supported": true},

@@ -26,8 +26,9 @@ import (
 const (
 	// MaxOperations bounds the operations of one /Bulk request.
 	MaxOperations = 1000
-	// MaxPayloadSize bounds the body of one /Bulk request, in bytes.
-	MaxPayloadSize = 4 << 20
+	// DefaultMaxPayloadSize bounds the body of one /Bulk request, in
+	// bytes, unless Options say otherwise (the server's JSON bound).
+	DefaultMaxPayloadSize = 1 << 20
 	// MaxResults bounds one page of a list (a larger count is cut down).
 	MaxResults = 500
 	// Prefix is where the service providers are mounted.
@@ -55,13 +56,18 @@ const ContentType = "application/scim+json"
 // Options configure the service providers.
 type Options struct {
 	Logger *slog.Logger
+	// MaxPayloadSize is the largest body of a request (a /Bulk one
+	// included), as the server bounds JSON bodies; /ServiceProviderConfig
+	// tells it (default DefaultMaxPayloadSize).
+	MaxPayloadSize int64
 }
 
 // Server serves every group's SCIM endpoint.
 type Server struct {
-	svc *service.Service
-	log *slog.Logger
-	mux *http.ServeMux
+	svc        *service.Service
+	log        *slog.Logger
+	mux        *http.ServeMux
+	maxPayload int64
 }
 
 // New returns the handler of /scim/v2/.
@@ -69,7 +75,10 @@ func New(svc *service.Service, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{svc: svc, log: opts.Logger, mux: http.NewServeMux()}
+	if opts.MaxPayloadSize <= 0 {
+		opts.MaxPayloadSize = DefaultMaxPayloadSize
+	}
+	s := &Server{svc: svc, log: opts.Logger, mux: http.NewServeMux(), maxPayload: opts.MaxPayloadSize}
 	m := s.mux
 	m.Handle("GET /scim/v2/{group}/ServiceProviderConfig", s.auth(s.handleSPC))
 	m.Handle("GET /scim/v2/{group}/ResourceTypes", s.auth(s.handleResourceTypes))

@@ -214,7 +214,7 @@ func (m *Main) Open(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv)
 	mux.Handle("/device/", apiSrv)
-	mux.Handle(scim.Prefix, scim.New(m.Service, scim.Options{Logger: m.log}))
+	mux.Handle(scim.Prefix, scim.New(m.Service, scim.Options{Logger: m.log, MaxPayloadSize: cfg.HTTP.JSONMaxBytes}))
 	public.Register(mux)
 	con.Register(mux)
 	por, err := portal.New(m.Service, portal.Options{Logger: m.log, Location: loc, Assets: public.Assets()})

@@ -13,7 +13,6 @@ import (
 
 	"github.com/meibo/meibo/api"
 	"github.com/meibo/meibo/request"
-	"github.com/meibo/meibo/scim"
 	"github.com/meibo/meibo/store/sqlstore"
 	"github.com/meibo/meibo/web"
 )
@@ -76,9 +75,6 @@ func (c *httpConfig) bodyRule(r *http.Request) request.BodyRule {
 		return json
 	case p == "/api/v1/imports":
 		return request.BodyRule{}
-	case strings.HasPrefix(p, scim.Prefix) && strings.HasSuffix(p, "/Bulk"):
-		// SCIM's /Bulk tells identity providers its own maxPayloadSize.
-		return request.BodyRule{Max: scim.MaxPayloadSize, Flag: "scim bulk maxPayloadSize"}
 	case request.IsAPI(r):
 		return json
 	case p == "/console/signin" || p == "/signin" || p == "/reset" || strings.HasPrefix(p, "/password/"):
