@@ -134,7 +134,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 				opErr = err
 				break
 			}
-			gops, err := s.groupPatchOps(p, def, pr, refs)
+			gops, err := s.groupPatchOps(r.Context(), group, p, def, pr, refs)
 			if err != nil {
 				opErr = err
 				break

@@ -189,7 +189,8 @@ func memberIDs(v any, refs func(string) (int64, error)) ([]func() (int64, error)
 	return out, nil
 }
 
-// moveOp moves a user to a profile (blank: the group's default).
+// moveOp moves a user to a profile; with onlyFrom, only a user who is in
+// that profile.
 func moveOp(target func() (int64, error), profile string, onlyFrom string) service.ProvisionOp {
 	return service.ProvisionOp{Target: target, Apply: func(cur *service.ProvisionedUser) (*service.ProvisionState, error) {
 		st := service.StateOf(cur)
@@ -197,19 +198,12 @@ func moveOp(target func() (int64, error), profile string, onlyFrom string) servi
 			return &st, nil // not a member: nothing to remove
 		}
 		st.Profile = profile
-		if profile == "" {
-			st.Profile = defaultProfile
-		}
 		return &st, nil
 	}}
 }
 
-// defaultProfile stands for the group's default profile in moveOp; the
-// Server fills it in before the ops run.
-const defaultProfile = "\x00default"
-
 // groupPatchOps turns a PATCH of a profile into moves of users.
-func (s *Server) groupPatchOps(p *meibo.Profile, def string, pr *patchRequest, refs func(string) (int64, error)) ([]service.ProvisionOp, error) {
+func (s *Server) groupPatchOps(ctx context.Context, group string, p *meibo.Profile, def string, pr *patchRequest, refs func(string) (int64, error)) ([]service.ProvisionOp, error) {
 	var ops []service.ProvisionOp
 	for _, op := range pr.Operations {
 		kind := strings.ToLower(op.Op)
@@ -260,12 +254,10 @@ func (s *Server) groupPatchOps(p *meibo.Profile, def string, pr *patchRequest, r
 				continue
 			}
 			if pp.ValueExpression == nil && value == nil {
-				// remove every member
-				ids, err := s.memberList(p)
-				if err != nil {
+				// "remove members": every member.
+				if targets, err = s.members(ctx, group, p); err != nil {
 					return nil, err
 				}
-				targets = ids
 			}
 			for _, t := range targets {
 				ops = append(ops, moveOp(t, def, p.Name))
@@ -277,9 +269,24 @@ func (s *Server) groupPatchOps(p *meibo.Profile, def string, pr *patchRequest, r
 	return ops, nil
 }
 
-// memberList is filled by the handler with the profile's current members.
-func (s *Server) memberList(*meibo.Profile) ([]func() (int64, error), error) {
-	return nil, badRequest("invalidSyntax", "name the members to remove")
+// members returns the users of a profile, as targets of moves.
+func (s *Server) members(ctx context.Context, group string, p *meibo.Profile) ([]func() (int64, error), error) {
+	var out []func() (int64, error)
+	f := meibo.UserFilter{GroupID: group, ProfileID: &p.ID, Limit: 500}
+	for {
+		page, err := s.svc.FindUsers(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range page.Users {
+			id := u.ID
+			out = append(out, func() (int64, error) { return id, nil })
+		}
+		if !page.HasNext || len(page.Users) == 0 {
+			return out, nil
+		}
+		f.After = page.Users[len(page.Users)-1].Name
+	}
 }
 
 func defaultName(ps []*meibo.Profile) string {
@@ -312,7 +319,7 @@ func (s *Server) handleGroupPatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	ops, err := s.groupPatchOps(p, defaultName(ps), &pr, nil)
+	ops, err := s.groupPatchOps(r.Context(), group, p, defaultName(ps), &pr, nil)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -366,15 +373,14 @@ func (s *Server) handleGroupReplace(w http.ResponseWriter, r *http.Request) {
 	}
 	def := defaultName(ps)
 	if p.Name != def {
-		cur, err := s.groupResource(r.Context(), group, base(r), p, true)
+		cur, err := s.members(r.Context(), group, p)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		for _, m := range cur["members"].([]any) {
-			id, _ := strconv.ParseInt(m.(map[string]any)["value"].(string), 10, 64)
-			if !want[id] {
-				ops = append(ops, moveOp(func() (int64, error) { return id, nil }, def, p.Name))
+		for _, t := range cur {
+			if id, _ := t(); !want[id] {
+				ops = append(ops, moveOp(t, def, p.Name))
 			}
 		}
 	}
@@ -390,7 +396,7 @@ func (s *Server) runGroupOps(r *http.Request, ops []service.ProvisionOp) error {
 	if len(ops) == 0 {
 		return nil
 	}
-	res, err := s.svc.Provision(r.Context(), r.PathValue("group"), resolveDefault(r.Context(), s, r.PathValue("group"), ops), true, 0)
+	res, err := s.svc.Provision(r.Context(), r.PathValue("group"), ops, true, 0)
 	if err != nil {
 		return err
 	}
@@ -400,26 +406,4 @@ func (s *Server) runGroupOps(r *http.Request, ops []service.ProvisionOp) error {
 		}
 	}
 	return nil
-}
-
-// resolveDefault replaces the default-profile marker by its name.
-func resolveDefault(ctx context.Context, s *Server, group string, ops []service.ProvisionOp) []service.ProvisionOp {
-	ps, err := s.svc.Profiles(ctx, group)
-	def := ""
-	if err == nil {
-		def = defaultName(ps)
-	}
-	out := make([]service.ProvisionOp, len(ops))
-	for i, op := range ops {
-		apply := op.Apply
-		op.Apply = func(cur *service.ProvisionedUser) (*service.ProvisionState, error) {
-			st, err := apply(cur)
-			if err == nil && st.Profile == defaultProfile {
-				st.Profile = def
-			}
-			return st, err
-		}
-		out[i] = op
-	}
-	return out
 }

@@ -119,6 +119,15 @@ func applyPath(res map[string]any, raw, kind string, value any) error {
 			case "add":
 				if l, ok := cur.([]any); ok {
 					if vl, ok := value.([]any); ok {
+						// A new primary value makes the others not primary
+						// (RFC 7644 §3.5.2.1).
+						if anyPrimary(vl) {
+							for _, e := range l {
+								if m, ok := e.(map[string]any); ok {
+									delete(m, "primary")
+								}
+							}
+						}
 						obj[key] = append(l, vl...)
 						return nil
 					}
@@ -233,4 +242,18 @@ func number(v any) (int, bool) {
 		return int(n), true
 	}
 	return 0, false
+}
+
+// anyPrimary reports whether a list of values holds one marked primary.
+func anyPrimary(list []any) bool {
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			if p, _, ok := lookup(m, "primary"); ok {
+				if b, _ := boolean(p, "primary"); b {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -153,6 +153,11 @@ func TestUsersQuery(t *testing.T) {
 			t.Errorf("remove: %s", r.raw)
 		}
 		e.scim("PATCH", "G1", "/Users/"+ids["alice"], `{"Operations":[{"op":"replace","path":"urn:meibo:params:scim:schemas:extension:meibo:2.0:User:profile","value":"nope"}]}`).want(t, 400)
+		// A new primary address replaces the old one as the user's e-mail.
+		r = e.scim("PATCH", "G1", "/Users/"+ids["bob"], `{"Operations":[{"op":"add","path":"emails","value":[{"value":"bob@new.example","type":"work","primary":true}]}]}`).want(t, 200)
+		if u, _ := e.svc.UserByName(e.sys, "G1", "bob"); u.Email != "bob@new.example" {
+			t.Errorf("new primary e-mail: %q: %s", u.Email, r.raw)
+		}
 		// API access needs a profile that allows it (the default does).
 		r = e.scim("PATCH", "G1", "/Users/"+ids["alice"], `{"Operations":[{"op":"replace","value":{"urn:meibo:params:scim:schemas:extension:meibo:2.0:User:apiAccess":true}}]}`).want(t, 200)
 		if !strings.Contains(r.raw, `"apiAccess":true`) {
@@ -237,7 +242,21 @@ func TestGroups(t *testing.T) {
 		if u, _ := e.svc.UserByName(e.sys, "G1", "bob"); u.ProfileName != "sales" {
 			t.Errorf("bob's profile after PUT: %s", u.ProfileName)
 		}
-		e.scim("GET", "G1", "/Groups?excludedAttributes=members", nil).want(t, 200)
+		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"remove","path":"members"}]}`).want(t, 204)
+		if u, _ := e.svc.UserByName(e.sys, "G1", "bob"); u.ProfileName == "sales" {
+			t.Errorf("bob still in sales after removing every member")
+		}
+		// A user created in a bulk request joins a group by its bulkId.
+		b := e.scim("POST", "G1", "/Bulk", `{"failOnErrors":1,"Operations":[
+			{"method":"POST","bulkId":"c","path":"/Users","data":{"userName":"carol"}},
+			{"method":"PATCH","path":"/Groups/`+pid+`","data":{"Operations":[{"op":"add","path":"members","value":[{"value":"bulkId:c"}]}]}}]}`).want(t, 200)
+		if u, err := e.svc.UserByName(e.sys, "G1", "carol"); err != nil || u.ProfileName != "sales" {
+			t.Errorf("carol: %+v, %v: %s", u, err, b.raw)
+		}
+		l = e.scim("GET", "G1", "/Groups?excludedAttributes=members", nil).want(t, 200)
+		if strings.Contains(l.raw, `"members"`) {
+			t.Errorf("excludedAttributes=members: %s", l.raw)
+		}
 		e.scim("GET", "G1", "/Groups/999", nil).want(t, 404)
 	})
 }

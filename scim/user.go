@@ -7,7 +7,6 @@ import (
 
 	filter "github.com/scim2/filter-parser/v2"
 
-	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
 )
 
@@ -285,5 +284,3 @@ func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	s.one(w, r, service.ProvisionOp{UserID: id, Delete: true}, http.StatusNoContent)
 }
-
-var _ = meibo.CodeNotFound
