@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 // store, served by httptest, with groups G1 and G2 and a SCIM token each.
 type env struct {
 	t     *testing.T
+	clock *clock
 	svc   *service.Service
 	srv   *httptest.Server
 	sys   context.Context
@@ -39,14 +41,15 @@ func newEnv(t *testing.T, engine string) *env {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db := storetest.Open(t, engine, nil)
-	svc := service.New(db, service.Config{Hasher: h, Logger: log, HashWorkers: 1})
+	c := &clock{now: time.Now().UTC()}
+	db := storetest.Open(t, engine, c.Now)
+	svc := service.New(db, service.Config{Hasher: h, Logger: log, HashWorkers: 1, Clock: c.Now})
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api.New(svc, api.Options{Logger: log}))
 	mux.Handle(scim.Prefix, scim.New(svc, scim.Options{Logger: log}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, svc: svc, srv: srv, sys: meibo.WithActor(context.Background(), meibo.System("cli:test")), token: map[string]string{}}
+	e := &env{t: t, clock: c, svc: svc, srv: srv, sys: meibo.WithActor(context.Background(), meibo.System("cli:test")), token: map[string]string{}}
 	if _, _, err := svc.Bootstrap(context.Background(), "Root-pass-phrase-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -64,6 +67,24 @@ func newEnv(t *testing.T, engine string) *env {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// clock is the test's time, moved by hand.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 // answer is a decoded response.

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
@@ -45,6 +46,22 @@ func TestTokensAndDiscovery(t *testing.T) {
 		e.do("POST", "/api/v1/groups/G2/scim-tokens", dtok, map[string]any{"name": "x"}).want(t, 404)
 		e.do("POST", "/api/v1/groups/G1/scim-tokens", dtok, map[string]any{"name": "x"}).want(t, 201)
 
+		// A token acts as its maker is now: disabled, it is refused.
+		dscim, _, err := e.svc.CreateSCIMToken(meibo.WithActor(e.sys, deptActor(t, e)), "G1", "dept-idp", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.do("GET", "/scim/v2/G1/Users", dscim, nil).want(t, 200)
+		dept, _ := e.svc.AdminByLoginID(e.sys, "dept")
+		if _, err := e.svc.UpdateAdmin(e.sys, dept.ID, meibo.AdminUpdate{Disabled: some(true)}); err != nil {
+			t.Fatal(err)
+		}
+		e.do("GET", "/scim/v2/G1/Users", dscim, nil).want(t, 401)
+		// Expired tokens are refused.
+		e.clock.Add(2 * time.Hour)
+		e.scim("GET", "G1", "/Users", nil).want(t, 401)
+		e.clock.Add(-2 * time.Hour)
+
 		spc := e.scim("GET", "G1", "/ServiceProviderConfig", nil).want(t, 200)
 		if spc.str("bulk.maxOperations") != "1000" || spc.str("patch.supported") != "true" || spc.str("etag.supported") != "true" {
 			t.Errorf("ServiceProviderConfig: %s", spc.raw)
@@ -61,6 +78,18 @@ func TestTokensAndDiscovery(t *testing.T) {
 		e.scim("GET", "G1", "/Schemas/"+"urn:meibo:params:scim:schemas:extension:meibo:2.0:User", nil).want(t, 200)
 		e.scim("GET", "G1", "/Nothing", nil).want(t, 404)
 	})
+}
+
+func some[T any](v T) *T { return &v }
+
+// deptActor is the department administrator "dept" as the API sees it.
+func deptActor(t *testing.T, e *env) *meibo.Actor {
+	t.Helper()
+	a, err := e.svc.AdminByLoginID(e.sys, "dept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &meibo.Actor{Kind: meibo.ActorAdmin, ID: a.ID, Name: a.LoginID, Authorities: a.Authorities, Groups: a.Groups}
 }
 
 func createUsers(t *testing.T, e *env, names ...string) map[string]string {
