@@ -182,7 +182,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 		if res.User != nil {
 			id := strconv.FormatInt(res.User.User.ID, 10)
 			answers[i]["location"] = baseURL + "/Users/" + id
-			answers[i]["version"] = version(res.User.User.UpdatedAt)
+			answers[i]["version"] = userVersion(res.User)
 		} else if kind, rest, _ := strings.Cut(strings.TrimPrefix(br.Operations[i].Path, "/"), "/"); kind == "Users" {
 			answers[i]["location"] = baseURL + "/Users/" + rest
 		}

@@ -1,6 +1,8 @@
 package scim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -30,7 +32,7 @@ func userResource(p *service.ProvisionedUser, baseURL string) map[string]any {
 			"created":      u.CreatedAt.UTC().Format(time.RFC3339Nano),
 			"lastModified": u.UpdatedAt.UTC().Format(time.RFC3339Nano),
 			"location":     baseURL + "/Users/" + id,
-			"version":      version(u.UpdatedAt),
+			"version":      userVersion(p),
 		},
 	}
 	if p.Identity.ExternalID != "" {
@@ -54,6 +56,21 @@ func userResource(p *service.ProvisionedUser, baseURL string) map[string]any {
 		res["displayName"] = p.Identity.DisplayName
 	}
 	return res
+}
+
+// userVersion is the ETag of a user: its last change and a digest of
+// what SCIM shows of it, so that two changes within one tick of the clock
+// still differ.
+func userVersion(p *service.ProvisionedUser) string {
+	u, id := p.User, p.Identity
+	h := sha256.New()
+	pw := int64(0)
+	if u.PasswordChangedAt != nil {
+		pw = u.PasswordChangedAt.UnixMicro()
+	}
+	fmt.Fprintf(h, "%q %q %d %d %t %t %t %q %q %q %q", u.Name, u.Email, pw, u.ProfileID, u.Admin, u.APIAccess, u.Disabled,
+		id.ExternalID, id.GivenName, id.FamilyName, id.DisplayName)
+	return `W/"` + strconv.FormatInt(u.UpdatedAt.UnixMicro(), 36) + "-" + hex.EncodeToString(h.Sum(nil)[:6]) + `"`
 }
 
 // version is the ETag of a resource changed at t.

@@ -133,7 +133,7 @@ func userID(r *http.Request) (int64, error) {
 // writeUser answers one user with its ETag, projected as asked.
 func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, p *service.ProvisionedUser) {
 	res := userResource(p, base(r))
-	w.Header().Set("ETag", version(p.User.UpdatedAt))
+	w.Header().Set("ETag", userVersion(p))
 	if status == http.StatusCreated {
 		w.Header().Set("Location", res["meta"].(map[string]any)["location"].(string))
 	}
@@ -152,7 +152,7 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == version(p.User.UpdatedAt) {
+	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == userVersion(p) {
 		w.Header().Set("ETag", inm)
 		w.WriteHeader(http.StatusNotModified)
 		return
@@ -166,7 +166,7 @@ func checkIfMatch(ifMatch string, cur *service.ProvisionedUser) error {
 	if ifMatch == "" || ifMatch == "*" {
 		return nil
 	}
-	v := version(cur.User.UpdatedAt)
+	v := userVersion(cur)
 	for _, m := range strings.Split(ifMatch, ",") {
 		m = strings.TrimSpace(m)
 		if m == v || "W/"+m == v {
