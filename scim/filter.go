@@ -314,15 +314,31 @@ func narrow(e filter.Expression) narrowing {
 	return n
 }
 
+// window is the part of a list's matches to keep: skip of them, then at
+// most limit; all keeps every match (to sort them first).
+type window struct {
+	skip, limit int
+	all         bool
+}
+
+func (w window) holds(i int) bool { return w.all || i >= w.skip && i < w.skip+w.limit }
+
 // listUsers returns the resources of a group's users that match e (nil:
-// every user), fetched through the narrowest index the filter allows.
-func (s *Server) listUsers(ctx context.Context, groupID, baseURL string, e filter.Expression) ([]map[string]any, error) {
+// every user) within w, and how many match in all. It fetches them through
+// the narrowest index the filter allows and keeps no more than the window:
+// without a filter it stops at the window's end and counts the group.
+func (s *Server) listUsers(ctx context.Context, groupID, baseURL string, e filter.Expression, w window) ([]map[string]any, int, error) {
 	var n narrowing
 	if e != nil {
 		n = narrow(e)
 	}
 	var out []map[string]any
+	total := 0
 	keep := func(p *service.ProvisionedUser) error {
+		if e == nil && !w.holds(total) {
+			total++
+			return nil
+		}
 		res := roundTrip(userResource(p, baseURL))
 		if e != nil {
 			ok, err := match(e, res)
@@ -330,16 +346,20 @@ func (s *Server) listUsers(ctx context.Context, groupID, baseURL string, e filte
 				return err
 			}
 		}
-		out = append(out, res)
+		if w.holds(total) {
+			out = append(out, res)
+		}
+		total++
 		return nil
 	}
-	one := func(p *service.ProvisionedUser, err error) ([]map[string]any, error) {
+	one := func(p *service.ProvisionedUser, err error) ([]map[string]any, int, error) {
 		if meibo.ErrorCode(err) == meibo.CodeNotFound && meibo.AsError(err).Msg.Key != "group.not_found" {
-			return nil, nil
+			return nil, 0, nil
 		} else if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return out, keep(p)
+		err = keep(p)
+		return out, total, err
 	}
 	switch {
 	case n.byID != nil:
@@ -355,21 +375,36 @@ func (s *Server) listUsers(ctx context.Context, groupID, baseURL string, e filte
 	}
 	f := meibo.UserFilter{GroupID: groupID, Keyword: n.keyword, Disabled: n.disabled, Admin: n.admin, Limit: 500}
 	for {
+		if e == nil && !w.all {
+			// Read no further than the window's end.
+			f.Limit = min(500, max(w.skip+w.limit-total, 1))
+		}
 		page, err := s.svc.FindUsers(ctx, f)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		ids, err := s.svc.UserIdentities(ctx, groupID, page.Users)
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range page.Users {
-			if err := keep(&service.ProvisionedUser{User: u, Identity: ids[u.ID]}); err != nil {
-				return nil, err
+		if e == nil && !w.all && total+len(page.Users) <= w.skip {
+			// Before the window, without a filter: nothing to read but
+			// the count.
+			total += len(page.Users)
+		} else {
+			ids, err := s.svc.UserIdentities(ctx, groupID, page.Users)
+			if err != nil {
+				return nil, 0, err
+			}
+			for _, u := range page.Users {
+				if err := keep(&service.ProvisionedUser{User: u, Identity: ids[u.ID]}); err != nil {
+					return nil, 0, err
+				}
 			}
 		}
 		if !page.HasNext || len(page.Users) == 0 {
-			return out, nil
+			return out, total, nil
+		}
+		if e == nil && !w.all && total >= w.skip+w.limit {
+			// The window is full: the group's size is the total.
+			users, _, err := s.svc.GroupUsage(ctx, groupID)
+			return out, users, err
 		}
 		f.After = page.Users[len(page.Users)-1].Name
 	}

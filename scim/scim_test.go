@@ -140,6 +140,18 @@ func TestUsersQuery(t *testing.T) {
 		if strings.Join(a.names(), ",") != "carol,bob" || a.str("totalResults") != "5" || a.str("startIndex") != "2" || a.str("itemsPerPage") != "2" {
 			t.Errorf("paging: %s", a.raw)
 		}
+		a = e.scim("GET", "G1", "/Users?startIndex=2&count=2", nil).want(t, 200)
+		if strings.Join(a.names(), ",") != "alice,bob" || a.str("totalResults") != "5" {
+			t.Errorf("a page without filter: %s", a.raw)
+		}
+		a = e.scim("GET", "G1", "/Users?startIndex=5&count=10&filter="+url.QueryEscape(`userName pr`), nil).want(t, 200)
+		if strings.Join(a.names(), ",") != "dave" || a.str("totalResults") != "5" {
+			t.Errorf("the last page of a filter: %s", a.raw)
+		}
+		a = e.scim("GET", "G1", "/Users?startIndex=9", nil).want(t, 200)
+		if len(a.names()) != 0 || a.str("totalResults") != "5" {
+			t.Errorf("past the end: %s", a.raw)
+		}
 		a = e.scim("GET", "G1", "/Users?count=0", nil).want(t, 200)
 		if a.str("totalResults") != "5" || a.str("itemsPerPage") != "0" {
 			t.Errorf("count=0: %s", a.raw)

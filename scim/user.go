@@ -99,25 +99,30 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, lq listQuery) {
 			return
 		}
 	}
-	all, err := s.listUsers(r.Context(), r.PathValue("group"), base(r), e)
+	// Sorted lists are read whole, then cut; the others keep only the page.
+	win := window{skip: start - 1, limit: count, all: lq.SortBy != ""}
+	page, total, err := s.listUsers(r.Context(), r.PathValue("group"), base(r), e, win)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := sortResources(all, lq.SortBy, lq.SortOrder); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	page := []map[string]any{}
-	if start <= len(all) {
-		page = all[start-1 : min(start-1+count, len(all))]
+	if win.all {
+		if err := sortResources(page, lq.SortBy, lq.SortOrder); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if start <= len(page) {
+			page = page[start-1 : min(start-1+count, len(page))]
+		} else {
+			page = nil
+		}
 	}
 	attrs, excl := joinAttrs(lq.Attributes), joinAttrs(lq.ExcludedAttributes)
 	out := make([]any, len(page))
 	for i, res := range page {
 		out[i] = project(res, attrs, excl)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{SchemaList}, "totalResults": len(all), "startIndex": start,
+	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{SchemaList}, "totalResults": total, "startIndex": start,
 		"itemsPerPage": len(out), "Resources": out})
 }
 
