@@ -407,3 +407,10 @@ func (s *Server) runGroupOps(r *http.Request, ops []service.ProvisionOp) error {
 	}
 	return nil
 }
+
+// handleGroupFixed refuses to create or delete a group: the groups are the
+// profiles, made and deleted in the console.
+func (s *Server) handleGroupFixed(w http.ResponseWriter, r *http.Request) {
+	writeError(w, &scimError{status: http.StatusNotImplemented,
+		detail: "groups are the group's profiles: they are made and deleted in meibo's console, and their members changed here"})
+}

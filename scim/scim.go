@@ -96,6 +96,8 @@ func New(svc *service.Service, opts Options) *Server {
 	m.Handle("GET /scim/v2/{group}/Groups/{id}", s.auth(s.handleGroup))
 	m.Handle("PATCH /scim/v2/{group}/Groups/{id}", s.auth(s.handleGroupPatch))
 	m.Handle("PUT /scim/v2/{group}/Groups/{id}", s.auth(s.handleGroupReplace))
+	m.Handle("POST /scim/v2/{group}/Groups", s.auth(s.handleGroupFixed))
+	m.Handle("DELETE /scim/v2/{group}/Groups/{id}", s.auth(s.handleGroupFixed))
 	m.Handle("POST /scim/v2/{group}/Bulk", s.auth(s.handleBulk))
 	return s
 }

@@ -299,5 +299,7 @@ func TestGroups(t *testing.T) {
 			t.Errorf("excludedAttributes=members: %s", l.raw)
 		}
 		e.scim("GET", "G1", "/Groups/999", nil).want(t, 404)
+		e.scim("POST", "G1", "/Groups", `{"displayName":"new"}`).want(t, 501)
+		e.scim("DELETE", "G1", "/Groups/"+pid, nil).want(t, 501)
 	})
 }
