@@ -295,15 +295,15 @@ func narrow(e filter.Expression) narrowing {
 					n.disabled = &d
 				}
 			case (attr == "username" || attr == "emails" && (sub == "" || sub == "value")) && isStr && n.keyword == "":
-				// The keyword search matches three or more characters
-				// anywhere in the name or address, shorter ones at their
-				// start; shorter contains and ends-with filters read
-				// the group instead.
+				// The keyword search matches two or more characters
+				// anywhere in the name or address (meibo.UserFilter), a
+				// single one at least at their start; single-character
+				// contains and ends-with filters read the group instead.
 				switch x.Operator {
 				case filter.SW:
 					n.keyword = s
 				case filter.EQ, filter.CO, filter.EW:
-					if len([]rune(meibo.Fold(s))) >= 3 {
+					if len([]rune(meibo.Fold(s))) >= 2 {
 						n.keyword = s
 					}
 				}

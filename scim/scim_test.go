@@ -116,6 +116,8 @@ func TestUsersQuery(t *testing.T) {
 			`userName co "li"`:        "alice",
 			`userName co "ro"`:        "carol",
 			`userName ew "ve"`:        "dave",
+			`userName co "v"`:         "dave",
+			`userName ew "e"`:         "alice,dave",
 			`emails.value co "bert@"`: "albert",
 			`emails[value ew "example.org"] and userName sw "d"`: "dave",
 			`externalId eq "ext-bob"`:                            "bob",
