@@ -376,7 +376,8 @@ func TestSnapshotUnderLoad(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			for i := 0; ctx.Err() == nil; i++ {
+			// Bounded, with the imports' users below, by the licence (500).
+			for i := 0; ctx.Err() == nil && i < 300; i++ {
 				if _, err := src.svc.CreateUser(sys, "G1", service.UserInput{Name: fmt.Sprintf("load%04d", i)}); err != nil {
 					t.Error(err)
 					return
@@ -386,7 +387,7 @@ func TestSnapshotUnderLoad(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			for i := 0; ctx.Err() == nil; i++ {
+			for i := 0; ctx.Err() == nil && i < 150; i++ {
 				src.svc.PortalSignIn(bg, "G1", "alice", userPassword, fmt.Sprintf("192.0.2.%d", i%200), "test", meibo.English)
 				must(src.svc.SubmitAndRun(sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G2", UpdateExisting: true},
 					[]byte(fmt.Sprintf("name,password,email\nimp%04d,,i@example.org\n", i)), nil))(t)
