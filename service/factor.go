@@ -3,10 +3,10 @@ package service
 import (
 	"bytes"
 	"context"
-	"errors"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base32"
+	"errors"
 	"image/png"
 	"strings"
 	"time"
