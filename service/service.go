@@ -56,8 +56,9 @@ type Config struct {
 	// sessions, shorter since an administrator's session can do more
 	// (default 15 min, 8 h).
 	AdminSessionIdle time.Duration
-	AdminSessionMax  time.Duration // Factors configures second factors and single sign-on (factor.go).
-	Factors          FactorConfig
+	AdminSessionMax  time.Duration
+	// Factors configures second factors and single sign-on (factor.go).
+	Factors FactorConfig
 }
 
 // Service implements the use cases over a store.
