@@ -135,6 +135,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.logRoutes(a)
 	c.deviceRoutes(a)
 	c.throttleRoutes(a)
+	c.factorRoutes(mux, a)
 	mux.Handle(Prefix+"/", web.Secure(http.HandlerFunc(c.handleNotFound)))
 	mux.Handle("GET "+Prefix, http.RedirectHandler(Prefix+"/", http.StatusMovedPermanently))
 }
@@ -160,6 +161,9 @@ func (c *Console) authed(fn handler) http.Handler {
 		secret := web.CookieValue(r, cookieName)
 		actor, sess, err := c.svc.ConsoleActor(r.Context(), secret, web.ClientAddr(r))
 		if err != nil {
+			if c.pending(w, r, sess) {
+				return
+			}
 			if meibo.ErrorCode(err) != meibo.CodeUnauthorized {
 				c.log.Error("console session", "err", err)
 			}

@@ -227,23 +227,40 @@ type TOTPSetup struct {
 }
 
 // BeginTOTP starts setting up the actor's authenticator app: a new secret,
-// kept unconfirmed until ConfirmTOTP.
+// kept unconfirmed until ConfirmTOTP. A secret begun in the last ten
+// minutes and not yet confirmed is shown again (a page reloaded, a code
+// mistyped), so that the app scanned already stays right.
 func (s *Service) BeginTOTP(ctx context.Context) (*TOTPSetup, error) {
 	a, err := selfAdmin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.issuer(), AccountName: a.Name, Period: totpPeriod, Digits: otp.DigitsSix,
-		Algorithm: otp.AlgorithmSHA1})
+	var raw []byte
+	err = s.store.Update(ctx, func(tx meibo.Tx) error {
+		t, err := tx.TOTP(ctx, a.ID)
+		switch {
+		case err == nil && t.ConfirmedAt != nil:
+			return meibo.Conflict("mfa.totp.exists")
+		case err == nil && tx.Now().Sub(t.CreatedAt) < 10*time.Minute:
+			raw, err = base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(t.Secret)
+			if err == nil {
+				return nil
+			}
+		case meibo.ErrorCode(err) != meibo.CodeNotFound && err != nil:
+			return err
+		}
+		raw = make([]byte, 20)
+		if _, err := rand.Read(raw); err != nil {
+			return err
+		}
+		return tx.PutTOTP(ctx, &meibo.TOTP{AdminID: a.ID, Secret: base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw),
+			CreatedAt: tx.Now()})
+	})
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.Update(ctx, func(tx meibo.Tx) error {
-		if t, err := tx.TOTP(ctx, a.ID); err == nil && t.ConfirmedAt != nil {
-			return meibo.Conflict("mfa.totp.exists")
-		}
-		return tx.PutTOTP(ctx, &meibo.TOTP{AdminID: a.ID, Secret: key.Secret()})
-	})
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.issuer(), AccountName: a.Name, Period: totpPeriod, Digits: otp.DigitsSix,
+		Algorithm: otp.AlgorithmSHA1, Secret: raw})
 	if err != nil {
 		return nil, err
 	}
@@ -686,4 +703,16 @@ func (s *Service) FactorActor(ctx context.Context, secret, addr string) (*meibo.
 		return nil, nil, sessionUnauthorized
 	}
 	return &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr, Session: sess.Hash}, sess, nil
+}
+
+// PendingFactors reads the factors of a half signed-in session's
+// administrator (for the second step to offer them).
+func (s *Service) PendingFactors(ctx context.Context, sess *meibo.Session) (*meibo.Factors, error) {
+	var f *meibo.Factors
+	err := s.store.View(ctx, func(tx meibo.Tx) error {
+		var err error
+		f, err = adminFactors(ctx, tx, *sess.AdminID)
+		return err
+	})
+	return f, err
 }
