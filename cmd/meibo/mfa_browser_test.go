@@ -24,6 +24,12 @@ func totpCode(t *testing.T, secret string, at time.Time) string {
 	return c
 }
 
+// totpCodeNow is the authenticator code of secret now.
+func totpCodeNow(t *testing.T, secret string) string {
+	t.Helper()
+	return totpCode(t, secret, time.Now())
+}
+
 // setUpTOTPInBrowser sets up an authenticator app on the security page as a
 // person does: reads the key from the page, types the app's code, and keeps
 // the recovery codes shown once. It returns the key and the codes.
