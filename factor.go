@@ -123,6 +123,7 @@ type FactorTx interface {
 	// SessionsOf lists the live sessions of an administrator.
 	SessionsOf(ctx context.Context, adminID int64, at time.Time) ([]*Session, error)
 
+	// CreateCeremony stores a ceremony, replacing one of the same hash.
 	CreateCeremony(ctx context.Context, c *Ceremony) error
 	// TakeCeremony reads and deletes a ceremony of kind that has not
 	// expired (not found otherwise).

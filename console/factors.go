@@ -45,6 +45,7 @@ func (c *Console) factorRoutes(mux *http.ServeMux, a func(string, handler)) {
 	a("POST "+Prefix+"/admins/{id}/security/reset", c.handleAdminReset)
 	a("GET "+Prefix+"/admins/policy", c.handlePolicy)
 	a("POST "+Prefix+"/admins/policy", c.handlePolicySave)
+	c.passkeyRoutes(mux, f)
 }
 
 // pending answers a request of a half signed-in session: sign-out ends it,

@@ -223,9 +223,11 @@ func (t *Tx) SessionsOf(ctx context.Context, adminID int64, at time.Time) ([]*me
 		FROM sessions WHERE kind = 'console' AND admin_id = $1 AND expires_at > $2 ORDER BY created_at DESC`, adminID, at.UTC())
 }
 
-// CreateCeremony stores a sign-in ceremony.
+// CreateCeremony stores a sign-in ceremony, replacing one under the same
+// hash (begun again before it was finished).
 func (t *Tx) CreateCeremony(ctx context.Context, c *meibo.Ceremony) error {
-	_, err := t.exec(ctx, "create ceremony", `INSERT INTO sign_in_ceremonies (hash, kind, data, expires_at) VALUES ($1, $2, $3, $4)`,
+	_, err := t.exec(ctx, "create ceremony", `INSERT INTO sign_in_ceremonies (hash, kind, data, expires_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (hash) DO UPDATE SET kind = excluded.kind, data = excluded.data, expires_at = excluded.expires_at`,
 		c.Hash, c.Kind, c.Data, c.ExpiresAt.UTC())
 	if err != nil {
 		return err
