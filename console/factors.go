@@ -46,6 +46,8 @@ func (c *Console) factorRoutes(mux *http.ServeMux, a func(string, handler)) {
 	a("GET "+Prefix+"/admins/policy", c.handlePolicy)
 	a("POST "+Prefix+"/admins/policy", c.handlePolicySave)
 	c.passkeyRoutes(mux, f)
+	h("GET "+Prefix+"/signin/sso/{id}", c.handleSSOStart)
+	h("GET "+Prefix+"/signin/sso/{id}/callback", c.handleSSOCallback)
 }
 
 // pending answers a request of a half signed-in session: sign-out ends it,

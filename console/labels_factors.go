@@ -6,6 +6,7 @@ import "github.com/meibo/meibo/web"
 func init() {
 	web.AddLabels(map[string][2]string{
 		"signin.passkey":           {"Sign in with a passkey", "パスキーでサインイン"},
+		"signin.sso":               {"Sign in with %s", "%s でサインイン"},
 		"second.title":             {"Second step", "2段階目の確認"},
 		"second.intro":             {"Signed in as %s with the password. Confirm with your second factor.", "%s としてパスワードを確認しました。2要素目で確認してください。"},
 		"second.passkey":           {"Use a passkey", "パスキーを使う"},
