@@ -182,7 +182,9 @@ func (c *Client) Providers() []Provider {
 }
 
 // PasswordOffWithSSO reports the setting of the same name.
-func (c *Client) PasswordOffWithSSO() bool { return c != nil && c.cfg != nil && c.cfg.PasswordOffWithSSO }
+func (c *Client) PasswordOffWithSSO() bool {
+	return c != nil && c.cfg != nil && c.cfg.PasswordOffWithSSO
+}
 
 // RedirectURL is the callback address of a provider, to register with it.
 func (c *Client) RedirectURL(id string) string { return strings.ReplaceAll(c.redirect, "{id}", id) }
