@@ -9,6 +9,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store/storetest"
 )
 
@@ -314,4 +315,46 @@ func TestRemoveTOTPEndsSessions(t *testing.T) {
 // eachEngine runs fn with a fresh service on every engine.
 func eachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
 	storetest.Each(t, func(t *testing.T, engine string) { fn(t, newEnv(t, engine)) })
+}
+
+func TestSSOMatchAndPasswordOff(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		pw := "correct horse battery"
+		svc := service.New(e.db, service.Config{Hasher: e.hasher, Factors: service.FactorConfig{PasswordOffWithSSO: true}})
+		t.Cleanup(svc.WaitAudits)
+		must(svc.CreateAdmin(e.sys, service.AdminInput{LoginID: "ops", Email: "Ops@Example.com", Password: pw,
+			Authorities: meibo.NewAuthorities(meibo.AuthConsole)}))(t)
+		e.admin("twin1", pw, meibo.NewAuthorities(meibo.AuthLogViewer))
+		// Before any single sign-on the password works.
+		if _, _, err := svc.SignIn(bg, "ops", pw, "192.0.2.1", "", meibo.English); err != nil {
+			t.Fatal(err)
+		}
+		id := service.SSOIdentity{Provider: "corp", Subject: "s-1", Claim: "email", Value: "ops@example.com"}
+		_, sess, err := svc.SignInSSO(bg, id, "192.0.2.1", "", meibo.English)
+		noErr(t, err)
+		if sess.Methods != "sso:corp" || sess.Stage != meibo.StageComplete {
+			t.Errorf("session %q %q", sess.Methods, sess.Stage)
+		}
+		// The link holds even when the claim changes at the provider.
+		id.Value = "renamed@example.com"
+		_, _, err = svc.SignInSSO(bg, id, "192.0.2.1", "", meibo.English)
+		noErr(t, err)
+		// Nobody else is matched, nobody is created.
+		_, _, err = svc.SignInSSO(bg, service.SSOIdentity{Provider: "corp", Subject: "s-2", Claim: "email", Value: "new@example.com"}, "", "", meibo.English)
+		wantCode(t, err, meibo.CodeUnauthorized)
+		if n := len(must(svc.Admins(e.sys))(t)); n != 2 {
+			t.Errorf("%d administrators", n)
+		}
+		// Linked: the password is refused, in the console and the API.
+		_, _, err = svc.SignIn(bg, "ops", pw, "192.0.2.1", "", meibo.English)
+		wantCode(t, err, meibo.CodeUnauthorized)
+		_, _, err = svc.Login(bg, "ops", pw, "192.0.2.1")
+		wantCode(t, err, meibo.CodeUnauthorized)
+		// A reset forgets the link.
+		ops := must(svc.AdminByLoginID(e.sys, "ops"))(t)
+		noErr(t, svc.ResetFactors(e.sys, ops.ID))
+		if _, _, err := svc.SignIn(bg, "ops", pw, "192.0.2.1", "", meibo.English); err != nil {
+			t.Errorf("after the reset: %v", err)
+		}
+	})
 }
