@@ -140,6 +140,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.deviceRoutes(a)
 	c.throttleRoutes(a)
 	c.factorRoutes(mux, a)
+	c.backupRoutes(a)
 	mux.Handle(Prefix+"/", web.Secure(http.HandlerFunc(c.handleNotFound)))
 	mux.Handle("GET "+Prefix, http.RedirectHandler(Prefix+"/", http.StatusMovedPermanently))
 }
