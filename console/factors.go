@@ -43,6 +43,8 @@ func (c *Console) factorRoutes(mux *http.ServeMux, a func(string, handler)) {
 	a("POST "+securityPath+"/token", c.handleSessionToken)
 	a("GET "+Prefix+"/admins/{id}/security", c.handleAdminSecurity)
 	a("POST "+Prefix+"/admins/{id}/security/reset", c.handleAdminReset)
+	a("POST "+Prefix+"/admins/{id}/security/sso/{provider}/remove", c.handleAdminUnlink)
+	a("POST "+securityPath+"/sso/{provider}/remove", c.handleUnlink)
 	a("GET "+Prefix+"/admins/policy", c.handlePolicy)
 	a("POST "+Prefix+"/admins/policy", c.handlePolicySave)
 	c.passkeyRoutes(mux, f)
@@ -384,4 +386,33 @@ func (c *Console) handlePolicySave(q *req) {
 		return
 	}
 	c.redirect(q, Prefix+"/admins/policy", "policy.saved")
+}
+
+// handleUnlink removes the administrator's own link to an identity
+// provider, after the password.
+func (c *Console) handleUnlink(q *req) {
+	if err := c.svc.RemoveSSOLinks(q.ctx, q.actor.ID, q.r.PathValue("provider"), q.r.PostFormValue("currentPassword")); err != nil {
+		if e := meibo.AsError(err); e.Code == meibo.CodeNotFound || e.Code == meibo.CodeInternal {
+			c.fail(q, err)
+			return
+		}
+		c.securityForm(q, err)
+		return
+	}
+	c.redirect(q, securityPath, "sso.unlinked")
+}
+
+// handleAdminUnlink removes an administrator's link to an identity provider
+// (a manager of administrators), ending their sessions.
+func (c *Console) handleAdminUnlink(q *req) {
+	ad, err := c.adminByPath(q)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	if err := c.svc.RemoveSSOLinks(q.ctx, ad.ID, q.r.PathValue("provider"), ""); err != nil {
+		c.fail(q, err)
+		return
+	}
+	c.redirect(q, Prefix+"/admins/"+strconv.FormatInt(ad.ID, 10)+"/security", "sso.unlinked")
 }

@@ -45,6 +45,8 @@ func init() {
 		"security.session.pending": {"not complete", "未完了"},
 		"security.session.this":    {"this session", "このセッション"},
 		"security.sso":             {"Identity providers", "IDプロバイダー"},
+		"security.sso.remove":      {"Unlink", "連携を解除"},
+		"done.sso.unlinked":        {"The identity provider was unlinked and the sessions it signed in ended.", "IDプロバイダーとの連携を解除し、そのセッションを終了しました。"},
 		"security.token":           {"API token", "APIトークン"},
 		"security.token.intro":     {"A bearer token for the JSON API, made from this signed-in session (so that it carries your second factor). It is shown once.", "このサインイン済みセッションから作るJSON API用のトークンです(2要素目を確認済み)。一度だけ表示されます。"},
 		"security.token.name":      {"Name", "名前"},

@@ -350,8 +350,24 @@ func TestSSOMatchAndPasswordOff(t *testing.T) {
 		wantCode(t, err, meibo.CodeUnauthorized)
 		_, _, err = svc.Login(bg, "ops", pw, "192.0.2.1")
 		wantCode(t, err, meibo.CodeUnauthorized)
-		// A reset forgets the link.
+		// Unlinking (here by the system, as a manager would) ends the
+		// sessions and gives the password back.
 		ops := must(svc.AdminByLoginID(e.sys, "ops"))(t)
+		ssoCookie, _, err := svc.SignInSSO(bg, id, "192.0.2.1", "", meibo.English)
+		noErr(t, err)
+		wantCode(t, svc.RemoveSSOLinks(e.sys, ops.ID, "other", ""), meibo.CodeNotFound)
+		noErr(t, svc.RemoveSSOLinks(e.sys, ops.ID, "corp", ""))
+		if _, _, err := svc.ConsoleActor(bg, ssoCookie, ""); meibo.ErrorCode(err) != meibo.CodeUnauthorized {
+			t.Errorf("a session outlived the unlinking: %v", err)
+		}
+		if _, _, err := svc.SignIn(bg, "ops", pw, "192.0.2.1", "", meibo.English); err != nil {
+			t.Errorf("after unlinking: %v", err)
+		}
+		// A reset forgets links too.
+		id.Value = "ops@example.com"
+		_, _, err = svc.SignInSSO(bg, id, "192.0.2.1", "", meibo.English)
+		noErr(t, err)
+		wantCode(t, func() error { _, _, err := svc.SignIn(bg, "ops", pw, "192.0.2.1", "", meibo.English); return err }(), meibo.CodeUnauthorized)
 		noErr(t, svc.ResetFactors(e.sys, ops.ID))
 		if _, _, err := svc.SignIn(bg, "ops", pw, "192.0.2.1", "", meibo.English); err != nil {
 			t.Errorf("after the reset: %v", err)

@@ -153,3 +153,50 @@ func ssoAdmin(ctx context.Context, tx meibo.Tx, id SSOIdentity) (*meibo.Admin, e
 	}
 	return found, nil
 }
+
+// RemoveSSOLinks forgets an administrator's links to one identity provider
+// and ends the administrator's sessions and tokens: one's own after the
+// password (keeping the session acting), anyone's for a manager of
+// administrators.
+func (s *Service) RemoveSSOLinks(ctx context.Context, adminID int64, provider, password string) error {
+	a, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	keep := ""
+	if a.Kind == meibo.ActorAdmin && a.ID == adminID {
+		if _, _, err := s.reauthenticate(ctx, password); err != nil {
+			return err
+		}
+		keep = a.Session
+	} else if _, err := requireManager(ctx); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx meibo.Tx) error {
+		ad, err := tx.Admin(ctx, adminID)
+		if err != nil {
+			return err
+		}
+		links, err := tx.SSOLinks(ctx, adminID)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, l := range links {
+			found = found || l.Provider == provider
+		}
+		if !found {
+			return meibo.NotFound("sso.provider")
+		}
+		if err := tx.DeleteSSOLinks(ctx, adminID, provider); err != nil {
+			return err
+		}
+		if err := tx.DeleteSessionsOf(ctx, meibo.SessionConsole, adminID, keep); err != nil {
+			return err
+		}
+		if err := tx.DeleteAdminAPITokens(ctx, adminID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "admin.sso.unlink", meibo.CategoryConfig, "admin", ad.LoginID, "", map[string]any{"provider": provider})
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -244,9 +245,11 @@ func TestSSOSignIn(t *testing.T) {
 		}
 	}
 
-	var used string // a callback already followed
+	var used string           // a callback already followed
+	var aliceSSO *http.Client // signed in with the provider
 	t.Run("by e-mail address", func(t *testing.T) {
 		c := e.browser()
+		aliceSSO = c
 		used = e.toProvider(c, "zt", "test-user@127.0.0.1")
 		st, loc := e.back(c, used)
 		if st != http.StatusSeeOther || loc != "/console/" {
@@ -254,6 +257,34 @@ func TestSSOSignIn(t *testing.T) {
 		}
 		if p := e.page(c, "/console/account/security"); !strings.Contains(p, "sso:zt&#43;mfa") || !strings.Contains(p, "zt") {
 			t.Errorf("the session does not say it came from the provider:\n%s", p)
+		}
+	})
+
+	t.Run("a manager unlinks the provider", func(t *testing.T) {
+		c := e.browser()
+		page := e.page(c, "/console/signin")
+		form := url.Values{"loginId": {"admin"}, "password": {consolePassword}, "csrf": {csrfOf(t, page)}}
+		res, err := c.PostForm(e.m.URL()+"/console/signin", form)
+		if err != nil || res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign in as admin: %v %v", res, err)
+		}
+		res.Body.Close()
+		ad, err := e.m.Service.AdminByLoginID(e.sys, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec := fmt.Sprintf("/console/admins/%d/security", ad.ID)
+		page = e.page(c, sec)
+		if !strings.Contains(page, "sso:zt&#43;mfa") || !strings.Contains(page, `/security/sso/zt/remove`) {
+			t.Fatalf("the administrator's page does not show the provider's session and link:\n%s", page)
+		}
+		res, err = c.PostForm(e.m.URL()+sec+"/sso/zt/remove", url.Values{"csrf": {csrfOf(t, page)}})
+		if err != nil || res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("unlink: %v %v", res, err)
+		}
+		res.Body.Close()
+		if p := e.page(aliceSSO, "/console/account/security"); !strings.Contains(p, "303") {
+			t.Errorf("alice's session outlived the unlinking")
 		}
 	})
 
@@ -379,4 +410,14 @@ func TestSSOSignIn(t *testing.T) {
 			t.Errorf("refusal %q", r)
 		}
 	})
+}
+
+// csrfOf is the CSRF token of a page's first form.
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no form token in the page:\n%s", page)
+	}
+	return m[1]
 }
