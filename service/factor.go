@@ -618,6 +618,9 @@ func (s *Service) LoginFactor(ctx context.Context, loginID, password, code, addr
 				ExpiresAt: tx.Now().Add(s.cfg.TokenTTL)}); err != nil {
 				return err
 			}
+			if err := tx.SetAdminSignIn(ctx, ad.ID, tx.Now()); err != nil {
+				return err
+			}
 			return s.audit(ctx, tx, "admin.signin.second", meibo.CategorySignIn, "admin", ad.LoginID, "", map[string]any{"method": method, "via": "api"})
 		})
 		if err != nil {

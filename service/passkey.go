@@ -367,9 +367,12 @@ func (s *Service) FinishPasskeySignIn(ctx context.Context, origin, ceremony stri
 
 // usePasskey records a passkey's use (its signature counter) after a
 // successful assertion.
+// A signature counter that went backwards (the library's clone warning)
+// refuses the passkey: two authenticators may hold the same key.
 func (s *Service) usePasskey(ctx context.Context, tx meibo.Tx, user *passkeyUser, cred *webauthn.Credential) error {
 	k := user.stored(cred.ID)
-	if k == nil {
+	if k == nil || cred.Authenticator.CloneWarning {
+		s.log.Warn("passkey refused", "admin", user.ad.LoginID, "cloneWarning", cred.Authenticator.CloneWarning)
 		return meibo.Errorf(meibo.CodeUnauthorized, "mfa.passkey.failed")
 	}
 	data, err := json.Marshal(cred)
