@@ -93,6 +93,7 @@ func (s *Server) routes() {
 	s.backupRoutes()
 	s.deviceRoutes()
 	s.throttleRoutes()
+	s.factorRoutes()
 }
 
 // ServeHTTP serves the API with request IDs, panic recovery and JSON

@@ -89,15 +89,41 @@ func TestLoginSecondFactorPolicy(t *testing.T) {
 			t.Errorf("a recovery code twice: %v", r)
 		}
 
+		// What the manager has set up, read by the built-in admin; the
+		// policy set through the API by a manager of administrators only.
+		if r := e.do("GET", "/api/v1/admins/{a_manager}/factors", "admin", "", nil); r.status != 200 ||
+			!strings.Contains(r.body, `"totp":true`) || !strings.Contains(r.body, `"methods":"password"`) || strings.Contains(r.body, "csrf") {
+			t.Errorf("factors: %v", r)
+		}
+		if r := e.do("PUT", "/api/v1/mfa-policy", "viewer", `{"all":true}`, nil); r.status != 403 {
+			t.Errorf("policy by a viewer: %v", r)
+		}
 		// The policy requires a factor of everyone: one who has none gets
 		// no token, whatever the code.
-		if err := e.svc.SetMFAPolicy(e.sys, meibo.MFAPolicy{All: true}); err != nil {
-			t.Fatal(err)
+		if r := e.do("PUT", "/api/v1/mfa-policy", "admin", `{"all":true}`, nil); r.status != 200 {
+			t.Fatalf("policy: %v", r)
+		}
+		if r := e.do("GET", "/api/v1/mfa-policy", "viewer", "", nil); r.status != 200 || !strings.Contains(r.body, `"all":true`) {
+			t.Errorf("policy read: %v", r)
 		}
 		for _, code := range []string{"", "123456", codes[1]} {
 			if r := login("noimport", code); r.status != 401 || strings.Contains(r.body, "mbo_") {
 				t.Errorf("policy, no factor, code %q: %v", code, r)
 			}
+		}
+		// The emergency reset: a manager of administrators only; the
+		// manager's token made with a code ends with it.
+		if r := e.do("POST", "/api/v1/admins/{a_manager}/reset-mfa", "dept", "", nil); r.status != 403 {
+			t.Errorf("reset by a department administrator: %v", r)
+		}
+		if r := e.do("POST", "/api/v1/admins/{a_manager}/reset-mfa", "admin", "", nil); r.status != 204 {
+			t.Fatalf("reset: %v", r)
+		}
+		if r := e.do("GET", "/api/v1/me", "manager-mfa", "", nil); r.status != 401 {
+			t.Errorf("a token outlived the reset: %v", r)
+		}
+		if r := login("manager", ""); r.status != 401 {
+			t.Errorf("after the reset, under the policy, the password alone: %v", r)
 		}
 	})
 }
