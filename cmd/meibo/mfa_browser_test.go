@@ -203,5 +203,8 @@ func TestAdminSecondFactorInBrowser(t *testing.T) {
 		if loc := ops.location(); strings.Contains(loc, "/signin") {
 			t.Errorf("after the reset the sign-in went to %s", loc)
 		}
+		ops.open("/console/account/security?lang=ja")
+		ops.wantText("認証アプリ", "パスキー")
+		ops.screenshot("mfa-security-ja-laptop")
 	})
 }
