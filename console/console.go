@@ -141,6 +141,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.throttleRoutes(a)
 	c.factorRoutes(mux, a)
 	c.backupRoutes(a)
+	c.scimRoutes(a)
 	mux.Handle(Prefix+"/", web.Secure(http.HandlerFunc(c.handleNotFound)))
 	mux.Handle("GET "+Prefix, http.RedirectHandler(Prefix+"/", http.StatusMovedPermanently))
 }
