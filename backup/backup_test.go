@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/argon2id"
 	"github.com/meibo/meibo/backup"
@@ -103,9 +105,28 @@ func populate(t *testing.T, engine string) *installation {
 		[]byte("name,password,email\ndave,"+userPassword+",dave@example.org\nerin,,erin@example.org\n"), nil))(t)
 	must(svc.SubmitAndRun(sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G2", FileName: "bad.csv"},
 		[]byte("name,password,email\nfrank,x,not an address\n"), nil))(t)
-	if _, _, err := svc.SignIn(bg, "ops", adminPassword, "192.0.2.9", "test", meibo.English); err != nil {
+	cookie, _, err := svc.SignIn(bg, "ops", adminPassword, "192.0.2.9", "test", meibo.English)
+	if err != nil {
 		t.Fatal(err)
 	}
+	// Second factors: an authenticator app with its recovery codes, a
+	// passkey, an identity provider's link.
+	act, _, err := svc.FactorActor(bg, cookie, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := must(svc.BeginTOTP(meibo.WithActor(bg, act)))(t)
+	code, err := totp.GenerateCode(setup.Secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(svc.ConfirmTOTP(meibo.WithActor(bg, act), code))(t)
+	if err := db.Update(bg, func(tx meibo.Tx) error {
+		return tx.CreatePasskey(bg, &meibo.Passkey{AdminID: act.ID, CredentialID: "Y3JlZA", Name: "Laptop", Data: `{"id":"Y3JlZA"}`})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	must2(svc.SignInSSO(bg, service.SSOIdentity{Provider: "corp", Subject: "s-1", Claim: "preferred_username", Value: "ops"}, "", "", meibo.English))(t)
 	return &installation{db: db, svc: svc, deviceSecret: secret, apiToken: tok}
 }
 
