@@ -68,6 +68,14 @@ func (s *Service) countSignIn(surface string, err error) {
 	s.metrics().SignIn(surface, signInOutcome(err))
 }
 
+// LoginFactor is Login with a second factor (see loginFactor), counted as
+// a sign-in on the API.
+func (s *Service) LoginFactor(ctx context.Context, loginID, password, code, addr string) (string, *meibo.Admin, error) {
+	token, ad, err := s.loginFactor(ctx, loginID, password, code, addr)
+	s.countSignIn("api", err)
+	return token, ad, err
+}
+
 // countExport counts an export of format that wrote rows (or failed).
 func (s *Service) countExport(format string, rows int, start time.Time, err error) {
 	outcome := "success"

@@ -22,6 +22,7 @@ import (
 	"github.com/meibo/meibo/metrics"
 	"github.com/meibo/meibo/portal"
 	"github.com/meibo/meibo/request"
+	"github.com/meibo/meibo/scim"
 	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store"
 	"github.com/meibo/meibo/store/sqlstore"
@@ -45,6 +46,7 @@ type Config struct {
 	Mail              mailConfig
 	HTTP              httpConfig
 	Metrics           metricsConfig
+	SignIn            signInConfig
 	Clock             func() time.Time
 	Logger            *slog.Logger // overrides LogLevel/LogFormat (tests)
 	BootstrapPassword io.Writer    // where a generated admin password is printed once
@@ -159,6 +161,12 @@ func (m *Main) Open(ctx context.Context) error {
 		m.metrics = m.openMetrics()
 		scfg.Metrics = m.metrics
 	}
+	ssoClient, factors, err := cfg.SignIn.client(cfg.Mail.PublicURL)
+	if err != nil {
+		m.DB.Close()
+		return err
+	}
+	scfg.Factors = factors
 	m.Service = service.New(m.DB, scfg)
 	created, generated, err := m.Service.Bootstrap(ctx, cfg.AdminPassword)
 	if err != nil {
@@ -213,7 +221,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	con, err := console.New(m.Service, console.Options{Logger: m.log, Location: loc, Assets: public.Assets(),
-		MaxUpload: cfg.ImportMaxBytes})
+		MaxUpload: cfg.ImportMaxBytes, SSO: ssoClient})
 	if err != nil {
 		cancel()
 		m.workers.Wait()
@@ -223,6 +231,7 @@ func (m *Main) Open(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv)
 	mux.Handle("/device/", apiSrv)
+	mux.Handle(scim.Prefix, scim.New(m.Service, scim.Options{Logger: m.log, MaxPayloadSize: cfg.HTTP.JSONMaxBytes}))
 	public.Register(mux)
 	con.Register(mux)
 	por, err := portal.New(m.Service, portal.Options{Logger: m.log, Location: loc, Assets: public.Assets()})
@@ -355,6 +364,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	httpFlags(fs, &cfg.HTTP)
 	metricsTokenFile := ""
 	metricsFlags(fs, &cfg.Metrics, &metricsTokenFile)
+	signInFlags(fs, &cfg.SignIn)
 	fs.BoolVar(&cfg.AllowUnsafeDurability, "allow-unsafe-durability", false, "start even when the database could lose committed changes in a crash (SQLite pragmas, PostgreSQL fsync/synchronous_commit), with a warning")
 	pos, err := fs.parse(args)
 	if err != nil {
