@@ -224,3 +224,16 @@ func walkBack(t *testing.T, db meibo.Store, f meibo.UserFilter, name string) []i
 	slices.Reverse(pages)
 	return slices.Concat(pages...)
 }
+
+// checkTotal fails the test unless f counts total matches, exactly.
+func checkTotal(t *testing.T, db meibo.Store, f meibo.UserFilter, total int) {
+	t.Helper()
+	f.Count, f.Limit = true, 1
+	view(t, db, func(tx meibo.Tx) error {
+		p, err := tx.FindUsers(ctx, f)
+		if err == nil && (p.Total != total || !p.TotalExact) {
+			t.Errorf("%+v: total %d (exact %v), want %d", f, p.Total, p.TotalExact, total)
+		}
+		return err
+	})
+}
