@@ -92,4 +92,3 @@ func (t *Tx) countOf(ctx context.Context, sel string, args []any) (int, error) {
 	err := t.queryRowContext(ctx, `SELECT count(*) FROM (`+sel+`) c`, args...).Scan(&n)
 	return n, err
 }
-
