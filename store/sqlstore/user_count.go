@@ -12,7 +12,8 @@ import (
 // of its matching profiles' users), so a total costs the same for a group of
 // 20,000 users or of 1,000,000.
 //
-//   - No keyword: the group's range of an index on group_id.
+//   - No keyword: the group's range of an index on group_id; administrators
+//     or disabled users (few), a partial index of them.
 //   - Two characters, or one ideograph or kana: the keyword's range of
 //     user_grams.
 //   - Three or more: SQLite's trigram index (FTS5) joined to the users;
@@ -27,7 +28,27 @@ func (t *Tx) countUsers(ctx context.Context, f meibo.UserFilter, kw string, boun
 	s := &userSearch{t: t, f: f, kw: kw}
 	filtered := f.Disabled != nil || f.Admin != nil || f.ProfileID != nil
 	if kw == "" {
-		q := s.groupStmt()
+		// The flags as literals, "u.admin" as the partial indexes of
+		// administrators and of disabled users say it (migration 0017), so
+		// that both engines count through them: one administrator in a
+		// hundred would otherwise be counted by reading the whole group.
+		q := &stmt{}
+		q.and("u.group_id = " + q.arg(f.GroupID))
+		for _, fl := range []struct {
+			col string
+			v   *bool
+		}{{"u.admin", f.Admin}, {"u.disabled", f.Disabled}} {
+			switch {
+			case fl.v == nil:
+			case *fl.v:
+				q.and(fl.col)
+			default:
+				q.and("NOT " + fl.col)
+			}
+		}
+		if f.ProfileID != nil {
+			q.and("u.profile_id = " + q.arg(*f.ProfileID))
+		}
 		return t.countOf(ctx, `SELECT 1 FROM users u WHERE `+q.whereSQL()+lim, q.args)
 	}
 	if err := s.prepare(ctx); err != nil {

@@ -3,3 +3,8 @@
 -- whose entries end with the rowid.
 CREATE INDEX users_group_sign_in ON users (group_id, last_sign_in_at);
 CREATE INDEX users_group_created ON users (group_id, created_at);
+
+-- The total of a list of administrators or of disabled users, usually few of
+-- a group, counts through these (see sqlstore countUsers).
+CREATE INDEX users_group_admins ON users (group_id) WHERE admin;
+CREATE INDEX users_group_disabled ON users (group_id) WHERE disabled;
