@@ -30,6 +30,8 @@ var Tables = []string{
 	"import_messages",
 	"audit_events",
 	"backup_log",
+	"scim_tokens",
+	"user_identities",
 }
 
 // Excluded are the tables a backup leaves out, and why.
