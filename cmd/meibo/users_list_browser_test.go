@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/meibo/meibo/service"
 )
 
@@ -99,4 +101,22 @@ func TestUsersListInBrowser(t *testing.T) {
 	if b.exists(`nav.pager a[data-page="prev"]`) {
 		t.Error("the first page offers a previous page")
 	}
+
+	// In Japanese at phone width: the total, and the last page by the
+	// pager's button.
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
+	if st := b.open("/console/groups/G002/users?sort=email&order=desc&lang=ja"); st != http.StatusOK {
+		t.Fatalf("users page in Japanese: %d", st)
+	}
+	if got := total(); got != "121人" {
+		t.Errorf("Japanese total %q, want 121人", got)
+	}
+	if st := b.submit(`nav.pager a[data-page="last"]`); st != http.StatusOK {
+		t.Fatalf("last page in Japanese: %d", st)
+	}
+	if e = emails(); len(e) == 0 || e[len(e)-1] != "dave@example.com" {
+		t.Errorf("Japanese last page ends with %q", e)
+	}
+	b.screenshot("users-last-page-ja-phone")
+	b.do(chromedp.EmulateViewport(1280, 800))
 }
