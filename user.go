@@ -106,6 +106,7 @@ type UnifiedUser struct {
 type UserFilter struct {
 	GroupID   string
 	Keyword   string
+	UserOrder // sort, direction, last page and total (user_sort.go)
 	Disabled  *bool
 	Admin     *bool
 	ProfileID *int64
@@ -116,9 +117,10 @@ type UserFilter struct {
 
 // UserPage is one page of users.
 type UserPage struct {
-	Users   []*User `json:"users"`
-	HasNext bool    `json:"hasNext"`
-	HasPrev bool    `json:"hasPrev"`
+	Users        []*User `json:"users"`
+	HasNext      bool    `json:"hasNext"`
+	HasPrev      bool    `json:"hasPrev"`
+	UserPageKeys         // cursors and total (user_sort.go)
 }
 
 // UserUpdate holds the fields of a user to change; nil leaves a field as it

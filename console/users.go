@@ -51,6 +51,7 @@ type usersData struct {
 	Next     string // After of the next page
 	Prev     string // Before of the previous page
 	Total    int
+	List     usersList // order, page size, total and pager (users_list.go)
 }
 
 func parseBoolFilter(s string) *bool {
@@ -84,6 +85,7 @@ func (c *Console) handleUsers(q *req) {
 	}
 	f := meibo.UserFilter{GroupID: g.ID, Keyword: d.Q, Disabled: parseBoolFilter(d.Disabled), Admin: parseBoolFilter(d.Admin),
 		After: qs.Get("after"), Before: qs.Get("before"), Limit: 50}
+	d.List = readUsersList(q.r, q.lang, &f)
 	if id, err := strconv.ParseInt(d.Profile, 10, 64); err == nil {
 		f.ProfileID = &id
 	}
@@ -91,14 +93,8 @@ func (c *Console) handleUsers(q *req) {
 		c.fail(q, err)
 		return
 	}
-	if n := len(d.Page.Users); n > 0 {
-		if d.Page.HasNext {
-			d.Next = d.Page.Users[n-1].Name
-		}
-		if d.Page.HasPrev {
-			d.Prev = d.Page.Users[0].Name
-		}
-	}
+	d.Next, d.Prev = d.Page.Next, d.Page.Prev
+	d.List.links(q.r, d.Page, strings.TrimSpace(d.Q) != "")
 	c.page(q, http.StatusOK, "users", "users.title", d, notice(q))
 }
 
