@@ -84,6 +84,9 @@ type Tx interface {
 
 	// UnifiedCount is the number of unified users (licence count).
 	UnifiedCount(ctx context.Context) (int, error)
+	// WeakHashCount is the number of users of a group whose password hash
+	// is of a weak legacy format (salted SHA).
+	WeakHashCount(ctx context.Context, groupID string) (int, error)
 	// UnifiedMembers returns how many users each key has now (absent = 0).
 	UnifiedMembers(ctx context.Context, keys []UnifiedKey) (map[UnifiedKey]int, error)
 	// UnifiedUsers lists unified users in name order after the given key.

@@ -107,9 +107,12 @@ type UserFilter struct {
 	Disabled  *bool
 	Admin     *bool
 	ProfileID *int64
-	After     string
-	Before    string
-	Limit     int
+	// WeakHash keeps the users whose password hash is of a weak legacy
+	// format (salted SHA), to be changed.
+	WeakHash bool
+	After    string
+	Before   string
+	Limit    int
 }
 
 // UserPage is one page of users.
@@ -122,10 +125,13 @@ type UserPage struct {
 // UserUpdate holds the fields of a user to change; nil leaves a field as it
 // is. Name is not here: it never changes.
 type UserUpdate struct {
-	Email     *string `json:"email"`
-	Password  *string `json:"password"`
-	Profile   *string `json:"profile"`
-	Admin     *bool   `json:"admin"`
-	APIAccess *bool   `json:"apiAccess"`
-	Disabled  *bool   `json:"disabled"`
+	Email    *string `json:"email"`
+	Password *string `json:"password"`
+	// PasswordHash sets a hash made by another system (bcrypt, Argon2,
+	// scrypt, PBKDF2, SHA-crypt), replaced at the next sign-in.
+	PasswordHash *string `json:"passwordHash"`
+	Profile      *string `json:"profile"`
+	Admin        *bool   `json:"admin"`
+	APIAccess    *bool   `json:"apiAccess"`
+	Disabled     *bool   `json:"disabled"`
 }

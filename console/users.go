@@ -47,9 +47,18 @@ type usersData struct {
 	Disabled string // "", "true", "false"
 	Admin    string
 	Profile  string // profile ID
+	Weak     bool   // only users with a weak legacy password hash
 	Next     string // After of the next page
 	Prev     string // Before of the previous page
 	Total    int
+}
+
+// WeakParam is the weak filter as a query value.
+func (d usersData) WeakParam() string {
+	if d.Weak {
+		return "1"
+	}
+	return ""
 }
 
 func parseBoolFilter(s string) *bool {
@@ -66,7 +75,8 @@ func ptr[T any](v T) *T { return &v }
 
 func (c *Console) handleUsers(q *req) {
 	qs := q.r.URL.Query()
-	d := usersData{Q: qs.Get("q"), Disabled: qs.Get("disabled"), Admin: qs.Get("admin"), Profile: qs.Get("profile")}
+	d := usersData{Q: qs.Get("q"), Disabled: qs.Get("disabled"), Admin: qs.Get("admin"), Profile: qs.Get("profile"),
+		Weak: qs.Get("weak") != ""}
 	g, err := c.svc.Group(q.ctx, q.r.PathValue("group"))
 	if err != nil {
 		c.fail(q, err)
@@ -82,7 +92,7 @@ func (c *Console) handleUsers(q *req) {
 		return
 	}
 	f := meibo.UserFilter{GroupID: g.ID, Keyword: d.Q, Disabled: parseBoolFilter(d.Disabled), Admin: parseBoolFilter(d.Admin),
-		After: qs.Get("after"), Before: qs.Get("before"), Limit: 50}
+		After: qs.Get("after"), Before: qs.Get("before"), Limit: 50, WeakHash: d.Weak}
 	if id, err := strconv.ParseInt(d.Profile, 10, 64); err == nil {
 		f.ProfileID = &id
 	}

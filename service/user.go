@@ -10,13 +10,16 @@ import (
 // UserInput is a new user. A blank Profile means the group's default profile;
 // a blank Password leaves the user without one (no sign-in until set).
 type UserInput struct {
-	Name      string `json:"name"`
-	Email     string `json:"email"`
-	Password  string `json:"password"`
-	Profile   string `json:"profile"`
-	Admin     bool   `json:"admin"`
-	APIAccess bool   `json:"apiAccess"`
-	Disabled  bool   `json:"disabled"`
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	// PasswordHash is a hash made by another system, exclusive with
+	// Password; it is replaced by an Argon2id hash at the first sign-in.
+	PasswordHash string `json:"passwordHash"`
+	Profile      string `json:"profile"`
+	Admin        bool   `json:"admin"`
+	APIAccess    bool   `json:"apiAccess"`
+	Disabled     bool   `json:"disabled"`
 	// SendInvitation mails the user a link to choose a password.
 	SendInvitation bool `json:"sendInvitation"`
 }
@@ -75,7 +78,14 @@ func (s *Service) CreateUser(ctx context.Context, groupID string, in UserInput) 
 		return nil, err
 	}
 	hash := ""
-	if in.Password != "" {
+	switch {
+	case in.PasswordHash != "" && in.Password != "":
+		return nil, meibo.FieldError("passwordHash", "user.password.hash_both")
+	case in.PasswordHash != "":
+		if hash, err = checkHash(in.PasswordHash); err != nil {
+			return nil, err
+		}
+	case in.Password != "":
 		if hash, err = s.hashPassword(in.Password); err != nil {
 			return nil, err
 		}
@@ -233,6 +243,15 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, up meibo.UserUpdate)
 		if hash, err = s.hashPassword(*up.Password); err != nil {
 			return nil, err
 		}
+	}
+	if up.PasswordHash != nil && *up.PasswordHash != "" {
+		if up.Password != nil && *up.Password != "" {
+			return nil, meibo.FieldError("passwordHash", "user.password.hash_both")
+		}
+		if hash, err = checkHash(*up.PasswordHash); err != nil {
+			return nil, err
+		}
+		up.Password = ptr("") // so that the hash is stored below as a new password's would be
 	}
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		if err := tx.Lock(ctx, "users"); err != nil {

@@ -37,6 +37,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	maxBytes := fs.Int64("import-max-bytes", 64<<20, "largest import file in bytes")
 	tz := fs.String("time-zone", "Local", "time zone for times in files")
 	lang := fs.String("lang", "en", "language of messages: en or ja")
+	weakHashes := fs.Bool("allow-weak-hashes", false, "take salted SHA ({SSHA}) password hashes in passwordHash (replaced at the next sign-in)")
 	stats := fs.Bool("stats", false, "print time, rows/s and peak memory to standard error")
 	pos, err := fs.parse(args)
 	if err != nil {
@@ -112,7 +113,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 		bar = &progressBar{w: env.stderr}
 	}
 	req := service.ImportRequest{Format: *format, GroupID: *group, Encoding: *encoding, UpdateExisting: *update, DryRun: *dryRun,
-		SendInvitations: *invite, FileName: filepath.Base(path)}
+		SendInvitations: *invite, FileName: filepath.Base(path), AllowWeakHashes: *weakHashes}
 	var onProgress func(*service.Progress)
 	if bar != nil {
 		onProgress = bar.update

@@ -1,0 +1,60 @@
+package csvio
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/passhash"
+)
+
+func init() { meibo.RegisterMessages(hashMessages) }
+
+var hashMessages = map[string][2]string{
+	"csv.password.hash.both": {"Both %s and a password hash are given; a row takes one of them.", "%s とパスワードハッシュの両方があります。1行にはどちらか一方だけを書いてください。"},
+	"csv.password.hash.unknown": {"The password hash is of no known format. meibo reads bcrypt, argon2id, argon2i, scrypt, PBKDF2 (PHC, Django, Keycloak), SHA-crypt ($5$, $6$) and salted SHA ({SSHA}, {SSHA256}, {SSHA512}).",
+		"パスワードハッシュの形式を判別できません。対応形式: bcrypt、argon2id、argon2i、scrypt、PBKDF2(PHC、Django、Keycloak)、SHA-crypt($5$、$6$)、ソルト付きSHA({SSHA}、{SSHA256}、{SSHA512})。"},
+	"csv.password.hash.malformed": {"The password hash looks like %s but is malformed: %s.", "パスワードハッシュは %s の形式に見えますが、正しくありません: %s。"},
+	"csv.password.hash.spaces":    {"The password hash begins or ends with a space; delete it.", "パスワードハッシュの先頭または末尾に空白があります。削除してください。"},
+}
+
+// badCell reports whether field i (when in the file) holds bytes that are
+// not text, already reported.
+func badCell(r *Reader, i int) bool { return i >= 0 && r.isBad(i) }
+
+// checkPasswordSpaces refuses a password with spaces around it: the person
+// would type it without them and could not sign in, and trimming a secret
+// silently is no better.
+func checkPasswordSpaces(rec *Record, col, pw string) {
+	if pw != "" && strings.TrimSpace(pw) != pw {
+		rec.problem(col, "csv.password.spaces")
+	}
+}
+
+// readHash checks the hash cell of a row (column col; pwCol is the password
+// column, exclusive with it) and returns the hash to store, or "" when it
+// is blank or refused.
+func readHash(rec *Record, col, pwCol, h, pw string) string {
+	if h == "" {
+		return ""
+	}
+	if pw != "" {
+		rec.problem(col, "csv.password.hash.both", pwCol)
+		return ""
+	}
+	if strings.TrimSpace(h) != h {
+		rec.problem(col, "csv.password.hash.spaces")
+		return ""
+	}
+	stored, err := passhash.Check(h)
+	var fe *passhash.FormatError
+	switch {
+	case errors.As(err, &fe):
+		rec.problem(col, "csv.password.hash.malformed", fe.Format, fe.Reason)
+		return ""
+	case err != nil:
+		rec.problem(col, "csv.password.hash.unknown")
+		return ""
+	}
+	return stored
+}
