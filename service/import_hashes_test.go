@@ -60,16 +60,16 @@ func legacyHashes(t *testing.T) (strong, weak map[string]string) {
 		return prefix + base64.StdEncoding.EncodeToString(append(d.Sum(nil), "8salt"...))
 	}
 	strong = map[string]string{
-		"bcrypt2b": string(bc),
-		"bcrypt2a": "$2a$" + string(bc[4:]),
-		"bcrypt2y": "$2y$" + string(bc[4:]),
-		"argon2id": "$argon2id$v=19$m=8192,t=1,p=1$" + std(salt) + "$" + std(argon2.IDKey(pw, salt, 1, 8192, 1, 32)),
-		"argon2i":  "$argon2i$v=19$m=8192,t=1,p=1$" + std(salt) + "$" + std(argon2.Key(pw, salt, 1, 8192, 1, 32)),
-		"scrypt":   "$scrypt$ln=10,r=8,p=1$" + ab64(salt) + "$" + ab64(sc),
-		"pbkdf2":   "$pbkdf2-sha256$1000$" + ab64(salt) + "$" + ab64(pb(sha256.New, 1000, 32, salt)),
-		"pbkdf2i":  "$pbkdf2-sha512$i=1000,l=64$" + std(salt) + "$" + std(pb(sha512.New, 1000, 64, salt)),
-		"django":   "pbkdf2_sha256$1000$saltysalt$" + base64.StdEncoding.EncodeToString(pb(sha256.New, 1000, 32, []byte("saltysalt"))),
-		"keycloak": string(keycloak),
+		"bcrypt2b":  string(bc),
+		"bcrypt2a":  "$2a$" + string(bc[4:]),
+		"bcrypt2y":  "$2y$" + string(bc[4:]),
+		"argon2id":  "$argon2id$v=19$m=8192,t=1,p=1$" + std(salt) + "$" + std(argon2.IDKey(pw, salt, 1, 8192, 1, 32)),
+		"argon2i":   "$argon2i$v=19$m=8192,t=1,p=1$" + std(salt) + "$" + std(argon2.Key(pw, salt, 1, 8192, 1, 32)),
+		"scrypt":    "$scrypt$ln=10,r=8,p=1$" + ab64(salt) + "$" + ab64(sc),
+		"pbkdf2":    "$pbkdf2-sha256$1000$" + ab64(salt) + "$" + ab64(pb(sha256.New, 1000, 32, salt)),
+		"pbkdf2i":   "$pbkdf2-sha512$i=1000,l=64$" + std(salt) + "$" + std(pb(sha512.New, 1000, 64, salt)),
+		"django":    "pbkdf2_sha256$1000$saltysalt$" + base64.StdEncoding.EncodeToString(pb(sha256.New, 1000, 32, []byte("saltysalt"))),
+		"keycloak":  string(keycloak),
 		"shacrypt5": s5,
 		"shacrypt6": s6,
 	}
