@@ -32,6 +32,11 @@ type MailMessage struct {
 	GiveUpAt      time.Time  `json:"giveUpAt"`
 	SentAt        *time.Time `json:"sentAt"`
 	ClaimedBy     string     `json:"-"`
+	// LinkExpiresAt is set on a message that carries a password link: the
+	// link is minted when the message is handed to the SMTP server, with
+	// this expiry, and never stored readable (the text holds a
+	// placeholder).
+	LinkExpiresAt *time.Time `json:"linkExpiresAt,omitempty"`
 }
 
 // Mail kinds.

@@ -193,9 +193,25 @@ type Tx interface {
 	UseUserToken(ctx context.Context, hash string, at time.Time) (bool, error)
 	// RevokeUserTokens revokes every usable token of a user.
 	RevokeUserTokens(ctx context.Context, userID int64, at time.Time) error
+	// EndUsersAccess ends the portal sessions and revokes the usable
+	// password links of every user of ids, in a few statements.
+	EndUsersAccess(ctx context.Context, ids []int64, at time.Time) error
 
 	AddAudit(ctx context.Context, events ...*AuditEvent) error
 	AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
+
+	// AddBackupLog records a backup or restore as it starts (setting ID).
+	// An entry with a Slot claims it: false when another process claimed
+	// that slot first, and nothing is written.
+	AddBackupLog(ctx context.Context, e *BackupLogEntry) (bool, error)
+	// FinishBackupLog records an entry's end: finished, file, size, counts,
+	// outcome, error.
+	FinishBackupLog(ctx context.Context, e *BackupLogEntry) error
+	// BackupLog lists entries newest first, at most limit.
+	BackupLog(ctx context.Context, limit int) ([]*BackupLogEntry, error)
+	// BackupSettings reads the automatic backups' settings (zero: none).
+	BackupSettings(ctx context.Context) (BackupSettings, error)
+	PutBackupSettings(ctx context.Context, s BackupSettings) error
 
 	// CreateImportJob records a job and keeps its file.
 	CreateImportJob(ctx context.Context, j *ImportJob, file []byte) error
@@ -222,6 +238,9 @@ type Tx interface {
 	// process has taken it for dead meanwhile and nothing was written.
 	FinishImportJob(ctx context.Context, j *ImportJob) (bool, error)
 	AddImportMessages(ctx context.Context, jobID int64, msgs []ImportMessage) error
+	// ActiveImports counts the jobs waiting or running (QUEUED, RUNNING) of
+	// group (0 when group is "") and those created by createdBy.
+	ActiveImports(ctx context.Context, group, createdBy string) (inGroup, byCreator int, err error)
 	// ImportMessages lists a job's errors and warnings in row order; limit
 	// 0 means all.
 	ImportMessages(ctx context.Context, jobID int64, limit int) ([]ImportMessage, error)

@@ -10,6 +10,7 @@ func (s *Server) mailRoutes() {
 	s.mux.Handle("GET /api/v1/mail", s.auth(s.handleMails))
 	s.mux.Handle("GET /api/v1/mail/{id}", s.auth(s.handleMail))
 	s.mux.Handle("POST /api/v1/users/{id}/invitation", s.auth(s.handleInvitation))
+	s.mux.Handle("POST /api/v1/users/{id}/password-link", s.auth(s.handlePasswordLink))
 }
 
 func (s *Server) handleMails(w http.ResponseWriter, r *http.Request) {

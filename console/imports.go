@@ -209,6 +209,9 @@ func (c *Console) handleImportSubmit(q *req) {
 		status = http.StatusRequestEntityTooLarge
 		d.Errors["file"] = e.Msg.In(q.lang)
 	}
+	if e.Code == meibo.CodeRateLimited {
+		status = http.StatusTooManyRequests
+	}
 	c.page(q, status, "imports", "imp.title", d, e.Msg.In(q.lang))
 }
 
@@ -306,6 +309,7 @@ type importJobData struct {
 	Errors    int // listed
 	Warnings  int
 	More      int    // messages not listed (see the CSV file)
+	Note      string // the job kept only its first messages: how many of how many
 	CanFile   bool   // Log Viewer with "view/save attached information"
 	Kept      bool   // the uploaded file is still there to download
 	AuditLink string // the audit trail of the job, for Log Viewers
@@ -331,6 +335,8 @@ func (c *Console) handleImportJob(q *req) {
 		}
 		if len(msgs) > importMessagesShown {
 			msgs = msgs[:importMessagesShown]
+		} else if note := service.ImportMessagesNote(j, len(msgs)); note.Key != "" {
+			d.Note = note.In(q.lang)
 		}
 		for _, m := range msgs {
 			text := m.Text
@@ -344,7 +350,9 @@ func (c *Console) handleImportJob(q *req) {
 				d.Errors++
 			}
 		}
-		d.More = max(0, j.ErrorCount+j.WarningCount-len(d.Messages))
+		if d.Note == "" {
+			d.More = max(0, j.ErrorCount+j.WarningCount-len(d.Messages))
+		}
 	}
 	d.Kept = j.Size > 0
 	if can(q.actor, meibo.AuthLogViewer) {

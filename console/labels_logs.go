@@ -6,7 +6,7 @@ import "github.com/meibo/meibo/web"
 func init() {
 	web.AddLabels(map[string][2]string{
 		"outbox.title":           {"Outbox", "送信メール"},
-		"outbox.intro":           {"Invitations and password resets, as sent or waiting to be sent. Without an SMTP server they stay here.", "招待メールとパスワード再設定メールの送信済み・送信待ちの一覧です。SMTPサーバーが設定されていない場合、ここに保存されます。"},
+		"outbox.intro":           {"Invitations and password resets, as sent or waiting to be sent. Their links are made when a message is handed to the SMTP server and only the addressee sees them. Without an SMTP server messages stay here; issue a link from the user's page instead.", "招待メールとパスワード再設定メールの送信済み・送信待ちの一覧です。リンクはメッセージをSMTPサーバーに渡す時に作成され、宛先の本人だけが見ることができます。SMTPサーバーが設定されていない場合、メッセージはここに保存されます。代わりにユーザーの画面からリンクを発行してください。"},
 		"outbox.status":          {"Status", "状態"},
 		"outbox.status.pending":  {"Pending", "送信待ち"},
 		"outbox.status.sent":     {"Sent", "送信済み"},

@@ -165,7 +165,7 @@ var auditActions = []string{
 	"export.admins", "export.users", "group.create", "group.delete", "group.update", "import.download", "import.failed",
 	"import.submit", "import.success", "install", "mail.failed", "mail.sent", "mail.test", "profile.create",
 	"profile.delete", "profile.update", "settings.update", "signout", "token.create", "user.create", "user.delete",
-	"user.invite", "user.password.link", "user.reset.refused", "user.reset.request", "user.reset.unknown", "user.update",
+	"user.invite", "user.link.issued", "user.password.link", "user.reset.refused", "user.reset.request", "user.reset.unknown", "user.update",
 }
 
 // auditKinds are the object kinds offered in the filter.

@@ -20,6 +20,7 @@ func (c *Console) userRoutes(a func(string, handler)) {
 	a("POST "+Prefix+"/users/{id}/duplicate", c.handleUserDuplicateCreate)
 	a("GET "+Prefix+"/users/{id}/delete", c.handleUserDeleteConfirm)
 	a("POST "+Prefix+"/users/{id}/delete", c.handleUserDelete)
+	a("POST "+Prefix+"/users/{id}/password-link", c.handlePasswordLink)
 }
 
 // handleUsersIndex opens the users of the first group the administrator
@@ -125,6 +126,7 @@ type userForm struct {
 	Disabled       bool
 	SendInvitation bool
 	Action         string // where the form posts
+	IssueLinks     bool   // no SMTP server: links are issued to the administrator
 }
 
 func (c *Console) groupAndProfiles(q *req, groupID string) (*meibo.Group, []*meibo.Profile, error) {
@@ -194,7 +196,8 @@ func (c *Console) handleUserEdit(q *req) {
 		return
 	}
 	f := userForm{Group: g, Profiles: ps, User: u, Name: u.Name, Email: u.Email, Profile: u.ProfileName, Admin: u.Admin,
-		APIAccess: u.APIAccess, Disabled: u.Disabled, Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10)}
+		APIAccess: u.APIAccess, Disabled: u.Disabled, Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10),
+		IssueLinks: !c.svc.MailConfigured() && !u.Disabled}
 	c.page(q, http.StatusOK, "user_form", "user.edit.title", f, notice(q))
 }
 

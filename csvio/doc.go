@@ -38,6 +38,12 @@
 // missing, blank or duplicate columns (one message per column; see
 // Problems).
 //
+// Records are bounded (limits.go) before encoding/csv holds them: a header
+// over its format's columns plus a margin (at most MaxColumns) or over
+// 1 KiB a column, and a data row over its bound (every column at
+// MaxCellBytes, quoted), refuse the file with one message naming the limit;
+// a value over MaxCellBytes within that bound is an error of its row.
+//
 // Rows are numbered as a spreadsheet shows them: the header is row 1, a
 // value with line breaks is still one row, and an empty line, which
 // encoding/csv skips, still counts as a row. A data row that is blank (every

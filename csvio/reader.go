@@ -207,6 +207,7 @@ func (r *Reader) Next() (*Record, error) {
 	switch {
 	case perr != nil:
 		rec.Problems = append(rec.Problems, Problem{Row: rec.Row, Column: r.f.column(len(fields)), Msg: r.parseMsg(perr)})
+	case r.longCells(rec, fields):
 	case blank(fields):
 		rec.warn("", "csv.row.blank")
 	case len(fields) != r.f.width() && r.format == meibo.FormatAdmins:
@@ -224,9 +225,22 @@ func (r *Reader) Next() (*Record, error) {
 // syntax error of the record (fields then holds the fields before it).
 func (r *Reader) read() (fields []string, perr *csv.ParseError, err error) {
 	r.recStart = r.cr.InputOffset()
+	r.tail.start, r.tail.max = r.recStart, recordBytes(r.format)
+	if r.header == nil {
+		r.tail.max = headerBytes(r.format)
+	}
 	fields, err = r.cr.Read()
 	if r.src.err != nil {
 		return nil, nil, r.src.err
+	}
+	if r.tail.over {
+		// The record is over its bound: the parser cannot resume inside
+		// it, so the file is refused here.
+		r.tail.max = 0
+		if r.header == nil {
+			return nil, nil, r.tooWide()
+		}
+		return nil, nil, r.tooLong()
 	}
 	if err == io.EOF {
 		return nil, nil, io.EOF
@@ -340,6 +354,9 @@ func (r *Reader) readHeader() error {
 			return err
 		}
 	}
+	if len(fields) > maxColumns(r.format) {
+		return r.tooWide()
+	}
 	if r.row != 1 {
 		var h headerErrors
 		h.add("", "csv.header.first_row", r.row)
@@ -403,17 +420,36 @@ func (r *Reader) headerWarn(col, key string, args ...any) {
 
 // tail follows the decoded text below the CSV parser: how much of it there
 // is, whether it has ended, and how long its last line is, so that an
-// unterminated quote can be told from a misplaced one.
+// unterminated quote can be told from a misplaced one. It also bounds the
+// record being read: the parser is given no more than max bytes from start
+// (where the record began), so it never holds a longer record; past that,
+// over is set and the parser gets errRecordTooLong.
 type tail struct {
 	r      io.Reader
 	n      int64
 	eof    bool
+	start  int64 // decoded offset of the record being read
+	max    int64 // bound of its bytes (≤ 0: none)
+	over   bool
 	cur    int  // bytes after the last '\n'
 	prev   int  // length of the line that ends at the last '\n', without it (or "\r\n")
 	lastCR bool // the bytes after the last '\n' end with '\r'
 }
 
 func (t *tail) Read(p []byte) (int, error) {
+	if t.max > 0 {
+		// Every byte handed over since start belongs to the record being
+		// read: the parser asks for more only when what it holds ends
+		// inside that record.
+		room := t.start + t.max - t.n
+		if room <= 0 {
+			t.over = true
+			return 0, errRecordTooLong
+		}
+		if int64(len(p)) > room {
+			p = p[:room]
+		}
+	}
 	k, err := t.r.Read(p)
 	t.n += int64(k)
 	if err == io.EOF {

@@ -210,14 +210,11 @@ func (s *Service) UpdateAdmin(ctx context.Context, id int64, up meibo.AdminUpdat
 			// browser sessions; but the session of an administrator who
 			// gives their own, enabled account a new password goes on, as
 			// with ChangeOwnPassword.
-			if err := tx.DeleteAdminAPITokens(ctx, ad.ID); err != nil {
-				return err
-			}
 			keep := ""
 			if a.Kind == meibo.ActorAdmin && a.ID == ad.ID && !ad.Disabled {
 				keep = a.Session
 			}
-			if err := tx.DeleteSessionsOf(ctx, meibo.SessionConsole, ad.ID, keep); err != nil {
+			if err := endAdminAccess(ctx, tx, ad.ID, keep); err != nil {
 				return err
 			}
 		}
@@ -346,8 +343,9 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, current, next string) e
 		if err := tx.UpdateAdmin(ctx, ad); err != nil {
 			return err
 		}
-		// Other browsers signed in as this administrator are signed out.
-		if err := tx.DeleteSessionsOf(ctx, meibo.SessionConsole, ad.ID, a.Session); err != nil {
+		// Other browsers signed in as this administrator are signed out,
+		// and their API tokens end.
+		if err := endAdminAccess(ctx, tx, ad.ID, a.Session); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "admin.password", meibo.CategoryConfig, "admin", ad.LoginID, "", map[string]any{"password": "changed"})

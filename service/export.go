@@ -100,10 +100,32 @@ func (s *Service) ExportAdmins(ctx context.Context, w io.Writer, enc csvio.Encod
 }
 
 // WriteImportErrors writes a job's errors and warnings as CSV in lang.
+// A job that kept fewer messages than it counted ends with a line that says so.
 func (s *Service) WriteImportErrors(ctx context.Context, id int64, w io.Writer, lang meibo.Lang) error {
+	j, err := s.ImportJob(ctx, id)
+	if err != nil {
+		return err
+	}
 	msgs, err := s.ImportMessages(ctx, id, 0)
 	if err != nil {
 		return err
 	}
-	return csvio.WriteErrors(w, msgs, lang)
+	ew, err := csvio.NewErrorsWriter(w, lang)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if err := ew.Write(m); err != nil {
+			return err
+		}
+	}
+	if err := writeNote(ew, messagesNote(j, len(msgs))); err != nil {
+		return err
+	}
+	return ew.Flush()
 }
+
+// ImportMessagesNote says, for a job that kept fewer messages than it
+// counted, how many of how many are shown (kept: how many it kept); a
+// zero Msg when it kept them all.
+func ImportMessagesNote(j *meibo.ImportJob, kept int) meibo.Msg { return messagesNote(j, kept) }

@@ -161,10 +161,7 @@ func (a *adminsImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.R
 		} else if in.Password != "" {
 			// A new password ends the old tokens and sessions, as in the
 			// console.
-			if err := tx.DeleteAdminAPITokens(ctx, next.ID); err != nil {
-				return err
-			}
-			if err := tx.DeleteSessionsOf(ctx, meibo.SessionConsole, next.ID, ""); err != nil {
+			if err := endAdminAccess(ctx, tx, next.ID, ""); err != nil {
 				return err
 			}
 		}

@@ -81,5 +81,13 @@ func (p *personalImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio
 	if !apply || r.errors > 0 {
 		return nil
 	}
-	return tx.UpdateUsers(ctx, updates)
+	if err := tx.UpdateUsers(ctx, updates); err != nil {
+		return err
+	}
+	// Every row sets a password: each user's sessions and links end.
+	ids := make([]int64, len(updates))
+	for i, u := range updates {
+		ids[i] = u.ID
+	}
+	return endUsersAccess(ctx, tx, ids)
 }

@@ -236,8 +236,9 @@ func TestImportTwoWorkers(t *testing.T) {
 	for i, db := range []*sqlstore.DB{db1, db2} {
 		st := &ixStore{Store: db}
 		stores = append(stores, st)
+		// Many jobs wait at once here: no limit on imports at once.
 		svcs = append(svcs, service.New(st, service.Config{Hasher: h, HashWorkers: 1, Worker: fmt.Sprintf("server%d:%d", i+1, os.Getpid()),
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), ImportMaxPerGroup: -1, ImportMaxPerAdmin: -1}))
 	}
 	sys := meibo.WithActor(bgCtx(), meibo.System("cli:test"))
 	if _, err := svcs[0].CreateGroup(sys, meibo.Group{ID: "G1"}); err != nil {

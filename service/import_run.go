@@ -30,6 +30,7 @@ type jobRun struct {
 	sawPassword bool
 	errors      int
 	warnings    int
+	kept        int            // messages kept of the rows (see problem)
 	hashes      map[int]string // row → password hash, from the hash phase
 }
 
@@ -136,12 +137,20 @@ func (r *jobRun) heartbeat() {
 	}
 }
 
-// problem records an error or warning of the job.
+// problem records an error or warning of the job. Every one is counted;
+// of the problems of rows only the first ones are kept (Config.ImportMaxMessages),
+// those of the whole file (row 0), which end the reading, always.
 func (r *jobRun) problem(p csvio.Problem) {
 	if p.Warning {
 		r.warnings++
 	} else {
 		r.errors++
+	}
+	if p.Row != 0 {
+		if r.kept >= r.s.maxMessages() {
+			return
+		}
+		r.kept++
 	}
 	r.pending = append(r.pending, p.ImportMessage())
 }
@@ -187,6 +196,14 @@ func (r *jobRun) run() error {
 	imp := r.importer()
 	if imp == nil {
 		r.problem(csvio.Problem{Msg: meibo.M("import.format", r.job.Format)})
+		return r.finishFailed(ctx)
+	}
+
+	// 0. A file over the row limit fails with that one message.
+	if over, err := r.overRows(); err != nil {
+		return err
+	} else if over {
+		r.problem(csvio.Problem{Msg: meibo.M("import.limit.rows", formatCount(r.s.cfg.ImportMaxRows))})
 		return r.finishFailed(ctx)
 	}
 

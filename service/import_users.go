@@ -82,6 +82,7 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		oldKey    meibo.UnifiedKey
 		create    bool
 		passwordC bool
+		disables  bool // an enabled user becomes disabled
 	}
 	var changes []change
 	var keys []meibo.UnifiedKey
@@ -139,7 +140,8 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		if cur == nil && r.job.SendInvitations && next.Email == "" && !apply {
 			r.problem(csvio.Problem{Row: rec.Row, Column: "email", Msg: meibo.M("import.no_email", next.Name), Warning: true})
 		}
-		c := change{rec: rec, user: next, create: cur == nil, passwordC: in.Password != "" || in.PasswordHash != ""}
+		c := change{rec: rec, user: next, create: cur == nil, passwordC: in.Password != "" || in.PasswordHash != "",
+			disables: cur != nil && !cur.Disabled && next.Disabled}
 		switch {
 		case cur == nil:
 			keys = append(keys, next.UnifiedKey())
@@ -173,6 +175,7 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		}
 	}
 	var creates, updates []*meibo.User
+	var ended []int64 // users whose sessions and links end
 	for _, c := range changes {
 		if c.create {
 			u.created++
@@ -193,6 +196,9 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 			creates = append(creates, c.user)
 		} else {
 			updates = append(updates, c.user)
+			if c.passwordC || c.disables {
+				ended = append(ended, c.user.ID)
+			}
 		}
 	}
 	if !apply || r.errors > 0 {
@@ -220,7 +226,10 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		}
 		u.invited += len(mails)
 	}
-	return tx.UpdateUsers(ctx, updates)
+	if err := tx.UpdateUsers(ctx, updates); err != nil {
+		return err
+	}
+	return endUsersAccess(ctx, tx, ended)
 }
 
 // profileAPI reports whether the profile named name allows API access.

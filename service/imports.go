@@ -121,6 +121,9 @@ func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []by
 			}
 			job.GroupID = g.ID
 		}
+		if err := s.checkActiveImports(ctx, tx, job); err != nil {
+			return err
+		}
 		if err := tx.CreateImportJob(ctx, job, data); err != nil {
 			return err
 		}
@@ -513,6 +516,9 @@ type ImportReport struct {
 	RowsPerSecond float64         `json:"rowsPerSecond"`
 	Errors        []ReportMessage `json:"errors"`
 	Warnings      []ReportMessage `json:"warnings"`
+	// Note says how many of how many messages are listed when the job
+	// kept only its first ones.
+	Note string `json:"note,omitempty"`
 }
 
 // ReportMessage is an error or warning in an ImportReport.
@@ -546,6 +552,9 @@ func (s *Service) Report(ctx context.Context, j *meibo.ImportJob, lang meibo.Lan
 		} else {
 			r.Errors = append(r.Errors, rm)
 		}
+	}
+	if note := messagesNote(j, len(msgs)); note.Key != "" {
+		r.Note = note.In(lang)
 	}
 	return r, nil
 }

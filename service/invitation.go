@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/meibo/meibo"
-	"github.com/meibo/meibo/mailtext"
 )
 
 // A user gets a single-use link to choose a password: an invitation when
 // added (if asked) or when an administrator resends it, a reset when they ask
-// for one. The link carries 256 random bits; only their hash is stored. A
-// new link revokes the older ones of the user, and so does setting the
+// for one. The link carries 256 random bits; only their hash is stored, and
+// it is minted when the message is handed to the SMTP server (mail_link.go).
+// A new link revokes the older ones of the user, and so does setting the
 // password. Links are built from the configured public address only, never
 // from a request's Host or X-Forwarded-* headers.
 
@@ -35,9 +35,11 @@ func (s *Service) link(path string) (string, error) {
 	return strings.TrimRight(s.cfg.PublicURL, "/") + path, nil
 }
 
-// linkMail issues a new link of purpose (meibo.MailInvitation or
-// meibo.MailReset) for u, revoking the user's older ones, and returns the
-// message that carries it, ready for the outbox of tx.
+// linkMail returns the message of purpose (meibo.MailInvitation or
+// meibo.MailReset) for u, ready for the outbox of tx: its text holds a
+// placeholder for the link, which the mail worker mints at delivery. With
+// revoke, the user's older links are revoked now and their pending link
+// messages fail: the newest message is the one that counts.
 func (s *Service) linkMail(ctx context.Context, tx meibo.Tx, u *meibo.User, g *meibo.Group, purpose string, lang meibo.Lang, revoke bool) (*meibo.MailMessage, error) {
 	if u.Email == "" {
 		return nil, meibo.FieldError("email", "invitation.no_email")
@@ -46,9 +48,7 @@ func (s *Service) linkMail(ctx context.Context, tx meibo.Tx, u *meibo.User, g *m
 	if purpose == meibo.MailReset {
 		ttl = s.cfg.ResetTTL
 	}
-	secret, hash := meibo.NewToken("mbl_")
-	link, err := s.link(PasswordPath + secret)
-	if err != nil {
+	if _, err := s.link(PasswordPath); err != nil {
 		return nil, err
 	}
 	now := tx.Now()
@@ -56,10 +56,9 @@ func (s *Service) linkMail(ctx context.Context, tx meibo.Tx, u *meibo.User, g *m
 		if err := tx.RevokeUserTokens(ctx, u.ID, now); err != nil {
 			return nil, err
 		}
-	}
-	k := &meibo.UserToken{Hash: hash, UserID: u.ID, Purpose: purpose, ExpiresAt: now.Add(ttl)}
-	if err := tx.CreateUserToken(ctx, k); err != nil {
-		return nil, err
+		if err := tx.FailUserMails(ctx, u.ID, meibo.M("mail.link.superseded").In(meibo.English)); err != nil {
+			return nil, err
+		}
 	}
 	if lang == "" {
 		st, err := tx.Settings(ctx)
@@ -68,14 +67,14 @@ func (s *Service) linkMail(ctx context.Context, tx meibo.Tx, u *meibo.User, g *m
 		}
 		lang = st.MailLanguage
 	}
-	subject, text, html, err := mailtext.Render(purpose, lang, mailtext.Data{Product: s.cfg.Product, GroupID: g.ID, GroupName: g.Name,
-		UserName: u.Name, Link: link, Expires: k.ExpiresAt, Location: s.cfg.Location})
+	expires := now.Add(ttl)
+	subject, text, html, err := s.renderLinkMail(u, g, purpose, lang, expires)
 	if err != nil {
 		return nil, err
 	}
 	uid := u.ID
 	return &meibo.MailMessage{Kind: purpose, GroupID: g.ID, UserID: &uid, Lang: lang, To: u.Email, Subject: subject, Text: text, HTML: html,
-		GiveUpAt: now.Add(s.cfg.MailGiveUp)}, nil
+		GiveUpAt: now.Add(s.cfg.MailGiveUp), LinkExpiresAt: &expires}, nil
 }
 
 // ResendInvitation sends a user a new invitation, revoking the older links.
@@ -201,14 +200,11 @@ func (s *Service) SetPasswordByLink(ctx context.Context, secret, password, addr 
 		} else if !ok {
 			return meibo.NotFound("link.invalid")
 		}
-		if err := tx.RevokeUserTokens(ctx, u.ID, tx.Now()); err != nil {
-			return err
-		}
 		u.PasswordHash, u.PasswordChangedAt = hash, ptr(tx.Now())
 		if err := tx.UpdateUsers(ctx, []*meibo.User{u}); err != nil {
 			return err
 		}
-		if err := tx.DeleteSessionsOf(ctx, meibo.SessionPortal, u.ID, ""); err != nil {
+		if err := endUserAccess(ctx, tx, u.ID, ""); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "user.password.link", meibo.CategoryUser, "user", u.Name, u.GroupID,

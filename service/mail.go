@@ -48,7 +48,8 @@ func (s *Service) nudgeMail() {
 
 // RunMailWorker delivers the outbox until ctx ends. Without a Sender it
 // returns at once: messages stay in the outbox, readable by administrators
-// with Log Viewer authority 24.
+// with Log Viewer authority 24, their links never minted (an administrator
+// who may manage the user can issue one instead: IssuePasswordLink).
 func (s *Service) RunMailWorker(ctx context.Context) {
 	if s.cfg.Sender == nil {
 		return
@@ -110,15 +111,26 @@ func (s *Service) deliverDue(ctx context.Context) (int, error) {
 
 // attempt sends one claimed message and records the outcome.
 func (s *Service) attempt(ctx context.Context, m *meibo.MailMessage) error {
-	sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	err := s.cfg.Sender.Send(sendCtx, m)
-	cancel()
-	if err != nil && ctx.Err() != nil {
-		return ctx.Err() // shutting down: the lease runs out and another attempt follows
+	// The link is minted now and lives only in the copy handed to the
+	// server; m keeps the placeholder.
+	out, err := s.mintLink(ctx, m)
+	refused := meibo.ErrorCode(err) == meibo.CodeConflict
+	if err != nil && !refused {
+		return err
+	}
+	if !refused {
+		sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		err = s.cfg.Sender.Send(sendCtx, out)
+		cancel()
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err() // shutting down: the lease runs out and another attempt follows
+		}
 	}
 	now := s.now()
 	m.Attempts++
 	switch {
+	case refused:
+		m.Status, m.LastError = meibo.MailFailed, meibo.AsError(err).Msg.In(meibo.English)
 	case err == nil:
 		m.Status, m.SentAt, m.LastError = meibo.MailSent, &now, ""
 	case isTemporary(err) && now.Before(m.GiveUpAt):
@@ -178,6 +190,9 @@ func (s *Service) Mails(ctx context.Context, f meibo.MailFilter) ([]*meibo.MailM
 		out, err = tx.Mails(ctx, f)
 		return err
 	})
+	for _, m := range out {
+		redactMail(m)
+	}
 	return out, err
 }
 
@@ -198,6 +213,7 @@ func (s *Service) Mail(ctx context.Context, id int64) (*meibo.MailMessage, error
 	if a.Department() && (m.GroupID == "" || !a.InScope(m.GroupID)) {
 		return nil, meibo.NotFound("not_found")
 	}
+	redactMail(m)
 	return m, nil
 }
 

@@ -233,6 +233,18 @@ func mlSecret(t *testing.T, text string) string {
 	return m[0][1]
 }
 
+// sentSecret runs one round of the worker and returns the token of the link
+// in the last message it delivered: links exist only in delivered mail.
+func (e *mlEnv) sentSecret() string {
+	e.t.Helper()
+	before := len(e.smtp.Messages())
+	if n := e.deliver(); n == 0 {
+		e.t.Fatal("nothing to deliver")
+	}
+	got := e.smtp.Wait(e.t, before+1, 10*time.Second)
+	return mlSecret(e.t, got[len(got)-1].Text)
+}
+
 // wantInvalid fails unless err says the link is not valid.
 func mlWantInvalid(t *testing.T, err error, what string) {
 	t.Helper()
@@ -310,8 +322,14 @@ func TestMailDelivery(t *testing.T) {
 		if got.Subject != m.Subject || !strings.Contains(got.Subject, "営業部 <Sales>") {
 			t.Errorf("subject %q, stored %q", got.Subject, m.Subject)
 		}
-		if strings.ReplaceAll(got.Text, "\r\n", "\n") != m.Text {
-			t.Errorf("the text part differs from the outbox:\n%s", got.Text)
+		// The outbox holds the text with a placeholder where the link
+		// went; the link itself was minted for this delivery only.
+		const placeholder = "[link sent only to the addressee]"
+		if strings.Contains(m.Text+m.HTML, "mbl_") || !strings.Contains(m.Text, placeholder) || !strings.Contains(m.HTML, placeholder) {
+			t.Errorf("the outbox shows a link, or no placeholder:\n%s\n%s", m.Text, m.HTML)
+		}
+		if text := strings.ReplaceAll(got.Text, "\r\n", "\n"); text != strings.ReplaceAll(m.Text, placeholder, mlLink.FindString(text)) {
+			t.Errorf("the text part differs from the outbox but for the link:\n%s", got.Text)
 		}
 		if !strings.Contains(got.HTML, "営業部 &lt;Sales&gt;") {
 			t.Errorf("the HTML part does not escape the group name:\n%s", got.HTML)
@@ -548,8 +566,13 @@ func TestMailNoSender(t *testing.T) {
 		if m.Status != meibo.MailPending || m.Attempts != 0 || *m.UserID != u.ID {
 			t.Errorf("%+v", m)
 		}
-		if _, err := e.svc.CheckLink(bg, mlSecret(t, m.Text)); err != nil {
-			t.Errorf("the link of a message in the outbox: %v", err)
+		// Its link is never minted: the outbox shows none and no token
+		// exists.
+		if strings.Contains(m.Text+m.HTML, "mbl_") || !strings.Contains(m.Text, "[link sent only to the addressee]") {
+			t.Errorf("the outbox shows a link, or no placeholder:\n%s", m.Text)
+		}
+		if n := e.count("user_tokens"); n != 0 {
+			t.Errorf("%d tokens minted without delivery", n)
 		}
 		err := e.svc.SendTestMail(e.sys, "ops@example.org", meibo.English)
 		if me := wantCode(t, err, meibo.CodeInvalid); me.Msg.Key != "mail.no_sender" {
@@ -704,11 +727,17 @@ func TestMailImportInvitations(t *testing.T) {
 			t.Errorf("no public URL: %v", err)
 		}
 
-		// Each delivered invitation opens for its own user.
+		// Each delivered invitation opens for its own user; ann's, to the
+		// address she no longer has, is not sent.
 		if n := e.deliver(); n != 3 {
 			t.Fatalf("%d attempts", n)
 		}
-		for _, got := range e.smtp.Wait(t, 3, 5*time.Second) {
+		for _, m := range e.outbox("") {
+			if want := map[bool]meibo.MailStatus{true: meibo.MailFailed, false: meibo.MailSent}[m.To == "ann@example.org"]; m.Status != want {
+				t.Errorf("the invitation to %s: %s (%s), want %s", m.To, m.Status, m.LastError, want)
+			}
+		}
+		for _, got := range e.smtp.Wait(t, 2, 5*time.Second) {
 			info, err := e.svc.CheckLink(bg, mlSecret(t, got.Text))
 			if err != nil || info.UserName+"@example.org" != got.To[0] || info.GroupName != "営業部" {
 				t.Errorf("the invitation to %v opens %+v, %v", got.To, info, err)
@@ -981,7 +1010,7 @@ func TestLinkSingleUse(t *testing.T) {
 		e := newMlEnv(t, engine)
 		e.group("G1", "")
 		u := e.invite("G1", "taro", "taro@example.org")
-		secret := mlSecret(t, e.only().Text)
+		secret := e.sentSecret()
 
 		// A password the policy refuses leaves the link usable.
 		_, err := e.svc.SetPasswordByLink(bg, secret, "taro", "192.0.2.1")
@@ -1022,7 +1051,7 @@ func TestLinkExpiry(t *testing.T) {
 		e := newMlEnv(t, engine, func(c *service.Config) { c.InvitationTTL, c.ResetTTL = 48*time.Hour, 30*time.Minute })
 		e.group("G1", "")
 		u := e.invite("G1", "taro", "taro@example.org")
-		secret := mlSecret(t, e.only().Text)
+		secret := e.sentSecret()
 		e.clock.Add(48*time.Hour - time.Second)
 		if _, err := e.svc.CheckLink(bg, secret); err != nil {
 			t.Fatalf("a second before expiry: %v", err)
@@ -1041,7 +1070,7 @@ func TestLinkExpiry(t *testing.T) {
 		if reset.Kind != meibo.MailReset {
 			t.Fatalf("newest message %+v", reset)
 		}
-		secret = mlSecret(t, reset.Text)
+		secret = e.sentSecret()
 		e.clock.Add(30*time.Minute - time.Second)
 		if info, err := e.svc.CheckLink(bg, secret); err != nil || info.Purpose != meibo.MailReset {
 			t.Fatalf("reset link before expiry: %+v, %v", info, err)
@@ -1059,7 +1088,7 @@ func TestLinkRevocation(t *testing.T) {
 		e := newMlEnv(t, engine)
 		e.group("G1", "")
 		u := e.invite("G1", "taro", "taro@example.org")
-		newest := func() string { return mlSecret(t, e.outbox("")[0].Text) }
+		newest := e.sentSecret
 		a := newest()
 		e.clock.Add(time.Second)
 		e.must(e.svc.ResendInvitation(e.sys, u.ID))

@@ -334,10 +334,7 @@ func (s *Service) ChangePortalPassword(ctx context.Context, current, next string
 		if err := tx.UpdateUsers(ctx, []*meibo.User{u}); err != nil {
 			return err
 		}
-		if err := tx.RevokeUserTokens(ctx, u.ID, tx.Now()); err != nil {
-			return err
-		}
-		if err := tx.DeleteSessionsOf(ctx, meibo.SessionPortal, u.ID, a.Session); err != nil {
+		if err := endUserAccess(ctx, tx, u.ID, a.Session); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "user.password.portal", meibo.CategoryUser, "user", u.Name, u.GroupID, map[string]any{"password": "changed"})

@@ -27,6 +27,15 @@ type Config struct {
 	TokenTTL time.Duration
 	// ImportMaxBytes is the largest import file (default 64 MiB).
 	ImportMaxBytes int64
+	// ImportMaxRows is the most data rows of an import file (0: no limit).
+	// ImportMaxMessages is how many errors and warnings a job keeps
+	// (default 1000; its counts stay true). ImportMaxPerGroup and
+	// ImportMaxPerAdmin bound the imports waiting or running at once of a
+	// group and of one submitter (default 3; < 0: no limit). See import_limits.go.
+	ImportMaxRows     int
+	ImportMaxMessages int
+	ImportMaxPerGroup int
+	ImportMaxPerAdmin int
 	// HashWorkers is how many passwords are hashed at once in bulk
 	// (default: every core).
 	HashWorkers int
@@ -59,6 +68,8 @@ type Config struct {
 	// (default 15 min, 8 h).
 	AdminSessionIdle time.Duration
 	AdminSessionMax  time.Duration
+	// Backuper makes and restores backup files; nil: no backups.
+	Backuper Backuper
 }
 
 // Service implements the use cases over a store.

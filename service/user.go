@@ -261,6 +261,7 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, up meibo.UserUpdate)
 			return err
 		}
 		before := userDetails(u)
+		wasDisabled := u.Disabled
 		oldKey := u.UnifiedKey()
 		if up.Email != nil {
 			u.Email = *up.Email
@@ -308,9 +309,10 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, up meibo.UserUpdate)
 		if err := tx.UpdateUsers(ctx, []*meibo.User{u}); err != nil {
 			return err
 		}
-		if passwordChanged {
-			// A new password ends the user's portal sessions.
-			if err := tx.DeleteSessionsOf(ctx, meibo.SessionPortal, u.ID, ""); err != nil {
+		if passwordChanged || u.Disabled && !wasDisabled {
+			// A new password, or disabling, ends the user's sessions and
+			// links.
+			if err := endUserAccess(ctx, tx, u.ID, ""); err != nil {
 				return err
 			}
 		}

@@ -57,6 +57,21 @@ type pubEnv struct {
 	srv    *httptest.Server
 	sys    context.Context
 	min    time.Duration
+	sent   *sentMail
+}
+
+// sentMail is a mail server that keeps what it was handed: the only place
+// a password link is ever readable.
+type sentMail struct {
+	mu   sync.Mutex
+	msgs map[int64]*meibo.MailMessage
+}
+
+func (s *sentMail) Send(_ context.Context, m *meibo.MailMessage) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.msgs[m.ID] = m
+	return nil
 }
 
 func newPubEnv(t *testing.T, engine string, minReset time.Duration) *pubEnv {
@@ -68,7 +83,8 @@ func newPubEnv(t *testing.T, engine string, minReset time.Duration) *pubEnv {
 	c := &clock{now: time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC)}
 	db := storetest.Open(t, engine, c.Now)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := service.New(db, service.Config{Hasher: h, Logger: log, Clock: c.Now, PublicURL: publicURL})
+	sent := &sentMail{msgs: map[int64]*meibo.MailMessage{}}
+	svc := service.New(db, service.Config{Hasher: h, Logger: log, Clock: c.Now, PublicURL: publicURL, Sender: sent})
 	pub, err := web.NewPublic(svc, web.PublicOptions{Logger: log, MinResetTime: minReset})
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +93,7 @@ func newPubEnv(t *testing.T, engine string, minReset time.Duration) *pubEnv {
 	pub.Register(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	e := &pubEnv{t: t, db: db, svc: svc, hasher: h, clock: c, srv: srv, sys: meibo.WithActor(context.Background(), meibo.System("cli:test")), min: minReset}
+	e := &pubEnv{t: t, db: db, svc: svc, hasher: h, clock: c, srv: srv, sys: meibo.WithActor(context.Background(), meibo.System("cli:test")), min: minReset, sent: sent}
 	if _, err := svc.CreateGroup(e.sys, meibo.Group{ID: "G1", Name: "Sales"}); err != nil {
 		t.Fatal(err)
 	}
@@ -152,8 +168,26 @@ func (e *pubEnv) outbox() []*meibo.MailMessage {
 	return msgs
 }
 
+// delivered delivers the outbox and returns message m as handed to the
+// mail server.
+func (e *pubEnv) delivered(m *meibo.MailMessage) *meibo.MailMessage {
+	e.t.Helper()
+	if _, err := e.svc.DeliverMail(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+	e.sent.mu.Lock()
+	defer e.sent.mu.Unlock()
+	d := e.sent.msgs[m.ID]
+	if d == nil {
+		e.t.Fatalf("message %d was not delivered", m.ID)
+	}
+	return d
+}
+
+// secret returns the token of the link in message m as delivered.
 func (e *pubEnv) secret(m *meibo.MailMessage) string {
 	e.t.Helper()
+	m = e.delivered(m)
 	x := linkRE.FindStringSubmatch(m.Text)
 	if x == nil {
 		e.t.Fatalf("no link in:\n%s", m.Text)
@@ -308,8 +342,8 @@ func TestResetSameAnswer(t *testing.T) {
 		if len(msgs) != 1 || msgs[0].To != "taro@example.org" || msgs[0].Kind != meibo.MailReset {
 			t.Fatalf("outbox %+v", msgs)
 		}
-		if !strings.Contains(msgs[0].Text, publicURL+"/password/mbl_") || strings.Contains(msgs[0].Text+msgs[0].HTML, "evil.example") {
-			t.Errorf("the link does not come from the public URL:\n%s", msgs[0].Text)
+		if d := e.delivered(msgs[0]); !strings.Contains(d.Text, publicURL+"/password/mbl_") || strings.Contains(d.Text+d.HTML, "evil.example") {
+			t.Errorf("the link does not come from the public URL:\n%s", d.Text)
 		}
 	})
 }

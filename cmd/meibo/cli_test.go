@@ -608,3 +608,38 @@ func TestImportJSONOnEveryFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestImportRowLimitCommand: meibo import has no row limit unless
+// --import-max-rows (or MEIBO_IMPORT_MAX_ROWS) gives one; over it, the file
+// fails with the one message naming the limit and the flag, and nothing is
+// written. A limit that bounds nothing by mistake is a usage error.
+func TestImportRowLimitCommand(t *testing.T) {
+	c := newCLI(t)
+	c.ok("group", "create", "G1")
+	var b strings.Builder
+	b.WriteString("name,password,email\r\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "u%02d,,\r\n", i)
+	}
+	file := c.file("rows.csv", []byte(b.String()))
+	want := "The file has more than 10 data rows, the limit of one import; nothing was written. Split it into smaller files, or raise the limit with the --import-max-rows flag (MEIBO_IMPORT_MAX_ROWS)."
+	for _, r := range []result{
+		c.run([]string{"import", "--format", "users", "--group", "G1", "--import-max-rows", "10", "--json", file}),
+		c.run([]string{"import", "--format", "users", "--group", "G1", "--json", file}, "MEIBO_IMPORT_MAX_ROWS=10"),
+	} {
+		rep := oneObject(t, r.stdout)
+		if r.code != 1 || rep.Status != "FAILED" || len(rep.Errors) != 1 || rep.Errors[0]["message"] != want {
+			t.Errorf("over the limit: %s", r)
+		}
+	}
+	if names := c.userNames("G1"); len(names) != 0 {
+		t.Errorf("a file over the row limit wrote %v", names)
+	}
+	if r := c.run([]string{"import", "--format", "users", "--group", "G1", "--import-max-per-group", "0", file}); r.code != 2 {
+		t.Errorf("--import-max-per-group 0: %s", r)
+	}
+	r := c.run([]string{"import", "--format", "users", "--group", "G1", "--json", file})
+	if rep := oneObject(t, r.stdout); r.code != 0 || rep.Created != 12 {
+		t.Errorf("without a limit: %s", r)
+	}
+}

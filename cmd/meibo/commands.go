@@ -25,7 +25,10 @@ type cliService struct {
 	ctx context.Context
 }
 
-func openCLI(ctx context.Context, dsn string, params argon2id.Params, tz string, importMax int64, mail ...*mailConfig) (*cliService, error) {
+// configurer changes the service's configuration (mail, import limits).
+type configurer interface{ apply(*service.Config) error }
+
+func openCLI(ctx context.Context, dsn string, params argon2id.Params, tz string, importMax int64, mail ...configurer) (*cliService, error) {
 	hasher, err := argon2id.New(params)
 	if err != nil {
 		return nil, usagef("%v", err)

@@ -39,12 +39,17 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	lang := fs.String("lang", "en", "language of messages: en or ja")
 	weakHashes := fs.Bool("allow-weak-hashes", false, "take salted SHA ({SSHA}) password hashes in passwordHash (replaced at the next sign-in)")
 	stats := fs.Bool("stats", false, "print time, rows/s and peak memory to standard error")
+	var limits importLimits
+	importLimitFlags(fs, &limits, 0)
 	pos, err := fs.parse(args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
 		return usagef("import needs one FILE")
+	}
+	if err := limits.check(); err != nil {
+		return err
 	}
 	started := time.Now()
 	switch *format {
@@ -99,7 +104,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return refuse(fmt.Errorf("read %s: %w", path, err))
 	}
-	c, err := openCLI(ctx, dsn, params, *tz, *maxBytes, &mc)
+	c, err := openCLI(ctx, dsn, params, *tz, *maxBytes, &mc, &limits)
 	if err != nil {
 		var ue *usageError
 		if errors.As(err, &ue) {
@@ -164,6 +169,9 @@ func printReport(w io.Writer, job *meibo.ImportJob, r *service.ImportReport) {
 	}
 	for _, m := range r.Warnings {
 		fmt.Fprintf(w, "warning %s%s\n", where(m), m.Message)
+	}
+	if r.Note != "" {
+		fmt.Fprintln(w, r.Note)
 	}
 	if r.Status == string(meibo.ImportFailed) {
 		fmt.Fprintln(w, "the file was refused; nothing was written")

@@ -17,6 +17,7 @@ import (
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/api"
 	"github.com/meibo/meibo/argon2id"
+	"github.com/meibo/meibo/backup"
 	"github.com/meibo/meibo/console"
 	"github.com/meibo/meibo/portal"
 	"github.com/meibo/meibo/request"
@@ -34,6 +35,7 @@ type Config struct {
 	Argon2            argon2id.Params
 	TokenTTL          time.Duration
 	ImportMaxBytes    int64
+	ImportLimits      importLimits // rows, messages, imports at once (zero: the service's defaults, no row limit)
 	TimeZone          string
 	LogLevel          string
 	LogFormat         string
@@ -125,7 +127,9 @@ func (m *Main) Open(ctx context.Context) error {
 	scfg := service.Config{Hasher: hasher, Logger: m.log, TokenTTL: cfg.TokenTTL,
 		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid()), Clock: cfg.Clock,
 		SessionIdle: cfg.HTTP.SessionIdle, SessionMax: cfg.HTTP.SessionMax,
-		AdminSessionIdle: cfg.HTTP.AdminSessionIdle, AdminSessionMax: cfg.HTTP.AdminSessionMax}
+		AdminSessionIdle: cfg.HTTP.AdminSessionIdle, AdminSessionMax: cfg.HTTP.AdminSessionMax,
+		Backuper: backup.Store{DB: m.DB, Version: version}}
+	cfg.ImportLimits.apply(&scfg)
 	if cfg.Mail.PublicURL == "" {
 		cfg.Mail.PublicURL = defaultPublicURL(m.ln.Addr().String())
 		if m.certs != nil {
@@ -168,7 +172,11 @@ func (m *Main) Open(ctx context.Context) error {
 
 	wctx, cancel := context.WithCancel(context.Background())
 	m.stop = cancel
-	m.workers.Add(4)
+	m.workers.Add(5)
+	go func() {
+		defer m.workers.Done()
+		m.Service.RunBackupScheduler(wctx)
+	}()
 	go func() {
 		defer m.workers.Done()
 		m.Service.RunCommandListener(wctx)
@@ -305,6 +313,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	argonFlags(fs, &cfg.Argon2)
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of API tokens from POST /api/v1/login")
 	fs.Int64Var(&cfg.ImportMaxBytes, "import-max-bytes", 64<<20, "largest import file in bytes")
+	importLimitFlags(fs, &cfg.ImportLimits, service.DefaultImportMaxRows)
 	fs.StringVar(&cfg.TimeZone, "time-zone", "Local", "time zone for times in files (IANA name, e.g. Asia/Tokyo)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "text or json")
@@ -319,6 +328,9 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
+	}
+	if err := cfg.ImportLimits.check(); err != nil {
+		return err
 	}
 	if cfg.AdminPassword, err = secret(cfg.AdminPassword, *adminPasswordFile); err != nil {
 		return err

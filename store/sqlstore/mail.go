@@ -13,15 +13,15 @@ import (
 )
 
 const mailCols = `id, kind, group_id, user_id, lang, to_addr, subject, text_body, html_body, status, attempts, last_error,
-	created_at, next_attempt_at, give_up_at, sent_at, claimed_by`
+	created_at, next_attempt_at, give_up_at, sent_at, claimed_by, link_expires_at`
 
 func scanMail(s scanner) (*meibo.MailMessage, error) {
 	var m meibo.MailMessage
 	var userID sql.Null[int64]
-	var sent sql.Null[time.Time]
+	var sent, linkExpires sql.Null[time.Time]
 	var status, lang string
 	if err := s.Scan(&m.ID, &m.Kind, &m.GroupID, &userID, &lang, &m.To, &m.Subject, &m.Text, &m.HTML, &status, &m.Attempts, &m.LastError,
-		&m.CreatedAt, &m.NextAttemptAt, &m.GiveUpAt, &sent, &m.ClaimedBy); err != nil {
+		&m.CreatedAt, &m.NextAttemptAt, &m.GiveUpAt, &sent, &m.ClaimedBy, &linkExpires); err != nil {
 		return nil, err
 	}
 	if userID.Valid {
@@ -29,11 +29,11 @@ func scanMail(s scanner) (*meibo.MailMessage, error) {
 	}
 	m.Status, m.Lang = meibo.MailStatus(status), meibo.Lang(lang)
 	m.CreatedAt, m.NextAttemptAt, m.GiveUpAt = m.CreatedAt.UTC(), m.NextAttemptAt.UTC(), m.GiveUpAt.UTC()
-	m.SentAt = nullTime(sent)
+	m.SentAt, m.LinkExpiresAt = nullTime(sent), nullTime(linkExpires)
 	return &m, nil
 }
 
-const mailInsertCols = 12
+const mailInsertCols = 13
 
 // CreateMails writes messages to the outbox, pending and due now.
 func (t *Tx) CreateMails(ctx context.Context, msgs []*meibo.MailMessage) error {
@@ -46,11 +46,15 @@ func (t *Tx) CreateMails(ctx context.Context, msgs []*meibo.MailMessage) error {
 			if m.GiveUpAt.IsZero() {
 				m.GiveUpAt = t.now.Add(24 * time.Hour)
 			}
+			var linkExpires any
+			if m.LinkExpiresAt != nil {
+				linkExpires = m.LinkExpiresAt.UTC()
+			}
 			args = append(args, m.Kind, m.GroupID, m.UserID, string(m.Lang), m.To, m.Subject, m.Text, m.HTML, string(m.Status),
-				m.CreatedAt, m.NextAttemptAt, m.GiveUpAt.UTC())
+				m.CreatedAt, m.NextAttemptAt, m.GiveUpAt.UTC(), linkExpires)
 		}
 		rows, err := t.queryContext(ctx, `INSERT INTO mail_outbox (kind, group_id, user_id, lang, to_addr, subject, text_body, html_body, status,
-			created_at, next_attempt_at, give_up_at) VALUES `+t.valuesList(len(batch), mailInsertCols, 1, nil)+` RETURNING id`, args...)
+			created_at, next_attempt_at, give_up_at, link_expires_at) VALUES `+t.valuesList(len(batch), mailInsertCols, 1, nil)+` RETURNING id`, args...)
 		if err != nil {
 			return fmt.Errorf("write outbox: %w", err)
 		}

@@ -1,0 +1,280 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/service"
+	"github.com/meibo/meibo/store/storetest"
+)
+
+// ixLiveSize is how many bytes the database's live data takes: on SQLite
+// its pages less the free ones; on PostgreSQL, whose dead rows stay until a
+// vacuum that other tests' snapshots may hold back, the bytes of the live
+// rows of the tables an import job writes to.
+func (e *ixEnv) ixLiveSize() int64 {
+	e.t.Helper()
+	ctx := context.Background()
+	var n int64
+	switch e.engine {
+	case "sqlite":
+		e.must(e.db.WriteDB().QueryRowContext(ctx, `SELECT ((SELECT page_count FROM pragma_page_count()) -
+			(SELECT freelist_count FROM pragma_freelist_count())) * (SELECT page_size FROM pragma_page_size())`).Scan(&n))
+	default:
+		e.must(e.db.WriteDB().QueryRowContext(ctx, `SELECT
+			(SELECT COALESCE(SUM(pg_column_size(f.*)), 0) FROM import_files f) +
+			(SELECT COALESCE(SUM(pg_column_size(m.*)), 0) FROM import_messages m) +
+			(SELECT COALESCE(SUM(pg_column_size(j.*)), 0) FROM import_jobs j) +
+			(SELECT COALESCE(SUM(pg_column_size(a.*)), 0) FROM audit_events a)`).Scan(&n))
+	}
+	return n
+}
+
+// ixRefusedWhole runs a file that must be refused as a whole on its first
+// bound: the job fails with exactly the one wanted error, and neither the
+// data nor the database's size change beyond the job's own record.
+func ixRefusedWhole(t *testing.T, e *ixEnv, req service.ImportRequest, data []byte, want ixWant) {
+	t.Helper()
+	before, size := e.snapshot(), e.ixLiveSize()
+	job := e.run(req, data)
+	e.wantFailed(job, want)
+	if got := e.snapshot(); !reflect.DeepEqual(got, before) {
+		t.Errorf("a refused file changed the data")
+	}
+	if grown := e.ixLiveSize() - size; grown > 256<<10 {
+		t.Errorf("the database grew by %d bytes for a refused %d-byte file", grown, len(data))
+	}
+}
+
+// TestImportMillionColumns: the file of the attack, a header of a million
+// columns (about 7 MB), fails at once with one message naming the limit,
+// and keeps no more than that message.
+func TestImportMillionColumns(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		ixBase(e)
+		var b bytes.Buffer
+		b.WriteString("name,password,email")
+		for i := range 1_000_000 {
+			fmt.Fprintf(&b, ",c%d", i)
+		}
+		b.WriteString("\r\ncarol,,carol@example.org\r\n")
+		ixRefusedWhole(t, e, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, b.Bytes(),
+			ixWant{0, "", "The header (row 1) is over the limit of 15 columns or 15 KiB: a users file has 7 columns."})
+	})
+}
+
+// TestImportHugeCell: a value of 100 MB fails the file at its row with one
+// message naming the limit, though the rows before it are fine.
+func TestImportHugeCell(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine, func(c *service.Config) { c.ImportMaxBytes = 128 << 20 })
+		ixBase(e)
+		var b bytes.Buffer
+		b.WriteString("name,password,email\r\ncarol,,carol@example.org\r\ndave,,")
+		b.Write(bytes.Repeat([]byte("x"), 100<<20))
+		b.WriteString("\r\neve,,\r\n")
+		ixRefusedWhole(t, e, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, b.Bytes(),
+			ixWant{0, "", "Row 3 is longer than the limit of 122 KiB (at most 15 columns of 4 KiB each); the file was not read further."})
+	})
+}
+
+// TestImportRowLimit: a file over the row limit fails with that one
+// message, whatever its rows hold, and nothing is written; a file at the
+// limit is imported.
+func TestImportRowLimit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine, func(c *service.Config) { c.ImportMaxRows = 5 })
+		ixBase(e)
+		req := service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}
+		rows := []string{"name,password,email"}
+		for i := range 6 {
+			rows = append(rows, fmt.Sprintf("new%d,,new%d@example.org", i, i))
+		}
+		rows[2] = "alice,,alice@example.org" // an error of its own, not reported
+		want := ixWant{0, "", "The file has more than 5 data rows, the limit of one import; nothing was written. Split it into smaller files, or raise the limit with the --import-max-rows flag (MEIBO_IMPORT_MAX_ROWS)."}
+		ixRefusedWhole(t, e, req, ixCSV(rows...), want)
+
+		// Blank lines are not rows: five rows over more lines than that
+		// are within the limit.
+		job := e.run(req, ixCSV("name,password,email", "n1,,", "", "", "n2,,", "", "n3,,", "n4,,", "", "n5,,"))
+		e.wantSuccess(job, 5, 0, 0, 0)
+
+		job = e.run(req, ixCSV("name,password,email", "p1,,", "p2,,", "p3,,", "p4,,", "p5,,"))
+		e.wantSuccess(job, 5, 0, 0, 0)
+
+		// The command line has no limit unless given one.
+		e.svc = e.otherService(func(c *service.Config) { c.ImportMaxRows = 0 })
+		job = e.run(req, ixCSV("name,password,email", "m1,,", "m2,,", "m3,,", "m4,,", "m5,,", "m6,,"))
+		e.wantSuccess(job, 6, 0, 0, 0)
+	})
+}
+
+// TestImportMessageCap: a job keeps its first messages and counts them all;
+// the errors file says how many of how many it shows.
+func TestImportMessageCap(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine, func(c *service.Config) { c.ImportMaxMessages = 10 })
+		ixBase(e)
+		rows := []string{"name,password,email"}
+		for i := range 40 {
+			rows = append(rows, fmt.Sprintf("u%d,,not-an-address", i)) // an error each
+		}
+		rows = append(rows, "")             // a warning
+		rows = append(rows, "u99,,\"x", "") // and a file-level one: an unterminated quote ends the file
+		before := e.snapshot()
+		job := e.run(service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, ixCSV(rows...))
+		stored := e.stored(job.ID)
+		errs, warns := e.messages(job)
+		if stored.Status != meibo.ImportFailed || stored.ErrorCount != 41 || stored.WarningCount < 1 {
+			t.Fatalf("job %s with %d errors, %d warnings; want FAILED with 41 errors and a warning", stored.Status, stored.ErrorCount, stored.WarningCount)
+		}
+		// Ten of the rows' messages are kept; those of the whole file (here:
+		// the file could not be kept) always are.
+		msgs := append(errs, warns...)
+		rowMsgs := 0
+		for _, m := range msgs {
+			if m.Row != 0 {
+				rowMsgs++
+			}
+		}
+		if rowMsgs != 10 || len(msgs) > 12 {
+			t.Errorf("%d messages of rows kept, want 10:%s", rowMsgs, ixShow(msgs))
+		}
+		if got := e.snapshot(); !reflect.DeepEqual(got, before) {
+			t.Errorf("a refused file changed the data")
+		}
+		var csv bytes.Buffer
+		e.must(e.svc.WriteImportErrors(e.sys, job.ID, &csv, meibo.English))
+		lines := strings.Split(strings.TrimSpace(csv.String()), "\r\n")
+		total := stored.ErrorCount + stored.WarningCount
+		if wantLast := fmt.Sprintf(",,warning,\"First %d of %d errors and warnings shown;", len(msgs), total); len(lines) != len(msgs)+2 || !strings.HasPrefix(lines[len(lines)-1], wantLast) {
+			t.Errorf("errors file (%d lines) ends %q, want %q…", len(lines), lines[len(lines)-1], wantLast)
+		}
+		rep, err := e.svc.Report(e.sys, stored, meibo.English)
+		e.must(err)
+		if want := fmt.Sprintf("First %d of %d errors and warnings shown;", len(msgs), total); !strings.HasPrefix(rep.Note, want) {
+			t.Errorf("report note %q, want %q…", rep.Note, want)
+		}
+		if n := service.ImportMessagesNote(stored, 10); !strings.Contains(n.In(meibo.Japanese), "最初の10件") {
+			t.Errorf("note in Japanese: %s", n.In(meibo.Japanese))
+		}
+	})
+}
+
+// TestImportsAtOnce: a group, and a submitter, may have three imports
+// waiting or running; the fourth is refused as too many (429) with a
+// message naming the limit, and leaves no job. When one ends, the next is
+// taken again.
+func TestImportsAtOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		ixBase(e)
+		for _, g := range []string{"G2", "G3", "G4"} {
+			e.group(g)
+		}
+		as := func(name string) context.Context {
+			return meibo.WithActor(context.Background(), &meibo.Actor{Kind: meibo.ActorAdmin, Name: name,
+				Authorities: meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthImport)})
+		}
+		file := ixCSV("name,password,email", "carol,,")
+		submit := func(who, group string) (*meibo.ImportJob, error) {
+			return e.svc.SubmitImport(as(who), service.ImportRequest{Format: meibo.FormatUsers, GroupID: group}, file)
+		}
+		jobs := func() int {
+			list, err := e.svc.ImportJobs(e.sys, meibo.ImportFilter{Limit: 100})
+			e.must(err)
+			return len(list)
+		}
+		refused := func(err error, want string) {
+			t.Helper()
+			if ae := meibo.AsError(err); ae.Code != meibo.CodeRateLimited || ae.Msg.In(meibo.English) != want {
+				t.Errorf("got %v (%s), want rate_limited %q", err, meibo.ErrorCode(err), want)
+			}
+		}
+
+		// Per group: three administrators fill G1; a fourth is refused.
+		var first *meibo.ImportJob
+		for i, who := range []string{"ann", "ben", "cat"} {
+			j, err := submit(who, "G1")
+			e.must(err)
+			if i == 0 {
+				first = j
+			}
+		}
+		n := jobs()
+		_, err := submit("dan", "G1")
+		refused(err, "The group G1 has 3 imports waiting or running already, the limit; nothing was submitted. Submit again when one has ended (the limit is set by the --import-max-per-group flag, MEIBO_IMPORT_MAX_PER_GROUP).")
+		if jobs() != n {
+			t.Errorf("a refused submission left a job")
+		}
+
+		// Per administrator: ann has one in G1; two more elsewhere, then a
+		// fourth in a group with room is refused.
+		for _, g := range []string{"G2", "G3"} {
+			_, err := submit("ann", g)
+			e.must(err)
+		}
+		_, err = submit("ann", "G4")
+		refused(err, "You have 3 imports waiting or running already, the limit; nothing was submitted. Submit again when one has ended (the limit is set by the --import-max-per-admin flag, MEIBO_IMPORT_MAX_PER_ADMIN).")
+		if _, err := submit("dan", "G4"); err != nil {
+			t.Errorf("another administrator in a group with room: %v", err)
+		}
+
+		// When ann's job in G1 has run, both she and G1 have room again.
+		ran, err := e.svc.RunImport(e.sys, first.ID, nil)
+		e.must(err)
+		if ran.Status == meibo.ImportQueued || ran.Status == meibo.ImportRunning {
+			t.Fatalf("job %d is %s after running", ran.ID, ran.Status)
+		}
+		if _, err := submit("ann", "G1"); err != nil {
+			t.Errorf("after a job ended: %v", err)
+		}
+
+		// -1 lifts a limit.
+		e.svc = e.otherService(func(c *service.Config) { c.ImportMaxPerGroup, c.ImportMaxPerAdmin = -1, -1 })
+		if _, err := submit("ann", "G1"); err != nil {
+			t.Errorf("without limits: %v", err)
+		}
+	})
+}
+
+// TestImportsAtOnceParallel: submissions at the same moment cannot pass the
+// limit together: of twelve, three are taken.
+func TestImportsAtOnceParallel(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		ixBase(e)
+		file := ixCSV("name,password,email", "carol,,")
+		var wg sync.WaitGroup
+		var taken, limited atomic.Int32
+		for i := range 12 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx := meibo.WithActor(context.Background(), &meibo.Actor{Kind: meibo.ActorAdmin, Name: fmt.Sprintf("a%d", i),
+					Authorities: meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthImport)})
+				_, err := e.svc.SubmitImport(ctx, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, file)
+				switch {
+				case err == nil:
+					taken.Add(1)
+				case meibo.ErrorCode(err) == meibo.CodeRateLimited:
+					limited.Add(1)
+				default:
+					t.Errorf("submit: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if taken.Load() != 3 || limited.Load() != 9 {
+			t.Errorf("%d taken, %d refused; want 3 and 9", taken.Load(), limited.Load())
+		}
+	})
+}
