@@ -73,6 +73,10 @@ func init() {
 		{"admin", "administrators: list, show, create, edit, delete", adminNoun.run},
 		{"token", "API tokens: create", tokenNoun.run},
 		{"settings", "settings: list, set", settingsNoun.run},
+		{"device", "devices: list, show, command, revoke", deviceNoun.run},
+		{"enrolment-token", "device enrolment tokens: create, list, delete", enrolmentNoun.run},
+		{"audit", "the audit log: list, export", auditNoun.run},
+		{"licence", "the licence count and limit", runLicence},
 		{"import", "import --format personal|users|admins|devices [--group ID] [...] FILE", runImport},
 		{"export", "export --format users|admins|devices [--group ID] [--encoding utf-8|cp932] [--bom] [-o FILE]", runExport},
 		{"imports", "import jobs: list, show, errors, file", importsNoun.run},
@@ -189,7 +193,13 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Run meibo COMMAND --help for a command's flags.")
 }
 
-func runVersion(_ context.Context, env *cliEnv, _ []string) error {
+func runVersion(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "version", "version")
+	if pos, err := fs.parse(args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("version takes no arguments")
+	}
 	fmt.Fprintln(env.stdout, versionInfo())
 	return nil
 }
