@@ -264,12 +264,12 @@ func globalFlags(env *cliEnv, args []string) (*cliEnv, []string, error) {
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") && !isHelp(args[0]) {
 		name, value, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
 		if name != "db" && name != "lang" {
-			return nil, nil, usagef("unknown global flag %s (only --db and --lang may come before the command)", args[0])
+			return env, nil, usagef("unknown global flag %s (only --db and --lang may come before the command)", args[0])
 		}
 		args = args[1:]
 		if !hasValue {
 			if len(args) == 0 {
-				return nil, nil, usagef("--%s needs a value", name)
+				return env, nil, usagef("--%s needs a value", name)
 			}
 			value, args = args[0], args[1:]
 		}

@@ -101,7 +101,7 @@ func (p passwordFlags) read() (pw, hash string, err error) {
 }
 
 var userNoun = &noun{name: "user", verbs: []verb{
-	{name: "add", args: "--group ID NAME [--email E] [--password P | --password-file F | --password-hash H] [--profile P] [--admin] [--api-access] [--disabled] [--send-invitation]",
+	{name: "add", args: "--group ID NAME [--email E] [--password P | --password-file F | --password-hash H] [--profile P] [--admin] [--api-access] [--disabled] [--send-invitation] [--json]",
 		summary: "add a user to a group", hashes: true, mail: true, setup: func(fs *flagSet) func(*verbRun) error {
 			group := groupFlag(fs)
 			email := fs.String("email", "", "e-mail address")
