@@ -2,8 +2,8 @@ package main
 
 import (
 	"encoding/csv"
-	"flag"
 	"encoding/json"
+	"flag"
 	"regexp"
 	"slices"
 	"strings"
