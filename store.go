@@ -107,6 +107,8 @@ type Tx interface {
 	TouchAPIToken(ctx context.Context, hash string, at time.Time) error
 	DeleteAPIToken(ctx context.Context, hash string) error
 	DeleteAdminAPITokens(ctx context.Context, adminID int64) error
+	// APITokens lists an administrator's tokens, newest first.
+	APITokens(ctx context.Context, adminID int64) ([]*APIToken, error)
 
 	// CreateDevice adds an enrolled device (with the hash of its secret).
 	CreateDevice(ctx context.Context, d *Device) error

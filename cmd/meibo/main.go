@@ -71,7 +71,7 @@ func init() {
 		{"profile", "profiles of a group: list, create, edit, delete", profileNoun.run},
 		{"user", "users: add, list, show, edit, delete, duplicate, disable, enable, invite, reset-link", userNoun.run},
 		{"admin", "administrators: list, show, create, edit, delete", adminNoun.run},
-		{"token", "API tokens: create", tokenNoun.run},
+		{"token", "API tokens: create, list, revoke", tokenNoun.run},
 		{"settings", "settings: list, set", settingsNoun.run},
 		{"device", "devices: list, show, command, revoke", deviceNoun.run},
 		{"enrolment-token", "device enrolment tokens: create, list, delete", enrolmentNoun.run},

@@ -176,8 +176,25 @@ func TestNounCommands(t *testing.T) {
 			t.Errorf("imports file shows a password: %s", r.stdout)
 		}
 		c.want(1, a("imports show 99"))
-		c.want(0, a("token create --admin api"), "token for api")
+		weak := c.file("weak.csv", []byte("name,passwordHash,email\r\nldap1,{SSHA}BYvR4bETSVq1m1qdhZDJylYzRixzYWx0MTIzNA==,\r\n"))
+		c.want(1, []string{"import", "--format", "users", "--group", "G1", weak}, "weak format")
+		c.want(0, []string{"import", "--format", "users", "--group", "G1", "--allow-weak-hashes", weak}, "1 users of this group have a password hash of a weak format")
+		c.want(0, a("user list --group G1 --weak-hashes"), "ldap1")
+		c.want(0, a("token create --admin api --name deploy"), "token for api")
 		c.want(1, a("token create --admin ghost"))
+		r = c.want(0, a("token list --admin api --json"), "deploy")
+		var ks []struct {
+			Ref string `json:"ref"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &ks); err != nil || len(ks) != 1 || len(ks[0].Ref) != 12 {
+			t.Fatalf("token list: %v %s", err, r)
+		}
+		c.want(1, a("token list --admin ghost"))
+		c.want(1, a("token revoke --admin api 000000000000"), "no API token")
+		c.want(0, []string{"token", "revoke", "--admin", "api", ks[0].Ref}, "revoked")
+		if r := c.want(0, a("token list --admin api")); strings.Contains(r.stdout, "deploy") {
+			t.Errorf("a revoked token is listed: %s", r)
+		}
 	})
 }
 

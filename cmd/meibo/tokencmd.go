@@ -24,4 +24,35 @@ var tokenNoun = &noun{name: "token", verbs: []verb{
 				return nil
 			}
 		}},
+	{name: "list", args: "--admin ID [--json | --csv]", summary: "list an administrator's API tokens (never their secrets)", list: true,
+		setup: func(fs *flagSet) func(*verbRun) error {
+			admin := fs.String("admin", "", "administrator ID (required)")
+			return func(x *verbRun) error {
+				if *admin == "" || len(x.pos) > 0 {
+					return usagef("token list needs --admin ID and no arguments")
+				}
+				ks, err := x.c.svc.APITokens(x.c.ctx, *admin)
+				if err != nil {
+					return err
+				}
+				t := newTable("REF", "NAME", "CREATED", "EXPIRES", "LAST USED")
+				for _, k := range ks {
+					t.add(k.Ref, k.Name, k.CreatedAt.Local().Format(time.DateTime), k.ExpiresAt.Local().Format(time.DateTime), when(k.LastUsedAt))
+				}
+				return x.emit(t, ks)
+			}
+		}},
+	{name: "revoke", args: "--admin ID REF", summary: "revoke an API token (REF as token list shows it)", setup: func(fs *flagSet) func(*verbRun) error {
+		admin := fs.String("admin", "", "administrator ID (required)")
+		return func(x *verbRun) error {
+			if *admin == "" || len(x.pos) != 1 {
+				return usagef("token revoke needs --admin ID and one REF")
+			}
+			if err := x.c.svc.RevokeAPIToken(x.c.ctx, *admin, x.pos[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(x.env.stdout, "revoked token %s of %s\n", x.pos[0], *admin)
+			return nil
+		}
+	}},
 }}
