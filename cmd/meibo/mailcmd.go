@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/meibo/meibo"
-	"github.com/meibo/meibo/argon2id"
 	"github.com/meibo/meibo/mailer"
 	"github.com/meibo/meibo/service"
 )
@@ -167,12 +166,4 @@ func oneLine(s string) string {
 		s = s[:77] + "..."
 	}
 	return s
-}
-
-func mustHasher() meibo.PasswordHasher {
-	h, err := argon2id.New(argon2id.Default)
-	if err != nil {
-		panic(err)
-	}
-	return h
 }
