@@ -25,35 +25,35 @@ const (
 // or not at all: Created, Updated, Deleted and Unchanged count what a
 // successful job wrote (or, for a dry run, would write).
 type ImportJob struct {
-	ID               int64  `json:"id"`
-	Format           string `json:"format"`
-	Encoding         string `json:"encoding"`         // as asked: auto, utf-8, cp932
-	DetectedEncoding string `json:"detectedEncoding"` // as read
-	GroupID          string `json:"group,omitempty"`
-	UpdateExisting   bool   `json:"updateExisting"`
-	SendInvitations  bool   `json:"sendInvitations"`
-	DryRun           bool   `json:"dryRun"`
-	// AllowWeakHashes accepts password hashes of weak formats (salted SHA).
-	AllowWeakHashes bool         `json:"allowWeakHashes,omitempty"`
-	FileName        string       `json:"fileName"`
-	Size            int64        `json:"size"`
-	SHA256          string       `json:"sha256"`
-	CreatedBy       string       `json:"createdBy"`
-	CreatedAt       time.Time    `json:"createdAt"`
-	StartedAt       *time.Time   `json:"startedAt"`
-	FinishedAt      *time.Time   `json:"finishedAt"`
-	Status          ImportStatus `json:"status"`
-	Rows            int          `json:"rows"`     // data rows read so far
-	Progress        float64      `json:"progress"` // 0..1 while running
-	Created         int          `json:"created"`
-	Updated         int          `json:"updated"`
-	Deleted         int          `json:"deleted"`
-	Unchanged       int          `json:"unchanged"`
-	ErrorCount      int          `json:"errorCount"`
-	WarningCount    int          `json:"warningCount"`
-	Message         string       `json:"message,omitempty"` // job-level outcome, e.g. "interrupted"
-	Worker          string       `json:"-"`
-	HeartbeatAt     *time.Time   `json:"-"` // last sign of life of the worker running it
+	ID               int64        `json:"id"`
+	Format           string       `json:"format"`
+	Encoding         string       `json:"encoding"`         // as asked: auto, utf-8, cp932
+	DetectedEncoding string       `json:"detectedEncoding"` // as read
+	GroupID          string       `json:"group,omitempty"`
+	UpdateExisting   bool         `json:"updateExisting"`
+	SendInvitations  bool         `json:"sendInvitations"`
+	DryRun           bool         `json:"dryRun"`
+	FileName         string       `json:"fileName"`
+	Size             int64        `json:"size"`
+	SHA256           string       `json:"sha256"`
+	CreatedBy        string       `json:"createdBy"`
+	CreatedAt        time.Time    `json:"createdAt"`
+	StartedAt        *time.Time   `json:"startedAt"`
+	FinishedAt       *time.Time   `json:"finishedAt"`
+	Status           ImportStatus `json:"status"`
+	Rows             int          `json:"rows"`     // data rows read so far
+	Progress         float64      `json:"progress"` // 0..1 while running
+	Created          int          `json:"created"`
+	Updated          int          `json:"updated"`
+	Deleted          int          `json:"deleted"`
+	Unchanged        int          `json:"unchanged"`
+	ErrorCount       int          `json:"errorCount"`
+	WarningCount     int          `json:"warningCount"`
+	Message          string       `json:"message,omitempty"` // job-level outcome, e.g. "interrupted"
+	Worker           string       `json:"-"`
+	HeartbeatAt      *time.Time   `json:"-"` // last sign of life of the worker running it
+	// AllowWeakHashes takes password hashes of weak formats (salted SHA).
+	AllowWeakHashes bool `json:"allowWeakHashes,omitempty"`
 }
 
 // ImportMessage is one error or warning of an import job. Row counts records

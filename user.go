@@ -107,12 +107,10 @@ type UserFilter struct {
 	Disabled  *bool
 	Admin     *bool
 	ProfileID *int64
-	// WeakHash keeps the users whose password hash is of a weak legacy
-	// format (salted SHA), to be changed.
-	WeakHash bool
-	After    string
-	Before   string
-	Limit    int
+	After     string
+	Before    string
+	Limit     int
+	WeakHash  bool // only users whose password hash is of a weak legacy format (salted SHA)
 }
 
 // UserPage is one page of users.
@@ -125,13 +123,13 @@ type UserPage struct {
 // UserUpdate holds the fields of a user to change; nil leaves a field as it
 // is. Name is not here: it never changes.
 type UserUpdate struct {
-	Email    *string `json:"email"`
-	Password *string `json:"password"`
+	Email     *string `json:"email"`
+	Password  *string `json:"password"`
+	Profile   *string `json:"profile"`
+	Admin     *bool   `json:"admin"`
+	APIAccess *bool   `json:"apiAccess"`
+	Disabled  *bool   `json:"disabled"`
 	// PasswordHash sets a hash made by another system (bcrypt, Argon2,
 	// scrypt, PBKDF2, SHA-crypt), replaced at the next sign-in.
 	PasswordHash *string `json:"passwordHash"`
-	Profile      *string `json:"profile"`
-	Admin        *bool   `json:"admin"`
-	APIAccess    *bool   `json:"apiAccess"`
-	Disabled     *bool   `json:"disabled"`
 }

@@ -111,8 +111,8 @@ func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []by
 	sum := sha256.Sum256(data)
 	job := &meibo.ImportJob{Format: req.Format, Encoding: string(enc), UpdateExisting: req.UpdateExisting && req.Format == meibo.FormatUsers,
 		SendInvitations: req.SendInvitations && req.Format == meibo.FormatUsers, DryRun: req.DryRun, FileName: req.FileName, Size: int64(len(data)),
-		AllowWeakHashes: req.AllowWeakHashes,
-		SHA256:          hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued}
+		SHA256: hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued}
+	job.AllowWeakHashes = req.AllowWeakHashes
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		if job.Format != meibo.FormatAdmins {
 			g, err := s.group(ctx, tx, a, req.GroupID)

@@ -10,18 +10,18 @@ import (
 // UserInput is a new user. A blank Profile means the group's default profile;
 // a blank Password leaves the user without one (no sign-in until set).
 type UserInput struct {
-	Name     string `json:"name"`
-	Email    string `json:"email"`
-	Password string `json:"password"`
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	Password  string `json:"password"`
+	Profile   string `json:"profile"`
+	Admin     bool   `json:"admin"`
+	APIAccess bool   `json:"apiAccess"`
+	Disabled  bool   `json:"disabled"`
+	// SendInvitation mails the user a link to choose a password.
+	SendInvitation bool `json:"sendInvitation"`
 	// PasswordHash is a hash made by another system, exclusive with
 	// Password; it is replaced by an Argon2id hash at the first sign-in.
 	PasswordHash string `json:"passwordHash"`
-	Profile      string `json:"profile"`
-	Admin        bool   `json:"admin"`
-	APIAccess    bool   `json:"apiAccess"`
-	Disabled     bool   `json:"disabled"`
-	// SendInvitation mails the user a link to choose a password.
-	SendInvitation bool `json:"sendInvitation"`
 }
 
 // validate checks what needs no database; the password policy included.
