@@ -72,6 +72,7 @@ func init() {
 		{"user", "users: add, list, show, edit, delete, duplicate, disable, enable, invite, reset-link", userNoun.run},
 		{"admin", "administrators: list, show, create, edit, delete", adminNoun.run},
 		{"token", "API tokens: create, list, revoke", tokenNoun.run},
+		{"scim", "scim token create --group ID [--name N] [--ttl D]", runSCIM},
 		{"settings", "settings: list, set", settingsNoun.run},
 		{"device", "devices: list, show, command, revoke", deviceNoun.run},
 		{"enrolment-token", "device enrolment tokens: create, list, delete", enrolmentNoun.run},
