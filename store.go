@@ -84,6 +84,9 @@ type Tx interface {
 
 	// UnifiedCount is the number of unified users (licence count).
 	UnifiedCount(ctx context.Context) (int, error)
+	// WeakHashCount is the number of users of a group whose password hash
+	// is of a weak legacy format (salted SHA).
+	WeakHashCount(ctx context.Context, groupID string) (int, error)
 	// UnifiedMembers returns how many users each key has now (absent = 0).
 	UnifiedMembers(ctx context.Context, keys []UnifiedKey) (map[UnifiedKey]int, error)
 	// UnifiedUsers lists unified users in name order after the given key.
@@ -106,6 +109,8 @@ type Tx interface {
 	TouchAPIToken(ctx context.Context, hash string, at time.Time) error
 	DeleteAPIToken(ctx context.Context, hash string) error
 	DeleteAdminAPITokens(ctx context.Context, adminID int64) error
+	// APITokens lists an administrator's tokens, newest first.
+	APITokens(ctx context.Context, adminID int64) ([]*APIToken, error)
 
 	// CreateDevice adds an enrolled device (with the hash of its secret).
 	CreateDevice(ctx context.Context, d *Device) error

@@ -113,6 +113,7 @@ type UserFilter struct {
 	After     string
 	Before    string
 	Limit     int
+	WeakHash  bool // only users whose password hash is of a weak legacy format (salted SHA)
 }
 
 // UserPage is one page of users.
@@ -132,4 +133,7 @@ type UserUpdate struct {
 	Admin     *bool   `json:"admin"`
 	APIAccess *bool   `json:"apiAccess"`
 	Disabled  *bool   `json:"disabled"`
+	// PasswordHash sets a hash made by another system (bcrypt, Argon2,
+	// scrypt, PBKDF2, SHA-crypt), replaced at the next sign-in.
+	PasswordHash *string `json:"passwordHash"`
 }

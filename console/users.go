@@ -48,10 +48,19 @@ type usersData struct {
 	Disabled string // "", "true", "false"
 	Admin    string
 	Profile  string // profile ID
+	Weak     bool   // only users with a weak legacy password hash
 	Next     string // After of the next page
 	Prev     string // Before of the previous page
 	Total    int
 	List     usersList // order, page size, total and pager (users_list.go)
+}
+
+// WeakParam is the weak filter as a query value.
+func (d usersData) WeakParam() string {
+	if d.Weak {
+		return "1"
+	}
+	return ""
 }
 
 func parseBoolFilter(s string) *bool {
@@ -68,7 +77,8 @@ func ptr[T any](v T) *T { return &v }
 
 func (c *Console) handleUsers(q *req) {
 	qs := q.r.URL.Query()
-	d := usersData{Q: qs.Get("q"), Disabled: qs.Get("disabled"), Admin: qs.Get("admin"), Profile: qs.Get("profile")}
+	d := usersData{Q: qs.Get("q"), Disabled: qs.Get("disabled"), Admin: qs.Get("admin"), Profile: qs.Get("profile"),
+		Weak: qs.Get("weak") != ""}
 	g, err := c.svc.Group(q.ctx, q.r.PathValue("group"))
 	if err != nil {
 		c.fail(q, err)
@@ -84,7 +94,7 @@ func (c *Console) handleUsers(q *req) {
 		return
 	}
 	f := meibo.UserFilter{GroupID: g.ID, Keyword: d.Q, Disabled: parseBoolFilter(d.Disabled), Admin: parseBoolFilter(d.Admin),
-		After: qs.Get("after"), Before: qs.Get("before"), Limit: 50}
+		After: qs.Get("after"), Before: qs.Get("before"), Limit: 50, WeakHash: d.Weak}
 	d.List = readUsersList(q.r, q.lang, &f)
 	if id, err := strconv.ParseInt(d.Profile, 10, 64); err == nil {
 		f.ProfileID = &id

@@ -357,7 +357,7 @@ func (r *jobRun) readAll(ctx context.Context, imp importer, tx meibo.Tx, rd *csv
 			}
 			break
 		}
-		if !r.sawPassword && imp.password(rec) != "" {
+		if !r.sawPassword && (imp.password(rec) != "" || hashOf(rec) != "") {
 			r.sawPassword = true
 		}
 		for _, p := range rec.Problems {

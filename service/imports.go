@@ -41,6 +41,8 @@ type ImportRequest struct {
 	SendInvitations bool   `json:"sendInvitations"`
 	DryRun          bool   `json:"dryRun"`
 	FileName        string `json:"fileName"`
+	// AllowWeakHashes takes password hashes of weak formats (salted SHA).
+	AllowWeakHashes bool `json:"allowWeakHashes"`
 }
 
 // Messages of import jobs.
@@ -110,6 +112,7 @@ func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []by
 	job := &meibo.ImportJob{Format: req.Format, Encoding: string(enc), UpdateExisting: req.UpdateExisting && req.Format == meibo.FormatUsers,
 		SendInvitations: req.SendInvitations && req.Format == meibo.FormatUsers, DryRun: req.DryRun, FileName: req.FileName, Size: int64(len(data)),
 		SHA256: hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued}
+	job.AllowWeakHashes = req.AllowWeakHashes
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		if job.Format != meibo.FormatAdmins {
 			g, err := s.group(ctx, tx, a, req.GroupID)

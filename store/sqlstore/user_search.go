@@ -634,6 +634,9 @@ func (s *userSearch) filters(q *stmt, a string) {
 	if s.f.ProfileID != nil {
 		q.and(a + ".profile_id = " + q.arg(*s.f.ProfileID))
 	}
+	if s.f.WeakHash {
+		q.and(weakHash(a))
+	}
 }
 
 // span keeps the keys of alias a strictly between from and to in walking
