@@ -51,6 +51,7 @@ type usersData struct {
 	Next     string // After of the next page
 	Prev     string // Before of the previous page
 	Total    int
+	Bulk     bulkListData // the bulk actions' form
 }
 
 func parseBoolFilter(s string) *bool {
@@ -99,6 +100,7 @@ func (c *Console) handleUsers(q *req) {
 			d.Prev = d.Page.Users[0].Name
 		}
 	}
+	d.Bulk = c.bulkList(q, g.ID, filterFrom(qs))
 	c.page(q, http.StatusOK, "users", "users.title", d, notice(q))
 }
 

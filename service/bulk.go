@@ -564,3 +564,22 @@ func canSeeBulk(a *meibo.Actor, j *meibo.ImportJob) bool {
 	}
 	return a.InScope(j.GroupID)
 }
+
+// ProfileUsage counts the users of a profile (what deleting it would have
+// to move).
+func (s *Service) ProfileUsage(ctx context.Context, id int64) (int, error) {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		p, err := s.profileInScope(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		n, err = tx.ProfileUsers(ctx, p.ID)
+		return err
+	})
+	return n, err
+}
