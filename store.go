@@ -76,6 +76,9 @@ type Tx interface {
 	// name and flags (no times, no password hash).
 	EachUser(ctx context.Context, groupID string, fn func(*User) error) error
 	CountUsers(ctx context.Context, groupID string) (int, error)
+	// CountUsersUpTo counts the users of f's group matching its state,
+	// admin and profile conditions (not its keyword), stopping at limit.
+	CountUsersUpTo(ctx context.Context, f UserFilter, limit int) (int, error)
 	// UpdateUsers writes every field of each user but its ID, group and name.
 	UpdateUsers(ctx context.Context, users []*User) error
 	DeleteUsers(ctx context.Context, ids []int64) error

@@ -23,8 +23,12 @@ func (c *Console) bulkRoutes(a func(string, handler)) {
 }
 
 // bulkCountBound bounds the counting of a filter's matches: past it the
-// pages say "more than".
-const bulkCountBound = 10_000
+// pages say "more than". A keyword's matches are counted through the
+// search, at most bulkKeywordBound of them.
+const (
+	bulkCountBound   = 100_000
+	bulkKeywordBound = 10_000
+)
 
 // usersBulkActions are the actions the users list offers.
 var usersBulkActions = []string{service.BulkDisable, service.BulkEnable, service.BulkProfile, service.BulkInvite, service.BulkReset,
@@ -40,11 +44,15 @@ type bulkListData struct {
 // to a bound) for the "select all N matching" banner.
 func (c *Console) bulkList(q *req, groupID string, f service.BulkFilter) bulkListData {
 	d := bulkListData{Actions: usersBulkActions}
-	n, err := c.svc.BulkCount(q.ctx, groupID, f, bulkCountBound)
+	bound := bulkCountBound
+	if f.Keyword != "" {
+		bound = bulkKeywordBound
+	}
+	n, err := c.svc.BulkCount(q.ctx, groupID, f, bound)
 	if err != nil {
 		return d
 	}
-	d.Matches = countLabel(n, bulkCountBound)
+	d.Matches = countLabel(n, bound)
 	return d
 }
 
@@ -119,12 +127,16 @@ func (c *Console) handleUsersBulk(q *req) {
 	if d.All {
 		f := filterFrom(d.Filter)
 		req.Filter = &f
-		n, err := c.svc.BulkCount(q.ctx, g.ID, f, 10*bulkCountBound)
+		bound := 10 * bulkCountBound
+		if f.Keyword != "" {
+			bound = 10 * bulkKeywordBound
+		}
+		n, err := c.svc.BulkCount(q.ctx, g.ID, f, bound)
 		if err != nil {
 			c.fail(q, err)
 			return
 		}
-		d.Count = countLabel(n, 10*bulkCountBound)
+		d.Count = countLabel(n, bound)
 	} else {
 		req.IDs = d.IDs
 		d.Count = groupDigits(len(d.IDs))

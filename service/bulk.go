@@ -292,7 +292,8 @@ func bulkCategory(action string) string {
 
 // BulkCount counts the members a filter selects, up to limit: it returns
 // limit+1 when there are more. It is what the console's "select all N
-// matching" says.
+// matching" says. Without a keyword it is one bounded index count; a
+// keyword's matches are counted through the search, at most limit of them.
 func (s *Service) BulkCount(ctx context.Context, groupID string, f BulkFilter, limit int) (int, error) {
 	a, err := requireUsers(ctx)
 	if err != nil {
@@ -304,11 +305,12 @@ func (s *Service) BulkCount(ctx context.Context, groupID string, f BulkFilter, l
 		if err != nil {
 			return err
 		}
-		if f == (BulkFilter{}) {
-			n, err = tx.CountUsers(ctx, g.ID)
+		uf := userFilter(g.ID, f)
+		if strings.TrimSpace(f.Keyword) == "" {
+			n, err = tx.CountUsersUpTo(ctx, uf, limit+1)
 			return err
 		}
-		return eachUserPage(ctx, tx, userFilter(g.ID, f), func(us []*meibo.User) error {
+		return eachUserPage(ctx, tx, uf, func(us []*meibo.User) error {
 			n += len(us)
 			if n > limit {
 				return errEnough
@@ -316,7 +318,7 @@ func (s *Service) BulkCount(ctx context.Context, groupID string, f BulkFilter, l
 			return nil
 		})
 	})
-	if errors.Is(err, errEnough) {
+	if errors.Is(err, errEnough) || n > limit {
 		return limit + 1, nil
 	}
 	return n, err

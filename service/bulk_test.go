@@ -94,6 +94,26 @@ func TestBulkUserActions(t *testing.T) {
 		ops := e.admin(service.AdminInput{LoginID: "ops", Authorities: meibo.NewAuthorities(meibo.AuthConsole)})
 		ctx := meibo.WithActor(context.Background(), &meibo.Actor{Kind: meibo.ActorAdmin, ID: ops.ID, Name: "ops", Authorities: ops.Authorities})
 
+		// Counting what a filter selects: exact up to a bound.
+		tr, fa := true, false
+		for _, c := range []struct {
+			f     service.BulkFilter
+			limit int
+			want  int
+		}{
+			{service.BulkFilter{}, 100, 30},
+			{service.BulkFilter{Disabled: &tr}, 100, 10},
+			{service.BulkFilter{Disabled: &fa}, 100, 20},
+			{service.BulkFilter{Disabled: &fa}, 5, 6},
+			{service.BulkFilter{Keyword: "u001"}, 100, 10},
+			{service.BulkFilter{Keyword: "u002", Disabled: &tr}, 100, 3},
+			{service.BulkFilter{Keyword: "u0"}, 5, 6},
+		} {
+			if n, err := e.svc.BulkCount(ctx, "G1", c.f, c.limit); err != nil || n != c.want {
+				t.Errorf("BulkCount(%+v, %d) = %d, %v; want %d", c.f, c.limit, n, err, c.want)
+			}
+		}
+
 		// Disable everything a keyword matches: u001x (10 users, 3 of them disabled already).
 		j := bulk(e, ctx, service.BulkRequest{Action: service.BulkDisable, GroupID: "g1", Filter: &service.BulkFilter{Keyword: "u001"}})
 		if j.Status != meibo.ImportSuccess || j.Updated != 7 || j.Unchanged != 3 || j.Deleted != 0 || j.GroupID != "G1" {
@@ -164,7 +184,6 @@ func TestBulkUserActions(t *testing.T) {
 		}
 
 		// Delete the disabled ones.
-		tr := true
 		j = bulk(e, ctx, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{Disabled: &tr}})
 		if j.Status != meibo.ImportSuccess || j.Deleted != 30-enabled {
 			t.Fatalf("delete job %+v", j)
