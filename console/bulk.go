@@ -211,3 +211,7 @@ func (c *Console) profileDeleteData(q *req, g *meibo.Group, p *meibo.Profile) pr
 	}
 	return d
 }
+
+// Bulk reports whether the job is a bulk action (its kept file is the list
+// of what it changed).
+func (v *jobView) Bulk() bool { return service.IsBulkFormat(v.Format) }

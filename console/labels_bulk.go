@@ -38,6 +38,9 @@ func init() {
 		"bulk.profile.explain":  {"The %d users of profile %s move to the profile you choose, then the profile is deleted, in one job.", "プロファイル %[2]s のユーザー %[1]d 人を選択したプロファイルに移動してから、プロファイルを削除します(1つのジョブ)。"},
 		"bulk.profile.submit":   {"Move %d users and delete", "ユーザー %d 人を移動して削除"},
 
+		"bulk.download":      {"Download the list of changes (CSV)", "変更一覧のダウンロード(CSV)"},
+		"bulk.download.hint": {"One line per user and change: what the job changed, or for a preview what it would change. It never holds a password.", "ユーザーと変更ごとに1行:ジョブが変更した内容(プレビューの場合は変更される内容)です。パスワードは含まれません。"},
+
 		"imp.format.bulk:users.disable":   {"Bulk: disable users", "一括:ユーザーを無効化"},
 		"imp.format.bulk:users.enable":    {"Bulk: enable users", "一括:ユーザーを有効化"},
 		"imp.format.bulk:users.profile":   {"Bulk: move users to a profile", "一括:プロファイルを変更"},

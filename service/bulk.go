@@ -170,7 +170,7 @@ func (s *Service) SubmitBulk(ctx context.Context, req BulkRequest) (*meibo.Impor
 		}
 		sum := sha256.Sum256(data)
 		job = &meibo.ImportJob{Format: bulkPrefix + req.Action, Encoding: "utf-8", GroupID: g.ID, DryRun: req.DryRun,
-			FileName: "bulk-" + strings.ReplaceAll(req.Action, ".", "-") + "-" + g.ID + ".json", Size: int64(len(data)),
+			FileName: "bulk-" + strings.ReplaceAll(req.Action, ".", "-") + "-" + g.ID + ".csv", Size: int64(len(data)),
 			SHA256: hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued}
 		if err := tx.CreateImportJob(ctx, job, data); err != nil {
 			return err
