@@ -91,6 +91,7 @@ func (s *Server) routes() {
 	s.importRoutes()
 	s.bulkRoutes()
 	s.mailRoutes()
+	s.backupRoutes()
 	s.deviceRoutes()
 	s.throttleRoutes()
 }
