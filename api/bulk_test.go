@@ -33,6 +33,10 @@ func TestBulkUsersAPI(t *testing.T) {
 			{"manager", "/api/v1/groups/G1/users/bulk", `{"action":"revoke","filter":{}}`, http.StatusUnprocessableEntity},
 			{"manager", "/api/v1/groups/G1/users/bulk", `{"action":"disable","filter":{},"colour":"red"}`, http.StatusBadRequest},
 			{"manager", "/api/v1/groups/G1/users/bulk", `{"action":"delete","filter":{},"deleteGroup":true,"confirm":"G2"}`, http.StatusUnprocessableEntity},
+			{"manager", "/api/v1/groups/G1/devices/bulk", `{"action":"disable","filter":{}}`, http.StatusUnprocessableEntity},
+			{"manager", "/api/v1/groups/G1/devices/bulk", `{"action":"revoke","filter":{}}`, http.StatusForbidden},
+			{"admin", "/api/v1/groups/G1/devices/bulk", `{"action":"command","filter":{},"command":"explode"}`, http.StatusUnprocessableEntity},
+			{"admin", "/api/v1/groups/G1/devices/bulk", `{"action":"revoke","filter":{},"dryRun":true}`, http.StatusAccepted},
 		} {
 			if r := e.do("POST", c.path, c.as, c.body, nil); r.status != c.status {
 				t.Errorf("%s %s as %q: %s, want %d", c.path, c.body, c.as, r, c.status)

@@ -401,3 +401,32 @@ func TestBulkDeleteProfileAndGroup(t *testing.T) {
 		}
 	})
 }
+
+// TestBulkProgress: a bulk job reports how many of its users are done.
+func TestBulkProgress(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newBkEnv(t, engine)
+		e.group("G1")
+		bkUsers(e, "G1", "default", 6000) // 2,000 disabled
+		q, err := e.svc.SubmitBulk(e.sys, service.BulkRequest{Action: service.BulkDisable, GroupID: "G1", Filter: &service.BulkFilter{}})
+		e.must(err)
+		var last *service.Progress
+		var fractions []float64
+		j, err := e.svc.RunImport(e.sys, q.ID, func(p *service.Progress) {
+			last = p
+			fractions = append(fractions, p.Fraction())
+		})
+		e.must(err)
+		if j.Status != meibo.ImportSuccess || j.Updated != 4000 || j.Unchanged != 2000 || j.Rows != 6000 {
+			t.Fatalf("job %+v", j)
+		}
+		if last == nil || last.Phase() != service.PhaseApply || last.Rows.Load() != 4000 || last.Fraction() != 1 {
+			t.Fatalf("last progress %+v (fraction %v)", last, last.Fraction())
+		}
+		for i := 1; i < len(fractions); i++ {
+			if fractions[i] < fractions[i-1] {
+				t.Errorf("progress went back: %v", fractions)
+			}
+		}
+	})
+}
