@@ -79,6 +79,12 @@ type Tx interface {
 	// CountUsersUpTo counts the users of f's group matching its state,
 	// admin and profile conditions (not its keyword), stopping at limit.
 	CountUsersUpTo(ctx context.Context, f UserFilter, limit int) (int, error)
+	// EachUserMatching streams, in ID order and with every field, the
+	// users of f's group matching its state, admin and profile conditions
+	// (not its keyword); fn must not use the transaction.
+	EachUserMatching(ctx context.Context, f UserFilter, fn func(*User) error) error
+	// SetUsers writes one change (state or profile) to the users of ids.
+	SetUsers(ctx context.Context, ids []int64, set UserSet) error
 	// UpdateUsers writes every field of each user but its ID, group and name.
 	UpdateUsers(ctx context.Context, users []*User) error
 	DeleteUsers(ctx context.Context, ids []int64) error

@@ -129,3 +129,10 @@ type UserUpdate struct {
 	APIAccess *bool   `json:"apiAccess"`
 	Disabled  *bool   `json:"disabled"`
 }
+
+// UserSet is one change written to many users at once (a bulk action):
+// exactly one field is set.
+type UserSet struct {
+	Disabled  *bool
+	ProfileID *int64
+}

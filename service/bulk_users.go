@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"github.com/meibo/meibo"
 )
@@ -17,7 +18,17 @@ const bulkWriteBatch = 2000
 func (b *bulkRun) selectUsers(ctx context.Context, tx meibo.Tx, g *meibo.Group) ([]*meibo.User, error) {
 	var out []*meibo.User
 	if f := b.req.Filter; f != nil {
-		err := eachUserPage(ctx, tx, userFilter(g.ID, *f), func(us []*meibo.User) error {
+		uf := userFilter(g.ID, *f)
+		if strings.TrimSpace(f.Keyword) == "" {
+			// Conditions on columns only: one read of the set.
+			err := tx.EachUserMatching(ctx, uf, func(u *meibo.User) error {
+				out = append(out, u)
+				return nil
+			})
+			return out, err
+		}
+		// A keyword: what the users list's search matches, page by page.
+		err := eachUserPage(ctx, tx, uf, func(us []*meibo.User) error {
 			out = append(out, us...)
 			b.prog.Rows.Store(int64(len(out)))
 			return nil
@@ -127,7 +138,13 @@ func (b *bulkRun) applyUsers(ctx context.Context, tx meibo.Tx, g *meibo.Group, w
 		set, setIDs := changed[start:end], ids[start:end]
 		switch b.req.Action {
 		case BulkDisable, BulkEnable, BulkProfile:
-			if err := tx.UpdateUsers(ctx, set); err != nil {
+			var change meibo.UserSet
+			if b.req.Action == BulkProfile {
+				change.ProfileID = &set[0].ProfileID
+			} else {
+				change.Disabled = &set[0].Disabled
+			}
+			if err := tx.SetUsers(ctx, setIDs, change); err != nil {
 				return err
 			}
 			if b.req.Action == BulkDisable {
