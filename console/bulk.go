@@ -22,12 +22,14 @@ func (c *Console) bulkRoutes(a func(string, handler)) {
 	a("POST "+Prefix+"/groups/{group}/profiles/{id}/move-users", c.handleProfileMoveUsers)
 }
 
-// bulkCountBound bounds the counting of a filter's matches: past it the
-// pages say "more than". A keyword's matches are counted through the
-// search, at most bulkKeywordBound of them.
+// bulkCountBound bounds the counting of a filter's matches on the users
+// list, past which it says "100,000+": a bounded index count. A keyword's
+// matches are counted through the search, a page at a time, so the list
+// counts at most bulkKeywordBound of them; the confirmation, shown once,
+// counts ten times as far.
 const (
 	bulkCountBound   = 100_000
-	bulkKeywordBound = 10_000
+	bulkKeywordBound = 1_000
 )
 
 // usersBulkActions are the actions the users list offers.
@@ -129,7 +131,7 @@ func (c *Console) handleUsersBulk(q *req) {
 		req.Filter = &f
 		bound := 10 * bulkCountBound
 		if f.Keyword != "" {
-			bound = 10 * bulkKeywordBound
+			bound = 100 * bulkKeywordBound
 		}
 		n, err := c.svc.BulkCount(q.ctx, g.ID, f, bound)
 		if err != nil {
