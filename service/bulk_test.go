@@ -430,3 +430,33 @@ func TestBulkProgress(t *testing.T) {
 		}
 	})
 }
+
+// TestBulkInterrupted: a bulk job left RUNNING by a process that died is
+// failed at the next start; it wrote nothing, and it keeps its request.
+func TestBulkInterrupted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newBkEnv(t, engine)
+		e.group("G1")
+		bkUsers(e, "G1", "default", 10)
+		q, err := e.svc.SubmitBulk(e.sys, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{}})
+		e.must(err)
+		dead := fmt.Sprintf("%s:%d", ixHost, ixDeadPID(t))
+		e.must(e.db.Update(context.Background(), func(tx meibo.Tx) error {
+			_, err := tx.ClaimImportJobID(context.Background(), q.ID, dead)
+			return err
+		}))
+		e.must(e.svc.RecoverImports(e.sys))
+		j := e.stored(q.ID)
+		if j.Status != meibo.ImportFailed || j.ErrorCount != 1 {
+			t.Fatalf("job %+v", j)
+		}
+		_, data, err := e.svc.ImportFile(e.sys, q.ID)
+		e.must(err)
+		if !strings.Contains(string(data), `"action":"users.delete"`) {
+			t.Errorf("kept file %q", data)
+		}
+		if n := len(e.users("G1")); n != 10 {
+			t.Errorf("%d users left", n)
+		}
+	})
+}
