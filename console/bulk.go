@@ -217,3 +217,9 @@ func (c *Console) profileDeleteData(q *req, g *meibo.Group, p *meibo.Profile) pr
 // Bulk reports whether the job is a bulk action (its kept file is the list
 // of what it changed).
 func (v *jobView) Bulk() bool { return service.IsBulkFormat(v.Format) }
+
+// UsersLabel is the number of users of the group, written for people.
+func (d groupDeleteData) UsersLabel() string { return groupDigits(d.Users) }
+
+// UsersLabel is the number of users of the profile, written for people.
+func (d profileDeleteData) UsersLabel() string { return groupDigits(d.Users) }

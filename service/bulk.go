@@ -108,7 +108,7 @@ func init() {
 		"bulk.profile.same":   {"The users are in this profile already: choose another one.", "ユーザーは既にこのプロファイルに属しています。別のプロファイルを選択してください。"},
 		"bulk.delete_profile": {"To delete a profile, move the users of that one profile (filter on it).", "プロファイルを削除するには、そのプロファイルのユーザー(条件で指定)を移動してください。"},
 		"bulk.delete_group":   {"To delete the group, delete all its users (no filter).", "グループを削除するには、すべてのユーザーを削除してください(条件なし)。"},
-		"bulk.confirm":        {"Type the group ID %s to confirm.", "確認のため、グループID %s を入力してください。"},
+		"bulk.confirm":        {"What was typed is not the group ID %s.", "入力された文字はグループID %s と一致しません。"},
 		"bulk.not_in_group":   {"User %d is not in this group.", "ユーザー %d はこのグループに属していません。"},
 		"bulk.device_missing": {"Device %d is not in this group.", "デバイス %d はこのグループに属していません。"},
 		"bulk.summary":        {"%d changed, %d deleted, %d unchanged.", "変更 %d件、削除 %d件、変更なし %d件。"},

@@ -224,13 +224,13 @@ func TestBulkInBrowser(t *testing.T) {
 		if st := b.open("/console/groups/BIG/delete?lang=ja"); st != http.StatusOK {
 			t.Fatalf("group delete page: %d", st)
 		}
-		b.wantText("グループとユーザー 30000 人を削除")
+		b.wantText("グループとユーザー 30,000 人を削除")
 		// A wrong ID is refused, nothing deleted.
 		b.set("#confirm", "BIGG")
 		if st := b.submit(`form[action$="/delete-with-users"] button[type=submit]`); st != http.StatusUnprocessableEntity {
 			t.Fatalf("wrong confirmation: %d", st)
 		}
-		b.wantText("確認のため、グループID BIG を入力してください。")
+		b.wantText("入力された文字はグループID BIG と一致しません。")
 		if all, _ := countUsers(t, s, "BIG"); all != bulkUsers {
 			t.Fatalf("a refused confirmation deleted users: %d left", all)
 		}
