@@ -190,6 +190,9 @@ type Tx interface {
 	// FailUserMails fails the pending messages to a user (who was deleted:
 	// their links are dead) with reason.
 	FailUserMails(ctx context.Context, userID int64, reason string) error
+	// FailUsersMails does the same for every user of ids, in a few
+	// statements.
+	FailUsersMails(ctx context.Context, ids []int64, reason string) error
 
 	// CreateUserToken stores a single-use link (by hash).
 	CreateUserToken(ctx context.Context, t *UserToken) error

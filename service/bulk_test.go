@@ -194,10 +194,25 @@ func TestBulkUserActions(t *testing.T) {
 		if n := len(e.users("G2")); n != 3 {
 			t.Errorf("G2 has %d users, want 3", n)
 		}
+		// Deleting invited users fails their pending invitations.
+		pending := e.mailsOf(us["u0001"].ID, meibo.MailPending)
+		if pending == 0 {
+			t.Fatal("u0001 has no pending mail")
+		}
+		j = bulk(e, ctx, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", IDs: []int64{us["u0001"].ID}})
+		if j.Status != meibo.ImportSuccess || j.Deleted != 1 {
+			t.Fatalf("delete u0001 %+v", j)
+		}
+		if n := e.mailsOf(us["u0001"].ID, meibo.MailPending); n != 0 {
+			t.Errorf("%d mails still pending to a deleted user", n)
+		}
+		if n := e.mailsOf(us["u0002"].ID, meibo.MailPending); n != 1 {
+			t.Errorf("%d mails pending to u0002, want 1", n)
+		}
 		// The history lists the jobs, newest first.
 		jobs, err := e.svc.ImportJobs(ctx, meibo.ImportFilter{Limit: 20})
 		e.must(err)
-		if len(jobs) != 7 || jobs[0].Format != "bulk:users.delete" {
+		if len(jobs) != 8 || jobs[0].Format != "bulk:users.delete" {
 			t.Errorf("history: %d jobs, first %+v", len(jobs), jobs[0])
 		}
 	})
@@ -210,6 +225,22 @@ func (e *ixEnv) mails() int {
 	e.must(e.db.View(context.Background(), func(tx meibo.Tx) error {
 		ms, err := tx.Mails(context.Background(), meibo.MailFilter{Limit: 1000})
 		n = len(ms)
+		return err
+	}))
+	return n
+}
+
+// mailsOf counts the messages to a user in status.
+func (e *ixEnv) mailsOf(userID int64, status meibo.MailStatus) int {
+	e.t.Helper()
+	n := 0
+	e.must(e.db.View(context.Background(), func(tx meibo.Tx) error {
+		ms, err := tx.Mails(context.Background(), meibo.MailFilter{Status: status, Limit: 1000})
+		for _, m := range ms {
+			if m.UserID != nil && *m.UserID == userID {
+				n++
+			}
+		}
 		return err
 	}))
 	return n

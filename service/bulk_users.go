@@ -161,10 +161,10 @@ func (b *bulkRun) applyUsers(ctx context.Context, tx meibo.Tx, g *meibo.Group, w
 			if err := tx.DeleteUsers(ctx, setIDs); err != nil {
 				return err
 			}
-			for _, u := range set {
-				if err := tx.FailUserMails(ctx, u.ID, "the user was deleted"); err != nil {
-					return err
-				}
+			// Invitations and resets not yet sent carry links that no
+			// longer work: fail them rather than send them.
+			if err := tx.FailUsersMails(ctx, setIDs, "the user was deleted"); err != nil {
+				return err
 			}
 		case BulkInvite, BulkReset:
 			purpose := meibo.MailInvitation
