@@ -90,7 +90,9 @@ func TestUsersBulk(t *testing.T) {
 			t.Errorf("moved user %+v", moved[0])
 		}
 		// A user that is not there: not found, nothing written.
-		err := db.Update(ctx, func(tx meibo.Tx) error { return tx.SetUsers(ctx, []int64{users[1199].ID, 99_999_999}, meibo.UserSet{Disabled: &tr}) })
+		err := db.Update(ctx, func(tx meibo.Tx) error {
+			return tx.SetUsers(ctx, []int64{users[1199].ID, 99_999_999}, meibo.UserSet{Disabled: &tr})
+		})
 		wantCode(t, err, meibo.CodeNotFound)
 		if got := each(meibo.UserFilter{GroupID: "G1"}); got[1199].Disabled {
 			t.Error("a failed SetUsers wrote")
