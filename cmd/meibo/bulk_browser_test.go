@@ -13,8 +13,14 @@ import (
 	"github.com/meibo/meibo/service"
 )
 
-// bulkUsers is the size of the big group of the bulk browser tests.
-const bulkUsers = 30_000
+// bulkCount writes n as the pages do: "30,000".
+func bulkCount(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
 
 // addBigGroup adds group id with n users ("m00000"…, with an e-mail address,
 // no password) through a users import, as an administrator would load them.
@@ -71,6 +77,7 @@ func TestBulkInBrowser(t *testing.T) {
 	addBigGroup(t, s, "BIG", bulkUsers)
 	b := newTab(t, startChromium(t, chromium), s.base)
 	b.signIn("admin", consolePassword)
+	n := bulkCount(bulkUsers)
 
 	t.Run("disable all matching", func(t *testing.T) {
 		b := b.with(t)
@@ -95,19 +102,19 @@ func TestBulkInBrowser(t *testing.T) {
 		}
 		b.click("#bulk-page")
 		b.waitFor(`!document.querySelector("[data-bulk-banner]").hidden`, 5*time.Second)
-		b.wantText("All users on this page are selected.", "Select all 30,000 users matching")
+		b.wantText("All users on this page are selected.", "Select all "+n+" users matching")
 		if n := evalJS[int](b, `document.querySelectorAll("input[data-bulk-row]:checked").length`); n != 50 {
 			t.Errorf("%d rows ticked by the page box, want 50", n)
 		}
 		b.click("[data-bulk-all]")
 		b.waitFor(`!document.querySelector("[data-bulk-all-on]").hidden`, 5*time.Second)
-		b.wantText("All 30,000 users matching this filter are selected.")
+		b.wantText("All " + n + " users matching this filter are selected.")
 		b.screenshot("bulk-select-all-en-desktop")
 		b.set("#bulk-action", "users.disable")
 		if st := b.submit(`#bulk button[type=submit]`); st != http.StatusOK {
 			t.Fatalf("continue: %d\n%s", st, b.mainText())
 		}
-		b.wantText("This applies to all 30,000 users matching the filter of the list.")
+		b.wantText("This applies to all " + n + " users matching the filter of the list.")
 		if sel := evalJS[string](b, `document.querySelector("#bulk-action").value`); sel != service.BulkDisable {
 			t.Errorf("the confirmation's action is %q", sel)
 		}
@@ -123,8 +130,8 @@ func TestBulkInBrowser(t *testing.T) {
 		}
 		preview := jobOnPage(t, b)
 		b.waitJob(preview)
-		if got := b.text(`[data-field=updated]`); got != "30000" {
-			t.Errorf("the preview would change %s users, want 30000\n%s", got, b.mainText())
+		if got := b.text(`[data-field=updated]`); got != fmt.Sprint(bulkUsers) {
+			t.Errorf("the preview would change %s users, want %d\n%s", got, bulkUsers, b.mainText())
 		}
 		if _, disabled := countUsers(t, s, "BIG"); disabled != 0 {
 			t.Fatalf("the preview disabled %d users", disabled)
@@ -144,8 +151,8 @@ func TestBulkInBrowser(t *testing.T) {
 		b.waitJob(job)
 		t.Logf("disabled %d users in %v (page to page)", bulkUsers, time.Since(start).Round(time.Millisecond))
 		b.wantText("Bulk: disable users", "SUCCESS")
-		if got := b.text(`[data-field=updated]`); got != "30000" {
-			t.Errorf("the job changed %s users, want 30000\n%s", got, b.mainText())
+		if got := b.text(`[data-field=updated]`); got != fmt.Sprint(bulkUsers) {
+			t.Errorf("the job changed %s users, want %d\n%s", got, bulkUsers, b.mainText())
 		}
 		b.screenshot("bulk-job-en-desktop")
 		if all, disabled := countUsers(t, s, "BIG"); all != bulkUsers || disabled != bulkUsers {
@@ -224,7 +231,7 @@ func TestBulkInBrowser(t *testing.T) {
 		if st := b.open("/console/groups/BIG/delete?lang=ja"); st != http.StatusOK {
 			t.Fatalf("group delete page: %d", st)
 		}
-		b.wantText("グループとユーザー 30,000 人を削除")
+		b.wantText("グループとユーザー " + n + " 人を削除")
 		// A wrong ID is refused, nothing deleted.
 		b.set("#confirm", "BIGG")
 		if st := b.submit(`form[action$="/delete-with-users"] button[type=submit]`); st != http.StatusUnprocessableEntity {
@@ -244,8 +251,8 @@ func TestBulkInBrowser(t *testing.T) {
 		b.waitJob(job)
 		t.Logf("deleted the group and its %d users in %v (page to page)", bulkUsers, time.Since(start).Round(time.Millisecond))
 		b.wantText("一括:ユーザーを削除")
-		if got := b.text(`[data-field=deleted]`); got != "30000" {
-			t.Errorf("deleted %s users, want 30000\n%s", got, b.mainText())
+		if got := b.text(`[data-field=deleted]`); got != fmt.Sprint(bulkUsers) {
+			t.Errorf("deleted %s users, want %d\n%s", got, bulkUsers, b.mainText())
 		}
 		b.screenshot("bulk-group-job-ja-desktop")
 		if _, err := s.m.Service.Group(s.sys, "BIG"); meibo.ErrorCode(err) != meibo.CodeNotFound {
