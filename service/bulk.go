@@ -172,6 +172,11 @@ func (s *Service) SubmitBulk(ctx context.Context, req BulkRequest) (*meibo.Impor
 		job = &meibo.ImportJob{Format: bulkPrefix + req.Action, Encoding: "utf-8", GroupID: g.ID, DryRun: req.DryRun,
 			FileName: "bulk-" + strings.ReplaceAll(req.Action, ".", "-") + "-" + g.ID + ".csv", Size: int64(len(data)),
 			SHA256: hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued}
+		// Bulk jobs wait in the imports' queue and count towards its
+		// bounds.
+		if err := s.checkActiveImports(ctx, tx, job); err != nil {
+			return err
+		}
 		if err := tx.CreateImportJob(ctx, job, data); err != nil {
 			return err
 		}

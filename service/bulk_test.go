@@ -377,6 +377,15 @@ func TestBulkRefusals(t *testing.T) {
 		if _, err := e.svc.ImportJob(as(dept), j.ID); err != nil {
 			t.Errorf("department administrator reads their job: %v", err)
 		}
+		// Jobs waiting count towards the queue's bound, imports and bulk
+		// actions alike.
+		var refusal error
+		for range service.DefaultImportMaxActive + 1 {
+			if _, refusal = e.svc.SubmitBulk(e.sys, service.BulkRequest{Action: service.BulkSignOut, GroupID: "G2", Filter: all}); refusal != nil {
+				break
+			}
+		}
+		wantCode(t, refusal, meibo.CodeRateLimited)
 	})
 }
 
