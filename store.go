@@ -76,6 +76,15 @@ type Tx interface {
 	// name and flags (no times, no password hash).
 	EachUser(ctx context.Context, groupID string, fn func(*User) error) error
 	CountUsers(ctx context.Context, groupID string) (int, error)
+	// CountUsersUpTo counts the users of f's group matching its state,
+	// admin and profile conditions (not its keyword), stopping at limit.
+	CountUsersUpTo(ctx context.Context, f UserFilter, limit int) (int, error)
+	// EachUserMatching streams, in ID order and with every field, the
+	// users of f's group matching its state, admin and profile conditions
+	// (not its keyword); fn must not use the transaction.
+	EachUserMatching(ctx context.Context, f UserFilter, fn func(*User) error) error
+	// SetUsers writes one change (state or profile) to the users of ids.
+	SetUsers(ctx context.Context, ids []int64, set UserSet) error
 	// UpdateUsers writes every field of each user but its ID, group and name.
 	UpdateUsers(ctx context.Context, users []*User) error
 	DeleteUsers(ctx context.Context, ids []int64) error
@@ -188,6 +197,9 @@ type Tx interface {
 	// FailUserMails fails the pending messages to a user (who was deleted:
 	// their links are dead) with reason.
 	FailUserMails(ctx context.Context, userID int64, reason string) error
+	// FailUsersMails does the same for every user of ids, in a few
+	// statements.
+	FailUsersMails(ctx context.Context, ids []int64, reason string) error
 
 	// CreateUserToken stores a single-use link (by hash).
 	CreateUserToken(ctx context.Context, t *UserToken) error

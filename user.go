@@ -137,3 +137,10 @@ type UserUpdate struct {
 	// scrypt, PBKDF2, SHA-crypt), replaced at the next sign-in.
 	PasswordHash *string `json:"passwordHash"`
 }
+
+// UserSet is one change written to many users at once (a bulk action):
+// exactly one field is set.
+type UserSet struct {
+	Disabled  *bool
+	ProfileID *int64
+}

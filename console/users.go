@@ -52,7 +52,8 @@ type usersData struct {
 	Next     string // After of the next page
 	Prev     string // Before of the previous page
 	Total    int
-	List     usersList // order, page size, total and pager (users_list.go)
+	List     usersList    // order, page size, total and pager (users_list.go)
+	Bulk     bulkListData // the bulk actions' form
 }
 
 // WeakParam is the weak filter as a query value.
@@ -105,6 +106,7 @@ func (c *Console) handleUsers(q *req) {
 	}
 	d.Next, d.Prev = d.Page.Next, d.Page.Prev
 	d.List.links(q.r, d.Page, strings.TrimSpace(d.Q) != "")
+	d.Bulk = c.bulkList(q, g.ID, filterFrom(qs))
 	c.page(q, http.StatusOK, "users", "users.title", d, notice(q))
 }
 

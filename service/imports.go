@@ -153,6 +153,9 @@ func jobCreator(a *meibo.Actor) string {
 }
 
 func importCategory(j *meibo.ImportJob) string {
+	if IsBulkFormat(j.Format) {
+		return bulkCategory(BulkAction(j.Format))
+	}
 	switch j.Format {
 	case meibo.FormatAdmins:
 		return meibo.CategoryConfig
@@ -187,6 +190,9 @@ func FormatBytes(n int64) string {
 func canSeeImport(a *meibo.Actor, j *meibo.ImportJob) bool {
 	if a.Kind == meibo.ActorSystem {
 		return true
+	}
+	if IsBulkFormat(j.Format) {
+		return canSeeBulk(a, j)
 	}
 	if !(a.Has(meibo.AuthConsole) && a.Has(meibo.AuthImport)) && !(a.Has(meibo.AuthLogViewer) && a.Has(meibo.AuthLogAttachments)) {
 		return false
@@ -368,7 +374,7 @@ func (s *Service) failInterrupted(ctx context.Context, tx meibo.Tx, j *meibo.Imp
 // at all, and the job says so. Passwords are thus at rest only while a job
 // waits and runs.
 func (s *Service) redactFile(ctx context.Context, tx meibo.Tx, j *meibo.ImportJob, data []byte) error {
-	if len(data) == 0 {
+	if len(data) == 0 || IsBulkFormat(j.Format) {
 		return nil
 	}
 	enc, err := csvio.ParseEncoding(j.Encoding)
