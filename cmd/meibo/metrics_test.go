@@ -132,7 +132,7 @@ var allowedLabels = map[string]*regexp.Regexp{
 	"status":  regexp.MustCompile(`^[1-5][0-9][0-9]$`),
 	"surface": regexp.MustCompile(`^(console|api|portal)$`),
 	"outcome": regexp.MustCompile(`^(success|refused|throttled|error|failed|sent|retry|done|cancelled|commit|rollback)$`),
-	"format":  regexp.MustCompile(`^(users|admins|devices|personal)$`),
+	"format":  regexp.MustCompile(`^(users|admins|devices|personal|bulk:[a-z]+\.[a-z]+)$`),
 	"action":  regexp.MustCompile(`^(lock|ring|locate|message|wipe)$`),
 	"kind":    regexp.MustCompile(`^(read|write)$`),
 	"db_name": regexp.MustCompile(`^(read|write)$`),
