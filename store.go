@@ -200,6 +200,9 @@ type Tx interface {
 	// FailUsersMails does the same for every user of ids, in a few
 	// statements.
 	FailUsersMails(ctx context.Context, ids []int64, reason string) error
+	// MailBacklog counts the pending messages and tells when the oldest
+	// of them was written (zero when none), for monitoring.
+	MailBacklog(ctx context.Context) (pending int, oldest time.Time, err error)
 
 	// CreateUserToken stores a single-use link (by hash).
 	CreateUserToken(ctx context.Context, t *UserToken) error

@@ -34,7 +34,7 @@ type Server struct {
 	svc *service.Service
 	log *slog.Logger
 	max int64
-	mux *http.ServeMux
+	mux *routeMux
 }
 
 // New returns the API handler for every /api/v1 route.
@@ -45,7 +45,7 @@ func New(svc *service.Service, opts Options) *Server {
 	if opts.MaxUpload <= 0 {
 		opts.MaxUpload = 64 << 20
 	}
-	s := &Server{svc: svc, log: opts.Logger, max: opts.MaxUpload, mux: http.NewServeMux()}
+	s := &Server{svc: svc, log: opts.Logger, max: opts.MaxUpload, mux: &routeMux{ServeMux: http.NewServeMux()}}
 	s.routes()
 	return s
 }
@@ -97,6 +97,7 @@ func (s *Server) routes() {
 	s.factorRoutes()
 	s.scimTokenRoutes()
 	s.personalRoutes()
+	s.openAPIRoutes()
 }
 
 // ServeHTTP serves the API with request IDs, panic recovery and JSON

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -30,7 +29,7 @@ func TestBackupRoutes(t *testing.T) {
 		db := storetest.Open(t, engine, nil)
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		svc := service.New(db, service.Config{Hasher: h, Logger: log, Backuper: backup.Store{DB: db, Version: "test"}})
-		srv := httptest.NewServer(api.New(svc, api.Options{Logger: log}))
+		srv := newTestServer(t, api.New(svc, api.Options{Logger: log}))
 		t.Cleanup(srv.Close)
 		sys := meibo.WithActor(context.Background(), meibo.System("cli:test"))
 		const pw = "Lantern-ridge-77"
@@ -53,6 +52,12 @@ func TestBackupRoutes(t *testing.T) {
 			t.Helper()
 			req, _ := http.NewRequest(method, srv.URL+path, bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+tokens[who])
+			switch {
+			case len(body) > 1 && body[0] == 0x1f && body[1] == 0x8b:
+				req.Header.Set("Content-Type", "application/gzip")
+			case len(body) > 0:
+				req.Header.Set("Content-Type", "application/json")
+			}
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)

@@ -51,8 +51,8 @@ func newMailAPI(t *testing.T, engine string) *mailAPI {
 	svc := service.New(db, cfg)
 	cfg.PublicURL = ""
 	e := &mailAPI{t: t, svc: svc, sys: meibo.WithActor(context.Background(), meibo.System("cli:test")),
-		srv:    httptest.NewServer(api.New(svc, api.Options{Logger: log})),
-		noURL:  httptest.NewServer(api.New(service.New(db, cfg), api.Options{Logger: log})),
+		srv:    newTestServer(t, api.New(svc, api.Options{Logger: log})),
+		noURL:  newTestServer(t, api.New(service.New(db, cfg), api.Options{Logger: log})),
 		tokens: map[string]string{}, users: map[string]int64{}}
 	t.Cleanup(e.srv.Close)
 	t.Cleanup(e.noURL.Close)

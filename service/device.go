@@ -571,6 +571,15 @@ func (s *Service) deliver(ctx context.Context, d *meibo.Device, recheck bool) ([
 		}
 		return nil
 	})
+	if err == nil {
+		for _, c := range cmds {
+			waited := time.Duration(0)
+			if c.DeliveredAt != nil {
+				waited = c.DeliveredAt.Sub(c.CreatedAt)
+			}
+			s.metrics().CommandDelivered(string(c.Action), waited)
+		}
+	}
 	return cmds, err
 }
 
@@ -627,6 +636,7 @@ func (s *Service) ReportResult(ctx context.Context, d *meibo.Device, id int64, r
 	if err != nil {
 		return nil, err
 	}
+	s.metrics().CommandFinished(string(c.Action), string(c.Status))
 	if c.Action == meibo.ActionWipe && c.Status == meibo.CommandDone {
 		s.waiters.wake(d.ID)
 	}

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/csvio"
@@ -14,7 +15,8 @@ import (
 // in scope, and returns the number of users written. A value the encoding
 // cannot hold fails the export naming the user and field; callers should
 // write to a buffer or temporary file and send it only on success.
-func (s *Service) ExportUsers(ctx context.Context, groupID string, w io.Writer, enc csvio.Encoding, bom bool) (int, error) {
+func (s *Service) ExportUsers(ctx context.Context, groupID string, w io.Writer, enc csvio.Encoding, bom bool) (rows int, err error) {
+	defer func(start time.Time) { s.countExport("users", rows, start, err) }(time.Now())
 	a, err := requireUsers(ctx)
 	if err != nil {
 		return 0, err
@@ -57,7 +59,8 @@ func (s *Service) ExportUsers(ctx context.Context, groupID string, w io.Writer, 
 // 002) in enc, or in the installation's configured encoding when enc is
 // blank. It needs "save CSV file" (32) and the authority to manage
 // administrators.
-func (s *Service) ExportAdmins(ctx context.Context, w io.Writer, enc csvio.Encoding, bom bool) (int, error) {
+func (s *Service) ExportAdmins(ctx context.Context, w io.Writer, enc csvio.Encoding, bom bool) (rows int, err error) {
+	defer func(start time.Time) { s.countExport("admins", rows, start, err) }(time.Now())
 	a, err := requireManager(ctx)
 	if err != nil {
 		return 0, err

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/csvio"
@@ -16,7 +17,8 @@ import (
 // value the encoding cannot hold fails the export naming the device and
 // field; callers should write to a buffer or temporary file and send it only
 // on success.
-func (s *Service) ExportDevices(ctx context.Context, groupID string, w io.Writer, enc csvio.Encoding, bom bool) (int, error) {
+func (s *Service) ExportDevices(ctx context.Context, groupID string, w io.Writer, enc csvio.Encoding, bom bool) (rows int, err error) {
+	defer func(start time.Time) { s.countExport("devices", rows, start, err) }(time.Now())
 	a, err := require(ctx, meibo.AuthConsole, meibo.AuthExport)
 	if err != nil {
 		return 0, err

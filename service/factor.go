@@ -581,12 +581,12 @@ func (s *Service) SetMFAPolicy(ctx context.Context, p meibo.MFAPolicy) error {
 	})
 }
 
-// LoginFactor is Login with a second factor: an administrator who has one,
+// loginFactor is Login with a second factor: an administrator who has one,
 // or whom the policy requires to have one, must give an authenticator or
 // recovery code, so that the API cannot walk around the policy. (Without
 // an authenticator app, a token is made from a signed-in console session:
 // SessionToken.)
-func (s *Service) LoginFactor(ctx context.Context, loginID, password, code, addr string) (string, *meibo.Admin, error) {
+func (s *Service) loginFactor(ctx context.Context, loginID, password, code, addr string) (string, *meibo.Admin, error) {
 	secret, hash := meibo.NewToken("mbo_")
 	var found *meibo.Admin
 	ad, err := s.signInAdmin(ctx, loginID, password, addr, "api", func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error {

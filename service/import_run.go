@@ -88,6 +88,7 @@ func (s *Service) runClaimed(ctx context.Context, job *meibo.ImportJob, data []b
 		s.log.Error("import job failed", "job", job.ID, "err", err)
 		r.fail(meibo.M("internal"))
 	}
+	s.metrics().ImportFinished(job.Format, lower(string(job.Status)), job.Rows, time.Since(r.start))
 	if onProgress != nil {
 		onProgress(r.prog)
 	}

@@ -141,6 +141,14 @@ func (s *Service) attempt(ctx context.Context, m *meibo.MailMessage) error {
 	default:
 		m.Status, m.LastError = meibo.MailFailed, err.Error()
 	}
+	switch {
+	case m.Status == meibo.MailSent:
+		s.metrics().MailAttempt("sent")
+	case m.Status == meibo.MailFailed:
+		s.metrics().MailAttempt("failed")
+	default:
+		s.metrics().MailAttempt("retry")
+	}
 	if err != nil {
 		s.log.Warn("mail delivery failed", "mail", m.ID, "attempt", m.Attempts, "status", m.Status, "err", err)
 	}

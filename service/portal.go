@@ -22,6 +22,12 @@ var portalFailed = meibo.Errorf(meibo.CodeUnauthorized, "portal.failed")
 // before the password is checked, so a burst of parallel guesses checks no
 // more passwords than the limit.
 func (s *Service) PortalSignIn(ctx context.Context, groupID, userName, password, addr, userAgent string, lang meibo.Lang) (string, *meibo.Session, error) {
+	secret, sess, err := s.portalSignIn(ctx, groupID, userName, password, addr, userAgent, lang)
+	s.countSignIn("portal", err)
+	return secret, sess, err
+}
+
+func (s *Service) portalSignIn(ctx context.Context, groupID, userName, password, addr, userAgent string, lang meibo.Lang) (string, *meibo.Session, error) {
 	at := newSignInAttempt(userAccount(groupID, userName), addr)
 	if err := s.reserveSignIn(ctx, at); err != nil {
 		if ok, n := s.allowThrottledEvent(at); ok {

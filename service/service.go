@@ -68,6 +68,8 @@ type Config struct {
 	// (default 15 min, 8 h).
 	AdminSessionIdle time.Duration
 	AdminSessionMax  time.Duration
+	// Metrics receives counts and timings for monitoring (nil: none).
+	Metrics Metrics
 	// Factors configures second factors and single sign-on (factor.go).
 	Factors FactorConfig
 	// Backuper makes and restores backup files; nil: no backups.

@@ -42,6 +42,7 @@ func (s *Service) SignIn(ctx context.Context, loginID, password, addr, userAgent
 			UserAgent: clip(userAgent, 256), ExpiresAt: tx.Now().Add(s.cfg.AdminSessionMax), Methods: meibo.MethodPassword, Stage: stage}
 		return tx.CreateSession(ctx, sess)
 	})
+	s.countSignIn("console", err)
 	if err != nil {
 		return "", nil, err
 	}

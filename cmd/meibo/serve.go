@@ -19,6 +19,7 @@ import (
 	"github.com/meibo/meibo/argon2id"
 	"github.com/meibo/meibo/backup"
 	"github.com/meibo/meibo/console"
+	"github.com/meibo/meibo/metrics"
 	"github.com/meibo/meibo/portal"
 	"github.com/meibo/meibo/request"
 	"github.com/meibo/meibo/scim"
@@ -44,6 +45,7 @@ type Config struct {
 	Migrate           string // auto: a new database only; always; never
 	Mail              mailConfig
 	HTTP              httpConfig
+	Metrics           metricsConfig
 	SignIn            signInConfig
 	Clock             func() time.Time
 	Logger            *slog.Logger // overrides LogLevel/LogFormat (tests)
@@ -69,6 +71,10 @@ type Main struct {
 	stop    context.CancelFunc
 	workers sync.WaitGroup
 	served  chan error
+
+	metrics    *metrics.Registry // nil with --no-metrics
+	metricsSrv *http.Server      // on --metrics-addr
+	metricsLn  net.Listener
 }
 
 // NewMain returns a server with cfg, not yet started.
@@ -150,6 +156,10 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	if scfg.Sender == nil {
 		m.log.Info("no SMTP server configured: mail stays in the outbox (meibo mail list, GET /api/v1/mail)")
+	}
+	if !cfg.Metrics.Disable {
+		m.metrics = m.openMetrics()
+		scfg.Metrics = m.metrics
 	}
 	ssoClient, factors, err := cfg.SignIn.client(cfg.Mail.PublicURL)
 	if err != nil {
@@ -233,8 +243,23 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	por.Register(mux)
 	mux.HandleFunc("GET /healthz", m.handleHealth)
+	m.registerProbes(mux)
+	var root http.Handler = mux
+	if m.metrics != nil {
+		root = metrics.Route(mux)
+	}
+	handler := cfg.HTTP.handler(m.log, resolver, public, root)
+	if m.metrics != nil {
+		handler = m.metrics.Middleware(handler)
+	}
+	if err := m.listenMetrics(); err != nil {
+		cancel()
+		m.workers.Wait()
+		m.DB.Close()
+		return err
+	}
 	m.srv = &http.Server{
-		Handler:           cfg.HTTP.handler(m.log, resolver, public, mux),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute, // uploads of large import files
 		WriteTimeout:      10 * time.Minute,
@@ -285,6 +310,10 @@ func (m *Main) handleHealth(w http.ResponseWriter, r *http.Request) {
 // and closes the database.
 func (m *Main) Close() error {
 	m.ready.Store(false)
+	if d := m.Config.Metrics.ShutdownDrain; d > 0 && m.srv != nil {
+		// /readyz answers 503 now: give load balancers a moment to see it.
+		time.Sleep(d)
+	}
 	timeout := m.Config.ShutdownTimeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
@@ -303,6 +332,9 @@ func (m *Main) Close() error {
 	m.workers.Wait()
 	if m.Service != nil {
 		m.Service.WaitAudits() // refused requests still being recorded
+	}
+	if m.metricsSrv != nil {
+		m.metricsSrv.Close()
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
@@ -330,6 +362,8 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs.StringVar(&cfg.Migrate, "migrate", "auto", "auto: migrate a new database, refuse an outdated one; always; never")
 	mailFlags(fs, &cfg.Mail)
 	httpFlags(fs, &cfg.HTTP)
+	metricsTokenFile := ""
+	metricsFlags(fs, &cfg.Metrics, &metricsTokenFile)
 	signInFlags(fs, &cfg.SignIn)
 	fs.BoolVar(&cfg.AllowUnsafeDurability, "allow-unsafe-durability", false, "start even when the database could lose committed changes in a crash (SQLite pragmas, PostgreSQL fsync/synchronous_commit), with a warning")
 	pos, err := fs.parse(args)
@@ -344,6 +378,9 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if cfg.AdminPassword, err = secret(cfg.AdminPassword, *adminPasswordFile); err != nil {
 		return err
+	}
+	if cfg.Metrics.Token, err = secret("", metricsTokenFile); err != nil {
+		return fmt.Errorf("--metrics-token-file: %w", err)
 	}
 	m := NewMain(cfg)
 	if err := m.Open(ctx); err != nil {

@@ -77,6 +77,7 @@ type DB struct {
 	dialect     Dialect
 	migrations  fs.FS
 	clock       func() time.Time
+	observe     func(kind string, took time.Duration, err error) // see ObserveTx
 }
 
 var _ meibo.Store = (*DB)(nil)
@@ -131,7 +132,10 @@ func (db *DB) WriteDB() *sql.DB { return db.write }
 func (db *DB) now() time.Time { return db.clock().UTC().Truncate(time.Microsecond) }
 
 // View runs fn in a read-only transaction.
-func (db *DB) View(ctx context.Context, fn func(meibo.Tx) error) error {
+func (db *DB) View(ctx context.Context, fn func(meibo.Tx) error) (err error) {
+	if db.observe != nil {
+		defer func(start time.Time) { db.observe("read", time.Since(start), err) }(time.Now())
+	}
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.dialect.Name() == "postgres" {
 		opts.Isolation = sql.LevelRepeatableRead
@@ -147,7 +151,10 @@ func (db *DB) View(ctx context.Context, fn func(meibo.Tx) error) error {
 }
 
 // Update runs fn in a read-write transaction.
-func (db *DB) Update(ctx context.Context, fn func(meibo.Tx) error) error {
+func (db *DB) Update(ctx context.Context, fn func(meibo.Tx) error) (err error) {
+	if db.observe != nil {
+		defer func(start time.Time) { db.observe("write", time.Since(start), err) }(time.Now())
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)

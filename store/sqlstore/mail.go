@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -159,4 +160,23 @@ func (t *Tx) FailUserMails(ctx context.Context, userID int64, reason string) err
 	_, err := t.exec(ctx, "fail user's mail", `UPDATE mail_outbox SET status = 'failed', last_error = $1, claimed_by = '', claimed_until = NULL
 		WHERE user_id = $2 AND status = 'pending'`, reason, userID)
 	return err
+}
+
+// MailBacklog counts the pending messages and reads the time of the oldest.
+func (t *Tx) MailBacklog(ctx context.Context) (int, time.Time, error) {
+	var n int
+	if err := t.queryRowContext(ctx, `SELECT COUNT(*) FROM mail_outbox WHERE status = 'pending'`).Scan(&n); err != nil {
+		return 0, time.Time{}, fmt.Errorf("count pending mail: %w", err)
+	}
+	if n == 0 {
+		return 0, time.Time{}, nil
+	}
+	var oldest time.Time
+	err := t.queryRowContext(ctx, `SELECT created_at FROM mail_outbox WHERE status = 'pending' ORDER BY created_at LIMIT 1`).Scan(&oldest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, nil
+	} else if err != nil {
+		return 0, time.Time{}, fmt.Errorf("read oldest pending mail: %w", err)
+	}
+	return n, oldest.UTC(), nil
 }
