@@ -194,6 +194,9 @@ func (c *Console) authed(fn handler) http.Handler {
 				return
 			}
 		}
+		if c.firstPassword(q) {
+			return
+		}
 		fn(q)
 	})
 }

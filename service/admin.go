@@ -327,6 +327,9 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, current, next string) e
 	} else if !ok {
 		return meibo.FieldError("currentPassword", "login.failed")
 	}
+	if next == current {
+		return meibo.FieldError("password", "password.same")
+	}
 	if err := meibo.CheckPassword(next, ad.LoginID, ad.Email); err != nil {
 		return err
 	}

@@ -56,6 +56,11 @@ func (s *Service) Bootstrap(ctx context.Context, password string) (created bool,
 		}
 		admin := &meibo.Admin{LoginID: meibo.BuiltinAdmin, GUID: meibo.NewGUID(), Name: "admin", PasswordHash: hash,
 			Authorities: meibo.EveryAuthority, Builtin: true, PasswordChangedAt: ptr(tx.Now())}
+		if generated != "" {
+			// A printed password is a first-run one: it must be changed
+			// before anything else (Admin.MustChangePassword).
+			admin.PasswordChangedAt = nil
+		}
 		if err := tx.CreateAdmin(ctx, admin); err != nil {
 			return err
 		}
@@ -83,6 +88,9 @@ func (s *Service) Bootstrap(ctx context.Context, password string) (created bool,
 func (s *Service) Login(ctx context.Context, loginID, password, addr string) (string, *meibo.Admin, error) {
 	secret, hash := meibo.NewToken("mbo_")
 	ad, err := s.signInAdmin(ctx, loginID, password, addr, "api", func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error {
+		if ad.MustChangePassword() {
+			return meibo.Forbidden("login.password.first")
+		}
 		return tx.CreateAPIToken(ctx, &meibo.APIToken{Hash: hash, AdminID: ad.ID, Name: "login", ExpiresAt: tx.Now().Add(s.cfg.TokenTTL)})
 	})
 	if err != nil {
