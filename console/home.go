@@ -7,8 +7,8 @@ import (
 )
 
 type homeData struct {
-	Groups  []*meibo.Group
-	Imports []*meibo.ImportJob
+	Groups   []*meibo.Group
+	Imports  []*meibo.ImportJob
 	Licence  any
 	FirstRun *firstRunData
 }
