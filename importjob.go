@@ -43,6 +43,9 @@ type ImportJob struct {
 	Status           ImportStatus `json:"status"`
 	Rows             int          `json:"rows"`     // data rows read so far
 	Progress         float64      `json:"progress"` // 0..1 while running
+	// TotalRows estimates the rows of the file while the job runs here
+	// (from the share of it read so far); 0 when unknown. Not stored.
+	TotalRows int `json:"totalRows,omitempty"`
 	Created          int          `json:"created"`
 	Updated          int          `json:"updated"`
 	Deleted          int          `json:"deleted"`
@@ -73,6 +76,10 @@ func NewImportMessage(row int, column string, m Msg, warning bool) ImportMessage
 // ImportFilter selects import jobs, newest first.
 type ImportFilter struct {
 	Status    ImportStatus // when set, only jobs in this status
+	Format    string       // when set, only jobs of this format
+	GroupID   string       // when set, only jobs of this group (case aside)
+	CreatedBy string       // when set, only jobs submitted by this actor
+	From, To  time.Time    // when set, only jobs submitted in [From, To)
 	NotFormat string       // when set, no jobs of this format
 	GroupIDs  []string     // when set, only jobs of these groups (department scope)
 	NoGroup   bool         // with GroupIDs: also include jobs without a group

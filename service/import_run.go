@@ -396,7 +396,7 @@ func (r *jobRun) finishFailed(ctx context.Context) error {
 		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportFailed, &now, &now, 0
 		j.Created, j.Updated, j.Deleted, j.Unchanged = 0, 0, 0, 0
 		j.ErrorCount, j.WarningCount = r.errors, r.warnings
-		j.Message = meibo.M("import.failed", r.errors).In(meibo.English)
+		j.Message = FailedMsg(r.errors).In(meibo.English)
 		if err := r.s.redactFile(ctx, tx, j, r.data); err != nil {
 			return err
 		}
