@@ -169,6 +169,9 @@ type Tx interface {
 	// CreateMails writes messages to the outbox (pending, due now).
 	CreateMails(ctx context.Context, msgs []*MailMessage) error
 	Mail(ctx context.Context, id int64) (*MailMessage, error)
+	// LatestMail is the newest message of kind to a user (not found when
+	// there is none).
+	LatestMail(ctx context.Context, userID int64, kind string) (*MailMessage, error)
 	Mails(ctx context.Context, f MailFilter) ([]*MailMessage, error)
 	// ClaimMails takes up to limit pending messages that are due and not
 	// held by another worker, and holds them for worker until leaseUntil.

@@ -107,9 +107,12 @@ type UserFilter struct {
 	Disabled  *bool
 	Admin     *bool
 	ProfileID *int64
-	After     string
-	Before    string
-	Limit     int
+	// Invitation, when set, keeps the users whose invitation is in this
+	// state (InvitationPending and the others).
+	Invitation InvitationState
+	After      string
+	Before     string
+	Limit      int
 }
 
 // UserPage is one page of users.
@@ -129,3 +132,18 @@ type UserUpdate struct {
 	APIAccess *bool   `json:"apiAccess"`
 	Disabled  *bool   `json:"disabled"`
 }
+
+// InvitationState is where a user's invitation stands, read from the outbox
+// (the newest invitation to the user) and the user's password.
+type InvitationState string
+
+// The invitation states.
+const (
+	InvitationNone     InvitationState = "none"     // never invited
+	InvitationPending  InvitationState = "pending"  // invited, no password yet, the link still good
+	InvitationAccepted InvitationState = "accepted" // invited, and the password is set
+	InvitationExpired  InvitationState = "expired"  // invited, no password, and the link expired or the mail failed
+)
+
+// InvitationStates are the states, in the order they are offered.
+var InvitationStates = []InvitationState{InvitationPending, InvitationAccepted, InvitationExpired, InvitationNone}

@@ -30,7 +30,8 @@ func (s *Server) importRoutes() {
 
 // handleImportCreate takes a multipart upload: the file in field "file", and
 // fields format (personal, users, admins or devices), group, encoding,
-// updateExisting, dryRun, sendInvitations.
+// updateExisting, dryRun, sendInvitations (for users files: true when
+// absent, where invitations are the default).
 // It answers 202 with the QUEUED job.
 func (s *Server) handleImportCreate(w http.ResponseWriter, r *http.Request) {
 	mr, err := r.MultipartReader()
@@ -40,7 +41,7 @@ func (s *Server) handleImportCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	var req service.ImportRequest
 	var data []byte
-	var gotFile bool
+	var gotFile, invitesGiven bool
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -64,10 +65,14 @@ func (s *Server) handleImportCreate(w http.ResponseWriter, r *http.Request) {
 			}
 			continue
 		}
+		invitesGiven = invitesGiven || part.FormName() == "sendInvitations"
 		if err := readField(part, &req); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
+	}
+	if !invitesGiven && req.Format == meibo.FormatUsers && s.svc.InvitationsByDefault() {
+		req.SendInvitations = true
 	}
 	if !gotFile {
 		s.writeError(w, r, meibo.FieldError("file", "required"))

@@ -93,8 +93,9 @@ func (c *Console) funcs() template.FuncMap {
 			}
 			return ""
 		},
-		"whenSec": c.whenSec,
-		"prefix":  func() string { return Prefix },
+		"whenSec":          c.whenSec,
+		"invitationStates": invitationStates,
+		"prefix":           func() string { return Prefix },
 		"query": func(pairs ...string) template.URL {
 			v := url.Values{}
 			for i := 0; i+1 < len(pairs); i += 2 {

@@ -163,7 +163,7 @@ func (c *Console) handleImports(q *req) {
 		c.fail(q, meibo.Forbidden("forbidden.auth", meibo.AuthImport))
 		return
 	}
-	d := importsData{Form: importForm{Format: meibo.FormatUsers, Encoding: "auto"}}
+	d := importsData{Form: importForm{Format: meibo.FormatUsers, Encoding: "auto", SendInvitations: c.svc.InvitationsByDefault()}}
 	if err := c.importsPage(q, &d); err != nil {
 		c.fail(q, err)
 		return

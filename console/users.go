@@ -21,6 +21,7 @@ func (c *Console) userRoutes(a func(string, handler)) {
 	a("GET "+Prefix+"/users/{id}/delete", c.handleUserDeleteConfirm)
 	a("POST "+Prefix+"/users/{id}/delete", c.handleUserDelete)
 	a("POST "+Prefix+"/users/{id}/password-link", c.handlePasswordLink)
+	a("POST "+Prefix+"/users/{id}/mail-link", c.handleUserMailLink)
 }
 
 // handleUsersIndex opens the users of the first group the administrator
@@ -48,6 +49,7 @@ type usersData struct {
 	Disabled string // "", "true", "false"
 	Admin    string
 	Profile  string // profile ID
+	Invite   string // invitation state
 	Next     string // After of the next page
 	Prev     string // Before of the previous page
 	Total    int
@@ -67,7 +69,7 @@ func ptr[T any](v T) *T { return &v }
 
 func (c *Console) handleUsers(q *req) {
 	qs := q.r.URL.Query()
-	d := usersData{Q: qs.Get("q"), Disabled: qs.Get("disabled"), Admin: qs.Get("admin"), Profile: qs.Get("profile")}
+	d := usersData{Q: qs.Get("q"), Disabled: qs.Get("disabled"), Admin: qs.Get("admin"), Profile: qs.Get("profile"), Invite: qs.Get("invitation")}
 	g, err := c.svc.Group(q.ctx, q.r.PathValue("group"))
 	if err != nil {
 		c.fail(q, err)
@@ -87,6 +89,7 @@ func (c *Console) handleUsers(q *req) {
 	if id, err := strconv.ParseInt(d.Profile, 10, 64); err == nil {
 		f.ProfileID = &id
 	}
+	f.Invitation = invitationFilter(d.Invite)
 	if d.Page, err = c.svc.FindUsers(q.ctx, f); err != nil {
 		c.fail(q, err)
 		return
@@ -117,6 +120,7 @@ type userForm struct {
 	SendInvitation bool
 	Action         string // where the form posts
 	IssueLinks     bool   // no SMTP server: links are issued to the administrator
+	Invitation     *invitationView
 }
 
 func (c *Console) groupAndProfiles(q *req, groupID string) (*meibo.Group, []*meibo.Profile, error) {
@@ -134,7 +138,7 @@ func (c *Console) handleUserNew(q *req) {
 		c.fail(q, err)
 		return
 	}
-	f := userForm{Group: g, Profiles: ps, Action: Prefix + "/groups/" + g.ID + "/users"}
+	f := userForm{Group: g, Profiles: ps, Action: Prefix + "/groups/" + g.ID + "/users", SendInvitation: c.svc.InvitationsByDefault()}
 	c.page(q, http.StatusOK, "user_form", "user.new.title", f, "")
 }
 
@@ -157,8 +161,10 @@ func (c *Console) handleUserCreate(q *req) {
 	}
 	f := userForm{Group: g, Profiles: ps, Action: Prefix + "/groups/" + g.ID + "/users"}
 	readUserForm(q.r, &f)
-	u, err := c.svc.CreateUser(q.ctx, g.ID, service.UserInput{Name: f.Name, Email: f.Email, Password: q.r.PostFormValue("password"),
-		Profile: f.Profile, Admin: f.Admin, APIAccess: f.APIAccess, Disabled: f.Disabled, SendInvitation: f.SendInvitation})
+	pw := q.r.PostFormValue("password")
+	u, err := c.svc.CreateUser(q.ctx, g.ID, service.UserInput{Name: f.Name, Email: f.Email, Password: pw,
+		Profile: f.Profile, Admin: f.Admin, APIAccess: f.APIAccess, Disabled: f.Disabled,
+		SendInvitation: c.svc.ShouldInvite(&f.SendInvitation, f.Email, pw)})
 	if err != nil {
 		c.form(q, http.StatusUnprocessableEntity, "user_form", "user.new.title", f, err)
 		return
@@ -188,6 +194,10 @@ func (c *Console) handleUserEdit(q *req) {
 	f := userForm{Group: g, Profiles: ps, User: u, Name: u.Name, Email: u.Email, Profile: u.ProfileName, Admin: u.Admin,
 		APIAccess: u.APIAccess, Disabled: u.Disabled, Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10),
 		IssueLinks: !c.svc.MailConfigured() && !u.Disabled}
+	if f.Invitation, err = c.userInvitation(q, u); err != nil {
+		c.fail(q, err)
+		return
+	}
 	c.page(q, http.StatusOK, "user_form", "user.edit.title", f, notice(q))
 }
 

@@ -134,7 +134,7 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		if rec.HasErrors() {
 			continue
 		}
-		if cur == nil && r.job.SendInvitations && next.Email == "" && !apply {
+		if cur == nil && r.job.SendInvitations && next.Email == "" && in.Password == "" && !apply {
 			r.problem(csvio.Problem{Row: rec.Row, Column: "email", Msg: meibo.M("import.no_email", next.Name), Warning: true})
 		}
 		c := change{rec: rec, user: next, create: cur == nil, passwordC: in.Password != "",
@@ -206,8 +206,8 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		// transaction: all of them, or (when it rolls back) none.
 		var mails []*meibo.MailMessage
 		for _, nu := range creates {
-			if nu.Email == "" {
-				continue
+			if nu.Email == "" || nu.HasPassword() {
+				continue // invited: users with an address and no password
 			}
 			m, err := r.s.linkMail(ctx, tx, nu, u.g, meibo.MailInvitation, u.mailLang, false)
 			if err != nil {

@@ -647,6 +647,9 @@ func (s *userSearch) filters(q *stmt, a string) {
 	if s.f.ProfileID != nil {
 		q.and(a + ".profile_id = " + q.arg(*s.f.ProfileID))
 	}
+	if s.f.Invitation != "" {
+		q.and(invitationCond(q, a, s.f.Invitation, s.t.now.UTC()))
+	}
 }
 
 // span keeps the keys of alias a strictly between from and to in walking
