@@ -164,16 +164,26 @@ func (s *Server) handleUserDuplicate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// The copy takes the source's profile and flags but for those given;
+	// sendInvitation, when absent, invites a copy with an address and no
+	// password (service.ShouldInvite).
 	var in struct {
 		Name     string `json:"name"`
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		service.DuplicateChanges
+		SendInvitation *bool `json:"sendInvitation"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.svc.DuplicateUser(r.Context(), id, service.UserInput{Name: in.Name, Email: in.Email, Password: in.Password})
+	invite := s.svc.ShouldInvite(in.SendInvitation, in.Email, in.Password)
+	if in.SendInvitation != nil && *in.SendInvitation {
+		invite = true // asked for: refused when there is no address
+	}
+	u, err := s.svc.DuplicateUserWith(r.Context(), id, service.UserInput{Name: in.Name, Email: in.Email, Password: in.Password,
+		SendInvitation: invite}, in.DuplicateChanges)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

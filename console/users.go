@@ -246,7 +246,7 @@ func (c *Console) handleUserDuplicate(q *req) {
 		return
 	}
 	f := userForm{Group: g, Profiles: ps, Source: u, Profile: u.ProfileName, Admin: u.Admin, APIAccess: u.APIAccess, Disabled: u.Disabled,
-		Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10) + "/duplicate"}
+		Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10) + "/duplicate", SendInvitation: c.svc.InvitationsByDefault()}
 	c.page(q, http.StatusOK, "user_form", "user.duplicate.title", f, "")
 }
 
@@ -264,10 +264,13 @@ func (c *Console) handleUserDuplicateCreate(q *req) {
 	f := userForm{Group: g, Profiles: ps, Source: src, Profile: src.ProfileName, Admin: src.Admin, APIAccess: src.APIAccess,
 		Disabled: src.Disabled, Action: Prefix + "/users/" + strconv.FormatInt(src.ID, 10) + "/duplicate"}
 	readUserForm(q.r, &f)
-	u, err := c.svc.DuplicateUser(q.ctx, src.ID, service.UserInput{Name: f.Name, Email: f.Email, Password: q.r.PostFormValue("password"),
-		SendInvitation: f.SendInvitation})
+	// The copy takes the profile and options chosen on the form, which
+	// starts from the source's.
+	pw := q.r.PostFormValue("password")
+	u, err := c.svc.DuplicateUserWith(q.ctx, src.ID, service.UserInput{Name: f.Name, Email: f.Email, Password: pw,
+		SendInvitation: c.svc.ShouldInvite(&f.SendInvitation, f.Email, pw)},
+		service.DuplicateChanges{Profile: &f.Profile, Admin: &f.Admin, APIAccess: &f.APIAccess, Disabled: &f.Disabled})
 	if err != nil {
-		f.Profile, f.Admin, f.APIAccess, f.Disabled = src.ProfileName, src.Admin, src.APIAccess, src.Disabled
 		c.form(q, http.StatusUnprocessableEntity, "user_form", "user.duplicate.title", f, err)
 		return
 	}
