@@ -86,3 +86,24 @@ type ImportFilter struct {
 	BeforeID  int64
 	Limit     int
 }
+
+// The kinds and actions of the changes a job records.
+const (
+	ChangeUser    = "user"
+	ChangeAdmin   = "admin"
+	ChangeCreated = "created"
+	ChangeUpdated = "updated"
+	ChangeDeleted = "deleted"
+)
+
+// ImportChange is one user or administrator a job created, updated or
+// deleted, recorded in the job's apply transaction: the row, and what
+// changed as "field: before → after" (a password only as "changed").
+type ImportChange struct {
+	Seq     int    `json:"-"`
+	Row     int    `json:"row"`
+	Kind    string `json:"kind"`   // ChangeUser, ChangeAdmin
+	Action  string `json:"action"` // ChangeCreated, ChangeUpdated, ChangeDeleted
+	Name    string `json:"name"`
+	Changes string `json:"changes"`
+}

@@ -238,6 +238,10 @@ type Tx interface {
 	// process has taken it for dead meanwhile and nothing was written.
 	FinishImportJob(ctx context.Context, j *ImportJob) (bool, error)
 	AddImportMessages(ctx context.Context, jobID int64, msgs []ImportMessage) error
+	// AddImportChanges records what a job changed; ImportChanges lists
+	// them in row order after seq (0: from the first), at most limit.
+	AddImportChanges(ctx context.Context, jobID int64, changes []ImportChange) error
+	ImportChanges(ctx context.Context, jobID int64, afterSeq, limit int) ([]ImportChange, error)
 	// ActiveImports counts the jobs waiting or running (QUEUED, RUNNING) of
 	// group (0 when group is "") and those created by createdBy.
 	ActiveImports(ctx context.Context, group, createdBy string) (inGroup, byCreator int, err error)

@@ -59,6 +59,7 @@ type importConfirmData struct {
 func (c *Console) importConfirmRoutes(a func(string, handler)) {
 	a("POST "+Prefix+"/imports/{id}/confirm", c.handleImportConfirm)
 	a("GET "+Prefix+"/imports/history", c.handleImportHistory)
+	a("GET "+Prefix+"/imports/{id}/changes.csv", c.handleImportChanges)
 }
 
 // importConfirm returns the form for a job that is a successful dry run the

@@ -78,6 +78,7 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 	}
 	type change struct {
 		rec       *csvio.Record
+		cur       *meibo.User // before, when updated
 		user      *meibo.User
 		oldKey    meibo.UnifiedKey
 		create    bool
@@ -137,7 +138,7 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		if cur == nil && r.job.SendInvitations && next.Email == "" && in.Password == "" && !apply {
 			r.problem(csvio.Problem{Row: rec.Row, Column: "email", Msg: meibo.M("import.no_email", next.Name), Warning: true})
 		}
-		c := change{rec: rec, user: next, create: cur == nil, passwordC: in.Password != "",
+		c := change{rec: rec, cur: cur, user: next, create: cur == nil, passwordC: in.Password != "",
 			disables: cur != nil && !cur.Disabled && next.Disabled}
 		switch {
 		case cur == nil:
@@ -186,6 +187,7 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 			c.user.PasswordHash = r.hashes[c.rec.Row]
 			c.user.PasswordChangedAt = ptr(tx.Now())
 		}
+		r.recordChange(c.rec.Row, meibo.ChangeUser, c.user.Name, c.cur, c.user, c.passwordC)
 		if c.create {
 			creates = append(creates, c.user)
 		} else {
