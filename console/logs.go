@@ -35,6 +35,7 @@ type mailsData struct {
 	Mails  []*meibo.MailMessage
 	Before string // the page shown (blank: the newest)
 	Next   string // before ID of the next, older page
+	NoSMTP bool   // no SMTP server is configured: nothing here is sent
 }
 
 // beforeID reads the "before" of a paged list.
@@ -48,7 +49,7 @@ func beforeID(q *req) (int64, string) {
 }
 
 func (c *Console) handleMails(q *req) {
-	d := mailsData{Status: q.r.URL.Query().Get("status")}
+	d := mailsData{Status: q.r.URL.Query().Get("status"), NoSMTP: !c.svc.MailConfigured()}
 	f := meibo.MailFilter{Limit: logPage + 1}
 	switch meibo.MailStatus(d.Status) {
 	case meibo.MailPending, meibo.MailSent, meibo.MailFailed:
