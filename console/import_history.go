@@ -73,7 +73,7 @@ func (c *Console) handleImportHistory(q *req) {
 		By: qv.Get("by"), From: qv.Get("from"), To: qv.Get("to")},
 		Formats:  []string{meibo.FormatUsers, meibo.FormatPersonal, meibo.FormatAdmins, meibo.FormatDevices},
 		Statuses: []meibo.ImportStatus{meibo.ImportQueued, meibo.ImportRunning, meibo.ImportSuccess, meibo.ImportFailed},
-		Zone:     c.loc.String()}
+		Zone:     zoneName(c.loc)}
 	if groups, err := c.svc.Groups(q.ctx); err == nil {
 		d.Groups = groups
 	}
