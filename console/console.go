@@ -78,21 +78,7 @@ func New(svc *service.Service, opts Options) (*Console, error) {
 // funcs are the template functions of the console's pages.
 func (c *Console) funcs() template.FuncMap {
 	return template.FuncMap{
-		"when": func(t any) string {
-			switch v := t.(type) {
-			case time.Time:
-				if v.IsZero() {
-					return "—"
-				}
-				return v.In(c.loc).Format("2006-01-02 15:04")
-			case *time.Time:
-				if v == nil || v.IsZero() {
-					return "—"
-				}
-				return v.In(c.loc).Format("2006-01-02 15:04")
-			}
-			return ""
-		},
+		"when":             c.when,
 		"whenSec":          c.whenSec,
 		"invitationStates": invitationStates,
 		"prefix":           func() string { return Prefix },
@@ -114,6 +100,24 @@ func (c *Console) funcs() template.FuncMap {
 		},
 		"pathEscape": url.PathEscape,
 	}
+}
+
+// when writes a time to the minute in the console's time zone ("—" for
+// none).
+func (c *Console) when(t any) string {
+	switch v := t.(type) {
+	case time.Time:
+		if v.IsZero() {
+			return "—"
+		}
+		return v.In(c.loc).Format("2006-01-02 15:04")
+	case *time.Time:
+		if v == nil || v.IsZero() {
+			return "—"
+		}
+		return v.In(c.loc).Format("2006-01-02 15:04")
+	}
+	return ""
 }
 
 // Register adds the console's routes to mux.
