@@ -99,6 +99,15 @@ func TestImportConfirmInBrowser(t *testing.T) {
 		t.Errorf("the failed job's page:\n%s", b.mainText())
 	}
 
+	// In Japanese: the outcome, and the count with its counter.
+	bad := jobOf(t, b.location())
+	b.open("/console/imports/" + bad + "?lang=ja")
+	b.wantText("インポートに失敗しました", "エラー 1件")
+	b.screenshot("import-failed-ja-desktop")
+	b.open("/console/imports/" + dry + "?lang=ja")
+	b.wantText("テスト実行でエラーは見つかりませんでした", "今すぐインポート")
+	b.open("/console/imports?lang=en")
+
 	// The history, filtered by group and status, in the form.
 	b.open("/console/imports")
 	b.submit("#imp-history-link")
