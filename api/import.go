@@ -23,6 +23,8 @@ func (s *Server) importRoutes() {
 	m.Handle("GET /api/v1/imports/{id}", s.auth(s.handleImport))
 	m.Handle("GET /api/v1/imports/{id}/errors.csv", s.auth(s.handleImportErrors))
 	m.Handle("GET /api/v1/imports/{id}/file", s.auth(s.handleImportFile))
+	m.Handle("POST /api/v1/imports/{id}/confirm", s.auth(s.handleImportConfirm))
+	m.Handle("GET /api/v1/imports/{id}/changes", s.auth(s.handleImportChanges))
 	m.Handle("GET /api/v1/exports/users", s.auth(s.handleExportUsers))
 	m.Handle("GET /api/v1/exports/admins", s.auth(s.handleExportAdmins))
 	m.Handle("GET /api/v1/exports/devices", s.auth(s.handleExportDevices))
