@@ -327,7 +327,8 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, current, next string) e
 	} else if !ok {
 		return meibo.FieldError("currentPassword", "login.failed")
 	}
-	if next == current {
+	if next == current && ad.MustChangePassword() {
+		// The printed first-run password must give way to a new one.
 		return meibo.FieldError("password", "password.same")
 	}
 	if err := meibo.CheckPassword(next, ad.LoginID, ad.Email); err != nil {
