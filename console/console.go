@@ -78,10 +78,22 @@ func New(svc *service.Service, opts Options) (*Console, error) {
 // funcs are the template functions of the console's pages.
 func (c *Console) funcs() template.FuncMap {
 	return template.FuncMap{
-		"when":             c.when,
-		"whenSec":          c.whenSec,
-		"invitationStates": invitationStates,
-		"prefix":           func() string { return Prefix },
+		"when": func(t any) string {
+			switch v := t.(type) {
+			case time.Time:
+				if v.IsZero() {
+					return "—"
+				}
+				return v.In(c.loc).Format("2006-01-02 15:04")
+			case *time.Time:
+				if v == nil || v.IsZero() {
+					return "—"
+				}
+				return v.In(c.loc).Format("2006-01-02 15:04")
+			}
+			return ""
+		},
+		"prefix": func() string { return Prefix },
 		"query": func(pairs ...string) template.URL {
 			v := url.Values{}
 			for i := 0; i+1 < len(pairs); i += 2 {
@@ -99,25 +111,12 @@ func (c *Console) funcs() template.FuncMap {
 			return ok && a != nil && a.Has(au)
 		},
 		"pathEscape": url.PathEscape,
-	}
-}
 
-// when writes a time to the minute in the console's time zone ("—" for
-// none).
-func (c *Console) when(t any) string {
-	switch v := t.(type) {
-	case time.Time:
-		if v.IsZero() {
-			return "—"
-		}
-		return v.In(c.loc).Format("2006-01-02 15:04")
-	case *time.Time:
-		if v == nil || v.IsZero() {
-			return "—"
-		}
-		return v.In(c.loc).Format("2006-01-02 15:04")
+		// Times to the second with the zone (import pages), and the
+		// invitation states a list filters by.
+		"whenSec":          c.whenSec,
+		"invitationStates": invitationStates,
 	}
-	return ""
 }
 
 // Register adds the console's routes to mux.

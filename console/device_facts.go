@@ -2,6 +2,7 @@ package console
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/web"
@@ -23,7 +24,12 @@ type deviceFacts struct {
 
 func (c *Console) deviceFacts(lang meibo.Lang, d *meibo.Device) deviceFacts {
 	v := c.deviceView(d)
-	when := c.when
+	when := func(t *time.Time) string {
+		if t == nil || t.IsZero() {
+			return "—"
+		}
+		return t.In(c.loc).Format("2006-01-02 15:04") // as the page writes it
+	}
 	f := deviceFacts{CheckIn: when(d.LastCheckInAt), Battery: "—", Locked: d.Locked, Lock: web.T(lang, "device.unlocked"),
 		Location: "—", Online: v.Online}
 	if d.Battery != nil {
