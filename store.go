@@ -98,6 +98,8 @@ type Tx interface {
 	UpdateAdmin(ctx context.Context, a *Admin) error
 	DeleteAdmin(ctx context.Context, id int64) error
 	SetAdminSignIn(ctx context.Context, id int64, at time.Time) error
+	// FactorTx: second factors, sign-in ceremonies, session stages.
+	FactorTx
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	APIToken(ctx context.Context, hash string) (*APIToken, error)
@@ -251,6 +253,8 @@ type Tx interface {
 	// FailStaleImports marks FAILED, with message, every RUNNING job whose
 	// worker has not reported since before, and returns them.
 	FailStaleImports(ctx context.Context, before time.Time, message string) ([]*ImportJob, error)
+
+	ProvisioningTx
 }
 
 // Throttle counts recent failed sign-ins of one account or address.

@@ -93,6 +93,9 @@ func (s *Server) routes() {
 	s.backupRoutes()
 	s.deviceRoutes()
 	s.throttleRoutes()
+	s.factorRoutes()
+	s.scimTokenRoutes()
+	s.personalRoutes()
 }
 
 // ServeHTTP serves the API with request IDs, panic recovery and JSON

@@ -121,6 +121,9 @@ type userForm struct {
 	Action         string // where the form posts
 	IssueLinks     bool   // no SMTP server: links are issued to the administrator
 	Invitation     *invitationView
+	// Identity is what an identity provider told of the user (SCIM), when
+	// editing one it provisioned.
+	Identity *meibo.UserIdentity
 }
 
 func (c *Console) groupAndProfiles(q *req, groupID string) (*meibo.Group, []*meibo.Profile, error) {
@@ -195,6 +198,10 @@ func (c *Console) handleUserEdit(q *req) {
 		APIAccess: u.APIAccess, Disabled: u.Disabled, Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10),
 		IssueLinks: !c.svc.MailConfigured() && !u.Disabled}
 	if f.Invitation, err = c.userInvitation(q, u); err != nil {
+		c.fail(q, err)
+		return
+	}
+	if f.Identity, err = c.identity(q, u); err != nil {
 		c.fail(q, err)
 		return
 	}
