@@ -43,18 +43,20 @@ type ImportJob struct {
 	Status           ImportStatus `json:"status"`
 	Rows             int          `json:"rows"`     // data rows read so far
 	Progress         float64      `json:"progress"` // 0..1 while running
+	Created          int          `json:"created"`
+	Updated          int          `json:"updated"`
+	Deleted          int          `json:"deleted"`
+	Unchanged        int          `json:"unchanged"`
+	ErrorCount       int          `json:"errorCount"`
+	WarningCount     int          `json:"warningCount"`
+	Message          string       `json:"message,omitempty"` // job-level outcome, e.g. "interrupted"
+	Worker           string       `json:"-"`
+	HeartbeatAt      *time.Time   `json:"-"` // last sign of life of the worker running it
+	// AllowWeakHashes takes password hashes of weak formats (salted SHA).
+	AllowWeakHashes bool `json:"allowWeakHashes,omitempty"`
 	// TotalRows estimates the rows of the file while the job runs here
 	// (from the share of it read so far); 0 when unknown. Not stored.
-	TotalRows    int        `json:"totalRows,omitempty"`
-	Created      int        `json:"created"`
-	Updated      int        `json:"updated"`
-	Deleted      int        `json:"deleted"`
-	Unchanged    int        `json:"unchanged"`
-	ErrorCount   int        `json:"errorCount"`
-	WarningCount int        `json:"warningCount"`
-	Message      string     `json:"message,omitempty"` // job-level outcome, e.g. "interrupted"
-	Worker       string     `json:"-"`
-	HeartbeatAt  *time.Time `json:"-"` // last sign of life of the worker running it
+	TotalRows int `json:"totalRows,omitempty"`
 }
 
 // ImportMessage is one error or warning of an import job. Row counts records

@@ -138,6 +138,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	a("POST "+Prefix+"/signout", c.handleSignOut)
 	a("GET "+Prefix+"/{$}", c.handleHome)
 	c.userRoutes(a)
+	c.bulkRoutes(a)
 	c.groupRoutes(a)
 	c.importRoutes(a)
 	c.adminRoutes(a)

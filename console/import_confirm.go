@@ -39,9 +39,9 @@ func init() {
 	})
 }
 
-// countLabel writes a count with its noun: "1 error", "2 errors" (key and
+// countNoun writes a count with its noun: "1 error", "2 errors" (key and
 // key.one); Japanese counts with a counter and has one form.
-func countLabel(lang meibo.Lang, key string, n int) string {
+func countNoun(lang meibo.Lang, key string, n int) string {
 	if n == 1 {
 		if _, ok := web.Labels()[key+".one"]; ok {
 			return web.T(lang, key+".one")

@@ -40,8 +40,8 @@ func TestImportProgressText(t *testing.T) {
 		{meibo.Japanese, "imp.n.errors", 1, "エラー 1件"},
 		{meibo.Japanese, "imp.n.errors", 3, "エラー 3件"},
 	} {
-		if got := countLabel(tc.lang, tc.key, tc.n); got != tc.want {
-			t.Errorf("countLabel(%s, %s, %d) = %q, want %q", tc.lang, tc.key, tc.n, got, tc.want)
+		if got := countNoun(tc.lang, tc.key, tc.n); got != tc.want {
+			t.Errorf("countNoun(%s, %s, %d) = %q, want %q", tc.lang, tc.key, tc.n, got, tc.want)
 		}
 	}
 	if got := c.whenSec(start); got != "2026-12-05 15:30:00 UTC" {

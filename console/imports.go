@@ -48,6 +48,7 @@ type importForm struct {
 	UpdateExisting  bool
 	SendInvitations bool
 	DryRun          bool
+	AllowWeakHashes bool
 }
 
 // importsData is the import page: the form (for those who may import) and
@@ -181,7 +182,8 @@ func (c *Console) handleImports(q *req) {
 func (c *Console) handleImportSubmit(q *req) {
 	ir, data, err := c.readUpload(q)
 	form := importForm{Format: ir.Format, Group: ir.GroupID, Encoding: defaultTo(ir.Encoding, "auto"),
-		UpdateExisting: ir.UpdateExisting, SendInvitations: ir.SendInvitations, DryRun: ir.DryRun}
+		UpdateExisting: ir.UpdateExisting, SendInvitations: ir.SendInvitations, DryRun: ir.DryRun,
+		AllowWeakHashes: ir.AllowWeakHashes}
 	if err == nil {
 		var job *meibo.ImportJob
 		if job, err = c.svc.SubmitImport(q.ctx, ir, data); err == nil {
@@ -257,6 +259,7 @@ func (c *Console) readUpload(q *req) (service.ImportRequest, []byte, error) {
 	ir.UpdateExisting = r.PostFormValue("updateExisting") != ""
 	ir.SendInvitations = r.PostFormValue("sendInvitations") != ""
 	ir.DryRun = r.PostFormValue("dryRun") != ""
+	ir.AllowWeakHashes = r.PostFormValue("allowWeakHashes") != ""
 	if ir.Format == meibo.FormatAdmins {
 		ir.GroupID = ""
 	}
@@ -364,9 +367,9 @@ func (c *Console) importJobPage(q *req, id int64) (*importJobData, error) {
 		if d.Note == "" {
 			d.More = max(0, j.ErrorCount+j.WarningCount-len(d.Messages))
 		}
-		d.Counted = web.T(q.lang, "imp.messages.counted", countLabel(q.lang, "imp.n.errors", d.Errors), countLabel(q.lang, "imp.n.warnings", d.Warnings))
+		d.Counted = web.T(q.lang, "imp.messages.counted", countNoun(q.lang, "imp.n.errors", d.Errors), countNoun(q.lang, "imp.n.warnings", d.Warnings))
 		if d.More > 0 {
-			d.MoreText = countLabel(q.lang, "imp.messages.more", d.More)
+			d.MoreText = countNoun(q.lang, "imp.messages.more", d.More)
 		}
 		d.Confirm = c.importConfirm(q, j)
 		if err := c.importChanges(q, d); err != nil {

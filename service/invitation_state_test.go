@@ -94,6 +94,13 @@ func TestInvitationState(t *testing.T) {
 		if got := listed(meibo.InvitationPending); len(got) != 0 {
 			t.Errorf("pending after the time: %v", got)
 		}
+		// A bulk action on "all matching" counts (and walks) the same users.
+		if n, err := e.svc.BulkCount(e.sys, "G1", service.BulkFilter{Invitation: meibo.InvitationExpired}, 100); err != nil || n != 1 {
+			t.Errorf("bulk count of expired invitations: %d, %v", n, err)
+		}
+		if n, err := e.svc.BulkCount(e.sys, "G1", service.BulkFilter{Keyword: "pend", Invitation: meibo.InvitationExpired}, 100); err != nil || n != 1 {
+			t.Errorf("bulk count of expired invitations with a keyword: %d, %v", n, err)
+		}
 
 		// A reset link, as an administrator sends it.
 		e.must(e.svc.SendPasswordReset(e.sys, accepted.ID))

@@ -15,7 +15,7 @@ func (t *Tx) LatestMail(ctx context.Context, userID int64, kind string) (*meibo.
 // invitationCond is the condition on the users of alias a whose invitation
 // is in state: read from their newest invitation in the outbox (by the
 // index of migration 0016) and their password.
-func invitationCond(q *stmt, a string, state meibo.InvitationState, now any) string {
+func invitationCond(arg func(any) string, a string, state meibo.InvitationState, now any) string {
 	invited := `EXISTS (SELECT 1 FROM mail_outbox m WHERE m.user_id = ` + a + `.id AND m.kind = 'invitation')`
 	switch state {
 	case meibo.InvitationNone:
@@ -23,7 +23,7 @@ func invitationCond(q *stmt, a string, state meibo.InvitationState, now any) str
 	case meibo.InvitationAccepted:
 		return invited + " AND " + a + ".password_hash <> ''"
 	}
-	at := q.arg(now)
+	at := arg(now)
 	live := `EXISTS (SELECT 1 FROM mail_outbox m WHERE m.id = (SELECT max(m2.id) FROM mail_outbox m2 WHERE m2.user_id = ` + a + `.id AND m2.kind = 'invitation')
 		AND m.status <> 'failed' AND (m.link_expires_at IS NULL OR m.link_expires_at > ` + at + `))`
 	if state == meibo.InvitationPending {
