@@ -26,6 +26,9 @@ type Actor struct {
 	GroupID     string   // a portal user's group
 	GroupAdmin  bool     // a portal user who may see every device of the group
 	Session     string   // the hash of the browser session acting, if any
+	// MustChangePassword is set for the built-in admin still holding the
+	// password printed at the first start (Admin.MustChangePassword).
+	MustChangePassword bool
 	// Refused, when set, is told of every request of the actor that was
 	// refused for want of an authority or for reaching outside its scope
 	// (kind "authority" or "scope"), so that it can be audited.

@@ -83,6 +83,14 @@ func (a *Admin) CanSignIn() bool {
 	return !a.Disabled && a.PasswordHash != "" && !(a.Builtin && a.LoginID == BuiltinBackup)
 }
 
+// MustChangePassword reports whether the administrator signs in with a
+// password printed at the first start and must choose a new one before doing
+// anything else. Bootstrap leaves PasswordChangedAt unset for a generated
+// password; every password change sets it.
+func (a *Admin) MustChangePassword() bool {
+	return a.Builtin && a.LoginID == BuiltinAdmin && a.PasswordHash != "" && a.PasswordChangedAt == nil
+}
+
 // ManagesAdmins reports whether a may manage administrators: Management
 // Console authority, not limited to departments or to device functions, and
 // not "no viewing authority".

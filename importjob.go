@@ -54,6 +54,9 @@ type ImportJob struct {
 	HeartbeatAt      *time.Time   `json:"-"` // last sign of life of the worker running it
 	// AllowWeakHashes takes password hashes of weak formats (salted SHA).
 	AllowWeakHashes bool `json:"allowWeakHashes,omitempty"`
+	// TotalRows estimates the rows of the file while the job runs here
+	// (from the share of it read so far); 0 when unknown. Not stored.
+	TotalRows int `json:"totalRows,omitempty"`
 }
 
 // ImportMessage is one error or warning of an import job. Row counts records
@@ -75,9 +78,34 @@ func NewImportMessage(row int, column string, m Msg, warning bool) ImportMessage
 // ImportFilter selects import jobs, newest first.
 type ImportFilter struct {
 	Status    ImportStatus // when set, only jobs in this status
+	Format    string       // when set, only jobs of this format
+	GroupID   string       // when set, only jobs of this group (case aside)
+	CreatedBy string       // when set, only jobs submitted by this actor
+	From, To  time.Time    // when set, only jobs submitted in [From, To)
 	NotFormat string       // when set, no jobs of this format
 	GroupIDs  []string     // when set, only jobs of these groups (department scope)
 	NoGroup   bool         // with GroupIDs: also include jobs without a group
 	BeforeID  int64
 	Limit     int
+}
+
+// The kinds and actions of the changes a job records.
+const (
+	ChangeUser    = "user"
+	ChangeAdmin   = "admin"
+	ChangeCreated = "created"
+	ChangeUpdated = "updated"
+	ChangeDeleted = "deleted"
+)
+
+// ImportChange is one user or administrator a job created, updated or
+// deleted, recorded in the job's apply transaction: the row, and what
+// changed as "field: before → after" (a password only as "changed").
+type ImportChange struct {
+	Seq     int    `json:"-"`
+	Row     int    `json:"row"`
+	Kind    string `json:"kind"`   // ChangeUser, ChangeAdmin
+	Action  string `json:"action"` // ChangeCreated, ChangeUpdated, ChangeDeleted
+	Name    string `json:"name"`
+	Changes string `json:"changes"`
 }

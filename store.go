@@ -185,6 +185,9 @@ type Tx interface {
 	// CreateMails writes messages to the outbox (pending, due now).
 	CreateMails(ctx context.Context, msgs []*MailMessage) error
 	Mail(ctx context.Context, id int64) (*MailMessage, error)
+	// LatestMail is the newest message of kind to a user (not found when
+	// there is none).
+	LatestMail(ctx context.Context, userID int64, kind string) (*MailMessage, error)
 	Mails(ctx context.Context, f MailFilter) ([]*MailMessage, error)
 	// ClaimMails takes up to limit pending messages that are due and not
 	// held by another worker, and holds them for worker until leaseUntil.
@@ -257,6 +260,10 @@ type Tx interface {
 	// process has taken it for dead meanwhile and nothing was written.
 	FinishImportJob(ctx context.Context, j *ImportJob) (bool, error)
 	AddImportMessages(ctx context.Context, jobID int64, msgs []ImportMessage) error
+	// AddImportChanges records what a job changed; ImportChanges lists
+	// them in row order after seq (0: from the first), at most limit.
+	AddImportChanges(ctx context.Context, jobID int64, changes []ImportChange) error
+	ImportChanges(ctx context.Context, jobID int64, afterSeq, limit int) ([]ImportChange, error)
 	// ActiveImports counts the jobs waiting or running (QUEUED, RUNNING) of
 	// group (0 when group is "") and those created by createdBy.
 	ActiveImports(ctx context.Context, group, createdBy string) (inGroup, byCreator int, err error)

@@ -114,6 +114,9 @@ type UserFilter struct {
 	Before    string
 	Limit     int
 	WeakHash  bool // only users whose password hash is of a weak legacy format (salted SHA)
+	// Invitation, when set, keeps the users whose invitation is in this
+	// state (InvitationPending and the others).
+	Invitation InvitationState
 }
 
 // UserPage is one page of users.
@@ -144,3 +147,18 @@ type UserSet struct {
 	Disabled  *bool
 	ProfileID *int64
 }
+
+// InvitationState is where a user's invitation stands, read from the outbox
+// (the newest invitation to the user) and the user's password.
+type InvitationState string
+
+// The invitation states.
+const (
+	InvitationNone     InvitationState = "none"     // never invited
+	InvitationPending  InvitationState = "pending"  // invited, no password yet, the link still good
+	InvitationAccepted InvitationState = "accepted" // invited, and the password is set
+	InvitationExpired  InvitationState = "expired"  // invited, no password, and the link expired or the mail failed
+)
+
+// InvitationStates are the states, in the order they are offered.
+var InvitationStates = []InvitationState{InvitationPending, InvitationAccepted, InvitationExpired, InvitationNone}

@@ -23,6 +23,8 @@ func (s *Server) importRoutes() {
 	m.Handle("GET /api/v1/imports/{id}", s.auth(s.handleImport))
 	m.Handle("GET /api/v1/imports/{id}/errors.csv", s.auth(s.handleImportErrors))
 	m.Handle("GET /api/v1/imports/{id}/file", s.auth(s.handleImportFile))
+	m.Handle("POST /api/v1/imports/{id}/confirm", s.auth(s.handleImportConfirm))
+	m.Handle("GET /api/v1/imports/{id}/changes", s.auth(s.handleImportChanges))
 	m.Handle("GET /api/v1/exports/users", s.auth(s.handleExportUsers))
 	m.Handle("GET /api/v1/exports/admins", s.auth(s.handleExportAdmins))
 	m.Handle("GET /api/v1/exports/devices", s.auth(s.handleExportDevices))
@@ -30,7 +32,8 @@ func (s *Server) importRoutes() {
 
 // handleImportCreate takes a multipart upload: the file in field "file", and
 // fields format (personal, users, admins or devices), group, encoding,
-// updateExisting, dryRun, sendInvitations.
+// updateExisting, dryRun, sendInvitations (for users files: true when
+// absent, where invitations are the default).
 // It answers 202 with the QUEUED job.
 func (s *Server) handleImportCreate(w http.ResponseWriter, r *http.Request) {
 	mr, err := r.MultipartReader()
@@ -40,7 +43,7 @@ func (s *Server) handleImportCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	var req service.ImportRequest
 	var data []byte
-	var gotFile bool
+	var gotFile, invitesGiven bool
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -64,10 +67,14 @@ func (s *Server) handleImportCreate(w http.ResponseWriter, r *http.Request) {
 			}
 			continue
 		}
+		invitesGiven = invitesGiven || part.FormName() == "sendInvitations"
 		if err := readField(part, &req); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
+	}
+	if !invitesGiven && req.Format == meibo.FormatUsers && s.svc.InvitationsByDefault() {
+		req.SendInvitations = true
 	}
 	if !gotFile {
 		s.writeError(w, r, meibo.FieldError("file", "required"))

@@ -10,6 +10,7 @@ func (s *Server) mailRoutes() {
 	s.mux.Handle("GET /api/v1/mail", s.auth(s.handleMails))
 	s.mux.Handle("GET /api/v1/mail/{id}", s.auth(s.handleMail))
 	s.mux.Handle("POST /api/v1/users/{id}/invitation", s.auth(s.handleInvitation))
+	s.mux.Handle("POST /api/v1/users/{id}/password-reset", s.auth(s.handlePasswordReset))
 	s.mux.Handle("POST /api/v1/users/{id}/password-link", s.auth(s.handlePasswordLink))
 }
 
@@ -62,6 +63,21 @@ func (s *Server) handleInvitation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.svc.ResendInvitation(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"queued": true})
+}
+
+// handlePasswordReset mails the user a link to choose a new password
+// (revoking older links).
+func (s *Server) handlePasswordReset(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.svc.SendPasswordReset(r.Context(), id); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

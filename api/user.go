@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
@@ -18,6 +19,13 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 	if f.Admin, err = queryBool(r, "admin"); err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if v := q.Get("invitation"); v != "" {
+		if !slices.Contains(meibo.InvitationStates, meibo.InvitationState(v)) {
+			s.writeError(w, r, meibo.Errorf(meibo.CodeBadRequest, "bad_request", "invitation must be pending, accepted, expired or none"))
+			return
+		}
+		f.Invitation = meibo.InvitationState(v)
 	}
 	if f.Limit, err = queryInt(r, "limit"); err != nil {
 		s.writeError(w, r, err)
@@ -62,12 +70,22 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
-	var in service.UserInput
+	var in struct {
+		service.UserInput
+		// SendInvitation, when absent, invites a user with an e-mail
+		// address and no password (service.ShouldInvite).
+		SendInvitation *bool `json:"sendInvitation"`
+	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.svc.CreateUser(r.Context(), r.PathValue("group"), in)
+	if in.SendInvitation != nil {
+		in.UserInput.SendInvitation = *in.SendInvitation
+	} else {
+		in.UserInput.SendInvitation = s.svc.ShouldInvite(nil, in.Email, in.Password)
+	}
+	u, err := s.svc.CreateUser(r.Context(), r.PathValue("group"), in.UserInput)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -86,7 +104,15 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, u)
+	inv, err := s.svc.InvitationOf(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		*meibo.User
+		Invitation meibo.InvitationState `json:"invitation"`
+	}{u, inv.State})
 }
 
 func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) {
@@ -141,16 +167,26 @@ func (s *Server) handleUserDuplicate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// The copy takes the source's profile and flags but for those given;
+	// sendInvitation, when absent, invites a copy with an address and no
+	// password (service.ShouldInvite).
 	var in struct {
 		Name     string `json:"name"`
 		Email    string `json:"email"`
 		Password string `json:"password"`
+		service.DuplicateChanges
+		SendInvitation *bool `json:"sendInvitation"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.svc.DuplicateUser(r.Context(), id, service.UserInput{Name: in.Name, Email: in.Email, Password: in.Password})
+	invite := s.svc.ShouldInvite(in.SendInvitation, in.Email, in.Password)
+	if in.SendInvitation != nil && *in.SendInvitation {
+		invite = true // asked for: refused when there is no address
+	}
+	u, err := s.svc.DuplicateUserWith(r.Context(), id, service.UserInput{Name: in.Name, Email: in.Email, Password: in.Password,
+		SendInvitation: invite}, in.DuplicateChanges)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

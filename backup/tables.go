@@ -32,6 +32,7 @@ var Tables = []string{
 	"import_jobs",
 	"import_files",
 	"import_messages",
+	"import_changes",
 	"audit_events",
 	"backup_log",
 	"scim_tokens",

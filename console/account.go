@@ -19,6 +19,7 @@ type accountData struct {
 	Admin       *meibo.Admin
 	Authorities []meibo.Authority
 	Failed      bool
+	First       bool // the printed first-run password must be changed
 }
 
 func (c *Console) account(q *req) (*accountData, error) {
@@ -26,7 +27,7 @@ func (c *Console) account(q *req) (*accountData, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &accountData{Admin: ad, Authorities: ad.Authorities.List()}, nil
+	return &accountData{Admin: ad, Authorities: ad.Authorities.List(), First: ad.MustChangePassword()}, nil
 }
 
 func (c *Console) handleAccount(q *req) {
@@ -58,6 +59,10 @@ func (c *Console) handleAccountPassword(q *req) {
 	}
 	if err := c.svc.ChangeOwnPassword(q.ctx, current, next); err != nil {
 		c.retypeOrFail(q, "account", "account.title", d, err)
+		return
+	}
+	if d.First {
+		c.redirect(q, Prefix+"/", "firstpassword")
 		return
 	}
 	c.redirect(q, Prefix+"/account", "account.password")

@@ -81,6 +81,7 @@ func filterFrom(v url.Values) service.BulkFilter {
 	if id, err := strconv.ParseInt(v.Get("profile"), 10, 64); err == nil {
 		f.ProfileID = &id
 	}
+	f.Invitation = invitationFilter(v.Get("invitation"))
 	return f
 }
 
@@ -114,7 +115,7 @@ func (c *Console) handleUsersBulk(q *req) {
 	form := q.r.PostForm
 	d := bulkConfirmData{Group: g, Profiles: ps, Action: form.Get("action"), Profile: form.Get("target"), All: form.Get("all") == "1",
 		Filter: url.Values{}, Actions: usersBulkActions}
-	for _, k := range []string{"q", "disabled", "admin", "profile"} {
+	for _, k := range []string{"q", "disabled", "admin", "profile", "invitation"} {
 		if v := form.Get(k); v != "" {
 			d.Filter.Set(k, v)
 		}

@@ -115,6 +115,11 @@ func (c *Console) funcs() template.FuncMap {
 			return ok && a != nil && a.Has(au)
 		},
 		"pathEscape": url.PathEscape,
+
+		// Times to the second with the zone (import pages), and the
+		// invitation states a list filters by.
+		"whenSec":          c.whenSec,
+		"invitationStates": invitationStates,
 	}
 }
 
@@ -203,6 +208,9 @@ func (c *Console) authed(fn handler) http.Handler {
 				c.page(q, http.StatusForbidden, "error", "error.csrf.title", nil, web.T(lang, "error.csrf"))
 				return
 			}
+		}
+		if c.firstPassword(q) {
+			return
 		}
 		fn(q)
 	})

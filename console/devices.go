@@ -400,7 +400,12 @@ func (c *Console) handleDeviceCommandsJSON(q *req) {
 		out = append(out, commandStatus{ID: cmd.ID, Status: cmd.Status, Label: v.StatusLabel, Final: cmd.Status.Final(),
 			Delivered: v.Delivered, Finished: v.Finished, Result: cmd.Result})
 	}
-	writeJSON(q.w, http.StatusOK, map[string]any{"commands": out})
+	dev, err := c.svc.Device(q.ctx, id)
+	if err != nil {
+		c.failJSON(q, err)
+		return
+	}
+	writeJSON(q.w, http.StatusOK, map[string]any{"commands": out, "device": c.deviceFacts(q.lang, dev)})
 }
 
 func (c *Console) handleCommandCancel(q *req) {

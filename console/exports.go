@@ -126,7 +126,7 @@ func (c *Console) handleExportUsers(q *req) {
 		c.exportFailed(q, group, meibo.FieldError("group", "group.required"))
 		return
 	}
-	c.spoolAttachment(q, "users.csv", csvType(enc), func(w io.Writer) error {
+	c.spoolAttachment(q, c.exportName("users", group), csvType(enc), func(w io.Writer) error {
 		_, err := c.svc.ExportUsers(q.ctx, group, w, enc, bom)
 		return err
 	}, func(err error) { c.exportFailed(q, group, err) })
@@ -154,7 +154,7 @@ func (c *Console) handleExportAdmins(q *req) {
 		c.exportFailed(q, "", meibo.FieldError("encoding", "csv.encoding.unknown", v))
 		return
 	}
-	c.spoolAttachment(q, "admins.csv", csvType(enc), func(w io.Writer) error {
+	c.spoolAttachment(q, c.exportName("admins", ""), csvType(enc), func(w io.Writer) error {
 		_, err := c.svc.ExportAdmins(q.ctx, w, enc, false)
 		return err
 	}, func(err error) { c.exportFailed(q, "", err) })

@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,7 +15,12 @@ import (
 // wantDownload checks the headers of a file download.
 func (r bResp) wantDownload(t *testing.T, what, name, contentType string) {
 	t.Helper()
-	for k, v := range map[string]string{"Content-Type": contentType, "Content-Disposition": "attachment; filename=" + name,
+	// {time} in name stands for the time of the export, to the minute.
+	pattern := regexp.MustCompile("^attachment; filename=" + strings.ReplaceAll(regexp.QuoteMeta(name), `\{time\}`, `\d{8}-\d{4}`) + "$")
+	if got := r.header.Get("Content-Disposition"); !pattern.MatchString(got) {
+		t.Errorf("%s: Content-Disposition = %q, want %s", what, got, pattern)
+	}
+	for k, v := range map[string]string{"Content-Type": contentType,
 		"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Content-Length": strconv.Itoa(len(r.body))} {
 		if got := r.header.Get(k); got != v {
 			t.Errorf("%s: %s = %q, want %q", what, k, got, v)
@@ -40,17 +46,17 @@ func TestBExports(t *testing.T) {
 	if !strings.HasPrefix(r.body, "name,") {
 		t.Errorf("UTF-8 export starts with %q", r.body[:10])
 	}
-	r.wantDownload(t, "users UTF-8", "users.csv", "text/csv; charset=utf-8")
+	r.wantDownload(t, "users UTF-8", "users-G1-{time}.csv", "text/csv; charset=utf-8")
 
 	r = c.post("/console/exports/users", url.Values{"group": {"G1"}, "encoding": {"utf-8-bom"}})
 	if r.status != http.StatusOK || !strings.HasPrefix(r.body, "\uFEFF"+header) {
 		t.Errorf("users UTF-8 with BOM: %d %q", r.status, bClip(r.body))
 	}
-	r.wantDownload(t, "users UTF-8 with BOM", "users.csv", "text/csv; charset=utf-8")
+	r.wantDownload(t, "users UTF-8 with BOM", "users-G1-{time}.csv", "text/csv; charset=utf-8")
 
 	r = c.post("/console/exports/users", url.Values{"group": {"G1"}, "encoding": {"cp932"}})
 	r.want(t, "users Shift_JIS", http.StatusOK, []string{header, "\x8eR\x93c,,x@example.org"}, "山田") // 山田 in Shift_JIS
-	r.wantDownload(t, "users Shift_JIS", "users.csv", "text/csv; charset=Shift_JIS")
+	r.wantDownload(t, "users Shift_JIS", "users-G1-{time}.csv", "text/csv; charset=Shift_JIS")
 
 	// A character Shift_JIS cannot hold: an error page naming the user and
 	// the field, never a truncated file.
@@ -71,12 +77,12 @@ func TestBExports(t *testing.T) {
 	// Administrators, in the configured encoding and both others.
 	r = c.post("/console/exports/admins", url.Values{"encoding": {""}})
 	r.want(t, "admins configured", http.StatusOK, []string{`"admin"`, `"exporter"`, "\r\n"})
-	r.wantDownload(t, "admins configured", "admins.csv", "text/csv; charset=utf-8")
+	r.wantDownload(t, "admins configured", "admins-{time}.csv", "text/csv; charset=utf-8")
 	r = c.post("/console/exports/admins", url.Values{"encoding": {"cp932"}})
 	r.want(t, "admins Shift_JIS", http.StatusOK, []string{`"exporter"`})
-	r.wantDownload(t, "admins Shift_JIS", "admins.csv", "text/csv; charset=Shift_JIS")
+	r.wantDownload(t, "admins Shift_JIS", "admins-{time}.csv", "text/csv; charset=Shift_JIS")
 	r = c.post("/console/exports/admins", url.Values{"encoding": {"utf-8"}})
-	r.wantDownload(t, "admins UTF-8", "admins.csv", "text/csv; charset=utf-8")
+	r.wantDownload(t, "admins UTF-8", "admins-{time}.csv", "text/csv; charset=utf-8")
 
 	// Bad requests.
 	c.post("/console/exports/users", url.Values{"group": {"G1"}, "encoding": {"latin1"}}).want(t, "bad encoding", http.StatusUnprocessableEntity, []string{"Unknown encoding"})

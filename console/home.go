@@ -7,9 +7,10 @@ import (
 )
 
 type homeData struct {
-	Groups  []*meibo.Group
-	Imports []*meibo.ImportJob
-	Licence any
+	Groups   []*meibo.Group
+	Imports  []*meibo.ImportJob
+	Licence  any
+	FirstRun *firstRunData
 }
 
 // handleHome shows what the administrator may reach: their groups, the
@@ -35,5 +36,6 @@ func (c *Console) handleHome(q *req) {
 	if l, err := c.svc.Licence(q.ctx); err == nil {
 		d.Licence = l
 	}
+	d.FirstRun = c.firstRun(q)
 	c.page(q, http.StatusOK, "home", "home.title", d, notice(q))
 }

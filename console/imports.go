@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
@@ -24,11 +25,15 @@ func (c *Console) importRoutes(a func(string, handler)) {
 	a("GET "+Prefix+"/imports/{id}/status", c.handleImportStatus)
 	a("GET "+Prefix+"/imports/{id}/errors.csv", c.handleImportErrors)
 	a("GET "+Prefix+"/imports/{id}/file", c.handleImportFile)
+	c.importConfirmRoutes(a)
 	c.exportRoutes(a)
 }
 
 // importHistoryPage is how many jobs the history shows at a time.
 const importHistoryPage = 20
+
+// importRecent is how many of the latest jobs the import page shows.
+const importRecent = 10
 
 // importMessagesShown bounds the errors and warnings listed on a job's page;
 // the CSV file holds all of them.
@@ -58,10 +63,8 @@ type importsData struct {
 	MaxBytes  int64
 	MaxLabel  string
 	Jobs      []*jobView
-	Active    bool   // a job of the page is waiting or running
-	Before    string // the page shown (blank: the newest)
-	Next      string // before ID of the next, older page
-	Failed    bool   // Message is an error
+	Active    bool // a job of the page is waiting or running
+	Failed    bool // Message is an error
 	Errors    map[string]string
 }
 
@@ -74,6 +77,9 @@ type jobView struct {
 	FormatLabel string
 	SizeLabel   string
 	Summary     string
+	Progress    string // rows, elapsed, estimate (running)
+	OutcomeKind string // ok, error: the banner of a finished job
+	Outcome     string
 }
 
 func (c *Console) jobView(lang meibo.Lang, j *meibo.ImportJob) *jobView {
@@ -85,8 +91,10 @@ func (c *Console) jobView(lang meibo.Lang, j *meibo.ImportJob) *jobView {
 	case meibo.ImportSuccess:
 		v.Summary = meibo.M("import.summary", j.Created, j.Updated, j.Deleted, j.Unchanged).In(lang)
 	case meibo.ImportFailed:
-		v.Summary = meibo.M("import.failed", j.ErrorCount).In(lang)
+		v.Summary = service.FailedMsg(j.ErrorCount).In(lang)
 	}
+	v.Progress = c.progressText(lang, j, time.Now())
+	v.OutcomeKind, v.Outcome = outcome(lang, v)
 	return v
 }
 
@@ -105,6 +113,9 @@ func percent(j *meibo.ImportJob) int {
 func sizeLabel(lang meibo.Lang, n int64) string {
 	switch {
 	case n < 1<<10:
+		if n == 1 {
+			return web.T(lang, "imp.n.bytes.one")
+		}
 		return web.T(lang, "imp.bytes", n)
 	case n < 1<<20:
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
@@ -131,20 +142,11 @@ func (c *Console) importsPage(q *req, d *importsData) error {
 		}
 		d.Groups = groups
 	}
-	f := meibo.ImportFilter{Limit: importHistoryPage + 1}
-	d.Before = q.r.URL.Query().Get("before")
-	if id, err := strconv.ParseInt(d.Before, 10, 64); err == nil && id > 0 {
-		f.BeforeID = id
-	} else {
-		d.Before = ""
-	}
-	jobs, err := c.svc.ImportJobs(q.ctx, f)
+	// The latest jobs; the whole history, with filters, has a page of
+	// its own (import_history.go).
+	jobs, err := c.svc.ImportJobs(q.ctx, meibo.ImportFilter{Limit: importRecent})
 	if err != nil {
 		return err
-	}
-	if len(jobs) > importHistoryPage {
-		jobs = jobs[:importHistoryPage]
-		d.Next = strconv.FormatInt(jobs[len(jobs)-1].ID, 10)
 	}
 	for _, j := range jobs {
 		v := c.jobView(q.lang, j)
@@ -162,7 +164,7 @@ func (c *Console) handleImports(q *req) {
 		c.fail(q, meibo.Forbidden("forbidden.auth", meibo.AuthImport))
 		return
 	}
-	d := importsData{Form: importForm{Format: meibo.FormatUsers, Encoding: "auto"}}
+	d := importsData{Form: importForm{Format: meibo.FormatUsers, Encoding: "auto", SendInvitations: c.svc.InvitationsByDefault()}}
 	if err := c.importsPage(q, &d); err != nil {
 		c.fail(q, err)
 		return
@@ -313,6 +315,10 @@ type importJobData struct {
 	CanFile   bool   // Log Viewer with "view/save attached information"
 	Kept      bool   // the uploaded file is still there to download
 	AuditLink string // the audit trail of the job, for Log Viewers
+	Counted   string // how many errors and warnings are listed, in words
+	MoreText  string // how many more there are, in words
+	Confirm   *importConfirmData
+	Changes   *jobChangesData
 }
 
 func (c *Console) handleImportJob(q *req) {
@@ -321,17 +327,25 @@ func (c *Console) handleImportJob(q *req) {
 		c.fail(q, err)
 		return
 	}
-	j, err := c.svc.ImportJob(q.ctx, id)
+	d, err := c.importJobPage(q, id)
 	if err != nil {
 		c.fail(q, err)
 		return
 	}
-	d := importJobData{Job: c.jobView(q.lang, j), CanFile: can(q.actor, meibo.AuthLogViewer, meibo.AuthLogAttachments)}
+	c.page(q, http.StatusOK, "import_job", "imp.job.title", d, c.importNotice(q, d.Job))
+}
+
+// importJobPage loads a job's page.
+func (c *Console) importJobPage(q *req, id int64) (*importJobData, error) {
+	j, err := c.svc.ImportJob(q.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d := &importJobData{Job: c.jobView(q.lang, j), CanFile: can(q.actor, meibo.AuthLogViewer, meibo.AuthLogAttachments)}
 	if !d.Job.Active {
 		msgs, err := c.svc.ImportMessages(q.ctx, id, importMessagesShown+1)
 		if err != nil {
-			c.fail(q, err)
-			return
+			return nil, err
 		}
 		if len(msgs) > importMessagesShown {
 			msgs = msgs[:importMessagesShown]
@@ -353,12 +367,20 @@ func (c *Console) handleImportJob(q *req) {
 		if d.Note == "" {
 			d.More = max(0, j.ErrorCount+j.WarningCount-len(d.Messages))
 		}
+		d.Counted = web.T(q.lang, "imp.messages.counted", countNoun(q.lang, "imp.n.errors", d.Errors), countNoun(q.lang, "imp.n.warnings", d.Warnings))
+		if d.More > 0 {
+			d.MoreText = countNoun(q.lang, "imp.messages.more", d.More)
+		}
+		d.Confirm = c.importConfirm(q, j)
+		if err := c.importChanges(q, d); err != nil {
+			return nil, err
+		}
 	}
 	d.Kept = j.Size > 0
 	if can(q.actor, meibo.AuthLogViewer) {
 		d.AuditLink = auditLink("import", strconv.FormatInt(j.ID, 10))
 	}
-	c.page(q, http.StatusOK, "import_job", "imp.job.title", d, notice(q))
+	return d, nil
 }
 
 // importStatus is the answer of a job's status endpoint, which the pages
@@ -378,6 +400,9 @@ type importStatus struct {
 	Errors    int                `json:"errors"`
 	Warnings  int                `json:"warnings"`
 	Summary   string             `json:"summary,omitempty"`
+	// ProgressText is rows done of the total, the time elapsed and an
+	// estimate of the time left, in words.
+	ProgressText string `json:"progressText,omitempty"`
 }
 
 func (c *Console) handleImportStatus(q *req) {
@@ -398,7 +423,7 @@ func (c *Console) handleImportStatus(q *req) {
 	}
 	writeJSON(q.w, http.StatusOK, importStatus{ID: j.ID, Status: j.Status, Label: v.StatusLabel, Done: !v.Active,
 		Progress: progress, Percent: v.Percent, Rows: j.Rows, Created: j.Created, Updated: j.Updated, Deleted: j.Deleted,
-		Unchanged: j.Unchanged, Errors: j.ErrorCount, Warnings: j.WarningCount, Summary: v.Summary})
+		Unchanged: j.Unchanged, Errors: j.ErrorCount, Warnings: j.WarningCount, Summary: v.Summary, ProgressText: v.Progress})
 }
 
 // failJSON answers an error of a JSON endpoint of the console.

@@ -62,7 +62,7 @@ func init() {
 		"profiles.action.ring.hint":    {"play a sound to find the device", "音を鳴らしてデバイスを探す"},
 		"profiles.action.locate.hint":  {"ask for its current location", "現在地を取得する"},
 		"profiles.action.message.hint": {"show a message on the screen", "画面にメッセージを表示する"},
-		"profiles.action.wipe.hint":    {"erase every data on the device", "デバイスのすべてのデータを消去する"},
+		"profiles.action.wipe.hint":    {"erase all data on the device", "デバイスのすべてのデータを消去する"},
 		"profiles.api":                 {"API access", "APIアクセス"},
 		"profiles.api.yes":             {"May be granted", "許可できる"},
 		"profiles.api.no":              {"Not allowed", "許可しない"},

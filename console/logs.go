@@ -35,6 +35,7 @@ type mailsData struct {
 	Mails  []*meibo.MailMessage
 	Before string // the page shown (blank: the newest)
 	Next   string // before ID of the next, older page
+	NoSMTP bool   // no SMTP server is configured: nothing here is sent
 }
 
 // beforeID reads the "before" of a paged list.
@@ -48,7 +49,7 @@ func beforeID(q *req) (int64, string) {
 }
 
 func (c *Console) handleMails(q *req) {
-	d := mailsData{Status: q.r.URL.Query().Get("status")}
+	d := mailsData{Status: q.r.URL.Query().Get("status"), NoSMTP: !c.svc.MailConfigured()}
 	f := meibo.MailFilter{Limit: logPage + 1}
 	switch meibo.MailStatus(d.Status) {
 	case meibo.MailPending, meibo.MailSent, meibo.MailFailed:
@@ -136,6 +137,7 @@ type auditRow struct {
 	*meibo.AuditEvent
 	Details       []auditDetail
 	CategoryLabel string
+	ActionLabel   string // the action's name for a person
 	When          string // to the second, in the console's time zone
 	Link          string // the object's page in the console, if there is one
 }
@@ -148,28 +150,16 @@ type auditData struct {
 	Events   []auditRow
 	Before   string
 	Next     string
-	First    string   // the newest page with the same filter
-	CSV      string   // the CSV file with the same filter (authority 22)
-	Actions  []string // offered in the filter
-	Kinds    []string
+	First    string        // the newest page with the same filter
+	CSV      string        // the CSV file with the same filter (authority 22)
+	Actions  []auditOption // offered in the filter
+	Kinds    []auditOption
 	Hidden   []string // categories the administrator does not see, for a person
 	Scoped   bool     // a department administrator: their groups only
 	Zone     string
 	Errors   map[string]string
 	Filtered bool
 }
-
-// auditActions are the actions offered in the filter (any may be typed).
-var auditActions = []string{
-	"admin.create", "admin.delete", "admin.password", "admin.signin", "admin.signout", "admin.update", "audit.export",
-	"export.admins", "export.users", "group.create", "group.delete", "group.update", "import.download", "import.failed",
-	"import.submit", "import.success", "install", "mail.failed", "mail.sent", "mail.test", "profile.create",
-	"profile.delete", "profile.update", "settings.update", "signout", "token.create", "user.create", "user.delete",
-	"user.invite", "user.link.issued", "user.password.link", "user.reset.refused", "user.reset.request", "user.reset.unknown", "user.update",
-}
-
-// auditKinds are the object kinds offered in the filter.
-var auditKinds = []string{"admin", "audit", "console", "group", "import", "mail", "profile", "settings", "user"}
 
 // auditFilter reads the filter of the query; errs holds a message per field
 // that could not be read.
@@ -214,7 +204,8 @@ var auditCategories = []struct {
 
 func (c *Console) handleAudit(q *req) {
 	f, form, errs := c.auditFilter(q)
-	d := auditData{Form: form, Actions: auditActions, Kinds: auditKinds, Zone: c.loc.String(), Scoped: q.actor.Department(),
+	d := auditData{Form: form, Actions: auditOptions(q.lang, auditActionNames, "audit.act.", form.Action),
+		Kinds: auditOptions(q.lang, auditKindNames, "audit.obj.", form.Kind), Zone: zoneName(c.loc), Scoped: q.actor.Department(),
 		Filtered: form != auditForm{}}
 	for _, cat := range auditCategories {
 		if cat.auth != 0 && !q.actor.Has(cat.auth) {
@@ -248,7 +239,8 @@ func (c *Console) handleAudit(q *req) {
 	mail := can(q.actor, meibo.AuthLogViewer, meibo.AuthLogMail)
 	for _, e := range events {
 		row := auditRow{AuditEvent: e, Details: auditDetails(e.Details), CategoryLabel: web.T(q.lang, "audit.cat."+e.Category),
-			When: e.At.In(c.loc).Format("2006-01-02 15:04:05")}
+			ActionLabel: auditActionLabel(q.lang, e.Action),
+			When:        e.At.In(c.loc).Format("2006-01-02 15:04:05")}
 		if _, err := strconv.ParseInt(e.ObjectID, 10, 64); err == nil {
 			switch {
 			case e.ObjectKind == "import":

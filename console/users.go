@@ -21,6 +21,7 @@ func (c *Console) userRoutes(a func(string, handler)) {
 	a("GET "+Prefix+"/users/{id}/delete", c.handleUserDeleteConfirm)
 	a("POST "+Prefix+"/users/{id}/delete", c.handleUserDelete)
 	a("POST "+Prefix+"/users/{id}/password-link", c.handlePasswordLink)
+	a("POST "+Prefix+"/users/{id}/mail-link", c.handleUserMailLink)
 }
 
 // handleUsersIndex opens the users of the first group the administrator
@@ -48,6 +49,7 @@ type usersData struct {
 	Disabled string // "", "true", "false"
 	Admin    string
 	Profile  string // profile ID
+	Invite   string // invitation state
 	Weak     bool   // only users with a weak legacy password hash
 	Next     string // After of the next page
 	Prev     string // Before of the previous page
@@ -79,7 +81,7 @@ func ptr[T any](v T) *T { return &v }
 func (c *Console) handleUsers(q *req) {
 	qs := q.r.URL.Query()
 	d := usersData{Q: qs.Get("q"), Disabled: qs.Get("disabled"), Admin: qs.Get("admin"), Profile: qs.Get("profile"),
-		Weak: qs.Get("weak") != ""}
+		Invite: qs.Get("invitation"), Weak: qs.Get("weak") != ""}
 	g, err := c.svc.Group(q.ctx, q.r.PathValue("group"))
 	if err != nil {
 		c.fail(q, err)
@@ -100,6 +102,7 @@ func (c *Console) handleUsers(q *req) {
 	if id, err := strconv.ParseInt(d.Profile, 10, 64); err == nil {
 		f.ProfileID = &id
 	}
+	f.Invitation = invitationFilter(d.Invite)
 	if d.Page, err = c.svc.FindUsers(q.ctx, f); err != nil {
 		c.fail(q, err)
 		return
@@ -125,6 +128,7 @@ type userForm struct {
 	SendInvitation bool
 	Action         string // where the form posts
 	IssueLinks     bool   // no SMTP server: links are issued to the administrator
+	Invitation     *invitationView
 	// Identity is what an identity provider told of the user (SCIM), when
 	// editing one it provisioned.
 	Identity *meibo.UserIdentity
@@ -145,7 +149,7 @@ func (c *Console) handleUserNew(q *req) {
 		c.fail(q, err)
 		return
 	}
-	f := userForm{Group: g, Profiles: ps, Action: Prefix + "/groups/" + g.ID + "/users"}
+	f := userForm{Group: g, Profiles: ps, Action: Prefix + "/groups/" + g.ID + "/users", SendInvitation: c.svc.InvitationsByDefault()}
 	c.page(q, http.StatusOK, "user_form", "user.new.title", f, "")
 }
 
@@ -168,8 +172,10 @@ func (c *Console) handleUserCreate(q *req) {
 	}
 	f := userForm{Group: g, Profiles: ps, Action: Prefix + "/groups/" + g.ID + "/users"}
 	readUserForm(q.r, &f)
-	u, err := c.svc.CreateUser(q.ctx, g.ID, service.UserInput{Name: f.Name, Email: f.Email, Password: q.r.PostFormValue("password"),
-		Profile: f.Profile, Admin: f.Admin, APIAccess: f.APIAccess, Disabled: f.Disabled, SendInvitation: f.SendInvitation})
+	pw := q.r.PostFormValue("password")
+	u, err := c.svc.CreateUser(q.ctx, g.ID, service.UserInput{Name: f.Name, Email: f.Email, Password: pw,
+		Profile: f.Profile, Admin: f.Admin, APIAccess: f.APIAccess, Disabled: f.Disabled,
+		SendInvitation: c.svc.ShouldInvite(&f.SendInvitation, f.Email, pw)})
 	if err != nil {
 		c.form(q, http.StatusUnprocessableEntity, "user_form", "user.new.title", f, err)
 		return
@@ -199,6 +205,10 @@ func (c *Console) handleUserEdit(q *req) {
 	f := userForm{Group: g, Profiles: ps, User: u, Name: u.Name, Email: u.Email, Profile: u.ProfileName, Admin: u.Admin,
 		APIAccess: u.APIAccess, Disabled: u.Disabled, Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10),
 		IssueLinks: !c.svc.MailConfigured() && !u.Disabled}
+	if f.Invitation, err = c.userInvitation(q, u); err != nil {
+		c.fail(q, err)
+		return
+	}
 	if f.Identity, err = c.identity(q, u); err != nil {
 		c.fail(q, err)
 		return
@@ -251,7 +261,7 @@ func (c *Console) handleUserDuplicate(q *req) {
 		return
 	}
 	f := userForm{Group: g, Profiles: ps, Source: u, Profile: u.ProfileName, Admin: u.Admin, APIAccess: u.APIAccess, Disabled: u.Disabled,
-		Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10) + "/duplicate"}
+		Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10) + "/duplicate", SendInvitation: c.svc.InvitationsByDefault()}
 	c.page(q, http.StatusOK, "user_form", "user.duplicate.title", f, "")
 }
 
@@ -269,10 +279,13 @@ func (c *Console) handleUserDuplicateCreate(q *req) {
 	f := userForm{Group: g, Profiles: ps, Source: src, Profile: src.ProfileName, Admin: src.Admin, APIAccess: src.APIAccess,
 		Disabled: src.Disabled, Action: Prefix + "/users/" + strconv.FormatInt(src.ID, 10) + "/duplicate"}
 	readUserForm(q.r, &f)
-	u, err := c.svc.DuplicateUser(q.ctx, src.ID, service.UserInput{Name: f.Name, Email: f.Email, Password: q.r.PostFormValue("password"),
-		SendInvitation: f.SendInvitation})
+	// The copy takes the profile and options chosen on the form, which
+	// starts from the source's.
+	pw := q.r.PostFormValue("password")
+	u, err := c.svc.DuplicateUserWith(q.ctx, src.ID, service.UserInput{Name: f.Name, Email: f.Email, Password: pw,
+		SendInvitation: c.svc.ShouldInvite(&f.SendInvitation, f.Email, pw)},
+		service.DuplicateChanges{Profile: &f.Profile, Admin: &f.Admin, APIAccess: &f.APIAccess, Disabled: &f.Disabled})
 	if err != nil {
-		f.Profile, f.Admin, f.APIAccess, f.Disabled = src.ProfileName, src.Admin, src.APIAccess, src.Disabled
 		c.form(q, http.StatusUnprocessableEntity, "user_form", "user.duplicate.title", f, err)
 		return
 	}

@@ -327,6 +327,10 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, current, next string) e
 	} else if !ok {
 		return meibo.FieldError("currentPassword", "login.failed")
 	}
+	if next == current && ad.MustChangePassword() {
+		// The printed first-run password must give way to a new one.
+		return meibo.FieldError("password", "password.same")
+	}
 	if err := meibo.CheckPassword(next, ad.LoginID, ad.Email); err != nil {
 		return err
 	}

@@ -56,6 +56,11 @@ func (s *Service) Bootstrap(ctx context.Context, password string) (created bool,
 		}
 		admin := &meibo.Admin{LoginID: meibo.BuiltinAdmin, GUID: meibo.NewGUID(), Name: "admin", PasswordHash: hash,
 			Authorities: meibo.EveryAuthority, Builtin: true, PasswordChangedAt: ptr(tx.Now())}
+		if generated != "" {
+			// A printed password is a first-run one: it must be changed
+			// before anything else (Admin.MustChangePassword).
+			admin.PasswordChangedAt = nil
+		}
 		if err := tx.CreateAdmin(ctx, admin); err != nil {
 			return err
 		}

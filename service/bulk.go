@@ -74,6 +74,8 @@ type BulkFilter struct {
 	Admin     *bool  `json:"admin,omitempty"`
 	ProfileID *int64 `json:"profileId,omitempty"`
 	Profile   string `json:"profile,omitempty"`
+	// Invitation keeps the users whose invitation is in this state.
+	Invitation meibo.InvitationState `json:"invitation,omitempty"`
 }
 
 // BulkRequest is one bulk action: on the members of IDs, or, when Filter
@@ -218,7 +220,7 @@ func (req *BulkRequest) check() error {
 		}
 	}
 	if req.DeleteProfile && (req.Action != BulkProfile || req.Filter == nil || req.Filter.ProfileID == nil && req.Filter.Profile == "" ||
-		req.Filter.Keyword != "" || req.Filter.Disabled != nil || req.Filter.Admin != nil) {
+		req.Filter.Keyword != "" || req.Filter.Disabled != nil || req.Filter.Admin != nil || req.Filter.Invitation != "") {
 		return meibo.FieldError("deleteProfile", "bulk.delete_profile")
 	}
 	if req.DeleteGroup && (req.Action != BulkDelete || req.Filter == nil || *req.Filter != (BulkFilter{})) {
@@ -332,7 +334,8 @@ func (s *Service) BulkCount(ctx context.Context, groupID string, f BulkFilter, l
 var errEnough = errors.New("enough")
 
 func userFilter(groupID string, f BulkFilter) meibo.UserFilter {
-	return meibo.UserFilter{GroupID: groupID, Keyword: f.Keyword, Disabled: f.Disabled, Admin: f.Admin, ProfileID: f.ProfileID, Limit: bulkPageSize}
+	return meibo.UserFilter{GroupID: groupID, Keyword: f.Keyword, Disabled: f.Disabled, Admin: f.Admin, ProfileID: f.ProfileID,
+		Invitation: f.Invitation, Limit: bulkPageSize}
 }
 
 // eachUserPage walks every page of users f selects, through the users

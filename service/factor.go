@@ -591,6 +591,10 @@ func (s *Service) loginFactor(ctx context.Context, loginID, password, code, addr
 	var found *meibo.Admin
 	ad, err := s.signInAdmin(ctx, loginID, password, addr, "api", func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error {
 		found = ad
+		if ad.MustChangePassword() {
+			// The printed first-run password is changed in the console first.
+			return meibo.Forbidden("login.password.first")
+		}
 		if err := s.passwordAllowed(ctx, tx, ad); err != nil {
 			return err
 		}

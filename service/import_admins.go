@@ -76,6 +76,7 @@ func (a *adminsImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.R
 				delete(a.admins, in.LoginID)
 				a.deleted++
 				if apply && r.errors == 0 {
+					r.recordAdminChange(rec.Row, meibo.ChangeDeleted, cur, nil, false)
 					if err := tx.DeleteAdmin(ctx, cur.ID); err != nil {
 						return err
 					}
@@ -149,6 +150,11 @@ func (a *adminsImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.R
 		}
 		if in.Password != "" {
 			next.PasswordHash, next.PasswordChangedAt = r.hashes[rec.Row], ptr(tx.Now())
+		}
+		if cur == nil {
+			r.recordAdminChange(rec.Row, meibo.ChangeCreated, nil, next, in.Password != "")
+		} else {
+			r.recordAdminChange(rec.Row, meibo.ChangeUpdated, cur, next, in.Password != "")
 		}
 		action := "admin.update"
 		if cur == nil {

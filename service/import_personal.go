@@ -71,6 +71,7 @@ func (p *personalImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio
 		}
 		p.updated++
 		if apply {
+			r.recordChange(rec.Row, meibo.ChangeUser, u.Name, u, u, true)
 			u.PasswordHash, u.PasswordChangedAt = r.hashes[rec.Row], ptr(tx.Now())
 			if in.PasswordHash != "" {
 				u.PasswordHash = in.PasswordHash // never hashed again

@@ -30,8 +30,9 @@ type jobRun struct {
 	sawPassword bool
 	errors      int
 	warnings    int
-	kept        int            // messages kept of the rows (see problem)
-	hashes      map[int]string // row → password hash, from the hash phase
+	kept        int                  // messages kept of the rows (see problem)
+	changes     []meibo.ImportChange // what the apply changed (see recordChange)
+	hashes      map[int]string       // row → password hash, from the hash phase
 }
 
 // importer is one format's checks and writes.
@@ -403,7 +404,7 @@ func (r *jobRun) finishFailed(ctx context.Context) error {
 		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportFailed, &now, &now, 0
 		j.Created, j.Updated, j.Deleted, j.Unchanged = 0, 0, 0, 0
 		j.ErrorCount, j.WarningCount = r.errors, r.warnings
-		j.Message = meibo.M("import.failed", r.errors).In(meibo.English)
+		j.Message = FailedMsg(r.errors).In(meibo.English)
 		if err := r.s.redactFile(ctx, tx, j, r.data); err != nil {
 			return err
 		}
@@ -438,6 +439,11 @@ func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) e
 	write := func(tx meibo.Tx) error {
 		if len(r.pending) > 0 {
 			if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
+				return err
+			}
+		}
+		if len(r.changes) > 0 {
+			if err := tx.AddImportChanges(ctx, r.job.ID, r.changes); err != nil {
 				return err
 			}
 		}

@@ -78,6 +78,7 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 	}
 	type change struct {
 		rec       *csvio.Record
+		cur       *meibo.User // before, when updated
 		user      *meibo.User
 		oldKey    meibo.UnifiedKey
 		create    bool
@@ -137,10 +138,10 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		if rec.HasErrors() {
 			continue
 		}
-		if cur == nil && r.job.SendInvitations && next.Email == "" && !apply {
+		if cur == nil && r.job.SendInvitations && next.Email == "" && in.Password == "" && !apply {
 			r.problem(csvio.Problem{Row: rec.Row, Column: "email", Msg: meibo.M("import.no_email", next.Name), Warning: true})
 		}
-		c := change{rec: rec, user: next, create: cur == nil, passwordC: in.Password != "" || in.PasswordHash != "",
+		c := change{rec: rec, cur: cur, user: next, create: cur == nil, passwordC: in.Password != "" || in.PasswordHash != "",
 			disables: cur != nil && !cur.Disabled && next.Disabled}
 		switch {
 		case cur == nil:
@@ -192,6 +193,7 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 			}
 			c.user.PasswordChangedAt = ptr(tx.Now())
 		}
+		r.recordChange(c.rec.Row, meibo.ChangeUser, c.user.Name, c.cur, c.user, c.passwordC)
 		if c.create {
 			creates = append(creates, c.user)
 		} else {
@@ -212,8 +214,8 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		// transaction: all of them, or (when it rolls back) none.
 		var mails []*meibo.MailMessage
 		for _, nu := range creates {
-			if nu.Email == "" {
-				continue
+			if nu.Email == "" || nu.HasPassword() {
+				continue // invited: users with an address and no password
 			}
 			m, err := r.s.linkMail(ctx, tx, nu, u.g, meibo.MailInvitation, u.mailLang, false)
 			if err != nil {

@@ -235,6 +235,7 @@ func (s *Service) liveProgress(j *meibo.ImportJob) {
 	if p != nil {
 		j.Rows = int(p.Rows.Load())
 		j.Progress = p.Fraction()
+		j.TotalRows = p.EstimatedRows()
 	}
 }
 

@@ -687,10 +687,11 @@ func TestMailImportInvitations(t *testing.T) {
 			t.Fatalf("failing apply: %v, %v, %d messages, %d users", job, err, e.count("mail_outbox"), e.count("users"))
 		}
 
-		// Three new users, one without an address: two invitations and a
-		// warning.
-		job = run(service.ImportRequest{SendInvitations: true}, mlUsersFile("ann,,ann@example.org", "ben,,", "cat,Amber-canyon-17,cat@example.org"))
-		if job.Status != meibo.ImportSuccess || job.Created != 3 {
+		// Four new users, one without an address, one with a password:
+		// invitations to those with an address and no password (ann,
+		// cub), a warning for ben.
+		job = run(service.ImportRequest{SendInvitations: true}, mlUsersFile("ann,,ann@example.org", "ben,,", "cat,Amber-canyon-17,cat@example.org", "cub,,cub@example.org"))
+		if job.Status != meibo.ImportSuccess || job.Created != 4 {
 			t.Fatalf("import: %+v", job)
 		}
 		msgs, err := e.svc.ImportMessages(e.sys, job.ID, 0)
@@ -703,7 +704,7 @@ func TestMailImportInvitations(t *testing.T) {
 			to = append(to, m.To)
 		}
 		slices.Sort(to)
-		if !slices.Equal(to, []string{"ann@example.org", "cat@example.org"}) {
+		if !slices.Equal(to, []string{"ann@example.org", "cub@example.org"}) {
 			t.Fatalf("invitations to %v", to)
 		}
 		// Without the option, none; with it and "update existing", only
@@ -715,7 +716,7 @@ func TestMailImportInvitations(t *testing.T) {
 			to = append(to, m.To)
 		}
 		slices.Sort(to)
-		if !slices.Equal(to, []string{"ann@example.org", "cat@example.org", "eve@example.org"}) {
+		if !slices.Equal(to, []string{"ann@example.org", "cub@example.org", "eve@example.org"}) {
 			t.Fatalf("invitations to %v", to)
 		}
 		// An import asking for invitations needs the public URL.

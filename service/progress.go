@@ -55,3 +55,16 @@ func (p *Progress) Fraction() float64 {
 	}
 	return 0
 }
+
+// EstimatedRows estimates the rows of the whole file from the rows and
+// bytes read so far in the current pass; 0 when nothing was read yet.
+func (p *Progress) EstimatedRows() int {
+	rows, read := p.Rows.Load(), p.Bytes.Load()
+	if rows == 0 || read <= 0 || p.Size <= 0 {
+		return 0
+	}
+	if read >= p.Size {
+		return int(rows)
+	}
+	return int(float64(rows) * float64(p.Size) / float64(read))
+}

@@ -36,6 +36,9 @@ type Config struct {
 	ImportMaxMessages int
 	ImportMaxPerGroup int
 	ImportMaxPerAdmin int
+	// ImportMaxChanges is how many created, updated or deleted users and
+	// administrators a job lists (default 100,000; see import_changes.go).
+	ImportMaxChanges int
 	// HashWorkers is how many passwords are hashed at once in bulk
 	// (default: every core).
 	HashWorkers int

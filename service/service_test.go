@@ -208,14 +208,38 @@ func TestBootstrap(t *testing.T) {
 			t.Fatalf("admins after Bootstrap: %v", admins)
 		}
 		backup, root := admins[0], admins[1]
-		if !root.Builtin || root.Authorities != meibo.EveryAuthority || !root.IsManager() || root.PasswordChangedAt == nil {
-			t.Errorf("admin = %+v", root)
+		if !root.Builtin || root.Authorities != meibo.EveryAuthority || !root.IsManager() || !root.MustChangePassword() {
+			t.Errorf("admin = %+v: a printed password must be changed first", root)
 		}
 		if !backup.Builtin || backup.Authorities != meibo.BackupAuthorities || backup.PasswordHash != "" || backup.CanSignIn() {
 			t.Errorf("AUTOBACKUPUSER = %+v", backup)
 		}
-		if _, _, err := e.svc.Login(bg, meibo.BuiltinAdmin, pw, "203.0.113.1"); err != nil {
-			t.Errorf("sign in with the generated password: %v", err)
+		// The API refuses the printed password; the console lets it in,
+		// to choose a new one.
+		_, _, err = e.svc.Login(bg, meibo.BuiltinAdmin, pw, "203.0.113.1")
+		if wantCode(t, err, meibo.CodeForbidden).Msg.Key != "login.password.first" {
+			t.Errorf("API login with the printed password: %v", err)
+		}
+		secret, _, err := e.svc.SignIn(bg, meibo.BuiltinAdmin, pw, "203.0.113.1", "test", meibo.English)
+		if err != nil {
+			t.Fatalf("console sign-in with the generated password: %v", err)
+		}
+		act, _, err := e.svc.ConsoleActor(bg, secret, "203.0.113.1")
+		if err != nil || !act.MustChangePassword {
+			t.Fatalf("console actor %+v, %v: must change the password", act, err)
+		}
+		actx := meibo.WithActor(bg, act)
+		if f := wantCode(t, e.svc.ChangeOwnPassword(actx, pw, pw), meibo.CodeInvalid).Fields["password"]; f.Key != "password.same" {
+			t.Errorf("the printed password again: %v", f)
+		}
+		if err := e.svc.ChangeOwnPassword(actx, pw, "a new pass phrase 9"); err != nil {
+			t.Fatal(err)
+		}
+		if act, _, err := e.svc.ConsoleActor(bg, secret, "203.0.113.1"); err != nil || act.MustChangePassword {
+			t.Errorf("after the change: %+v, %v", act, err)
+		}
+		if _, _, err := e.svc.Login(bg, meibo.BuiltinAdmin, "a new pass phrase 9", "203.0.113.1"); err != nil {
+			t.Errorf("API login with the new password: %v", err)
 		}
 		if n := len(e.eventsFor("install")); n != 1 {
 			t.Errorf("%d install events", n)
@@ -245,6 +269,9 @@ func TestBootstrapPassword(t *testing.T) {
 		}
 		if _, _, err := e.svc.Login(bg, "admin", "a chosen pass phrase", "203.0.113.1"); err != nil {
 			t.Fatal(err)
+		}
+		if ad := must(e.svc.Admins(e.sys))(t)[1]; ad.MustChangePassword() {
+			t.Error("a password chosen at the first start need not be changed")
 		}
 	})
 }

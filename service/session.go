@@ -136,7 +136,7 @@ func (s *Service) ConsoleActor(ctx context.Context, secret, addr string) (*meibo
 		return nil, nil, sessionUnauthorized
 	}
 	act := &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr, Authorities: ad.Authorities,
-		Groups: ad.Groups, Session: sess.Hash}
+		Groups: ad.Groups, Session: sess.Hash, MustChangePassword: ad.MustChangePassword()}
 	act.Refused = s.refuser(act)
 	return act, sess, nil
 }

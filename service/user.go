@@ -147,11 +147,38 @@ func (s *Service) CreateUser(ctx context.Context, groupID string, in UserInput) 
 // DuplicateUser adds a user with the profile and flags of another one: name,
 // e-mail and password come from in, the rest from the source.
 func (s *Service) DuplicateUser(ctx context.Context, sourceID int64, in UserInput) (*meibo.User, error) {
+	return s.DuplicateUserWith(ctx, sourceID, in, DuplicateChanges{})
+}
+
+// DuplicateChanges are what a copy takes other than its source: nil keeps
+// the source's.
+type DuplicateChanges struct {
+	Profile   *string `json:"profile"`
+	Admin     *bool   `json:"admin"`
+	APIAccess *bool   `json:"apiAccess"`
+	Disabled  *bool   `json:"disabled"`
+}
+
+// DuplicateUserWith adds a user to the source's group with its profile and
+// flags, but for those set in ch; name, e-mail and password come from in.
+func (s *Service) DuplicateUserWith(ctx context.Context, sourceID int64, in UserInput, ch DuplicateChanges) (*meibo.User, error) {
 	src, err := s.User(ctx, sourceID)
 	if err != nil {
 		return nil, err
 	}
 	in.Profile, in.Admin, in.APIAccess, in.Disabled = src.ProfileName, src.Admin, src.APIAccess, src.Disabled
+	if ch.Profile != nil {
+		in.Profile = *ch.Profile
+	}
+	if ch.Admin != nil {
+		in.Admin = *ch.Admin
+	}
+	if ch.APIAccess != nil {
+		in.APIAccess = *ch.APIAccess
+	}
+	if ch.Disabled != nil {
+		in.Disabled = *ch.Disabled
+	}
 	return s.CreateUser(ctx, src.GroupID, in)
 }
 

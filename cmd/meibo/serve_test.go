@@ -86,8 +86,31 @@ func TestServe(t *testing.T) {
 	}
 	pw := match[0][1]
 
-	// The password signs in; the API runs.
+	// The printed password must be changed first: the API says so.
 	login, _ := json.Marshal(map[string]string{"loginId": "admin", "password": pw})
+	res, err = http.Post(base+"/api/v1/login", "application/json", bytes.NewReader(login))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "must be changed") {
+		t.Fatalf("API login with the printed password: %d %s", res.StatusCode, body)
+	}
+	// Changed (in the console, as the browser test does), the new one
+	// signs in; the API runs.
+	secret, _, err := m.Service.SignIn(context.Background(), "admin", pw, "127.0.0.1", "test", meibo.English)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act, _, err := m.Service.ConsoleActor(context.Background(), secret, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Service.ChangeOwnPassword(meibo.WithActor(context.Background(), act), pw, pw+"-changed"); err != nil {
+		t.Fatal(err)
+	}
+	login, _ = json.Marshal(map[string]string{"loginId": "admin", "password": pw + "-changed"})
 	res, err = http.Post(base+"/api/v1/login", "application/json", bytes.NewReader(login))
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +121,7 @@ func TestServe(t *testing.T) {
 	json.NewDecoder(res.Body).Decode(&tok)
 	res.Body.Close()
 	if res.StatusCode != 200 || tok.Token == "" {
-		t.Fatalf("login with the printed password: %d", res.StatusCode)
+		t.Fatalf("login with the changed password: %d", res.StatusCode)
 	}
 	if res.Header.Get("X-Request-ID") == "" {
 		t.Error("no request ID")

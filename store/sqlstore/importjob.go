@@ -80,6 +80,21 @@ func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.Imp
 	if f.NotFormat != "" {
 		w.add("format <> " + arg(f.NotFormat))
 	}
+	if f.Format != "" {
+		w.add("format = " + arg(f.Format))
+	}
+	if f.GroupID != "" {
+		w.add("lower(group_id) = " + arg(strings.ToLower(f.GroupID)))
+	}
+	if f.CreatedBy != "" {
+		w.add("created_by = " + arg(f.CreatedBy))
+	}
+	if !f.From.IsZero() {
+		w.add("created_at >= " + arg(f.From.UTC()))
+	}
+	if !f.To.IsZero() {
+		w.add("created_at < " + arg(f.To.UTC()))
+	}
 	if f.BeforeID > 0 {
 		w.add("id < " + arg(f.BeforeID))
 	}

@@ -25,6 +25,9 @@ func (t *Tx) CountUsersUpTo(ctx context.Context, f meibo.UserFilter, limit int) 
 	if f.ProfileID != nil {
 		w.add("profile_id = " + arg(*f.ProfileID))
 	}
+	if f.Invitation != "" {
+		w.add(invitationCond(arg, "users", f.Invitation, t.now.UTC()))
+	}
 	var n int
 	q := `SELECT COUNT(*) FROM (SELECT 1 FROM users` + w.sql() + ` LIMIT ` + strconv.Itoa(max(limit, 0)) + `) AS m`
 	if err := t.queryRowContext(ctx, q, w.args...).Scan(&n); err != nil {
@@ -49,6 +52,9 @@ func (t *Tx) EachUserMatching(ctx context.Context, f meibo.UserFilter, fn func(*
 	}
 	if f.ProfileID != nil {
 		w.add("u.profile_id = " + arg(*f.ProfileID))
+	}
+	if f.Invitation != "" {
+		w.add(invitationCond(arg, "u", f.Invitation, t.now.UTC()))
 	}
 	rows, err := t.queryContext(ctx, `SELECT `+userCols+userFrom+w.sql()+` ORDER BY u.id`, w.args...)
 	if err != nil {

@@ -49,6 +49,9 @@ func (t *Tx) countUsers(ctx context.Context, f meibo.UserFilter, kw string, boun
 		if f.ProfileID != nil {
 			q.and("u.profile_id = " + q.arg(*f.ProfileID))
 		}
+		if f.Invitation != "" {
+			q.and(invitationCond(q.arg, "u", f.Invitation, t.now.UTC()))
+		}
 		return t.countOf(ctx, `SELECT 1 FROM users u WHERE `+q.whereSQL()+lim, q.args)
 	}
 	if err := s.prepare(ctx); err != nil {

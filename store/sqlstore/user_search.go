@@ -634,6 +634,9 @@ func (s *userSearch) filters(q *stmt, a string) {
 	if s.f.ProfileID != nil {
 		q.and(a + ".profile_id = " + q.arg(*s.f.ProfileID))
 	}
+	if s.f.Invitation != "" {
+		q.and(invitationCond(q.arg, a, s.f.Invitation, s.t.now.UTC()))
+	}
 	if s.f.WeakHash {
 		q.and(weakHash(a))
 	}

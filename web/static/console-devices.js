@@ -38,8 +38,45 @@
   function open() {
     return table.querySelectorAll("tr[data-command][data-final=false]");
   }
-  if (open().length === 0) {
-    return;
+  // The details card: what a check-in changes (lock state, location,
+  // battery, last check-in) follows the device while the page is open.
+  var facts = document.querySelector("[data-device-facts]");
+  function fact(name, text) {
+    var el = facts && facts.querySelector("[data-fact=" + name + "]");
+    if (el && el.dataset.text !== text) {
+      el.dataset.text = text;
+      el.textContent = text;
+      return el;
+    }
+    return null;
+  }
+  function updateFacts(d) {
+    if (!facts || !d) {
+      return;
+    }
+    fact("checkin", d.checkin);
+    fact("battery", d.battery);
+    var lock = fact("lock", d.lock);
+    if (lock && d.locked) {
+      lock.textContent = "";
+      var tag = document.createElement("span");
+      tag.className = "tag";
+      tag.textContent = d.lock;
+      lock.appendChild(tag);
+    }
+    var loc = fact("location", d.location + (d.mapUrl || ""));
+    if (loc) {
+      loc.textContent = d.location;
+      if (d.mapUrl) {
+        var a = document.createElement("a");
+        a.href = d.mapUrl;
+        a.rel = "noopener noreferrer";
+        a.target = "_blank";
+        a.textContent = d.mapLabel;
+        loc.appendChild(document.createTextNode(" "));
+        loc.appendChild(a);
+      }
+    }
   }
   function set(row, field, text) {
     var el = row.querySelector("[data-field=" + field + "]");
@@ -54,6 +91,7 @@
         if (!body) {
           return;
         }
+        updateFacts(body.device);
         body.commands.forEach(function (c) {
           var row = table.querySelector("tr[data-command='" + c.id + "']");
           if (!row || row.dataset.final === "true") {
@@ -80,9 +118,9 @@
       })
       .catch(function () {})
       .then(function () {
-        if (open().length > 0) {
-          setTimeout(poll, 1500);
-        }
+        // Quickly while a command waits or runs, then at a calmer pace
+        // for the card.
+        setTimeout(poll, open().length > 0 ? 1500 : 5000);
       });
   }
   setTimeout(poll, 1000);

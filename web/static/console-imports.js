@@ -133,6 +133,7 @@
       set("errors", s.errors);
       set("warnings", s.warnings);
       if (s.summary) set("summary", s.summary);
+      set("progresstext", s.progressText || "");
     }
     function poll() {
       fetch(url, { credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } })

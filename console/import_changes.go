@@ -1,0 +1,91 @@
+package console
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/service"
+	"github.com/meibo/meibo/web"
+)
+
+// A job's page lists what the job changed, a page at a time, and offers
+// the whole list as a CSV file.
+func init() {
+	web.AddLabels(map[string][2]string{
+		"imp.changes":          {"What this import changed", "このインポートによる変更"},
+		"imp.changes.none":     {"Nothing was changed.", "変更はありません。"},
+		"imp.changes.download": {"Download the changes as CSV", "変更をCSVでダウンロード"},
+		"imp.changes.row":      {"Row", "行"},
+		"imp.changes.kind":     {"Kind", "種類"},
+		"imp.changes.action":   {"Action", "操作"},
+		"imp.changes.name":     {"User or administrator", "ユーザーまたは管理者"},
+		"imp.changes.what":     {"What changed", "変更内容"},
+		"imp.changes.user":     {"User", "ユーザー"},
+		"imp.changes.admin":    {"Administrator", "管理者"},
+		"imp.changes.created":  {"Created", "作成"},
+		"imp.changes.updated":  {"Updated", "更新"},
+		"imp.changes.deleted":  {"Deleted", "削除"},
+		"imp.changes.next":     {"Next changes →", "次の変更 →"},
+		"imp.changes.first":    {"First changes", "最初の変更"},
+		"imp.changes.shown":    {"Changes %s–%s.", "変更 %s〜%s 件目。"},
+	})
+}
+
+// importChangesShown is how many changes a job's page lists at a time.
+const importChangesShown = 100
+
+type jobChangesData struct {
+	Changes []meibo.ImportChange
+	From    int    // the number of the first listed
+	To      int    // and of the last
+	Next    string // ?changes= of the next page
+	Paged   bool   // not the first page
+	Note    string // only the first changes were listed
+	Shown   string
+}
+
+// importChanges loads the page of changes the address asks for (after the
+// change numbered ?changes=) of a finished real run.
+func (c *Console) importChanges(q *req, d *importJobData) error {
+	j := d.Job.ImportJob
+	if j.DryRun || j.Status != meibo.ImportSuccess || j.Format == meibo.FormatDevices {
+		return nil
+	}
+	after, _ := strconv.Atoi(q.r.URL.Query().Get("changes"))
+	after = max(0, after)
+	list, err := c.svc.ImportChanges(q.ctx, j.ID, after, importChangesShown+1)
+	if err != nil {
+		return err
+	}
+	v := &jobChangesData{Paged: after > 0}
+	if len(list) > importChangesShown {
+		list = list[:importChangesShown]
+		v.Next = strconv.Itoa(list[len(list)-1].Seq)
+	}
+	v.Changes = list
+	if len(list) > 0 {
+		v.From, v.To = list[0].Seq, list[len(list)-1].Seq
+		v.Shown = web.T(q.lang, "imp.changes.shown", groupDigits(v.From), groupDigits(v.To))
+	}
+	if v.Next == "" {
+		if note := service.ImportChangesNote(j, v.To); note.Key != "" {
+			v.Note = note.In(q.lang)
+		}
+	}
+	d.Changes = v
+	return nil
+}
+
+// handleImportChanges sends what a job changed as a CSV file.
+func (c *Console) handleImportChanges(q *req) {
+	id, err := jobID(q)
+	if err != nil {
+		c.fail(q, err)
+		return
+	}
+	c.spoolAttachment(q, fmt.Sprintf("import-%d-changes.csv", id), "text/csv; charset=utf-8", func(w io.Writer) error {
+		return c.svc.WriteImportChanges(q.ctx, id, w)
+	}, func(err error) { c.fail(q, err) })
+}

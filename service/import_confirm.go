@@ -1,0 +1,110 @@
+package service
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/meibo/meibo"
+)
+
+// Confirming a dry run: "Import now" submits a new job with the dry run's
+// options and its kept file. A file that held passwords was kept without
+// them once the dry run ended (redactFile: passwords are at rest only while
+// a job waits and runs), so then the same file is chosen again and checked
+// against the dry run's SHA-256; the options still come from the dry run.
+
+func init() {
+	meibo.RegisterMessages(map[string][2]string{
+		"import.confirm.not_dry":   {"Only a dry run that succeeded can be imported for real.", "実際にインポートできるのは、成功したテスト実行だけです。"},
+		"import.confirm.file":      {"The file held passwords, which are not kept after a dry run: choose the same file again to import it.", "ファイルにパスワードが含まれていたため、テスト実行後には保存されていません。インポートするには同じファイルをもう一度選択してください。"},
+		"import.confirm.other":     {"This is not the file of the dry run (its SHA-256 differs): choose the same file.", "テスト実行のファイルではありません(SHA-256 が異なります)。同じファイルを選択してください。"},
+		"import.failed.one":        {"The file was refused: 1 error; nothing was written.", "ファイルは受け付けられませんでした。エラー 1件、何も書き込まれていません。"},
+		"import.confirm.submitted": {"Imported from the dry run #%d.", "テスト実行 #%d からインポートしました。"},
+	})
+}
+
+// FailedMsg is the outcome of a refused file with n errors, in the right
+// number.
+func FailedMsg(n int) meibo.Msg {
+	if n == 1 {
+		return meibo.M("import.failed.one")
+	}
+	return meibo.M("import.failed", n)
+}
+
+// ImportConfirmation says whether a job is a dry run that can be imported
+// for real, and whether its file must be chosen again.
+type ImportConfirmation struct {
+	Possible  bool
+	NeedsFile bool // the kept file lost its passwords: choose it again
+}
+
+// CanConfirmImport tells whether the dry run id can be imported for real by
+// the actor, and how.
+func (s *Service) CanConfirmImport(ctx context.Context, id int64) (*ImportConfirmation, error) {
+	j, kept, err := s.dryRunFile(ctx, id)
+	if err != nil {
+		if c := meibo.ErrorCode(err); c == meibo.CodeForbidden || c == meibo.CodeConflict {
+			return &ImportConfirmation{}, nil
+		}
+		return nil, err
+	}
+	return &ImportConfirmation{Possible: true, NeedsFile: !sameFile(j, kept)}, nil
+}
+
+// ConfirmImport submits a new job that imports the file of the dry run id
+// with the same options. data is the file chosen again when the kept one
+// lost its passwords (else nil); it must be the same file.
+func (s *Service) ConfirmImport(ctx context.Context, id int64, data []byte) (*meibo.ImportJob, error) {
+	j, kept, err := s.dryRunFile(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case data != nil:
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != j.SHA256 {
+			return nil, meibo.FieldError("file", "import.confirm.other")
+		}
+	case sameFile(j, kept):
+		data = kept
+	default:
+		return nil, meibo.FieldError("file", "import.confirm.file")
+	}
+	return s.SubmitImport(ctx, ImportRequest{Format: j.Format, GroupID: j.GroupID, Encoding: j.Encoding,
+		UpdateExisting: j.UpdateExisting, SendInvitations: j.SendInvitations, FileName: j.FileName}, data)
+}
+
+// dryRunFile loads a successful dry run the actor may import again, with
+// its kept file.
+func (s *Service) dryRunFile(ctx context.Context, id int64) (*meibo.ImportJob, []byte, error) {
+	if _, err := require(ctx, meibo.AuthConsole, meibo.AuthImport); err != nil {
+		return nil, nil, err
+	}
+	j, err := s.ImportJob(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !j.DryRun || j.Status != meibo.ImportSuccess {
+		return nil, nil, meibo.Conflict("import.confirm.not_dry")
+	}
+	var data []byte
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		var err error
+		data, err = tx.ImportFile(ctx, id)
+		return err
+	})
+	if err != nil && meibo.ErrorCode(err) != meibo.CodeNotFound {
+		return nil, nil, err
+	}
+	return j, data, nil
+}
+
+// sameFile reports whether data is the file the job was submitted with.
+func sameFile(j *meibo.ImportJob, data []byte) bool {
+	if len(data) == 0 && j.Size > 0 {
+		return false
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]) == j.SHA256
+}
