@@ -33,6 +33,9 @@ const userInsertCols = 14
 
 // CreateUsers inserts users in batches and sets their IDs and times.
 func (t *Tx) CreateUsers(ctx context.Context, users []*meibo.User) error {
+	if c := t.copier(len(users)); c != nil {
+		return t.copyUsers(ctx, c, users)
+	}
 	per := t.batchSize(userInsertCols)
 	for start := 0; start < len(users); start += per {
 		batch := users[start:min(start+per, len(users))]
@@ -64,16 +67,8 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*meibo.User) error {
 			}
 			rows.Close()
 		}
-		switch {
-		case t.d.IsUnique(err):
-			if len(batch) == 1 {
-				return meibo.ConflictField("name", "user.exists", batch[0].Name)
-			}
-			return meibo.Conflict("users.exist")
-		case t.d.IsForeignKey(err):
-			return meibo.NotFound("group.not_found", batch[0].GroupID)
-		case err != nil:
-			return fmt.Errorf("create users: %w", err)
+		if err := t.createUsersError(err, batch); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -162,6 +157,9 @@ const userUpdateCols = 11
 
 // UpdateUsers writes users' changeable fields in batches.
 func (t *Tx) UpdateUsers(ctx context.Context, users []*meibo.User) error {
+	if c := t.copier(len(users)); c != nil {
+		return t.copyUserUpdates(ctx, c, users)
+	}
 	casts := []string{"bigint", "text", "text", "text", "text", "bigint", "boolean", "boolean", "boolean", "timestamptz", "timestamptz"}
 	per := t.batchSize(userUpdateCols)
 	for start := 0; start < len(users); start += per {
