@@ -21,7 +21,7 @@ var personalColumns = []string{"UserName", "Password", "Passcode"}
 type personalFormat struct {
 	idx   [3]int   // field of UserName, Password, Passcode
 	names []string // column name per field
-	seen  seenSet
+	seen  *seenSet
 }
 
 func (p *personalFormat) width() int { return len(p.names) }
@@ -72,7 +72,7 @@ func (p *personalFormat) header(r *Reader, fields []string) error {
 			h.add(c, "csv.header.missing", c)
 		}
 	}
-	p.seen = newSeenSet()
+	p.seen = r.newSeenSet()
 	return h.err()
 }
 

@@ -42,7 +42,7 @@ var userColumns = []string{"name", "password", "email", "admin", "apiAccess", "d
 
 type usersFormat struct {
 	namedColumns
-	seen seenSet
+	seen *seenSet
 }
 
 // header takes the columns in any order. A name that differs only in case
@@ -56,7 +56,7 @@ func (u *usersFormat) header(r *Reader, fields []string) error {
 			h.add(userColumns[j], "csv.header.missing", userColumns[j])
 		}
 	}
-	u.seen = newSeenSet()
+	u.seen = r.newSeenSet()
 	return h.err()
 }
 

@@ -296,6 +296,11 @@ func (r *jobRun) pass(ctx context.Context, imp importer, tx meibo.Tx, apply bool
 		}
 		return nil
 	}
+	if apply {
+		// The validation read this file and found no name twice (else
+		// nothing is applied): the second reading need not look again.
+		rd.SkipDuplicates()
+	}
 	if r.job.DetectedEncoding == "" {
 		r.job.DetectedEncoding = string(rd.Detected())
 	}

@@ -106,7 +106,13 @@ func (dialect) CopyFrom(ctx context.Context, conn *sql.Conn, table string, cols 
 	return n, err
 }
 
-var _ sqlstore.Copier = dialect{}
+// TextArray passes values as one text[] parameter (pgx encodes a []string).
+func (dialect) TextArray(values []string) any { return values }
+
+var (
+	_ sqlstore.Copier = dialect{}
+	_ sqlstore.Arrays = dialect{}
+)
 
 func (dialect) SkipLocked() string { return "FOR UPDATE SKIP LOCKED" }
 

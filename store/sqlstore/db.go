@@ -180,13 +180,13 @@ func (db *DB) Update(ctx context.Context, fn func(meibo.Tx) error) error {
 
 // Tx is one transaction.
 type Tx struct {
-	tx    *sql.Tx
-	conn  *sql.Conn // the write transaction's connection where the engine copies (see Copier), else nil
+	tx   *sql.Tx
+	conn *sql.Conn // the write transaction's connection where the engine copies (see Copier), else nil
 	// staged holds the staging tables created in this transaction (see bulk.go).
 	staged map[string]bool
-	d     Dialect
-	now   time.Time
-	stmts map[string]*sql.Stmt // prepared batch statements (closed with the transaction)
+	d      Dialect
+	now    time.Time
+	stmts  map[string]*sql.Stmt // prepared batch statements (closed with the transaction)
 }
 
 // Now is the transaction's fixed clock.

@@ -91,6 +91,11 @@ func (t *Tx) UserByName(ctx context.Context, groupID, name string) (*meibo.User,
 // UsersByName returns the users of a group named in names.
 func (t *Tx) UsersByName(ctx context.Context, groupID string, names []string) (map[string]*meibo.User, error) {
 	out := make(map[string]*meibo.User, len(names))
+	if a, ok := t.d.(Arrays); ok && len(names) > 1 {
+		// One parameter, one plan, whatever the number of names.
+		rows, err := t.tx.QueryContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.group_id = $1 AND u.name = ANY($2)`, groupID, a.TextArray(names))
+		return out, scanUsersByName(rows, err, out)
+	}
 	per := min(t.d.MaxParams()-1, 1000)
 	for start := 0; start < len(names); start += per {
 		batch := names[start:min(start+per, len(names))]
@@ -100,24 +105,30 @@ func (t *Tx) UsersByName(ctx context.Context, groupID string, names []string) (m
 			args = append(args, n)
 		}
 		rows, err := t.queryContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.group_id = $1 AND u.name IN (`+inList(len(batch), 2)+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("read users: %w", err)
-		}
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("read users: %w", err)
-			}
-			out[u.Name] = u
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read users: %w", err)
+		if err := scanUsersByName(rows, err, out); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// scanUsersByName reads users into out by name.
+func scanUsersByName(rows *sql.Rows, err error, out map[string]*meibo.User) error {
+	if err != nil {
+		return fmt.Errorf("read users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return fmt.Errorf("read users: %w", err)
+		}
+		out[u.Name] = u
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read users: %w", err)
+	}
+	return nil
 }
 
 // EachUser streams a group's users in name order (byte order of the name,
