@@ -165,6 +165,11 @@ func (db *DB) Update(ctx context.Context, fn func(meibo.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
+	if conn != nil {
+		// Ended before the connection is closed, even when fn panics:
+		// closing a connection waits for its transaction.
+		defer tx.Rollback() //nolint:errcheck // after a commit, a no-op
+	}
 	t := &Tx{tx: tx, conn: conn, d: db.dialect, now: db.now()}
 	if err := fn(t); err != nil {
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
