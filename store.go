@@ -197,6 +197,19 @@ type Tx interface {
 	AddAudit(ctx context.Context, events ...*AuditEvent) error
 	AuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, error)
 
+	// AddBackupLog records a backup or restore as it starts (setting ID).
+	// An entry with a Slot claims it: false when another process claimed
+	// that slot first, and nothing is written.
+	AddBackupLog(ctx context.Context, e *BackupLogEntry) (bool, error)
+	// FinishBackupLog records an entry's end: finished, file, size, counts,
+	// outcome, error.
+	FinishBackupLog(ctx context.Context, e *BackupLogEntry) error
+	// BackupLog lists entries newest first, at most limit.
+	BackupLog(ctx context.Context, limit int) ([]*BackupLogEntry, error)
+	// BackupSettings reads the automatic backups' settings (zero: none).
+	BackupSettings(ctx context.Context) (BackupSettings, error)
+	PutBackupSettings(ctx context.Context, s BackupSettings) error
+
 	// CreateImportJob records a job and keeps its file.
 	CreateImportJob(ctx context.Context, j *ImportJob, file []byte) error
 	ImportJob(ctx context.Context, id int64) (*ImportJob, error)

@@ -90,6 +90,7 @@ func (s *Server) routes() {
 
 	s.importRoutes()
 	s.mailRoutes()
+	s.backupRoutes()
 	s.deviceRoutes()
 	s.throttleRoutes()
 }

@@ -31,6 +31,9 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("out") != "" {
 		p.Message = web.T(lang, "signin.out")
 	}
+	if r.URL.Query().Get("restored") != "" {
+		p.Message = web.T(lang, "signin.restored")
+	}
 	c.render.Render(w, http.StatusOK, "signin", p)
 }
 

@@ -135,6 +135,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.logRoutes(a)
 	c.deviceRoutes(a)
 	c.throttleRoutes(a)
+	c.backupRoutes(a)
 	mux.Handle(Prefix+"/", web.Secure(http.HandlerFunc(c.handleNotFound)))
 	mux.Handle("GET "+Prefix, http.RedirectHandler(Prefix+"/", http.StatusMovedPermanently))
 }

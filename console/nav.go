@@ -52,6 +52,8 @@ func (c *Console) nav(q *req) *navData {
 			active = active || usersPage
 		case "nav.groups":
 			active = active && !usersPage
+		case "nav.backup":
+			active = path == href || strings.HasPrefix(path, href+"/")
 		}
 		items = append(items, navItem{Key: key, Href: href, Active: active})
 	}
@@ -65,6 +67,8 @@ func (c *Console) nav(q *req) *navData {
 	add(can(a, meibo.AuthLogViewer, meibo.AuthLogMail), "nav.mail", Prefix+"/mail")
 	add(can(a, meibo.AuthLogViewer), "nav.audit", Prefix+"/audit")
 	add(can(a, meibo.AuthLogViewer, meibo.AuthLogEmergency), "nav.throttles", Prefix+"/throttles")
+	add(can(a, meibo.AuthLogViewer, meibo.AuthLogBackup), "nav.backuplog", Prefix+"/backup-log")
+	add(can(a, meibo.AuthBackup), "nav.backup", Prefix+"/backup")
 	add(a.Authorities.ManagesAdmins() && can(a), "nav.settings", Prefix+"/settings")
 	return &navData{Actor: a, Items: items}
 }

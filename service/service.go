@@ -66,6 +66,8 @@ type Config struct {
 	// (default 15 min, 8 h).
 	AdminSessionIdle time.Duration
 	AdminSessionMax  time.Duration
+	// Backuper makes and restores backup files; nil: no backups.
+	Backuper Backuper
 }
 
 // Service implements the use cases over a store.

@@ -77,6 +77,8 @@ func init() {
 		{"export", "export --format users|admins|devices [--group ID] [--encoding utf-8|cp932] [--bom] [-o FILE]", runExport},
 		{"imports", "imports list | imports show ID [--json]", runImports},
 		{"mail", "mail list [--status S] | mail test ADDRESS", runMail},
+		{"backup", "backup [--db DSN] -o FILE | backup --verify FILE", runBackup},
+		{"restore", "restore [--db DSN] [--replace] FILE: into an empty database", runRestore},
 		{"agent", "agent --server URL --token T [--count N]: simulate devices", runAgent},
 		{"version", "print the version", runVersion},
 	}

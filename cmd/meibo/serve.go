@@ -17,6 +17,7 @@ import (
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/api"
 	"github.com/meibo/meibo/argon2id"
+	"github.com/meibo/meibo/backup"
 	"github.com/meibo/meibo/console"
 	"github.com/meibo/meibo/portal"
 	"github.com/meibo/meibo/request"
@@ -126,7 +127,8 @@ func (m *Main) Open(ctx context.Context) error {
 	scfg := service.Config{Hasher: hasher, Logger: m.log, TokenTTL: cfg.TokenTTL,
 		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid()), Clock: cfg.Clock,
 		SessionIdle: cfg.HTTP.SessionIdle, SessionMax: cfg.HTTP.SessionMax,
-		AdminSessionIdle: cfg.HTTP.AdminSessionIdle, AdminSessionMax: cfg.HTTP.AdminSessionMax}
+		AdminSessionIdle: cfg.HTTP.AdminSessionIdle, AdminSessionMax: cfg.HTTP.AdminSessionMax,
+		Backuper: backup.Store{DB: m.DB, Version: version}}
 	cfg.ImportLimits.apply(&scfg)
 	if cfg.Mail.PublicURL == "" {
 		cfg.Mail.PublicURL = defaultPublicURL(m.ln.Addr().String())
@@ -170,7 +172,11 @@ func (m *Main) Open(ctx context.Context) error {
 
 	wctx, cancel := context.WithCancel(context.Background())
 	m.stop = cancel
-	m.workers.Add(4)
+	m.workers.Add(5)
+	go func() {
+		defer m.workers.Done()
+		m.Service.RunBackupScheduler(wctx)
+	}()
 	go func() {
 		defer m.workers.Done()
 		m.Service.RunCommandListener(wctx)

@@ -1,0 +1,326 @@
+package backup
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/store/sqlstore"
+)
+
+// RestoreOptions say how to restore.
+type RestoreOptions struct {
+	// Replace empties a database that holds data first (signing everyone
+	// out); without it, a database that is not empty is refused.
+	Replace bool
+	// After runs in the restore's transaction once every row is written and
+	// checked, just before the commit: what it writes (the restore's own
+	// audit event) is kept with the restored data.
+	After func(ctx context.Context, tx meibo.Tx, info *meibo.BackupInfo) error
+}
+
+// Restore reads a backup file into db in one write transaction: all or
+// nothing. Every stream's count and checksum and the file's end are checked
+// before the commit; a file of a newer format or schema is refused before
+// anything is written. db must be migrated to this meibo's schema.
+func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOptions) (*meibo.BackupInfo, error) {
+	applied, pending, err := db.MigrationStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(pending) > 0 {
+		return nil, meibo.Errorf(meibo.CodeConflict, "backup.outdated", strings.Join(pending, ", "))
+	}
+	latest := ""
+	if len(applied) > 0 {
+		latest = applied[len(applied)-1]
+	}
+	s, err := open(r)
+	if err != nil {
+		return nil, err
+	}
+	if newerSchema(s.info.Schema, latest) {
+		return nil, meibo.Errorf(meibo.CodeInvalid, "backup.newer_schema", s.info.Schema, latest)
+	}
+	engine := db.Engine()
+	err = db.UpdateConn(ctx, func(conn *sql.Conn, t meibo.Tx) error {
+		tx := t.(*sqlstore.Tx).SQLTx()
+		target := map[string][]column{}
+		for _, table := range Tables {
+			cols, err := columns(ctx, tx, engine, table)
+			if err != nil {
+				return err
+			}
+			target[table] = cols
+		}
+		if err := prepareTarget(ctx, tx, opts.Replace); err != nil {
+			return err
+		}
+		const maxParams = 32766 // SQLite's
+		err := s.read(func(table string, cols []column) (tableSink, error) {
+			tc, ok := target[table]
+			if !ok {
+				return nil, meibo.Errorf(meibo.CodeInvalid, "backup.schema", "table "+table+" is not known")
+			}
+			for _, c := range cols {
+				i := slices.IndexFunc(tc, func(x column) bool { return x.Name == c.Name })
+				if i < 0 {
+					return nil, meibo.Errorf(meibo.CodeInvalid, "backup.schema", "column "+table+"."+c.Name+" is not known")
+				}
+				if tc[i].Type != c.Type {
+					return nil, meibo.Errorf(meibo.CodeInvalid, "backup.schema", fmt.Sprintf("column %s.%s holds %s here, %s in the file", table, c.Name, tc[i].Type, c.Type))
+				}
+			}
+			if engine == "postgres" {
+				return &copier{ctx: ctx, conn: conn, table: table, cols: cols}, nil
+			}
+			return newInserter(ctx, tx, table, cols, maxParams), nil
+		})
+		if err != nil {
+			return err
+		}
+		if engine == "postgres" {
+			if err := resetIdentities(ctx, tx, target); err != nil {
+				return err
+			}
+		}
+		if opts.After != nil {
+			return opts.After(ctx, t, &s.info)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &s.info, nil
+}
+
+// prepareTarget refuses a database that holds data, or with replace empties
+// it (children before parents).
+func prepareTarget(ctx context.Context, tx *sql.Tx, replace bool) error {
+	if !replace {
+		for _, table := range Tables {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+quote(table)+` LIMIT 1`).Scan(&one)
+			if err == nil {
+				return meibo.Errorf(meibo.CodeConflict, "backup.not_empty", table)
+			}
+			if err != sql.ErrNoRows {
+				return fmt.Errorf("look into %s: %w", table, err)
+			}
+		}
+		return nil
+	}
+	for _, table := range cleared {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+quote(table)); err != nil {
+			return fmt.Errorf("empty %s: %w", table, err)
+		}
+	}
+	for i := len(Tables) - 1; i >= 0; i-- {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM `+quote(Tables[i])); err != nil {
+			return fmt.Errorf("empty %s: %w", Tables[i], err)
+		}
+	}
+	return nil
+}
+
+// resetIdentities moves each identity column's sequence past the highest
+// value restored, so that the next row gets a new ID.
+func resetIdentities(ctx context.Context, tx *sql.Tx, target map[string][]column) error {
+	for _, table := range Tables {
+		for _, c := range target[table] {
+			if !c.identity {
+				continue
+			}
+			q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', '%s'), COALESCE(MAX(%s), 1), MAX(%s) IS NOT NULL) FROM %s`,
+				table, c.Name, quote(c.Name), quote(c.Name), quote(table))
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("set the sequence of %s.%s: %w", table, c.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// copier writes rows to PostgreSQL with COPY, in batches: a multi-row
+// INSERT costs the server several times as much per row.
+type copier struct {
+	ctx   context.Context
+	conn  *sql.Conn
+	table string
+	cols  []column
+	rows  [][]any
+	bytes int
+}
+
+// copyBatch is how many rows one COPY takes.
+const copyBatch = 2000
+
+func (c *copier) row(vals []any) error {
+	c.rows = append(c.rows, slices.Clone(vals))
+	c.bytes += rowBytes(vals)
+	if len(c.rows) < copyBatch && c.bytes < batchBytes {
+		return nil
+	}
+	return c.flush()
+}
+
+// batchBytes bounds the text and blobs of the rows held for one statement
+// (a table of kept import files has rows of megabytes).
+const batchBytes = 8 << 20
+
+// rowBytes is about how much a row's values hold.
+func rowBytes(vals []any) int {
+	n := 0
+	for _, v := range vals {
+		switch x := v.(type) {
+		case string:
+			n += len(x)
+		case []byte:
+			n += len(x)
+		default:
+			n += 8
+		}
+	}
+	return n
+}
+
+func (c *copier) flush() error {
+	if len(c.rows) == 0 {
+		return nil
+	}
+	names := make([]string, len(c.cols))
+	for i, col := range c.cols {
+		names[i] = col.Name
+	}
+	err := c.conn.Raw(func(dc any) error {
+		pc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("a %T is not a pgx connection", dc)
+		}
+		_, err := pc.Conn().CopyFrom(c.ctx, pgx.Identifier{c.table}, names, pgx.CopyFromRows(c.rows))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", c.table, err)
+	}
+	c.rows, c.bytes = c.rows[:0], 0
+	return nil
+}
+
+func (c *copier) done() error { return c.flush() }
+
+// inserter writes rows in multi-row INSERTs (SQLite), holding no more than
+// one batch. It uses anonymous "?" placeholders: the driver binds numbered
+// ones by looking each name up, a scan of the statement's parameters per
+// parameter.
+type inserter struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	table string
+	cols  []column
+	batch int
+	args  []any
+	n     int
+	bytes int
+	stmt  *sql.Stmt // the full batch's statement, closed with the transaction
+}
+
+// insertBatch is how many rows one INSERT takes at most. Large: the trigram
+// index of users (FTS5) writes what it holds at the end of every statement.
+const insertBatch = 2000
+
+func newInserter(ctx context.Context, tx *sql.Tx, table string, cols []column, maxParams int) *inserter {
+	batch := min(insertBatch, maxParams/len(cols))
+	return &inserter{ctx: ctx, tx: tx, table: table, cols: cols, batch: batch, args: make([]any, 0, batch*len(cols))}
+}
+
+func (in *inserter) sql(rows int) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO ")
+	b.WriteString(quote(in.table))
+	b.WriteString(" (")
+	for i, c := range in.cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quote(c.Name))
+	}
+	b.WriteString(") VALUES ")
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for i := range in.cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('?')
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+func (in *inserter) row(vals []any) error {
+	in.args = append(in.args, vals...)
+	in.n++
+	in.bytes += rowBytes(vals)
+	if in.n < in.batch {
+		if in.bytes < batchBytes {
+			return nil
+		}
+		return in.done()
+	}
+	if in.stmt == nil {
+		st, err := in.tx.PrepareContext(in.ctx, in.sql(in.batch))
+		if err != nil {
+			return fmt.Errorf("restore %s: %w", in.table, err)
+		}
+		in.stmt = st
+	}
+	if _, err := in.stmt.ExecContext(in.ctx, in.args...); err != nil {
+		return fmt.Errorf("restore %s: %w", in.table, err)
+	}
+	in.args, in.n, in.bytes = in.args[:0], 0, 0
+	return nil
+}
+
+// done writes the rows held (fewer than a batch) with a statement of their
+// own.
+func (in *inserter) done() error {
+	if in.n == 0 {
+		return nil
+	}
+	if _, err := in.tx.ExecContext(in.ctx, in.sql(in.n), in.args...); err != nil {
+		return fmt.Errorf("restore %s: %w", in.table, err)
+	}
+	in.args, in.n, in.bytes = in.args[:0], 0, 0
+	return nil
+}
+
+// Store makes and restores backups of one store for the service
+// (service.Backuper).
+type Store struct {
+	DB *sqlstore.DB
+	// Version is the meibo version written in the header.
+	Version string
+}
+
+// Backup writes a backup of the store to w.
+func (s Store) Backup(ctx context.Context, w io.Writer, logID int64) (*meibo.BackupInfo, error) {
+	return Write(ctx, s.DB, w, s.Version, logID)
+}
+
+// Restore restores r into the store.
+func (s Store) Restore(ctx context.Context, r io.Reader, replace bool, after func(context.Context, meibo.Tx, *meibo.BackupInfo) error) (*meibo.BackupInfo, error) {
+	return Restore(ctx, s.DB, r, RestoreOptions{Replace: replace, After: after})
+}

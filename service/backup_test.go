@@ -1,0 +1,234 @@
+package service_test
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/backup"
+	"github.com/meibo/meibo/service"
+	"github.com/meibo/meibo/store/postgres"
+	"github.com/meibo/meibo/store/sqlstore"
+	"github.com/meibo/meibo/store/storetest"
+)
+
+// backupService is a second service on e's database that can make backups,
+// on e's clock.
+func (e *env) backupService() *service.Service {
+	return service.New(e.db, service.Config{Hasher: e.hasher, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Clock: e.clock.Now, Backuper: backup.Store{DB: e.db, Version: "test"}})
+}
+
+// TestBackupAuthority: backup, restore and their settings need authority 7,
+// the backup log 5 and 25; without them the answer is "forbidden" and
+// nothing is shown or written.
+func TestBackupAuthority(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		svc := e.backupService()
+		e.group("G1")
+		const pw = "Lantern-ridge-77"
+		backuper := e.actor(e.admin("keeper", pw, meibo.NewAuthorities(meibo.AuthBackup)), pw)
+		console := e.actor(e.admin("console", pw, meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthLogViewer, meibo.AuthLogConfig)), pw)
+		reader := e.actor(e.admin("reader", pw, meibo.NewAuthorities(meibo.AuthLogViewer, meibo.AuthLogBackup)), pw)
+
+		var file bytes.Buffer
+		if _, err := svc.Backup(as(console), &file, "x.mbk"); meibo.ErrorCode(err) != meibo.CodeForbidden || file.Len() != 0 {
+			t.Errorf("backup without 7: %v, %d bytes", err, file.Len())
+		}
+		if _, err := svc.Backup(as(backuper), &file, "x.mbk"); err != nil || file.Len() == 0 {
+			t.Fatalf("backup with 7: %v", err)
+		}
+		if _, err := svc.Restore(as(console), bytes.NewReader(file.Bytes()), "x.mbk", true); meibo.ErrorCode(err) != meibo.CodeForbidden {
+			t.Errorf("restore without 7: %v", err)
+		}
+		if _, err := svc.UpdateBackupSettings(as(console), meibo.BackupSettings{Schedule: "daily 02:00", Dir: "/tmp", Keep: 3}); meibo.ErrorCode(err) != meibo.CodeForbidden {
+			t.Errorf("schedule without 7: %v", err)
+		}
+		if _, err := svc.BackupSettings(as(reader)); meibo.ErrorCode(err) != meibo.CodeForbidden {
+			t.Errorf("read the schedule without 7: %v", err)
+		}
+		for _, a := range []*meibo.Actor{console, backuper} {
+			if log, err := svc.BackupLog(as(a), 10); meibo.ErrorCode(err) != meibo.CodeForbidden || log != nil {
+				t.Errorf("backup log as %s: %v, %v", a.Name, log, err)
+			}
+		}
+		log, err := svc.BackupLog(as(reader), 10)
+		if err != nil || len(log) != 1 || log[0].Actor != "keeper" || log[0].Outcome != "ok" || log[0].Rows == 0 || log[0].FinishedAt == nil {
+			t.Fatalf("backup log: %+v, %v", log, err)
+		}
+		// Backup events are audited, visible with 25 only.
+		if evs := e.eventsFor("backup.create"); len(evs) != 1 || evs[0].ActorName != "keeper" || evs[0].Category != meibo.CategoryBackup {
+			t.Errorf("backup events %+v", evs)
+		}
+		if evs := must(e.svc.AuditEvents(as(console), meibo.AuditFilter{Action: "backup.create"}))(t); len(evs) != 0 {
+			t.Errorf("a Log Viewer without 25 sees backup events: %v", evs)
+		}
+	})
+}
+
+// TestRestoreReplaces: a restore over a live installation brings back the
+// backup's data, signs everyone out, and its own log entry and audit event
+// survive it; a refused restore is logged and audited too.
+func TestRestoreReplaces(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		svc := e.backupService()
+		e.group("G1")
+		e.user("G1", "before", "")
+		const pw = "Lantern-ridge-77"
+		e.admin("keeper", pw, meibo.NewAuthorities(meibo.AuthBackup, meibo.AuthLogViewer, meibo.AuthLogBackup))
+		keeper := e.actor(must(e.svc.AdminByLoginID(e.sys, "keeper"))(t), pw)
+		var file bytes.Buffer
+		must(svc.Backup(as(keeper), &file, "before.mbk"))(t)
+
+		e.user("G1", "after", "")
+		secret, _ := must2(e.svc.SignIn(bg, "keeper", pw, "192.0.2.1", "test", meibo.English))(t)
+		info, err := svc.Restore(as(keeper), bytes.NewReader(file.Bytes()), "before.mbk", true)
+		if err != nil || info.Rows == 0 {
+			t.Fatalf("restore: %v", err)
+		}
+		if _, err := e.svc.UserByName(e.sys, "G1", "after"); meibo.ErrorCode(err) != meibo.CodeNotFound {
+			t.Errorf("a user made after the backup survived the restore: %v", err)
+		}
+		must(e.svc.UserByName(e.sys, "G1", "before"))(t)
+		if _, _, err := e.svc.ConsoleActor(bg, secret, "192.0.2.1"); err == nil {
+			t.Error("a console session survived the restore")
+		}
+		if evs := e.eventsFor("backup.restore"); len(evs) != 1 || evs[0].ActorName != "keeper" || evs[0].Details["outcome"] != "ok" {
+			t.Errorf("restore events %+v", evs)
+		}
+		log := must(svc.BackupLog(e.sys, 10))(t)
+		if len(log) != 2 || log[0].Kind != "restore" || log[0].Outcome != "ok" || log[1].Kind != "backup" || log[1].Outcome != "ok" || log[1].Size != int64(file.Len()) {
+			t.Errorf("backup log after the restore: %+v", log)
+		}
+		// A cut file is refused, logged and audited; nothing else changes.
+		cut := file.Bytes()[:file.Len()/2]
+		if _, err := svc.Restore(as(keeper), bytes.NewReader(cut), "cut.mbk", true); meibo.ErrorCode(err) != meibo.CodeInvalid {
+			t.Fatalf("restore of a cut file: %v", err)
+		}
+		must(e.svc.UserByName(e.sys, "G1", "before"))(t)
+		log = must(svc.BackupLog(e.sys, 10))(t)
+		if len(log) != 3 || log[0].Kind != "restore" || log[0].Outcome != "failed" || log[0].Error == "" {
+			t.Errorf("backup log after a refused restore: %+v", log[0])
+		}
+	})
+}
+
+// TestScheduledBackup: the scheduled backup runs as AUTOBACKUPUSER once per
+// scheduled time however many servers look, appears in the backup log, and
+// keeps the newest files only.
+func TestScheduledBackup(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.group("G1")
+		dir := t.TempDir()
+		servers := []*service.Service{e.backupService(), e.backupService(), e.backupService()}
+		if engine == "postgres" {
+			// Servers of their own: each with its own connections to one
+			// database.
+			dsn := storetest.SchemaDSN(t, storetest.PostgresDSN(t))
+			servers = nil
+			for i := 0; i < 3; i++ {
+				db, err := postgres.Open(bg, dsn, 4, sqlstore.Options{Clock: e.clock.Now})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { db.Close() })
+				if _, err := db.Migrate(bg); err != nil {
+					t.Fatal(err)
+				}
+				servers = append(servers, service.New(db, service.Config{Hasher: e.hasher, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+					Clock: e.clock.Now, Backuper: backup.Store{DB: db, Version: "test"}}))
+			}
+		}
+		if _, err := servers[0].UpdateBackupSettings(e.sys, meibo.BackupSettings{Schedule: "every 2h", Dir: "relative", Keep: 2}); meibo.ErrorCode(err) != meibo.CodeInvalid {
+			t.Errorf("a relative folder: %v", err)
+		}
+		if _, err := servers[0].UpdateBackupSettings(e.sys, meibo.BackupSettings{Schedule: "hourly", Dir: dir, Keep: 2}); meibo.ErrorCode(err) != meibo.CodeInvalid {
+			t.Errorf("a schedule that cannot be read: %v", err)
+		}
+		must(servers[0].UpdateBackupSettings(e.sys, meibo.BackupSettings{Schedule: "every 6h", Dir: dir, Keep: 2}))(t)
+		for round := 0; round < 4; round++ {
+			var wg sync.WaitGroup
+			made := make([]bool, len(servers))
+			for i, s := range servers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ok, err := s.RunScheduledBackup(bg)
+					if err != nil {
+						t.Error(err)
+					}
+					made[i] = ok
+				}()
+			}
+			wg.Wait()
+			if n := len(slices.DeleteFunc(slices.Clone(made), func(b bool) bool { return !b })); n != 1 {
+				t.Fatalf("round %d: %d servers made the backup", round, n)
+			}
+			// Looking again within the same slot makes nothing.
+			if ok, _ := servers[1].RunScheduledBackup(bg); ok {
+				t.Fatalf("round %d: a second backup in one slot", round)
+			}
+			e.clock.Add(6 * time.Hour)
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
+		if len(files) != 2 {
+			t.Errorf("files after rotation: %v", files)
+		}
+		for _, f := range files {
+			fh := must(os.Open(f))(t)
+			if _, err := backup.Verify(fh, ""); err != nil {
+				t.Errorf("%s: %v", f, err)
+			}
+			fh.Close()
+		}
+		log := must(servers[0].BackupLog(e.sys, 10))(t)
+		if len(log) != 4 {
+			t.Fatalf("backup log: %+v", log)
+		}
+		for _, l := range log {
+			if l.Via != "scheduled" || l.Actor != meibo.BuiltinBackup || l.Outcome != "ok" || l.Slot == "" {
+				t.Errorf("log entry %+v", l)
+			}
+		}
+		if evs := must(servers[1].AuditEvents(e.sys, meibo.AuditFilter{Action: "backup.create"}))(t); len(evs) != 4 || evs[0].ActorName != meibo.BuiltinBackup {
+			t.Errorf("scheduled backup events: %+v", evs)
+		}
+	})
+}
+
+func TestBackupSchedule(t *testing.T) {
+	tokyo := time.FixedZone("JST", 9*3600)
+	now := time.Date(2026, 12, 5, 20, 30, 0, 0, time.UTC) // 05:30 on the 6th in Tokyo
+	for _, c := range []struct {
+		in   string
+		want time.Time
+	}{
+		{"daily 02:00", time.Date(2026, 12, 6, 2, 0, 0, 0, tokyo)},
+		{"daily 06:00", time.Date(2026, 12, 5, 6, 0, 0, 0, tokyo)},
+		{"every 6h", time.Date(2026, 12, 5, 18, 0, 0, 0, time.UTC)},
+		{"every 1 h", time.Date(2026, 12, 5, 20, 0, 0, 0, time.UTC)},
+	} {
+		s, err := service.ParseBackupSchedule(c.in)
+		if err != nil {
+			t.Fatalf("%q: %v", c.in, err)
+		}
+		if got := s.Last(now, tokyo); !got.Equal(c.want) {
+			t.Errorf("%q: last %v, want %v", c.in, got, c.want)
+		}
+	}
+	for _, bad := range []string{"", "daily", "daily 25:00", "every 0h", "every 6", "weekly 02:00", "every 200h"} {
+		if _, err := service.ParseBackupSchedule(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
