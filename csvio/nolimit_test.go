@@ -1,7 +1,6 @@
 package csvio
 
 import (
-	"bytes"
 	"math"
 	"testing"
 )
