@@ -244,6 +244,8 @@ type Tx interface {
 	// FailStaleImports marks FAILED, with message, every RUNNING job whose
 	// worker has not reported since before, and returns them.
 	FailStaleImports(ctx context.Context, before time.Time, message string) ([]*ImportJob, error)
+
+	ProvisioningTx
 }
 
 // Throttle counts recent failed sign-ins of one account or address.

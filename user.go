@@ -95,8 +95,10 @@ type UnifiedUser struct {
 }
 
 // UserFilter selects users of one group. Keyword matches name, e-mail and
-// profile name without regard to case or width: a keyword of three or more
-// characters anywhere in them, a shorter one at their start. Pages are in
+// profile name without regard to case or width: a keyword of two or more
+// characters anywhere in them, and so does a single ideograph or kana (a
+// Japanese family or given name can be one character); any other single
+// character matches at their start. Pages are in
 // folded-name order (Fold: case and width aside), users whose names fold
 // alike in name order (byte order of both); After and Before are names from
 // the previous page (keyset paging on that pair, stable under concurrent

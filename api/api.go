@@ -93,6 +93,8 @@ func (s *Server) routes() {
 	s.backupRoutes()
 	s.deviceRoutes()
 	s.throttleRoutes()
+	s.scimTokenRoutes()
+	s.personalRoutes()
 }
 
 // ServeHTTP serves the API with request IDs, panic recovery and JSON

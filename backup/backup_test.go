@@ -88,6 +88,11 @@ func populate(t *testing.T, engine string) *installation {
 	etok, _ := must2(svc.CreateEnrolmentToken(sys, "G1", "alice", 0))(t)
 	secret, dev := must2(svc.Enrol(bg, service.EnrolInfo{Token: etok, Name: "phone", Platform: "ios", Model: "X", Serial: "SN1"}, "192.0.2.1"))(t)
 	must2(svc.CreateEnrolmentToken(sys, "G2", "", time.Hour))(t) // left unused
+	// Provisioning: a SCIM token and what an identity provider told of a user.
+	must2(svc.CreateSCIMToken(sys, "G1", "entra", 0))(t)
+	must(svc.Provision(sys, "G2", []service.ProvisionOp{{Apply: func(*service.ProvisionedUser) (*service.ProvisionState, error) {
+		return &service.ProvisionState{Name: "grace", Identity: meibo.UserIdentity{ExternalID: "ext-1", GivenName: "Grace", FamilyName: "Hopper"}}, nil
+	}}}, true, 0))(t)
 	must(svc.SendAdminCommand(sys, dev.ID, "ring", "hello\nthere"))(t)
 	d := must(svc.AuthenticateDevice(bg, secret))(t)
 	battery, locked := 57, true

@@ -30,6 +30,8 @@ var Tables = []string{
 	"import_messages",
 	"audit_events",
 	"backup_log",
+	"scim_tokens",
+	"user_identities",
 }
 
 // Excluded are the tables a backup leaves out, and why.
@@ -38,6 +40,8 @@ var Excluded = map[string]string{
 	"sessions":          "browser sessions: a restore signs everyone out",
 	"sign_in_throttle":  "failed sign-in counters: short-lived",
 	"unified_users":     "derived from users by triggers",
+	"user_grams":        "the search index of users: derived from users by triggers",
+	"search_positions":  "a constant table of positions made by the SQLite migrations",
 	// SQLite's trigram index of users and its shadow tables: derived from
 	// users by triggers.
 	"users_fts":         "derived from users by triggers",

@@ -136,6 +136,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.deviceRoutes(a)
 	c.throttleRoutes(a)
 	c.backupRoutes(a)
+	c.scimRoutes(a)
 	mux.Handle(Prefix+"/", web.Secure(http.HandlerFunc(c.handleNotFound)))
 	mux.Handle("GET "+Prefix, http.RedirectHandler(Prefix+"/", http.StatusMovedPermanently))
 }

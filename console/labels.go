@@ -55,7 +55,7 @@ func init() {
 		"users.group":            {"Group", "グループ"},
 		"users.search":           {"Search", "検索"},
 		"users.search.hint":      {"Name, e-mail or profile", "名前、メールアドレス、プロファイル"},
-		"users.search.rules":     {"Three or more characters match anywhere; one or two match the beginning.", "3文字以上は部分一致、1〜2文字は前方一致で検索します。"},
+		"users.search.rules":     {"Two or more characters match anywhere in the name, e-mail address or profile, and so does a single kanji or kana; any other single character matches the beginning. Case and width do not matter.", "2文字以上は名前・メールアドレス・プロファイルのどこにあっても一致します(漢字・かなは1文字でも)。それ以外の1文字は前方一致です。大文字と小文字、全角と半角は区別しません。"},
 		"users.search.submit":    {"Search", "検索"},
 		"users.state":            {"State", "状態"},
 		"users.none":             {"This group has no users yet.", "このグループにはまだユーザーがいません。"},

@@ -117,6 +117,9 @@ type userForm struct {
 	SendInvitation bool
 	Action         string // where the form posts
 	IssueLinks     bool   // no SMTP server: links are issued to the administrator
+	// Identity is what an identity provider told of the user (SCIM), when
+	// editing one it provisioned.
+	Identity *meibo.UserIdentity
 }
 
 func (c *Console) groupAndProfiles(q *req, groupID string) (*meibo.Group, []*meibo.Profile, error) {
@@ -188,6 +191,10 @@ func (c *Console) handleUserEdit(q *req) {
 	f := userForm{Group: g, Profiles: ps, User: u, Name: u.Name, Email: u.Email, Profile: u.ProfileName, Admin: u.Admin,
 		APIAccess: u.APIAccess, Disabled: u.Disabled, Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10),
 		IssueLinks: !c.svc.MailConfigured() && !u.Disabled}
+	if f.Identity, err = c.identity(q, u); err != nil {
+		c.fail(q, err)
+		return
+	}
 	c.page(q, http.StatusOK, "user_form", "user.edit.title", f, notice(q))
 }
 

@@ -90,6 +90,9 @@ func (p *Portal) Register(mux *http.ServeMux) {
 	a("POST /commands/{id}/cancel", p.handleCancel)
 	a("GET /password", p.handlePassword)
 	a("POST /password", p.handlePasswordPost)
+	a("GET /tokens", p.handleTokens)
+	a("POST /tokens", p.handleTokenCreate)
+	a("POST /tokens/{id}/revoke", p.handleTokenRevoke)
 }
 
 type req struct {

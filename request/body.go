@@ -106,10 +106,10 @@ func Lang(r *http.Request) meibo.Lang {
 	return meibo.English
 }
 
-// IsAPI reports whether the request is for the JSON API or the device
-// protocol, whose errors are JSON.
+// IsAPI reports whether the request is for the JSON API, the device
+// protocol or SCIM, whose errors are JSON.
 func IsAPI(r *http.Request) bool {
-	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/device/")
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/device/") || strings.HasPrefix(r.URL.Path, "/scim/")
 }
 
 var page = template.Must(template.New("refused").Parse(`<!doctype html>

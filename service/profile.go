@@ -109,6 +109,9 @@ func (s *Service) UpdateProfile(ctx context.Context, id int64, up ProfileUpdate)
 		if err := tx.UpdateProfile(ctx, p); err != nil {
 			return err
 		}
+		if err := s.endProfileTokens(ctx, tx, p); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, "profile.update", meibo.CategoryConfig, "profile", strconv.FormatInt(p.ID, 10), p.GroupID,
 			map[string]any{"before": before, "after": profileDetails(p)})
 	})

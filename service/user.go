@@ -290,6 +290,9 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, up meibo.UserUpdate)
 		if err := tx.UpdateUsers(ctx, []*meibo.User{u}); err != nil {
 			return err
 		}
+		if err := s.endPersonalTokens(ctx, tx, u); err != nil {
+			return err
+		}
 		if passwordChanged || u.Disabled && !wasDisabled {
 			// A new password, or disabling, ends the user's sessions and
 			// links.

@@ -72,6 +72,7 @@ func init() {
 		{"user", "user add --group ID NAME [...] | user list --group ID [...]", runUser},
 		{"admin", "admin create ID [...] | admin list", runAdmin},
 		{"token", "token create --admin ID [--ttl 2160h] [--name NAME]", runToken},
+		{"scim", "scim token create --group ID [--name N] [--ttl D]", runSCIM},
 		{"settings", "settings list | settings set KEY VALUE", runSettings},
 		{"import", "import --format personal|users|admins|devices [--group ID] [...] FILE", runImport},
 		{"export", "export --format users|admins|devices [--group ID] [--encoding utf-8|cp932] [--bom] [-o FILE]", runExport},

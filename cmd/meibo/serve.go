@@ -21,6 +21,7 @@ import (
 	"github.com/meibo/meibo/console"
 	"github.com/meibo/meibo/portal"
 	"github.com/meibo/meibo/request"
+	"github.com/meibo/meibo/scim"
 	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store"
 	"github.com/meibo/meibo/store/sqlstore"
@@ -213,6 +214,7 @@ func (m *Main) Open(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv)
 	mux.Handle("/device/", apiSrv)
+	mux.Handle(scim.Prefix, scim.New(m.Service, scim.Options{Logger: m.log, MaxPayloadSize: cfg.HTTP.JSONMaxBytes}))
 	public.Register(mux)
 	con.Register(mux)
 	por, err := portal.New(m.Service, portal.Options{Logger: m.log, Location: loc, Assets: public.Assets()})

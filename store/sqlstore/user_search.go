@@ -17,9 +17,13 @@ import (
 // its keyset pages, and a page's cursor is a user's name, folded here for
 // the first half of the key.
 //
-// A keyword search is answered in steps, cheapest first, each bounded, so
+// A keyword of two characters, or of one ideograph or kana, matches
+// anywhere, through table user_grams, whose key holds the listing order: a
+// page is one range of it, merged with matching profiles (see gramPage).
+//
+// Any other keyword is answered in steps, cheapest first, each bounded, so
 // that a page costs about a page wherever its matches sort. A short keyword
-// (one or two characters) matches the start of folded names: one range of
+// (one other character) matches the start of folded names: one range of
 // the name index, in order, whose first page is read directly (A). Only its
 // other matches (by e-mail or profile) that sort before A's last row can
 // change the page; a longer keyword has no A, and all its matches are
@@ -46,11 +50,13 @@ import (
 //   - After the window, up to Many matches (long keywords): sorted.
 //   - Otherwise walk the name order from the window with the condition.
 //
-// Measured on 1,000,000 users (store/storetest BenchmarkSearch). What stays
-// slow: sorting matches reads each of them once, about 1.4 µs a row on
-// SQLite (the 7,417 users of "さくら": 11 ms; Many: 14 ms), more on
-// PostgreSQL; the index-only walk costs about 0.2 µs an entry of the e-mail
-// range and of the name order before the matches ("ta": 15 ms); a keyword
+// Measured on 1,000,000 users (store/storetest BenchmarkSearch; the
+// figures for "ta" were taken when two characters matched the start and
+// took these steps). What stays slow: sorting matches reads each of them
+// once, about 1.4 µs a row on SQLite (the 7,417 users of "さくら": 11 ms;
+// Many: 14 ms), more on PostgreSQL; the index-only walk costs about 0.2 µs
+// an entry of the e-mail range and of the name order before the matches
+// ("ta": 15 ms); a keyword
 // with more matches than these steps take, none of them in the window,
 // walks the name order, a table read per row, until its page is full (on
 // PostgreSQL, "ta": 70 ms).
@@ -116,7 +122,8 @@ type userSearch struct {
 	back     bool     // Before paging: the order is walked downwards
 	from     *userKey // the cursor (excluded); nil on the first page
 	kw       string   // folded keyword; "" lists every user
-	short    bool     // fewer than three characters: matches at the start
+	short    bool     // one character, not a gram: matches at the start
+	gram     bool     // two characters, or one ideograph or kana: matches anywhere, by user_grams
 	profiles []int64  // the group's profiles whose folded name matches
 }
 
@@ -160,7 +167,8 @@ func (s *userSearch) page(ctx context.Context) ([]userRow, error) {
 		s.span(q, "u", s.from, nil)
 		return s.rows(ctx, q, s.n)
 	}
-	s.short = utf8.RuneCountInString(s.kw) < 3
+	s.gram = isGram(s.kw)
+	s.short = !s.gram && utf8.RuneCountInString(s.kw) < 3
 	profiles, err := s.t.Profiles(ctx, s.f.GroupID)
 	if err != nil {
 		return nil, err
@@ -170,6 +178,9 @@ func (s *userSearch) page(ctx context.Context) ([]userRow, error) {
 		if s.short && strings.HasPrefix(pn, s.kw) || !s.short && strings.Contains(pn, s.kw) {
 			s.profiles = append(s.profiles, p.ID)
 		}
+	}
+	if s.gram {
+		return s.gramPage(ctx)
 	}
 	var a []userRow
 	var to *userKey

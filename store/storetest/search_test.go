@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/meibo/meibo"
@@ -16,9 +17,12 @@ import (
 // reference that every engine's FindUsers must agree with.
 func searchModel(all []*meibo.User, profiles map[int64]*meibo.Profile, f meibo.UserFilter) []string {
 	kw := meibo.Fold(strings.TrimSpace(f.Keyword))
-	short := utf8.RuneCountInString(kw) < 3
+	// One character matches at the start, unless it is an ideograph or
+	// kana; two or more anywhere.
+	r, _ := utf8.DecodeRuneInString(kw)
+	prefix := utf8.RuneCountInString(kw) == 1 && !unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana)
 	match := func(s string) bool {
-		if short {
+		if prefix {
 			return strings.HasPrefix(s, kw)
 		}
 		return strings.Contains(s, kw)
@@ -227,10 +231,10 @@ func TestFindUsers(t *testing.T) {
 		// the rules.
 		for kw, want := range map[string][]string{
 			"ali":  {"Alicia", "alice", "dave", "malik"},
-			"al":   {"Alicia", "alice", "zed"},
+			"al":   {"Alicia", "alice", "dave", "malik", "zed"},
 			"ｂｏｂ":  {"bob", "ＢＯＢＢＹ"},
 			"ﾔﾏﾀﾞ": {"ヤマダ", "ﾔﾏﾀﾞ"},
-			"太郎":   nil,
+			"太郎":   {"山田太郎", "パソコン太郎"},
 			"ﾊﾟｿ":  {"パソコン太郎", "ﾊﾟｿｺﾝ花子"},
 			"a_b":  {"a_b_c"},
 			"%":    nil,

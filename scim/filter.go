@@ -1,0 +1,447 @@
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/service"
+)
+
+// parseFilter parses a filter with the SCIM grammar (RFC 7644 §3.4.2.2).
+func parseFilter(f string) (filter.Expression, error) {
+	e, err := filter.ParseFilterNumber([]byte(f))
+	if err != nil {
+		return nil, badRequest("invalidFilter", "the filter cannot be read: "+err.Error())
+	}
+	return e, nil
+}
+
+// caseExact lists the attributes compared with regard to case: meibo's
+// user names are case-sensitive (Schemas says so), IDs too.
+var caseExact = map[string]bool{"id": true, "externalid": true, "username": true, "meta.version": true, "password": true}
+
+// match evaluates a filter on a resource.
+func match(e filter.Expression, res map[string]any) (bool, error) {
+	switch x := e.(type) {
+	case *filter.LogicalExpression:
+		l, err := match(x.Left, res)
+		if err != nil {
+			return false, err
+		}
+		if x.Operator == filter.AND && !l {
+			return false, nil
+		}
+		if x.Operator == filter.OR && l {
+			return true, nil
+		}
+		return match(x.Right, res)
+	case *filter.NotExpression:
+		v, err := match(x.Expression, res)
+		return !v, err
+	case *filter.AttributeExpression:
+		return matchAttr(*x, res)
+	case *filter.ValuePath:
+		v, _, _ := lookup(res, x.AttributePath.AttributeName)
+		vals, ok := v.([]any)
+		if !ok && v != nil {
+			vals = []any{v}
+		}
+		for _, v := range vals {
+			m, ok := v.(map[string]any)
+			if !ok {
+				continue
+			}
+			if ok, err := match(x.ValueFilter, m); err != nil || ok {
+				return ok, err
+			}
+		}
+		return false, nil
+	}
+	return false, badRequest("invalidFilter", fmt.Sprintf("unsupported filter %v", e))
+}
+
+// values returns the values a path reaches: for a multi-valued attribute
+// every element (or every element's sub-attribute).
+func values(res map[string]any, p filter.AttributePath) []any {
+	obj := res
+	if uri := p.URI(); uri != "" {
+		if strings.EqualFold(uri, SchemaMeibo) {
+			ext, _ := res[SchemaMeibo].(map[string]any)
+			obj = ext
+		} else if !strings.EqualFold(uri, SchemaUser) && !strings.EqualFold(uri, SchemaGroup) {
+			return nil
+		}
+	}
+	v, _, ok := lookup(obj, p.AttributeName)
+	if !ok || v == nil {
+		return nil
+	}
+	sub := p.SubAttributeName()
+	var out []any
+	add := func(x any) {
+		if sub == "" {
+			out = append(out, x)
+			return
+		}
+		if m, ok := x.(map[string]any); ok {
+			if sv, _, ok := lookup(m, sub); ok && sv != nil {
+				out = append(out, sv)
+			}
+		}
+	}
+	if list, ok := v.([]any); ok {
+		for _, x := range list {
+			add(x)
+		}
+		// A filter on a multi-valued attribute of objects without a
+		// sub-attribute compares their "value".
+		if sub == "" {
+			var vals []any
+			for _, x := range out {
+				if m, ok := x.(map[string]any); ok {
+					if sv, _, ok := lookup(m, "value"); ok {
+						vals = append(vals, sv)
+						continue
+					}
+				}
+				vals = append(vals, x)
+			}
+			out = vals
+		}
+		return out
+	}
+	add(v)
+	return out
+}
+
+func matchAttr(e filter.AttributeExpression, res map[string]any) (bool, error) {
+	vals := values(res, e.AttributePath)
+	if e.Operator == filter.PR {
+		for _, v := range vals {
+			if s, ok := v.(string); ok && s == "" {
+				continue
+			}
+			if l, ok := v.([]any); ok && len(l) == 0 {
+				continue
+			}
+			return true, nil
+		}
+		return false, nil
+	}
+	name := strings.ToLower(e.AttributePath.AttributeName)
+	if sub := e.AttributePath.SubAttributeName(); sub != "" {
+		name += "." + strings.ToLower(sub)
+	}
+	exact := caseExact[name]
+	if e.Operator == filter.NE {
+		ok, err := compareAny(vals, filter.EQ, e.CompareValue, exact)
+		return !ok, err
+	}
+	return compareAny(vals, e.Operator, e.CompareValue, exact)
+}
+
+func compareAny(vals []any, op filter.CompareOperator, want any, exact bool) (bool, error) {
+	for _, v := range vals {
+		ok, err := compare(v, op, want, exact)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+func compare(have any, op filter.CompareOperator, want any, exact bool) (bool, error) {
+	switch h := have.(type) {
+	case bool:
+		w, ok := want.(bool)
+		if !ok {
+			if ws, isStr := want.(string); isStr {
+				b, err := boolean(ws, "value")
+				if err != nil {
+					return false, badRequest("invalidFilter", "a Boolean attribute is compared with true or false")
+				}
+				w = b
+			} else {
+				return false, badRequest("invalidFilter", "a Boolean attribute is compared with true or false")
+			}
+		}
+		if op != filter.EQ {
+			return false, badRequest("invalidFilter", "a Boolean attribute supports eq, ne and pr only")
+		}
+		return h == w, nil
+	case json.Number:
+		w, ok := want.(json.Number)
+		if !ok {
+			return false, nil
+		}
+		a, _ := h.Float64()
+		b, _ := w.Float64()
+		return order(op, cmpFloat(a, b))
+	case string:
+		w, ok := want.(string)
+		if !ok {
+			if want == nil {
+				return false, nil
+			}
+			w = fmt.Sprint(want)
+		}
+		// Dates compare as instants.
+		if ht, err := time.Parse(time.RFC3339Nano, h); err == nil {
+			if wt, err := time.Parse(time.RFC3339Nano, w); err == nil {
+				return order(op, ht.Compare(wt))
+			}
+		}
+		if !exact {
+			h, w = strings.ToLower(h), strings.ToLower(w)
+		}
+		switch op {
+		case filter.EQ:
+			return h == w, nil
+		case filter.CO:
+			return strings.Contains(h, w), nil
+		case filter.SW:
+			return strings.HasPrefix(h, w), nil
+		case filter.EW:
+			return strings.HasSuffix(h, w), nil
+		}
+		return order(op, strings.Compare(h, w))
+	}
+	return false, nil
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func order(op filter.CompareOperator, c int) (bool, error) {
+	switch op {
+	case filter.EQ:
+		return c == 0, nil
+	case filter.GT:
+		return c > 0, nil
+	case filter.GE:
+		return c >= 0, nil
+	case filter.LT:
+		return c < 0, nil
+	case filter.LE:
+		return c <= 0, nil
+	}
+	return false, badRequest("invalidFilter", "operator "+string(op)+" does not apply to this attribute")
+}
+
+// narrowing is how the users a filter may match are fetched through the
+// service's indexes: one user by name, ID or external ID, or a search by
+// keyword and flags. A filter that gives none reads the whole group.
+type narrowing struct {
+	byName, byExternal *string
+	byID               *int64
+	keyword            string
+	disabled, admin    *bool
+}
+
+// narrow finds what a filter's top conjunction tells about its matches.
+func narrow(e filter.Expression) narrowing {
+	var n narrowing
+	var walk func(filter.Expression)
+	walk = func(e filter.Expression) {
+		switch x := e.(type) {
+		case *filter.LogicalExpression:
+			if x.Operator == filter.AND {
+				walk(x.Left)
+				walk(x.Right)
+			}
+		case *filter.AttributeExpression:
+			attr := strings.ToLower(x.AttributePath.AttributeName)
+			sub := strings.ToLower(x.AttributePath.SubAttributeName())
+			uri := x.AttributePath.URI()
+			if uri != "" && !strings.EqualFold(uri, SchemaUser) {
+				if strings.EqualFold(uri, SchemaMeibo) && attr == "admin" && x.Operator == filter.EQ {
+					if b, ok := x.CompareValue.(bool); ok {
+						n.admin = &b
+					}
+				}
+				return
+			}
+			s, isStr := x.CompareValue.(string)
+			switch {
+			case attr == "username" && x.Operator == filter.EQ && isStr:
+				n.byName = &s
+			case attr == "externalid" && x.Operator == filter.EQ && isStr:
+				n.byExternal = &s
+			case attr == "id" && x.Operator == filter.EQ && isStr:
+				if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+					n.byID = &id
+				} else {
+					n.byID = new(int64)
+				}
+			case attr == "active" && x.Operator == filter.EQ:
+				b, err := boolean(x.CompareValue, "active")
+				if err == nil {
+					d := !b
+					n.disabled = &d
+				}
+			case (attr == "username" || attr == "emails" && (sub == "" || sub == "value")) && isStr && n.keyword == "":
+				// The keyword search matches two or more characters
+				// anywhere in the name or address (meibo.UserFilter), a
+				// single one at least at their start; single-character
+				// contains and ends-with filters read the group instead.
+				switch x.Operator {
+				case filter.SW:
+					n.keyword = s
+				case filter.EQ, filter.CO, filter.EW:
+					if len([]rune(meibo.Fold(s))) >= 2 {
+						n.keyword = s
+					}
+				}
+			}
+		}
+	}
+	walk(e)
+	return n
+}
+
+// window is the part of a list's matches to keep: skip of them, then at
+// most limit; all keeps every match (to sort them first).
+type window struct {
+	skip, limit int
+	all         bool
+}
+
+func (w window) holds(i int) bool { return w.all || i >= w.skip && i < w.skip+w.limit }
+
+// listUsers returns the resources of a group's users that match e (nil:
+// every user) within w, and how many match in all. It fetches them through
+// the narrowest index the filter allows and keeps no more than the window:
+// without a filter it stops at the window's end and counts the group.
+func (s *Server) listUsers(ctx context.Context, groupID, baseURL string, e filter.Expression, w window) ([]map[string]any, int, error) {
+	var n narrowing
+	if e != nil {
+		n = narrow(e)
+	}
+	var out []map[string]any
+	total := 0
+	keep := func(p *service.ProvisionedUser) error {
+		if e == nil && !w.holds(total) {
+			total++
+			return nil
+		}
+		res := roundTrip(userResource(p, baseURL))
+		if e != nil {
+			ok, err := match(e, res)
+			if err != nil || !ok {
+				return err
+			}
+		}
+		if w.holds(total) {
+			out = append(out, res)
+		}
+		total++
+		return nil
+	}
+	one := func(p *service.ProvisionedUser, err error) ([]map[string]any, int, error) {
+		if meibo.ErrorCode(err) == meibo.CodeNotFound && meibo.AsError(err).Msg.Key != "group.not_found" {
+			return nil, 0, nil
+		} else if err != nil {
+			return nil, 0, err
+		}
+		err = keep(p)
+		return out, total, err
+	}
+	switch {
+	case n.byID != nil:
+		return one(s.svc.ProvisionedUser(ctx, groupID, *n.byID))
+	case n.byExternal != nil:
+		return one(s.svc.UserByExternalID(ctx, groupID, *n.byExternal))
+	case n.byName != nil:
+		u, err := s.svc.UserByName(ctx, groupID, *n.byName)
+		if err != nil {
+			return one(nil, err)
+		}
+		return one(s.svc.ProvisionedUser(ctx, groupID, u.ID))
+	}
+	f := meibo.UserFilter{GroupID: groupID, Keyword: n.keyword, Disabled: n.disabled, Admin: n.admin, Limit: 500}
+	for {
+		if e == nil && !w.all {
+			// Read no further than the window's end.
+			f.Limit = min(500, max(w.skip+w.limit-total, 1))
+		}
+		page, err := s.svc.FindUsers(ctx, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		if e == nil && !w.all && total+len(page.Users) <= w.skip {
+			// Before the window, without a filter: nothing to read but
+			// the count.
+			total += len(page.Users)
+		} else {
+			ids, err := s.svc.UserIdentities(ctx, groupID, page.Users)
+			if err != nil {
+				return nil, 0, err
+			}
+			for _, u := range page.Users {
+				if err := keep(&service.ProvisionedUser{User: u, Identity: ids[u.ID]}); err != nil {
+					return nil, 0, err
+				}
+			}
+		}
+		if !page.HasNext || len(page.Users) == 0 {
+			return out, total, nil
+		}
+		if e == nil && !w.all && total >= w.skip+w.limit {
+			// The window is full: the group's size is the total.
+			users, _, err := s.svc.GroupUsage(ctx, groupID)
+			return out, users, err
+		}
+		f.After = page.Users[len(page.Users)-1].Name
+	}
+}
+
+// sortResources orders resources by an attribute path (sortBy).
+func sortResources(list []map[string]any, sortBy, sortOrder string) error {
+	if sortBy == "" {
+		return nil
+	}
+	p, err := filter.ParseAttrPath([]byte(stripSchema(sortBy)))
+	if err != nil {
+		return badRequest("invalidPath", "sortBy cannot be read: "+err.Error())
+	}
+	desc := strings.EqualFold(sortOrder, "descending")
+	key := func(res map[string]any) (string, bool) {
+		vals := values(res, p)
+		if len(vals) == 0 {
+			return "", false
+		}
+		switch v := vals[0].(type) {
+		case string:
+			return strings.ToLower(v), true
+		default:
+			return fmt.Sprint(v), true
+		}
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		a, aok := key(list[i])
+		b, bok := key(list[j])
+		if aok != bok {
+			return aok // resources without the attribute go last
+		}
+		if desc {
+			return a > b
+		}
+		return a < b
+	})
+	return nil
+}

@@ -1,0 +1,307 @@
+package scim_test
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/service"
+	"github.com/meibo/meibo/store/storetest"
+)
+
+func TestTokensAndDiscovery(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		// A token of G1 opens G1's endpoint only, and never the JSON API.
+		e.scim("GET", "G1", "/Users", nil).want(t, 200)
+		e.do("GET", "/scim/v2/G2/Users", e.token["G1"], nil).want(t, 401)
+		e.do("GET", "/api/v1/groups", e.token["G1"], nil).want(t, 401)
+		e.do("GET", "/scim/v2/G1/Users", "", nil).want(t, 401)
+		e.do("GET", "/scim/v2/G1/Users", e.admin, nil).want(t, 401)
+
+		// Made, listed and revoked through the API.
+		c := e.do("POST", "/api/v1/groups/G1/scim-tokens", e.admin, map[string]any{"name": "okta", "ttlHours": 24}).want(t, 201)
+		tok := c.str("token")
+		if !strings.HasPrefix(tok, service.SCIMTokenPrefix) || c.str("path") != "/scim/v2/G1" {
+			t.Fatalf("create: %s", c.raw)
+		}
+		e.do("GET", "/scim/v2/G1/ServiceProviderConfig", tok, nil).want(t, 200)
+		l := e.do("GET", "/api/v1/groups/G1/scim-tokens", e.admin, nil).want(t, 200)
+		if strings.Contains(l.raw, tok) || !strings.Contains(l.raw, `"lastUsedAt":"`) || !strings.Contains(l.raw, `"name":"okta"`) {
+			t.Errorf("list: %s", l.raw)
+		}
+		id := fmt.Sprint(l.body["tokens"].([]any)[0].(map[string]any)["id"])
+		e.do("DELETE", "/api/v1/groups/G1/scim-tokens/"+id, e.admin, nil).want(t, 204)
+		e.do("GET", "/scim/v2/G1/ServiceProviderConfig", tok, nil).want(t, 401)
+
+		// A department administrator of G1 makes tokens for G1 only.
+		if _, err := e.svc.CreateAdmin(e.sys, service.AdminInput{LoginID: "dept", Authorities: meibo.NewAuthorities(meibo.AuthConsole,
+			meibo.AuthDepartment), Groups: []string{"G1"}, Password: "Velvet-summit-88"}); err != nil {
+			t.Fatal(err)
+		}
+		dtok, _, _ := e.svc.CreateToken(e.sys, "dept", "t", 3600e9)
+		e.do("POST", "/api/v1/groups/G2/scim-tokens", dtok, map[string]any{"name": "x"}).want(t, 404)
+		e.do("POST", "/api/v1/groups/G1/scim-tokens", dtok, map[string]any{"name": "x"}).want(t, 201)
+
+		// A token acts as its maker is now: disabled, it is refused.
+		dscim, _, err := e.svc.CreateSCIMToken(meibo.WithActor(e.sys, deptActor(t, e)), "G1", "dept-idp", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.do("GET", "/scim/v2/G1/Users", dscim, nil).want(t, 200)
+		dept, _ := e.svc.AdminByLoginID(e.sys, "dept")
+		if _, err := e.svc.UpdateAdmin(e.sys, dept.ID, meibo.AdminUpdate{Disabled: some(true)}); err != nil {
+			t.Fatal(err)
+		}
+		e.do("GET", "/scim/v2/G1/Users", dscim, nil).want(t, 401)
+		// Expired tokens are refused.
+		e.clock.Add(2 * time.Hour)
+		e.scim("GET", "G1", "/Users", nil).want(t, 401)
+		e.clock.Add(-2 * time.Hour)
+
+		spc := e.scim("GET", "G1", "/ServiceProviderConfig", nil).want(t, 200)
+		if spc.str("bulk.maxOperations") != "1000" || spc.str("patch.supported") != "true" || spc.str("etag.supported") != "true" {
+			t.Errorf("ServiceProviderConfig: %s", spc.raw)
+		}
+		rt := e.scim("GET", "G1", "/ResourceTypes", nil).want(t, 200)
+		if rt.str("totalResults") != "2" {
+			t.Errorf("ResourceTypes: %s", rt.raw)
+		}
+		e.scim("GET", "G1", "/ResourceTypes/User", nil).want(t, 200)
+		sc := e.scim("GET", "G1", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", nil).want(t, 200)
+		if !strings.Contains(sc.raw, `"name":"password"`) || !strings.Contains(sc.raw, `"writeOnly"`) {
+			t.Errorf("Schemas: %s", sc.raw)
+		}
+		e.scim("GET", "G1", "/Schemas/"+"urn:meibo:params:scim:schemas:extension:meibo:2.0:User", nil).want(t, 200)
+		e.scim("GET", "G1", "/Nothing", nil).want(t, 404)
+	})
+}
+
+func some[T any](v T) *T { return &v }
+
+// deptActor is the department administrator "dept" as the API sees it.
+func deptActor(t *testing.T, e *env) *meibo.Actor {
+	t.Helper()
+	a, err := e.svc.AdminByLoginID(e.sys, "dept")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &meibo.Actor{Kind: meibo.ActorAdmin, ID: a.ID, Name: a.LoginID, Authorities: a.Authorities, Groups: a.Groups}
+}
+
+func createUsers(t *testing.T, e *env, names ...string) map[string]string {
+	t.Helper()
+	ids := map[string]string{}
+	for _, n := range names {
+		a := e.scim("POST", "G1", "/Users", map[string]any{"userName": n, "emails": []any{map[string]any{"value": n + "@example.org"}},
+			"name": map[string]any{"givenName": strings.ToUpper(n[:1]) + n[1:]}, "externalId": "ext-" + n}).want(t, 201)
+		ids[n] = a.str("id")
+	}
+	return ids
+}
+
+func TestUsersQuery(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		ids := createUsers(t, e, "alice", "albert", "bob", "carol", "dave")
+		e.scim("PATCH", "G1", "/Users/"+ids["bob"], `{"Operations":[{"op":"replace","path":"active","value":false}]}`).want(t, 200)
+		e.scim("PATCH", "G1", "/Users/"+ids["carol"], `{"Operations":[{"op":"add","path":"urn:meibo:params:scim:schemas:extension:meibo:2.0:User:admin","value":true}]}`).want(t, 200)
+		for filter, want := range map[string]string{
+			`userName eq "alice"`:     "alice",
+			`userName ne "alice"`:     "albert,bob,carol,dave",
+			`userName sw "al"`:        "albert,alice",
+			`userName co "li"`:        "alice",
+			`userName co "ro"`:        "carol",
+			`userName ew "ve"`:        "dave",
+			`userName co "v"`:         "dave",
+			`userName ew "e"`:         "alice,dave",
+			`emails.value co "bert@"`: "albert",
+			`emails[value ew "example.org"] and userName sw "d"`: "dave",
+			`externalId eq "ext-bob"`:                            "bob",
+			`active eq false`:                                    "bob",
+			`not (active eq true)`:                               "bob",
+			`userName eq "bob" or userName eq "dave"`:            "bob,dave",
+			`name.givenName sw "Ca"`:                             "carol",
+			`urn:meibo:params:scim:schemas:extension:meibo:2.0:User:admin eq true`: "carol",
+			`displayName pr`:                              "",
+			`externalId pr and userName sw "a"`:           "albert,alice",
+			`meta.created gt "2000-01-01T00:00:00Z"`:      "albert,alice,bob,carol,dave",
+			`meta.lastModified lt "2000-01-01T00:00:00Z"`: "",
+			`id eq "` + ids["dave"] + `"`:                 "dave",
+		} {
+			a := e.scim("GET", "G1", "/Users?filter="+url.QueryEscape(filter), nil).want(t, 200)
+			if got := strings.Join(a.names(), ","); got != want {
+				t.Errorf("filter %s: %q, want %q", filter, got, want)
+			}
+		}
+		// Paging, sorting, attribute selection, POST .search.
+		a := e.scim("GET", "G1", "/Users?sortBy=userName&sortOrder=descending&startIndex=2&count=2", nil).want(t, 200)
+		if strings.Join(a.names(), ",") != "carol,bob" || a.str("totalResults") != "5" || a.str("startIndex") != "2" || a.str("itemsPerPage") != "2" {
+			t.Errorf("paging: %s", a.raw)
+		}
+		a = e.scim("GET", "G1", "/Users?startIndex=2&count=2", nil).want(t, 200)
+		if strings.Join(a.names(), ",") != "alice,bob" || a.str("totalResults") != "5" {
+			t.Errorf("a page without filter: %s", a.raw)
+		}
+		a = e.scim("GET", "G1", "/Users?startIndex=5&count=10&filter="+url.QueryEscape(`userName pr`), nil).want(t, 200)
+		if strings.Join(a.names(), ",") != "dave" || a.str("totalResults") != "5" {
+			t.Errorf("the last page of a filter: %s", a.raw)
+		}
+		a = e.scim("GET", "G1", "/Users?startIndex=9", nil).want(t, 200)
+		if len(a.names()) != 0 || a.str("totalResults") != "5" {
+			t.Errorf("past the end: %s", a.raw)
+		}
+		a = e.scim("GET", "G1", "/Users?count=0", nil).want(t, 200)
+		if a.str("totalResults") != "5" || a.str("itemsPerPage") != "0" {
+			t.Errorf("count=0: %s", a.raw)
+		}
+		a = e.scim("GET", "G1", "/Users?attributes=userName&filter="+url.QueryEscape(`userName eq "alice"`), nil).want(t, 200)
+		if r := a.body["Resources"].([]any)[0].(map[string]any); r["emails"] != nil || r["id"] == nil || r["userName"] != "alice" {
+			t.Errorf("attributes: %s", a.raw)
+		}
+		g := e.scim("GET", "G1", "/Users/"+ids["alice"]+"?excludedAttributes=emails,name.givenName", nil).want(t, 200)
+		if g.str("emails") != "" || g.str("name.givenName") != "" || g.str("userName") != "alice" {
+			t.Errorf("excludedAttributes: %s", g.raw)
+		}
+		s := e.scim("POST", "G1", "/Users/.search", map[string]any{"filter": `userName sw "a"`, "attributes": []string{"userName"}, "sortBy": "userName"}).want(t, 200)
+		if strings.Join(s.names(), ",") != "albert,alice" {
+			t.Errorf(".search: %s", s.raw)
+		}
+		// Errors.
+		if b := e.scim("GET", "G1", "/Users?filter="+url.QueryEscape(`userName eq`), nil).want(t, 400); b.str("scimType") != "invalidFilter" {
+			t.Errorf("bad filter: %s", b.raw)
+		}
+		if b := e.scim("POST", "G1", "/Users", map[string]any{"userName": "weak", "password": "short"}).want(t, 400); b.str("scimType") != "invalidValue" {
+			t.Errorf("weak password: %s", b.raw)
+		}
+		e.scim("POST", "G1", "/Users", `{"userName":`).want(t, 400)
+		e.scim("GET", "G1", "/Users/999999", nil).want(t, 404)
+		e.scim("GET", "G2", "/Users/"+ids["alice"], nil).want(t, 404)
+		// ETag and If-Match.
+		cur := e.scim("GET", "G1", "/Users/"+ids["dave"], nil).want(t, 200)
+		etag := cur.header.Get("ETag")
+		e.scim("GET", "G1", "/Users/"+ids["dave"], nil, "If-None-Match", etag).want(t, 304)
+		e.scim("PATCH", "G1", "/Users/"+ids["dave"], `{"Operations":[{"op":"replace","path":"displayName","value":"D"}]}`, "If-Match", `W/"old"`).want(t, 412)
+		p := e.scim("PATCH", "G1", "/Users/"+ids["dave"], `{"Operations":[{"op":"replace","path":"displayName","value":"D"}]}`, "If-Match", etag).want(t, 200)
+		if p.header.Get("ETag") == etag {
+			t.Errorf("version unchanged after a change")
+		}
+		e.scim("DELETE", "G1", "/Users/"+ids["dave"], nil, "If-Match", etag).want(t, 412)
+		// Remove and the extension's profile.
+		r := e.scim("PATCH", "G1", "/Users/"+ids["alice"], `{"Operations":[{"op":"remove","path":"name.givenName"},{"op":"remove","path":"emails"}]}`).want(t, 200)
+		if r.str("name") != "" || r.str("emails") != "" {
+			t.Errorf("remove: %s", r.raw)
+		}
+		e.scim("PATCH", "G1", "/Users/"+ids["alice"], `{"Operations":[{"op":"replace","path":"urn:meibo:params:scim:schemas:extension:meibo:2.0:User:profile","value":"nope"}]}`).want(t, 400)
+		// A new primary address replaces the old one as the user's e-mail.
+		r = e.scim("PATCH", "G1", "/Users/"+ids["bob"], `{"Operations":[{"op":"add","path":"emails","value":[{"value":"bob@new.example","type":"work","primary":true}]}]}`).want(t, 200)
+		if u, _ := e.svc.UserByName(e.sys, "G1", "bob"); u.Email != "bob@new.example" {
+			t.Errorf("new primary e-mail: %q: %s", u.Email, r.raw)
+		}
+		// API access needs a profile that allows it (the default does).
+		r = e.scim("PATCH", "G1", "/Users/"+ids["alice"], `{"Operations":[{"op":"replace","value":{"urn:meibo:params:scim:schemas:extension:meibo:2.0:User:apiAccess":true}}]}`).want(t, 200)
+		if !strings.Contains(r.raw, `"apiAccess":true`) {
+			t.Errorf("apiAccess: %s", r.raw)
+		}
+	})
+}
+
+func TestLicenceAndBulk(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		createUsers(t, e, "alice")
+		if _, err := e.svc.UpdateSettings(e.sys, map[string]string{meibo.SettingLicenceLimit: "2"}); err != nil {
+			t.Fatal(err)
+		}
+		createUsers(t, e, "bob")
+		e.scim("POST", "G1", "/Users", map[string]any{"userName": "carol"}).want(t, 409)
+		if _, err := e.svc.UpdateSettings(e.sys, map[string]string{meibo.SettingLicenceLimit: "0"}); err != nil {
+			t.Fatal(err)
+		}
+
+		// failOnErrors 1: the last operation fails, nothing is written.
+		b := e.scim("POST", "G1", "/Bulk", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"failOnErrors":1,"Operations":[
+			{"method":"POST","bulkId":"u1","path":"/Users","data":{"userName":"dan"}},
+			{"method":"PATCH","path":"/Users/bulkId:u1","data":{"Operations":[{"op":"replace","path":"displayName","value":"Dan"}]}},
+			{"method":"POST","path":"/Users","data":{"userName":"alice"}}]}`).want(t, 200)
+		ops := b.body["Operations"].([]any)
+		if len(ops) != 1 || ops[0].(map[string]any)["status"] != "409" {
+			t.Errorf("atomic bulk answer: %s", b.raw)
+		}
+		if _, err := e.svc.UserByName(e.sys, "G1", "dan"); meibo.ErrorCode(err) != meibo.CodeNotFound {
+			t.Errorf("dan written by a failed atomic bulk: %v", err)
+		}
+		// Without failOnErrors each is made alone; bulkId references work.
+		b = e.scim("POST", "G1", "/Bulk", `{"Operations":[
+			{"method":"POST","bulkId":"u1","path":"/Users","data":{"userName":"dan"}},
+			{"method":"PATCH","path":"/Users/bulkId:u1","data":{"Operations":[{"op":"replace","path":"displayName","value":"Dan"}]}},
+			{"method":"POST","path":"/Users","data":{"userName":"alice"}},
+			{"method":"DELETE","path":"/Users/bulkId:u1"}]}`).want(t, 200)
+		var statuses []string
+		for _, o := range b.body["Operations"].([]any) {
+			statuses = append(statuses, o.(map[string]any)["status"].(string))
+		}
+		if strings.Join(statuses, ",") != "201,200,409,204" {
+			t.Errorf("bulk statuses %v: %s", statuses, b.raw)
+		}
+		// Bounds.
+		var many []string
+		for i := 0; i <= 1000; i++ {
+			many = append(many, `{"method":"DELETE","path":"/Users/1"}`)
+		}
+		e.scim("POST", "G1", "/Bulk", `{"Operations":[`+strings.Join(many, ",")+`]}`).want(t, 413)
+	})
+}
+
+func TestGroups(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		ids := createUsers(t, e, "alice", "bob")
+		p, err := e.svc.CreateProfile(e.sys, "G1", meibo.Profile{Name: "sales", Actions: []meibo.Action{meibo.ActionLock}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid := fmt.Sprint(p.ID)
+		l := e.scim("GET", "G1", "/Groups?filter="+url.QueryEscape(`displayName eq "sales"`), nil).want(t, 200)
+		if strings.Join(l.names(), ",") != "sales" {
+			t.Fatalf("groups: %s", l.raw)
+		}
+		e.scim("PATCH", "G1", "/Groups/"+pid, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"value":"`+ids["alice"]+`"}]}]}`).want(t, 204)
+		g := e.scim("GET", "G1", "/Groups/"+pid, nil).want(t, 200)
+		if !strings.Contains(g.raw, `"display":"alice"`) || strings.Contains(g.raw, `"display":"bob"`) {
+			t.Errorf("members after add: %s", g.raw)
+		}
+		if u, _ := e.svc.UserByName(e.sys, "G1", "alice"); u.ProfileName != "sales" {
+			t.Errorf("alice's profile: %s", u.ProfileName)
+		}
+		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"Remove","path":"members[value eq \"`+ids["alice"]+`\"]"}]}`).want(t, 204)
+		if u, _ := e.svc.UserByName(e.sys, "G1", "alice"); u.ProfileName == "sales" {
+			t.Errorf("alice still in sales")
+		}
+		e.scim("PUT", "G1", "/Groups/"+pid, `{"displayName":"sales","members":[{"value":"`+ids["bob"]+`"}]}`).want(t, 200)
+		if u, _ := e.svc.UserByName(e.sys, "G1", "bob"); u.ProfileName != "sales" {
+			t.Errorf("bob's profile after PUT: %s", u.ProfileName)
+		}
+		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"remove","path":"members"}]}`).want(t, 204)
+		if u, _ := e.svc.UserByName(e.sys, "G1", "bob"); u.ProfileName == "sales" {
+			t.Errorf("bob still in sales after removing every member")
+		}
+		// A user created in a bulk request joins a group by its bulkId.
+		b := e.scim("POST", "G1", "/Bulk", `{"failOnErrors":1,"Operations":[
+			{"method":"POST","bulkId":"c","path":"/Users","data":{"userName":"carol"}},
+			{"method":"PATCH","path":"/Groups/`+pid+`","data":{"Operations":[{"op":"add","path":"members","value":[{"value":"bulkId:c"}]}]}}]}`).want(t, 200)
+		if u, err := e.svc.UserByName(e.sys, "G1", "carol"); err != nil || u.ProfileName != "sales" {
+			t.Errorf("carol: %+v, %v: %s", u, err, b.raw)
+		}
+		l = e.scim("GET", "G1", "/Groups?excludedAttributes=members", nil).want(t, 200)
+		if strings.Contains(l.raw, `"members"`) {
+			t.Errorf("excludedAttributes=members: %s", l.raw)
+		}
+		e.scim("GET", "G1", "/Groups/999", nil).want(t, 404)
+		e.scim("POST", "G1", "/Groups", `{"displayName":"new"}`).want(t, 501)
+		e.scim("DELETE", "G1", "/Groups/"+pid, nil).want(t, 501)
+	})
+}

@@ -1,0 +1,440 @@
+package service
+
+import (
+	"context"
+
+	"github.com/meibo/meibo"
+)
+
+// ProvisionedUser is a user as an identity provider sees it: the user and
+// what the provider told of it beside.
+type ProvisionedUser struct {
+	User     *meibo.User
+	Identity meibo.UserIdentity
+}
+
+// ProvisionState is the whole state of a user that a provisioning change
+// asks for. Password nil leaves the password as it is; Profile blank keeps
+// the profile (the group's default for a new user).
+type ProvisionState struct {
+	Name      string
+	Email     string
+	Password  *string
+	Profile   string
+	Admin     bool
+	APIAccess bool
+	Disabled  bool
+	Identity  meibo.UserIdentity
+}
+
+// StateOf returns the state of a user as it is.
+func StateOf(p *ProvisionedUser) ProvisionState {
+	u := p.User
+	return ProvisionState{Name: u.Name, Email: u.Email, Profile: u.ProfileName, Admin: u.Admin, APIAccess: u.APIAccess,
+		Disabled: u.Disabled, Identity: p.Identity}
+}
+
+// ProvisionOp is one change of a group's users: a new user (UserID 0), a
+// change of one, or its deletion. Apply gets the user as it is in the
+// change's transaction (nil for a new one) and returns the state wanted;
+// Done, if set, hears of the user once the change is made.
+type ProvisionOp struct {
+	UserID int64
+	// Target, when set, gives UserID when the change is made (a user that
+	// an earlier change of the same batch created).
+	Target func() (int64, error)
+	Delete bool
+	Apply  func(cur *ProvisionedUser) (*ProvisionState, error)
+	Done   func(*ProvisionedUser)
+}
+
+// ProvisionResult is the outcome of one ProvisionOp.
+type ProvisionResult struct {
+	User *ProvisionedUser // nil after a deletion or an error
+	Err  error
+}
+
+// Provision applies changes to a group's users with the rules of imports:
+// the actor's authority and department scope, the profile's API access, the
+// password policy, the licence limit, audit. With atomic, every change is
+// made in one transaction and the first error undoes them all (the results
+// end at the failed change); otherwise each is made alone, and after
+// maxErrors errors (0: no limit) the rest are not tried.
+func (s *Service) Provision(ctx context.Context, groupID string, ops []ProvisionOp, atomic bool, maxErrors int) ([]ProvisionResult, error) {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]ProvisionResult, 0, len(ops))
+	if atomic {
+		err := s.store.Update(ctx, func(tx meibo.Tx) error {
+			g, err := s.group(ctx, tx, a, groupID)
+			if err != nil {
+				return err
+			}
+			if err := tx.Lock(ctx, "users"); err != nil {
+				return err
+			}
+			for _, op := range ops {
+				p, err := s.provisionOne(ctx, tx, g, op)
+				results = append(results, ProvisionResult{User: p, Err: err})
+				if err != nil {
+					return err
+				}
+				if op.Done != nil {
+					op.Done(p)
+				}
+			}
+			return nil
+		})
+		if err != nil && len(results) > 0 && results[len(results)-1].Err != nil {
+			return results, nil
+		}
+		return results, err
+	}
+	errs := 0
+	for _, op := range ops {
+		var p *ProvisionedUser
+		err := s.store.Update(ctx, func(tx meibo.Tx) error {
+			g, err := s.group(ctx, tx, a, groupID)
+			if err != nil {
+				return err
+			}
+			if err := tx.Lock(ctx, "users"); err != nil {
+				return err
+			}
+			p, err = s.provisionOne(ctx, tx, g, op)
+			return err
+		})
+		if err != nil {
+			if meibo.ErrorCode(err) == meibo.CodeInternal {
+				return results, err
+			}
+			results = append(results, ProvisionResult{Err: err})
+			if errs++; maxErrors > 0 && errs >= maxErrors {
+				break
+			}
+			continue
+		}
+		if op.Done != nil {
+			op.Done(p)
+		}
+		results = append(results, ProvisionResult{User: p})
+	}
+	return results, nil
+}
+
+// provisionOne makes one change inside tx.
+func (s *Service) provisionOne(ctx context.Context, tx meibo.Tx, g *meibo.Group, op ProvisionOp) (*ProvisionedUser, error) {
+	var cur *ProvisionedUser
+	if op.Target != nil {
+		id, err := op.Target()
+		if err != nil {
+			return nil, err
+		}
+		op.UserID = id
+	}
+	if op.UserID != 0 {
+		u, err := tx.User(ctx, op.UserID)
+		if meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && u.GroupID != g.ID {
+			return nil, meibo.NotFound("user.not_found")
+		} else if err != nil {
+			return nil, err
+		}
+		ids, err := tx.UserIdentities(ctx, []int64{u.ID})
+		if err != nil {
+			return nil, err
+		}
+		cur = &ProvisionedUser{User: u, Identity: ids[u.ID]}
+	}
+	if op.Delete {
+		if cur == nil {
+			return nil, meibo.NotFound("user.not_found")
+		}
+		if err := tx.DeleteUsers(ctx, []int64{cur.User.ID}); err != nil {
+			return nil, err
+		}
+		if err := tx.FailUserMails(ctx, cur.User.ID, "the user was deleted"); err != nil {
+			return nil, err
+		}
+		return nil, s.audit(ctx, tx, "user.delete", meibo.CategoryUser, "user", cur.User.Name, g.ID, userDetails(cur.User))
+	}
+	var copied *ProvisionedUser
+	if cur != nil {
+		u := *cur.User
+		copied = &ProvisionedUser{User: &u, Identity: cur.Identity}
+	}
+	st, err := op.Apply(copied)
+	if err != nil {
+		return nil, err
+	}
+	if cur == nil {
+		return s.provisionCreate(ctx, tx, g, st)
+	}
+	return s.provisionUpdate(ctx, tx, g, cur, st)
+}
+
+func (s *Service) provisionProfile(ctx context.Context, tx meibo.Tx, g *meibo.Group, st *ProvisionState) (*meibo.Profile, error) {
+	p, err := resolveProfile(ctx, tx, g.ID, st.Profile)
+	if err != nil {
+		return nil, err
+	}
+	if st.APIAccess && !p.APIAccess {
+		return nil, meibo.FieldError("apiAccess", "profile.api", p.Name)
+	}
+	return p, nil
+}
+
+func (s *Service) provisionPassword(st *ProvisionState, groupID string) (string, error) {
+	if st.Password == nil || *st.Password == "" {
+		return "", nil
+	}
+	if err := meibo.CheckPassword(*st.Password, st.Name, st.Email, groupID); err != nil {
+		return "", err
+	}
+	return s.hashPassword(*st.Password)
+}
+
+func (s *Service) provisionCreate(ctx context.Context, tx meibo.Tx, g *meibo.Group, st *ProvisionState) (*ProvisionedUser, error) {
+	u := &meibo.User{GroupID: g.ID, Name: st.Name, Email: st.Email, Admin: st.Admin, APIAccess: st.APIAccess, Disabled: st.Disabled}
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := s.provisionProfile(ctx, tx, g, st)
+	if err != nil {
+		return nil, err
+	}
+	u.ProfileID, u.ProfileName = p.ID, p.Name
+	if _, err := tx.UserByName(ctx, g.ID, u.Name); err == nil {
+		return nil, meibo.ConflictField("name", "user.exists", u.Name)
+	} else if meibo.ErrorCode(err) != meibo.CodeNotFound {
+		return nil, err
+	}
+	if u.PasswordHash, err = s.provisionPassword(st, g.ID); err != nil {
+		return nil, err
+	}
+	if u.PasswordHash != "" {
+		u.PasswordChangedAt = ptr(tx.Now())
+	}
+	if err := s.checkLicence(ctx, tx, []meibo.UnifiedKey{u.UnifiedKey()}, nil); err != nil {
+		return nil, err
+	}
+	if err := tx.CreateUsers(ctx, []*meibo.User{u}); err != nil {
+		return nil, err
+	}
+	id := st.Identity
+	id.UserID = u.ID
+	if err := tx.PutUserIdentity(ctx, g.ID, id); err != nil {
+		return nil, err
+	}
+	details := userDetails(u)
+	addIdentityDetails(details, id)
+	if err := s.audit(ctx, tx, "user.create", meibo.CategoryUser, "user", u.Name, g.ID, details); err != nil {
+		return nil, err
+	}
+	return &ProvisionedUser{User: u, Identity: id}, nil
+}
+
+func (s *Service) provisionUpdate(ctx context.Context, tx meibo.Tx, g *meibo.Group, cur *ProvisionedUser, st *ProvisionState) (*ProvisionedUser, error) {
+	u := *cur.User
+	before := userDetails(&u)
+	addIdentityDetails(before, cur.Identity)
+	oldKey := u.UnifiedKey()
+	renamed := st.Name != u.Name
+	u.Name, u.Email, u.Admin, u.APIAccess, u.Disabled = st.Name, st.Email, st.Admin, st.APIAccess, st.Disabled
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	if st.Profile != "" && st.Profile != u.ProfileName || st.APIAccess {
+		if st.Profile == "" {
+			st.Profile = u.ProfileName
+		}
+		p, err := s.provisionProfile(ctx, tx, g, st)
+		if err != nil {
+			return nil, err
+		}
+		u.ProfileID, u.ProfileName = p.ID, p.Name
+	}
+	hash, err := s.provisionPassword(st, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	passwordChanged := hash != ""
+	if passwordChanged {
+		u.PasswordHash, u.PasswordChangedAt = hash, ptr(tx.Now())
+	}
+	if renamed {
+		if _, err := tx.UserByName(ctx, g.ID, u.Name); err == nil {
+			return nil, meibo.ConflictField("name", "user.exists", u.Name)
+		} else if meibo.ErrorCode(err) != meibo.CodeNotFound {
+			return nil, err
+		}
+		if err := tx.RenameUser(ctx, u.ID, u.Name); err != nil {
+			return nil, err
+		}
+	}
+	if newKey := u.UnifiedKey(); newKey != oldKey {
+		if err := s.checkLicence(ctx, tx, []meibo.UnifiedKey{newKey}, []meibo.UnifiedKey{oldKey}); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.UpdateUsers(ctx, []*meibo.User{&u}); err != nil {
+		return nil, err
+	}
+	if passwordChanged || u.Disabled && !cur.User.Disabled {
+		if err := endUserAccess(ctx, tx, u.ID, ""); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.endPersonalTokens(ctx, tx, &u); err != nil {
+		return nil, err
+	}
+	id := st.Identity
+	id.UserID = u.ID
+	if id != cur.Identity {
+		if err := tx.PutUserIdentity(ctx, g.ID, id); err != nil {
+			return nil, err
+		}
+	}
+	after := userDetails(&u)
+	addIdentityDetails(after, id)
+	details := map[string]any{"before": before, "after": after}
+	if passwordChanged {
+		details["password"] = "changed"
+	}
+	if renamed {
+		if err := s.audit(ctx, tx, "user.rename", meibo.CategoryUser, "user", u.Name, g.ID,
+			map[string]any{"from": cur.User.Name, "to": u.Name}); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.audit(ctx, tx, "user.update", meibo.CategoryUser, "user", u.Name, g.ID, details); err != nil {
+		return nil, err
+	}
+	return &ProvisionedUser{User: &u, Identity: id}, nil
+}
+
+func addIdentityDetails(d map[string]any, id meibo.UserIdentity) {
+	if id.ExternalID != "" {
+		d["externalId"] = id.ExternalID
+	}
+	if id.GivenName != "" || id.FamilyName != "" || id.DisplayName != "" {
+		d["givenName"], d["familyName"], d["displayName"] = id.GivenName, id.FamilyName, id.DisplayName
+	}
+}
+
+// ProvisionedUser returns a user of group with its identity.
+func (s *Service) ProvisionedUser(ctx context.Context, groupID string, id int64) (*ProvisionedUser, error) {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var p *ProvisionedUser
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		g, err := s.group(ctx, tx, a, groupID)
+		if err != nil {
+			return err
+		}
+		u, err := tx.User(ctx, id)
+		if meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && u.GroupID != g.ID {
+			return meibo.NotFound("user.not_found")
+		} else if err != nil {
+			return err
+		}
+		ids, err := tx.UserIdentities(ctx, []int64{id})
+		p = &ProvisionedUser{User: u, Identity: ids[id]}
+		return err
+	})
+	return p, err
+}
+
+// UserIdentities returns the identities of users of group (by user ID;
+// absent: none). Users of other groups are left out.
+func (s *Service) UserIdentities(ctx context.Context, groupID string, users []*meibo.User) (map[int64]meibo.UserIdentity, error) {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out map[int64]meibo.UserIdentity
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		g, err := s.group(ctx, tx, a, groupID)
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, 0, len(users))
+		for _, u := range users {
+			if u.GroupID == g.ID {
+				ids = append(ids, u.ID)
+			}
+		}
+		out, err = tx.UserIdentities(ctx, ids)
+		return err
+	})
+	return out, err
+}
+
+// UserByExternalID finds a user of group by the external ID an identity
+// provider gave it.
+func (s *Service) UserByExternalID(ctx context.Context, groupID, externalID string) (*ProvisionedUser, error) {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var id int64
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		g, err := s.group(ctx, tx, a, groupID)
+		if err != nil {
+			return err
+		}
+		id, err = tx.UserIDByExternalID(ctx, g.ID, externalID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.ProvisionedUser(ctx, groupID, id)
+}
+
+// endPersonalTokens ends a user's personal API tokens once the user may no
+// longer hold them: disabled, API access off, or a profile without it.
+func (s *Service) endPersonalTokens(ctx context.Context, tx meibo.Tx, u *meibo.User) error {
+	keep := !u.Disabled && u.APIAccess
+	if keep {
+		p, err := tx.Profile(ctx, u.ProfileID)
+		if err != nil {
+			return err
+		}
+		keep = p.APIAccess
+	}
+	if keep {
+		return nil
+	}
+	_, err := tx.DeletePersonalTokensOf(ctx, []int64{u.ID})
+	return err
+}
+
+// endProfileTokens ends the personal tokens of every user of a profile that
+// no longer allows API access.
+func (s *Service) endProfileTokens(ctx context.Context, tx meibo.Tx, p *meibo.Profile) error {
+	if p.APIAccess {
+		return nil
+	}
+	f := meibo.UserFilter{GroupID: p.GroupID, ProfileID: &p.ID, Limit: 500}
+	for {
+		page, err := tx.FindUsers(ctx, f)
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, 0, len(page.Users))
+		for _, u := range page.Users {
+			ids = append(ids, u.ID)
+		}
+		if _, err := tx.DeletePersonalTokensOf(ctx, ids); err != nil {
+			return err
+		}
+		if !page.HasNext || len(page.Users) == 0 {
+			return nil
+		}
+		f.After = page.Users[len(page.Users)-1].Name
+	}
+}
