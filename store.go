@@ -98,6 +98,8 @@ type Tx interface {
 	UpdateAdmin(ctx context.Context, a *Admin) error
 	DeleteAdmin(ctx context.Context, id int64) error
 	SetAdminSignIn(ctx context.Context, id int64, at time.Time) error
+	// FactorTx: second factors, sign-in ceremonies, session stages.
+	FactorTx
 
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	APIToken(ctx context.Context, hash string) (*APIToken, error)

@@ -77,4 +77,6 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time // absolute end; the idle timeout counts from LastSeenAt
+	Methods    string    // how it signed in (console sessions; see factor.go)
+	Stage      string    // what it still lacks: StageComplete, StageSecond, StageSetup
 }

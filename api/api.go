@@ -93,6 +93,7 @@ func (s *Server) routes() {
 	s.backupRoutes()
 	s.deviceRoutes()
 	s.throttleRoutes()
+	s.factorRoutes()
 	s.scimTokenRoutes()
 	s.personalRoutes()
 }

@@ -11,12 +11,15 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		LoginID  string `json:"loginId"`
 		Password string `json:"password"`
+		// Code is an authenticator or recovery code, required of an
+		// administrator who has a second factor or must have one.
+		Code string `json:"code"`
 	}
 	if err := decode(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	token, ad, err := s.svc.Login(r.Context(), in.LoginID, in.Password, ClientAddr(r))
+	token, ad, err := s.svc.LoginFactor(r.Context(), in.LoginID, in.Password, in.Code, ClientAddr(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp/totp"
+
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/argon2id"
 	"github.com/meibo/meibo/backup"
@@ -103,9 +105,28 @@ func populate(t *testing.T, engine string) *installation {
 		[]byte("name,password,email\ndave,"+userPassword+",dave@example.org\nerin,,erin@example.org\n"), nil))(t)
 	must(svc.SubmitAndRun(sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G2", FileName: "bad.csv"},
 		[]byte("name,password,email\nfrank,x,not an address\n"), nil))(t)
-	if _, _, err := svc.SignIn(bg, "ops", adminPassword, "192.0.2.9", "test", meibo.English); err != nil {
+	cookie, _, err := svc.SignIn(bg, "ops", adminPassword, "192.0.2.9", "test", meibo.English)
+	if err != nil {
 		t.Fatal(err)
 	}
+	// Second factors: an authenticator app with its recovery codes, a
+	// passkey, an identity provider's link.
+	act, _, err := svc.FactorActor(bg, cookie, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup := must(svc.BeginTOTP(meibo.WithActor(bg, act)))(t)
+	code, err := totp.GenerateCode(setup.Secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(svc.ConfirmTOTP(meibo.WithActor(bg, act), code))(t)
+	if err := db.Update(bg, func(tx meibo.Tx) error {
+		return tx.CreatePasskey(bg, &meibo.Passkey{AdminID: act.ID, CredentialID: "Y3JlZA", Name: "Laptop", Data: `{"id":"Y3JlZA"}`})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	must2(svc.SignInSSO(bg, service.SSOIdentity{Provider: "corp", Subject: "s-1", Claim: "preferred_username", Value: "ops"}, "", "", meibo.English))(t)
 	return &installation{db: db, svc: svc, deviceSecret: secret, apiToken: tok}
 }
 
@@ -376,7 +397,8 @@ func TestSnapshotUnderLoad(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			for i := 0; ctx.Err() == nil; i++ {
+			// Bounded, with the imports' users below, by the licence (500).
+			for i := 0; ctx.Err() == nil && i < 300; i++ {
 				if _, err := src.svc.CreateUser(sys, "G1", service.UserInput{Name: fmt.Sprintf("load%04d", i)}); err != nil {
 					t.Error(err)
 					return
@@ -386,7 +408,7 @@ func TestSnapshotUnderLoad(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			for i := 0; ctx.Err() == nil; i++ {
+			for i := 0; ctx.Err() == nil && i < 150; i++ {
 				src.svc.PortalSignIn(bg, "G1", "alice", userPassword, fmt.Sprintf("192.0.2.%d", i%200), "test", meibo.English)
 				must(src.svc.SubmitAndRun(sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G2", UpdateExisting: true},
 					[]byte(fmt.Sprintf("name,password,email\nimp%04d,,i@example.org\n", i)), nil))(t)

@@ -19,6 +19,10 @@ var Tables = []string{
 	"users",
 	"admins",
 	"admin_groups",
+	"admin_totp",
+	"admin_recovery_codes",
+	"admin_passkeys",
+	"admin_sso_links",
 	"api_tokens",
 	"user_tokens",
 	"mail_outbox",
@@ -36,12 +40,13 @@ var Tables = []string{
 
 // Excluded are the tables a backup leaves out, and why.
 var Excluded = map[string]string{
-	"schema_migrations": "the schema itself: the target database is migrated by its own meibo",
-	"sessions":          "browser sessions: a restore signs everyone out",
-	"sign_in_throttle":  "failed sign-in counters: short-lived",
-	"unified_users":     "derived from users by triggers",
-	"user_grams":        "the search index of users: derived from users by triggers",
-	"search_positions":  "a constant table of positions made by the SQLite migrations",
+	"schema_migrations":  "the schema itself: the target database is migrated by its own meibo",
+	"sessions":           "browser sessions: a restore signs everyone out",
+	"sign_in_throttle":   "failed sign-in counters: short-lived",
+	"sign_in_ceremonies": "passkey challenges and identity provider states: minutes long",
+	"unified_users":      "derived from users by triggers",
+	"user_grams":         "the search index of users: derived from users by triggers",
+	"search_positions":   "a constant table of positions made by the SQLite migrations",
 	// SQLite's trigram index of users and its shadow tables: derived from
 	// users by triggers.
 	"users_fts":         "derived from users by triggers",
@@ -54,7 +59,7 @@ var Excluded = map[string]string{
 // cleared are tables that are not backed up but are emptied by a restore
 // that replaces an installation (derived tables empty themselves by their
 // triggers).
-var cleared = []string{"sessions", "sign_in_throttle"}
+var cleared = []string{"sessions", "sign_in_throttle", "sign_in_ceremonies"}
 
 // The types of values in a backup, whatever the engine calls them.
 const (

@@ -5,12 +5,14 @@ import (
 	"strings"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/sso"
 	"github.com/meibo/meibo/web"
 )
 
 type signInData struct {
 	LoginID string
 	Next    string
+	SSO     []sso.Provider // "Sign in with …"
 }
 
 // safeNext keeps a "next" address only when it is a path of the console.
@@ -24,7 +26,7 @@ func safeNext(next string) string {
 func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	lang := web.Lang(w, r)
 	p := &web.Page{Lang: lang, Title: web.T(lang, "signin.title"), Path: r.URL.Path, CSRF: web.FormToken(w, r),
-		Data: signInData{Next: r.URL.Query().Get("next")}}
+		Data: signInData{Next: r.URL.Query().Get("next"), SSO: c.sso.Providers()}}
 	if r.URL.Query().Get("ended") != "" {
 		p.Message = web.T(lang, "signin.ended")
 	}
@@ -41,7 +43,7 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 // every refusal the same generic message.
 func (c *Console) handleSignInPost(w http.ResponseWriter, r *http.Request) {
 	lang := web.Lang(w, r)
-	d := signInData{LoginID: r.PostFormValue("loginId"), Next: r.PostFormValue("next")}
+	d := signInData{LoginID: r.PostFormValue("loginId"), Next: r.PostFormValue("next"), SSO: c.sso.Providers()}
 	p := &web.Page{Lang: lang, Title: web.T(lang, "signin.title"), Path: r.URL.Path, Data: d}
 	if !web.CheckFormToken(r) {
 		p.CSRF, p.Message = web.FormToken(w, r), web.T(lang, "form.expired")

@@ -24,6 +24,7 @@ import (
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
+	"github.com/meibo/meibo/sso"
 	"github.com/meibo/meibo/web"
 )
 
@@ -43,6 +44,8 @@ type Options struct {
 	Assets   *web.Assets    // the shared static files
 	// MaxUpload bounds import uploads (default 64 MiB).
 	MaxUpload int64
+	// SSO offers sign-in with identity providers (nil: none).
+	SSO *sso.Client
 }
 
 // Console is the administrator console.
@@ -52,6 +55,7 @@ type Console struct {
 	log    *slog.Logger
 	loc    *time.Location
 	max    int64
+	sso    *sso.Client
 }
 
 // New parses the console's templates (a broken one fails here, at start).
@@ -65,7 +69,7 @@ func New(svc *service.Service, opts Options) (*Console, error) {
 	if opts.MaxUpload <= 0 {
 		opts.MaxUpload = 64 << 20
 	}
-	c := &Console{svc: svc, log: opts.Logger, loc: opts.Location, max: opts.MaxUpload}
+	c := &Console{svc: svc, log: opts.Logger, loc: opts.Location, max: opts.MaxUpload, sso: opts.SSO}
 	tmpl, _ := fs.Sub(files, "templates")
 	r, err := web.NewRenderer(tmpl, opts.Assets, opts.Logger, c.funcs())
 	if err != nil {
@@ -135,6 +139,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	c.logRoutes(a)
 	c.deviceRoutes(a)
 	c.throttleRoutes(a)
+	c.factorRoutes(mux, a)
 	c.backupRoutes(a)
 	c.scimRoutes(a)
 	mux.Handle(Prefix+"/", web.Secure(http.HandlerFunc(c.handleNotFound)))
@@ -162,6 +167,9 @@ func (c *Console) authed(fn handler) http.Handler {
 		secret := web.CookieValue(r, cookieName)
 		actor, sess, err := c.svc.ConsoleActor(r.Context(), secret, web.ClientAddr(r))
 		if err != nil {
+			if c.pending(w, r, sess) {
+				return
+			}
 			if meibo.ErrorCode(err) != meibo.CodeUnauthorized {
 				c.log.Error("console session", "err", err)
 			}

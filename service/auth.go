@@ -81,14 +81,7 @@ func (s *Service) Bootstrap(ctx context.Context, password string) (created bool,
 // token. Every failure gives the same answer, in about the same time, whether
 // the account exists or not; attempts are throttled (service/throttle.go).
 func (s *Service) Login(ctx context.Context, loginID, password, addr string) (string, *meibo.Admin, error) {
-	secret, hash := meibo.NewToken("mbo_")
-	ad, err := s.signInAdmin(ctx, loginID, password, addr, "api", func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error {
-		return tx.CreateAPIToken(ctx, &meibo.APIToken{Hash: hash, AdminID: ad.ID, Name: "login", ExpiresAt: tx.Now().Add(s.cfg.TokenTTL)})
-	})
-	if err != nil {
-		return "", nil, err
-	}
-	return secret, ad, nil
+	return s.LoginFactor(ctx, loginID, password, "", addr)
 }
 
 // signInAdmin checks an administrator's ID and password under the sign-in

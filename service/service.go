@@ -66,6 +66,8 @@ type Config struct {
 	// (default 15 min, 8 h).
 	AdminSessionIdle time.Duration
 	AdminSessionMax  time.Duration
+	// Factors configures second factors and single sign-on (factor.go).
+	Factors FactorConfig
 	// Backuper makes and restores backup files; nil: no backups.
 	Backuper Backuper
 }

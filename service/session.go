@@ -30,9 +30,16 @@ func (s *Service) SignIn(ctx context.Context, loginID, password, addr, userAgent
 	secret, hash := meibo.NewToken("mbs_")
 	var sess *meibo.Session
 	_, err := s.signInAdmin(ctx, loginID, password, addr, "console", func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error {
+		if err := s.passwordAllowed(ctx, tx, ad); err != nil {
+			return err
+		}
+		stage, err := firstStage(ctx, tx, ad, false)
+		if err != nil {
+			return err
+		}
 		id := ad.ID
 		sess = &meibo.Session{Hash: hash, Kind: meibo.SessionConsole, AdminID: &id, CSRF: NewCSRF(), Lang: lang, Addr: addr,
-			UserAgent: clip(userAgent, 256), ExpiresAt: tx.Now().Add(s.cfg.AdminSessionMax)}
+			UserAgent: clip(userAgent, 256), ExpiresAt: tx.Now().Add(s.cfg.AdminSessionMax), Methods: meibo.MethodPassword, Stage: stage}
 		return tx.CreateSession(ctx, sess)
 	})
 	if err != nil {
@@ -107,6 +114,11 @@ func (s *Service) ConsoleActor(ctx context.Context, secret, addr string) (*meibo
 	sess, err := s.session(ctx, secret, meibo.SessionConsole)
 	if err != nil {
 		return nil, nil, err
+	}
+	if sess.Stage != meibo.StageComplete {
+		// Half signed in: the session is returned with the refusal so that
+		// the console can send the browser to the step that completes it.
+		return nil, sess, meibo.Errorf(meibo.CodeUnauthorized, "mfa.stage")
 	}
 	var ad *meibo.Admin
 	err = s.store.View(ctx, func(tx meibo.Tx) error {

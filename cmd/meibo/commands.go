@@ -314,7 +314,7 @@ func runAdmin(ctx context.Context, env *cliEnv, args []string) error {
 	if len(args) == 0 {
 		return usagef("admin create ID [...] | admin list")
 	}
-	fs := newFlags(env, "admin", "admin create ID [--password P | --password-file F] [--name N] [--email E] [--notes T] [--authorities console,import,...|6,31,...] [--groups G1,G2] [--disabled]\n       meibo admin list [--json]")
+	fs := newFlags(env, "admin", "admin create ID [--password P | --password-file F] [--name N] [--email E] [--notes T] [--authorities console,import,...|6,31,...] [--groups G1,G2] [--disabled]\n       meibo admin list [--json]\n       meibo admin reset-mfa ID\n       meibo admin mfa-policy [all | none | COLUMNS]")
 	var dsn string
 	dbFlag(fs, &dsn)
 	params := argon2id.Default
@@ -366,6 +366,8 @@ func runAdmin(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		fmt.Fprintf(env.stdout, "created administrator %s (%s)\n", ad.LoginID, ad.GUID)
 		return nil
+	case "reset-mfa", "mfa-policy":
+		return runAdminFactors(ctx, env, args[0], pos, dsn)
 	case "list":
 		c, err := openCLI(ctx, dsn, params, "", 0)
 		if err != nil {

@@ -44,6 +44,7 @@ type Config struct {
 	Migrate           string // auto: a new database only; always; never
 	Mail              mailConfig
 	HTTP              httpConfig
+	SignIn            signInConfig
 	Clock             func() time.Time
 	Logger            *slog.Logger // overrides LogLevel/LogFormat (tests)
 	BootstrapPassword io.Writer    // where a generated admin password is printed once
@@ -150,6 +151,12 @@ func (m *Main) Open(ctx context.Context) error {
 	if scfg.Sender == nil {
 		m.log.Info("no SMTP server configured: mail stays in the outbox (meibo mail list, GET /api/v1/mail)")
 	}
+	ssoClient, factors, err := cfg.SignIn.client(cfg.Mail.PublicURL)
+	if err != nil {
+		m.DB.Close()
+		return err
+	}
+	scfg.Factors = factors
 	m.Service = service.New(m.DB, scfg)
 	created, generated, err := m.Service.Bootstrap(ctx, cfg.AdminPassword)
 	if err != nil {
@@ -204,7 +211,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	con, err := console.New(m.Service, console.Options{Logger: m.log, Location: loc, Assets: public.Assets(),
-		MaxUpload: cfg.ImportMaxBytes})
+		MaxUpload: cfg.ImportMaxBytes, SSO: ssoClient})
 	if err != nil {
 		cancel()
 		m.workers.Wait()
@@ -323,6 +330,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs.StringVar(&cfg.Migrate, "migrate", "auto", "auto: migrate a new database, refuse an outdated one; always; never")
 	mailFlags(fs, &cfg.Mail)
 	httpFlags(fs, &cfg.HTTP)
+	signInFlags(fs, &cfg.SignIn)
 	fs.BoolVar(&cfg.AllowUnsafeDurability, "allow-unsafe-durability", false, "start even when the database could lose committed changes in a crash (SQLite pragmas, PostgreSQL fsync/synchronous_commit), with a warning")
 	pos, err := fs.parse(args)
 	if err != nil {

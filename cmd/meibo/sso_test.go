@@ -1,0 +1,423 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/zitadel/oidc/v3/example/server/exampleop"
+	"github.com/zitadel/oidc/v3/example/server/storage"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/service"
+	"github.com/meibo/meibo/sso"
+)
+
+// The single sign-on tests run a real OpenID Provider (zitadel/oidc's op
+// package with its in-memory example storage) on a port of its own, and
+// drive meibo's console through it as a browser does, with a cookie jar.
+//
+// Its users: "test-user@127.0.0.1" (e-mail test-user@zitadel.ch) and
+// "test-user2" (e-mail test-user2@zitadel.ch), password "verysecure"; its
+// ID tokens say amr ["pwd"].
+
+// ssoEnv is meibo and the provider.
+type ssoEnv struct {
+	t      *testing.T
+	m      *Main
+	op     *httptest.Server
+	sys    context.Context
+	offset atomic.Int64 // added to meibo's clock for ID tokens (ns)
+
+	mu   sync.Mutex
+	swap string // an ID token the provider's token endpoint answers instead
+}
+
+func startSSO(t *testing.T) *ssoEnv {
+	t.Helper()
+	e := &ssoEnv{t: t, sys: meibo.WithActor(context.Background(), meibo.System("sso-test"))}
+	e.op = httptest.NewUnstartedServer(nil)
+	issuer := "http://" + e.op.Listener.Addr().String()
+	// A proxy that says it is another issuer while sending everything to
+	// the real provider: its tokens name the real issuer.
+	var proxy *httptest.Server
+	proxy = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, err := http.Get(issuer + r.URL.Path)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if strings.HasSuffix(r.URL.Path, "/.well-known/openid-configuration") {
+			var doc map[string]any
+			if err := json.Unmarshal(b, &doc); err == nil {
+				doc["issuer"] = proxy.URL
+				b, _ = json.Marshal(doc)
+			}
+		}
+		w.Header().Set("Content-Type", res.Header.Get("Content-Type"))
+		w.WriteHeader(res.StatusCode)
+		w.Write(b)
+	}))
+	t.Cleanup(proxy.Close)
+
+	cfg := testConfig(filepath.Join(t.TempDir(), "meibo.db"), io.Discard)
+	cfg.AdminPassword = consolePassword
+	cfg.SignIn.SSO = &sso.Config{Providers: []sso.Provider{
+		{ID: "zt", Name: "Zitadel", Issuer: issuer, ClientID: "meibo", ClientSecret: "meibo-secret", Claim: "email", MFA: []string{"pwd"}},
+		{ID: "name", Name: "Zitadel by name", Issuer: issuer, ClientID: "meibo", ClientSecret: "meibo-secret", Claim: "preferred_username"},
+		{ID: "proxy", Name: "Impostor", Issuer: proxy.URL, ClientID: "meibo", ClientSecret: "meibo-secret"},
+	}}
+	cfg.SignIn.SSONow = func() time.Time { return time.Now().Add(time.Duration(e.offset.Load())) }
+	e.m = NewMain(cfg)
+	if err := e.m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.m.Close() })
+
+	base := e.m.URL()
+	clients := map[string]*storage.Client{
+		"meibo": storage.WebClient("meibo", "meibo-secret", base+"/console/signin/sso/zt/callback", base+"/console/signin/sso/name/callback",
+			base+"/console/signin/sso/proxy/callback"),
+		"other": storage.WebClient("other", "other-secret", "http://other.invalid/callback"),
+	}
+	opHandler := exampleop.SetupServer(issuer, storage.NewStorageWithClients(storage.NewUserStore(issuer), clients),
+		// (It makes its logger the process's default: one that is quiet.)
+		slog.New(slog.NewTextHandler(io.Discard, nil)), false)
+	e.op.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.mu.Lock()
+		swap := e.swap
+		e.mu.Unlock()
+		if r.URL.Path != "/oauth/token" || swap == "" {
+			opHandler.ServeHTTP(w, r)
+			return
+		}
+		// The provider's real answer, with another ID token it issued.
+		rec := httptest.NewRecorder()
+		opHandler.ServeHTTP(rec, r)
+		var body map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err == nil {
+			body["id_token"] = swap
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rec.Code)
+		json.NewEncoder(w).Encode(body)
+	})
+	e.op.Start()
+	t.Cleanup(e.op.Close)
+	return e
+}
+
+// browser is a cookie jar that does not follow redirects by itself.
+func (e *ssoEnv) browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
+func (e *ssoEnv) get(c *http.Client, u string) *http.Response {
+	e.t.Helper()
+	res, err := c.Get(u)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
+}
+
+// toProvider starts a sign-in with provider at meibo, signs in at the
+// provider as user and returns the address the provider sends the browser
+// back to (not yet followed).
+func (e *ssoEnv) toProvider(c *http.Client, provider, user string) string {
+	e.t.Helper()
+	res := e.get(c, e.m.URL()+"/console/signin/sso/"+provider)
+	if res.StatusCode != http.StatusSeeOther {
+		e.t.Fatalf("start: %d", res.StatusCode)
+	}
+	auth := res.Header.Get("Location")
+	for _, q := range []string{"code_challenge=", "code_challenge_method=S256", "state=", "nonce="} {
+		if !strings.Contains(auth, q) {
+			e.t.Errorf("the authorization request lacks %s: %s", q, auth)
+		}
+	}
+	return e.atProvider(c, auth, user)
+}
+
+// atProvider follows an authorization request at the provider, signing in
+// as user, up to the redirect back to the client.
+func (e *ssoEnv) atProvider(c *http.Client, auth, user string) string {
+	e.t.Helper()
+	res := e.get(c, auth)
+	loc, _ := res.Request.URL.Parse(res.Header.Get("Location"))
+	id := loc.Query().Get("authRequestID")
+	if id == "" {
+		e.t.Fatalf("the provider did not ask to sign in: %d %s", res.StatusCode, loc)
+	}
+	form := url.Values{"username": {user}, "password": {"verysecure"}, "id": {id}}
+	r, err := c.PostForm(e.op.URL+"/login/username", form)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r.Body.Close()
+	next, _ := r.Request.URL.Parse(r.Header.Get("Location"))
+	for range 5 {
+		if !strings.HasPrefix(next.String(), e.op.URL) {
+			return next.String()
+		}
+		res = e.get(c, next.String())
+		next, _ = res.Request.URL.Parse(res.Header.Get("Location"))
+	}
+	e.t.Fatalf("the provider did not send the browser back: %s", next)
+	return ""
+}
+
+// back follows the provider's redirect into meibo and returns the status
+// and where meibo sends the browser.
+func (e *ssoEnv) back(c *http.Client, callback string) (int, string) {
+	e.t.Helper()
+	res, err := c.Get(callback)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode == http.StatusSeeOther {
+		return res.StatusCode, res.Header.Get("Location")
+	}
+	return res.StatusCode, string(b)
+}
+
+func (e *ssoEnv) page(c *http.Client, path string) string {
+	e.t.Helper()
+	res, err := c.Get(e.m.URL() + path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		return res.Status + " " + res.Header.Get("Location")
+	}
+	return string(b)
+}
+
+// lastRefusal is the reason of the last refused single sign-on audited.
+func (e *ssoEnv) lastRefusal() string {
+	e.t.Helper()
+	ev, err := e.m.Service.AuditEvents(e.sys, meibo.AuditFilter{Action: "admin.signin.sso.failed", Limit: 1})
+	if err != nil || len(ev) == 0 {
+		e.t.Fatalf("no refusal audited: %v", err)
+	}
+	r, _ := ev[0].Details["reason"].(string)
+	return r
+}
+
+func TestSSOSignIn(t *testing.T) {
+	e := startSSO(t)
+	if _, err := e.m.Service.CreateAdmin(e.sys, service.AdminInput{LoginID: "alice", Name: "Alice", Email: "Test-User@zitadel.ch",
+		Password: "Bright-harbor-91", Authorities: meibo.NewAuthorities(meibo.AuthConsole)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.m.Service.CreateAdmin(e.sys, service.AdminInput{LoginID: "test-user2", Name: "Two", Password: "Quiet-lantern-52",
+		Authorities: meibo.NewAuthorities(meibo.AuthLogViewer)}); err != nil {
+		t.Fatal(err)
+	}
+	signInPage := e.page(e.browser(), "/console/signin")
+	for _, want := range []string{"Sign in with Zitadel", `href="/console/signin/sso/zt"`} {
+		if !strings.Contains(signInPage, want) {
+			t.Errorf("the sign-in page lacks %q", want)
+		}
+	}
+
+	var used string           // a callback already followed
+	var aliceSSO *http.Client // signed in with the provider
+	t.Run("by e-mail address", func(t *testing.T) {
+		c := e.browser()
+		aliceSSO = c
+		used = e.toProvider(c, "zt", "test-user@127.0.0.1")
+		st, loc := e.back(c, used)
+		if st != http.StatusSeeOther || loc != "/console/" {
+			t.Fatalf("callback: %d %s", st, loc)
+		}
+		if p := e.page(c, "/console/account/security"); !strings.Contains(p, "sso:zt&#43;mfa") || !strings.Contains(p, "zt") {
+			t.Errorf("the session does not say it came from the provider:\n%s", p)
+		}
+	})
+
+	t.Run("a manager unlinks the provider", func(t *testing.T) {
+		c := e.browser()
+		page := e.page(c, "/console/signin")
+		form := url.Values{"loginId": {"admin"}, "password": {consolePassword}, "csrf": {csrfOf(t, page)}}
+		res, err := c.PostForm(e.m.URL()+"/console/signin", form)
+		if err != nil || res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign in as admin: %v %v", res, err)
+		}
+		res.Body.Close()
+		ad, err := e.m.Service.AdminByLoginID(e.sys, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec := fmt.Sprintf("/console/admins/%d/security", ad.ID)
+		page = e.page(c, sec)
+		if !strings.Contains(page, "sso:zt&#43;mfa") || !strings.Contains(page, `/security/sso/zt/remove`) {
+			t.Fatalf("the administrator's page does not show the provider's session and link:\n%s", page)
+		}
+		res, err = c.PostForm(e.m.URL()+sec+"/sso/zt/remove", url.Values{"csrf": {csrfOf(t, page)}})
+		if err != nil || res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("unlink: %v %v", res, err)
+		}
+		res.Body.Close()
+		if p := e.page(aliceSSO, "/console/account/security"); !strings.Contains(p, "303") {
+			t.Errorf("alice's session outlived the unlinking")
+		}
+	})
+
+	t.Run("by preferred_username, the policy asking for a second factor", func(t *testing.T) {
+		if err := e.m.Service.SetMFAPolicy(e.sys, meibo.MFAPolicy{All: true}); err != nil {
+			t.Fatal(err)
+		}
+		defer e.m.Service.SetMFAPolicy(e.sys, meibo.MFAPolicy{})
+		c := e.browser()
+		st, loc := e.back(c, e.toProvider(c, "name", "test-user2"))
+		if st != http.StatusSeeOther {
+			t.Fatalf("callback: %d %s", st, loc)
+		}
+		// No amr the operator trusts: meibo's own second factor is set up
+		// first.
+		if p := e.page(c, "/console/"); !strings.Contains(p, "/console/account/security") {
+			t.Errorf("the console was reached without the second factor: %s", p)
+		}
+	})
+
+	t.Run("an unknown person", func(t *testing.T) {
+		c := e.browser()
+		st, body := e.back(c, e.toProvider(c, "zt", "test-user2"))
+		if st != http.StatusUnauthorized || !strings.Contains(body, "No administrator matches") {
+			t.Errorf("unknown person: %d", st)
+		}
+		if r := e.lastRefusal(); !strings.Contains(r, "test-user2@zitadel.ch") {
+			t.Errorf("refusal %q", r)
+		}
+	})
+
+	t.Run("a bad state", func(t *testing.T) {
+		c := e.browser()
+		cb, _ := url.Parse(e.toProvider(c, "zt", "test-user@127.0.0.1"))
+		q := cb.Query()
+		q.Set("state", q.Get("state")+"x")
+		cb.RawQuery = q.Encode()
+		if st, _ := e.back(c, cb.String()); st != http.StatusUnauthorized {
+			t.Errorf("bad state: %d", st)
+		}
+		if r := e.lastRefusal(); !strings.Contains(r, "state") {
+			t.Errorf("refusal %q", r)
+		}
+	})
+
+	t.Run("a replayed code", func(t *testing.T) {
+		// The same answer again: the sign-in it belonged to is over.
+		c := e.browser()
+		if st, _ := e.back(c, used); st != http.StatusUnauthorized {
+			t.Errorf("replayed answer: %d", st)
+		}
+		// The used code with the state of a new sign-in: the provider
+		// refuses it.
+		res := e.get(c, e.m.URL()+"/console/signin/sso/zt")
+		auth, _ := url.Parse(res.Header.Get("Location"))
+		old, _ := url.Parse(used)
+		q := old.Query()
+		q.Set("state", auth.Query().Get("state"))
+		old.RawQuery = q.Encode()
+		if st, _ := e.back(c, old.String()); st != http.StatusUnauthorized {
+			t.Errorf("replayed code: %d", st)
+		}
+		if r := e.lastRefusal(); !strings.Contains(r, "exchange") {
+			t.Errorf("refusal %q", r)
+		}
+	})
+
+	t.Run("a token of another issuer", func(t *testing.T) {
+		c := e.browser()
+		if st, _ := e.back(c, e.toProvider(c, "proxy", "test-user@127.0.0.1")); st != http.StatusUnauthorized {
+			t.Errorf("another issuer: %d", st)
+		}
+		if r := e.lastRefusal(); !strings.Contains(r, "issued by a different provider") {
+			t.Errorf("refusal %q", r)
+		}
+	})
+
+	t.Run("a token of another audience", func(t *testing.T) {
+		// A real ID token of the provider for another client.
+		oc := e.browser()
+		auth := e.op.URL + "/auth?" + url.Values{"client_id": {"other"}, "redirect_uri": {"http://other.invalid/callback"},
+			"response_type": {"code"}, "scope": {"openid email"}, "state": {"s"}, "nonce": {"n"}}.Encode()
+		cb, _ := url.Parse(e.atProvider(oc, auth, "test-user@127.0.0.1"))
+		req, _ := http.NewRequest("POST", e.op.URL+"/oauth/token", strings.NewReader(url.Values{"grant_type": {"authorization_code"},
+			"code": {cb.Query().Get("code")}, "redirect_uri": {"http://other.invalid/callback"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("other", "other-secret")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tok struct {
+			IDToken string `json:"id_token"`
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err := json.NewDecoder(bytes.NewReader(b)).Decode(&tok); err != nil || tok.IDToken == "" {
+			t.Fatalf("other client's token: %s %v", b, err)
+		}
+		e.mu.Lock()
+		e.swap = tok.IDToken
+		e.mu.Unlock()
+		defer func() { e.mu.Lock(); e.swap = ""; e.mu.Unlock() }()
+		c := e.browser()
+		if st, _ := e.back(c, e.toProvider(c, "zt", "test-user@127.0.0.1")); st != http.StatusUnauthorized {
+			t.Errorf("another audience: %d", st)
+		}
+		if r := e.lastRefusal(); !strings.Contains(r, "audience") {
+			t.Errorf("refusal %q", r)
+		}
+	})
+
+	t.Run("an expired ID token", func(t *testing.T) {
+		c := e.browser()
+		cb := e.toProvider(c, "zt", "test-user@127.0.0.1")
+		// The answer arrives after the token's hour.
+		e.offset.Store(int64(2 * time.Hour))
+		defer e.offset.Store(0)
+		if st, _ := e.back(c, cb); st != http.StatusUnauthorized {
+			t.Errorf("expired token: %d", st)
+		}
+		if r := e.lastRefusal(); !strings.Contains(r, "expired") {
+			t.Errorf("refusal %q", r)
+		}
+	})
+}
+
+// csrfOf is the CSRF token of a page's first form.
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no form token in the page:\n%s", page)
+	}
+	return m[1]
+}

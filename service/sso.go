@@ -1,0 +1,202 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/meibo/meibo"
+)
+
+// Single sign-on: an identity provider's answer, checked by the sso
+// package, is matched here to an existing administrator (never one created):
+// by a link recorded at an earlier sign-in (provider and subject), or by the
+// configured claim, "email" against the administrator's e-mail address,
+// anything else against the administrator's ID. The link is recorded (or
+// touched) at every sign-in. A provider whose "amr" says more than a
+// password was used satisfies the second-factor policy when the operator
+// trusts it for that; otherwise the session goes on to meibo's own second
+// factor, as after a password.
+
+// SSOIdentity is who an identity provider says signed in.
+type SSOIdentity struct {
+	Provider string
+	Subject  string
+	Claim    string
+	Value    string
+	MFA      bool
+}
+
+const ceremonySSO = "sso"
+
+// SaveSSOFlow keeps the state of a sign-in sent to an identity provider
+// (state, nonce, PKCE verifier, as JSON) for ten minutes, and returns the
+// secret of a cookie to find it by.
+func (s *Service) SaveSSOFlow(ctx context.Context, data string) (string, error) {
+	secret, hash := meibo.NewToken("mbf_")
+	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		return tx.CreateCeremony(ctx, &meibo.Ceremony{Hash: hash, Kind: ceremonySSO, Data: data, ExpiresAt: tx.Now().Add(10 * time.Minute)})
+	})
+	return secret, err
+}
+
+// TakeSSOFlow takes the state of a sign-in back, once.
+func (s *Service) TakeSSOFlow(ctx context.Context, secret string) (string, error) {
+	if secret == "" {
+		return "", meibo.Errorf(meibo.CodeUnauthorized, "sso.failed")
+	}
+	var data string
+	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		c, err := tx.TakeCeremony(ctx, meibo.HashToken(secret), ceremonySSO, tx.Now())
+		if meibo.ErrorCode(err) == meibo.CodeNotFound {
+			return meibo.Errorf(meibo.CodeUnauthorized, "sso.failed")
+		} else if err != nil {
+			return err
+		}
+		data = c.Data
+		return nil
+	})
+	return data, err
+}
+
+// SSOFailed audits a refused answer of an identity provider.
+func (s *Service) SSOFailed(ctx context.Context, provider, reason, addr string) {
+	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, Name: "sso:" + provider, Addr: addr})
+	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		return s.audit(ctx, tx, "admin.signin.sso.failed", meibo.CategorySignIn, "provider", provider, "", map[string]any{"reason": clip(reason, 200)})
+	})
+	if err != nil {
+		s.log.Error("audit sso refusal", "err", err)
+	}
+}
+
+// SignInSSO signs in the administrator an identity provider named: a new
+// console session, complete or at the stage the policy asks for. It returns
+// the session's cookie secret.
+func (s *Service) SignInSSO(ctx context.Context, id SSOIdentity, addr, userAgent string, lang meibo.Lang) (string, *meibo.Session, error) {
+	unknown := meibo.Errorf(meibo.CodeUnauthorized, "sso.unknown")
+	secret, hash := meibo.NewToken("mbs_")
+	var sess *meibo.Session
+	var ad *meibo.Admin
+	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		var err error
+		if ad, err = ssoAdmin(ctx, tx, id); err != nil {
+			return err
+		}
+		if ad == nil || ad.Disabled || (ad.Builtin && ad.LoginID == meibo.BuiltinBackup) {
+			return unknown
+		}
+		if err := tx.LinkSSO(ctx, &meibo.SSOLink{Provider: id.Provider, Subject: id.Subject, AdminID: ad.ID}); err != nil {
+			return err
+		}
+		stage, err := firstStage(ctx, tx, ad, id.MFA)
+		if err != nil {
+			return err
+		}
+		methods := meibo.MethodSSO + ":" + id.Provider
+		if id.MFA {
+			methods += "+mfa"
+		}
+		aid := ad.ID
+		sess = &meibo.Session{Hash: hash, Kind: meibo.SessionConsole, AdminID: &aid, CSRF: NewCSRF(), Lang: lang, Addr: addr,
+			UserAgent: clip(userAgent, 256), ExpiresAt: tx.Now().Add(s.cfg.AdminSessionMax), Methods: methods, Stage: stage}
+		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		if err := tx.SetAdminSignIn(ctx, ad.ID, tx.Now()); err != nil {
+			return err
+		}
+		actx := meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr})
+		return s.audit(actx, tx, "admin.signin", meibo.CategorySignIn, "admin", ad.LoginID, "",
+			map[string]any{"via": "console", "method": methods, "subject": id.Subject})
+	})
+	if err != nil {
+		if meibo.ErrorCode(err) == meibo.CodeUnauthorized {
+			s.SSOFailed(ctx, id.Provider, "no administrator matches "+id.Claim+" "+id.Value, addr)
+		}
+		return "", nil, err
+	}
+	return secret, sess, nil
+}
+
+// ssoAdmin finds the administrator of an identity: its link, or the claim.
+func ssoAdmin(ctx context.Context, tx meibo.Tx, id SSOIdentity) (*meibo.Admin, error) {
+	l, err := tx.SSOLink(ctx, id.Provider, id.Subject)
+	switch {
+	case err == nil:
+		return tx.Admin(ctx, l.AdminID)
+	case meibo.ErrorCode(err) != meibo.CodeNotFound:
+		return nil, err
+	}
+	if id.Value == "" {
+		return nil, nil
+	}
+	if id.Claim != "email" {
+		ad, err := tx.AdminByLoginID(ctx, id.Value)
+		if meibo.ErrorCode(err) == meibo.CodeNotFound {
+			return nil, nil
+		}
+		return ad, err
+	}
+	admins, err := tx.Admins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var found *meibo.Admin
+	for _, ad := range admins {
+		if ad.Email != "" && strings.EqualFold(ad.Email, id.Value) {
+			if found != nil {
+				return nil, nil // two administrators share the address: neither
+			}
+			found = ad
+		}
+	}
+	return found, nil
+}
+
+// RemoveSSOLinks forgets an administrator's links to one identity provider
+// and ends the administrator's sessions and tokens: one's own after the
+// password (keeping the session acting), anyone's for a manager of
+// administrators.
+func (s *Service) RemoveSSOLinks(ctx context.Context, adminID int64, provider, password string) error {
+	a, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	keep := ""
+	if a.Kind == meibo.ActorAdmin && a.ID == adminID {
+		if _, _, err := s.reauthenticate(ctx, password); err != nil {
+			return err
+		}
+		keep = a.Session
+	} else if _, err := requireManager(ctx); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx meibo.Tx) error {
+		ad, err := tx.Admin(ctx, adminID)
+		if err != nil {
+			return err
+		}
+		links, err := tx.SSOLinks(ctx, adminID)
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, l := range links {
+			found = found || l.Provider == provider
+		}
+		if !found {
+			return meibo.NotFound("sso.provider")
+		}
+		if err := tx.DeleteSSOLinks(ctx, adminID, provider); err != nil {
+			return err
+		}
+		if err := tx.DeleteSessionsOf(ctx, meibo.SessionConsole, adminID, keep); err != nil {
+			return err
+		}
+		if err := tx.DeleteAdminAPITokens(ctx, adminID); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "admin.sso.unlink", meibo.CategoryConfig, "admin", ad.LoginID, "", map[string]any{"provider": provider})
+	})
+}

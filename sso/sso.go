@@ -1,0 +1,341 @@
+// Package sso signs administrators in with OpenID Connect identity
+// providers (Microsoft Entra ID, Google, Okta, Keycloak, Zitadel...): the
+// authorization-code flow with PKCE, state and nonce, and the ID token
+// verified, with github.com/coreos/go-oidc and golang.org/x/oauth2. It
+// returns who the provider says signed in; matching that person to an
+// administrator (never creating one) is the service's.
+//
+// It imports the domain only.
+package sso
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/meibo/meibo"
+)
+
+// Config is the single sign-on configuration, read from a JSON file
+// (--sso-config).
+type Config struct {
+	// Providers are offered on the sign-in page in this order.
+	Providers []Provider `json:"providers"`
+	// PasswordOffWithSSO refuses the password to administrators who have
+	// signed in with a provider (they use the provider from then on).
+	PasswordOffWithSSO bool `json:"passwordOffWithSso"`
+}
+
+// Provider is one OpenID provider.
+type Provider struct {
+	// ID names the provider in addresses and sessions ("entra").
+	ID string `json:"id"`
+	// Name is shown on the button: "Sign in with <Name>".
+	Name string `json:"name"`
+	// Issuer is the provider's issuer URL (its discovery document is at
+	// Issuer + "/.well-known/openid-configuration").
+	Issuer       string `json:"issuer"`
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"-"`
+	// ClientSecretFile holds the client secret (kept out of the file).
+	ClientSecretFile string `json:"clientSecretFile"`
+	// Scopes asked for; "openid" is always among them (default: openid,
+	// email, profile).
+	Scopes []string `json:"scopes"`
+	// Claim names the administrator: "email" (matched with the
+	// administrator's e-mail address) or "preferred_username" (matched with
+	// the administrator's ID); another claim name is matched with the ID.
+	Claim string `json:"claim"`
+	// MFA lists the "amr" values by which the provider says the person used
+	// more than a password ("mfa", "hwk", "otp"...): a sign-in carrying one
+	// satisfies meibo's second-factor policy. Empty: the policy asks for
+	// meibo's own second factor after the provider.
+	MFA []string `json:"mfaAmr"`
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+
+// Load reads the configuration file and the client secrets it names.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("sso: %w", err)
+	}
+	var c Config
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("sso: %s: %w", path, err)
+	}
+	for i := range c.Providers {
+		p := &c.Providers[i]
+		if p.ClientSecretFile != "" {
+			s, err := os.ReadFile(p.ClientSecretFile)
+			if err != nil {
+				return nil, fmt.Errorf("sso: provider %s: %w", p.ID, err)
+			}
+			p.ClientSecret = strings.TrimSpace(string(s))
+		}
+	}
+	return &c, c.Validate()
+}
+
+// Validate checks the configuration and fills in defaults.
+func (c *Config) Validate() error {
+	seen := map[string]bool{}
+	for i := range c.Providers {
+		p := &c.Providers[i]
+		switch {
+		case !idPattern.MatchString(p.ID):
+			return fmt.Errorf("sso: provider ID %q: lower-case letters, digits and -, up to 32", p.ID)
+		case seen[p.ID]:
+			return fmt.Errorf("sso: provider %q twice", p.ID)
+		case p.Issuer == "" || p.ClientID == "":
+			return fmt.Errorf("sso: provider %s needs issuer and clientId", p.ID)
+		}
+		seen[p.ID] = true
+		if p.Name == "" {
+			p.Name = p.ID
+		}
+		if p.Claim == "" {
+			p.Claim = "email"
+		}
+		if len(p.Scopes) == 0 {
+			p.Scopes = []string{oidc.ScopeOpenID, "email", "profile"}
+		}
+		if !slices.Contains(p.Scopes, oidc.ScopeOpenID) {
+			p.Scopes = append([]string{oidc.ScopeOpenID}, p.Scopes...)
+		}
+	}
+	return nil
+}
+
+// Identity is who a provider says signed in.
+type Identity struct {
+	Provider string
+	Subject  string // the provider's "sub"
+	Claim    string // the configured claim's name
+	Value    string // and its value
+	AMR      []string
+	MFA      bool // an amr value the provider was trusted for
+}
+
+// Flow is a sign-in under way, kept by the caller (server-side) until the
+// provider sends the browser back.
+type Flow struct {
+	Provider string `json:"provider"`
+	State    string `json:"state"`
+	Nonce    string `json:"nonce"`
+	Verifier string `json:"verifier"` // PKCE
+	Next     string `json:"next"`
+}
+
+// Client runs the flows of the configured providers. Providers are
+// discovered at their first use (and again after a failure), so that a
+// provider that is down does not stop meibo from starting.
+type Client struct {
+	cfg      *Config
+	redirect string // the console's callback address, with {id}
+	// HTTP is the client used to reach providers (default
+	// http.DefaultClient).
+	HTTP *http.Client
+	// Now is the clock ID tokens are checked with (default time.Now).
+	Now func() time.Time
+
+	mu    sync.Mutex
+	known map[string]*discovered
+}
+
+type discovered struct {
+	provider *oidc.Provider
+	verifier *oidc.IDTokenVerifier
+	oauth    *oauth2.Config
+}
+
+// New returns a client for cfg whose callbacks are publicURL +
+// "/console/signin/sso/<id>/callback".
+func New(cfg *Config, publicURL string) *Client {
+	return &Client{cfg: cfg, redirect: strings.TrimRight(publicURL, "/") + "/console/signin/sso/{id}/callback",
+		known: map[string]*discovered{}}
+}
+
+// Providers lists the configured providers.
+func (c *Client) Providers() []Provider {
+	if c == nil || c.cfg == nil {
+		return nil
+	}
+	return c.cfg.Providers
+}
+
+// PasswordOffWithSSO reports the setting of the same name.
+func (c *Client) PasswordOffWithSSO() bool {
+	return c != nil && c.cfg != nil && c.cfg.PasswordOffWithSSO
+}
+
+// RedirectURL is the callback address of a provider, to register with it.
+func (c *Client) RedirectURL(id string) string { return strings.ReplaceAll(c.redirect, "{id}", id) }
+
+func (c *Client) find(id string) (*Provider, bool) {
+	for i := range c.Providers() {
+		if c.cfg.Providers[i].ID == id {
+			return &c.cfg.Providers[i], true
+		}
+	}
+	return nil, false
+}
+
+var errUnknownProvider = meibo.NotFound("sso.provider")
+
+func (c *Client) ctx(ctx context.Context) context.Context {
+	if c.HTTP != nil {
+		return oidc.ClientContext(ctx, c.HTTP)
+	}
+	return ctx
+}
+
+func (c *Client) discover(ctx context.Context, p *Provider) (*discovered, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d := c.known[p.ID]; d != nil {
+		return d, nil
+	}
+	op, err := oidc.NewProvider(c.ctx(ctx), p.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("sso: discover %s: %w", p.ID, err)
+	}
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
+	d := &discovered{
+		provider: op,
+		verifier: op.Verifier(&oidc.Config{ClientID: p.ClientID, Now: now}),
+		oauth: &oauth2.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, Endpoint: op.Endpoint(),
+			RedirectURL: c.RedirectURL(p.ID), Scopes: p.Scopes},
+	}
+	c.known[p.ID] = d
+	return d, nil
+}
+
+func random() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("sso: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Start begins a sign-in with provider id: the address to send the browser
+// to, and the flow to keep until it comes back.
+func (c *Client) Start(ctx context.Context, id, next string) (string, *Flow, error) {
+	p, ok := c.find(id)
+	if !ok {
+		return "", nil, errUnknownProvider
+	}
+	d, err := c.discover(ctx, p)
+	if err != nil {
+		return "", nil, err
+	}
+	f := &Flow{Provider: id, State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier(), Next: next}
+	u := d.oauth.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier))
+	return u, f, nil
+}
+
+// ErrRefused is every refusal of a provider's answer: a wrong state, a
+// code the provider would not exchange, an ID token that does not verify
+// (signature, issuer, audience, expiry, nonce), a missing claim.
+var ErrRefused = errors.New("sso: refused")
+
+// Finish checks the provider's answer (state and code) against the flow and
+// returns who signed in.
+func (c *Client) Finish(ctx context.Context, f *Flow, state, code string) (*Identity, error) {
+	p, ok := c.find(f.Provider)
+	if !ok {
+		return nil, errUnknownProvider
+	}
+	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(f.State)) != 1 {
+		return nil, fmt.Errorf("%w: state does not match", ErrRefused)
+	}
+	if code == "" {
+		return nil, fmt.Errorf("%w: no code", ErrRefused)
+	}
+	d, err := c.discover(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	ctx = c.ctx(ctx)
+	tok, err := d.oauth.Exchange(ctx, code, oauth2.VerifierOption(f.Verifier))
+	if err != nil {
+		return nil, fmt.Errorf("%w: exchange the code: %w", ErrRefused, err)
+	}
+	raw, ok := tok.Extra("id_token").(string)
+	if !ok || raw == "" {
+		return nil, fmt.Errorf("%w: no ID token", ErrRefused)
+	}
+	idt, err := d.verifier.Verify(ctx, raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(f.Nonce)) != 1 {
+		return nil, fmt.Errorf("%w: nonce does not match", ErrRefused)
+	}
+	claims := map[string]any{}
+	if err := idt.Claims(&claims); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	value, _ := claims[p.Claim].(string)
+	if value == "" {
+		// Some providers put profile claims in the UserInfo answer only.
+		info, err := d.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			return nil, fmt.Errorf("%w: userinfo: %w", ErrRefused, err)
+		}
+		if info.Subject != idt.Subject {
+			return nil, fmt.Errorf("%w: userinfo of another subject", ErrRefused)
+		}
+		more := map[string]any{}
+		if err := info.Claims(&more); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+		}
+		value, _ = more[p.Claim].(string)
+		if p.Claim == "email" {
+			// An address the provider has not verified names nobody.
+			if v, ok := more["email_verified"].(bool); ok && !v {
+				value = ""
+			}
+		}
+	} else if p.Claim == "email" {
+		if v, ok := claims["email_verified"].(bool); ok && !v {
+			value = ""
+		}
+	}
+	if value == "" {
+		return nil, fmt.Errorf("%w: no %s claim", ErrRefused, p.Claim)
+	}
+	id := &Identity{Provider: p.ID, Subject: idt.Subject, Claim: p.Claim, Value: value}
+	if amr, ok := claims["amr"].([]any); ok {
+		for _, v := range amr {
+			if s, ok := v.(string); ok {
+				id.AMR = append(id.AMR, s)
+				if slices.Contains(p.MFA, s) {
+					id.MFA = true
+				}
+			}
+		}
+	}
+	return id, nil
+}
