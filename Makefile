@@ -10,7 +10,7 @@ test:
 	./scripts/test.sh
 
 build:
-	go build -o meibo ./cmd/meibo
+	go build -buildvcs=auto -o meibo ./cmd/meibo
 
 bench:
 	./scripts/bench.sh

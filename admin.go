@@ -61,6 +61,14 @@ func (a *Admin) Validate() error {
 	} else if hasControl(a.Notes) {
 		v.Add("notes", "control_chars")
 	}
+	// Administrators are exchanged as Shift_JIS files (manual 002): what
+	// an export could not write is refused here, whoever enters it.
+	// (The first message per field wins: a field already refused keeps
+	// its own.)
+	checkCP932(&v, "loginId", a.LoginID)
+	checkCP932(&v, "name", a.Name)
+	checkCP932(&v, "email", a.Email)
+	checkCP932(&v, "notes", a.Notes)
 	if err := v.AddError("authorities", a.Authorities.Validate()); err != nil {
 		return err
 	}

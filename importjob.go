@@ -52,6 +52,8 @@ type ImportJob struct {
 	Message          string       `json:"message,omitempty"` // job-level outcome, e.g. "interrupted"
 	Worker           string       `json:"-"`
 	HeartbeatAt      *time.Time   `json:"-"` // last sign of life of the worker running it
+	// AllowWeakHashes takes password hashes of weak formats (salted SHA).
+	AllowWeakHashes bool `json:"allowWeakHashes,omitempty"`
 }
 
 // ImportMessage is one error or warning of an import job. Row counts records

@@ -76,6 +76,15 @@ type Tx interface {
 	// name and flags (no times, no password hash).
 	EachUser(ctx context.Context, groupID string, fn func(*User) error) error
 	CountUsers(ctx context.Context, groupID string) (int, error)
+	// CountUsersUpTo counts the users of f's group matching its state,
+	// admin and profile conditions (not its keyword), stopping at limit.
+	CountUsersUpTo(ctx context.Context, f UserFilter, limit int) (int, error)
+	// EachUserMatching streams, in ID order and with every field, the
+	// users of f's group matching its state, admin and profile conditions
+	// (not its keyword); fn must not use the transaction.
+	EachUserMatching(ctx context.Context, f UserFilter, fn func(*User) error) error
+	// SetUsers writes one change (state or profile) to the users of ids.
+	SetUsers(ctx context.Context, ids []int64, set UserSet) error
 	// UpdateUsers writes every field of each user but its ID, group and name.
 	UpdateUsers(ctx context.Context, users []*User) error
 	DeleteUsers(ctx context.Context, ids []int64) error
@@ -84,6 +93,9 @@ type Tx interface {
 
 	// UnifiedCount is the number of unified users (licence count).
 	UnifiedCount(ctx context.Context) (int, error)
+	// WeakHashCount is the number of users of a group whose password hash
+	// is of a weak legacy format (salted SHA).
+	WeakHashCount(ctx context.Context, groupID string) (int, error)
 	// UnifiedMembers returns how many users each key has now (absent = 0).
 	UnifiedMembers(ctx context.Context, keys []UnifiedKey) (map[UnifiedKey]int, error)
 	// UnifiedUsers lists unified users in name order after the given key.
@@ -106,6 +118,8 @@ type Tx interface {
 	TouchAPIToken(ctx context.Context, hash string, at time.Time) error
 	DeleteAPIToken(ctx context.Context, hash string) error
 	DeleteAdminAPITokens(ctx context.Context, adminID int64) error
+	// APITokens lists an administrator's tokens, newest first.
+	APITokens(ctx context.Context, adminID int64) ([]*APIToken, error)
 
 	// CreateDevice adds an enrolled device (with the hash of its secret).
 	CreateDevice(ctx context.Context, d *Device) error
@@ -183,6 +197,9 @@ type Tx interface {
 	// FailUserMails fails the pending messages to a user (who was deleted:
 	// their links are dead) with reason.
 	FailUserMails(ctx context.Context, userID int64, reason string) error
+	// FailUsersMails does the same for every user of ids, in a few
+	// statements.
+	FailUsersMails(ctx context.Context, ids []int64, reason string) error
 
 	// CreateUserToken stores a single-use link (by hash).
 	CreateUserToken(ctx context.Context, t *UserToken) error

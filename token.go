@@ -30,6 +30,7 @@ func HashToken(secret string) string {
 // APIToken is a bearer token of an administrator for the JSON API.
 type APIToken struct {
 	Hash       string     `json:"-"`
+	Ref        string     `json:"ref"` // the start of Hash: names a token in lists without revealing it
 	AdminID    int64      `json:"adminId"`
 	Name       string     `json:"name"`
 	CreatedAt  time.Time  `json:"createdAt"`

@@ -106,19 +106,22 @@ type UnifiedUser struct {
 type UserFilter struct {
 	GroupID   string
 	Keyword   string
+	UserOrder // sort, direction, last page and total (user_sort.go)
 	Disabled  *bool
 	Admin     *bool
 	ProfileID *int64
 	After     string
 	Before    string
 	Limit     int
+	WeakHash  bool // only users whose password hash is of a weak legacy format (salted SHA)
 }
 
 // UserPage is one page of users.
 type UserPage struct {
-	Users   []*User `json:"users"`
-	HasNext bool    `json:"hasNext"`
-	HasPrev bool    `json:"hasPrev"`
+	Users        []*User `json:"users"`
+	HasNext      bool    `json:"hasNext"`
+	HasPrev      bool    `json:"hasPrev"`
+	UserPageKeys         // cursors and total (user_sort.go)
 }
 
 // UserUpdate holds the fields of a user to change; nil leaves a field as it
@@ -130,4 +133,14 @@ type UserUpdate struct {
 	Admin     *bool   `json:"admin"`
 	APIAccess *bool   `json:"apiAccess"`
 	Disabled  *bool   `json:"disabled"`
+	// PasswordHash sets a hash made by another system (bcrypt, Argon2,
+	// scrypt, PBKDF2, SHA-crypt), replaced at the next sign-in.
+	PasswordHash *string `json:"passwordHash"`
+}
+
+// UserSet is one change written to many users at once (a bulk action):
+// exactly one field is set.
+type UserSet struct {
+	Disabled  *bool
+	ProfileID *int64
 }

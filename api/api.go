@@ -89,6 +89,7 @@ func (s *Server) routes() {
 	m.Handle("GET /api/v1/audit", s.auth(s.handleAudit))
 
 	s.importRoutes()
+	s.bulkRoutes()
 	s.mailRoutes()
 	s.backupRoutes()
 	s.deviceRoutes()

@@ -114,6 +114,8 @@ func readField(part *multipart.Part, req *service.ImportRequest) error {
 		return boolean(&req.DryRun)
 	case "sendInvitations":
 		return boolean(&req.SendInvitations)
+	case "allowWeakHashes":
+		return boolean(&req.AllowWeakHashes)
 	default:
 		return meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("unknown field %q", part.FormName()))
 	}

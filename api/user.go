@@ -23,6 +23,10 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if f.UserOrder, err = userOrder(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	if name := q.Get("profile"); name != "" {
 		ps, err := s.svc.Profiles(r.Context(), f.GroupID)
 		if err != nil {
@@ -46,14 +50,13 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	body := map[string]any{"users": page.Users, "hasNext": page.HasNext, "hasPrev": page.HasPrev}
-	if n := len(page.Users); n > 0 {
-		if page.HasNext {
-			body["next"] = page.Users[n-1].Name
-		}
-		if page.HasPrev {
-			body["prev"] = page.Users[0].Name
-		}
+	body := map[string]any{"users": page.Users, "hasNext": page.HasNext, "hasPrev": page.HasPrev,
+		"sort": page.SortedBy, "order": orderName(page.Desc), "total": page.Total, "totalExact": page.TotalExact}
+	if page.Next != "" {
+		body["next"] = page.Next
+	}
+	if page.Prev != "" {
+		body["prev"] = page.Prev
 	}
 	writeJSON(w, http.StatusOK, body)
 }

@@ -133,6 +133,7 @@ func (c *Console) Register(mux *http.ServeMux) {
 	a("POST "+Prefix+"/signout", c.handleSignOut)
 	a("GET "+Prefix+"/{$}", c.handleHome)
 	c.userRoutes(a)
+	c.bulkRoutes(a)
 	c.groupRoutes(a)
 	c.importRoutes(a)
 	c.adminRoutes(a)

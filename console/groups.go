@@ -137,6 +137,7 @@ type groupDeleteData struct {
 	Users   int
 	Devices int
 	Refusal string // why the deletion was refused, in the page's language
+	Confirm string // the group ID typed to delete it with its users
 }
 
 func (c *Console) handleGroupDeleteConfirm(q *req) {
@@ -299,6 +300,9 @@ type profileDeleteData struct {
 	Group   *meibo.Group
 	Profile *meibo.Profile
 	Refusal string
+	Users   int              // users of the profile
+	Others  []*meibo.Profile // the profiles its users may move to
+	Target  string           // the profile chosen for them
 }
 
 func (c *Console) handleProfileDeleteConfirm(q *req) {
@@ -307,7 +311,7 @@ func (c *Console) handleProfileDeleteConfirm(q *req) {
 		c.fail(q, err)
 		return
 	}
-	c.page(q, http.StatusOK, "profile_delete", "profiles.delete.title", profileDeleteData{Group: g, Profile: p}, "")
+	c.page(q, http.StatusOK, "profile_delete", "profiles.delete.title", c.profileDeleteData(q, g, p), "")
 }
 
 func (c *Console) handleProfileDelete(q *req) {
@@ -323,7 +327,8 @@ func (c *Console) handleProfileDelete(q *req) {
 		}
 		// The default profile, or one in use: the confirmation again, with
 		// the reason.
-		d := profileDeleteData{Group: g, Profile: p, Refusal: meibo.AsError(err).Msg.In(q.lang)}
+		d := c.profileDeleteData(q, g, p)
+		d.Refusal = meibo.AsError(err).Msg.In(q.lang)
 		c.page(q, http.StatusConflict, "profile_delete", "profiles.delete.title", d, "")
 		return
 	}

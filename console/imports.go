@@ -43,6 +43,7 @@ type importForm struct {
 	UpdateExisting  bool
 	SendInvitations bool
 	DryRun          bool
+	AllowWeakHashes bool
 }
 
 // importsData is the import page: the form (for those who may import) and
@@ -179,7 +180,8 @@ func (c *Console) handleImports(q *req) {
 func (c *Console) handleImportSubmit(q *req) {
 	ir, data, err := c.readUpload(q)
 	form := importForm{Format: ir.Format, Group: ir.GroupID, Encoding: defaultTo(ir.Encoding, "auto"),
-		UpdateExisting: ir.UpdateExisting, SendInvitations: ir.SendInvitations, DryRun: ir.DryRun}
+		UpdateExisting: ir.UpdateExisting, SendInvitations: ir.SendInvitations, DryRun: ir.DryRun,
+		AllowWeakHashes: ir.AllowWeakHashes}
 	if err == nil {
 		var job *meibo.ImportJob
 		if job, err = c.svc.SubmitImport(q.ctx, ir, data); err == nil {
@@ -255,6 +257,7 @@ func (c *Console) readUpload(q *req) (service.ImportRequest, []byte, error) {
 	ir.UpdateExisting = r.PostFormValue("updateExisting") != ""
 	ir.SendInvitations = r.PostFormValue("sendInvitations") != ""
 	ir.DryRun = r.PostFormValue("dryRun") != ""
+	ir.AllowWeakHashes = r.PostFormValue("allowWeakHashes") != ""
 	if ir.Format == meibo.FormatAdmins {
 		ir.GroupID = ""
 	}

@@ -37,7 +37,7 @@ func init() {
 		"groups.delete.button": {"Delete this group…", "このグループを削除…"},
 		"groups.delete.confirm": {"Delete the group %s (%s) and its profiles? This cannot be undone.",
 			"グループ %s(%s)とそのプロファイルを削除しますか?元に戻すことはできません。"},
-		"groups.delete.members": {"This group still has users (%d) and devices (%d): delete them first.", "このグループにはまだユーザーが%d人、デバイスが%d台あります。先に削除してください。"},
+		"groups.delete.members": {"This group still has users (%d) and devices (%d): the group alone cannot be deleted.", "このグループにはまだユーザーが%d人、デバイスが%d台あります。グループだけを削除することはできません。"},
 
 		// Profiles.
 		"profiles.title":               {"Profiles", "プロファイル"},

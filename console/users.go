@@ -48,9 +48,20 @@ type usersData struct {
 	Disabled string // "", "true", "false"
 	Admin    string
 	Profile  string // profile ID
+	Weak     bool   // only users with a weak legacy password hash
 	Next     string // After of the next page
 	Prev     string // Before of the previous page
 	Total    int
+	List     usersList    // order, page size, total and pager (users_list.go)
+	Bulk     bulkListData // the bulk actions' form
+}
+
+// WeakParam is the weak filter as a query value.
+func (d usersData) WeakParam() string {
+	if d.Weak {
+		return "1"
+	}
+	return ""
 }
 
 func parseBoolFilter(s string) *bool {
@@ -67,7 +78,8 @@ func ptr[T any](v T) *T { return &v }
 
 func (c *Console) handleUsers(q *req) {
 	qs := q.r.URL.Query()
-	d := usersData{Q: qs.Get("q"), Disabled: qs.Get("disabled"), Admin: qs.Get("admin"), Profile: qs.Get("profile")}
+	d := usersData{Q: qs.Get("q"), Disabled: qs.Get("disabled"), Admin: qs.Get("admin"), Profile: qs.Get("profile"),
+		Weak: qs.Get("weak") != ""}
 	g, err := c.svc.Group(q.ctx, q.r.PathValue("group"))
 	if err != nil {
 		c.fail(q, err)
@@ -83,7 +95,8 @@ func (c *Console) handleUsers(q *req) {
 		return
 	}
 	f := meibo.UserFilter{GroupID: g.ID, Keyword: d.Q, Disabled: parseBoolFilter(d.Disabled), Admin: parseBoolFilter(d.Admin),
-		After: qs.Get("after"), Before: qs.Get("before"), Limit: 50}
+		After: qs.Get("after"), Before: qs.Get("before"), Limit: 50, WeakHash: d.Weak}
+	d.List = readUsersList(q.r, q.lang, &f)
 	if id, err := strconv.ParseInt(d.Profile, 10, 64); err == nil {
 		f.ProfileID = &id
 	}
@@ -91,14 +104,9 @@ func (c *Console) handleUsers(q *req) {
 		c.fail(q, err)
 		return
 	}
-	if n := len(d.Page.Users); n > 0 {
-		if d.Page.HasNext {
-			d.Next = d.Page.Users[n-1].Name
-		}
-		if d.Page.HasPrev {
-			d.Prev = d.Page.Users[0].Name
-		}
-	}
+	d.Next, d.Prev = d.Page.Next, d.Page.Prev
+	d.List.links(q.r, d.Page, strings.TrimSpace(d.Q) != "")
+	d.Bulk = c.bulkList(q, g.ID, filterFrom(qs))
 	c.page(q, http.StatusOK, "users", "users.title", d, notice(q))
 }
 

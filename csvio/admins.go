@@ -66,6 +66,13 @@ const (
 // number is the authority).
 var adminAuthorityColumns = []int{4, 5, 6, 7, 8, 21, 22, 23, 24, 25, 26, 31, 32, 33, 34, 35, 36}
 
+// adminIgnoredColumns are the columns whose values meibo does not read
+// although a person may fill them in: e-mail addresses 2–5 (meibo keeps one
+// address) and the fixed-value columns (authorities 6–10, log viewer and
+// console authorities 7–10). A value there gets a warning naming the
+// column. (14 and 41–43 are written by exports and read back silently.)
+var adminIgnoredColumns = []int{9, 10, 11, 12, 13, 17, 18, 19, 20, 27, 28, 29, 30, 37, 38, 39, 40}
+
 // adminColumnNames name each column in problems: "15 (Name)".
 var adminColumnNames = func() (names [AdminColumns]string) {
 	for i, t := range adminTitles {
@@ -169,6 +176,15 @@ func (a *adminsFormat) record(r *Reader, rec *Record, fields []string) {
 	}
 	if ar.Flag == 'D' {
 		return // only the ID matters for a deletion
+	}
+	for _, c := range adminIgnoredColumns {
+		if v := fields[c-1]; v != "" && v != " " && !r.isBad(c-1) {
+			key := "csv.admins.ignored"
+			if c >= aEmail+1 && c <= aEmail+4 {
+				key = "csv.admins.email.extra"
+			}
+			rec.warn(adminColumn(c), key, adminColumn(c))
+		}
 	}
 	adm := meibo.Admin{LoginID: ar.LoginID, Name: ar.Name, Email: ar.Email, Notes: ar.Notes, Authorities: ar.Authorities}
 	var e *meibo.Error

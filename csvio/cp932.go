@@ -7,39 +7,15 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
+
+	"github.com/meibo/meibo"
 )
 
 // cp932Compat maps characters that CP932 lacks to a CP932 character that
-// looks the same, so that they can be written at all: (1) where JIS-based
-// Shift_JIS (macOS, Java's "SJIS", EUC-JP converters) and CP932 read the same
-// code as different characters, the JIS one (U+301C 〜 where Windows has
-// U+FF5E ～); (2) JIS X 0201's yen sign and overline; (3) every other
-// character whose full-width form (golang.org/x/text/width.Widen) CP932
-// has. Reading the file back gives the CP932 characters. TestCP932Table
-// checks the table against the whole BMP.
-var cp932Compat = map[rune]rune{
-	// JIS X 0208 as mapped by JIS, macOS and Unicode's SHIFTJIS.TXT.
-	0x2014: 0x2015, // — EM DASH → ― HORIZONTAL BAR (0x815C)
-	0x2016: 0x2225, // ‖ DOUBLE VERTICAL LINE → ∥ PARALLEL TO (0x8161)
-	0x2212: 0xFF0D, // − MINUS SIGN → － FULLWIDTH HYPHEN-MINUS (0x817C)
-	0x301C: 0xFF5E, // 〜 WAVE DASH → ～ FULLWIDTH TILDE (0x8160)
-	0x00A2: 0xFFE0, // ¢ CENT SIGN → ￠ (0x8191)
-	0x00A3: 0xFFE1, // £ POUND SIGN → ￡ (0x8192)
-	0x00AC: 0xFFE2, // ¬ NOT SIGN → ￢ (0x81CA)
-	// JIS X 0201 Roman.
-	0x00A5: 0xFFE5, // ¥ YEN SIGN → ￥ (0x818F)
-	0x203E: 0xFFE3, // ‾ OVERLINE → ￣ FULLWIDTH MACRON (0x8150)
-	// Narrow forms of full-width CP932 characters.
-	0x00A6: 0xFFE4, // ¦ BROKEN BAR → ￤ (0xFA55)
-	0x00AF: 0xFFE3, // ¯ MACRON → ￣ (0x8150)
-	0xFFE8: 0x2502, // ￨ HALFWIDTH FORMS LIGHT VERTICAL → │ (0x849F)
-	0xFFE9: 0x2190, // ￩ HALFWIDTH LEFTWARDS ARROW → ← (0x81A9)
-	0xFFEA: 0x2191, // ￪ HALFWIDTH UPWARDS ARROW → ↑ (0x81AA)
-	0xFFEB: 0x2192, // ￫ HALFWIDTH RIGHTWARDS ARROW → → (0x81A8)
-	0xFFEC: 0x2193, // ￬ HALFWIDTH DOWNWARDS ARROW → ↓ (0x81AB)
-	0xFFED: 0x25A0, // ￭ HALFWIDTH BLACK SQUARE → ■ (0x81A1)
-	0xFFEE: 0x25CB, // ￮ HALFWIDTH WHITE CIRCLE → ○ (0x819B)
-}
+// looks the same (meibo.CP932Compat, where the domain's check of
+// administrator fields reads it too). TestCP932Table checks the table
+// against the whole BMP.
+var cp932Compat = meibo.CP932Compat
 
 // cp932Codes returns the CP932 code of every BMP character that can be
 // written: 0 for none, a value below 0x100 for one byte, else two bytes. It

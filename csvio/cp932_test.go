@@ -11,6 +11,8 @@ import (
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/width"
+
+	"github.com/meibo/meibo"
 )
 
 func cp932Bytes(code uint16) []byte {
@@ -287,5 +289,23 @@ func TestDecoderPendingOverflow(t *testing.T) {
 		if len(res.records) != 4 || res.records[3].HasErrors() {
 			t.Errorf("%s", dump(res))
 		}
+	}
+}
+
+// TestCP932HoldsAgrees: the domain's check (which refuses administrator
+// fields an export could not write) and the writer's table agree on every
+// character.
+func TestCP932HoldsAgrees(t *testing.T) {
+	codes := cp932Codes()
+	for r := rune(0x80); r < 0x10000; r++ {
+		if r >= 0xD800 && r < 0xE000 {
+			continue
+		}
+		if got, want := meibo.CP932Holds(r), codes[r] != 0; got != want {
+			t.Errorf("U+%04X: CP932Holds %v, writer %v", r, got, want)
+		}
+	}
+	if meibo.CP932Holds('😀') {
+		t.Error("an emoji is held")
 	}
 }

@@ -118,7 +118,7 @@ func TestHugeCell(t *testing.T) {
 	if e.Code != meibo.CodeInvalid || e.Msg.Key != "csv.row.too_long" {
 		t.Fatalf("got %v, want csv.row.too_long", err)
 	}
-	want := "Row 3 is longer than the limit of " + formatSize(recordBytes(meibo.FormatUsers)) + " (at most 15 columns of 4 KiB each)"
+	want := "Row 3 is longer than the limit of " + formatSize(recordBytes(meibo.FormatUsers)) + " (at most 16 columns of 4 KiB each)"
 	if got := e.Msg.In(meibo.English); !strings.HasPrefix(got, want) {
 		t.Errorf("message %q, want it to start %q", got, want)
 	}

@@ -56,7 +56,7 @@ var messages = map[string][2]string{
 	"csv.personal.username.required": {"UserName is blank: give the user ID.", "UserName が空です。ユーザーIDを指定してください。"},
 	"csv.personal.password.required": {"A password is required: Password is blank.", "パスワードは必須です。Password が空です。"},
 	"csv.personal.passcode":          {"Passcode is not used and was ignored; leave it blank.", "Passcode は使用しないため無視しました。空欄にしてください。"},
-	"csv.password.spaces":            {"The password begins or ends with a space, which is kept as part of the password. Delete the space if it is not meant to be there.", "パスワードの先頭または末尾に空白があり、パスワードの一部として扱います。不要な空白であれば削除してください。"},
+	"csv.password.spaces":            {"The password begins or ends with a space. A password is never trimmed: delete the space, or if it belongs to the password, set that password in the console.", "パスワードの先頭または末尾に空白があります。パスワードは自動では整えません。空白を削除するか、空白を含むパスワードであれば管理画面で設定してください。"},
 	"csv.bool":                       {"%q is not true or false. Write true or false (1 and 0 work too), or leave it blank for false.", "「%s」は true/false ではありません。true または false(1 と 0 も可)を書くか、false の場合は空欄にしてください。"},
 	"csv.duplicate.name":             {"The name %s appears already in row %d; each user may appear only once in a file.", "名前 %s は%d行目にもあります。1つのファイルに同じユーザーは1回だけ書いてください。"},
 	"csv.duplicate.username":         {"The UserName %s appears already in row %d; each user may appear only once in a file.", "UserName %s は%d行目にもあります。1つのファイルに同じユーザーは1回だけ書いてください。"},

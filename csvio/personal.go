@@ -13,13 +13,21 @@ type PersonalRecord struct {
 	UserName string
 	Password string
 	Passcode string // not used; a warning when not blank
+	// PasswordHash is a hash made by another system (package passhash), in
+	// the form meibo stores; exclusive with Password on a row.
+	PasswordHash string
 }
 
-// The header items of a personal file, case-sensitive.
-var personalColumns = []string{"UserName", "Password", "Passcode"}
+// The header items of a personal file, case-sensitive; PasswordHash is
+// optional, and with it Password.
+// Templates write the first three (personalWritten).
+var (
+	personalColumns = []string{"UserName", "Password", "Passcode", "PasswordHash"}
+	personalWritten = personalColumns[:3]
+)
 
 type personalFormat struct {
-	idx   [3]int   // field of UserName, Password, Passcode
+	idx   [4]int   // field of UserName, Password, Passcode, PasswordHash
 	names []string // column name per field
 	seen  *seenSet
 }
@@ -37,9 +45,9 @@ func (p *personalFormat) column(i int) string {
 // spaces around one are dropped with a warning.
 func (p *personalFormat) header(r *Reader, fields []string) error {
 	var h headerErrors
-	p.idx = [3]int{-1, -1, -1}
+	p.idx = [4]int{-1, -1, -1, -1}
 	p.names = make([]string, len(fields))
-	hinted := [3]bool{}
+	hinted := [4]bool{}
 	for i, raw := range fields {
 		name := strings.TrimSpace(raw)
 		p.names[i] = name
@@ -68,7 +76,8 @@ func (p *personalFormat) header(r *Reader, fields []string) error {
 		p.idx[j] = i
 	}
 	for j, c := range personalColumns {
-		if p.idx[j] < 0 && !hinted[j] {
+		optional := j == 3 || j == 1 && p.idx[3] >= 0
+		if p.idx[j] < 0 && !hinted[j] && !optional {
 			h.add(c, "csv.header.missing", c)
 		}
 	}
@@ -79,23 +88,32 @@ func (p *personalFormat) header(r *Reader, fields []string) error {
 func (p *personalFormat) record(r *Reader, rec *Record, fields []string) {
 	pr := &PersonalRecord{
 		UserName: Restore(fields[p.idx[0]]),
-		Password: Restore(fields[p.idx[1]]),
 		Passcode: Restore(fields[p.idx[2]]),
 	}
+	if i := p.idx[1]; i >= 0 {
+		pr.Password = Restore(fields[i])
+	}
+	if i := p.idx[3]; i >= 0 && !badCell(r, i) {
+		pr.PasswordHash = readHash(rec, "PasswordHash", "Password", Restore(fields[i]), pr.Password)
+	}
 	rec.Personal = pr
-	if !r.isBad(p.idx[0]) {
+	if !badCell(r, p.idx[0]) {
 		if strings.TrimSpace(pr.UserName) == "" {
 			rec.problem("UserName", "csv.personal.username.required")
 		} else if err := meibo.CheckUserName(pr.UserName); err != nil {
 			rec.addError("UserName", err)
 		}
 	}
-	if !r.isBad(p.idx[1]) {
-		if strings.TrimSpace(pr.Password) == "" {
-			rec.problem("Password", "csv.personal.password.required")
-		} else if strings.TrimSpace(pr.Password) != pr.Password {
-			rec.warn("Password", "csv.password.spaces")
-		}
+	hashed := p.idx[3] >= 0 && strings.TrimSpace(fields[p.idx[3]]) != ""
+	switch {
+	case badCell(r, p.idx[1]) || badCell(r, p.idx[3]):
+		// already told
+	case hashed:
+		// the hash (or its refusal, above) stands for the password
+	case strings.TrimSpace(pr.Password) == "":
+		rec.problem("Password", "csv.personal.password.required")
+	default:
+		checkPasswordSpaces(rec, "Password", pr.Password)
 	}
 	if strings.TrimSpace(pr.Passcode) != "" {
 		rec.warn("Passcode", "csv.personal.passcode")

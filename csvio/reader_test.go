@@ -370,7 +370,7 @@ func TestUsersHeaders(t *testing.T) {
 	}
 	// The message names the column and says what to do.
 	res := readFile(t, "users_header_unknown.csv", meibo.FormatUsers, Auto)
-	if got := meibo.AsError(res.err).Msg.String(); got != `Unknown column "mail". The columns are name, password, email, admin, apiAccess, disabled, profile; correct the name or delete the column.` {
+	if got := meibo.AsError(res.err).Msg.String(); got != `Unknown column "mail". The columns are name, password, email, admin, apiAccess, disabled, profile, passwordHash; correct the name or delete the column.` {
 		t.Errorf("message: %s", got)
 	}
 	res = readFile(t, "users_header_duplicate.csv", meibo.FormatUsers, Auto)
@@ -499,20 +499,20 @@ func TestPersonal(t *testing.T) {
 		t.Fatal(res.err)
 	}
 	// The manual's sample: spaces around header items are dropped with a
-	// warning; values are kept as they are, a warning tells of the space
-	// in front of each password.
+	// warning; values are kept as they are, and the space in front of each
+	// password is an error: the person would type the password without it.
 	checkProblems(t, res.warnings,
 		want{1, "Password", "csv.header.spaces", true},
 		want{1, "Passcode", "csv.header.spaces", true},
 	)
 	checkProblems(t, allProblems(res),
-		want{2, "Password", "csv.password.spaces", true},
-		want{3, "Password", "csv.password.spaces", true},
-		want{4, "Password", "csv.password.spaces", true},
+		want{2, "Password", "csv.password.spaces", false},
+		want{3, "Password", "csv.password.spaces", false},
+		want{4, "Password", "csv.password.spaces", false},
 	)
 	for i, rec := range res.records {
 		w := PersonalRecord{UserName: "User00" + strconv.Itoa(i+1), Password: " abcd1234"}
-		if rec.Personal == nil || *rec.Personal != w || rec.HasErrors() {
+		if rec.Personal == nil || *rec.Personal != w || !rec.HasErrors() {
 			t.Errorf("row %d: %+v", rec.Row, rec.Personal)
 		}
 	}

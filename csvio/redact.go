@@ -9,7 +9,8 @@ import (
 	"github.com/meibo/meibo"
 )
 
-// Redact returns a copy of an uploaded file without its passwords, to keep in
+// Redact returns a copy of an uploaded file without its passwords (and
+// password hashes), to keep in
 // the import history. The password column of every data row is blanked (a
 // half-width space in an administrator file, as its format writes blanks);
 // every other cell is written back as it was read, and blank lines are kept
@@ -29,14 +30,14 @@ func Redact(data []byte, format string, enc Encoding) (out []byte, ok bool) {
 	if err != nil {
 		return nil, false
 	}
-	pw := -1
+	var pws []int // the password columns, and the hash columns
 	switch f := rd.f.(type) {
 	case *personalFormat:
-		pw = f.idx[1]
+		pws = []int{f.idx[1], f.idx[3]}
 	case *usersFormat:
-		pw = f.idx[uPassword]
+		pws = []int{f.idx[uPassword], f.idx[uPasswordHash]}
 	case *adminsFormat:
-		pw = aPassword - 1
+		pws = []int{aPassword - 1}
 	}
 	blankValue := ""
 	if format == meibo.FormatAdmins {
@@ -93,9 +94,11 @@ func Redact(data []byte, format string, enc Encoding) (out []byte, ok bool) {
 		}
 		last = rd.row
 		line = append(line[:0], fields...)
-		if pw >= 0 && pw < len(line) && line[pw] != "" && line[pw] != blankValue {
-			line[pw] = blankValue
-			found = true
+		for _, pw := range pws {
+			if pw >= 0 && pw < len(line) && line[pw] != "" && line[pw] != blankValue {
+				line[pw] = blankValue
+				found = true
+			}
 		}
 		if !write(line) {
 			return nil, false

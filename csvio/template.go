@@ -27,9 +27,9 @@ const (
 
 // templates are the header and example row of each header-driven format.
 var templates = map[string][2][]string{
-	meibo.FormatUsers: {userColumns,
+	meibo.FormatUsers: {userWritten,
 		{templateUser, templatePassword, "user001@example.com", "false", "false", "false", ""}},
-	meibo.FormatPersonal: {personalColumns,
+	meibo.FormatPersonal: {personalWritten,
 		{templateUser, templatePassword, ""}},
 	meibo.FormatDevices: {deviceColumns,
 		{"iPad 01", templateSerial, templateUser}},

@@ -19,6 +19,9 @@ type UserRecord struct {
 	Admin     bool
 	APIAccess bool
 	Disabled  bool
+	// PasswordHash is a hash made by another system (package passhash), in
+	// the form meibo stores; exclusive with Password on a row.
+	PasswordHash string
 
 	HasAdmin     bool
 	HasAPIAccess bool
@@ -35,10 +38,16 @@ const (
 	uAPIAccess
 	uDisabled
 	uProfile
+	uPasswordHash
 	uCount
 )
 
-var userColumns = []string{"name", "password", "email", "admin", "apiAccess", "disabled", "profile"}
+// userColumns are the columns read; exports and templates write all but
+// passwordHash (userWritten).
+var (
+	userColumns = []string{"name", "password", "email", "admin", "apiAccess", "disabled", "profile", "passwordHash"}
+	userWritten = userColumns[:uPasswordHash]
+)
 
 type usersFormat struct {
 	namedColumns
@@ -52,7 +61,8 @@ func (u *usersFormat) header(r *Reader, fields []string) error {
 	var h headerErrors
 	u.read(r, &h, userColumns, fields)
 	for j := uName; j <= uEmail; j++ {
-		if u.idx[j] < 0 {
+		// A file of hashes needs no password column.
+		if u.idx[j] < 0 && (j != uPassword || u.idx[uPasswordHash] < 0) {
 			h.add(userColumns[j], "csv.header.missing", userColumns[j])
 		}
 	}
@@ -62,16 +72,21 @@ func (u *usersFormat) header(r *Reader, fields []string) error {
 
 func (u *usersFormat) record(r *Reader, rec *Record, fields []string) {
 	ur := &UserRecord{
-		Name:     Restore(fields[u.idx[uName]]),
-		Password: Restore(fields[u.idx[uPassword]]),
-		Email:    Restore(fields[u.idx[uEmail]]),
+		Name:  Restore(fields[u.idx[uName]]),
+		Email: Restore(fields[u.idx[uEmail]]),
+	}
+	if i := u.idx[uPassword]; i >= 0 {
+		ur.Password = Restore(fields[i])
 	}
 	rec.User = ur
 	if !r.isBad(u.idx[uName]) {
 		rec.addError("name", meibo.CheckUserName(ur.Name))
 	}
-	if ur.Password != "" && strings.TrimSpace(ur.Password) != ur.Password && !r.isBad(u.idx[uPassword]) {
-		rec.warn("password", "csv.password.spaces")
+	if i := u.idx[uPassword]; i >= 0 && !r.isBad(i) {
+		checkPasswordSpaces(rec, "password", ur.Password)
+	}
+	if i := u.idx[uPasswordHash]; i >= 0 && !r.isBad(i) {
+		ur.PasswordHash = readHash(rec, "passwordHash", "password", Restore(fields[i]), ur.Password)
 	}
 	if !r.isBad(u.idx[uEmail]) {
 		rec.addError("email", meibo.CheckEmail("email", ur.Email))

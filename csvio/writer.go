@@ -141,7 +141,7 @@ func NewUsersWriter(w io.Writer, enc Encoding, bom bool) (*UsersWriter, error) {
 	}
 	cw := csv.NewWriter(out)
 	cw.UseCRLF = true
-	if err := cw.Write(userColumns); err != nil {
+	if err := cw.Write(userWritten); err != nil {
 		return nil, writeError(err)
 	}
 	return &UsersWriter{cw: cw, enc: enc}, nil

@@ -67,7 +67,7 @@ func TestImportMillionColumns(t *testing.T) {
 		}
 		b.WriteString("\r\ncarol,,carol@example.org\r\n")
 		ixRefusedWhole(t, e, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, b.Bytes(),
-			ixWant{0, "", "The header (row 1) is over the limit of 15 columns or 15 KiB: a users file has 7 columns."})
+			ixWant{0, "", "The header (row 1) is over the limit of 16 columns or 16 KiB: a users file has 8 columns."})
 	})
 }
 
@@ -82,7 +82,7 @@ func TestImportHugeCell(t *testing.T) {
 		b.Write(bytes.Repeat([]byte("x"), 100<<20))
 		b.WriteString("\r\neve,,\r\n")
 		ixRefusedWhole(t, e, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, b.Bytes(),
-			ixWant{0, "", "Row 3 is longer than the limit of 122 KiB (at most 15 columns of 4 KiB each); the file was not read further."})
+			ixWant{0, "", "Row 3 is longer than the limit of 130 KiB (at most 16 columns of 4 KiB each); the file was not read further."})
 	})
 }
 

@@ -14,9 +14,11 @@ type personalImporter struct {
 	updated int
 }
 
-func (p *personalImporter) reset()                                    { p.updated = 0 }
-func (p *personalImporter) counts() (int, int, int, int)              { return 0, p.updated, 0, 0 }
-func (p *personalImporter) end(context.Context, meibo.Tx, bool) error { return nil }
+func (p *personalImporter) reset()                       { p.updated = 0 }
+func (p *personalImporter) counts() (int, int, int, int) { return 0, p.updated, 0, 0 }
+func (p *personalImporter) end(ctx context.Context, tx meibo.Tx, apply bool) error {
+	return p.r.reportWeakHashes(ctx, tx, p.group, apply)
+}
 
 func (p *personalImporter) password(rec *csvio.Record) string {
 	if rec.Personal == nil {
@@ -53,6 +55,9 @@ func (p *personalImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio
 			r.problemAt(rec, "UserName", meibo.M("user.not_found", in.UserName))
 			continue
 		}
+		if !r.hashAllowed(rec, "PasswordHash", in.PasswordHash) {
+			continue
+		}
 		if in.Password != "" {
 			if err := meibo.CheckPassword(in.Password, u.Name, u.Email, p.group); err != nil {
 				if err := r.problemErr(rec, "Password", err); err != nil {
@@ -67,6 +72,9 @@ func (p *personalImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio
 		p.updated++
 		if apply {
 			u.PasswordHash, u.PasswordChangedAt = r.hashes[rec.Row], ptr(tx.Now())
+			if in.PasswordHash != "" {
+				u.PasswordHash = in.PasswordHash // never hashed again
+			}
 			updates = append(updates, u)
 		}
 	}

@@ -64,6 +64,9 @@ func (s *Service) runClaimed(ctx context.Context, job *meibo.ImportJob, data []b
 	r := &jobRun{s: s, job: job, start: time.Now(), data: data,
 		ctx:  meibo.WithActor(ctx, &meibo.Actor{Kind: kind, Name: job.CreatedBy}),
 		prog: &Progress{JobID: job.ID, Size: job.Size}}
+	if IsBulkFormat(job.Format) {
+		r.prog.Size = bulkScale
+	}
 	r.prog.setPhase(PhaseValidate)
 	s.mu.Lock()
 	s.progress[job.ID] = r.prog
@@ -188,6 +191,9 @@ func (r *jobRun) importer() importer {
 // problems (and a nil error); an error means the job could not be run.
 func (r *jobRun) run() error {
 	ctx := r.ctx
+	if IsBulkFormat(r.job.Format) {
+		return r.runBulk()
+	}
 	if r.data == nil {
 		data, err := r.loadFile()
 		if err != nil {
@@ -364,7 +370,7 @@ func (r *jobRun) readAll(ctx context.Context, imp importer, tx meibo.Tx, rd *csv
 			}
 			break
 		}
-		if !r.sawPassword && imp.password(rec) != "" {
+		if !r.sawPassword && (imp.password(rec) != "" || hashOf(rec) != "") {
 			r.sawPassword = true
 		}
 		for _, p := range rec.Problems {

@@ -105,6 +105,9 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 				continue
 			}
 		}
+		if !r.hashAllowed(rec, "passwordHash", in.PasswordHash) {
+			continue
+		}
 		if in.Password != "" {
 			if err := meibo.CheckPassword(in.Password, in.Name, in.Email, u.group); err != nil {
 				if err := r.problemErr(rec, "password", err); err != nil {
@@ -137,7 +140,7 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		if cur == nil && r.job.SendInvitations && next.Email == "" && !apply {
 			r.problem(csvio.Problem{Row: rec.Row, Column: "email", Msg: meibo.M("import.no_email", next.Name), Warning: true})
 		}
-		c := change{rec: rec, user: next, create: cur == nil, passwordC: in.Password != "",
+		c := change{rec: rec, user: next, create: cur == nil, passwordC: in.Password != "" || in.PasswordHash != "",
 			disables: cur != nil && !cur.Disabled && next.Disabled}
 		switch {
 		case cur == nil:
@@ -184,6 +187,9 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		}
 		if c.passwordC {
 			c.user.PasswordHash = r.hashes[c.rec.Row]
+			if h := c.rec.User.PasswordHash; h != "" {
+				c.user.PasswordHash = h // never hashed again
+			}
 			c.user.PasswordChangedAt = ptr(tx.Now())
 		}
 		if c.create {
@@ -242,6 +248,9 @@ func sameUser(cur, next *meibo.User) bool {
 }
 
 func (u *usersImporter) end(ctx context.Context, tx meibo.Tx, apply bool) error {
+	if err := u.r.reportWeakHashes(ctx, tx, u.group, apply); err != nil {
+		return err
+	}
 	if u.limit <= 0 || u.licence <= 0 || u.r.errors > 0 {
 		return nil
 	}

@@ -41,6 +41,8 @@ type ImportRequest struct {
 	SendInvitations bool   `json:"sendInvitations"`
 	DryRun          bool   `json:"dryRun"`
 	FileName        string `json:"fileName"`
+	// AllowWeakHashes takes password hashes of weak formats (salted SHA).
+	AllowWeakHashes bool `json:"allowWeakHashes"`
 }
 
 // Messages of import jobs.
@@ -110,6 +112,7 @@ func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []by
 	job := &meibo.ImportJob{Format: req.Format, Encoding: string(enc), UpdateExisting: req.UpdateExisting && req.Format == meibo.FormatUsers,
 		SendInvitations: req.SendInvitations && req.Format == meibo.FormatUsers, DryRun: req.DryRun, FileName: req.FileName, Size: int64(len(data)),
 		SHA256: hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued}
+	job.AllowWeakHashes = req.AllowWeakHashes
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		if job.Format != meibo.FormatAdmins {
 			g, err := s.group(ctx, tx, a, req.GroupID)
@@ -150,6 +153,9 @@ func jobCreator(a *meibo.Actor) string {
 }
 
 func importCategory(j *meibo.ImportJob) string {
+	if IsBulkFormat(j.Format) {
+		return bulkCategory(BulkAction(j.Format))
+	}
 	switch j.Format {
 	case meibo.FormatAdmins:
 		return meibo.CategoryConfig
@@ -184,6 +190,9 @@ func FormatBytes(n int64) string {
 func canSeeImport(a *meibo.Actor, j *meibo.ImportJob) bool {
 	if a.Kind == meibo.ActorSystem {
 		return true
+	}
+	if IsBulkFormat(j.Format) {
+		return canSeeBulk(a, j)
 	}
 	if !(a.Has(meibo.AuthConsole) && a.Has(meibo.AuthImport)) && !(a.Has(meibo.AuthLogViewer) && a.Has(meibo.AuthLogAttachments)) {
 		return false
@@ -365,7 +374,7 @@ func (s *Service) failInterrupted(ctx context.Context, tx meibo.Tx, j *meibo.Imp
 // at all, and the job says so. Passwords are thus at rest only while a job
 // waits and runs.
 func (s *Service) redactFile(ctx context.Context, tx meibo.Tx, j *meibo.ImportJob, data []byte) error {
-	if len(data) == 0 {
+	if len(data) == 0 || IsBulkFormat(j.Format) {
 		return nil
 	}
 	enc, err := csvio.ParseEncoding(j.Encoding)

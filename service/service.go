@@ -11,10 +11,12 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/passhash"
 )
 
 // Config holds what the service needs besides storage.
@@ -243,6 +245,15 @@ func (s *Service) verifyPassword(hash, pw string) (ok, rehash bool) {
 	if hash == "" {
 		s.dummyVerify(pw)
 		return false, false
+	}
+	if !strings.HasPrefix(hash, "$argon2id$") {
+		// A hash brought from another system: checked once, then replaced.
+		ok, err := passhash.Verify(hash, pw)
+		if err != nil {
+			s.log.Error("password hash unreadable", "err", err)
+			return false, false
+		}
+		return ok, true
 	}
 	ok, rehash, err := s.cfg.Hasher.Verify(hash, pw)
 	if err != nil {

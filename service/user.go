@@ -19,6 +19,9 @@ type UserInput struct {
 	Disabled  bool   `json:"disabled"`
 	// SendInvitation mails the user a link to choose a password.
 	SendInvitation bool `json:"sendInvitation"`
+	// PasswordHash is a hash made by another system, exclusive with
+	// Password; it is replaced by an Argon2id hash at the first sign-in.
+	PasswordHash string `json:"passwordHash"`
 }
 
 // validate checks what needs no database; the password policy included.
@@ -75,7 +78,14 @@ func (s *Service) CreateUser(ctx context.Context, groupID string, in UserInput) 
 		return nil, err
 	}
 	hash := ""
-	if in.Password != "" {
+	switch {
+	case in.PasswordHash != "" && in.Password != "":
+		return nil, meibo.FieldError("passwordHash", "user.password.hash_both")
+	case in.PasswordHash != "":
+		if hash, err = checkHash(in.PasswordHash); err != nil {
+			return nil, err
+		}
+	case in.Password != "":
 		if hash, err = s.hashPassword(in.Password); err != nil {
 			return nil, err
 		}
@@ -233,6 +243,15 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, up meibo.UserUpdate)
 		if hash, err = s.hashPassword(*up.Password); err != nil {
 			return nil, err
 		}
+	}
+	if up.PasswordHash != nil && *up.PasswordHash != "" {
+		if up.Password != nil && *up.Password != "" {
+			return nil, meibo.FieldError("passwordHash", "user.password.hash_both")
+		}
+		if hash, err = checkHash(*up.PasswordHash); err != nil {
+			return nil, err
+		}
+		up.Password = ptr("") // so that the hash is stored below as a new password's would be
 	}
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		if err := tx.Lock(ctx, "users"); err != nil {

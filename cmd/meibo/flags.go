@@ -45,8 +45,7 @@ func (f *flagSet) parse(args []string) ([]string, error) {
 	for {
 		if err := f.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				f.Usage()
-				return nil, flag.ErrHelp
+				return nil, flag.ErrHelp // the flag package printed the usage
 			}
 			return nil, usagef("%v", err)
 		}

@@ -9,9 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/meibo/meibo"
@@ -38,6 +36,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	maxBytes := fs.Int64("import-max-bytes", 0, "largest import file in bytes (0: no limit; the server's uploads keep theirs)")
 	tz := fs.String("time-zone", "Local", "time zone for times in files")
 	lang := fs.String("lang", "en", "language of messages: en or ja")
+	weakHashes := fs.Bool("allow-weak-hashes", false, "take salted SHA ({SSHA}) password hashes in passwordHash (replaced at the next sign-in)")
 	stats := fs.Bool("stats", false, "print time, rows/s and peak memory to standard error")
 	var limits importLimits
 	importLimitFlags(fs, &limits, 0)
@@ -121,7 +120,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 		bar = &progressBar{w: env.stderr}
 	}
 	req := service.ImportRequest{Format: *format, GroupID: *group, Encoding: *encoding, UpdateExisting: *update, DryRun: *dryRun,
-		SendInvitations: *invite, FileName: filepath.Base(path)}
+		SendInvitations: *invite, FileName: filepath.Base(path), AllowWeakHashes: *weakHashes}
 	var onProgress func(*service.Progress)
 	if bar != nil {
 		onProgress = bar.update
@@ -278,77 +277,6 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	_, err = io.Copy(env.stdout, tmp)
 	return err
-}
-
-func runImports(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 {
-		return usagef("imports list | imports show ID [--json]")
-	}
-	fs := newFlags(env, "imports", "imports list [--limit N] [--json] | imports show ID [--json] [--lang en|ja]")
-	var dsn string
-	dbFlag(fs, &dsn)
-	asJSON := fs.Bool("json", false, "print JSON")
-	limit := fs.Int("limit", 20, "jobs to list")
-	lang := fs.String("lang", "en", "language of messages: en or ja")
-	pos, err := fs.parse(args[1:])
-	if err != nil {
-		return err
-	}
-	c, err := openCLI(ctx, dsn, argon2id.Default, "", 0)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	switch args[0] {
-	case "list":
-		jobs, err := c.svc.ImportJobs(c.ctx, meibo.ImportFilter{Limit: *limit})
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(env.stdout, jobs)
-		}
-		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATUS\tFORMAT\tGROUP\tFILE\tROWS\tCREATED\tUPDATED\tDELETED\tUNCHANGED\tERRORS\tBY\tAT")
-		for _, j := range jobs {
-			status := string(j.Status)
-			if j.DryRun {
-				status += " (dry run)"
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", j.ID, status, j.Format, j.GroupID, j.FileName, j.Rows,
-				j.Created, j.Updated, j.Deleted, j.Unchanged, j.ErrorCount, j.CreatedBy, j.CreatedAt.Local().Format(time.DateTime))
-		}
-		return tw.Flush()
-	case "show":
-		if len(pos) != 1 {
-			return usagef("imports show needs one ID")
-		}
-		id, err := strconv.ParseInt(pos[0], 10, 64)
-		if err != nil {
-			return usagef("ID must be a number")
-		}
-		job, err := c.svc.ImportJob(c.ctx, id)
-		if err != nil {
-			return err
-		}
-		report, err := c.svc.Report(c.ctx, job, meibo.Lang(*lang))
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(env.stdout, struct {
-				*meibo.ImportJob
-				Errors   []service.ReportMessage `json:"errors"`
-				Warnings []service.ReportMessage `json:"warnings"`
-			}{job, report.Errors, report.Warnings})
-		}
-		fmt.Fprintf(env.stdout, "format %s, group %s, file %s (%d bytes, sha256 %s), encoding %s→%s, by %s at %s\n",
-			job.Format, orDash(job.GroupID), job.FileName, job.Size, job.SHA256, job.Encoding, orDash(job.DetectedEncoding), job.CreatedBy,
-			job.CreatedAt.Local().Format(time.DateTime))
-		printReport(env.stdout, job, report)
-		return nil
-	}
-	return usagef("unknown imports command %q", args[0])
 }
 
 func orDash(s string) string {

@@ -190,7 +190,7 @@ func TestWideHeaderMemory(t *testing.T) {
 		t.Errorf("job %s with %d errors, want FAILED with 1", job.Status, job.ErrorCount)
 	}
 	status, body = call("GET", "/api/v1/imports/"+strconv.FormatInt(job.ID, 10)+"/errors.csv", "", nil)
-	want := "The header (row 1) is over the limit of 15 columns or 15 KiB: a users file has 7 columns."
+	want := "The header (row 1) is over the limit of 16 columns or 16 KiB: a users file has 8 columns."
 	if status != http.StatusOK || !strings.Contains(string(body), want) {
 		t.Errorf("errors.csv: %d %s\nwant %q", status, body, want)
 	}

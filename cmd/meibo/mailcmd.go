@@ -1,15 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/meibo/meibo"
-	"github.com/meibo/meibo/argon2id"
 	"github.com/meibo/meibo/mailer"
 	"github.com/meibo/meibo/service"
 )
@@ -87,71 +85,79 @@ func defaultPublicURL(addr string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-func runMail(ctx context.Context, env *cliEnv, args []string) error {
-	if len(args) == 0 {
-		return usagef("mail list [--status pending|sent|failed] | mail test ADDRESS")
+var mailNoun = &noun{name: "mail", verbs: []verb{
+	{name: "list", args: "[--status pending|sent|failed] [--limit N] [--json | --csv]", summary: "list the outbox, newest first", list: true,
+		setup: func(fs *flagSet) func(*verbRun) error {
+			status := fs.String("status", "", "only messages in this state: pending, sent or failed")
+			limit := fs.Int("limit", 50, "messages to list")
+			return func(x *verbRun) error {
+				switch meibo.MailStatus(*status) {
+				case "", meibo.MailPending, meibo.MailSent, meibo.MailFailed:
+				default:
+					return usagef("--status must be pending, sent or failed")
+				}
+				msgs, err := x.c.svc.Mails(x.c.ctx, meibo.MailFilter{Status: meibo.MailStatus(*status), Limit: *limit})
+				if err != nil {
+					return err
+				}
+				t := newTable("ID", "STATUS", "KIND", "GROUP", "TO", "SUBJECT", "ATTEMPTS", "CREATED", "LAST ERROR")
+				for _, m := range msgs {
+					t.add(m.ID, m.Status, m.Kind, orDash(m.GroupID), m.To, m.Subject, m.Attempts, m.CreatedAt.Local().Format(time.DateTime), oneLine(m.LastError))
+				}
+				return x.emit(t, msgs)
+			}
+		}},
+	{name: "show", args: "ID [--json]", summary: "show a message of the outbox with its text", setup: func(fs *flagSet) func(*verbRun) error {
+		asJSON := fs.Bool("json", false, "print JSON")
+		return func(x *verbRun) error {
+			id, err := x.id()
+			if err != nil {
+				return err
+			}
+			m, err := x.c.svc.Mail(x.c.ctx, id)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return printJSON(x.env.stdout, m)
+			}
+			fmt.Fprintf(x.env.stdout, "To: %s\nSubject: %s\nStatus: %s (%d attempts)%s\n\n%s\n", m.To, m.Subject, m.Status, m.Attempts,
+				map[bool]string{true: "\nLast error: " + m.LastError, false: ""}[m.LastError != ""], m.Text)
+			return nil
+		}
+	}},
+	{name: "test", args: "ADDRESS [--lang en|ja] --smtp-host HOST [SMTP flags]", summary: "send a test message now, through the SMTP server",
+		mail: true, setup: func(fs *flagSet) func(*verbRun) error {
+			lang := fs.String("lang", "en", "language of the test message: en or ja")
+			return func(x *verbRun) error {
+				if err := x.need(1, "one ADDRESS"); err != nil {
+					return err
+				}
+				if *lang != "en" && *lang != "ja" {
+					return usagef("--lang must be en or ja")
+				}
+				if !x.c.svc.MailConfigured() {
+					return usagef("set --smtp-host (MEIBO_SMTP_HOST) and the other SMTP flags to send mail")
+				}
+				if err := x.c.svc.SendTestMail(x.c.ctx, x.pos[0], meibo.Lang(*lang)); err != nil {
+					return err
+				}
+				fmt.Fprintf(x.env.stdout, "sent a test message to %s\n", x.pos[0])
+				return nil
+			}
+		}},
+}}
+
+// id reads the one positional argument as a number.
+func (x *verbRun) id() (int64, error) {
+	if err := x.need(1, "one ID"); err != nil {
+		return 0, err
 	}
-	fs := newFlags(env, "mail", "mail list [--status pending|sent|failed] [--limit N] [--json] | mail test ADDRESS [--lang en|ja] [SMTP flags]")
-	var dsn string
-	dbFlag(fs, &dsn)
-	var mc mailConfig
-	mailFlags(fs, &mc)
-	status := fs.String("status", "", "only messages in this state: pending, sent or failed")
-	limit := fs.Int("limit", 50, "messages to list")
-	asJSON := fs.Bool("json", false, "print JSON (with the messages' text)")
-	lang := fs.String("lang", "en", "language of the test message: en or ja")
-	pos, err := fs.parse(args[1:])
+	id, err := strconv.ParseInt(x.pos[0], 10, 64)
 	if err != nil {
-		return err
+		return 0, usagef("ID must be a number")
 	}
-	c, err := openCLI(ctx, dsn, argon2id.Default, "", 0)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	switch args[0] {
-	case "list":
-		switch meibo.MailStatus(*status) {
-		case "", meibo.MailPending, meibo.MailSent, meibo.MailFailed:
-		default:
-			return usagef("--status must be pending, sent or failed")
-		}
-		msgs, err := c.svc.Mails(c.ctx, meibo.MailFilter{Status: meibo.MailStatus(*status), Limit: *limit})
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(env.stdout, msgs)
-		}
-		tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATUS\tKIND\tGROUP\tTO\tSUBJECT\tATTEMPTS\tCREATED\tLAST ERROR")
-		for _, m := range msgs {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, m.Status, m.Kind, orDash(m.GroupID), m.To, m.Subject, m.Attempts,
-				m.CreatedAt.Local().Format(time.DateTime), oneLine(m.LastError))
-		}
-		return tw.Flush()
-	case "test":
-		if len(pos) != 1 {
-			return usagef("mail test needs one ADDRESS")
-		}
-		if *lang != "en" && *lang != "ja" {
-			return usagef("--lang must be en or ja")
-		}
-		cfg := service.Config{Hasher: mustHasher(), Location: time.Local, Logger: discardLogger()}
-		if err := mc.apply(&cfg); err != nil {
-			return err
-		}
-		if cfg.Sender == nil {
-			return usagef("set --smtp-host (MEIBO_SMTP_HOST) and the other SMTP flags to send mail")
-		}
-		svc := service.New(c.db, cfg)
-		if err := svc.SendTestMail(c.ctx, pos[0], meibo.Lang(*lang)); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.stdout, "sent a test message to %s through %s:%d\n", pos[0], mc.SMTP.Host, mc.SMTP.Port)
-		return nil
-	}
-	return usagef("unknown mail command %q", args[0])
+	return id, nil
 }
 
 func oneLine(s string) string {
@@ -160,12 +166,4 @@ func oneLine(s string) string {
 		s = s[:77] + "..."
 	}
 	return s
-}
-
-func mustHasher() meibo.PasswordHasher {
-	h, err := argon2id.New(argon2id.Default)
-	if err != nil {
-		panic(err)
-	}
-	return h
 }

@@ -67,17 +67,21 @@ func init() {
 	commands = []command{
 		{"serve", "run the server (JSON API, console, portal, import worker)", runServe},
 		{"migrate", "apply pending database migrations", runMigrate},
-		{"group", "group create ID [--name NAME] | group list", runGroup},
-		{"profile", "profile create --group ID NAME [--actions lock,ring,locate,message,wipe] [--api-access]", runProfile},
-		{"user", "user add --group ID NAME [...] | user list --group ID [...]", runUser},
-		{"admin", "admin create ID [...] | admin list", runAdmin},
-		{"token", "token create --admin ID [--ttl 2160h] [--name NAME]", runToken},
+		{"group", "groups: list, create, rename, delete", groupNoun.run},
+		{"profile", "profiles of a group: list, create, edit, delete", profileNoun.run},
+		{"user", "users: add, list, show, edit, delete, duplicate, disable, enable, invite, reset-link", userNoun.run},
+		{"admin", "administrators: list, show, create, edit, delete", adminNoun.run},
+		{"token", "API tokens: create, list, revoke", tokenNoun.run},
 		{"scim", "scim token create --group ID [--name N] [--ttl D]", runSCIM},
-		{"settings", "settings list | settings set KEY VALUE", runSettings},
+		{"settings", "settings: list, set", settingsNoun.run},
+		{"device", "devices: list, show, command, revoke", deviceNoun.run},
+		{"enrolment-token", "device enrolment tokens: create, list, delete", enrolmentNoun.run},
+		{"audit", "the audit log: list, export", auditNoun.run},
+		{"licence", "the licence count and limit", runLicence},
 		{"import", "import --format personal|users|admins|devices [--group ID] [...] FILE", runImport},
 		{"export", "export --format users|admins|devices [--group ID] [--encoding utf-8|cp932] [--bom] [-o FILE]", runExport},
-		{"imports", "imports list | imports show ID [--json]", runImports},
-		{"mail", "mail list [--status S] | mail test ADDRESS", runMail},
+		{"imports", "import jobs: list, show, errors, file", importsNoun.run},
+		{"mail", "the outbox: list, show, test", mailNoun.run},
 		{"backup", "backup [--db DSN] -o FILE | backup --verify FILE", runBackup},
 		{"restore", "restore [--db DSN] [--replace] FILE: into an empty database", runRestore},
 		{"agent", "agent --server URL --token T [--count N]: simulate devices", runAgent},
@@ -98,6 +102,10 @@ func main() {
 
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, env *cliEnv, args []string) int {
+	env, args, err := globalFlags(env, args)
+	if err != nil {
+		return report(env, "", err)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(env.stdout)
 		if len(args) == 0 {
@@ -111,7 +119,11 @@ func run(ctx context.Context, env *cliEnv, args []string) int {
 			return report(env, c.name, err)
 		}
 	}
-	fmt.Fprintf(env.stderr, "meibo: unknown command %q\n\n", args[0])
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	fmt.Fprintf(env.stderr, "meibo: unknown command %q%s\n\n", args[0], suggest(args[0], names))
 	printUsage(env.stderr)
 	return exitUsage
 }
@@ -124,6 +136,9 @@ func report(env *cliEnv, name string, err error) int {
 		return exitOK
 	case errors.Is(err, flag.ErrHelp):
 		return exitOK
+	case errors.As(err, &ue) && name == "":
+		fmt.Fprintf(env.stderr, "meibo: %s\n(see meibo --help)\n", ue.msg)
+		return exitUsage
 	case errors.As(err, &ue):
 		fmt.Fprintf(env.stderr, "meibo %s: %s\n(see meibo %s --help)\n", name, ue.msg, name)
 		return exitUsage
@@ -168,16 +183,25 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Usage: meibo COMMAND [flags] [args]")
 	fmt.Fprintln(w)
+	t := &table{}
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		t.add("  "+c.name, c.summary)
 	}
+	t.writeBare(w)
 	fmt.Fprintln(w)
+	fmt.Fprintln(w, "--db and --lang may also come before the command: meibo --db meibo.db user list --group G1.")
 	fmt.Fprintln(w, "Every flag can also be set in the environment: --db is MEIBO_DB, --admin-password is MEIBO_ADMIN_PASSWORD.")
 	fmt.Fprintln(w, "Run meibo COMMAND --help for a command's flags.")
 }
 
-func runVersion(_ context.Context, env *cliEnv, _ []string) error {
-	fmt.Fprintln(env.stdout, "meibo", version)
+func runVersion(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "version", "version")
+	if pos, err := fs.parse(args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("version takes no arguments")
+	}
+	fmt.Fprintln(env.stdout, versionInfo())
 	return nil
 }
 

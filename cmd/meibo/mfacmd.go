@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/meibo/meibo"
-	"github.com/meibo/meibo/argon2id"
 )
 
 // runAdminFactors is `meibo admin reset-mfa ID` (the emergency path on the
@@ -14,12 +12,8 @@ import (
 // ended, audited as the command line) and `meibo admin mfa-policy [P]`
 // (show or set who must have a second factor: all, none, or authority
 // columns such as 6,7).
-func runAdminFactors(ctx context.Context, env *cliEnv, cmd string, pos []string, dsn string) error {
-	c, err := openCLI(ctx, dsn, argon2id.Default, "", 0)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+func runAdminFactors(x *verbRun, cmd string) error {
+	c, env, pos := x.c, x.env, x.pos
 	switch cmd {
 	case "reset-mfa":
 		if len(pos) != 1 {

@@ -24,7 +24,7 @@ func runSCIM(ctx context.Context, env *cliEnv, args []string) error {
 	group := fs.String("group", "", "the group whose SCIM endpoint the token opens (required)")
 	name := fs.String("name", "scim", "a name to recognise the token by; its changes are audited as scim:NAME")
 	ttl := fs.Duration("ttl", service.DefaultSCIMTokenTTL, "lifetime of the token")
-	rest := args[1:]
+	rest := args
 	if create {
 		rest = args[2:]
 	}

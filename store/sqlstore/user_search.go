@@ -127,39 +127,6 @@ type userSearch struct {
 	profiles []int64  // the group's profiles whose folded name matches
 }
 
-// FindUsers returns one page of a group's users in folded-name order, then
-// name order.
-func (t *Tx) FindUsers(ctx context.Context, f meibo.UserFilter) (*meibo.UserPage, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > 500 {
-		limit = 50
-	}
-	s := &userSearch{t: t, f: f, n: limit + 1, kw: meibo.Fold(strings.TrimSpace(f.Keyword))}
-	switch {
-	case f.After != "":
-		s.from = &userKey{meibo.Fold(f.After), f.After}
-	case f.Before != "":
-		s.from = &userKey{meibo.Fold(f.Before), f.Before}
-		s.back = true
-	}
-	rows, err := s.page(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("find users: %w", err)
-	}
-	page := &meibo.UserPage{Users: make([]*meibo.User, 0, min(len(rows), limit))}
-	for _, r := range rows[:min(len(rows), limit)] {
-		page.Users = append(page.Users, r.u)
-	}
-	more := len(rows) > limit
-	if s.back {
-		slices.Reverse(page.Users)
-		page.HasPrev, page.HasNext = more, true
-	} else {
-		page.HasNext, page.HasPrev = more, f.After != ""
-	}
-	return page, nil
-}
-
 // page returns up to s.n rows after the cursor, in walking order.
 func (s *userSearch) page(ctx context.Context) ([]userRow, error) {
 	if s.kw == "" {
@@ -167,23 +134,15 @@ func (s *userSearch) page(ctx context.Context) ([]userRow, error) {
 		s.span(q, "u", s.from, nil)
 		return s.rows(ctx, q, s.n)
 	}
-	s.gram = isGram(s.kw)
-	s.short = !s.gram && utf8.RuneCountInString(s.kw) < 3
-	profiles, err := s.t.Profiles(ctx, s.f.GroupID)
-	if err != nil {
+	if err := s.prepare(ctx); err != nil {
 		return nil, err
-	}
-	for _, p := range profiles {
-		pn := meibo.Fold(p.Name)
-		if s.short && strings.HasPrefix(pn, s.kw) || !s.short && strings.Contains(pn, s.kw) {
-			s.profiles = append(s.profiles, p.ID)
-		}
 	}
 	if s.gram {
 		return s.gramPage(ctx)
 	}
 	var a []userRow
 	var to *userKey
+	var err error
 	if s.short {
 		q := s.groupStmt()
 		s.span(q, "u", s.from, nil)
@@ -201,6 +160,23 @@ func (s *userSearch) page(ctx context.Context) ([]userRow, error) {
 		return nil, err
 	}
 	return s.merge(a, b), nil
+}
+
+// prepare tells the keyword's kind and finds the profiles it matches.
+func (s *userSearch) prepare(ctx context.Context) error {
+	s.gram = isGram(s.kw)
+	s.short = !s.gram && utf8.RuneCountInString(s.kw) < 3
+	profiles, err := s.t.Profiles(ctx, s.f.GroupID)
+	if err != nil {
+		return err
+	}
+	for _, p := range profiles {
+		pn := meibo.Fold(p.Name)
+		if s.short && strings.HasPrefix(pn, s.kw) || !s.short && strings.Contains(pn, s.kw) {
+			s.profiles = append(s.profiles, p.ID)
+		}
+	}
+	return nil
 }
 
 // others returns the first s.n matches between the cursor and to (nil: the
@@ -657,6 +633,9 @@ func (s *userSearch) filters(q *stmt, a string) {
 	}
 	if s.f.ProfileID != nil {
 		q.and(a + ".profile_id = " + q.arg(*s.f.ProfileID))
+	}
+	if s.f.WeakHash {
+		q.and(weakHash(a))
 	}
 }
 

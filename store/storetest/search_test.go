@@ -212,6 +212,7 @@ func TestFindUsers(t *testing.T) {
 					f := base
 					f.Keyword = kw
 					want := searchModel(all, profiles, f)
+					checkTotal(t, db, f, len(want))
 					// Small pages (many of them, both ways) for the plain
 					// filter; one or two pages for the others.
 					limits := []int{3, 50}

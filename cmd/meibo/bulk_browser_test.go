@@ -1,0 +1,266 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/service"
+)
+
+// bulkCount writes n as the pages do: "30,000".
+func bulkCount(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// addBigGroup adds group id with n users ("m00000"…, with an e-mail address,
+// no password) through a users import, as an administrator would load them.
+func addBigGroup(t *testing.T, s *browserServer, id string, n int) {
+	t.Helper()
+	if _, err := s.m.Service.CreateGroup(s.sys, meibo.Group{ID: id, Name: "Big " + id}); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("name,password,email\r\n")
+	for i := range n {
+		fmt.Fprintf(&b, "m%05d,,m%05d@%s.example.com\r\n", i, i, strings.ToLower(id))
+	}
+	job, err := s.m.Service.SubmitAndRun(s.sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: id, FileName: "big.csv"}, []byte(b.String()), nil)
+	if err != nil || job.Status != meibo.ImportSuccess || job.Created != n {
+		t.Fatalf("load %d users into %s: %+v, %v", n, id, job, err)
+	}
+}
+
+// countUsers counts the users of group, the disabled ones apart.
+func countUsers(t *testing.T, s *browserServer, group string) (all, disabled int) {
+	t.Helper()
+	tr := true
+	all, err := s.m.Service.BulkCount(s.sys, group, service.BulkFilter{}, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabled, err = s.m.Service.BulkCount(s.sys, group, service.BulkFilter{Disabled: &tr}, 1_000_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return all, disabled
+}
+
+// jobOnPage returns the job's ID from the address of its page.
+func jobOnPage(t *testing.T, b *browserTab) string {
+	t.Helper()
+	loc := b.location()
+	_, id, ok := strings.Cut(loc, "/console/imports/")
+	if !ok || id == "" {
+		t.Fatalf("not on a job's page: %s\n%s", loc, b.mainText())
+	}
+	return id
+}
+
+// TestBulkInBrowser drives the bulk actions in Chromium: in a group of
+// 30,000 users, tick the page, take "all 30,000 matching" of a filter,
+// disable them through the confirmation (English, laptop); delete a profile
+// in use by moving its users (Japanese, 390 px phone); delete the group of
+// 30,000 users with its ID typed (Japanese, laptop).
+func TestBulkInBrowser(t *testing.T) {
+	chromium := requireChromium(t)
+	s := startBrowserServer(t)
+	addBigGroup(t, s, "BIG", bulkUsers)
+	b := newTab(t, startChromium(t, chromium), s.base)
+	b.signIn("admin", consolePassword)
+	n := bulkCount(bulkUsers)
+
+	t.Run("disable all matching", func(t *testing.T) {
+		b := b.with(t)
+		b.do(chromedp.EmulateViewport(1280, 800))
+		if st := b.open("/console/groups/BIG/users?lang=en"); st != http.StatusOK {
+			t.Fatalf("users page: %d", st)
+		}
+		// Filter on the enabled users: all of them, the filter in the URL.
+		b.set("#disabled", "false")
+		if st := b.submit(`form[role=search] button[type=submit]`); st != http.StatusOK {
+			t.Fatalf("filter: %d", st)
+		}
+		if !strings.Contains(b.location(), "disabled=false") {
+			t.Errorf("the filter is not in the address: %s", b.location())
+		}
+		if n := evalJS[int](b, `document.querySelectorAll("input[data-bulk-row]").length`); n != 50 {
+			t.Fatalf("%d rows to tick on the page, want 50", n)
+		}
+		// The banner shows once the page is ticked.
+		if vis := evalJS[bool](b, `!document.querySelector("[data-bulk-banner]").hidden`); vis {
+			t.Error("the banner shows before anything is ticked")
+		}
+		b.click("#bulk-page")
+		b.waitFor(`!document.querySelector("[data-bulk-banner]").hidden`, 5*time.Second)
+		b.wantText("All users on this page are selected.", "Select all "+n+" users matching")
+		if n := evalJS[int](b, `document.querySelectorAll("input[data-bulk-row]:checked").length`); n != 50 {
+			t.Errorf("%d rows ticked by the page box, want 50", n)
+		}
+		b.click("[data-bulk-all]")
+		b.waitFor(`!document.querySelector("[data-bulk-all-on]").hidden`, 5*time.Second)
+		b.wantText("All " + n + " users matching this filter are selected.")
+		b.screenshot("bulk-select-all-en-desktop")
+		b.set("#bulk-action", "users.disable")
+		if st := b.submit(`#bulk button[type=submit]`); st != http.StatusOK {
+			t.Fatalf("continue: %d\n%s", st, b.mainText())
+		}
+		b.wantText("This applies to all " + n + " users matching the filter of the list.")
+		if sel := evalJS[string](b, `document.querySelector("#bulk-action").value`); sel != service.BulkDisable {
+			t.Errorf("the confirmation's action is %q", sel)
+		}
+		// The form carries the filter, not 30,000 IDs.
+		if n := evalJS[int](b, `document.querySelectorAll("form input[name=id]").length`); n != 0 {
+			t.Errorf("the confirmation carries %d IDs", n)
+		}
+		b.screenshot("bulk-confirm-en-desktop")
+
+		// A preview first: counts, nothing written.
+		if st := b.submit(`button[name=go][value=preview]`); st != http.StatusOK {
+			t.Fatalf("preview: %d\n%s", st, b.mainText())
+		}
+		preview := jobOnPage(t, b)
+		b.waitJob(preview)
+		if got := b.text(`[data-field=updated]`); got != fmt.Sprint(bulkUsers) {
+			t.Errorf("the preview would change %s users, want %d\n%s", got, bulkUsers, b.mainText())
+		}
+		if _, disabled := countUsers(t, s, "BIG"); disabled != 0 {
+			t.Fatalf("the preview disabled %d users", disabled)
+		}
+
+		// Then for real.
+		b.open("/console/groups/BIG/users?disabled=false")
+		b.click("#bulk-page")
+		b.click("[data-bulk-all]")
+		b.set("#bulk-action", "users.disable")
+		b.submit(`#bulk button[type=submit]`)
+		start := time.Now()
+		if st := b.submit(`button[name=go][value=run]`); st != http.StatusOK {
+			t.Fatalf("apply: %d\n%s", st, b.mainText())
+		}
+		job := jobOnPage(t, b)
+		b.waitJob(job)
+		t.Logf("disabled %d users in %v (page to page)", bulkUsers, time.Since(start).Round(time.Millisecond))
+		b.wantText("Bulk: disable users", "SUCCESS")
+		if got := b.text(`[data-field=updated]`); got != fmt.Sprint(bulkUsers) {
+			t.Errorf("the job changed %s users, want %d\n%s", got, bulkUsers, b.mainText())
+		}
+		b.screenshot("bulk-job-en-desktop")
+		if all, disabled := countUsers(t, s, "BIG"); all != bulkUsers || disabled != bulkUsers {
+			t.Errorf("after the job: %d users, %d disabled", all, disabled)
+		}
+		// The history and the audit log hold it.
+		b.open("/console/imports")
+		b.wantText("Bulk: disable users")
+		evs, err := s.m.Service.AuditEvents(s.sys, meibo.AuditFilter{Action: "bulk.success", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != 2 || evs[0].Details["updated"] != float64(bulkUsers) || evs[0].ObjectID != job {
+			t.Errorf("audit events %+v", evs)
+		}
+	})
+
+	t.Run("delete a profile in use by moving its users", func(t *testing.T) {
+		b := b.with(t)
+		b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
+		defer b.do(chromedp.EmulateViewport(1280, 800))
+		old, err := s.m.Service.CreateProfile(s.sys, "G001", meibo.Profile{Name: "temporary", Actions: []meibo.Action{meibo.ActionLock}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"alice", "carol"} {
+			if _, err := s.m.Service.UpdateUser(s.sys, s.userID(t, "G001", name), meibo.UserUpdate{Profile: &old.Name}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		path := fmt.Sprintf("/console/groups/G001/profiles/%d/delete", old.ID)
+		if st := b.open(path + "?lang=ja"); st != http.StatusOK {
+			t.Fatalf("profile delete page: %d", st)
+		}
+		b.wantText("ユーザー 2 人を移動して削除")
+		// Deleting it alone is refused: it is in use.
+		if st := b.submit(`form[action$="/delete"] button[type=submit]`); st != http.StatusConflict {
+			t.Fatalf("delete in use: %d", st)
+		}
+		b.wantText("2人のユーザーが使用している")
+		b.set("#target", "default")
+		b.screenshot("bulk-profile-move-ja-phone")
+		if w := evalJS[float64](b, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("the page is %vpx wide on a 390px phone", w)
+		}
+		if st := b.submit(`form[action$="/move-users"] button[type=submit]`); st != http.StatusOK {
+			t.Fatalf("move: %d\n%s", st, b.mainText())
+		}
+		job := jobOnPage(t, b)
+		b.waitJob(job)
+		b.wantText("一括:プロファイルを変更")
+		if got := b.text(`[data-field=updated]`); got != "2" {
+			t.Errorf("moved %s users, want 2", got)
+		}
+		b.screenshot("bulk-profile-job-ja-phone")
+		if w := evalJS[float64](b, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("the job page is %vpx wide on a 390px phone", w)
+		}
+		ps, err := s.m.Service.Profiles(s.sys, "G001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			if p.Name == "temporary" {
+				t.Error("the profile is still there")
+			}
+		}
+		alice, err := s.m.Service.User(s.sys, s.userID(t, "G001", "alice"))
+		if err != nil || alice.ProfileName != "default" {
+			t.Errorf("alice after the move: %+v, %v", alice, err)
+		}
+	})
+
+	t.Run("delete a group of 30,000 users", func(t *testing.T) {
+		b := b.with(t)
+		if st := b.open("/console/groups/BIG/delete?lang=ja"); st != http.StatusOK {
+			t.Fatalf("group delete page: %d", st)
+		}
+		b.wantText("グループとユーザー " + n + " 人を削除")
+		// A wrong ID is refused, nothing deleted.
+		b.set("#confirm", "BIGG")
+		if st := b.submit(`form[action$="/delete-with-users"] button[type=submit]`); st != http.StatusUnprocessableEntity {
+			t.Fatalf("wrong confirmation: %d", st)
+		}
+		b.wantText("入力された文字はグループID BIG と一致しません。")
+		if all, _ := countUsers(t, s, "BIG"); all != bulkUsers {
+			t.Fatalf("a refused confirmation deleted users: %d left", all)
+		}
+		b.set("#confirm", "BIG")
+		b.screenshot("bulk-group-delete-ja-desktop")
+		start := time.Now()
+		if st := b.submit(`form[action$="/delete-with-users"] button[type=submit]`); st != http.StatusOK {
+			t.Fatalf("delete: %d\n%s", st, b.mainText())
+		}
+		job := jobOnPage(t, b)
+		b.waitJob(job)
+		t.Logf("deleted the group and its %d users in %v (page to page)", bulkUsers, time.Since(start).Round(time.Millisecond))
+		b.wantText("一括:ユーザーを削除")
+		if got := b.text(`[data-field=deleted]`); got != fmt.Sprint(bulkUsers) {
+			t.Errorf("deleted %s users, want %d\n%s", got, bulkUsers, b.mainText())
+		}
+		b.screenshot("bulk-group-job-ja-desktop")
+		if _, err := s.m.Service.Group(s.sys, "BIG"); meibo.ErrorCode(err) != meibo.CodeNotFound {
+			t.Errorf("the group is still there: %v", err)
+		}
+		b.open("/console/groups")
+		if strings.Contains(b.mainText(), "BIG") {
+			t.Errorf("the groups list still shows BIG:\n%s", b.mainText())
+		}
+	})
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/meibo/meibo/service"
+)
+
+// TestUsersListInBrowser sorts a group's users by e-mail descending by
+// pressing the column's header, changes the page size in the filter form,
+// goes to the last page and back to the first, and reads the total on the
+// page at each step.
+func TestUsersListInBrowser(t *testing.T) {
+	path := requireChromium(t)
+	t.Parallel()
+	s := startBrowserServer(t)
+	for i := range 120 {
+		in := service.UserInput{Name: fmt.Sprintf("member%03d", i), Email: fmt.Sprintf("m%03d@example.org", (i*7)%120)}
+		if _, err := s.m.Service.CreateUser(s.sys, "G002", in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newTab(t, startChromium(t, path), s.base)
+	b.signIn("admin", consolePassword)
+	if st := b.open("/console/groups/G002/users"); st != http.StatusOK {
+		t.Fatalf("users page: %d", st)
+	}
+	// dave and the 120 members.
+	total := func() string { return b.text("#users-total") }
+	if got := total(); got != "121 users" {
+		t.Errorf("total %q, want 121 users", got)
+	}
+	// The e-mail addresses of the rows, in order.
+	emailRe := regexp.MustCompile(`[a-z0-9]+@example\.(org|com)`)
+	emails := func() []string {
+		var out []string
+		for _, row := range evalJS[[]string](b, `[...document.querySelectorAll("table.list tbody tr")].map(r => r.textContent)`) {
+			out = append(out, emailRe.FindString(row))
+		}
+		return out
+	}
+	header := `table.list thead a.sort[data-sort="email"]`
+	if st := b.submit(header); st != http.StatusOK {
+		t.Fatalf("sort by e-mail: %d", st)
+	}
+	if st := b.submit(header); st != http.StatusOK {
+		t.Fatalf("sort by e-mail again: %d", st)
+	}
+	if got := evalJS[string](b, `document.querySelector("table.list thead th[aria-sort]").getAttribute("aria-sort")`); got != "descending" {
+		t.Errorf("aria-sort %q after two presses, want descending", got)
+	}
+	e := emails()
+	if len(e) != 50 || e[0] != "m119@example.org" || e[49] != "m070@example.org" {
+		t.Fatalf("first page by e-mail descending: %d rows, %q … %q", len(e), e[0], e[len(e)-1])
+	}
+	b.screenshot("users-sorted-email-desc-en-desktop")
+
+	// 100 a page, in the same order.
+	b.set("#size", "100")
+	if st := b.submit(`form.filters button[type=submit]`); st != http.StatusOK {
+		t.Fatalf("page size: %d", st)
+	}
+	if loc := b.location(); !strings.Contains(loc, "size=100") || !strings.Contains(loc, "sort=email") || !strings.Contains(loc, "order=desc") {
+		t.Errorf("the address does not keep the order and size: %s", loc)
+	}
+	if e = emails(); len(e) != 100 || e[0] != "m119@example.org" || e[99] != "m020@example.org" {
+		t.Fatalf("100 a page: %d rows, %q … %q", len(e), e[0], e[len(e)-1])
+	}
+	if got := total(); got != "121 users" {
+		t.Errorf("total %q on 100 a page", got)
+	}
+
+	// The last page: the last 100 of the order, ending with dave's.
+	if st := b.submit(`nav.pager a[data-page="last"]`); st != http.StatusOK {
+		t.Fatalf("last page: %d", st)
+	}
+	if e = emails(); len(e) != 100 || e[0] != "m098@example.org" || e[98] != "m000@example.org" || e[99] != "dave@example.com" {
+		t.Fatalf("last page: %d rows, %q … %q", len(e), e[0], e[len(e)-1])
+	}
+	if b.exists(`nav.pager a[data-page="next"]`) || b.exists(`nav.pager a[data-page="last"]`) {
+		t.Error("the last page offers a next page")
+	}
+	if got := total(); got != "121 users" {
+		t.Errorf("total %q on the last page", got)
+	}
+	b.screenshot("users-last-page-en-desktop")
+
+	// Back to the first page.
+	if st := b.submit(`nav.pager a[data-page="first"]`); st != http.StatusOK {
+		t.Fatalf("first page: %d", st)
+	}
+	if e = emails(); len(e) != 100 || e[0] != "m119@example.org" {
+		t.Fatalf("first page again: %d rows, %q", len(e), e[0])
+	}
+	if b.exists(`nav.pager a[data-page="prev"]`) {
+		t.Error("the first page offers a previous page")
+	}
+
+	// In Japanese at phone width: the total, and the last page by the
+	// pager's button.
+	b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
+	if st := b.open("/console/groups/G002/users?sort=email&order=desc&lang=ja"); st != http.StatusOK {
+		t.Fatalf("users page in Japanese: %d", st)
+	}
+	if got := total(); got != "121人" {
+		t.Errorf("Japanese total %q, want 121人", got)
+	}
+	if st := b.submit(`nav.pager a[data-page="last"]`); st != http.StatusOK {
+		t.Fatalf("last page in Japanese: %d", st)
+	}
+	if e = emails(); len(e) == 0 || e[len(e)-1] != "dave@example.com" {
+		t.Errorf("Japanese last page ends with %q", e)
+	}
+	b.screenshot("users-last-page-ja-phone")
+	b.do(chromedp.EmulateViewport(1280, 800))
+}

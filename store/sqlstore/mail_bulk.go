@@ -1,0 +1,23 @@
+package sqlstore
+
+import "context"
+
+// FailUsersMails fails the pending messages to the users of ids with
+// reason, a batch of users per statement (one pass over the pending
+// messages each, rather than one per user).
+func (t *Tx) FailUsersMails(ctx context.Context, ids []int64, reason string) error {
+	per := min(t.d.MaxParams()-1, 1000)
+	for start := 0; start < len(ids); start += per {
+		batch := ids[start:min(start+per, len(ids))]
+		args := make([]any, 0, len(batch)+1)
+		args = append(args, reason)
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		if _, err := t.exec(ctx, "fail users' mail", `UPDATE mail_outbox SET status = 'failed', last_error = $1, claimed_by = '', claimed_until = NULL
+			WHERE status = 'pending' AND user_id IN (`+inList(len(batch), 2)+`)`, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
