@@ -93,7 +93,7 @@ func adminColumn(n int) string {
 }
 
 type adminsFormat struct {
-	seen seenSet
+	seen *seenSet
 }
 
 func (a *adminsFormat) width() int { return AdminColumns }
@@ -119,7 +119,7 @@ func (a *adminsFormat) header(r *Reader, fields []string) error {
 		h.add("", "csv.admins.title.data")
 		return h.err()
 	}
-	a.seen = newSeenSet()
+	a.seen = r.newSeenSet()
 	return nil
 }
 

@@ -48,8 +48,8 @@ func init() {
 
 type devicesFormat struct {
 	namedColumns
-	serials seenSet
-	byName  seenSet // names of rows that find their device by name
+	serials *seenSet
+	byName  *seenSet // names of rows that find their device by name
 }
 
 // header takes the columns in any order, as a users file's: a name that
@@ -64,7 +64,7 @@ func (d *devicesFormat) header(r *Reader, fields []string) error {
 	if d.idx[dName] < 0 && d.idx[dSerial] < 0 {
 		h.add("serial", "csv.devices.header.key")
 	}
-	d.serials, d.byName = newSeenSet(), newSeenSet()
+	d.serials, d.byName = r.newSeenSet(), r.newSeenSet()
 	return h.err()
 }
 

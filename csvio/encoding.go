@@ -158,8 +158,10 @@ func (s *source) Read(p []byte) (int, error) {
 	}
 	n := s.n.Load()
 	if s.limit > 0 {
-		if room := s.limit + 1 - n; int64(len(p)) > room {
-			p = p[:room]
+		// One byte past the limit tells a file over it (written so that a
+		// limit of math.MaxInt64 cannot overflow).
+		if room := s.limit - n; int64(len(p))-1 > room {
+			p = p[:room+1]
 		}
 	}
 	k, err := s.r.Read(p)

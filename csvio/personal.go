@@ -29,7 +29,7 @@ var (
 type personalFormat struct {
 	idx   [4]int   // field of UserName, Password, Passcode, PasswordHash
 	names []string // column name per field
-	seen  seenSet
+	seen  *seenSet
 }
 
 func (p *personalFormat) width() int { return len(p.names) }
@@ -81,7 +81,7 @@ func (p *personalFormat) header(r *Reader, fields []string) error {
 			h.add(c, "csv.header.missing", c)
 		}
 	}
-	p.seen = newSeenSet()
+	p.seen = r.newSeenSet()
 	return h.err()
 }
 

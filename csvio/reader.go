@@ -34,6 +34,7 @@ type Reader struct {
 	recStart int64      // decoded offset at which the current record starts
 	header   []string   // the header (title line) as read
 	err      error      // sticky: io.EOF or the file-level error
+	sets     []*seenSet // the names seen, to find duplicates (closed at the end)
 }
 
 // rowFormat is what differs between the formats: reading the header or title
@@ -200,6 +201,7 @@ func (r *Reader) Next() (*Record, error) {
 	fields, perr, err := r.read()
 	if err != nil {
 		r.err = err
+		r.Close()
 		return nil, err
 	}
 	rec := &Record{Row: r.row}
@@ -216,8 +218,24 @@ func (r *Reader) Next() (*Record, error) {
 		rec.problem("", "csv.fields", len(fields), r.f.width())
 	default:
 		r.f.record(r, rec, fields)
+		for _, s := range r.sets {
+			if s.err != nil {
+				r.err = s.err
+				r.Close()
+				return nil, r.err
+			}
+		}
 	}
 	return rec, nil
+}
+
+// Close releases what the reader holds beyond its memory (the temporary
+// file of the names of a big file). Reading to the end, or to an error,
+// closes it too.
+func (r *Reader) Close() {
+	for _, s := range r.sets {
+		s.close()
+	}
 }
 
 // read reads the next record from the CSV parser and places it: its row as

@@ -51,7 +51,7 @@ var (
 
 type usersFormat struct {
 	namedColumns
-	seen seenSet
+	seen *seenSet
 }
 
 // header takes the columns in any order. A name that differs only in case
@@ -66,7 +66,7 @@ func (u *usersFormat) header(r *Reader, fields []string) error {
 			h.add(userColumns[j], "csv.header.missing", userColumns[j])
 		}
 	}
-	u.seen = newSeenSet()
+	u.seen = r.newSeenSet()
 	return h.err()
 }
 

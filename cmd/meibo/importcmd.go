@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -32,7 +33,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	var mc mailConfig
 	mailFlags(fs, &mc)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	maxBytes := fs.Int64("import-max-bytes", 64<<20, "largest import file in bytes")
+	maxBytes := fs.Int64("import-max-bytes", 0, "largest import file in bytes (0: no limit; the server's uploads keep theirs)")
 	tz := fs.String("time-zone", "Local", "time zone for times in files")
 	lang := fs.String("lang", "en", "language of messages: en or ja")
 	weakHashes := fs.Bool("allow-weak-hashes", false, "take salted SHA ({SSHA}) password hashes in passwordHash (replaced at the next sign-in)")
@@ -89,6 +90,9 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return refuse(fmt.Errorf("read %s: %w", path, err))
+	}
+	if *maxBytes <= 0 {
+		*maxBytes = math.MaxInt64
 	}
 	if st.Size() > *maxBytes {
 		return refuse(meibo.Errorf(meibo.CodeTooLarge, "too_large", service.FormatBytes(*maxBytes)))

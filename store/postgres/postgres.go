@@ -90,6 +90,30 @@ func (dialect) Lock(ctx context.Context, tx *sql.Tx, resource string) error {
 
 func (dialect) MaxParams() int { return 65535 }
 
+// CopyFrom loads rows into table with COPY, on the pgx connection under
+// conn (in the transaction open on it).
+func (dialect) CopyFrom(ctx context.Context, conn *sql.Conn, table string, cols []string, rows [][]any) (int64, error) {
+	var n int64
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy: not a pgx connection (%T)", dc)
+		}
+		var err error
+		n, err = c.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+		return err
+	})
+	return n, err
+}
+
+// TextArray passes values as one text[] parameter (pgx encodes a []string).
+func (dialect) TextArray(values []string) any { return values }
+
+var (
+	_ sqlstore.Copier = dialect{}
+	_ sqlstore.Arrays = dialect{}
+)
+
 func (dialect) SkipLocked() string { return "FOR UPDATE SKIP LOCKED" }
 
 func (dialect) TableExists(ctx context.Context, db *sql.DB, name string) (bool, error) {

@@ -155,11 +155,28 @@ func (db *DB) Update(ctx context.Context, fn func(meibo.Tx) error) (err error) {
 	if db.observe != nil {
 		defer func(start time.Time) { db.observe("write", time.Since(start), err) }(time.Now())
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
+	var tx *sql.Tx
+	var conn *sql.Conn
+	if _, ok := db.dialect.(Copier); ok {
+		// The transaction runs on a connection of its own, which bulk
+		// writes reach directly (COPY) while the transaction is open.
+		if conn, err = db.write.Conn(ctx); err != nil {
+			return fmt.Errorf("begin write: %w", err)
+		}
+		defer conn.Close()
+		tx, err = conn.BeginTx(ctx, nil)
+	} else {
+		tx, err = db.write.BeginTx(ctx, nil)
+	}
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
-	t := &Tx{tx: tx, d: db.dialect, now: db.now()}
+	if conn != nil {
+		// Ended before the connection is closed, even when fn panics:
+		// closing a connection waits for its transaction.
+		defer tx.Rollback() //nolint:errcheck // after a commit, a no-op
+	}
+	t := &Tx{tx: tx, conn: conn, d: db.dialect, now: db.now()}
 	if err := fn(t); err != nil {
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
@@ -174,10 +191,13 @@ func (db *DB) Update(ctx context.Context, fn func(meibo.Tx) error) (err error) {
 
 // Tx is one transaction.
 type Tx struct {
-	tx    *sql.Tx
-	d     Dialect
-	now   time.Time
-	stmts map[string]*sql.Stmt // prepared batch statements (closed with the transaction)
+	tx   *sql.Tx
+	conn *sql.Conn // the write transaction's connection where the engine copies (see Copier), else nil
+	// staged holds the staging tables created in this transaction (see bulk.go).
+	staged map[string]bool
+	d      Dialect
+	now    time.Time
+	stmts  map[string]*sql.Stmt // prepared batch statements (closed with the transaction)
 }
 
 // Now is the transaction's fixed clock.

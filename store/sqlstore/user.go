@@ -33,6 +33,9 @@ const userInsertCols = 14
 
 // CreateUsers inserts users in batches and sets their IDs and times.
 func (t *Tx) CreateUsers(ctx context.Context, users []*meibo.User) error {
+	if c := t.copier(len(users)); c != nil {
+		return t.copyUsers(ctx, c, users)
+	}
 	per := t.batchSize(userInsertCols)
 	for start := 0; start < len(users); start += per {
 		batch := users[start:min(start+per, len(users))]
@@ -64,16 +67,8 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*meibo.User) error {
 			}
 			rows.Close()
 		}
-		switch {
-		case t.d.IsUnique(err):
-			if len(batch) == 1 {
-				return meibo.ConflictField("name", "user.exists", batch[0].Name)
-			}
-			return meibo.Conflict("users.exist")
-		case t.d.IsForeignKey(err):
-			return meibo.NotFound("group.not_found", batch[0].GroupID)
-		case err != nil:
-			return fmt.Errorf("create users: %w", err)
+		if err := t.createUsersError(err, batch); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -96,6 +91,11 @@ func (t *Tx) UserByName(ctx context.Context, groupID, name string) (*meibo.User,
 // UsersByName returns the users of a group named in names.
 func (t *Tx) UsersByName(ctx context.Context, groupID string, names []string) (map[string]*meibo.User, error) {
 	out := make(map[string]*meibo.User, len(names))
+	if a, ok := t.d.(Arrays); ok && len(names) > 1 {
+		// One parameter, one plan, whatever the number of names.
+		rows, err := t.tx.QueryContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.group_id = $1 AND u.name = ANY($2)`, groupID, a.TextArray(names))
+		return out, scanUsersByName(rows, err, out)
+	}
 	per := min(t.d.MaxParams()-1, 1000)
 	for start := 0; start < len(names); start += per {
 		batch := names[start:min(start+per, len(names))]
@@ -105,24 +105,30 @@ func (t *Tx) UsersByName(ctx context.Context, groupID string, names []string) (m
 			args = append(args, n)
 		}
 		rows, err := t.queryContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.group_id = $1 AND u.name IN (`+inList(len(batch), 2)+`)`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("read users: %w", err)
-		}
-		for rows.Next() {
-			u, err := scanUser(rows)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("read users: %w", err)
-			}
-			out[u.Name] = u
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read users: %w", err)
+		if err := scanUsersByName(rows, err, out); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// scanUsersByName reads users into out by name.
+func scanUsersByName(rows *sql.Rows, err error, out map[string]*meibo.User) error {
+	if err != nil {
+		return fmt.Errorf("read users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return fmt.Errorf("read users: %w", err)
+		}
+		out[u.Name] = u
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read users: %w", err)
+	}
+	return nil
 }
 
 // EachUser streams a group's users in name order (byte order of the name,
@@ -162,6 +168,9 @@ const userUpdateCols = 11
 
 // UpdateUsers writes users' changeable fields in batches.
 func (t *Tx) UpdateUsers(ctx context.Context, users []*meibo.User) error {
+	if c := t.copier(len(users)); c != nil {
+		return t.copyUserUpdates(ctx, c, users)
+	}
 	casts := []string{"bigint", "text", "text", "text", "text", "bigint", "boolean", "boolean", "boolean", "timestamptz", "timestamptz"}
 	per := t.batchSize(userUpdateCols)
 	for start := 0; start < len(users); start += per {

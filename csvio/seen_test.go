@@ -1,0 +1,131 @@
+package csvio
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+)
+
+// A file with more names than a set keeps in memory finds its duplicates
+// the same way, through the table on disk, including after the table has
+// grown (past 32,768 names for its first size), and leaves no file open.
+func TestSeenOnDisk(t *testing.T) {
+	defer func(n int) { seenMemory = n }(seenMemory)
+	seenMemory = 100
+	const rows = 40_000
+	var b bytes.Buffer
+	b.WriteString("name,password,email\r\n")
+	dups := map[int]int{} // data row index → index of the first appearance
+	for i := range rows {
+		n := i
+		switch i {
+		case 50: // in memory
+			n = 7
+		case 150: // the first name on disk, one from memory
+			n = 3
+		case 20_000: // before growing, one from disk
+			n = 120
+		case 39_999: // after growing: one that moved with the table
+			n = 30_000
+		}
+		if n != i {
+			dups[i] = n
+		}
+		fmt.Fprintf(&b, "user%06d,,\r\n", n)
+	}
+	fds := openFiles(t)
+	for _, seen := range []int{100, 1 << 30} { // on disk, and all in memory
+		seenMemory = seen
+		rd, err := NewReader(bytes.NewReader(b.Bytes()), "users", UTF8, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int]string{}
+		for {
+			rec, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range rec.Problems {
+				got[rec.Row] = p.Msg.In("en")
+			}
+		}
+		if len(got) != len(dups) {
+			t.Errorf("seenMemory %d: %d rows with problems, want %d: %v", seen, len(got), len(dups), got)
+		}
+		for i, first := range dups {
+			// Data row i is spreadsheet row i+2.
+			want := fmt.Sprintf("The name user%06d appears already in row %d; each user may appear only once in a file.", first, first+2)
+			if got[i+2] != want {
+				t.Errorf("seenMemory %d, row %d: %q, want %q", seen, i+2, got[i+2], want)
+			}
+		}
+		if n := openFiles(t); n != fds {
+			t.Errorf("seenMemory %d: %d files open after reading, %d before", seen, n, fds)
+		}
+	}
+}
+
+// A reader closed before the end closes the set's file.
+func TestSeenClosed(t *testing.T) {
+	defer func(n int) { seenMemory = n }(seenMemory)
+	seenMemory = 10
+	var b bytes.Buffer
+	b.WriteString("name,password,email\r\n")
+	for i := range 100 {
+		fmt.Fprintf(&b, "user%06d,,\r\n", i)
+	}
+	fds := openFiles(t)
+	rd, err := NewReader(bytes.NewReader(b.Bytes()), "users", UTF8, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		if _, err := rd.Next(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := openFiles(t); n != fds+1 {
+		t.Errorf("%d files open while reading, want %d", n, fds+1)
+	}
+	rd.Close()
+	if n := openFiles(t); n != fds {
+		t.Errorf("%d files open after Close, want %d", n, fds)
+	}
+}
+
+func openFiles(t *testing.T) int {
+	t.Helper()
+	es, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	return len(es)
+}
+
+// A reader told to skip duplicates reports none.
+func TestSkipDuplicates(t *testing.T) {
+	data := []byte("name,password,email\r\nann,,\r\nann,,\r\n")
+	rd, err := NewReader(bytes.NewReader(data), "users", UTF8, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd.SkipDuplicates()
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.Problems) > 0 {
+			t.Errorf("row %d: %v", rec.Row, rec.Problems)
+		}
+	}
+}
