@@ -20,8 +20,8 @@ const DefaultImportMaxChanges = 100_000
 
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
-		"import.changes.first": {"The first %s of %s changes are listed; the others were made but not listed (Config.ImportMaxChanges).",
-			"変更 %[2]s件のうち、最初の%[1]s件を記録しています。残りは変更されましたが記録していません(Config.ImportMaxChanges)。"},
+		"import.changes.first": {"The first %s of %s changes are listed; the others were made but not listed.",
+			"変更 %[2]s件のうち、最初の%[1]s件を記録しています。残りは変更されましたが記録していません。"},
 	})
 }
 
