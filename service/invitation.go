@@ -79,6 +79,13 @@ func (s *Service) linkMail(ctx context.Context, tx meibo.Tx, u *meibo.User, g *m
 
 // ResendInvitation sends a user a new invitation, revoking the older links.
 func (s *Service) ResendInvitation(ctx context.Context, id int64) error {
+	return s.queueLinkMail(ctx, id, meibo.MailInvitation, "invitation.disabled", "user.invite")
+}
+
+// queueLinkMail queues a mail of kind (an invitation or a reset, whose link
+// is minted at delivery) to one user whom the actor manages, audited as
+// action; a disabled user is refused with disabledKey.
+func (s *Service) queueLinkMail(ctx context.Context, id int64, kind, disabledKey, action string) error {
 	a, err := requireUsers(ctx)
 	if err != nil {
 		return err
@@ -89,20 +96,20 @@ func (s *Service) ResendInvitation(ctx context.Context, id int64) error {
 			return err
 		}
 		if u.Disabled {
-			return meibo.Conflict("invitation.disabled")
+			return meibo.Conflict(disabledKey)
 		}
 		g, err := tx.Group(ctx, u.GroupID)
 		if err != nil {
 			return err
 		}
-		m, err := s.linkMail(ctx, tx, u, g, meibo.MailInvitation, "", true)
+		m, err := s.linkMail(ctx, tx, u, g, kind, "", true)
 		if err != nil {
 			return err
 		}
 		if err := tx.CreateMails(ctx, []*meibo.MailMessage{m}); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "user.invite", meibo.CategoryUser, "user", u.Name, u.GroupID, map[string]any{"to": u.Email, "mail": m.ID})
+		return s.audit(ctx, tx, action, meibo.CategoryUser, "user", u.Name, u.GroupID, map[string]any{"to": u.Email, "mail": m.ID})
 	})
 	if err == nil {
 		s.nudgeMail()

@@ -85,33 +85,5 @@ func (s *Service) InvitationOf(ctx context.Context, id int64) (*Invitation, erro
 // SendPasswordReset mails a user a link to choose a new password, as an
 // administrator asks; older links are revoked.
 func (s *Service) SendPasswordReset(ctx context.Context, id int64) error {
-	a, err := requireUsers(ctx)
-	if err != nil {
-		return err
-	}
-	err = s.store.Update(ctx, func(tx meibo.Tx) error {
-		u, err := s.userInScope(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
-		if u.Disabled {
-			return meibo.Conflict("reset.disabled")
-		}
-		g, err := tx.Group(ctx, u.GroupID)
-		if err != nil {
-			return err
-		}
-		m, err := s.linkMail(ctx, tx, u, g, meibo.MailReset, "", true)
-		if err != nil {
-			return err
-		}
-		if err := tx.CreateMails(ctx, []*meibo.MailMessage{m}); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, "user.reset.send", meibo.CategoryUser, "user", u.Name, u.GroupID, map[string]any{"to": u.Email, "mail": m.ID})
-	})
-	if err == nil {
-		s.nudgeMail()
-	}
-	return err
+	return s.queueLinkMail(ctx, id, meibo.MailReset, "reset.disabled", "user.reset.send")
 }

@@ -384,6 +384,11 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	m := NewMain(cfg)
 	if err := m.Open(ctx); err != nil {
+		if ctx.Err() != nil {
+			// Asked to stop while starting: a stop, not a failure.
+			m.log.Info("stopped while starting")
+			return nil
+		}
 		return err
 	}
 	select {
