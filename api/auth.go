@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -47,6 +48,12 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleMyPassword(w http.ResponseWriter, r *http.Request) {
+	s.changeOwnPassword(w, r, s.svc.ChangeOwnPassword)
+}
+
+// changeOwnPassword reads {"currentPassword","newPassword"} and changes the
+// signed-in person's own password with change: 204, or the error.
+func (s *Server) changeOwnPassword(w http.ResponseWriter, r *http.Request, change func(ctx context.Context, current, next string) error) {
 	var in struct {
 		CurrentPassword string `json:"currentPassword"`
 		NewPassword     string `json:"newPassword"`
@@ -55,7 +62,7 @@ func (s *Server) handleMyPassword(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.svc.ChangeOwnPassword(r.Context(), in.CurrentPassword, in.NewPassword); err != nil {
+	if err := change(r.Context(), in.CurrentPassword, in.NewPassword); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

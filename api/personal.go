@@ -93,17 +93,5 @@ func (s *Server) handleMyCommandStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleMyPortalPassword(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		CurrentPassword string `json:"currentPassword"`
-		NewPassword     string `json:"newPassword"`
-	}
-	if err := decode(r, &in); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if err := s.svc.ChangePortalPassword(r.Context(), in.CurrentPassword, in.NewPassword); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.changeOwnPassword(w, r, s.svc.ChangePortalPassword)
 }
