@@ -527,6 +527,11 @@ func (s *Service) CheckIn(ctx context.Context, d *meibo.Device, st meibo.DeviceS
 	woken := false
 	for {
 		cmds, err := s.deliver(ctx, d, woken)
+		if err != nil && ctx.Err() != nil {
+			// The request ended meanwhile (its transaction rolled back):
+			// as when it ends while waiting.
+			return []*meibo.Command{}, nil
+		}
 		if err != nil || len(cmds) > 0 || wait <= 0 {
 			return cmds, err
 		}
