@@ -15,9 +15,9 @@ import (
 // all the same, more slowly while many wait.
 
 // indexChunk is how many waiting users one transaction of the indexer
-// indexes: about a quarter of a second of work, and a sorted run of grams
-// long enough to be written in key order.
-const indexChunk = 5000
+// indexes: about a tenth of a second of work (other writers wait for it),
+// and a sorted run of grams long enough to be written in key order.
+const indexChunk = 2000
 
 // nudgeIndex wakes the search indexer after users were committed waiting.
 func (s *Service) nudgeIndex() {

@@ -1,9 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Deferred search index (migration 0020). A transaction that writes many
@@ -73,38 +76,106 @@ func (t *Tx) IndexPendingUsers(ctx context.Context, max int) (int, error) {
 		}
 		return n, nil
 	}
-	// SQLite: one writer, so the chunk read twice is the same chunk.
-	chunk := `SELECT user_id FROM user_grams_pending ORDER BY group_id, name_fold, name LIMIT ` + lim
-	_, err := t.tx.ExecContext(ctx, `INSERT OR IGNORE INTO user_grams (group_id, gram, name_fold, name, user_id)
-		SELECT DISTINCT u.group_id, g.gram, u.name_fold, u.name, u.id FROM users u JOIN (
-			SELECT s.id, substr(s.v, p.n, 2) AS gram, 0 AS c
-				FROM (SELECT id, name_fold AS v FROM users WHERE id IN (`+chunk+`)
-					UNION ALL SELECT id, email_key FROM users WHERE id IN (`+chunk+`)) s
-				JOIN search_positions p ON p.n < length(s.v)
-			UNION ALL
-			SELECT s.id, substr(s.v, p.n, 1), unicode(substr(s.v, p.n, 1))
-				FROM (SELECT id, name_fold AS v FROM users WHERE id IN (`+chunk+`)
-					UNION ALL SELECT id, email_key FROM users WHERE id IN (`+chunk+`)) s
-				JOIN search_positions p ON p.n <= length(s.v)
-				WHERE length(CAST(s.v AS BLOB)) > length(s.v)
-		) g ON g.id = u.id
-		WHERE g.c = 0 OR (g.c BETWEEN 12293 AND 12295 OR g.c BETWEEN 12352 AND 12543 OR g.c BETWEEN 12784 AND 12799
-			OR g.c BETWEEN 13312 AND 19903 OR g.c BETWEEN 19968 AND 40959 OR g.c BETWEEN 63744 AND 64255
-			OR g.c BETWEEN 131072 AND 262143)
-		ORDER BY 1, 2, 3, 4`)
+	// SQLite: the grams are cut here, sorted in the key's order and
+	// written in multi-row statements (cutting them in SQL, over
+	// search_positions, cost twice as much). One writer: the chunk read is
+	// the chunk deleted.
+	type pend struct {
+		group, fold, name, email string
+		id                       int64
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT p.group_id, p.name_fold, p.name, p.user_id, u.email_key
+		FROM user_grams_pending p JOIN users u ON u.id = p.user_id ORDER BY p.group_id, p.name_fold, p.name LIMIT `+lim)
 	if err != nil {
 		return 0, fmt.Errorf("index pending users: %w", err)
 	}
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM user_grams_pending WHERE (group_id, name_fold, name) IN (
-		SELECT group_id, name_fold, name FROM user_grams_pending ORDER BY group_id, name_fold, name LIMIT `+lim+`)`)
+	var chunk []pend
+	for rows.Next() {
+		var p pend
+		if err := rows.Scan(&p.group, &p.fold, &p.name, &p.id, &p.email); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("index pending users: %w", err)
+		}
+		chunk = append(chunk, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("index pending users: %w", err)
+	}
+	if len(chunk) == 0 {
+		return 0, nil
+	}
+	type gramRow struct {
+		gram string
+		p    *pend
+	}
+	var grams []gramRow
+	for i := range chunk {
+		p := &chunk[i]
+		for _, g := range userGrams(p.fold, p.email) {
+			grams = append(grams, gramRow{g, p})
+		}
+	}
+	slices.SortFunc(grams, func(a, b gramRow) int {
+		return cmp.Or(strings.Compare(a.p.group, b.p.group), strings.Compare(a.gram, b.gram),
+			strings.Compare(a.p.fold, b.p.fold), strings.Compare(a.p.name, b.p.name))
+	})
+	const per = 500 // rows a statement: 2,500 parameters
+	args := make([]any, 0, per*5)
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		q := `INSERT OR IGNORE INTO user_grams (group_id, gram, name_fold, name, user_id) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(args)/5), ", ")
+		_, err := t.execContext(ctx, q, args...)
+		args = args[:0]
+		return err
+	}
+	for _, g := range grams {
+		args = append(args, g.p.group, g.gram, g.p.fold, g.p.name, g.p.id)
+		if len(args) == cap(args) {
+			if err := flush(); err != nil {
+				return 0, fmt.Errorf("index pending users: %w", err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return 0, fmt.Errorf("index pending users: %w", err)
+	}
+	last := chunk[len(chunk)-1]
+	_, err = t.tx.ExecContext(ctx, `DELETE FROM user_grams_pending WHERE (group_id, name_fold, name) <= (?, ?, ?)`,
+		last.group, last.fold, last.name)
 	if err != nil {
 		return 0, fmt.Errorf("index pending users: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("index pending users: %w", err)
+	return len(chunk), nil
+}
+
+// userGrams lists the distinct grams of a user as migration 0009 cuts
+// them: every pair of characters of the folded name and of the e-mail key,
+// and every single character of them that singleGram accepts.
+func userGrams(fold, email string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range []string{fold, email} {
+		rs := []rune(v)
+		for i, r := range rs {
+			if i+1 < len(rs) {
+				if g := string(rs[i : i+2]); !seen[g] {
+					seen[g] = true
+					out = append(out, g)
+				}
+			}
+			if singleGram(r) {
+				if g := string(r); !seen[g] {
+					seen[g] = true
+					out = append(out, g)
+				}
+			}
+		}
 	}
-	return int(n), nil
+	return out
 }
 
 // PendingUsers counts the users waiting for the search index, up to max.
