@@ -250,6 +250,13 @@ type Tx interface {
 	CreateImportJob(ctx context.Context, j *ImportJob, file []byte) error
 	ImportJob(ctx context.Context, id int64) (*ImportJob, error)
 	ImportJobs(ctx context.Context, f ImportFilter) ([]*ImportJob, error)
+	// AppendImportFile writes chunk seq (0, 1, …) of a job's kept file, for
+	// a file written as it is read (CreateImportJob with a nil file writes
+	// chunk 0 empty).
+	AppendImportFile(ctx context.Context, id int64, seq int, data []byte) error
+	// ImportFileChunkAfter returns the chunk of a job's kept file after
+	// chunk after (-1: the first) and its seq; io.EOF after the last.
+	ImportFileChunkAfter(ctx context.Context, id int64, after int) (int, []byte, error)
 	ImportFile(ctx context.Context, id int64) ([]byte, error)
 	// ReplaceImportFile replaces the kept file of a job (with a copy without
 	// passwords once the job has run).

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/meibo/meibo"
@@ -390,7 +391,12 @@ func (b *bulkRun) refuse(n int, name string, m meibo.Msg) {
 // runBulk runs a claimed bulk job (from runClaimed).
 func (r *jobRun) runBulk() error {
 	ctx := r.ctx
-	data, err := r.loadFile()
+	f, err := r.file.open(ctx)
+	if err != nil {
+		return err
+	}
+	data, err := io.ReadAll(f) // the action asked for: a small JSON document
+	f.Close()
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"strconv"
@@ -86,10 +85,20 @@ func (s *Service) checkActiveImports(ctx context.Context, tx meibo.Tx, job *meib
 // limit fails with that one message.
 func (r *jobRun) overRows() (bool, error) {
 	limit := r.s.cfg.ImportMaxRows
-	if limit <= 0 || bytes.Count(r.data, []byte{'\n'}) <= limit {
+	if limit <= 0 {
 		return false, nil
 	}
-	rd, err := r.s.openJobFile(r.data, r.job)
+	if lines, err := countLines(r.ctx, r.file); err != nil {
+		return false, err
+	} else if lines <= limit {
+		return false, nil
+	}
+	f, err := r.file.open(r.ctx)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	rd, err := r.s.openJobFile(f, r.job)
 	if err != nil {
 		if meibo.ErrorCode(err) == meibo.CodeInternal {
 			return false, err

@@ -22,7 +22,7 @@ type jobRun struct {
 	s     *Service
 	ctx   context.Context // carries the job's creator as actor
 	job   *meibo.ImportJob
-	data  []byte
+	file  jobFile // read once per pass
 	prog  *Progress
 	start time.Time
 
@@ -57,12 +57,15 @@ type importer interface {
 // runClaimed runs a job this process has claimed and returns its final state.
 // data is the job's file when the caller has it at hand, else nil (it is then
 // loaded from the job).
-func (s *Service) runClaimed(ctx context.Context, job *meibo.ImportJob, data []byte, onProgress func(*Progress)) *meibo.ImportJob {
+func (s *Service) runClaimed(ctx context.Context, job *meibo.ImportJob, file jobFile, onProgress func(*Progress)) *meibo.ImportJob {
 	kind := meibo.ActorAdmin
 	if strings.Contains(job.CreatedBy, ":") { // see jobCreator
 		kind = meibo.ActorSystem
 	}
-	r := &jobRun{s: s, job: job, start: time.Now(), data: data,
+	if file == nil {
+		file = storedFile{s: s, id: job.ID}
+	}
+	r := &jobRun{s: s, job: job, start: time.Now(), file: file,
 		ctx:  meibo.WithActor(ctx, &meibo.Actor{Kind: kind, Name: job.CreatedBy}),
 		prog: &Progress{JobID: job.ID, Size: job.Size}}
 	if IsBulkFormat(job.Format) {
@@ -196,13 +199,6 @@ func (r *jobRun) run() error {
 	if IsBulkFormat(r.job.Format) {
 		return r.runBulk()
 	}
-	if r.data == nil {
-		data, err := r.loadFile()
-		if err != nil {
-			return err
-		}
-		r.data = data
-	}
 	imp := r.importer()
 	if imp == nil {
 		r.problem(csvio.Problem{Msg: meibo.M("import.format", r.job.Format)})
@@ -286,21 +282,16 @@ var (
 	errTakenOver = errors.New("import job taken for dead by another process")
 )
 
-func (r *jobRun) loadFile() ([]byte, error) {
-	var data []byte
-	err := r.s.store.View(r.ctx, func(tx meibo.Tx) error {
-		var err error
-		data, err = tx.ImportFile(r.ctx, r.job.ID)
-		return err
-	})
-	return data, err
-}
-
 // pass reads the whole file once. Without tx, each batch is checked in a read
 // transaction of its own; with tx (apply), everything happens in it. each,
 // when set, sees every record that has no errors after the checks.
 func (r *jobRun) pass(ctx context.Context, imp importer, tx meibo.Tx, apply bool, each func(*csvio.Record)) error {
-	rd, err := r.s.openJobFile(r.data, r.job)
+	f, err := r.file.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rd, err := r.s.openJobFile(f, r.job)
 	if err != nil {
 		if meibo.ErrorCode(err) == meibo.CodeInternal {
 			return err
@@ -416,8 +407,14 @@ func (r *jobRun) finishFailed(ctx context.Context) error {
 		j.Created, j.Updated, j.Deleted, j.Unchanged = 0, 0, 0, 0
 		j.ErrorCount, j.WarningCount = r.errors, r.warnings
 		j.Message = FailedMsg(r.errors).In(meibo.English)
-		if err := r.s.redactFile(ctx, tx, j, r.data); err != nil {
-			return err
+		if !IsBulkFormat(j.Format) {
+			data, err := r.fileBytes(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if err := r.s.redactFile(ctx, tx, j, data); err != nil {
+				return err
+			}
 		}
 		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
 			return err
@@ -518,5 +515,9 @@ func (r *jobRun) redactIfNeeded(ctx context.Context, tx meibo.Tx, j *meibo.Impor
 	if !r.sawPassword && r.errors == 0 {
 		return nil
 	}
-	return r.s.redactFile(ctx, tx, j, r.data)
+	data, err := r.fileBytes(ctx, tx)
+	if err != nil {
+		return err
+	}
+	return r.s.redactFile(ctx, tx, j, data)
 }

@@ -1,12 +1,12 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -60,6 +60,7 @@ func init() {
 		"import.summary":      {"%d created, %d updated, %d deleted, %d unchanged.", "作成 %d件、更新 %d件、削除 %d件、変更なし %d件。"},
 		"import.claimed":      {"Import job %d is not waiting to run (another worker took it, or it ran already).", "インポートジョブ %d は実行待ちではありません(他のワーカーが実行したか、実行済みです)。"},
 		"import.file.dropped": {"The uploaded file was not kept: it could not be read cleanly enough to remove its passwords from it.", "アップロードされたファイルは保存されませんでした。パスワードを取り除けるほど正しく読み取れなかったためです。"},
+		"import.file.changed": {"The file %s changed while it was read; nothing was imported. Import it again once nothing writes to it.", "ファイル %s は読み込み中に変更されました。何もインポートされていません。書き込みが終わってから再度インポートしてください。"},
 		"import.file.gone":    {"The file of this import was not kept (see its messages).", "このインポートのファイルは保存されていません(メッセージを参照してください)。"},
 		"import.failed":       {"The file was refused: %d errors; nothing was written.", "ファイルは受け付けられませんでした。エラー %d件、何も書き込まれていません。"},
 	})
@@ -71,6 +72,15 @@ func init() {
 // "register/update/delete device" (33) and the group in scope;
 // administrator files need the authority to manage administrators.
 func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []byte) (*meibo.ImportJob, error) {
+	sum := sha256.Sum256(data)
+	return s.submit(ctx, req, int64(len(data)), hex.EncodeToString(sum[:]), func(ctx context.Context, tx meibo.Tx, job *meibo.ImportJob) error {
+		return tx.CreateImportJob(ctx, job, data)
+	})
+}
+
+// submit checks a request for a file of size bytes whose SHA-256 is sum and
+// records it as a QUEUED job, create writing the job and its file.
+func (s *Service) submit(ctx context.Context, req ImportRequest, size int64, sum string, create func(context.Context, meibo.Tx, *meibo.ImportJob) error) (*meibo.ImportJob, error) {
 	a, err := require(ctx, meibo.AuthConsole, meibo.AuthImport)
 	if err != nil {
 		return nil, err
@@ -105,13 +115,12 @@ func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []by
 	if req.SendInvitations && req.Format == meibo.FormatUsers && s.cfg.PublicURL == "" {
 		return nil, meibo.FieldError("sendInvitations", "invitation.no_url")
 	}
-	if int64(len(data)) > s.cfg.ImportMaxBytes {
+	if size > s.cfg.ImportMaxBytes {
 		return nil, meibo.Errorf(meibo.CodeTooLarge, "too_large", FormatBytes(s.cfg.ImportMaxBytes))
 	}
-	sum := sha256.Sum256(data)
 	job := &meibo.ImportJob{Format: req.Format, Encoding: string(enc), UpdateExisting: req.UpdateExisting && req.Format == meibo.FormatUsers,
-		SendInvitations: req.SendInvitations && req.Format == meibo.FormatUsers, DryRun: req.DryRun, FileName: req.FileName, Size: int64(len(data)),
-		SHA256: hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued}
+		SendInvitations: req.SendInvitations && req.Format == meibo.FormatUsers, DryRun: req.DryRun, FileName: req.FileName, Size: size,
+		SHA256: sum, CreatedBy: jobCreator(a), Status: meibo.ImportQueued}
 	job.AllowWeakHashes = req.AllowWeakHashes
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		if job.Format != meibo.FormatAdmins {
@@ -124,7 +133,7 @@ func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []by
 		if err := s.checkActiveImports(ctx, tx, job); err != nil {
 			return err
 		}
-		if err := tx.CreateImportJob(ctx, job, data); err != nil {
+		if err := create(ctx, tx, job); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "import.submit", importCategory(job), "import", idString(job.ID), job.GroupID,
@@ -497,7 +506,13 @@ func (s *Service) SubmitAndRun(ctx context.Context, req ImportRequest, data []by
 	if err != nil {
 		return nil, err
 	}
+	return s.runQueued(ctx, queued, bytesFile(data), onProgress)
+}
+
+// runQueued claims a job just submitted and runs it here.
+func (s *Service) runQueued(ctx context.Context, queued *meibo.ImportJob, file jobFile, onProgress func(*Progress)) (*meibo.ImportJob, error) {
 	var job *meibo.ImportJob
+	var err error
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		job, err = tx.ClaimImportJobID(ctx, queued.ID, s.cfg.Worker)
 		return err
@@ -508,7 +523,74 @@ func (s *Service) SubmitAndRun(ctx context.Context, req ImportRequest, data []by
 	if job == nil {
 		return nil, meibo.Conflict("import.claimed", queued.ID)
 	}
-	return s.runClaimed(ctx, job, data, onProgress), nil
+	return s.runClaimed(ctx, job, file, onProgress), nil
+}
+
+// SubmitAndRunFile is SubmitAndRun for a file on disk of any size (the
+// command line): it is read a chunk at a time, kept in the database in
+// chunks, and every pass of the job reads those back a chunk at a time.
+// The file must not change while it is read: its SHA-256 is taken first and
+// checked again as it is stored.
+func (s *Service) SubmitAndRunFile(ctx context.Context, req ImportRequest, path string, onProgress func(*Progress)) (*meibo.ImportJob, error) {
+	size, sum, err := hashFile(path)
+	if err != nil {
+		return nil, err
+	}
+	queued, err := s.submit(ctx, req, size, sum, func(ctx context.Context, tx meibo.Tx, job *meibo.ImportJob) error {
+		if err := tx.CreateImportJob(ctx, job, nil); err != nil {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		defer f.Close()
+		h := sha256.New()
+		buf := make([]byte, importFileChunk)
+		var n int64
+		for seq := 1; ; seq++ {
+			k, err := io.ReadFull(f, buf)
+			if k > 0 {
+				h.Write(buf[:k])
+				n += int64(k)
+				if err := tx.AppendImportFile(ctx, job.ID, seq, buf[:k]); err != nil {
+					return err
+				}
+			}
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("read %s: %w", path, err)
+			}
+		}
+		if n != size || hex.EncodeToString(h.Sum(nil)) != sum {
+			return meibo.Errorf(meibo.CodeConflict, "import.file.changed", path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.runQueued(ctx, queued, nil, onProgress)
+}
+
+// importFileChunk is how much of a file one row of the database keeps.
+const importFileChunk = 4 << 20
+
+// hashFile returns the size and SHA-256 (hex) of the file at path.
+func hashFile(path string) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // ImportReport is the outcome of a job for scripts (`meibo import --json`).
@@ -567,10 +649,10 @@ func (s *Service) Report(ctx context.Context, j *meibo.ImportJob, lang meibo.Lan
 }
 
 // importFile opens a job's file for one pass.
-func (s *Service) openJobFile(data []byte, j *meibo.ImportJob) (*csvio.Reader, error) {
+func (s *Service) openJobFile(f io.Reader, j *meibo.ImportJob) (*csvio.Reader, error) {
 	enc, err := csvio.ParseEncoding(j.Encoding)
 	if err != nil {
 		return nil, err
 	}
-	return csvio.NewReader(bytes.NewReader(data), j.Format, enc, s.cfg.ImportMaxBytes)
+	return csvio.NewReader(f, j.Format, enc, s.cfg.ImportMaxBytes)
 }

@@ -102,10 +102,6 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 		// heap double while a big file is read twice.
 		debug.SetMemoryLimit(importMemoryLimit)
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return refuse(fmt.Errorf("read %s: %w", path, err))
-	}
 	c, err := openCLI(ctx, dsn, params, *tz, *maxBytes, &mc, &limits)
 	if err != nil {
 		var ue *usageError
@@ -125,7 +121,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	if bar != nil {
 		onProgress = bar.update
 	}
-	job, err := c.svc.SubmitAndRun(c.ctx, req, data, onProgress)
+	job, err := c.svc.SubmitAndRunFile(c.ctx, req, path, onProgress)
 	if bar != nil {
 		bar.done()
 	}

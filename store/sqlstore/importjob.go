@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -44,10 +45,35 @@ func (t *Tx) CreateImportJob(ctx context.Context, j *meibo.ImportJob, file []byt
 	if err != nil {
 		return fmt.Errorf("create import job: %w", err)
 	}
-	if file == nil {
-		file = []byte{}
+	return t.putImportFile(ctx, j.ID, file)
+}
+
+// ImportFileChunk is the most a row of import_files holds: a file is kept
+// in chunks of this size, in order (seq 0, 1, …).
+const ImportFileChunk = 4 << 20
+
+// putImportFile writes file as the job's chunks from seq 0; an empty file is
+// one empty chunk.
+func (t *Tx) putImportFile(ctx context.Context, id int64, file []byte) error {
+	seq := 0
+	for {
+		n := min(len(file), ImportFileChunk)
+		if err := t.AppendImportFile(ctx, id, seq, file[:n]); err != nil {
+			return err
+		}
+		file, seq = file[n:], seq+1
+		if len(file) == 0 {
+			return nil
+		}
 	}
-	_, err = t.exec(ctx, "keep import file", `INSERT INTO import_files (job_id, data) VALUES ($1, $2)`, j.ID, file)
+}
+
+// AppendImportFile writes chunk seq of a job's kept file.
+func (t *Tx) AppendImportFile(ctx context.Context, id int64, seq int, data []byte) error {
+	if data == nil {
+		data = []byte{}
+	}
+	_, err := t.exec(ctx, "keep import file", `INSERT INTO import_files (job_id, seq, data) VALUES ($1, $2, $3)`, id, seq, data)
 	return err
 }
 
@@ -107,26 +133,55 @@ func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.Imp
 	return all(ctx, t, scanImportJob, "list import jobs", q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
 }
 
-// ImportFile returns a job's uploaded file.
+// ImportFile returns a job's uploaded file, its chunks joined.
 func (t *Tx) ImportFile(ctx context.Context, id int64) ([]byte, error) {
-	var b []byte
-	err := t.queryRowContext(ctx, `SELECT data FROM import_files WHERE job_id = $1`, id).Scan(&b)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return nil, meibo.NotFound("not_found")
-	case err != nil:
+	rows, err := t.queryContext(ctx, `SELECT data FROM import_files WHERE job_id = $1 ORDER BY seq`, id)
+	if err != nil {
 		return nil, fmt.Errorf("read import file: %w", err)
 	}
-	return b, nil
+	defer rows.Close()
+	var file []byte
+	found := false
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("read import file: %w", err)
+		}
+		file, found = append(file, b...), true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read import file: %w", err)
+	}
+	if !found {
+		return nil, meibo.NotFound("not_found")
+	}
+	if file == nil {
+		file = []byte{}
+	}
+	return file, nil
+}
+
+// ImportFileChunkAfter returns the chunk of a job's kept file that follows
+// chunk after (-1: the first), and its seq; io.EOF after the last.
+func (t *Tx) ImportFileChunkAfter(ctx context.Context, id int64, after int) (int, []byte, error) {
+	var seq int
+	var b []byte
+	err := t.queryRowContext(ctx, `SELECT seq, data FROM import_files WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT 1`, id, after).Scan(&seq, &b)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return 0, nil, io.EOF
+	case err != nil:
+		return 0, nil, fmt.Errorf("read import file: %w", err)
+	}
+	return seq, b, nil
 }
 
 // ReplaceImportFile replaces the kept file of a job.
 func (t *Tx) ReplaceImportFile(ctx context.Context, id int64, data []byte) error {
-	if data == nil {
-		data = []byte{}
+	if _, err := t.exec(ctx, "replace import file", `DELETE FROM import_files WHERE job_id = $1`, id); err != nil {
+		return err
 	}
-	_, err := t.exec(ctx, "replace import file", `UPDATE import_files SET data = $1 WHERE job_id = $2`, data, id)
-	return err
+	return t.putImportFile(ctx, id, data)
 }
 
 // ClaimImportJob moves the oldest QUEUED job to RUNNING.

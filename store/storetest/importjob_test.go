@@ -1,12 +1,16 @@
 package storetest_test
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/store/sqlstore"
 	"github.com/meibo/meibo/store/storetest"
 )
 
@@ -438,6 +442,78 @@ func TestImportJobOwnership(t *testing.T) {
 				t.Errorf("finished job %+v", j)
 			}
 			return err
+		})
+	})
+}
+
+// TestImportFileChunks: a kept file larger than a chunk is written in
+// several and read back whole and chunk by chunk; replacing it leaves no
+// chunk of the old one; chunks appended after an empty first one make the
+// file of a command-line import.
+func TestImportFileChunks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		big := make([]byte, 2*sqlstore.ImportFileChunk+12345)
+		for i := range big {
+			big[i] = byte('a' + i%26)
+		}
+		j := &meibo.ImportJob{Format: meibo.FormatUsers, Encoding: "auto", Size: int64(len(big)), SHA256: "x", CreatedBy: "t"}
+		update(t, db, func(tx meibo.Tx) error { return tx.CreateImportJob(ctx, j, big) })
+		chunks := func() (n int, joined []byte) {
+			view(t, db, func(tx meibo.Tx) error {
+				after := -1
+				for {
+					seq, b, err := tx.ImportFileChunkAfter(ctx, j.ID, after)
+					if errors.Is(err, io.EOF) {
+						return nil
+					}
+					if err != nil {
+						return err
+					}
+					if seq <= after || len(b) > sqlstore.ImportFileChunk {
+						t.Errorf("chunk %d after %d holds %d bytes", seq, after, len(b))
+					}
+					n, joined, after = n+1, append(joined, b...), seq
+				}
+			})
+			return n, joined
+		}
+		if n, got := chunks(); n != 3 || !bytes.Equal(got, big) {
+			t.Errorf("%d chunks of %d bytes, want 3 of the file's %d", n, len(got), len(big))
+		}
+		view(t, db, func(tx meibo.Tx) error {
+			got, err := tx.ImportFile(ctx, j.ID)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(got, big) {
+				t.Errorf("ImportFile: %d bytes, want %d", len(got), len(big))
+			}
+			return nil
+		})
+		update(t, db, func(tx meibo.Tx) error { return tx.ReplaceImportFile(ctx, j.ID, []byte("name\r\n")) })
+		if n, got := chunks(); n != 1 || string(got) != "name\r\n" {
+			t.Errorf("after the replacement: %d chunks %q", n, got)
+		}
+		k := &meibo.ImportJob{Format: meibo.FormatUsers, Encoding: "auto", Size: 6, SHA256: "y", CreatedBy: "t"}
+		update(t, db, func(tx meibo.Tx) error {
+			if err := tx.CreateImportJob(ctx, k, nil); err != nil {
+				return err
+			}
+			if err := tx.AppendImportFile(ctx, k.ID, 1, []byte("abc")); err != nil {
+				return err
+			}
+			return tx.AppendImportFile(ctx, k.ID, 2, []byte("def"))
+		})
+		view(t, db, func(tx meibo.Tx) error {
+			got, err := tx.ImportFile(ctx, k.ID)
+			if err != nil {
+				return err
+			}
+			if string(got) != "abcdef" {
+				t.Errorf("appended file %q, want abcdef", got)
+			}
+			return nil
 		})
 	})
 }
