@@ -71,10 +71,7 @@ func (t *Tx) countUsers(ctx context.Context, f meibo.UserFilter, kw string, boun
 		q.and("g.group_id = "+q.arg(f.GroupID), "g.gram = "+q.arg(kw))
 		src := "user_grams g"
 		if filtered {
-			join := " JOIN "
-			if t.d.Name() == "sqlite" {
-				join = " CROSS JOIN "
-			}
+			join := t.lookupJoin()
 			src += join + "users u ON u.id = g.user_id"
 			s.filters(q, "u")
 		}
@@ -86,10 +83,7 @@ func (t *Tx) countUsers(ctx context.Context, f meibo.UserFilter, kw string, boun
 			p.and("g.group_id = "+p.arg(f.GroupID), s.likeCond(p, "g"))
 			src := "user_grams_pending g"
 			if filtered {
-				join := " JOIN "
-				if t.d.Name() == "sqlite" {
-					join = " CROSS JOIN "
-				}
+				join := t.lookupJoin()
 				src += join + "users u ON u.id = g.user_id"
 				s.filters(p, "u")
 			}

@@ -88,10 +88,7 @@ func (s *userSearch) lastKey(a []userRow) *userKey {
 // and look each user up (CROSS JOIN fixes the order of the loops); without
 // statistics it might walk the group's users instead.
 func (s *userSearch) gramRows(ctx context.Context) ([]userRow, error) {
-	join := " JOIN "
-	if s.t.d.Name() == "sqlite" {
-		join = " CROSS JOIN "
-	}
+	join := s.t.lookupJoin()
 	q := &stmt{}
 	q.and("g.group_id = "+q.arg(s.f.GroupID), "g.gram = "+q.arg(s.kw))
 	s.span(q, "g", s.from, nil)
@@ -124,4 +121,15 @@ func (s *userSearch) profileRows(ctx context.Context, to *userKey) ([]userRow, e
 	// "+ 0": the profile index would list every user of the profile.
 	q.and("u.profile_id + 0 IN (" + int64List(s.profiles) + ")")
 	return s.rows(ctx, q, s.n)
+}
+
+// lookupJoin joins an index range (on the left) to the rows it names:
+// SQLite is told to walk the range and look each row up (CROSS JOIN fixes
+// the order of its loops); without statistics it might walk the other
+// table instead.
+func (t *Tx) lookupJoin() string {
+	if t.d.Name() == "sqlite" {
+		return " CROSS JOIN "
+	}
+	return " JOIN "
 }

@@ -192,10 +192,7 @@ func (t *Tx) PendingUsers(ctx context.Context, max int) (int, error) {
 // pass the filters, in walking order. Empty at once when nothing is
 // pending.
 func (s *userSearch) pendingRows(ctx context.Context, to *userKey) ([]userRow, error) {
-	join := " JOIN "
-	if s.t.d.Name() == "sqlite" {
-		join = " CROSS JOIN "
-	}
+	join := s.t.lookupJoin()
 	q := &stmt{}
 	q.and("g.group_id = " + q.arg(s.f.GroupID))
 	s.span(q, "g", s.from, to)
