@@ -28,6 +28,7 @@ type env struct {
 	t     *testing.T
 	clock *clock
 	svc   *service.Service
+	db    meibo.Store
 	srv   *httptest.Server
 	sys   context.Context
 	token map[string]string // SCIM tokens by group
@@ -49,7 +50,7 @@ func newEnv(t *testing.T, engine string) *env {
 	mux.Handle(scim.Prefix, scim.New(svc, scim.Options{Logger: log}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, clock: c, svc: svc, srv: srv, sys: meibo.WithActor(context.Background(), meibo.System("cli:test")), token: map[string]string{}}
+	e := &env{t: t, clock: c, svc: svc, db: db, srv: srv, sys: meibo.WithActor(context.Background(), meibo.System("cli:test")), token: map[string]string{}}
 	if _, _, err := svc.Bootstrap(context.Background(), "Root-pass-phrase-1"); err != nil {
 		t.Fatal(err)
 	}
