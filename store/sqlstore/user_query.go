@@ -1,0 +1,139 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/meibo/meibo"
+)
+
+// prefixEnd returns the least string greater than every string that starts
+// with p in byte order (the order of users.name and users.email_key on both
+// engines: SQLite's BINARY collation, PostgreSQL's "C"), and false when
+// there is none. Incrementing the last code point keeps the string valid
+// UTF-8, whose byte order is the code points' order.
+func prefixEnd(p string) (string, bool) {
+	for p != "" {
+		r, size := utf8.DecodeLastRuneInString(p)
+		p = p[:len(p)-size]
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			continue // not UTF-8: drop the byte
+		case r == 0xD7FF:
+			return p + string(rune(0xE000)), true // over the surrogates
+		case r < utf8.MaxRune:
+			return p + string(r+1), true
+		}
+	}
+	return "", false
+}
+
+// userQueryWhere adds q's conditions, on alias u, to s. Each selects
+// through an index: the name (UNIQUE (group_id, name)), the e-mail key
+// (users_group_email_key), or the partial indexes of administrators and of
+// disabled users.
+func userQueryWhere(s *stmt, q meibo.UserQuery) {
+	s.and("u.group_id = " + s.arg(q.GroupID))
+	rng := func(col, prefix string) {
+		if prefix == "" {
+			return
+		}
+		s.and(col + " >= " + s.arg(prefix))
+		if end, ok := prefixEnd(prefix); ok {
+			s.and(col + " < " + s.arg(end))
+		}
+	}
+	if q.Name != nil {
+		s.and("u.name = " + s.arg(*q.Name))
+	}
+	rng("u.name", q.NamePrefix)
+	if q.EmailKey != nil {
+		s.and("u.email_key = " + s.arg(*q.EmailKey))
+	}
+	rng("u.email_key", q.EmailKeyPrefix)
+	// The flags as literals, as the partial indexes say them (migration
+	// 0017).
+	for _, fl := range []struct {
+		col string
+		v   *bool
+	}{{"u.admin", q.Admin}, {"u.disabled", q.Disabled}} {
+		switch {
+		case fl.v == nil:
+		case *fl.v:
+			s.and(fl.col)
+		default:
+			s.and("NOT " + fl.col)
+		}
+	}
+}
+
+// QueryUsers returns the users q selects, in name order.
+func (t *Tx) QueryUsers(ctx context.Context, q meibo.UserQuery) ([]*meibo.User, error) {
+	s := &stmt{}
+	userQueryWhere(s, q)
+	if q.AfterName != "" {
+		s.and("u.name > " + s.arg(q.AfterName))
+	}
+	page := ""
+	if q.Limit > 0 {
+		page += " LIMIT " + strconv.Itoa(q.Limit)
+	} else if q.Offset > 0 && t.d.Name() == "sqlite" {
+		page += " LIMIT -1" // SQLite takes OFFSET only after a LIMIT
+	}
+	if q.Offset > 0 {
+		page += " OFFSET " + strconv.Itoa(q.Offset)
+	}
+	rows, err := t.queryContext(ctx, `SELECT `+userCols+userFrom+` WHERE `+s.whereSQL()+` ORDER BY u.name`+page, s.args...)
+	if err != nil {
+		return nil, fmt.Errorf("query users: %w", err)
+	}
+	defer rows.Close()
+	var out []*meibo.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("query users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query users: %w", err)
+	}
+	return out, nil
+}
+
+// CountQueryUsers counts the users q selects. Without a condition it reads the
+// group's count (group_user_counts, migration 0018); with active or
+// disabled alone, the group's count less (or than) the count of the few
+// disabled ones.
+func (t *Tx) CountQueryUsers(ctx context.Context, q meibo.UserQuery) (int, error) {
+	onlyFlags := q.Name == nil && q.NamePrefix == "" && q.EmailKey == nil && q.EmailKeyPrefix == "" && q.Admin == nil
+	if onlyFlags && (q.Disabled == nil || !*q.Disabled) {
+		var all int
+		err := t.queryRowContext(ctx, `SELECT users FROM group_user_counts WHERE group_id = $1`, q.GroupID).Scan(&all)
+		if errors.Is(err, sql.ErrNoRows) {
+			all, err = 0, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("count users: %w", err)
+		}
+		if q.Disabled == nil {
+			return all, nil
+		}
+		disabled, err := t.CountQueryUsers(ctx, meibo.UserQuery{GroupID: q.GroupID, Disabled: ptrTo(true)})
+		return all - disabled, err
+	}
+	s := &stmt{}
+	userQueryWhere(s, q)
+	n, err := t.countOf(ctx, `SELECT 1 FROM users u WHERE `+s.whereSQL(), s.args)
+	if err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
+
+func ptrTo[T any](v T) *T { return &v }
