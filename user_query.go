@@ -16,7 +16,10 @@ type UserQuery struct {
 	// e-mail keys.
 	EmailKey       *string
 	EmailKeyPrefix string
-	Disabled       *bool
+	// Contains is three characters or more, folded (Fold), anywhere in
+	// the folded name or the e-mail key: through the trigram indexes.
+	Contains string
+	Disabled *bool
 	Admin          *bool
 	// AfterName continues after the user of this name (a cursor); Offset
 	// skips as many matches; Limit bounds the page (0: no bound).

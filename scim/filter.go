@@ -251,9 +251,12 @@ type narrowing struct {
 	byID               *int64
 	// namePrefix and emailKey, emailPrefix select through the name and
 	// e-mail key indexes (meibo.UserQuery).
-	namePrefix      string
-	emailKey        *string
-	emailPrefix     string
+	namePrefix  string
+	emailKey    *string
+	emailPrefix string
+	// contains is three or more folded characters anywhere in the name
+	// or the address: through the trigram indexes.
+	contains        string
 	keyword         string
 	disabled, admin *bool
 }
@@ -317,6 +320,9 @@ func narrow(e filter.Expression) narrowing {
 				n.emailKey = &k
 			case attr == "emails" && (sub == "" || sub == "value") && x.Operator == filter.SW && isStr && s != "" && isASCII(s) && n.emailPrefix == "":
 				n.emailPrefix = strings.ToLower(s)
+			case (attr == "username" || attr == "emails" && (sub == "" || sub == "value")) && isStr && n.contains == "" &&
+				(x.Operator == filter.CO || x.Operator == filter.EW) && len([]rune(meibo.Fold(s))) >= 3:
+				n.contains = meibo.Fold(s)
 			case (attr == "username" || attr == "emails" && (sub == "" || sub == "value")) && isStr && n.keyword == "":
 				// The keyword search matches two or more characters
 				// anywhere in the name or address (meibo.UserFilter), a
@@ -412,10 +418,11 @@ func (s *Server) listUsers(ctx context.Context, groupID, baseURL string, e filte
 			return one(nil, err)
 		}
 		return one(s.svc.ProvisionedUser(ctx, groupID, u.ID))
-	case n.namePrefix != "" || n.emailKey != nil || n.emailPrefix != "":
-		// The range of an index, read in pages, each user tested.
+	case n.namePrefix != "" || n.emailKey != nil || n.emailPrefix != "" || n.contains != "":
+		// The range of an index, or the trigram index's matches, read in
+		// pages, each user tested.
 		q := meibo.UserQuery{GroupID: groupID, NamePrefix: n.namePrefix, EmailKey: n.emailKey, EmailKeyPrefix: n.emailPrefix,
-			Disabled: n.disabled, Admin: n.admin, Limit: 500}
+			Contains: n.contains, Disabled: n.disabled, Admin: n.admin, Limit: 500}
 		for {
 			page, _, err := s.svc.QueryUsers(ctx, q, false)
 			if err != nil {

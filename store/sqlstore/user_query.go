@@ -34,9 +34,15 @@ func prefixEnd(p string) (string, bool) {
 
 // userQueryWhere adds q's conditions, on alias u, to s. Each selects
 // through an index: the name (UNIQUE (group_id, name)), the e-mail key
-// (users_group_email_key), or the partial indexes of administrators and of
-// disabled users.
-func userQueryWhere(s *stmt, q meibo.UserQuery) {
+// (users_group_email_key), the trigram index (SQLite's FTS5 table,
+// PostgreSQL's GIN index, as the keyword search uses them), or the partial
+// indexes of administrators and of disabled users.
+//
+// It returns the users' source: the table, or on SQLite, for Contains, the
+// trigram index's matches joined to it in that order (CROSS JOIN), so that
+// a few matches are not looked for along the group's whole name index.
+func (t *Tx) userQueryWhere(s *stmt, q meibo.UserQuery) string {
+	src := "users u"
 	s.and("u.group_id = " + s.arg(q.GroupID))
 	rng := func(col, prefix string) {
 		if prefix == "" {
@@ -55,6 +61,14 @@ func userQueryWhere(s *stmt, q meibo.UserQuery) {
 		s.and("u.email_key = " + s.arg(*q.EmailKey))
 	}
 	rng("u.email_key", q.EmailKeyPrefix)
+	if q.Contains != "" {
+		if ts, ok := t.d.(trigramSubquery); ok {
+			src = "(" + ts.TrigramIDs(q.Contains, s.arg) + ") f CROSS JOIN users u ON u.id = f.id"
+		} else {
+			pat := s.arg("%" + escapeLike(q.Contains) + "%")
+			s.and("(u.name_fold LIKE " + pat + " ESCAPE '\\' OR u.email_key LIKE " + pat + " ESCAPE '\\')")
+		}
+	}
 	// The flags as literals, as the partial indexes say them (migration
 	// 0017).
 	for _, fl := range []struct {
@@ -69,12 +83,13 @@ func userQueryWhere(s *stmt, q meibo.UserQuery) {
 			s.and("NOT " + fl.col)
 		}
 	}
+	return src
 }
 
 // QueryUsers returns the users q selects, in name order.
 func (t *Tx) QueryUsers(ctx context.Context, q meibo.UserQuery) ([]*meibo.User, error) {
 	s := &stmt{}
-	userQueryWhere(s, q)
+	src := t.userQueryWhere(s, q)
 	if q.AfterName != "" {
 		s.and("u.name > " + s.arg(q.AfterName))
 	}
@@ -87,7 +102,9 @@ func (t *Tx) QueryUsers(ctx context.Context, q meibo.UserQuery) ([]*meibo.User, 
 	if q.Offset > 0 {
 		page += " OFFSET " + strconv.Itoa(q.Offset)
 	}
-	rows, err := t.queryContext(ctx, `SELECT `+userCols+userFrom+` WHERE `+s.whereSQL()+` ORDER BY u.name`+page, s.args...)
+	// The page's IDs first, from the indexes alone; then their rows.
+	rows, err := t.queryContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.id IN (SELECT u.id FROM `+src+` WHERE `+s.whereSQL()+
+		` ORDER BY u.name`+page+`) ORDER BY u.name`, s.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query users: %w", err)
 	}
@@ -111,7 +128,7 @@ func (t *Tx) QueryUsers(ctx context.Context, q meibo.UserQuery) ([]*meibo.User, 
 // disabled alone, the group's count less (or than) the count of the few
 // disabled ones.
 func (t *Tx) CountQueryUsers(ctx context.Context, q meibo.UserQuery) (int, error) {
-	onlyFlags := q.Name == nil && q.NamePrefix == "" && q.EmailKey == nil && q.EmailKeyPrefix == "" && q.Admin == nil
+	onlyFlags := q.Name == nil && q.NamePrefix == "" && q.EmailKey == nil && q.EmailKeyPrefix == "" && q.Contains == "" && q.Admin == nil
 	if onlyFlags && (q.Disabled == nil || !*q.Disabled) {
 		var all int
 		err := t.queryRowContext(ctx, `SELECT users FROM group_user_counts WHERE group_id = $1`, q.GroupID).Scan(&all)
@@ -128,8 +145,8 @@ func (t *Tx) CountQueryUsers(ctx context.Context, q meibo.UserQuery) (int, error
 		return all - disabled, err
 	}
 	s := &stmt{}
-	userQueryWhere(s, q)
-	n, err := t.countOf(ctx, `SELECT 1 FROM users u WHERE `+s.whereSQL(), s.args)
+	src := t.userQueryWhere(s, q)
+	n, err := t.countOf(ctx, `SELECT 1 FROM `+src+` WHERE `+s.whereSQL(), s.args)
 	if err != nil {
 		return 0, fmt.Errorf("count users: %w", err)
 	}

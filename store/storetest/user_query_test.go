@@ -21,6 +21,7 @@ func queryModel(users []*meibo.User, q meibo.UserQuery) []string {
 			!strings.HasPrefix(u.Name, q.NamePrefix),
 			q.EmailKey != nil && meibo.EmailKey(u.Email) != *q.EmailKey,
 			!strings.HasPrefix(meibo.EmailKey(u.Email), q.EmailKeyPrefix),
+			q.Contains != "" && !strings.Contains(meibo.Fold(u.Name), q.Contains) && !strings.Contains(meibo.EmailKey(u.Email), q.Contains),
 			q.Disabled != nil && u.Disabled != *q.Disabled,
 			q.Admin != nil && u.Admin != *q.Admin,
 			q.AfterName != "" && u.Name <= q.AfterName:
@@ -68,6 +69,11 @@ func TestQueryUsers(t *testing.T) {
 			{Admin: &yes, Disabled: &no},
 			{NamePrefix: "ab", Disabled: &no},
 			{Disabled: &no, AfterName: "abd"},
+			{Contains: "abd"},
+			{Contains: "b0@"},
+			{Contains: "日本語"},
+			{Contains: "xyz"},
+			{Contains: "abc", Disabled: &yes},
 		} {
 			q.GroupID = "G1"
 			want := queryModel(all, q)
