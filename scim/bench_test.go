@@ -64,6 +64,8 @@ func BenchmarkFilter(b *testing.B) {
 				{"emails_eq", "filter=" + url.QueryEscape(`emails.value eq "USER0012345@example.org"`)},
 				{"userName_eq_and_active", "filter=" + url.QueryEscape(`userName eq "user0012345" and active eq true`)},
 				{"active_false", "filter=" + url.QueryEscape(`active eq false`) + "&count=100"},
+				{"admins", "filter=" + url.QueryEscape(`urn:meibo:params:scim:schemas:extension:meibo:2.0:User:admin eq true`)},
+				{"emails_sw", "filter=" + url.QueryEscape(`emails.value sw "user00123"`)},
 				{"page_first", "startIndex=1&count=100"},
 				{"page_later", "startIndex=500001&count=100"},
 			} {

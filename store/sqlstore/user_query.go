@@ -86,6 +86,10 @@ func (t *Tx) userQueryWhere(s *stmt, q meibo.UserQuery) string {
 	return src
 }
 
+// fewDisabled is how many disabled users of a group SQLite sorts rather
+// than finds along the group's names.
+const fewDisabled = 2000
+
 // QueryUsers returns the users q selects, in name order.
 func (t *Tx) QueryUsers(ctx context.Context, q meibo.UserQuery) ([]*meibo.User, error) {
 	s := &stmt{}
@@ -102,9 +106,30 @@ func (t *Tx) QueryUsers(ctx context.Context, q meibo.UserQuery) ([]*meibo.User, 
 	if q.Offset > 0 {
 		page += " OFFSET " + strconv.Itoa(q.Offset)
 	}
-	// The page's IDs first, from the indexes alone; then their rows.
-	rows, err := t.queryContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.id IN (SELECT u.id FROM `+src+` WHERE `+s.whereSQL()+
-		` ORDER BY u.name`+page+`) ORDER BY u.name`, s.args...)
+	// The page's names first, from the indexes alone where the conditions
+	// allow (the group's name index holds the names: a deep page skips
+	// along it without reading a row); then their rows.
+	order := "u.name"
+	if t.d.Name() == "sqlite" {
+		// SQLite, without statistics, would walk the whole name index to
+		// save sorting the few users another index selects: sort them
+		// instead. Disabled users are commonly a few, but may be many (a
+		// group's leavers), read from the table one by one: sorted when
+		// they are at most fewDisabled, found along the names otherwise.
+		few := q.EmailKey != nil || q.EmailKeyPrefix != "" || q.Admin != nil && *q.Admin
+		if !few && q.Disabled != nil && *q.Disabled && q.Name == nil && q.NamePrefix == "" && q.Contains == "" {
+			n, err := t.countOf(ctx, `SELECT 1 FROM users u WHERE u.group_id = $1 AND u.disabled LIMIT `+strconv.Itoa(fewDisabled+1), []any{q.GroupID})
+			if err != nil {
+				return nil, fmt.Errorf("query users: %w", err)
+			}
+			few = n <= fewDisabled
+		}
+		if few {
+			order = "+u.name"
+		}
+	}
+	rows, err := t.queryContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.group_id = $1 AND u.name IN (SELECT u.name FROM `+src+
+		` WHERE `+s.whereSQL()+` ORDER BY `+order+page+`) ORDER BY u.name`, s.args...)
 	if err != nil {
 		return nil, fmt.Errorf("query users: %w", err)
 	}
