@@ -20,7 +20,7 @@ type UserQuery struct {
 	// the folded name or the e-mail key: through the trigram indexes.
 	Contains string
 	Disabled *bool
-	Admin          *bool
+	Admin    *bool
 	// AfterName continues after the user of this name (a cursor); Offset
 	// skips as many matches; Limit bounds the page (0: no bound).
 	AfterName string
