@@ -22,7 +22,8 @@ type UserQuery struct {
 	Disabled *bool
 	Admin    *bool
 	// AfterName continues after the user of this name (a cursor); Offset
-	// skips as many matches; Limit bounds the page (0: no bound).
+	// skips as many matches; Limit bounds the page (0: no bound; the
+	// service reads no page at all for a negative one).
 	AfterName string
 	Offset    int
 	Limit     int
