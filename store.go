@@ -293,6 +293,7 @@ type Tx interface {
 	FailStaleImports(ctx context.Context, before time.Time, message string) ([]*ImportJob, error)
 
 	ProvisioningTx
+	UserQueryTx
 }
 
 // Throttle counts recent failed sign-ins of one account or address.

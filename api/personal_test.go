@@ -109,9 +109,15 @@ func TestPersonalAPI(t *testing.T) {
 			t.Errorf("own password: %d %s", r.status, r.body)
 		}
 
-		// Turning API access off ends the token at once, for good.
-		e.svc.UpdateUser(e.sys, alice, meibo.UserUpdate{APIAccess: some(false)}) //nolint:errcheck
-		e.svc.UpdateUser(e.sys, alice, meibo.UserUpdate{APIAccess: some(true)})  //nolint:errcheck
+		// Turning API access off through the API deletes the token at
+		// once (before anyone uses it), for good.
+		if r := e.do("PATCH", "/api/v1/users/{u1}", meibo.BuiltinAdmin, `{"apiAccess":false}`, nil); r.status != 200 {
+			t.Fatalf("API access off: %d %s", r.status, r.body)
+		}
+		if n := e.heldTokens(alice); n != 0 {
+			t.Errorf("%d personal tokens left after API access was turned off", n)
+		}
+		e.svc.UpdateUser(e.sys, alice, meibo.UserUpdate{APIAccess: some(true)}) //nolint:errcheck
 		if r := e.do("GET", "/api/v1/my/devices", "alice", "", nil); r.status != 401 {
 			t.Errorf("after API access was turned off: %d", r.status)
 		}
@@ -119,7 +125,13 @@ func TestPersonalAPI(t *testing.T) {
 		if e.tokens["bob"], err = e.personalToken("G1", "bea"); err != nil {
 			t.Fatal(err)
 		}
-		e.svc.UpdateUser(e.sys, bob.ID, meibo.UserUpdate{Disabled: some(true)}) //nolint:errcheck
+		e.ids["u_bob"] = strconv.FormatInt(bob.ID, 10)
+		if r := e.do("PATCH", "/api/v1/users/{u_bob}", meibo.BuiltinAdmin, `{"disabled":true}`, nil); r.status != 200 {
+			t.Fatalf("disable: %d %s", r.status, r.body)
+		}
+		if n := e.heldTokens(bob.ID); n != 0 {
+			t.Errorf("%d personal tokens left after the user was disabled", n)
+		}
 		if r := e.do("GET", "/api/v1/my/devices", "bob", "", nil); r.status != 401 {
 			t.Errorf("after disabling: %d", r.status)
 		}
@@ -144,6 +156,9 @@ func TestPersonalAPI(t *testing.T) {
 		if _, err := e.svc.UpdateProfile(e.sys, p.ID, service.ProfileUpdate{APIAccess: some(false)}); err != nil {
 			t.Fatal(err)
 		}
+		if n := e.heldTokens(bob.ID); n != 0 {
+			t.Errorf("%d personal tokens left after the profile lost API access", n)
+		}
 		if r := e.do("GET", "/api/v1/my/devices", "bob", "", nil); r.status != 401 {
 			t.Errorf("after the profile lost API access: %d", r.status)
 		}
@@ -152,3 +167,19 @@ func TestPersonalAPI(t *testing.T) {
 }
 
 func some[T any](v T) *T { return &v }
+
+// heldTokens counts the personal tokens of a user as stored, without
+// using one (which would also end them).
+func (e *apiEnv) heldTokens(userID int64) int {
+	e.t.Helper()
+	var n int
+	err := e.store.View(context.Background(), func(tx meibo.Tx) error {
+		ks, err := tx.PersonalTokens(context.Background(), userID)
+		n = len(ks)
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}

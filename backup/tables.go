@@ -46,6 +46,7 @@ var Excluded = map[string]string{
 	"sign_in_throttle":   "failed sign-in counters: short-lived",
 	"sign_in_ceremonies": "passkey challenges and identity provider states: minutes long",
 	"unified_users":      "derived from users by triggers",
+	"group_user_counts":  "each group's number of users: derived from users by triggers",
 	"user_grams":         "the search index of users: derived from users by triggers",
 	"search_positions":   "a constant table of positions made by the SQLite migrations",
 	"user_grams_pending": "users waiting for the search index: a restore makes every restored user wait",

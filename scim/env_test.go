@@ -17,6 +17,7 @@ import (
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/api"
 	"github.com/meibo/meibo/argon2id"
+	"github.com/meibo/meibo/internal/openapitest"
 	"github.com/meibo/meibo/scim"
 	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store/storetest"
@@ -28,6 +29,7 @@ type env struct {
 	t     *testing.T
 	clock *clock
 	svc   *service.Service
+	db    meibo.Store
 	srv   *httptest.Server
 	sys   context.Context
 	token map[string]string // SCIM tokens by group
@@ -47,9 +49,10 @@ func newEnv(t *testing.T, engine string) *env {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api.New(svc, api.Options{Logger: log}))
 	mux.Handle(scim.Prefix, scim.New(svc, scim.Options{Logger: log}))
-	srv := httptest.NewServer(mux)
+	// Every request and answer is held to the OpenAPI document.
+	srv := openapitest.NewServer(t, api.OpenAPI, mux)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, clock: c, svc: svc, srv: srv, sys: meibo.WithActor(context.Background(), meibo.System("cli:test")), token: map[string]string{}}
+	e := &env{t: t, clock: c, svc: svc, db: db, srv: srv, sys: meibo.WithActor(context.Background(), meibo.System("cli:test")), token: map[string]string{}}
 	if _, _, err := svc.Bootstrap(context.Background(), "Root-pass-phrase-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +126,11 @@ func (e *env) do(method, path, token string, body any, headers ...string) answer
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	if rd != nil {
-		req.Header.Set("Content-Type", scim.ContentType)
+		ct := scim.ContentType
+		if strings.HasPrefix(path, "/api/") {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])

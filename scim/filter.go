@@ -249,8 +249,27 @@ func order(op filter.CompareOperator, c int) (bool, error) {
 type narrowing struct {
 	byName, byExternal *string
 	byID               *int64
-	keyword            string
-	disabled, admin    *bool
+	// namePrefix and emailKey, emailPrefix select through the name and
+	// e-mail key indexes (meibo.UserQuery).
+	namePrefix  string
+	emailKey    *string
+	emailPrefix string
+	// contains is three or more folded characters anywhere in the name
+	// or the address: through the trigram indexes.
+	contains        string
+	keyword         string
+	disabled, admin *bool
+}
+
+// isASCII reports whether s is all ASCII: then meibo.EmailKey folds it
+// as the filters compare addresses, by lower case alone.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // narrow finds what a filter's top conjunction tells about its matches.
@@ -294,6 +313,16 @@ func narrow(e filter.Expression) narrowing {
 					d := !b
 					n.disabled = &d
 				}
+			case attr == "username" && x.Operator == filter.SW && isStr && s != "" && n.namePrefix == "":
+				n.namePrefix = s
+			case attr == "emails" && (sub == "" || sub == "value") && x.Operator == filter.EQ && isStr && isASCII(s) && n.emailKey == nil:
+				k := meibo.EmailKey(s)
+				n.emailKey = &k
+			case attr == "emails" && (sub == "" || sub == "value") && x.Operator == filter.SW && isStr && s != "" && isASCII(s) && n.emailPrefix == "":
+				n.emailPrefix = strings.ToLower(s)
+			case (attr == "username" || attr == "emails" && (sub == "" || sub == "value")) && isStr && n.contains == "" &&
+				(x.Operator == filter.CO || x.Operator == filter.EW) && len([]rune(meibo.Fold(s))) >= 3:
+				n.contains = meibo.Fold(s)
 			case (attr == "username" || attr == "emails" && (sub == "" || sub == "value")) && isStr && n.keyword == "":
 				// The keyword search matches two or more characters
 				// anywhere in the name or address (meibo.UserFilter), a
@@ -328,6 +357,23 @@ func (w window) holds(i int) bool { return w.all || i >= w.skip && i < w.skip+w.
 // the narrowest index the filter allows and keeps no more than the window:
 // without a filter it stops at the window's end and counts the group.
 func (s *Server) listUsers(ctx context.Context, groupID, baseURL string, e filter.Expression, w window) ([]map[string]any, int, error) {
+	if q, ok := exactQuery(e); ok && !w.all {
+		// The indexes answer the filter exactly: the page and the count,
+		// nothing else read.
+		q.GroupID, q.Offset, q.Limit = groupID, w.skip, w.limit
+		if w.limit == 0 {
+			q.Limit = -1 // the count alone
+		}
+		page, total, err := s.svc.QueryUsers(ctx, q, true)
+		if err != nil {
+			return nil, 0, err
+		}
+		out := make([]map[string]any, len(page))
+		for i, p := range page {
+			out[i] = roundTrip(userResource(p, baseURL))
+		}
+		return out, total, nil
+	}
 	var n narrowing
 	if e != nil {
 		n = narrow(e)
@@ -372,6 +418,26 @@ func (s *Server) listUsers(ctx context.Context, groupID, baseURL string, e filte
 			return one(nil, err)
 		}
 		return one(s.svc.ProvisionedUser(ctx, groupID, u.ID))
+	case n.namePrefix != "" || n.emailKey != nil || n.emailPrefix != "" || n.contains != "":
+		// The range of an index, or the trigram index's matches, read in
+		// pages, each user tested.
+		q := meibo.UserQuery{GroupID: groupID, NamePrefix: n.namePrefix, EmailKey: n.emailKey, EmailKeyPrefix: n.emailPrefix,
+			Contains: n.contains, Disabled: n.disabled, Admin: n.admin, Limit: 500}
+		for {
+			page, _, err := s.svc.QueryUsers(ctx, q, false)
+			if err != nil {
+				return nil, 0, err
+			}
+			for _, p := range page {
+				if err := keep(p); err != nil {
+					return nil, 0, err
+				}
+			}
+			if len(page) < q.Limit {
+				return out, total, nil
+			}
+			q.AfterName = page[len(page)-1].User.Name
+		}
 	}
 	f := meibo.UserFilter{GroupID: groupID, Keyword: n.keyword, Disabled: n.disabled, Admin: n.admin, Limit: 500}
 	for {
@@ -444,4 +510,67 @@ func sortResources(list []map[string]any, sortBy, sortOrder string) error {
 		return a < b
 	})
 	return nil
+}
+
+// exactQuery returns the query that selects exactly the users e matches,
+// when e (nil: every user) is a conjunction of conditions the indexes
+// answer as the filter means them: "userName eq" and "userName sw" (user
+// names are case-exact), "active eq", and the extension's "admin eq". An
+// identity provider's checks (`userName eq "…"`), a plain page and the
+// lists of disabled users are such filters.
+func exactQuery(e filter.Expression) (meibo.UserQuery, bool) {
+	var q meibo.UserQuery
+	var walk func(filter.Expression) bool
+	walk = func(e filter.Expression) bool {
+		switch x := e.(type) {
+		case nil:
+			return true
+		case *filter.LogicalExpression:
+			return x.Operator == filter.AND && walk(x.Left) && walk(x.Right)
+		case *filter.AttributeExpression:
+			attr := strings.ToLower(x.AttributePath.AttributeName)
+			if x.AttributePath.SubAttributeName() != "" || x.Operator != filter.EQ && x.Operator != filter.SW {
+				return false
+			}
+			uri := x.AttributePath.URI()
+			if strings.EqualFold(uri, SchemaMeibo) {
+				b, ok := x.CompareValue.(bool)
+				if attr != "admin" || x.Operator != filter.EQ || !ok || q.Admin != nil {
+					return false
+				}
+				q.Admin = &b
+				return true
+			}
+			if uri != "" && !strings.EqualFold(uri, SchemaUser) {
+				return false
+			}
+			switch attr {
+			case "active":
+				b, err := boolean(x.CompareValue, "active")
+				if x.Operator != filter.EQ || err != nil || q.Disabled != nil {
+					return false
+				}
+				d := !b
+				q.Disabled = &d
+				return true
+			case "username":
+				v, ok := x.CompareValue.(string)
+				switch {
+				case !ok:
+					return false
+				case x.Operator == filter.EQ && q.Name == nil:
+					q.Name = &v
+					return true
+				case x.Operator == filter.SW && v != "" && q.NamePrefix == "":
+					q.NamePrefix = v
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !walk(e) {
+		return meibo.UserQuery{}, false
+	}
+	return q, true
 }

@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -66,9 +67,25 @@ type Options struct {
 type Server struct {
 	svc        *service.Service
 	log        *slog.Logger
-	mux        *http.ServeMux
+	mux        *routeMux
 	maxPayload int64
 }
+
+// routeMux is the service providers' ServeMux, remembering the patterns
+// registered on it, so that the tests can hold the OpenAPI document to the
+// routes served.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// Routes lists the patterns served ("METHOD /scim/v2/{group}/…").
+func (s *Server) Routes() []string { return slices.Clone(s.mux.patterns) }
 
 // New returns the handler of /scim/v2/.
 func New(svc *service.Service, opts Options) *Server {
@@ -78,7 +95,7 @@ func New(svc *service.Service, opts Options) *Server {
 	if opts.MaxPayloadSize <= 0 {
 		opts.MaxPayloadSize = DefaultMaxPayloadSize
 	}
-	s := &Server{svc: svc, log: opts.Logger, mux: http.NewServeMux(), maxPayload: opts.MaxPayloadSize}
+	s := &Server{svc: svc, log: opts.Logger, mux: &routeMux{ServeMux: http.NewServeMux()}, maxPayload: opts.MaxPayloadSize}
 	m := s.mux
 	m.Handle("GET /scim/v2/{group}/ServiceProviderConfig", s.auth(s.handleSPC))
 	m.Handle("GET /scim/v2/{group}/ResourceTypes", s.auth(s.handleResourceTypes))

@@ -131,6 +131,12 @@ func TestUsersQuery(t *testing.T) {
 			`meta.created gt "2000-01-01T00:00:00Z"`:      "albert,alice,bob,carol,dave",
 			`meta.lastModified lt "2000-01-01T00:00:00Z"`: "",
 			`id eq "` + ids["dave"] + `"`:                 "dave",
+			`userName sw "al" and active eq true`:         "albert,alice",
+			`userName sw "b" and active eq "True"`:        "",
+			`emails.value eq "ALICE@example.org"`:         "alice",
+			`emails.value sw "AL"`:                        "albert,alice",
+			`emails sw "d" and userName ew "e"`:           "dave",
+			`userName sw "A"`:                             "",
 		} {
 			a := e.scim("GET", "G1", "/Users?filter="+url.QueryEscape(filter), nil).want(t, 200)
 			if got := strings.Join(a.names(), ","); got != want {
@@ -149,6 +155,14 @@ func TestUsersQuery(t *testing.T) {
 		a = e.scim("GET", "G1", "/Users?startIndex=5&count=10&filter="+url.QueryEscape(`userName pr`), nil).want(t, 200)
 		if strings.Join(a.names(), ",") != "dave" || a.str("totalResults") != "5" {
 			t.Errorf("the last page of a filter: %s", a.raw)
+		}
+		a = e.scim("GET", "G1", "/Users?startIndex=2&count=1&filter="+url.QueryEscape(`userName sw "a"`), nil).want(t, 200)
+		if strings.Join(a.names(), ",") != "alice" || a.str("totalResults") != "2" {
+			t.Errorf("a page of userName sw: %s", a.raw)
+		}
+		a = e.scim("GET", "G1", "/Users?count=0&filter="+url.QueryEscape(`active eq true`), nil).want(t, 200)
+		if len(a.names()) != 0 || a.str("totalResults") != "4" {
+			t.Errorf("count=0 of active users: %s", a.raw)
 		}
 		a = e.scim("GET", "G1", "/Users?startIndex=9", nil).want(t, 200)
 		if len(a.names()) != 0 || a.str("totalResults") != "5" {

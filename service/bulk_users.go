@@ -64,6 +64,7 @@ func (b *bulkRun) applyUsers(ctx context.Context, tx meibo.Tx, g *meibo.Group, w
 		return err
 	}
 	var changed []*meibo.User
+	noAPI := false // the users move to a profile without API access
 	switch b.req.Action {
 	case BulkDisable, BulkEnable:
 		want := b.req.Action == BulkDisable
@@ -81,6 +82,7 @@ func (b *bulkRun) applyUsers(ctx context.Context, tx meibo.Tx, g *meibo.Group, w
 		if err != nil {
 			return err
 		}
+		noAPI = !p.APIAccess
 		for i, u := range users {
 			if u.ProfileID == p.ID {
 				b.same++
@@ -148,8 +150,16 @@ func (b *bulkRun) applyUsers(ctx context.Context, tx meibo.Tx, g *meibo.Group, w
 				return err
 			}
 			if b.req.Action == BulkDisable {
-				// Disabling ends the users' sessions and links.
+				// Disabling ends the users' sessions and links, and their
+				// personal API tokens.
 				if err := tx.EndUsersAccess(ctx, setIDs, tx.Now()); err != nil {
+					return err
+				}
+			}
+			if b.req.Action == BulkDisable || b.req.Action == BulkProfile && noAPI {
+				// A disabled user, or one in a profile without API
+				// access, holds no personal token.
+				if _, err := tx.DeletePersonalTokensOf(ctx, setIDs); err != nil {
 					return err
 				}
 			}

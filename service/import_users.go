@@ -84,6 +84,10 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		create    bool
 		passwordC bool
 		disables  bool // an enabled user becomes disabled
+		// endTokens: the user may hold personal API tokens before the
+		// row and no longer after it (disabled, API access off, or a
+		// profile without it).
+		endTokens bool
 	}
 	var changes []change
 	var keys []meibo.UnifiedKey
@@ -142,7 +146,8 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 			r.problem(csvio.Problem{Row: rec.Row, Column: "email", Msg: meibo.M("import.no_email", next.Name), Warning: true})
 		}
 		c := change{rec: rec, cur: cur, user: next, create: cur == nil, passwordC: in.Password != "" || in.PasswordHash != "",
-			disables: cur != nil && !cur.Disabled && next.Disabled}
+			disables:  cur != nil && !cur.Disabled && next.Disabled,
+			endTokens: cur != nil && cur.APIAccess && !cur.Disabled && !(next.APIAccess && !next.Disabled && profile.APIAccess)}
 		switch {
 		case cur == nil:
 			keys = append(keys, next.UnifiedKey())
@@ -176,7 +181,8 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		}
 	}
 	var creates, updates []*meibo.User
-	var ended []int64 // users whose sessions and links end
+	var ended []int64     // users whose sessions and links end
+	var tokensEnd []int64 // users whose personal API tokens end
 	for _, c := range changes {
 		if c.create {
 			u.created++
@@ -200,6 +206,9 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 			updates = append(updates, c.user)
 			if c.passwordC || c.disables {
 				ended = append(ended, c.user.ID)
+			}
+			if c.endTokens {
+				tokensEnd = append(tokensEnd, c.user.ID)
 			}
 		}
 	}
@@ -229,6 +238,11 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		u.invited += len(mails)
 	}
 	if err := tx.UpdateUsers(ctx, updates); err != nil {
+		return err
+	}
+	// The batch's users who lost the right to personal tokens lose the
+	// tokens now, in the import's transaction: a statement per 500 users.
+	if _, err := tx.DeletePersonalTokensOf(ctx, tokensEnd); err != nil {
 		return err
 	}
 	return endUsersAccess(ctx, tx, ended)

@@ -300,7 +300,15 @@ func (s *Service) BeginPasskeySignIn(ctx context.Context, origin string) ([]byte
 // FinishPasskeySignIn checks a passkey's answer and signs its administrator
 // in: a new, complete console session (a passkey with user verification is
 // two factors in one). It returns the session's cookie secret.
+//
+// The sign-in is counted on the console, as one with a password is.
 func (s *Service) FinishPasskeySignIn(ctx context.Context, origin, ceremony string, response []byte, addr, userAgent string, lang meibo.Lang) (string, *meibo.Session, error) {
+	secret, sess, err := s.finishPasskeySignIn(ctx, origin, ceremony, response, addr, userAgent, lang)
+	s.countSignIn("console", err)
+	return secret, sess, err
+}
+
+func (s *Service) finishPasskeySignIn(ctx context.Context, origin, ceremony string, response []byte, addr, userAgent string, lang meibo.Lang) (string, *meibo.Session, error) {
 	failed := meibo.Errorf(meibo.CodeUnauthorized, "mfa.passkey.failed")
 	rp, err := s.relyingParty(origin)
 	if err != nil {

@@ -59,8 +59,14 @@ func (s *Service) TakeSSOFlow(ctx context.Context, secret string) (string, error
 	return data, err
 }
 
-// SSOFailed audits a refused answer of an identity provider.
+// SSOFailed audits a refused answer of an identity provider, and counts it
+// as a refused sign-in on the console.
 func (s *Service) SSOFailed(ctx context.Context, provider, reason, addr string) {
+	s.countSignIn("console", meibo.Errorf(meibo.CodeUnauthorized, "sso.failed"))
+	s.auditSSOFailed(ctx, provider, reason, addr)
+}
+
+func (s *Service) auditSSOFailed(ctx context.Context, provider, reason, addr string) {
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, Name: "sso:" + provider, Addr: addr})
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
 		return s.audit(ctx, tx, "admin.signin.sso.failed", meibo.CategorySignIn, "provider", provider, "", map[string]any{"reason": clip(reason, 200)})
@@ -72,8 +78,15 @@ func (s *Service) SSOFailed(ctx context.Context, provider, reason, addr string) 
 
 // SignInSSO signs in the administrator an identity provider named: a new
 // console session, complete or at the stage the policy asks for. It returns
-// the session's cookie secret.
+// the session's cookie secret. The sign-in is counted on the console, as
+// one with a password is.
 func (s *Service) SignInSSO(ctx context.Context, id SSOIdentity, addr, userAgent string, lang meibo.Lang) (string, *meibo.Session, error) {
+	secret, sess, err := s.signInSSO(ctx, id, addr, userAgent, lang)
+	s.countSignIn("console", err)
+	return secret, sess, err
+}
+
+func (s *Service) signInSSO(ctx context.Context, id SSOIdentity, addr, userAgent string, lang meibo.Lang) (string, *meibo.Session, error) {
 	unknown := meibo.Errorf(meibo.CodeUnauthorized, "sso.unknown")
 	secret, hash := meibo.NewToken("mbs_")
 	var sess *meibo.Session
@@ -112,7 +125,7 @@ func (s *Service) SignInSSO(ctx context.Context, id SSOIdentity, addr, userAgent
 	})
 	if err != nil {
 		if meibo.ErrorCode(err) == meibo.CodeUnauthorized {
-			s.SSOFailed(ctx, id.Provider, "no administrator matches "+id.Claim+" "+id.Value, addr)
+			s.auditSSOFailed(ctx, id.Provider, "no administrator matches "+id.Claim+" "+id.Value, addr)
 		}
 		return "", nil, err
 	}

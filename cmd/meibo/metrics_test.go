@@ -89,6 +89,14 @@ func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	return fams
 }
 
+// signIns is the count of sign-ins on surface with outcome that the
+// server at url reports.
+func signIns(t *testing.T, url, surface, outcome string) float64 {
+	t.Helper()
+	v, _ := value(scrape(t, url), "meibo_signins_total", "surface", surface, "outcome", outcome)
+	return v
+}
+
 // value is the value of the series of name with exactly the labels given
 // (a counter's or gauge's value, a histogram's count), and whether it is there.
 func value(fams map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {

@@ -111,10 +111,14 @@ func TestPasskeysInBrowser(t *testing.T) {
 	t.Run("sign in with a passkey alone", func(t *testing.T) {
 		b := b.with(t)
 		signOut()
+		before := signIns(t, s.base, "console", "success")
 		b.open("/console/signin")
 		b.screenshot("mfa-signin-passkey-en-laptop")
 		b.click("#passkey-signin-button")
 		waitPath(b, "/console/")
+		if got := signIns(t, s.base, "console", "success") - before; got != 1 {
+			t.Errorf("a passkey sign-in counted +%v console sign-ins, want +1", got)
+		}
 		b.open("/console/account/security")
 		b.wantText("Phone")
 		if got := b.text("#session-list tbody tr:first-child td:first-child"); !strings.Contains(got, "passkey") || strings.Contains(got, "password") {
@@ -125,12 +129,18 @@ func TestPasskeysInBrowser(t *testing.T) {
 	t.Run("a passkey as the second factor", func(t *testing.T) {
 		b := b.with(t)
 		signOut()
+		before := signIns(t, s.base, "console", "success")
 		b.signIn("keys", pw)
 		if loc := b.location(); !strings.HasSuffix(loc, "/console/signin/second") {
 			t.Fatalf("after the password: %s", loc)
 		}
 		b.click("#passkey-second-button")
 		waitPath(b, "/console/")
+		// One sign-in, counted at its password: the second factor
+		// completes it and is not counted again.
+		if got := signIns(t, s.base, "console", "success") - before; got != 1 {
+			t.Errorf("a password and a passkey counted +%v console sign-ins, want +1", got)
+		}
 		b.open("/console/account/security")
 		b.wantText("password+passkey")
 	})

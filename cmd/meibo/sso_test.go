@@ -397,6 +397,35 @@ func TestSSOSignIn(t *testing.T) {
 		}
 	})
 
+	t.Run("counted in the metrics", func(t *testing.T) {
+		// A sign-in through the provider counts as a console sign-in,
+		// an unknown person and a refused answer as refused ones.
+		count := func(outcome string) float64 { return signIns(t, e.m.URL(), "console", outcome) }
+		success, refused := count("success"), count("refused")
+		c := e.browser()
+		if st, loc := e.back(c, e.toProvider(c, "zt", "test-user@127.0.0.1")); st != http.StatusSeeOther || loc != "/console/" {
+			t.Fatalf("callback: %d %s", st, loc)
+		}
+		unknown := e.browser()
+		if st, _ := e.back(unknown, e.toProvider(unknown, "zt", "test-user2")); st != http.StatusUnauthorized {
+			t.Fatalf("unknown person: %d", st)
+		}
+		bad := e.browser()
+		cb, _ := url.Parse(e.toProvider(bad, "zt", "test-user@127.0.0.1"))
+		q := cb.Query()
+		q.Set("state", "x"+q.Get("state"))
+		cb.RawQuery = q.Encode()
+		if st, _ := e.back(bad, cb.String()); st != http.StatusUnauthorized {
+			t.Fatalf("bad state: %d", st)
+		}
+		if got := count("success") - success; got != 1 {
+			t.Errorf("console sign-ins succeeded: +%v, want +1", got)
+		}
+		if got := count("refused") - refused; got != 2 {
+			t.Errorf("console sign-ins refused: +%v, want +2", got)
+		}
+	})
+
 	t.Run("an expired ID token", func(t *testing.T) {
 		c := e.browser()
 		cb := e.toProvider(c, "zt", "test-user@127.0.0.1")
