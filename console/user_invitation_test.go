@@ -9,13 +9,13 @@ import (
 	"github.com/meibo/meibo/service"
 )
 
-// TestBUserInvitation: a user's page says where their invitation stands
+// TestUserInvitation: a user's page says where their invitation stands
 // and, without an SMTP server, says why no link can be mailed; the users
 // list filters by the state; the new-user box is ticked, without an SMTP
 // server too, and unticking it opts out; the outbox says there is no SMTP
 // server.
-func TestBUserInvitation(t *testing.T) {
-	e := newBEnv(t)
+func TestUserInvitation(t *testing.T) {
+	e := newEnv(t)
 	invited, err := e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: "invited", Email: "invited@example.org", SendInvitation: true})
 	if err != nil {
 		t.Fatal(err)
@@ -24,7 +24,7 @@ func TestBUserInvitation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := e.signIn("admin")
+	c := e.admin("admin")
 	c.get(fmt.Sprintf("/console/users/%d", invited.ID)).want(t, "invited user's page", http.StatusOK,
 		[]string{`id="invitation-state">Pending<`, "not delivered yet", "No SMTP server is configured"}, `id="send-reset"`)
 	c.get(fmt.Sprintf("/console/users/%d", plain.ID)).want(t, "plain user's page", http.StatusOK,
@@ -39,11 +39,11 @@ func TestBUserInvitation(t *testing.T) {
 	r := c.post("/console/groups/G1/users", url.Values{"name": {"newcomer"}, "email": {"newcomer@example.org"}, "profile": {"default"},
 		"sendInvitation": {"1"}})
 	if r.status != http.StatusSeeOther {
-		t.Fatalf("add a user: %d %s", r.status, bClip(r.body))
+		t.Fatalf("add a user: %d %s", r.status, clip(r.body))
 	}
 	r = c.post("/console/groups/G1/users", url.Values{"name": {"optedout"}, "email": {"optedout@example.org"}, "profile": {"default"}})
 	if r.status != http.StatusSeeOther {
-		t.Fatalf("add a user without the box: %d %s", r.status, bClip(r.body))
+		t.Fatalf("add a user without the box: %d %s", r.status, clip(r.body))
 	}
 	for name, want := range map[string]string{"newcomer": "Pending", "optedout": "Not invited"} {
 		u, err := e.svc.UserByName(e.sys, "G1", name)
