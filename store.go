@@ -64,6 +64,17 @@ type Tx interface {
 	DeleteProfile(ctx context.Context, id int64) error
 	ProfileUsers(ctx context.Context, id int64) (int, error)
 
+	// DeferSearchIndex lets the users this transaction creates or renames
+	// wait for the keyword index of two characters (see IndexPendingUsers)
+	// instead of being indexed one by one: for transactions that write many
+	// users. Searches find waiting users all the same.
+	DeferSearchIndex(ctx context.Context) error
+	// IndexPendingUsers indexes up to max users that wait for the keyword
+	// index and returns how many it indexed (0: none waits).
+	IndexPendingUsers(ctx context.Context, max int) (int, error)
+	// PendingUsers counts the users waiting for the keyword index, up to max.
+	PendingUsers(ctx context.Context, max int) (int, error)
+
 	// CreateUsers inserts users (in batches, for imports) and sets their IDs.
 	CreateUsers(ctx context.Context, users []*User) error
 	User(ctx context.Context, id int64) (*User, error)

@@ -52,6 +52,11 @@ func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOpti
 	engine := db.Engine()
 	err = db.UpdateConn(ctx, func(conn *sql.Conn, t meibo.Tx) error {
 		tx := t.(*sqlstore.Tx).SQLTx()
+		// The restored users wait for the keyword index, which the
+		// indexer builds after the commit (service.IndexSearch).
+		if err := t.DeferSearchIndex(ctx); err != nil {
+			return err
+		}
 		target := map[string][]column{}
 		for _, table := range Tables {
 			cols, err := columns(ctx, tx, engine, table)

@@ -132,6 +132,7 @@ func (s *Service) Restore(ctx context.Context, r io.Reader, file string, replace
 		}
 		return nil, err
 	}
+	s.nudgeIndex()
 	return info, nil
 }
 

@@ -250,6 +250,9 @@ func (r *jobRun) run() error {
 	imp.reset()
 	applied := false
 	err = r.s.store.Update(ctx, func(tx meibo.Tx) error {
+		if err := tx.DeferSearchIndex(ctx); err != nil {
+			return err
+		}
 		if err := r.pass(ctx, imp, tx, true, nil); err != nil {
 			return err
 		}
@@ -274,6 +277,7 @@ func (r *jobRun) run() error {
 	if r.job.SendInvitations {
 		r.s.nudgeMail()
 	}
+	r.s.nudgeIndex()
 	return nil
 }
 

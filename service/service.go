@@ -85,11 +85,12 @@ type Service struct {
 	cfg   Config
 	log   *slog.Logger
 
-	mu       sync.Mutex
-	progress map[int64]*Progress // live progress of jobs this process runs
-	wake     chan struct{}       // nudges the import worker
-	mailWake chan struct{}       // nudges the mail worker
-	waiters  waiters             // long polls of devices
+	mu        sync.Mutex
+	progress  map[int64]*Progress // live progress of jobs this process runs
+	wake      chan struct{}       // nudges the import worker
+	mailWake  chan struct{}       // nudges the mail worker
+	indexWake chan struct{}       // nudges the search indexer
+	waiters   waiters             // long polls of devices
 
 	refusals      map[string]*refusalWindow // by actor and kind (refusal.go)
 	refusalWrites sync.WaitGroup
@@ -143,7 +144,7 @@ func New(store meibo.Store, cfg Config) *Service {
 		cfg.AdminSessionMax = 8 * time.Hour
 	}
 	return &Service{store: store, cfg: cfg, log: cfg.Logger, progress: map[int64]*Progress{}, wake: make(chan struct{}, 1),
-		mailWake: make(chan struct{}, 1)}
+		mailWake: make(chan struct{}, 1), indexWake: make(chan struct{}, 1)}
 }
 
 // Store returns the service's store (for adapters that need the engine name).

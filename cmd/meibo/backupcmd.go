@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"text/tabwriter"
+	"time"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/argon2id"
@@ -150,5 +151,13 @@ func runRestore(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "restored %s into %s: %d tables, %d rows (from %s, schema %s, taken %s)\n", pos[0], redactDSN(dsn),
 		len(info.Tables), info.Rows, info.Engine, info.Schema, info.CreatedAt.Format("2006-01-02 15:04:05Z"))
+	// The restored users wait for the keyword index (searches find them
+	// meanwhile, more slowly); a server would index them in the background.
+	t := time.Now()
+	n, err := svc.IndexSearch(actx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "indexed %d users for keyword search in %.1fs\n", n, time.Since(t).Seconds())
 	return nil
 }

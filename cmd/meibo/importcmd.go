@@ -147,6 +147,19 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	if *stats {
 		printStats(env.stderr, job.Rows, time.Since(started))
 	}
+	if job.Status == meibo.ImportSuccess && !job.DryRun {
+		// The imported users wait for the keyword index; a server would
+		// index them in the background, but none may run.
+		t := time.Now()
+		n, err := c.svc.IndexSearch(c.ctx)
+		if err != nil {
+			return err
+		}
+		if *stats && n > 0 {
+			fmt.Fprintf(env.stderr, "stats: search index: %d users in %.2fs, %.0f users/s, peak memory %d MiB\n",
+				n, time.Since(t).Seconds(), float64(n)/time.Since(t).Seconds(), peakMemory()>>20)
+		}
+	}
 	if *asJSON {
 		if err := printJSON(env.stdout, report); err != nil {
 			return err

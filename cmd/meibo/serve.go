@@ -190,7 +190,11 @@ func (m *Main) Open(ctx context.Context) error {
 
 	wctx, cancel := context.WithCancel(context.Background())
 	m.stop = cancel
-	m.workers.Add(5)
+	m.workers.Add(6)
+	go func() {
+		defer m.workers.Done()
+		m.Service.RunSearchIndexer(wctx)
+	}()
 	go func() {
 		defer m.workers.Done()
 		m.Service.RunBackupScheduler(wctx)

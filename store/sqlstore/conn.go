@@ -29,6 +29,10 @@ func (db *DB) UpdateConn(ctx context.Context, fn func(conn *sql.Conn, tx meibo.T
 		}
 		return err
 	}
+	if err := t.endDefer(ctx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

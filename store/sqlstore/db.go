@@ -183,6 +183,10 @@ func (db *DB) Update(ctx context.Context, fn func(meibo.Tx) error) (err error) {
 		}
 		return err
 	}
+	if err := t.endDefer(ctx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -198,6 +202,8 @@ type Tx struct {
 	d      Dialect
 	now    time.Time
 	stmts  map[string]*sql.Stmt // prepared batch statements (closed with the transaction)
+	// deferred: new users wait for the search index (DeferSearchIndex).
+	deferred bool
 }
 
 // Now is the transaction's fixed clock.

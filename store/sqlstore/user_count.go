@@ -76,10 +76,22 @@ func (t *Tx) countUsers(ctx context.Context, f meibo.UserFilter, kw string, boun
 			s.filters(q, "u")
 		}
 		n, err = t.countOf(ctx, `SELECT 1 FROM `+src+` WHERE `+q.whereSQL()+lim, q.args)
-		not = func(q *stmt) string {
-			return "NOT EXISTS (SELECT 1 FROM user_grams g WHERE g.group_id = u.group_id AND g.gram = " + q.arg(kw) +
-				" AND g.name_fold = u.name_fold AND g.name = u.name)"
+		if err == nil && n <= bound {
+			// Users not yet in user_grams (see IndexPendingUsers).
+			var m int
+			p := &stmt{}
+			p.and("g.group_id = "+p.arg(f.GroupID), s.likeCond(p, "u"))
+			s.filters(p, "u")
+			join := " JOIN "
+			if t.d.Name() == "sqlite" {
+				join = " CROSS JOIN "
+			}
+			m, err = t.countOf(ctx, `SELECT 1 FROM user_grams_pending g`+join+`users u ON u.id = g.user_id WHERE `+p.whereSQL()+lim, p.args)
+			n += m
 		}
+		// A gram keyword matches a user, indexed or pending, exactly when
+		// it is in the folded name or e-mail key.
+		not = func(q *stmt) string { return "NOT " + s.likeCond(q, "u") }
 	case !s.short:
 		q := &stmt{}
 		var src string

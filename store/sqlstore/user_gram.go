@@ -52,19 +52,35 @@ func singleGram(r rune) bool {
 // matching profiles that sort before its last row.
 func (s *userSearch) gramPage(ctx context.Context) ([]userRow, error) {
 	a, err := s.gramRows(ctx)
-	if err != nil || len(s.profiles) == 0 {
-		return a, err
+	if err != nil {
+		return nil, err
 	}
-	var to *userKey
-	if len(a) == s.n {
-		k := a[len(a)-1].key()
-		to = &k
+	// Users not yet in user_grams (see IndexPendingUsers) that sort
+	// before the range's last row can change the page, and so can the
+	// users of matching profiles.
+	p, err := s.pendingRows(ctx, s.lastKey(a))
+	if err != nil {
+		return nil, err
 	}
-	b, err := s.profileRows(ctx, to)
+	a = s.merge(a, p)
+	if len(s.profiles) == 0 {
+		return a, nil
+	}
+	b, err := s.profileRows(ctx, s.lastKey(a))
 	if err != nil {
 		return nil, err
 	}
 	return s.merge(a, b), nil
+}
+
+// lastKey is the key of a full page's last row, past which other sources
+// cannot change it; nil when the page is not full.
+func (s *userSearch) lastKey(a []userRow) *userKey {
+	if len(a) < s.n {
+		return nil
+	}
+	k := a[len(a)-1].key()
+	return &k
 }
 
 // gramRows reads the first s.n users of the keyword's range of user_grams

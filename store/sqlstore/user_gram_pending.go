@@ -1,0 +1,211 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Deferred search index (migration 0020). A transaction that writes many
+// users (an import, a restore) asks DeferSearchIndex first: its new and
+// renamed users get one row each in user_grams_pending instead of their
+// grams in user_grams, and IndexPendingUsers, run by a background indexer
+// after the commit, moves them into user_grams a chunk at a time. Searches
+// read the pending users of a group directly (pendingRows), so that what a
+// keyword finds never depends on whether the indexer has caught up.
+
+// DeferSearchIndex makes the users this transaction creates or renames
+// pending in the search index instead of indexing each at once. SQLite
+// marks the transaction with a row of user_grams_defer, deleted again
+// before the commit (see endDefer); PostgreSQL with a setting local to the
+// transaction.
+func (t *Tx) DeferSearchIndex(ctx context.Context) error {
+	if t.deferred {
+		return nil
+	}
+	q := `SELECT set_config('meibo.defer_grams', 'on', true)`
+	if t.d.Name() == "sqlite" {
+		q = `INSERT OR IGNORE INTO user_grams_defer (mark) VALUES (1)`
+	}
+	if _, err := t.tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("defer the search index: %w", err)
+	}
+	t.deferred = true
+	return nil
+}
+
+// endDefer removes SQLite's mark before the commit: later transactions
+// index their users at once again.
+func (t *Tx) endDefer(ctx context.Context) error {
+	if !t.deferred || t.d.Name() != "sqlite" {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM user_grams_defer`); err != nil {
+		return fmt.Errorf("end deferring the search index: %w", err)
+	}
+	t.deferred = false
+	return nil
+}
+
+// IndexPendingUsers moves up to max pending users, in key order, into
+// user_grams, and returns how many it moved (0: none was pending). The
+// grams of the chunk are written in the order of user_grams' key, one
+// statement; on PostgreSQL the chunk's rows are claimed with SKIP LOCKED, so
+// that indexers of several servers share the work.
+func (t *Tx) IndexPendingUsers(ctx context.Context, max int) (int, error) {
+	lim := strconv.Itoa(max)
+	if t.d.Name() == "postgres" {
+		var n int
+		err := t.tx.QueryRowContext(ctx, `WITH chunk AS (
+				DELETE FROM user_grams_pending WHERE (group_id, name_fold, name) IN (
+					SELECT group_id, name_fold, name FROM user_grams_pending ORDER BY group_id, name_fold, name
+					LIMIT `+lim+` FOR UPDATE SKIP LOCKED)
+				RETURNING user_id),
+			ins AS (
+				INSERT INTO user_grams (group_id, gram, name_fold, name, user_id)
+				SELECT u.group_id, g, u.name_fold, u.name, u.id FROM chunk c JOIN users u ON u.id = c.user_id,
+					user_gram_list(u.name_fold, u.email_key) g
+				ORDER BY 1, 2, 3, 4
+				ON CONFLICT DO NOTHING)
+			SELECT count(*) FROM chunk`).Scan(&n)
+		if err != nil {
+			return 0, fmt.Errorf("index pending users: %w", err)
+		}
+		return n, nil
+	}
+	// SQLite: the grams are cut here, sorted in the key's order and
+	// written in multi-row statements (cutting them in SQL, over
+	// search_positions, cost twice as much). One writer: the chunk read is
+	// the chunk deleted.
+	type pend struct {
+		group, fold, name, email string
+		id                       int64
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT p.group_id, p.name_fold, p.name, p.user_id, u.email_key
+		FROM user_grams_pending p JOIN users u ON u.id = p.user_id ORDER BY p.group_id, p.name_fold, p.name LIMIT `+lim)
+	if err != nil {
+		return 0, fmt.Errorf("index pending users: %w", err)
+	}
+	var chunk []pend
+	for rows.Next() {
+		var p pend
+		if err := rows.Scan(&p.group, &p.fold, &p.name, &p.id, &p.email); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("index pending users: %w", err)
+		}
+		chunk = append(chunk, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("index pending users: %w", err)
+	}
+	if len(chunk) == 0 {
+		return 0, nil
+	}
+	type gramRow struct {
+		gram string
+		p    *pend
+	}
+	var grams []gramRow
+	for i := range chunk {
+		p := &chunk[i]
+		for _, g := range userGrams(p.fold, p.email) {
+			grams = append(grams, gramRow{g, p})
+		}
+	}
+	slices.SortFunc(grams, func(a, b gramRow) int {
+		return cmp.Or(strings.Compare(a.p.group, b.p.group), strings.Compare(a.gram, b.gram),
+			strings.Compare(a.p.fold, b.p.fold), strings.Compare(a.p.name, b.p.name))
+	})
+	const per = 500 // rows a statement: 2,500 parameters
+	args := make([]any, 0, per*5)
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		q := `INSERT OR IGNORE INTO user_grams (group_id, gram, name_fold, name, user_id) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(args)/5), ", ")
+		_, err := t.execContext(ctx, q, args...)
+		args = args[:0]
+		return err
+	}
+	for _, g := range grams {
+		args = append(args, g.p.group, g.gram, g.p.fold, g.p.name, g.p.id)
+		if len(args) == cap(args) {
+			if err := flush(); err != nil {
+				return 0, fmt.Errorf("index pending users: %w", err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return 0, fmt.Errorf("index pending users: %w", err)
+	}
+	last := chunk[len(chunk)-1]
+	_, err = t.tx.ExecContext(ctx, `DELETE FROM user_grams_pending WHERE (group_id, name_fold, name) <= (?, ?, ?)`,
+		last.group, last.fold, last.name)
+	if err != nil {
+		return 0, fmt.Errorf("index pending users: %w", err)
+	}
+	return len(chunk), nil
+}
+
+// userGrams lists the distinct grams of a user as migration 0009 cuts
+// them: every pair of characters of the folded name and of the e-mail key,
+// and every single character of them that singleGram accepts.
+func userGrams(fold, email string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range []string{fold, email} {
+		rs := []rune(v)
+		for i, r := range rs {
+			if i+1 < len(rs) {
+				if g := string(rs[i : i+2]); !seen[g] {
+					seen[g] = true
+					out = append(out, g)
+				}
+			}
+			if singleGram(r) {
+				if g := string(r); !seen[g] {
+					seen[g] = true
+					out = append(out, g)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// PendingUsers counts the users waiting for the search index, up to max.
+func (t *Tx) PendingUsers(ctx context.Context, max int) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM user_grams_pending LIMIT `+strconv.Itoa(max)+`) p`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending users: %w", err)
+	}
+	return n, nil
+}
+
+// pendingRows reads the first s.n pending users of the group after the
+// cursor (and before to, when set) that the gram keyword matches and that
+// pass the filters, in walking order. Empty at once when nothing is
+// pending.
+func (s *userSearch) pendingRows(ctx context.Context, to *userKey) ([]userRow, error) {
+	join := " JOIN "
+	if s.t.d.Name() == "sqlite" {
+		join = " CROSS JOIN "
+	}
+	q := &stmt{}
+	q.and("g.group_id = " + q.arg(s.f.GroupID))
+	s.span(q, "g", s.from, to)
+	q.and(s.likeCond(q, "u"))
+	s.filters(q, "u")
+	rows, err := s.t.queryContext(ctx, `SELECT `+userCols+`, u.name_fold FROM user_grams_pending g`+join+`users u ON u.id = g.user_id
+		JOIN profiles p ON p.id = u.profile_id WHERE `+q.whereSQL()+` ORDER BY `+s.order("g")+` LIMIT `+strconv.Itoa(s.n), q.args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanRows(rows)
+}
