@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/internal/smtptest"
 	"github.com/meibo/meibo/service"
 )
 
@@ -378,6 +381,47 @@ func TestFormsInBrowser(t *testing.T) {
 			t.Error("no reset mail to dave in the outbox")
 		}
 	})
+}
+
+// TestMailLinkFormInBrowser sends a password-reset link from a user's page
+// where an SMTP server is configured, as an administrator does: the button
+// queues it and the SMTP server receives it.
+func TestMailLinkFormInBrowser(t *testing.T) {
+	chromium := requireChromium(t)
+	t.Parallel()
+	srv := smtptest.Start(t, smtptest.Options{})
+	cfg := testConfig(filepath.Join(t.TempDir(), "meibo.db"), io.Discard)
+	cfg.AdminPassword = consolePassword
+	cfg.Mail = mailConfig{PublicURL: mailPublic, SMTP: srv.Mailer("meibo <noreply@meibo.example.org>")}
+	m := NewMain(cfg)
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	sys := meibo.WithActor(context.Background(), meibo.System("browser-test"))
+	if _, err := m.Service.CreateGroup(sys, meibo.Group{ID: "G1", Name: "Sales"}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := m.Service.CreateUser(sys, "G1", service.UserInput{Name: "taro", Email: "taro@example.org", Password: "Sunny-day-123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newTab(t, startChromium(t, chromium), m.URL())
+	b.signIn("admin", consolePassword)
+	if st := b.open(fmt.Sprintf("/console/users/%d?lang=en", u.ID)); st != http.StatusOK {
+		t.Fatalf("user page: %d", st)
+	}
+	if b.exists(`form[action$="/password-link"]`) {
+		t.Error("the page offers to issue a link by hand although mail can leave")
+	}
+	if st := b.submit("#send-reset"); st != http.StatusOK {
+		t.Fatalf("send: %d\n%s", st, b.mainText())
+	}
+	b.wantText("The password-reset link is in the outbox.")
+	msg := srv.Wait(t, 1, 20*time.Second)[0]
+	if base, _ := mailLink(t, msg); base != mailPublic || msg.To[0] != "taro@example.org" {
+		t.Errorf("the reset mail links to %s, goes to %v", base, msg.To)
+	}
 }
 
 // download presses what sel selects, as a person does, and returns the
