@@ -313,6 +313,53 @@ func TestFormsInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("single sign-on links removed", func(t *testing.T) {
+		if _, err := s.m.Service.CreateAdmin(s.sys, service.AdminInput{LoginID: "ops3", Name: "Ops 3", Password: consolePassword,
+			Authorities: meibo.NewAuthorities(meibo.AuthConsole)}); err != nil {
+			t.Fatal(err)
+		}
+		id := s.adminID(t, "ops3")
+		if err := s.m.Service.Store().Update(s.sys, func(tx meibo.Tx) error {
+			for _, p := range []string{"corp", "partner"} {
+				if err := tx.LinkSSO(s.sys, &meibo.SSOLink{Provider: p, Subject: "ops3@" + p + ".example", AdminID: id}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		links := func() int {
+			f, _, err := s.m.Service.AdminFactors(s.sys, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(f.SSO)
+		}
+		// Their own: with the password.
+		c := newTab(t, startChromium(t, chromium), s.base)
+		c.signIn("ops3", consolePassword)
+		c.open("/console/account/security?lang=en")
+		c.set(`form[action="/console/account/security/sso/corp/remove"] input[name=currentPassword]`, consolePassword)
+		if st := c.submit(`form[action="/console/account/security/sso/corp/remove"] button[type=submit]`); st != http.StatusOK {
+			t.Fatalf("remove own link: %d\n%s", st, c.mainText())
+		}
+		if n := links(); n != 1 {
+			t.Errorf("%d links after removing one of two", n)
+		}
+		// Another administrator's, from their security page.
+		b := b.with(t)
+		if st := b.open(fmt.Sprintf("/console/admins/%d/security?lang=en", id)); st != http.StatusOK {
+			t.Fatalf("security page of ops3: %d", st)
+		}
+		if st := b.submit(fmt.Sprintf(`form[action="/console/admins/%d/security/sso/partner/remove"] button[type=submit]`, id)); st != http.StatusOK {
+			t.Fatalf("remove ops3's link: %d\n%s", st, b.mainText())
+		}
+		if n := links(); n != 0 {
+			t.Errorf("%d links left", n)
+		}
+	})
+
 	t.Run("portal: password and a cancelled command", func(t *testing.T) {
 		p := newTab(t, startChromium(t, chromium), s.base)
 		tok, _, err := s.m.Service.CreateEnrolmentToken(s.sys, "G001", "alice", time.Hour)
