@@ -281,7 +281,22 @@ func TestFormsInBrowser(t *testing.T) {
 		}
 		c.signIn("ops2", consolePassword)
 		c.open("/console/account/security?lang=en")
-		setUpTOTPInBrowser(t, c, "")
+		secret, _ := setUpTOTPInBrowser(t, c, "")
+		// The next sign-in asks for the code; "cancel" there signs out.
+		c.submit(`form[action$="/signout"] button`)
+		c.signIn("ops2", consolePassword)
+		if !c.exists("#second-submit") {
+			t.Fatalf("no second step after the password:\n%s", c.mainText())
+		}
+		if st := c.submit(`form[action="/console/signout"] button[type=submit]`); st != http.StatusOK || !strings.Contains(c.location(), "/console/signin") {
+			t.Fatalf("cancel the second step: %d at %s", st, c.location())
+		}
+		c.signIn("ops2", consolePassword)
+		// The code that confirmed the app was used; the next one works.
+		c.set("#code", totpCode(t, secret, time.Now().Add(30*time.Second)))
+		if st := c.submit("#second-submit"); st != http.StatusOK || strings.Contains(c.location(), "/signin") {
+			t.Fatalf("the code: %d at %s", st, c.location())
+		}
 		c.open("/console/account/security")
 		c.set("#token-name", "script")
 		if st := c.submit(`form[action="/console/account/security/token"] button[type=submit]`); st != http.StatusOK {
