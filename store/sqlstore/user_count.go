@@ -26,7 +26,7 @@ import (
 func (t *Tx) countUsers(ctx context.Context, f meibo.UserFilter, kw string, bound int) (int, error) {
 	lim := " LIMIT " + strconv.Itoa(bound+1)
 	s := &userSearch{t: t, f: f, kw: kw}
-	filtered := f.Disabled != nil || f.Admin != nil || f.ProfileID != nil
+	filtered := f.Disabled != nil || f.Admin != nil || f.ProfileID != nil || f.Invitation != "" || f.WeakHash
 	if kw == "" {
 		// The flags as literals, "u.admin" as the partial indexes of
 		// administrators and of disabled users say it (migration 0017), so
@@ -51,6 +51,9 @@ func (t *Tx) countUsers(ctx context.Context, f meibo.UserFilter, kw string, boun
 		}
 		if f.Invitation != "" {
 			q.and(invitationCond(q.arg, "u", f.Invitation, t.now.UTC()))
+		}
+		if f.WeakHash {
+			q.and(weakHash("u"))
 		}
 		return t.countOf(ctx, `SELECT 1 FROM users u WHERE `+q.whereSQL()+lim, q.args)
 	}
@@ -80,13 +83,17 @@ func (t *Tx) countUsers(ctx context.Context, f meibo.UserFilter, kw string, boun
 			// Users not yet in user_grams (see IndexPendingUsers).
 			var m int
 			p := &stmt{}
-			p.and("g.group_id = "+p.arg(f.GroupID), s.likeCond(p, "u"))
-			s.filters(p, "u")
-			join := " JOIN "
-			if t.d.Name() == "sqlite" {
-				join = " CROSS JOIN "
+			p.and("g.group_id = "+p.arg(f.GroupID), s.likeCond(p, "g"))
+			src := "user_grams_pending g"
+			if filtered {
+				join := " JOIN "
+				if t.d.Name() == "sqlite" {
+					join = " CROSS JOIN "
+				}
+				src += join + "users u ON u.id = g.user_id"
+				s.filters(p, "u")
 			}
-			m, err = t.countOf(ctx, `SELECT 1 FROM user_grams_pending g`+join+`users u ON u.id = g.user_id WHERE `+p.whereSQL()+lim, p.args)
+			m, err = t.countOf(ctx, `SELECT 1 FROM `+src+` WHERE `+p.whereSQL()+lim, p.args)
 			n += m
 		}
 		// A gram keyword matches a user, indexed or pending, exactly when

@@ -63,11 +63,10 @@ func (t *Tx) IndexPendingUsers(ctx context.Context, max int) (int, error) {
 				DELETE FROM user_grams_pending WHERE (group_id, name_fold, name) IN (
 					SELECT group_id, name_fold, name FROM user_grams_pending ORDER BY group_id, name_fold, name
 					LIMIT `+lim+` FOR UPDATE SKIP LOCKED)
-				RETURNING user_id),
+				RETURNING group_id, name_fold, name, user_id, email_key),
 			ins AS (
 				INSERT INTO user_grams (group_id, gram, name_fold, name, user_id)
-				SELECT u.group_id, g, u.name_fold, u.name, u.id FROM chunk c JOIN users u ON u.id = c.user_id,
-					user_gram_list(u.name_fold, u.email_key) g
+				SELECT c.group_id, g, c.name_fold, c.name, c.user_id FROM chunk c, user_gram_list(c.name_fold, c.email_key) g
 				ORDER BY 1, 2, 3, 4
 				ON CONFLICT DO NOTHING)
 			SELECT count(*) FROM chunk`).Scan(&n)
@@ -84,8 +83,8 @@ func (t *Tx) IndexPendingUsers(ctx context.Context, max int) (int, error) {
 		group, fold, name, email string
 		id                       int64
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT p.group_id, p.name_fold, p.name, p.user_id, u.email_key
-		FROM user_grams_pending p JOIN users u ON u.id = p.user_id ORDER BY p.group_id, p.name_fold, p.name LIMIT `+lim)
+	rows, err := t.tx.QueryContext(ctx, `SELECT group_id, name_fold, name, user_id, email_key
+		FROM user_grams_pending ORDER BY group_id, name_fold, name LIMIT `+lim)
 	if err != nil {
 		return 0, fmt.Errorf("index pending users: %w", err)
 	}
@@ -200,7 +199,7 @@ func (s *userSearch) pendingRows(ctx context.Context, to *userKey) ([]userRow, e
 	q := &stmt{}
 	q.and("g.group_id = " + q.arg(s.f.GroupID))
 	s.span(q, "g", s.from, to)
-	q.and(s.likeCond(q, "u"))
+	q.and(s.likeCond(q, "g"))
 	s.filters(q, "u")
 	rows, err := s.t.queryContext(ctx, `SELECT `+userCols+`, u.name_fold FROM user_grams_pending g`+join+`users u ON u.id = g.user_id
 		JOIN profiles p ON p.id = u.profile_id WHERE `+q.whereSQL()+` ORDER BY `+s.order("g")+` LIMIT `+strconv.Itoa(s.n), q.args...)

@@ -237,3 +237,35 @@ func checkTotal(t *testing.T, db meibo.Store, f meibo.UserFilter, total int) {
 		return err
 	})
 }
+
+// TestCountUsersWeakHash: the total of a list of users with a weak legacy
+// hash counts only them, with and without a keyword.
+func TestCountUsersWeakHash(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		p := newGroup(t, db, "G1")
+		var all []*meibo.User
+		for i := range 30 {
+			u := user(p, fmt.Sprintf("taro%02d", i), "")
+			if i%3 == 0 {
+				u.PasswordHash = "{SSHA}c29tZWhhc2g="
+			}
+			all = append(all, u)
+		}
+		addUsers(t, db, all...)
+		for _, kw := range []string{"", "ta", "taro", "t"} {
+			view(t, db, func(tx meibo.Tx) error {
+				f := meibo.UserFilter{GroupID: "G1", Keyword: kw, WeakHash: true, Limit: 5}
+				f.Count = true
+				page, err := tx.FindUsers(ctx, f)
+				if err != nil {
+					return err
+				}
+				if page.Total != 10 {
+					t.Errorf("%q: total %d users with a weak hash, want 10", kw, page.Total)
+				}
+				return nil
+			})
+		}
+	})
+}

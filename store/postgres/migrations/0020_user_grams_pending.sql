@@ -13,7 +13,8 @@ CREATE TABLE user_grams_pending (
     name_fold TEXT COLLATE "C" NOT NULL,
     name      TEXT COLLATE "C" NOT NULL,
     user_id   BIGINT NOT NULL,
-    PRIMARY KEY (group_id, name_fold, name) INCLUDE (user_id)
+    email_key TEXT COLLATE "C" NOT NULL, -- searched here, without a read of the user
+    PRIMARY KEY (group_id, name_fold, name) INCLUDE (user_id, email_key)
 );
 
 CREATE FUNCTION user_grams_deferred() RETURNS boolean LANGUAGE sql STABLE AS $$
@@ -23,8 +24,8 @@ $$;
 CREATE OR REPLACE FUNCTION users_grams_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF user_grams_deferred() THEN
-        INSERT INTO user_grams_pending (group_id, name_fold, name, user_id)
-        SELECT n.group_id, n.name_fold, n.name, n.id FROM new_users n;
+        INSERT INTO user_grams_pending (group_id, name_fold, name, user_id, email_key)
+        SELECT n.group_id, n.name_fold, n.name, n.id, n.email_key FROM new_users n;
     ELSE
         INSERT INTO user_grams (group_id, gram, name_fold, name, user_id)
         SELECT n.group_id, g, n.name_fold, n.name, n.id FROM new_users n, user_gram_list(n.name_fold, n.email_key) g;
@@ -51,7 +52,7 @@ BEGIN
         AND gram IN (SELECT user_gram_list(OLD.name_fold, OLD.email_key));
     DELETE FROM user_grams_pending WHERE group_id = OLD.group_id AND name_fold = OLD.name_fold AND name = OLD.name;
     IF user_grams_deferred() THEN
-        INSERT INTO user_grams_pending (group_id, name_fold, name, user_id) VALUES (NEW.group_id, NEW.name_fold, NEW.name, NEW.id);
+        INSERT INTO user_grams_pending (group_id, name_fold, name, user_id, email_key) VALUES (NEW.group_id, NEW.name_fold, NEW.name, NEW.id, NEW.email_key);
     ELSE
         INSERT INTO user_grams (group_id, gram, name_fold, name, user_id)
         SELECT NEW.group_id, g, NEW.name_fold, NEW.name, NEW.id FROM user_gram_list(NEW.name_fold, NEW.email_key) g;

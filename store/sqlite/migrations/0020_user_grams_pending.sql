@@ -15,6 +15,7 @@ CREATE TABLE user_grams_pending (
     name_fold TEXT NOT NULL,
     name      TEXT NOT NULL,
     user_id   INTEGER NOT NULL,
+    email_key TEXT NOT NULL, -- searched here, without a read of the user
     PRIMARY KEY (group_id, name_fold, name)
 ) WITHOUT ROWID;
 
@@ -41,7 +42,7 @@ CREATE TRIGGER users_ai_grams AFTER INSERT ON users WHEN NOT EXISTS (SELECT 1 FR
 END;
 
 CREATE TRIGGER users_ai_grams_pending AFTER INSERT ON users WHEN EXISTS (SELECT 1 FROM user_grams_defer) BEGIN
-    INSERT INTO user_grams_pending (group_id, name_fold, name, user_id) VALUES (new.group_id, new.name_fold, new.name, new.id);
+    INSERT INTO user_grams_pending (group_id, name_fold, name, user_id, email_key) VALUES (new.group_id, new.name_fold, new.name, new.id, new.email_key);
 END;
 
 CREATE TRIGGER users_ad_grams_pending AFTER DELETE ON users BEGIN
@@ -86,5 +87,5 @@ WHEN (old.group_id IS NOT new.group_id OR old.name IS NOT new.name OR old.name_f
         UNION ALL SELECT substr(old.name_fold, n, 1) FROM search_positions WHERE n <= length(old.name_fold)
         UNION ALL SELECT substr(old.email_key, n, 1) FROM search_positions WHERE n <= length(old.email_key));
     DELETE FROM user_grams_pending WHERE group_id = old.group_id AND name_fold = old.name_fold AND name = old.name;
-    INSERT INTO user_grams_pending (group_id, name_fold, name, user_id) VALUES (new.group_id, new.name_fold, new.name, new.id);
+    INSERT INTO user_grams_pending (group_id, name_fold, name, user_id, email_key) VALUES (new.group_id, new.name_fold, new.name, new.id, new.email_key);
 END;
