@@ -417,8 +417,8 @@ func TestDevicesFileAPI(t *testing.T) {
 				t.Errorf("header %s: %q, want %q", h, got, v)
 			}
 		}
-		if !strings.Contains(r.header.Get("Content-Disposition"), "devices.csv") {
-			t.Errorf("file name: %s", r.header.Get("Content-Disposition"))
+		if got := r.header.Get("Content-Disposition"); !strings.HasPrefix(got, "attachment; filename=devices-G1-") || !strings.HasSuffix(got, ".csv") {
+			t.Errorf("file name: %s", got)
 		}
 		back := e.do("POST", "/api/v1/imports", "emergency", "", devices("G1", r.body))
 		back = e.poll(dxID(t, back), "emergency")

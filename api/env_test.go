@@ -95,6 +95,9 @@ type apiEnv struct {
 	ids    map[string]string // placeholders in paths: {u1}, {j2}…
 }
 
+// apiZone is the configured time zone of the tests: not the machine's.
+var apiZone = time.FixedZone("UTC+9", 9*3600)
+
 // The administrators of the test, by the name scenarios use in "as".
 var apiAdmins = map[string]meibo.Authorities{
 	"manager":  meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthImport, meibo.AuthExport),
@@ -115,7 +118,7 @@ func newAPIEnv(t *testing.T, engine string) *apiEnv {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	db := storetest.Open(t, engine, nil)
 	st := &faultStore{Store: db}
-	svc := service.New(st, service.Config{Hasher: h, Logger: log, HashWorkers: 2, ImportMaxBytes: maxUpload, Worker: "apitest:1"})
+	svc := service.New(st, service.Config{Hasher: h, Logger: log, HashWorkers: 2, ImportMaxBytes: maxUpload, Worker: "apitest:1", Location: apiZone})
 	srv := newTestServer(t, api.WithRequestID(log, api.New(svc, api.Options{Logger: log, MaxUpload: maxUpload})))
 	t.Cleanup(srv.Close)
 	e := &apiEnv{t: t, store: st, svc: svc, srv: srv, logs: logs, sys: meibo.WithActor(context.Background(), meibo.System("cli:test")),

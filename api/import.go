@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/csvio"
@@ -252,14 +253,27 @@ func (s *Server) handleExportUsers(w http.ResponseWriter, r *http.Request) {
 	if enc == "" {
 		enc = csvio.UTF8
 	}
-	s.spool(w, r, "users.csv", charset(enc), func(f io.Writer) error {
+	// The file is named after the group's ID as it is written.
+	g, err := s.svc.Group(r.Context(), group)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.spool(w, r, s.exportName("users", g.ID), charset(enc), func(f io.Writer) error {
 		_, err := s.svc.ExportUsers(r.Context(), group, f, enc, bom)
 		return err
 	})
 }
 
-// handleExportDevices sends the enrolled devices of ?group= as devices.csv
-// (name,serial,user), which imports back unchanged as format=devices.
+// exportName names an export file as the console does:
+// users-G001-20261205-1530.csv, the time in the configured zone.
+func (s *Server) exportName(kind, group string) string {
+	return csvio.ExportName(kind, group, time.Now().In(s.svc.Location()))
+}
+
+// handleExportDevices sends the enrolled devices of ?group= as
+// devices-G001-20261205-1530.csv (name,serial,user), which imports back
+// unchanged as format=devices.
 func (s *Server) handleExportDevices(w http.ResponseWriter, r *http.Request) {
 	enc, bom, err := exportEncoding(r)
 	if err != nil {
@@ -274,7 +288,13 @@ func (s *Server) handleExportDevices(w http.ResponseWriter, r *http.Request) {
 	if enc == "" {
 		enc = csvio.UTF8
 	}
-	s.spool(w, r, "devices.csv", charset(enc), func(f io.Writer) error {
+	// The file is named after the group's ID as it is written.
+	g, err := s.svc.Group(r.Context(), group)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.spool(w, r, s.exportName("devices", g.ID), charset(enc), func(f io.Writer) error {
 		_, err := s.svc.ExportDevices(r.Context(), group, f, enc, bom)
 		return err
 	})
@@ -294,7 +314,7 @@ func (s *Server) handleExportAdmins(w http.ResponseWriter, r *http.Request) {
 		}
 		enc = csvio.Encoding(st.AdminCSVEncoding)
 	}
-	s.spool(w, r, "admins.csv", charset(enc), func(f io.Writer) error {
+	s.spool(w, r, s.exportName("admins", ""), charset(enc), func(f io.Writer) error {
 		_, err := s.svc.ExportAdmins(r.Context(), f, enc, bom)
 		return err
 	})

@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -16,15 +18,12 @@ import (
 	"github.com/meibo/meibo/store/storetest"
 )
 
-// nullSender takes every message (none is delivered in these tests).
-type nullSender struct{}
-
-func (nullSender) Send(context.Context, *meibo.MailMessage) error { return nil }
-
 // TestAPIInvitationsByDefault: a user added with an address and no
-// password is invited unless sendInvitation is false; the user's answer
-// and the list's filter say where the invitation stands; a reset link is
-// sent on request.
+// password is invited unless sendInvitation is false, with no SMTP server
+// configured (the invitation waits in the outbox); the user's answer and
+// the list's filter say where the invitation stands; a reset link is
+// queued on request; an import of users invites its new users unless
+// sendInvitations is false.
 func TestAPIInvitationsByDefault(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		h, err := argon2id.New(argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1})
@@ -32,7 +31,7 @@ func TestAPIInvitationsByDefault(t *testing.T) {
 			t.Fatal(err)
 		}
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		svc := service.New(storetest.Open(t, engine, nil), service.Config{Hasher: h, Logger: log, PublicURL: mailPublicURL, Sender: nullSender{}})
+		svc := service.New(storetest.Open(t, engine, nil), service.Config{Hasher: h, Logger: log, PublicURL: mailPublicURL})
 		srv := httptest.NewServer(api.New(svc, api.Options{Logger: log}))
 		t.Cleanup(srv.Close)
 		sys := meibo.WithActor(context.Background(), meibo.System("cli:test"))
@@ -95,8 +94,50 @@ func TestAPIInvitationsByDefault(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(msgs) != 2 || msgs[0].Kind != meibo.MailReset || msgs[0].To != "cat@example.org" || msgs[1].To != "ann@example.org" {
+		if len(msgs) != 2 || msgs[0].Kind != meibo.MailReset || msgs[0].To != "cat@example.org" || msgs[1].To != "ann@example.org" ||
+			msgs[1].Kind != meibo.MailInvitation || msgs[1].Status != meibo.MailPending {
 			t.Errorf("outbox: %+v", msgs)
+		}
+
+		// Imports: new users with an address and no password are invited
+		// unless sendInvitations is false.
+		for i, opt := range []map[string]string{{}, {"sendInvitations": "false"}} {
+			fields := map[string]string{"format": "users", "group": "G1"}
+			for k, v := range opt {
+				fields[k] = v
+			}
+			name := fmt.Sprintf("imp%d", i)
+			up := &upload{fields: fields, fileName: "u.csv", file: []byte("name,password,email\r\n" + name + ",," + name + "@example.org\r\n")}
+			var job struct {
+				ID     int64  `json:"id"`
+				Status string `json:"status"`
+			}
+			body, ctype := up.encode()
+			req, err := http.NewRequest("POST", srv.URL+"/api/v1/imports", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", ctype)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = json.NewDecoder(res.Body).Decode(&job)
+			res.Body.Close()
+			if res.StatusCode != 202 || err != nil {
+				t.Fatalf("import %v: %d %v", opt, res.StatusCode, err)
+			}
+			if _, err := svc.RunImport(sys, job.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+			u, err := svc.UserByName(sys, "G1", name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := state(u.ID), map[int]string{0: "pending", 1: "none"}[i]; got != want {
+				t.Errorf("imported with %v: invitation %q, want %q", opt, got, want)
+			}
 		}
 	})
 }

@@ -35,7 +35,10 @@ type backupData struct {
 
 func (c *Console) backupPage(q *req, status int, d backupData, err error) {
 	d.Confirmation = restoreConfirmation
-	d.MaxUpload = fmt.Sprintf("%d MiB", c.max>>20)
+	d.MaxUpload = sizeLabel(q.lang, c.max)
+	if c.max%(1<<20) == 0 {
+		d.MaxUpload = fmt.Sprintf("%d MiB", c.max>>20)
+	}
 	if err == nil {
 		c.page(q, status, "backup", "backup.title", d, notice(q))
 		return

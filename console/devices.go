@@ -29,6 +29,7 @@ func (c *Console) deviceRoutes(a func(string, handler)) {
 	a("GET "+Prefix+"/devices/enrolment", c.handleEnrolment)
 	a("POST "+Prefix+"/devices/enrolment", c.handleEnrolmentCreate)
 	a("POST "+Prefix+"/devices/enrolment/{id}/delete", c.handleEnrolmentDelete)
+	a("POST "+Prefix+"/devices/bulk", c.handleDevicesBulk)
 	a("GET "+Prefix+"/devices/{id}", c.handleDevice)
 	a("POST "+Prefix+"/devices/{id}", c.handleDeviceUpdate)
 	a("GET "+Prefix+"/devices/{id}/revoke", c.handleDeviceRevokeConfirm)
@@ -119,6 +120,9 @@ type devicesData struct {
 	After        string // the page shown starts after this device (see cursor); blank: the first
 	Next         string // After of the next page
 	CanManage    bool
+	Bulk         *devicesBulkData // nil: no bulk action for this administrator
+	// Action, Command and Message are the bulk form's first choices.
+	Action, Command, Message string
 }
 
 // cursor writes a keyset position of the list for a link.
@@ -162,6 +166,7 @@ func (c *Console) handleDevices(q *req) {
 	for _, dev := range ds {
 		d.Devices = append(d.Devices, c.deviceView(dev))
 	}
+	d.Bulk = c.devicesBulk(q, g.ID, d.Q)
 	c.page(q, http.StatusOK, "devices", "devices.title", d, notice(q))
 }
 

@@ -19,79 +19,20 @@ import (
 	"github.com/meibo/meibo/web"
 )
 
-// The tests of the devices pages. Every name here starts with "dv".
+// The tests of the devices pages.
 
-// dvAdmins are the administrators of these tests besides those of aAdmins.
-var dvAdmins = map[string]meibo.Authorities{
-	"devices":   meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthDevices),
-	"emergency": meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthDevices, meibo.AuthEmergency),
-	"devonly":   meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthDepartment, meibo.AuthDevices, meibo.AuthDevicesOnly, meibo.AuthEmergency),
-}
-
-// dvEnv is the console of newAEnv with the administrators of dvAdmins
-// (devonly manages G1 only), user bob in G1, and devices: Tablet 1 (SN-1,
-// alice) and Phone 2 (SN-2) in G1, Other (SN-O) in G2.
-type dvEnv struct {
-	*aEnv
-	tablet, phone, other *meibo.Device
-	secrets              map[int64]string // device secrets, by device
-}
-
-func newDvEnv(t *testing.T) *dvEnv {
-	t.Helper()
-	e := &dvEnv{aEnv: newAEnv(t), secrets: map[int64]string{}}
-	for name, auth := range dvAdmins {
-		in := service.AdminInput{LoginID: name, Name: "The " + name, Authorities: auth, Password: aAdminPassword}
-		if auth.Has(meibo.AuthDepartment) {
-			in.Groups = []string{"G1"}
-		}
-		if _, err := e.svc.CreateAdmin(e.sys, in); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: "bob", Email: "bob@example.org"}); err != nil {
-		t.Fatal(err)
-	}
-	e.tablet = e.enrol("G1", "Tablet 1", "SN-1", "alice")
-	e.phone = e.enrol("G1", "Phone 2", "SN-2", "")
-	e.other = e.enrol("G2", "Other", "SN-O", "")
-	return e
-}
-
-func (e *dvEnv) enrol(group, name, serial, user string) *meibo.Device {
-	e.t.Helper()
-	token, _, err := e.svc.CreateEnrolmentToken(e.sys, group, user, time.Hour)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	secret, d, err := e.svc.Enrol(e.sys, service.EnrolInfo{Token: token, Name: name, Serial: serial, Model: "Model " + name, Platform: "test"}, "192.0.2.1")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.secrets[d.ID] = secret
-	return d
-}
-
-func (e *dvEnv) device(id int64) *meibo.Device {
-	e.t.Helper()
-	d, err := e.svc.Device(e.sys, id)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return d
-}
-
-func dvPath(d *meibo.Device) string { return Prefix + "/devices/" + strconv.FormatInt(d.ID, 10) }
+func devicePath(d *meibo.Device) string { return Prefix + "/devices/" + strconv.FormatInt(d.ID, 10) }
 
 // TestDevicePages: the list with its search and state, a device's page, and
 // changing a device's name and user, in both languages; a refused form
 // shows what was typed.
 func TestDevicePages(t *testing.T) {
-	e := newDvEnv(t)
+	e := newEnv(t)
+	dv := e.addDevices()
 	now := time.Now()
 	if err := e.svc.Store().Update(e.sys, func(tx meibo.Tx) error {
 		battery, locked := 81, true
-		return tx.CheckInDevice(e.sys, e.tablet.ID, meibo.DeviceStatus{Battery: &battery, Locked: &locked,
+		return tx.CheckInDevice(e.sys, dv.tablet.ID, meibo.DeviceStatus{Battery: &battery, Locked: &locked,
 			Location: &meibo.Location{Latitude: 35.6812, Longitude: 139.7671, Accuracy: 12, At: now}}, now)
 	}); err != nil {
 		t.Fatal(err)
@@ -99,10 +40,10 @@ func TestDevicePages(t *testing.T) {
 	b := e.admin(meibo.BuiltinAdmin)
 
 	r := b.get(Prefix + "/devices")
-	r.expect(t, "list", http.StatusOK, aEn("devices.title"), `href="`+dvPath(e.tablet)+`"`, "Tablet 1", "SN-1", "alice", "Phone 2",
-		"Model Tablet 1", "81%", aEn("device.locked"), "35.68120, 139.76710 (±12 m)", aEn("device.online"), aEn("device.unassigned"),
+	r.expect(t, "list", http.StatusOK, enText("devices.title"), `href="`+devicePath(dv.tablet)+`"`, "Tablet 1", "SN-1", "alice", "Phone 2",
+		"Model Tablet 1", "81%", enText("device.locked"), "35.68120, 139.76710 (±12 m)", enText("device.online"), enText("device.unassigned"),
 		`data-navigate="/console/devices?group={id}"`, `<option value="G1" selected>`, `href="/console/devices/enrolment?group=G1"`,
-		`href="/console/devices" aria-current="page">`+aEn("nav.devices"))
+		`href="/console/devices" aria-current="page">`+enText("nav.devices"))
 	r.lacks(t, "list", "Other", "SN-O")
 
 	// Search in name, serial, model and user.
@@ -116,7 +57,7 @@ func TestDevicePages(t *testing.T) {
 		}
 	}
 	r = b.get(Prefix + "/devices?group=g1&q=nothing-like-it")
-	r.expect(t, "no match", http.StatusOK, aEn("devices.none.found"))
+	r.expect(t, "no match", http.StatusOK, enText("devices.none.found"))
 
 	// Revoked devices only when asked.
 	gone := e.enrol("G1", "Retired 3", "SN-3", "")
@@ -125,67 +66,68 @@ func TestDevicePages(t *testing.T) {
 	}
 	b.get(Prefix+"/devices?group=G1").lacks(t, "without revoked", "Retired 3")
 	r = b.get(Prefix + "/devices?group=G1&revoked=1")
-	r.expect(t, "with revoked", http.StatusOK, "Retired 3", aEn("device.revoked"), `name="revoked" value="1" checked`)
+	r.expect(t, "with revoked", http.StatusOK, "Retired 3", enText("device.revoked"), `name="revoked" value="1" checked`)
 
 	// The device's page.
-	r = b.get(dvPath(e.tablet))
-	r.expect(t, "device", http.StatusOK, "Tablet 1", "SN-1", "Model Tablet 1", "81%", aEn("device.edit"), `name="name" value="Tablet 1"`,
+	r = b.get(devicePath(dv.tablet))
+	r.expect(t, "device", http.StatusOK, "Tablet 1", "SN-1", "Model Tablet 1", "81%", enText("device.edit"), `name="name" value="Tablet 1"`,
 		`<select id="user" name="user"`, `<option value="alice" selected>alice (alice@example.org)</option>`, `<option value="bob">`,
-		aEn("device.send"), aEn("device.wipe"), aEn("device.commands.none"), `href="`+dvPath(e.tablet)+`/revoke"`,
+		enText("device.send"), enText("device.wipe"), enText("device.commands.none"), `href="`+devicePath(dv.tablet)+`/revoke"`,
 		`https://www.openstreetmap.org/?mlat=35.68120&amp;mlon=139.76710`, "/static/console-devices.", `href="/console/devices" aria-current="page"`)
 
 	// Rename and reassign.
-	r = b.post(dvPath(e.tablet), url.Values{"name": {"Tablet One"}, "user": {"bob"}})
-	r = b.redirected("save", r, dvPath(e.tablet)+"?done=devices.saved")
-	r.expect(t, "saved", http.StatusOK, aEn("done.devices.saved"), "Tablet One", `<option value="bob" selected>`)
-	if d := e.device(e.tablet.ID); d.Name != "Tablet One" || d.UserName != "bob" {
+	r = b.post(devicePath(dv.tablet), url.Values{"name": {"Tablet One"}, "user": {"bob"}})
+	r = b.redirected("save", r, devicePath(dv.tablet)+"?done=devices.saved")
+	r.expect(t, "saved", http.StatusOK, enText("done.devices.saved"), "Tablet One", `<option value="bob" selected>`)
+	if d := e.device(dv.tablet.ID); d.Name != "Tablet One" || d.UserName != "bob" {
 		t.Errorf("after saving: %s / %s", d.Name, d.UserName)
 	}
 	// Unassign.
-	b.redirected("unassign", b.post(dvPath(e.tablet), url.Values{"name": {"Tablet One"}, "user": {""}}), dvPath(e.tablet)+"?done=devices.saved")
-	if d := e.device(e.tablet.ID); d.UserID != nil {
+	b.redirected("unassign", b.post(devicePath(dv.tablet), url.Values{"name": {"Tablet One"}, "user": {""}}), devicePath(dv.tablet)+"?done=devices.saved")
+	if d := e.device(dv.tablet.ID); d.UserID != nil {
 		t.Errorf("still assigned to %s", d.UserName)
 	}
 
 	// A refused form shows the typed values and the messages by the fields.
 	long := strings.Repeat("名", 65)
-	r = b.post(dvPath(e.tablet), url.Values{"name": {long}, "user": {"alice"}})
+	r = b.post(devicePath(dv.tablet), url.Values{"name": {long}, "user": {"alice"}})
 	r.expect(t, "long name", http.StatusUnprocessableEntity, `value="`+long+`"`, `<option value="alice" selected>`,
-		`<div class="field-error" id="name-error">`+aMsg(meibo.English, "too_long", 64)+`</div>`, `aria-invalid="true"`, `class="alert error"`)
-	r = b.post(dvPath(e.tablet), url.Values{"name": {"Typed <name>"}, "user": {"ghost"}})
+		`<div class="field-error" id="name-error">`+msgText(meibo.English, "too_long", 64)+`</div>`, `aria-invalid="true"`, `class="alert error"`)
+	r = b.post(devicePath(dv.tablet), url.Values{"name": {"Typed <name>"}, "user": {"ghost"}})
 	r.expect(t, "unknown user", http.StatusUnprocessableEntity, `value="Typed &lt;name&gt;"`,
-		`<div class="field-error" id="user-error">`+aMsg(meibo.English, "user.not_found", "ghost")+`</div>`)
-	if d := e.device(e.tablet.ID); d.Name != "Tablet One" {
+		`<div class="field-error" id="user-error">`+msgText(meibo.English, "user.not_found", "ghost")+`</div>`)
+	if d := e.device(dv.tablet.ID); d.Name != "Tablet One" {
 		t.Errorf("a refused form changed the name to %q", d.Name)
 	}
 
 	// Japanese.
 	b.lang = "ja"
 	r = b.get(Prefix + "/devices?group=G1")
-	r.expect(t, "list in Japanese", http.StatusOK, `lang="ja"`, aJa("devices.title"), aJa("device.checkin"), aJa("devices.enrol"))
-	r.lacks(t, "list in Japanese", aEn("device.checkin"))
-	r = b.post(dvPath(e.tablet), url.Values{"name": {""}, "user": {"bob"}})
-	r.expect(t, "refused in Japanese", http.StatusUnprocessableEntity, aJa("device.edit"), `<option value="bob" selected>`,
-		`<div class="field-error" id="name-error">`+aMsg(meibo.Japanese, "required")+`</div>`)
-	r = b.post(dvPath(e.tablet), url.Values{"name": {"タブレット"}, "user": {"ghost"}})
+	r.expect(t, "list in Japanese", http.StatusOK, `lang="ja"`, jaText("devices.title"), jaText("device.checkin"), jaText("devices.enrol"))
+	r.lacks(t, "list in Japanese", enText("device.checkin"))
+	r = b.post(devicePath(dv.tablet), url.Values{"name": {""}, "user": {"bob"}})
+	r.expect(t, "refused in Japanese", http.StatusUnprocessableEntity, jaText("device.edit"), `<option value="bob" selected>`,
+		`<div class="field-error" id="name-error">`+msgText(meibo.Japanese, "required")+`</div>`)
+	r = b.post(devicePath(dv.tablet), url.Values{"name": {"タブレット"}, "user": {"ghost"}})
 	r.expect(t, "unknown user in Japanese", http.StatusUnprocessableEntity, `value="タブレット"`,
-		`<div class="field-error" id="user-error">`+aMsg(meibo.Japanese, "user.not_found", "ghost")+`</div>`)
-	r = b.get(dvPath(e.tablet))
-	r.expect(t, "device in Japanese", http.StatusOK, aJa("device.send"), aJa("device.wipe.name", "Tablet One"))
+		`<div class="field-error" id="user-error">`+msgText(meibo.Japanese, "user.not_found", "ghost")+`</div>`)
+	r = b.get(devicePath(dv.tablet))
+	r.expect(t, "device in Japanese", http.StatusOK, jaText("device.send"), jaText("device.wipe.name", "Tablet One"))
 }
 
 // TestDeviceGates: what each administrator sees and may do.
 func TestDeviceGates(t *testing.T) {
-	e := newDvEnv(t)
-	tablet, other := dvPath(e.tablet), dvPath(e.other)
-	edit, send, enrol := aEn("device.edit"), aEn("device.send"), `href="/console/devices/enrolment?group=G1"`
+	e := newEnv(t)
+	dv := e.addDevices()
+	tablet, other := devicePath(dv.tablet), devicePath(dv.other)
+	edit, send, enrol := enText("device.edit"), enText("device.send"), `href="/console/devices/enrolment?group=G1"`
 
 	// Management Console alone: sees, changes nothing.
 	m := e.admin("manager")
 	m.get(Prefix+"/devices").expect(t, "manager list", http.StatusOK, "Tablet 1")
 	m.get(Prefix+"/devices").lacks(t, "manager list", enrol)
 	r := m.get(tablet)
-	r.expect(t, "manager device", http.StatusOK, "Tablet 1", aEn("device.commands"))
+	r.expect(t, "manager device", http.StatusOK, "Tablet 1", enText("device.commands"))
 	r.lacks(t, "manager device", edit, send, "/revoke")
 	m.post(tablet, url.Values{"name": {"Mine"}, "user": {""}}).expect(t, "manager saves", http.StatusForbidden)
 	m.post(tablet+"/commands", url.Values{"action": {"lock"}}).expect(t, "manager locks", http.StatusForbidden)
@@ -219,7 +161,7 @@ func TestDeviceGates(t *testing.T) {
 		b.get(Prefix+"/devices/enrolment?group=G2").expect(t, as+" other tokens", http.StatusNotFound)
 		b.get(Prefix+"/devices").lacks(t, as+" list", "Other", `<select id="group-pick"`)
 	}
-	if d := e.device(e.other.ID); d.Name != "Other" {
+	if d := e.device(dv.other.ID); d.Name != "Other" {
 		t.Errorf("the other group's device was renamed %q", d.Name)
 	}
 
@@ -227,26 +169,26 @@ func TestDeviceGates(t *testing.T) {
 	// so the user's name is typed, and checked.
 	o := e.admin("devonly")
 	r = o.get(tablet)
-	r.expect(t, "devonly device", http.StatusOK, `<input type="text" id="user" name="user" value="alice"`, aEn("device.user.hint"), send)
+	r.expect(t, "devonly device", http.StatusOK, `<input type="text" id="user" name="user" value="alice"`, enText("device.user.hint"), send)
 	r.lacks(t, "devonly device", `<select id="user"`, "alice@example.org")
 	r = o.post(tablet, url.Values{"name": {"Tablet 1"}, "user": {"zed"}})
 	r.expect(t, "devonly unknown user", http.StatusUnprocessableEntity, `name="user" value="zed"`,
-		`<div class="field-error" id="user-error">`+aMsg(meibo.English, "user.not_found", "zed")+`</div>`)
+		`<div class="field-error" id="user-error">`+msgText(meibo.English, "user.not_found", "zed")+`</div>`)
 	o.redirected("devonly assigns", o.post(tablet, url.Values{"name": {"Tablet 1"}, "user": {"bob"}}), tablet+"?done=devices.saved")
-	if d := e.device(e.tablet.ID); d.UserName != "bob" {
+	if d := e.device(dv.tablet.ID); d.UserName != "bob" {
 		t.Errorf("devonly assigned %q", d.UserName)
 	}
 
 	// No viewing authority: nothing; not signed in: the sign-in page.
 	e.admin("blind").get(Prefix+"/devices").expect(t, "blind", http.StatusForbidden)
-	anon := &aBrowser{e: e.aEnv, client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	anon := &client{e: e, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	if r := anon.get(tablet); r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), Prefix+"/signin") {
 		t.Errorf("signed out: %d %s", r.status, r.header.Get("Location"))
 	}
 	// Without the session's token, nothing changes.
 	r = x.send("POST", tablet+"/commands", url.Values{"action": {"wipe"}, "confirmName": {"Tablet 1"}})
-	r.expect(t, "no CSRF token", http.StatusForbidden, aEn("error.csrf"))
-	cmds, err := e.svc.DeviceCommands(e.sys, e.tablet.ID, 0)
+	r.expect(t, "no CSRF token", http.StatusForbidden, enText("error.csrf"))
+	cmds, err := e.svc.DeviceCommands(e.sys, dv.tablet.ID, 0)
 	if err != nil || len(cmds) != 1 || cmds[0].Action != meibo.ActionLock {
 		t.Errorf("commands: %v %v", cmds, err)
 	}
@@ -255,20 +197,21 @@ func TestDeviceGates(t *testing.T) {
 // TestDeviceCommands: sending, following and cancelling commands; a wipe
 // needs the device's name typed out; revoking.
 func TestDeviceCommands(t *testing.T) {
-	e := newDvEnv(t)
-	tablet := dvPath(e.tablet)
+	e := newEnv(t)
+	dv := e.addDevices()
+	tablet := devicePath(dv.tablet)
 	b := e.admin(meibo.BuiltinAdmin)
 
 	b.redirected("lock", b.post(tablet+"/commands", url.Values{"action": {"lock"}}), tablet+"?done=devices.command")
 	r := b.redirected("message", b.post(tablet+"/commands", url.Values{"action": {"message"}, "message": {"Call the office"}}),
 		tablet+"?done=devices.command")
-	r.expect(t, "history", http.StatusOK, aEn("done.devices.command"), aEn("device.action.lock"), aEn("device.action.message"),
-		"Call the office", aEn("device.status.queued"), "admin", aEn("device.requester.admin"), `data-final="false"`,
-		aEn("device.command.cancel"), `data-commands="`+tablet+`/commands"`)
+	r.expect(t, "history", http.StatusOK, enText("done.devices.command"), enText("device.action.lock"), enText("device.action.message"),
+		"Call the office", enText("device.status.queued"), "admin", enText("device.requester.admin"), `data-final="false"`,
+		enText("device.command.cancel"), `data-commands="`+tablet+`/commands"`)
 
 	// A message needs a text: the form again, with the message next to it.
 	r = b.post(tablet+"/commands", url.Values{"action": {"message"}, "message": {"  "}})
-	r.expect(t, "empty message", http.StatusUnprocessableEntity, `<div class="field-error" id="message-error">`+aMsg(meibo.English, "command.message")+`</div>`)
+	r.expect(t, "empty message", http.StatusUnprocessableEntity, `<div class="field-error" id="message-error">`+msgText(meibo.English, "command.message")+`</div>`)
 	r = b.post(tablet+"/commands", url.Values{"action": {"message"}, "message": {strings.Repeat("x", 501)}})
 	r.expect(t, "long message", http.StatusUnprocessableEntity, strings.Repeat("x", 501)+`</textarea>`)
 	b.post(tablet+"/commands", url.Values{"action": {"dance"}}).expect(t, "unknown action", http.StatusUnprocessableEntity)
@@ -277,13 +220,13 @@ func TestDeviceCommands(t *testing.T) {
 	for _, typed := range []string{"", "tablet 1", "Tablet 1 "} {
 		r = b.post(tablet+"/commands", url.Values{"action": {"wipe"}, "confirmName": {typed}})
 		r.expect(t, "wipe "+typed, http.StatusUnprocessableEntity, `<details class="dev-wipe" open>`,
-			`<div class="field-error" id="confirmName-error">`+aMsg(meibo.English, "command.wipe.name")+`</div>`)
+			`<div class="field-error" id="confirmName-error">`+msgText(meibo.English, "command.wipe.name")+`</div>`)
 	}
 	b.lang = "ja"
 	r = b.post(tablet+"/commands", url.Values{"action": {"wipe"}, "confirmName": {"x"}})
-	r.expect(t, "wipe in Japanese", http.StatusUnprocessableEntity, aMsg(meibo.Japanese, "command.wipe.name"))
+	r.expect(t, "wipe in Japanese", http.StatusUnprocessableEntity, msgText(meibo.Japanese, "command.wipe.name"))
 	b.lang = ""
-	cmds, _ := e.svc.DeviceCommands(e.sys, e.tablet.ID, 0)
+	cmds, _ := e.svc.DeviceCommands(e.sys, dv.tablet.ID, 0)
 	if len(cmds) != 2 {
 		t.Fatalf("%d commands after refused forms, want 2", len(cmds))
 	}
@@ -305,10 +248,10 @@ func TestDeviceCommands(t *testing.T) {
 
 	// Cancel the message; the lock is delivered and done.
 	msg, lock := cmds[0], cmds[1]
-	r = b.redirected("cancel", b.post(Prefix+"/commands/"+strconv.FormatInt(msg.ID, 10)+"/cancel", url.Values{"device": {strconv.FormatInt(e.tablet.ID, 10)}}),
+	r = b.redirected("cancel", b.post(Prefix+"/commands/"+strconv.FormatInt(msg.ID, 10)+"/cancel", url.Values{"device": {strconv.FormatInt(dv.tablet.ID, 10)}}),
 		tablet+"?done=devices.cancelled")
-	r.expect(t, "cancelled", http.StatusOK, aEn("device.status.cancelled"))
-	dev, err := e.svc.AuthenticateDevice(e.sys, e.secrets[e.tablet.ID])
+	r.expect(t, "cancelled", http.StatusOK, enText("device.status.cancelled"))
+	dev, err := e.svc.AuthenticateDevice(e.sys, dv.secrets[dv.tablet.ID])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,14 +260,14 @@ func TestDeviceCommands(t *testing.T) {
 		t.Fatalf("check-in: %v %v", got, err)
 	}
 	// Too late to cancel what the device has taken.
-	r = b.post(Prefix+"/commands/"+strconv.FormatInt(lock.ID, 10)+"/cancel", url.Values{"device": {strconv.FormatInt(e.tablet.ID, 10)}})
-	b.redirected("late cancel", r, tablet+"?done=devices.cancel.late").expect(t, "late", http.StatusOK, aEn("done.devices.cancel.late"), aEn("device.status.delivered"))
+	r = b.post(Prefix+"/commands/"+strconv.FormatInt(lock.ID, 10)+"/cancel", url.Values{"device": {strconv.FormatInt(dv.tablet.ID, 10)}})
+	b.redirected("late cancel", r, tablet+"?done=devices.cancel.late").expect(t, "late", http.StatusOK, enText("done.devices.cancel.late"), enText("device.status.delivered"))
 	locked := true
 	if _, err := e.svc.ReportResult(e.sys, dev, lock.ID, service.CommandResult{Status: meibo.CommandDone, Result: "locked by test", Locked: &locked}); err != nil {
 		t.Fatal(err)
 	}
 	r = b.get(tablet)
-	r.expect(t, "done", http.StatusOK, aEn("device.status.done"), "locked by test", aEn("device.locked"))
+	r.expect(t, "done", http.StatusOK, enText("device.status.done"), "locked by test", enText("device.locked"))
 	r.lacks(t, "done", `data-final="false"`)
 
 	// The right name wipes.
@@ -332,36 +275,37 @@ func TestDeviceCommands(t *testing.T) {
 
 	// Revoking: a confirmation, then the device cannot check in any more.
 	r = b.get(tablet + "/revoke")
-	r.expect(t, "revoke page", http.StatusOK, aEn("device.revoke.title"), aHTML(web.T(meibo.English, "device.revoke.confirm", "Tablet 1", "G1")),
+	r.expect(t, "revoke page", http.StatusOK, enText("device.revoke.title"), escapeHTML(web.T(meibo.English, "device.revoke.confirm", "Tablet 1", "G1")),
 		`action="`+tablet+`/revoke"`)
 	r = b.redirected("revoke", b.post(tablet+"/revoke", nil), tablet+"?done=devices.revoked")
-	r.expect(t, "revoked", http.StatusOK, aEn("done.devices.revoked"), aEn("device.revoked"), aEn("device.status.cancelled"))
-	r.lacks(t, "revoked", aEn("device.send"), aEn("device.edit"))
-	if _, err := e.svc.AuthenticateDevice(e.sys, e.secrets[e.tablet.ID]); meibo.ErrorCode(err) != meibo.CodeUnauthorized {
+	r.expect(t, "revoked", http.StatusOK, enText("done.devices.revoked"), enText("device.revoked"), enText("device.status.cancelled"))
+	r.lacks(t, "revoked", enText("device.send"), enText("device.edit"))
+	if _, err := e.svc.AuthenticateDevice(e.sys, dv.secrets[dv.tablet.ID]); meibo.ErrorCode(err) != meibo.CodeUnauthorized {
 		t.Errorf("a revoked device authenticates: %v", err)
 	}
 	b.post(tablet+"/commands", url.Values{"action": {"lock"}}).expect(t, "lock a revoked device", http.StatusUnprocessableEntity,
-		aMsg(meibo.English, "device.revoked", "Tablet 1"))
+		msgText(meibo.English, "device.revoked", "Tablet 1"))
 }
 
-var dvToken = regexp.MustCompile(`id="dev-token" value="(mbe_[^"]+)"`)
+var enrolTokenField = regexp.MustCompile(`id="dev-token" value="(mbe_[^"]+)"`)
 
 // TestEnrolmentPage: tokens are made (shown once, with the agent's command
 // line), listed and deleted; a refused form shows what was typed.
 func TestEnrolmentPage(t *testing.T) {
-	e := newDvEnv(t)
+	e := newEnv(t)
+	e.addDevices()
 	b := e.admin("emergency")
 	page := Prefix + "/devices/enrolment"
 
 	r := b.get(page + "?group=G1")
-	r.expect(t, "tokens", http.StatusOK, aEn("devices.enrol.title"), aEn("devices.tokens"), `<option value="168h" selected>`,
-		`<option value="alice">alice (alice@example.org)</option>`, aEn("devices.token.used"))
+	r.expect(t, "tokens", http.StatusOK, enText("devices.enrol.title"), enText("devices.tokens"), `<option value="168h" selected>`,
+		`<option value="alice">alice (alice@example.org)</option>`, enText("devices.token.used"))
 	r.lacks(t, "tokens", `id="dev-token"`)
 
 	r = b.post(page, url.Values{"group": {"G1"}, "user": {"alice"}, "lifetime": {"24h"}})
-	r.expect(t, "made", http.StatusOK, aEn("devices.token.made"), `id="dev-command" value="meibo agent --server `+e.srv.URL+` --token mbe_`,
+	r.expect(t, "made", http.StatusOK, enText("devices.token.made"), `id="dev-command" value="meibo agent --server `+e.srv.URL+` --token mbe_`,
 		`data-copy="dev-token"`)
-	m := dvToken.FindStringSubmatch(r.body)
+	m := enrolTokenField.FindStringSubmatch(r.body)
 	if m == nil {
 		t.Fatalf("no token in\n%s", r.body)
 	}
@@ -381,7 +325,7 @@ func TestEnrolmentPage(t *testing.T) {
 	}
 	// Shown once: the list has it, not the token itself.
 	r = b.get(page + "?group=G1")
-	r.expect(t, "listed", http.StatusOK, "#"+strconv.FormatInt(k.ID, 10), aEn("devices.token.active"), "<td data-label=\"Made by\">emergency</td>")
+	r.expect(t, "listed", http.StatusOK, "#"+strconv.FormatInt(k.ID, 10), enText("devices.token.active"), "<td data-label=\"Made by\">emergency</td>")
 	r.lacks(t, "listed", token)
 
 	// It enrols a device, assigned to alice.
@@ -389,12 +333,12 @@ func TestEnrolmentPage(t *testing.T) {
 	if err != nil || d.UserName != "alice" || d.GroupID != "G1" {
 		t.Fatalf("enrol: %+v %v", d, err)
 	}
-	b.get(page+"?group=G1").expect(t, "used", http.StatusOK, `href="`+dvPath(d)+`"`)
+	b.get(page+"?group=G1").expect(t, "used", http.StatusOK, `href="`+devicePath(d)+`"`)
 
 	// Delete.
 	del := page + "/" + strconv.FormatInt(k.ID, 10) + "/delete"
 	r = b.redirected("delete", b.post(del, url.Values{"group": {"G1"}}), page+"?group=G1&done=devices.token.deleted")
-	r.expect(t, "deleted", http.StatusOK, aEn("done.devices.token.deleted"))
+	r.expect(t, "deleted", http.StatusOK, enText("done.devices.token.deleted"))
 	r.lacks(t, "deleted", "#"+strconv.FormatInt(k.ID, 10)+"<")
 	b.post(del, url.Values{"group": {"G1"}}).expect(t, "deleted twice", http.StatusNotFound)
 
@@ -403,11 +347,11 @@ func TestEnrolmentPage(t *testing.T) {
 	o := e.admin("devonly")
 	r = o.post(page, url.Values{"group": {"G1"}, "user": {"ghost"}, "lifetime": {"1h"}})
 	r.expect(t, "unknown user", http.StatusUnprocessableEntity, `name="user" value="ghost"`, `<option value="1h" selected>`,
-		`<div class="field-error" id="user-error">`+aMsg(meibo.English, "user.not_found", "ghost")+`</div>`, `class="alert error"`)
+		`<div class="field-error" id="user-error">`+msgText(meibo.English, "user.not_found", "ghost")+`</div>`, `class="alert error"`)
 	r.lacks(t, "unknown user", `id="dev-token"`)
 	o.lang = "ja"
 	r = o.post(page, url.Values{"group": {"G1"}, "user": {"ghost"}, "lifetime": {"forever"}})
-	r.expect(t, "bad lifetime in Japanese", http.StatusUnprocessableEntity, `name="user" value="ghost"`, aJa("devices.enrol.title"),
+	r.expect(t, "bad lifetime in Japanese", http.StatusUnprocessableEntity, `name="user" value="ghost"`, jaText("devices.enrol.title"),
 		`<div class="field-error" id="lifetime-error">`)
 	o.lang = ""
 	// The department administrator's token, for their group.
@@ -496,14 +440,15 @@ func TestDeviceLabels(t *testing.T) {
 // TestDeviceListPages: the list goes page by page in name order, the
 // search and the revoked filter kept.
 func TestDeviceListPages(t *testing.T) {
-	e := newDvEnv(t)
+	e := newEnv(t)
+	e.addDevices()
 	for i := range devicesPage + 5 {
 		e.enrol("G1", fmt.Sprintf("Kiosk %02d", i), "", "")
 	}
 	b := e.admin(meibo.BuiltinAdmin)
 	r := b.get(Prefix + "/devices?group=G1&q=kiosk&revoked=1")
 	r.expect(t, "first page", http.StatusOK, "Kiosk 00", "Kiosk 49", `rel="next"`)
-	r.lacks(t, "first page", "Kiosk 50", aEn("devices.first"))
+	r.lacks(t, "first page", "Kiosk 50", enText("devices.first"))
 	m := regexp.MustCompile(`rel="next" href="([^"]+)"`).FindStringSubmatch(r.body)
 	if m == nil {
 		t.Fatal("no link to the next page")
@@ -513,7 +458,7 @@ func TestDeviceListPages(t *testing.T) {
 		t.Errorf("the next page forgets the filter: %s", next)
 	}
 	r = b.get(next)
-	r.expect(t, "second page", http.StatusOK, "Kiosk 50", "Kiosk 54", aEn("devices.first"))
+	r.expect(t, "second page", http.StatusOK, "Kiosk 50", "Kiosk 54", enText("devices.first"))
 	r.lacks(t, "second page", "Kiosk 49", `rel="next"`)
 	b.get(Prefix+"/devices?group=G1&after=nonsense").expect(t, "a bad cursor", http.StatusOK, "Kiosk 00")
 }

@@ -38,6 +38,21 @@ func init() {
 		"bulk.profile.explain":  {"The %s users of profile %s move to the profile you choose, then the profile is deleted, in one job.", "プロファイル %[2]s のユーザー %[1]s 人を選択したプロファイルに移動してから、プロファイルを削除します(1つのジョブ)。"},
 		"bulk.profile.submit":   {"Move %s users and delete", "ユーザー %s 人を移動して削除"},
 
+		"bulk.devices.heading":      {"Act on selected devices", "選択したデバイスの一括操作"},
+		"bulk.devices.page":         {"Select all devices on this page", "このページのデバイスをすべて選択"},
+		"bulk.devices.page.all":     {"All devices on this page are selected.", "このページのデバイスをすべて選択しました。"},
+		"bulk.devices.all":          {"Select all %s devices matching", "条件に一致する %s 台をすべて選択"},
+		"bulk.devices.all.on":       {"All %s devices matching this search are selected.", "この検索に一致する %s 台をすべて選択しています。"},
+		"bulk.devices.command":      {"Command", "コマンド"},
+		"bulk.devices.command.hint": {"A wipe is sent one device at a time, from the device's page.", "ワイプはデバイスのページから1台ずつ送信します。"},
+		"bulk.devices.confirm.all":  {"This applies to all %s enrolled devices matching the search of the list.", "一覧の検索に一致する登録済みデバイス %s 台すべてが対象です。"},
+		"bulk.devices.confirm.ids":  {"This applies to the %s devices you selected.", "選択した %s 台が対象です。"},
+		"bulk.devices.confirm.hint": {"A preview (dry run) counts what would change and what would be refused, and writes nothing. The action itself applies to all of them or, if any is refused, to none. Revoked devices are left as they are.", "プレビュー(ドライラン)では、変更される件数と拒否される件数を数えますが、何も書き込みません。操作はすべてに適用されるか、1件でも拒否された場合は何も適用されません。失効済みのデバイスはそのままです。"},
+		"bulk.devices.run":          {"Apply to %s devices", "%s 台に適用"},
+		"bulk.devices.back":         {"Back to the devices", "デバイス一覧に戻る"},
+		"bulk.do.devices.command":   {"Send a command", "コマンドを送信"},
+		"bulk.do.devices.revoke":    {"Revoke", "失効させる"},
+
 		"bulk.download":      {"Download the list of changes (CSV)", "変更一覧のダウンロード(CSV)"},
 		"bulk.download.hint": {"One line per user and change: what the job changed, or for a preview what it would change. It never holds a password.", "ユーザーと変更ごとに1行:ジョブが変更した内容(プレビューの場合は変更される内容)です。パスワードは含まれません。"},
 

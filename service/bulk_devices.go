@@ -106,3 +106,39 @@ func (b *bulkRun) applyDevices(ctx context.Context, tx meibo.Tx, g *meibo.Group,
 	b.progress(len(changed), len(changed))
 	return nil
 }
+
+// BulkCountDevices counts the enrolled devices of a group whose name,
+// serial, model or user holds keyword (what a bulk action on "all
+// matching" devices selects), up to limit: it returns limit+1 when there
+// are more. It is what the console's "select all N matching" says.
+func (s *Service) BulkCountDevices(ctx context.Context, groupID, keyword string, limit int) (int, error) {
+	a, err := require(ctx, meibo.AuthConsole)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
+		g, err := s.group(ctx, tx, a, groupID)
+		if err != nil {
+			return err
+		}
+		df := meibo.DeviceFilter{GroupID: g.ID, Keyword: strings.TrimSpace(keyword), Limit: 1000}
+		for n <= limit {
+			ds, err := tx.Devices(ctx, df)
+			if err != nil {
+				return err
+			}
+			n += len(ds)
+			if len(ds) < df.Limit {
+				return nil
+			}
+			last := ds[len(ds)-1]
+			df.AfterName, df.AfterID = last.Name, last.ID
+		}
+		return nil
+	})
+	if n > limit {
+		return limit + 1, err
+	}
+	return n, err
+}

@@ -23,6 +23,16 @@ func TestBulkDevices(t *testing.T) {
 		}
 		_, other := e.devEnrol("G2", "", "van-9")
 		noErr(t, e.svc.RevokeDevice(e.sys, g1[2].ID))
+		// What "all matching" selects is counted, revoked devices aside,
+		// up to a bound.
+		for _, c := range []struct {
+			keyword     string
+			limit, want int
+		}{{"", 10, 3}, {"VAN", 10, 2}, {"desk", 10, 1}, {"", 2, 3}, {"nothing", 10, 0}} {
+			if n := must(e.svc.BulkCountDevices(e.sys, "G1", c.keyword, c.limit))(t); n != c.want {
+				t.Errorf("count %q up to %d: %d, want %d", c.keyword, c.limit, n, c.want)
+			}
+		}
 		run := func(a *meibo.Actor, req service.BulkRequest) *meibo.ImportJob {
 			t.Helper()
 			q := must(e.svc.SubmitBulk(as(a), req))(t)

@@ -8,7 +8,8 @@ import (
 
 // Invitations by default: a user added with an e-mail address and no
 // password is invited, unless the administrator opts out (the console's
-// box, the API's sendInvitation field, the import option). Where an
+// box, the API's sendInvitation field, the import option, meibo import
+// --no-invite). Where an
 // invitation is read from the outbox and the user's password
 // (InvitationState).
 
@@ -19,10 +20,12 @@ func init() {
 }
 
 // InvitationsByDefault reports whether adding a user invites them unless
-// asked not to: links need the public address, and mail a server to leave.
-// Without either, an invitation is sent only when asked for.
+// asked not to: wherever links can be made, that is where meibo knows its
+// public address (meibo serve always does). Without an SMTP server the
+// invitation waits in the outbox, which says so, and the administrator may
+// issue the link by hand from the user's page.
 func (s *Service) InvitationsByDefault() bool {
-	return s.cfg.PublicURL != "" && s.cfg.Sender != nil
+	return s.cfg.PublicURL != ""
 }
 
 // ShouldInvite is whether a new user is invited: when asked (or, asked

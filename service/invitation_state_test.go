@@ -37,8 +37,13 @@ func TestInvitationState(t *testing.T) {
 				t.Errorf("ShouldInvite(%v, %q, %q) = %v", tc.asked, tc.email, tc.password, got)
 			}
 		}
-		if service.New(e.store, service.Config{Hasher: e.hasher, PublicURL: "https://meibo.example"}).InvitationsByDefault() {
+		// Without a mail server too: the invitation waits in the outbox.
+		if !service.New(e.store, service.Config{Hasher: e.hasher, PublicURL: "https://meibo.example"}).InvitationsByDefault() {
 			t.Error("without a mail server, invitations are not the default")
+		}
+		// Without a public address no link can be made: none by default.
+		if service.New(e.store, service.Config{Hasher: e.hasher}).InvitationsByDefault() {
+			t.Error("without a public address, invitations are the default")
 		}
 
 		plain, err := e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: "plain", Email: "plain@example.org"})

@@ -291,4 +291,7 @@ func (s *Service) dummyVerify(pw string) {
 func ptr[T any](v T) *T { return &v }
 
 // now is the service's clock in UTC, to the microsecond like the store's.
+// Location is the configured time zone, in which people read times.
+func (s *Service) Location() *time.Location { return s.cfg.Location }
+
 func (s *Service) now() time.Time { return s.cfg.Clock().UTC().Truncate(time.Microsecond) }

@@ -271,6 +271,7 @@ func (b *browserTab) submit(sel string) int64 {
 	b.t.Helper()
 	ctx, cancel := b.timed()
 	defer cancel()
+	b.centre(sel)
 	res, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
 	if err != nil {
 		b.t.Fatalf("click %s: %v (at %s)", sel, err, b.location())
@@ -314,10 +315,29 @@ func (b *browserTab) set(sel, value string) {
 	b.do(chromedp.SetValue(chromedp.CSS(sel), value))
 }
 
+// choose chooses value in the drop-down sel as a person does: the page
+// hears the change.
+func (b *browserTab) choose(sel, value string) {
+	b.t.Helper()
+	b.set(sel, value)
+	evalJS[bool](b, fmt.Sprintf(`document.querySelector(%s).dispatchEvent(new Event("change", {bubbles: true}))`, strconv.Quote(sel)))
+}
+
 // click clicks what sel selects, as a person does, with the mouse.
 func (b *browserTab) click(sel string) {
 	b.t.Helper()
+	b.centre(sel)
 	b.do(chromedp.Click(chromedp.CSS(sel)))
+}
+
+// centre scrolls what sel selects to the middle of the window, as a person
+// does before pressing it, so that a sticky header never covers it.
+func (b *browserTab) centre(sel string) {
+	b.t.Helper()
+	ctx, cancel := b.timed()
+	defer cancel()
+	// The element may not be there yet: the click then waits for it.
+	chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(function(){ var e = document.querySelector(%s); if (e) { e.scrollIntoView({block: "center"}); } return true; })()`, strconv.Quote(sel))))
 }
 
 // checkbox reports whether the checkbox sel is ticked and whether it is

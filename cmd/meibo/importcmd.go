@@ -19,7 +19,7 @@ import (
 )
 
 func runImport(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "import", "import --format personal|users|admins|devices [--group ID] [--encoding auto|utf-8|cp932] [--update-existing] [--dry-run] [--json] FILE")
+	fs := newFlags(env, "import", "import --format personal|users|admins|devices [--group ID] [--encoding auto|utf-8|cp932] [--update-existing] [--no-invite] [--dry-run] [--json] FILE")
 	var dsn string
 	dbFlag(fs, &dsn)
 	params := argon2id.Default
@@ -29,7 +29,9 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	encoding := fs.String("encoding", "auto", "auto, utf-8 or cp932 (Shift_JIS)")
 	update := fs.Bool("update-existing", false, "users: update users that exist already instead of refusing them")
 	dryRun := fs.Bool("dry-run", false, "validate only; write nothing")
-	invite := fs.Bool("send-invitations", false, "users: mail each new user with an e-mail address a link to choose a password (needs --public-url)")
+	invite := fs.Bool("send-invitations", false, "users: invite each new user with an e-mail address and no password (the default where --public-url is set; without it, refused)")
+	fs.BoolVar(invite, "invite", false, "same as --send-invitations")
+	noInvite := fs.Bool("no-invite", false, "users: send no invitations")
 	var mc mailConfig
 	mailFlags(fs, &mc)
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -49,6 +51,9 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if err := limits.check(); err != nil {
 		return err
+	}
+	if *invite && *noInvite {
+		return usagef("choose --send-invitations or --no-invite, not both")
 	}
 	started := time.Now()
 	switch *format {
@@ -115,8 +120,11 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	if isTerminal(env.stderr) {
 		bar = &progressBar{w: env.stderr}
 	}
+	// New users are invited by default where links can be made (a public
+	// URL), unless --no-invite.
+	sendInvitations := *invite || !*noInvite && *format == meibo.FormatUsers && c.svc.InvitationsByDefault()
 	req := service.ImportRequest{Format: *format, GroupID: *group, Encoding: *encoding, UpdateExisting: *update, DryRun: *dryRun,
-		SendInvitations: *invite, FileName: filepath.Base(path), AllowWeakHashes: *weakHashes}
+		SendInvitations: sendInvitations, FileName: filepath.Base(path), AllowWeakHashes: *weakHashes}
 	var onProgress func(*service.Progress)
 	if bar != nil {
 		onProgress = bar.update

@@ -297,3 +297,52 @@ func TestMailConfigDefaults(t *testing.T) {
 		t.Error("a public URL without a scheme was taken")
 	}
 }
+
+// TestInvitationsByDefaultCLI: with a public URL and no SMTP server, meibo
+// import and meibo user add invite new users with an address and no
+// password unless --no-invite; the invitations wait in the outbox.
+func TestInvitationsByDefaultCLI(t *testing.T) {
+	c := newCLI(t)
+	c.ok("group", "create", "G1")
+	public := "MEIBO_PUBLIC_URL=" + mailPublic
+	c.ok("user", "add", "--group", "G1", "taro", "--email", "taro@example.org")
+	if r := c.run([]string{"user", "add", "--group", "G1", "hana", "--email", "hana@example.org"}, public); r.code != 0 ||
+		!strings.Contains(r.stdout, "invitation to hana@example.org is in the outbox") {
+		t.Fatalf("user add by default: %s", r)
+	}
+	c.run([]string{"user", "add", "--group", "G1", "jiro", "--email", "jiro@example.org", "--no-invite"}, public)
+	if r := c.run([]string{"user", "add", "--group", "G1", "kyo", "--send-invitation", "--no-invite"}, public); r.code == 0 {
+		t.Errorf("both --send-invitation and --no-invite: %s", r)
+	}
+	file := c.file("users.csv", []byte("name,password,email\r\nann,,ann@example.org\r\nben,Amber-canyon-17,ben@example.org\r\n"))
+	if r := c.run([]string{"import", "--format", "users", "--group", "G1", "--json", file}, public); r.code != 0 {
+		t.Fatalf("import by default: %s", r)
+	}
+	file = c.file("more.csv", []byte("name,password,email\r\ncid,,cid@example.org\r\n"))
+	if r := c.run([]string{"import", "--format", "users", "--group", "G1", "--no-invite", "--json", file}, public); r.code != 0 {
+		t.Fatalf("import --no-invite: %s", r)
+	}
+	file = c.file("old.csv", []byte("name,password,email\r\ndai,,dai@example.org\r\n"))
+	if r := c.run([]string{"import", "--format", "users", "--group", "G1", "--invite", "--no-invite", file}, public); r.code == 0 {
+		t.Errorf("both --invite and --no-invite: %s", r)
+	}
+	// Without a public URL no link can be made: no invitation by default.
+	file = c.file("nourl.csv", []byte("name,password,email\r\neve,,eve@example.org\r\n"))
+	c.ok("import", "--format", "users", "--group", "G1", file)
+
+	r := c.ok("mail", "list")
+	out := r.stdout
+	for _, who := range []string{"hana@example.org", "ann@example.org"} {
+		if !strings.Contains(out, who) {
+			t.Errorf("no invitation to %s in the outbox:\n%s", who, out)
+		}
+	}
+	for _, who := range []string{"taro@", "jiro@", "ben@", "cid@", "eve@", "dai@"} {
+		if strings.Contains(out, who) {
+			t.Errorf("an invitation to %s in the outbox:\n%s", who, out)
+		}
+	}
+	if n := strings.Count(out, "pending"); n != 2 {
+		t.Errorf("%d pending messages, want 2:\n%s", n, out)
+	}
+}

@@ -101,7 +101,7 @@ func (p passwordFlags) read() (pw, hash string, err error) {
 }
 
 var userNoun = &noun{name: "user", verbs: []verb{
-	{name: "add", args: "--group ID NAME [--email E] [--password P | --password-file F | --password-hash H] [--profile P] [--admin] [--api-access] [--disabled] [--send-invitation] [--json]",
+	{name: "add", args: "--group ID NAME [--email E] [--password P | --password-file F | --password-hash H] [--profile P] [--admin] [--api-access] [--disabled] [--send-invitation | --no-invite] [--json]",
 		summary: "add a user to a group", hashes: true, mail: true, setup: func(fs *flagSet) func(*verbRun) error {
 			group := groupFlag(fs)
 			email := fs.String("email", "", "e-mail address")
@@ -110,15 +110,24 @@ var userNoun = &noun{name: "user", verbs: []verb{
 			admin := fs.Bool("admin", false, "may see and control every device of the group in the portal")
 			apiAccess := fs.Bool("api-access", false, "may create personal API tokens")
 			disabled := fs.Bool("disabled", false, "cannot sign in (still counts for the licence)")
-			invite := fs.Bool("send-invitation", false, "mail the user a link to choose a password (needs --email and --public-url)")
+			invite := fs.Bool("send-invitation", false, "mail the user a link to choose a password (needs --email and --public-url); the default for an address without a password where the public URL is set")
+			noInvite := fs.Bool("no-invite", false, "send no invitation, even to an address without a password")
 			asJSON := fs.Bool("json", false, "print JSON")
 			return func(x *verbRun) error {
 				if *group == "" || len(x.pos) != 1 {
 					return usagef("user add needs --group and one NAME")
 				}
+				if *invite && *noInvite {
+					return usagef("choose --send-invitation or --no-invite, not both")
+				}
 				p, h, err := pw.read()
 				if err != nil {
 					return err
+				}
+				// Invited by default (an address, no password, a public
+				// URL to build the link from), unless --no-invite.
+				if !*invite && !*noInvite && h == "" {
+					*invite = x.c.svc.ShouldInvite(nil, *email, p)
 				}
 				u, err := x.c.svc.CreateUser(x.c.ctx, *group, service.UserInput{Name: x.pos[0], Email: *email, Password: p, PasswordHash: h,
 					Profile: *profile, Admin: *admin, APIAccess: *apiAccess, Disabled: *disabled, SendInvitation: *invite})

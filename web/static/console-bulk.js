@@ -1,18 +1,37 @@
-/* meibo console: the users list's selection for bulk actions. Without
-   script, rows are ticked one by one and a box selects all matching. */
+/* meibo console: the selection of a list (users, devices) for bulk
+   actions, and the fields that apply to one action only. Without script,
+   rows are ticked one by one, a box selects all matching, and every field
+   shows. */
 (function () {
   "use strict";
   var form = document.getElementById("bulk");
   if (!form) { return; }
+
+  // A field marked data-bulk-when="select-id=value …" shows only while
+  // each named select has that value.
+  var conditional = Array.prototype.slice.call(form.querySelectorAll("[data-bulk-when]"));
+  function showFields() {
+    conditional.forEach(function (f) {
+      f.hidden = !f.getAttribute("data-bulk-when").split(" ").every(function (cond) {
+        var kv = cond.split("=");
+        var sel = document.getElementById(kv[0]);
+        return !sel || sel.value === kv[1];
+      });
+    });
+  }
+  Array.prototype.slice.call(form.querySelectorAll("select")).forEach(function (s) {
+    s.addEventListener("change", showFields);
+  });
+  showFields();
+
   var page = document.querySelector("[data-bulk-page]");
+  var allInput = form.querySelector("[data-bulk-all-input]");
+  if (!page || !allInput) { return; }
   var rows = Array.prototype.slice.call(document.querySelectorAll("[data-bulk-row]"));
   var banner = form.querySelector("[data-bulk-banner]");
   var allOn = form.querySelector("[data-bulk-all-on]");
-  var allInput = form.querySelector("[data-bulk-all-input]");
   var allButton = form.querySelector("[data-bulk-all]");
   var clear = form.querySelector("[data-bulk-clear]");
-  var action = form.querySelector("#bulk-action");
-  var target = form.querySelector("#bulk-target");
   form.querySelector("[data-bulk-nojs]").hidden = true;
 
   function update() {
@@ -21,7 +40,6 @@
     page.indeterminate = ticked > 0 && ticked < rows.length;
     banner.hidden = allInput.checked || !page.checked;
     allOn.hidden = !allInput.checked;
-    if (target) { target.closest(".field").hidden = action.value !== "users.profile"; }
   }
   page.addEventListener("change", function () {
     rows.forEach(function (r) { r.checked = page.checked; });
@@ -47,6 +65,5 @@
     update();
     page.focus();
   });
-  action.addEventListener("change", update);
   update();
 })();

@@ -13,15 +13,15 @@ import (
 // points to docs/CSV.md; a link sends csvio's template under the format's
 // file name; administrators who may not import get neither.
 func TestImportTemplates(t *testing.T) {
-	e := newBEnv(t)
-	admin := e.signIn("admin")
+	e := newEnv(t)
+	admin := e.admin("admin")
 	link := func(format, enc string) string {
 		return `href="/console/imports/template?format=` + format + `&amp;encoding=` + enc + `"`
 	}
 	admin.get("/console/imports").want(t, "import page of admin", http.StatusOK, []string{
 		link("users", "utf-8"), link("users", "cp932"), link("personal", "utf-8"), link("personal", "cp932"),
 		link("devices", "cp932"), link("admins", "cp932"), "docs/CSV.md"})
-	importer := e.signIn("importer")
+	importer := e.admin("importer")
 	importer.get("/console/imports").want(t, "import page of importer", http.StatusOK,
 		[]string{link("users", "cp932"), link("personal", "utf-8"), link("admins", "utf-8")}, link("devices", "utf-8"))
 
@@ -53,6 +53,6 @@ func TestImportTemplates(t *testing.T) {
 	admin.get("/console/imports/template?format=groups&encoding=utf-8").want(t, "unknown format", http.StatusNotFound, nil)
 	admin.get("/console/imports/template?format=users&encoding=latin-1").want(t, "unknown encoding", http.StatusNotFound, nil)
 
-	viewer := e.signIn("viewer")
+	viewer := e.admin("viewer")
 	viewer.get("/console/imports/template?format=users&encoding=utf-8").want(t, "template for a viewer", http.StatusForbidden, nil)
 }

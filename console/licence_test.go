@@ -14,7 +14,7 @@ import (
 )
 
 func TestLicencePage(t *testing.T) {
-	e := newAEnv(t)
+	e := newEnv(t)
 	if _, err := e.svc.UpdateSettings(e.sys, map[string]string{meibo.SettingLicenceLimit: "10"}); err != nil {
 		t.Fatal(err)
 	}
@@ -27,25 +27,25 @@ func TestLicencePage(t *testing.T) {
 	}
 	b := e.admin("manager")
 	r := b.get(Prefix + "/licence")
-	r.expect(t, "licence", http.StatusOK, aEn("licence.used", 2, 10), `<meter`, `value="2"`, `max="10"`, aEn("licence.rules.title"),
-		aEn("licence.rules.same"), "alice@example.org", aEn("licence.unified.tag"), aEn("licence.noemail"), `href="/console/settings"`)
-	r.lacks(t, "licence", aEn("pager.next"), aEn("licence.over"))
+	r.expect(t, "licence", http.StatusOK, enText("licence.used", 2, 10), `<meter`, `value="2"`, `max="10"`, enText("licence.rules.title"),
+		enText("licence.rules.same"), "alice@example.org", enText("licence.unified.tag"), enText("licence.noemail"), `href="/console/settings"`)
+	r.lacks(t, "licence", enText("pager.next"), enText("licence.over"))
 
 	b.lang = "ja"
 	r = b.get(Prefix + "/licence")
-	r.expect(t, "licence in Japanese", http.StatusOK, aJa("licence.title"), aJa("licence.rules.title"), aJa("licence.rules.intro"),
-		aJa("licence.used", 2, 10))
+	r.expect(t, "licence in Japanese", http.StatusOK, jaText("licence.title"), jaText("licence.rules.title"), jaText("licence.rules.intro"),
+		jaText("licence.used", 2, 10))
 	b.lang = ""
 
 	// Over the limit after it was lowered; then no limit.
 	if _, err := e.svc.UpdateSettings(e.sys, map[string]string{meibo.SettingLicenceLimit: "1"}); err != nil {
 		t.Fatal(err)
 	}
-	b.get(Prefix+"/licence").expect(t, "over", http.StatusOK, aEn("licence.over"))
+	b.get(Prefix+"/licence").expect(t, "over", http.StatusOK, enText("licence.over"))
 	if _, err := e.svc.UpdateSettings(e.sys, map[string]string{meibo.SettingLicenceLimit: "0"}); err != nil {
 		t.Fatal(err)
 	}
-	b.get(Prefix+"/licence").expect(t, "no limit", http.StatusOK, aEn("licence.unlimited", 2))
+	b.get(Prefix+"/licence").expect(t, "no limit", http.StatusOK, enText("licence.unlimited", 2))
 
 	// Pages of unified users, by key.
 	for i := range licencePageSize + 5 {
@@ -54,23 +54,23 @@ func TestLicencePage(t *testing.T) {
 		}
 	}
 	r = b.get(Prefix + "/licence")
-	r.expect(t, "first page", http.StatusOK, "u000@example.org", aEn("pager.next"))
-	r.lacks(t, "first page", "u054@example.org", aEn("licence.first"))
-	next := regexp.MustCompile(`href="(/console/licence\?[^"#]+)#unified">` + regexp.QuoteMeta(aEn("pager.next"))).FindStringSubmatch(r.body)
+	r.expect(t, "first page", http.StatusOK, "u000@example.org", enText("pager.next"))
+	r.lacks(t, "first page", "u054@example.org", enText("licence.first"))
+	next := regexp.MustCompile(`href="(/console/licence\?[^"#]+)#unified">` + regexp.QuoteMeta(enText("pager.next"))).FindStringSubmatch(r.body)
 	if next == nil {
 		t.Fatalf("no next link in\n%s", r.body)
 	}
 	r = b.get(html.UnescapeString(next[1]))
-	r.expect(t, "second page", http.StatusOK, "u054@example.org", aEn("licence.first"))
-	r.lacks(t, "second page", "u000@example.org", aEn("pager.next"))
+	r.expect(t, "second page", http.StatusOK, "u054@example.org", enText("licence.first"))
+	r.lacks(t, "second page", "u000@example.org", enText("pager.next"))
 	b.get(Prefix+"/licence?"+url.Values{"afterName": {"zzz"}, "afterKey": {"z"}}.Encode()).expect(t, "past the end", http.StatusOK,
-		aEn("licence.unified.end"))
+		enText("licence.unified.end"))
 
 	// Group settings (35) of a department administrator are enough to see
 	// it, not to change the limit; without them it is refused.
 	s := e.admin("settings")
 	r = s.get(Prefix + "/licence")
-	r.expect(t, "with 35", http.StatusOK, aEn("licence.title"))
+	r.expect(t, "with 35", http.StatusOK, enText("licence.title"))
 	r.lacks(t, "with 35", `href="/console/settings"`)
 	for _, who := range []string{"dept", "blind", "viewer"} {
 		b := e.admin(who)

@@ -14,19 +14,19 @@ import (
 // The pages and files of groups and profiles, licence, settings and own
 // account.
 var (
-	aTemplates = []string{"groups", "group", "group_delete", "profile_form", "profile_delete", "licence", "settings", "account"}
-	aSources   = []string{"groups.go", "licence.go", "settings.go", "account.go"}
-	aPrefixes  = []string{"groups.", "profiles.", "licence.", "settings.", "account.", "done.groups.", "done.profiles.",
+	groupsTemplates = []string{"groups", "group", "group_delete", "profile_form", "profile_delete", "licence", "settings", "account"}
+	groupsSources   = []string{"groups.go", "licence.go", "settings.go", "account.go"}
+	groupsPrefixes  = []string{"groups.", "profiles.", "licence.", "settings.", "account.", "done.groups.", "done.profiles.",
 		"done.settings.", "done.account."}
 )
 
-// TestAreaALabels checks that every label of these pages is there in
+// TestGroupsSettingsLabels checks that every label of these pages is there in
 // English and Japanese, and that every label they use exists.
-func TestAreaALabels(t *testing.T) {
+func TestGroupsSettingsLabels(t *testing.T) {
 	labels := web.Labels()
 	n := 0
 	for key, l := range labels {
-		for _, p := range aPrefixes {
+		for _, p := range groupsPrefixes {
 			if strings.HasPrefix(key, p) {
 				n++
 				if strings.TrimSpace(l[0]) == "" || strings.TrimSpace(l[1]) == "" {
@@ -48,7 +48,7 @@ func TestAreaALabels(t *testing.T) {
 
 	used := map[string]bool{}
 	tmplKey := regexp.MustCompile(`\bt \$l "([^"]+)"`)
-	for _, name := range aTemplates {
+	for _, name := range groupsTemplates {
 		b, err := fs.ReadFile(files, "templates/pages/"+name+".html")
 		if err != nil {
 			t.Fatal(err)
@@ -68,7 +68,7 @@ func TestAreaALabels(t *testing.T) {
 	}
 	goKey := regexp.MustCompile(`"((?:groups|profiles|licence|settings|account)\.[A-Za-z.]+)"`)
 	redirectKey := regexp.MustCompile(`c\.redirect\(q, [^\n]*, "([^"]+)"\)`)
-	for _, name := range aSources {
+	for _, name := range groupsSources {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)

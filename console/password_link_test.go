@@ -13,15 +13,15 @@ import (
 	"github.com/meibo/meibo/service"
 )
 
-var bIssuedLink = regexp.MustCompile(`value="https://meibo\.example/password/(mbl_[A-Za-z0-9_-]{43})"`)
+var issuedLink = regexp.MustCompile(`value="https://meibo\.example/password/(mbl_[A-Za-z0-9_-]{43})"`)
 
-// TestBPasswordLink: without an SMTP server, an administrator who may
+// TestPasswordLink: without an SMTP server, an administrator who may
 // manage a user issues a link from the user's page: shown on that answer
 // only, single-use, audited; refused without the authority, and not found
 // outside a department administrator's groups.
-func TestBPasswordLink(t *testing.T) {
-	e := newBEnv(t)
-	alice, err := e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: "alice", Email: "alice@example.org"})
+func TestPasswordLink(t *testing.T) {
+	e := newEnv(t)
+	amy, err := e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: "amy", Email: "amy@example.org"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,14 +29,14 @@ func TestBPasswordLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := "/console/users/" + strconv.FormatInt(alice.ID, 10)
+	page := "/console/users/" + strconv.FormatInt(amy.ID, 10)
 
-	c := e.signIn("dept")
+	c := e.admin("deptops")
 	c.get(page).want(t, "user page", http.StatusOK, []string{"Issue an invitation link", "Issue a password reset link",
 		`action="` + page + `/password-link"`}, "mbl_")
 	r := c.post(page+"/password-link", url.Values{"kind": {"reset"}})
-	r.want(t, "issued", http.StatusOK, []string{"Password link issued", "alice"})
-	m := bIssuedLink.FindStringSubmatch(r.body)
+	r.want(t, "issued", http.StatusOK, []string{"Password link issued", "amy"})
+	m := issuedLink.FindStringSubmatch(r.body)
 	if m == nil {
 		t.Fatalf("no link in:\n%s", r.body)
 	}
@@ -46,10 +46,10 @@ func TestBPasswordLink(t *testing.T) {
 	}
 	// Shown once: not on the user's page, nor in the outbox or the audit log.
 	c.get(page).want(t, "user page after", http.StatusOK, nil, secret)
-	a := e.signIn("auditor")
+	a := e.admin("auditor")
 	a.get("/console/mail").want(t, "outbox", http.StatusOK, nil, secret, "mbl_")
 	a.get("/console/audit?action=user.link.issued").want(t, "audit", http.StatusOK,
-		[]string{"alice", "password link issued to an administrator"}, secret)
+		[]string{"amy", "password link issued to an administrator"}, secret)
 
 	// It works once.
 	if _, err := e.svc.SetPasswordByLink(context.Background(), secret, "Amber-canyon-17", "192.0.2.1"); err != nil {
@@ -63,7 +63,7 @@ func TestBPasswordLink(t *testing.T) {
 	// forbidden; a kind that is neither, refused.
 	c.post("/console/users/"+strconv.FormatInt(zed.ID, 10)+"/password-link", url.Values{"kind": {"reset"}}).
 		want(t, "other department", http.StatusNotFound, nil, "mbl_")
-	e.signIn("viewer").post(page+"/password-link", url.Values{"kind": {"reset"}}).want(t, "viewer", http.StatusForbidden, nil, "mbl_")
+	e.admin("viewer").post(page+"/password-link", url.Values{"kind": {"reset"}}).want(t, "viewer", http.StatusForbidden, nil, "mbl_")
 	if r := c.post(page+"/password-link", url.Values{"kind": {"bogus"}}); r.status == http.StatusOK || strings.Contains(r.body, "mbl_") {
 		t.Errorf("kind bogus: %d", r.status)
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // wantDownload checks the headers of a file download.
-func (r bResp) wantDownload(t *testing.T, what, name, contentType string) {
+func (r resp) wantDownload(t *testing.T, what, name, contentType string) {
 	t.Helper()
 	// {time} in name stands for the time of the export, to the minute.
 	pattern := regexp.MustCompile("^attachment; filename=" + strings.ReplaceAll(regexp.QuoteMeta(name), `\{time\}`, `\d{8}-\d{4}`) + "$")
@@ -28,14 +28,14 @@ func (r bResp) wantDownload(t *testing.T, what, name, contentType string) {
 	}
 }
 
-func TestBExports(t *testing.T) {
-	e := newBEnv(t)
+func TestExports(t *testing.T) {
+	e := newEnv(t)
 	for _, u := range []struct{ group, name string }{{"G1", "yamada"}, {"G1", "山田"}, {"G1", "=cmd"}, {"G2", "smile😀"}} {
 		if _, err := e.svc.CreateUser(e.sys, u.group, service.UserInput{Name: u.name, Email: "x@example.org"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c := e.signIn("exporter")
+	c := e.admin("exporter")
 	r := c.get("/console/exports")
 	r.want(t, "export page", http.StatusOK, []string{`action="/console/exports/users"`, `value="utf-8-bom"`, `value="cp932"`,
 		`value="G1"`, `value="G2"`, `action="/console/exports/admins"`, "Configured: UTF-8"})
@@ -50,7 +50,7 @@ func TestBExports(t *testing.T) {
 
 	r = c.post("/console/exports/users", url.Values{"group": {"G1"}, "encoding": {"utf-8-bom"}})
 	if r.status != http.StatusOK || !strings.HasPrefix(r.body, "\uFEFF"+header) {
-		t.Errorf("users UTF-8 with BOM: %d %q", r.status, bClip(r.body))
+		t.Errorf("users UTF-8 with BOM: %d %q", r.status, clip(r.body))
 	}
 	r.wantDownload(t, "users UTF-8 with BOM", "users-G1-{time}.csv", "text/csv; charset=utf-8")
 
@@ -97,11 +97,11 @@ func TestBExports(t *testing.T) {
 
 	// Without authority 32, no export; a department administrator exports
 	// its groups' users but no administrators.
-	importer := e.signIn("importer")
+	importer := e.admin("importer")
 	importer.get("/console/exports").want(t, "export page without 32", http.StatusForbidden, nil)
 	importer.post("/console/exports/users", url.Values{"group": {"G1"}, "encoding": {"utf-8"}}).want(t, "users without 32", http.StatusForbidden, nil, "yamada")
 	importer.post("/console/exports/admins", url.Values{"encoding": {"utf-8"}}).want(t, "admins without 32", http.StatusForbidden, nil, "exporter")
-	dept := e.signIn("dept")
+	dept := e.admin("deptops")
 	dept.get("/console/exports").want(t, "department export page", http.StatusOK, []string{`value="G1"`}, `value="G2"`, "/console/exports/admins")
 	dept.post("/console/exports/users", url.Values{"group": {"G1"}, "encoding": {"utf-8"}}).want(t, "department users", http.StatusOK, []string{"yamada"})
 	dept.post("/console/exports/users", url.Values{"group": {"G2"}, "encoding": {"utf-8"}}).want(t, "another group", http.StatusNotFound, nil, "smile")

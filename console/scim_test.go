@@ -13,11 +13,11 @@ import (
 )
 
 func TestSCIMPage(t *testing.T) {
-	e := newAEnv(t)
+	e := newEnv(t)
 	b := e.admin("manager")
 	b.get(Prefix+"/groups/G1").expect(t, "group page", http.StatusOK, `href="/console/groups/G1/scim"`)
 	r := b.get(Prefix + "/groups/G1/scim")
-	r.expect(t, "scim page", http.StatusOK, aEn("scim.title"), `/scim/v2/G1</code>`, aEn("scim.tokens.none"))
+	r.expect(t, "scim page", http.StatusOK, enText("scim.title"), `/scim/v2/G1</code>`, enText("scim.tokens.none"))
 
 	b.post(Prefix+"/groups/G1/scim", url.Values{"name": {""}, "days": {"30"}}).
 		expect(t, "blank name", http.StatusUnprocessableEntity, `id="name-error"`)
@@ -59,7 +59,7 @@ func TestSCIMPage(t *testing.T) {
 	d.get(Prefix+"/groups/G2/scim").expect(t, "dept on G2", http.StatusNotFound)
 	d.post(Prefix+"/groups/G2/scim/"+id[1]+"/revoke", nil).expect(t, "dept revoking on G2", http.StatusNotFound)
 	r = b.post(Prefix+"/groups/G1/scim/"+id[1]+"/revoke", nil)
-	b.redirected("revoke", r, Prefix+"/groups/G1/scim?done=scim.revoked").expect(t, "revoked", http.StatusOK, aEn("done.scim.revoked"))
+	b.redirected("revoke", r, Prefix+"/groups/G1/scim?done=scim.revoked").expect(t, "revoked", http.StatusOK, enText("done.scim.revoked"))
 	if _, err := e.svc.AuthenticateSCIM(context.Background(), "G1", m[1], "127.0.0.1"); meibo.ErrorCode(err) != meibo.CodeUnauthorized {
 		t.Errorf("revoked token: %v", err)
 	}

@@ -12,12 +12,12 @@ import (
 	"github.com/meibo/meibo/web"
 )
 
-// bPrefixes are the label prefixes of the import, export, outbox and audit
+// importsPrefixes are the label prefixes of the import, export, outbox and audit
 // pages.
-var bPrefixes = []string{"imp.", "exp.", "outbox.", "audit.", "done.imp."}
+var importsPrefixes = []string{"imp.", "exp.", "outbox.", "audit.", "done.imp."}
 
-func bOwnKey(k string) bool {
-	for _, p := range bPrefixes {
+func importsOwnKey(k string) bool {
+	for _, p := range importsPrefixes {
 		if strings.HasPrefix(k, p) {
 			return true
 		}
@@ -25,20 +25,20 @@ func bOwnKey(k string) bool {
 	return false
 }
 
-var bVerb = regexp.MustCompile(`%(\[\d+\])?[a-z]`)
+var verbMessage = regexp.MustCompile(`%(\[\d+\])?[a-z]`)
 
-// TestBLabels checks that every label of these pages is in both languages
+// TestLabels checks that every label of these pages is in both languages
 // with the same arguments, and that every key the pages and handlers use
 // exists.
-func TestBLabels(t *testing.T) {
+func TestLabels(t *testing.T) {
 	for k, v := range web.Labels() {
-		if !bOwnKey(k) {
+		if !importsOwnKey(k) {
 			continue
 		}
 		if strings.TrimSpace(v[0]) == "" || strings.TrimSpace(v[1]) == "" {
 			t.Errorf("label %s is blank in a language: %q", k, v)
 		}
-		en, ja := bVerb.FindAllString(v[0], -1), bVerb.FindAllString(v[1], -1)
+		en, ja := verbMessage.FindAllString(v[0], -1), verbMessage.FindAllString(v[1], -1)
 		if len(en) != len(ja) {
 			t.Errorf("label %s: arguments %v in English, %v in Japanese", k, en, ja)
 		}
@@ -95,11 +95,11 @@ func TestBLabels(t *testing.T) {
 	}
 }
 
-// TestBPagesRender renders every page of the area in both languages, as an
+// TestPagesRender renders every page of the area in both languages, as an
 // administrator who may use all of it, and looks for labels shown as keys.
-func TestBPagesRender(t *testing.T) {
-	e := newBEnv(t)
-	root := e.signIn(meibo.BuiltinAdmin)
+func TestPagesRender(t *testing.T) {
+	e := newEnv(t)
+	root := e.admin(meibo.BuiltinAdmin)
 	id := root.submitted(root.upload(map[string]string{"format": "users", "group": "G1"}, "x.csv",
 		[]byte("name,password,email\r\nbob,short,\r\n"), false))
 	e.startWorker()
@@ -111,7 +111,7 @@ func TestBPagesRender(t *testing.T) {
 		for _, p := range []string{"/console/imports", "/console/imports/" + id, "/console/exports", "/console/mail", "/console/audit"} {
 			r := c.get(p)
 			if r.status != http.StatusOK {
-				t.Errorf("%s in %s: %d\n%s", p, lang, r.status, bClip(r.body))
+				t.Errorf("%s in %s: %d\n%s", p, lang, r.status, clip(r.body))
 				continue
 			}
 			if m := leak.FindString(r.body); m != "" {

@@ -9,12 +9,12 @@ import (
 	"github.com/meibo/meibo"
 )
 
-// TestBImportsAtOnce: with three imports of a group waiting, the console
+// TestImportsAtOnce: with three imports of a group waiting, the console
 // answers the fourth upload 429 on the form, with the message that names
 // the limit and its flag, and queues nothing.
-func TestBImportsAtOnce(t *testing.T) {
-	e := newBEnv(t) // no worker: uploads stay QUEUED
-	c := e.signIn("importer")
+func TestImportsAtOnce(t *testing.T) {
+	e := newEnv(t) // no worker: uploads stay QUEUED
+	c := e.admin("importer")
 	file := []byte("name,password,email\r\ncarol,,\r\n")
 	for range 3 {
 		c.submitted(c.upload(map[string]string{"format": "users", "group": "G1"}, "g1.csv", file, false))
@@ -29,12 +29,12 @@ func TestBImportsAtOnce(t *testing.T) {
 	}
 }
 
-// TestBImportMessagesKept: a job with more errors than it keeps says on its
+// TestImportMessagesKept: a job with more errors than it keeps says on its
 // page how many of how many it shows.
-func TestBImportMessagesKept(t *testing.T) {
-	e := newBEnv(t)
+func TestImportMessagesKept(t *testing.T) {
+	e := newEnv(t)
 	e.startWorker()
-	c := e.signIn("importer")
+	c := e.admin("importer")
 	var b strings.Builder
 	b.WriteString("name,password,email\r\n")
 	for i := range 1100 {

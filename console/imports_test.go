@@ -13,20 +13,20 @@ import (
 	"github.com/meibo/meibo/service"
 )
 
-var bJobPath = regexp.MustCompile(`^/console/imports/(\d+)\?done=imp\.submitted$`)
+var jobPath = regexp.MustCompile(`^/console/imports/(\d+)\?done=imp\.submitted$`)
 
 // submitted returns the job ID of an upload that was taken.
-func (c *bClient) submitted(r bResp) string {
+func (c *client) submitted(r resp) string {
 	c.e.t.Helper()
-	m := bJobPath.FindStringSubmatch(r.header.Get("Location"))
+	m := jobPath.FindStringSubmatch(r.header.Get("Location"))
 	if r.status != http.StatusSeeOther || m == nil {
-		c.e.t.Fatalf("upload: %d %q\n%s", r.status, r.header.Get("Location"), bClip(r.body))
+		c.e.t.Fatalf("upload: %d %q\n%s", r.status, r.header.Get("Location"), clip(r.body))
 	}
 	return m[1]
 }
 
 // status reads a job's status endpoint.
-func (c *bClient) status(id string) importStatus {
+func (c *client) status(id string) importStatus {
 	c.e.t.Helper()
 	r := c.get("/console/imports/" + id + "/status")
 	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
@@ -40,7 +40,7 @@ func (c *bClient) status(id string) importStatus {
 }
 
 // await polls a job's status, as the page does, until it is done.
-func (c *bClient) await(id string) importStatus {
+func (c *client) await(id string) importStatus {
 	c.e.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -55,18 +55,9 @@ func (c *bClient) await(id string) importStatus {
 	}
 }
 
-func (e *bEnv) users(group string) []*meibo.User {
-	e.t.Helper()
-	p, err := e.svc.FindUsers(e.sys, meibo.UserFilter{GroupID: group, Limit: 100})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return p.Users
-}
-
-func TestBImportFailsThenSucceeds(t *testing.T) {
-	e := newBEnv(t)
-	c := e.signIn("importer")
+func TestImportFailsThenSucceeds(t *testing.T) {
+	e := newEnv(t)
+	c := e.admin("importer")
 
 	r := c.get("/console/imports")
 	r.want(t, "import page", http.StatusOK, []string{`enctype="multipart/form-data"`, `type="file"`, `id="imp-file"`,
@@ -92,8 +83,8 @@ func TestBImportFailsThenSucceeds(t *testing.T) {
 		!strings.Contains(s.Summary, "nothing was written") {
 		t.Errorf("failed status: %+v", s)
 	}
-	if users := e.users("G1"); len(users) != 0 {
-		t.Errorf("a failed import wrote %d users", len(users))
+	if users := e.users("G1"); len(users) != 1 { // alice, of the harness
+		t.Errorf("a failed import wrote %d users", len(users)-1)
 	}
 	r = c.get("/console/imports/" + id)
 	r.want(t, "failed job page", http.StatusOK, []string{"FAILED", "bad.csv", "SHA-256", "The password is too short",
@@ -127,7 +118,7 @@ func TestBImportFailsThenSucceeds(t *testing.T) {
 	raw := c.get("/console/imports/" + id2 + "/status")
 	raw.want(t, "status JSON", http.StatusOK, []string{`"status":"SUCCESS"`, `"done":true`, `"progress":1`, `"percent":100`,
 		`"created":2`, `"rows":2`, `"errors":0`, `"summary":"2 created, 0 updated, 0 deleted, 0 unchanged."`})
-	if users := e.users("G1"); len(users) != 2 {
+	if users := e.users("G1"); len(users) != 3 { // with alice
 		t.Errorf("after the import G1 has %d users", len(users))
 	}
 	r = c.get("/console/imports/" + id2)
@@ -149,17 +140,17 @@ func TestBImportFailsThenSucceeds(t *testing.T) {
 	c.get("/console/imports/"+id3).want(t, "dry run page", http.StatusOK, []string{"This was a dry run", "dry run"})
 }
 
-func TestBImportRefusals(t *testing.T) {
-	e := newBEnv(t)
+func TestImportRefusals(t *testing.T) {
+	e := newEnv(t)
 	e.startWorker()
-	root := e.signIn(meibo.BuiltinAdmin)
+	root := e.admin(meibo.BuiltinAdmin)
 	good := []byte("name,password,email\r\nbob,Lantern-orbit-51,\r\n")
 	g2 := root.submitted(root.upload(map[string]string{"format": "users", "group": "G2"}, "g2.csv", good, false))
 	root.await(g2)
 
-	importer := e.signIn("importer")
+	importer := e.admin("importer")
 	// Too large: a clear message, whichever way the form comes.
-	big := []byte("name,password,email\r\n" + strings.Repeat("x", bMaxUpload))
+	big := []byte("name,password,email\r\n" + strings.Repeat("x", maxUpload))
 	for _, inHeader := range []bool{false, true} {
 		r := importer.upload(map[string]string{"format": "users", "group": "G1"}, "big.csv", big, inHeader)
 		r.want(t, "too large", http.StatusRequestEntityTooLarge, []string{"The upload is larger than the limit of 16 KiB.",
@@ -179,9 +170,9 @@ func TestBImportRefusals(t *testing.T) {
 	importer.upload(map[string]string{"format": "users", "group": "G1"}, "x.csv", good, true).want(t, "no CSRF header", http.StatusForbidden, nil)
 
 	// Without authority 21, no uploaded file; with it, the file as kept.
-	importer = e.signIn("importer")
+	importer = e.admin("importer")
 	importer.get("/console/imports/"+g2+"/file").want(t, "file without 21", http.StatusForbidden, nil, "Lantern")
-	auditor := e.signIn("auditor")
+	auditor := e.admin("auditor")
 	r = auditor.get("/console/imports")
 	r.want(t, "history for a Log Viewer with 21", http.StatusOK, []string{"g2.csv"}, `type="file"`)
 	r = auditor.get("/console/imports/" + g2)
@@ -194,15 +185,15 @@ func TestBImportRefusals(t *testing.T) {
 	}
 
 	// Without authority 31 no upload, however it is sent.
-	exporter := e.signIn("exporter")
+	exporter := e.admin("exporter")
 	exporter.upload(map[string]string{"format": "users", "group": "G1"}, "x.csv", good, false).want(t, "upload without 31", http.StatusForbidden, nil)
 	exporter.get("/console/imports").want(t, "import page without 31", http.StatusForbidden, nil)
-	viewer := e.signIn("viewer")
+	viewer := e.admin("viewer")
 	viewer.get("/console/imports/"+g2).want(t, "job without 31 or 21", http.StatusNotFound, nil, "g2.csv")
 	viewer.get("/console/imports/"+g2+"/status").want(t, "status without 31 or 21", http.StatusNotFound, []string{`"error"`})
 
 	// A department administrator: their groups only, no administrators.
-	dept := e.signIn("dept")
+	dept := e.admin("deptops")
 	r = dept.get("/console/imports")
 	r.want(t, "department import page", http.StatusOK, []string{`value="G1"`}, `value="G2"`, `value="admins"`, "g2.csv")
 	dept.get("/console/imports/"+g2).want(t, "job of another group", http.StatusNotFound, nil, "g2.csv")
@@ -215,22 +206,22 @@ func TestBImportRefusals(t *testing.T) {
 	root.get("/console/imports/x").want(t, "bad ID", http.StatusNotFound, nil)
 	root.get("/console/imports/99999/status").want(t, "unknown job", http.StatusNotFound, nil)
 	// Signed out, the status endpoint sends to the sign-in page.
-	anon := &bClient{e: e, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	anon := &client{e: e, c: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	if r := anon.get("/console/imports/" + g2 + "/status"); r.status != http.StatusSeeOther ||
 		!strings.HasPrefix(r.header.Get("Location"), "/console/signin") {
 		t.Errorf("signed out: %d %v", r.status, r.header)
 	}
 }
 
-func TestBImportDevicesFormat(t *testing.T) {
-	e := newBEnv(t)
+func TestImportDevicesFormat(t *testing.T) {
+	e := newEnv(t)
 	e.startWorker()
 	auth := meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthImport, meibo.AuthDevices, meibo.AuthDevicesOnly, meibo.AuthDepartment)
-	if _, err := e.svc.CreateAdmin(e.sys, service.AdminInput{LoginID: "devonly", Name: "devonly", Authorities: auth, Password: bPassword,
+	if _, err := e.svc.CreateAdmin(e.sys, service.AdminInput{LoginID: "devimport", Name: "devimport", Authorities: auth, Password: adminPassword,
 		Groups: []string{"G1"}}); err != nil {
 		t.Fatal(err)
 	}
-	c := e.signIn("devonly")
+	c := e.admin("devimport")
 	r := c.get("/console/imports")
 	r.want(t, "devices-only import page", http.StatusOK, []string{`value="devices" checked`, `value="G1"`},
 		`value="users"`, `value="personal"`, `value="admins"`, `value="G2"`)
@@ -241,15 +232,15 @@ func TestBImportDevicesFormat(t *testing.T) {
 		t.Errorf("devices file naming unknown devices: %+v", s)
 	}
 	c.get("/console/imports/"+id).want(t, "devices job", http.StatusOK, []string{"Devices", "devices.csv", "<code>"})
-	e.signIn("importer").get("/console/imports").want(t, "import page without 33", http.StatusOK, []string{`value="users"`}, `value="devices"`)
+	e.admin("importer").get("/console/imports").want(t, "import page without 33", http.StatusOK, []string{`value="users"`}, `value="devices"`)
 }
 
-// TestBUploadFarTooLarge sends a body far over the limit: the same clear
+// TestUploadFarTooLarge sends a body far over the limit: the same clear
 // message, whichever way the token comes.
-func TestBUploadFarTooLarge(t *testing.T) {
-	e := newBEnv(t)
-	c := e.signIn("importer")
-	huge := make([]byte, bMaxUpload+200<<10)
+func TestUploadFarTooLarge(t *testing.T) {
+	e := newEnv(t)
+	c := e.admin("importer")
+	huge := make([]byte, maxUpload+200<<10)
 	for _, inHeader := range []bool{false, true} {
 		r := c.upload(map[string]string{"format": "users", "group": "G1"}, "huge.csv", huge, inHeader)
 		r.want(t, "huge body", http.StatusRequestEntityTooLarge, []string{"The upload is larger than the limit of 16 KiB."})

@@ -15,7 +15,7 @@ import (
 // e-mail column's header both ways, keeps the order and page size in its
 // links, and reaches the last page and back to the first.
 func TestUsersListSortAndPages(t *testing.T) {
-	e := newAEnv(t)
+	e := newEnv(t)
 	for i := range 55 {
 		if _, err := e.svc.CreateUser(e.sys, "G2", service.UserInput{Name: fmt.Sprintf("p%03d", i), Email: fmt.Sprintf("m%03d@example.org", 54-i)}); err != nil {
 			t.Fatal(err)
@@ -23,9 +23,9 @@ func TestUsersListSortAndPages(t *testing.T) {
 	}
 	b := e.admin(meibo.BuiltinAdmin)
 	r := b.get(Prefix + "/groups/G2/users")
-	r.expect(t, "first page", http.StatusOK, aEn("users.total", "55"), "p000", aEn("pager.next"), aEn("pager.last"))
-	r.lacks(t, "first page", "p050", aEn("pager.first"))
-	href := func(r aResp, pattern string) string {
+	r.expect(t, "first page", http.StatusOK, enText("users.total", "55"), "p000", enText("pager.next"), enText("pager.last"))
+	r.lacks(t, "first page", "p050", enText("pager.first"))
+	href := func(r resp, pattern string) string {
 		t.Helper()
 		m := regexp.MustCompile(pattern).FindStringSubmatch(r.body)
 		if m == nil {
@@ -42,7 +42,7 @@ func TestUsersListSortAndPages(t *testing.T) {
 	// The last page is the last 50 users of that order; before it, the
 	// first five.
 	r = b.get(href(r, `data-page="last" href="([^"]+)"`))
-	r.expect(t, "last page", http.StatusOK, "m049@example.org", "m000@example.org", aEn("pager.first"), aEn("users.total", "55"))
+	r.expect(t, "last page", http.StatusOK, "m049@example.org", "m000@example.org", enText("pager.first"), enText("users.total", "55"))
 	r.lacks(t, "last page", "m050@example.org", `data-page="next"`)
 	r = b.get(href(r, `data-page="prev" rel="prev" href="([^"]+)"`))
 	r.expect(t, "before the last page", http.StatusOK, "m054@example.org", "m050@example.org", `data-page="next"`)
@@ -52,5 +52,5 @@ func TestUsersListSortAndPages(t *testing.T) {
 	r.expect(t, "100 a page", http.StatusOK, "m054@example.org", "m000@example.org", `<option value="100" selected>`)
 	r.lacks(t, "100 a page", `data-page="next"`)
 	r = b.get(Prefix + "/groups/G2/users?sort=email&q=p01")
-	r.expect(t, "keyword", http.StatusOK, aEn("users.total", "10"), aEn("users.sort.keyword"))
+	r.expect(t, "keyword", http.StatusOK, enText("users.total", "10"), enText("users.sort.keyword"))
 }
