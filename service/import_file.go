@@ -5,17 +5,16 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 
 	"github.com/meibo/meibo"
 )
 
 // An import job's file is read once per pass (the row limit, validation,
-// apply), a stream each time: from the bytes of an upload, from the file
-// the command line was given, or from the chunks the database keeps
-// (meibo.Tx.ImportFileChunkAfter). A file of any size is thus never held
-// whole in memory, except to rewrite it without its passwords (redactFile),
-// which only files with passwords or errors need.
+// apply), a stream each time: from the bytes of an upload, or from the
+// chunks the database keeps (meibo.Tx.ImportFileChunkAfter), as for the
+// command line's file once it is kept. A file of any size is thus never
+// held whole in memory, except to rewrite it without its passwords
+// (redactFile), which only files with passwords or errors need.
 
 // jobFile is the file of a job.
 type jobFile interface {
@@ -28,11 +27,6 @@ type bytesFile []byte
 func (b bytesFile) open(context.Context) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(b)), nil
 }
-
-// diskFile is a file the command line reads from its path.
-type diskFile string
-
-func (p diskFile) open(context.Context) (io.ReadCloser, error) { return os.Open(string(p)) }
 
 // storedFile is a job's file as the database keeps it, read a chunk at a
 // time, each in a read transaction of its own.

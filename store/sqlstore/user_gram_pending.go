@@ -54,15 +54,17 @@ func (t *Tx) endDefer(ctx context.Context) error {
 // user_grams, and returns how many it moved (0: none was pending). The
 // grams of the chunk are written in the order of user_grams' key, one
 // statement; on PostgreSQL the chunk's rows are claimed with SKIP LOCKED, so
-// that indexers of several servers share the work.
+// that indexers of several servers share the work, and deleted by their
+// row addresses (a semi-join on the key would read every waiting row for
+// every chunk).
 func (t *Tx) IndexPendingUsers(ctx context.Context, max int) (int, error) {
 	lim := strconv.Itoa(max)
 	if t.d.Name() == "postgres" {
 		var n int
 		err := t.tx.QueryRowContext(ctx, `WITH chunk AS (
-				DELETE FROM user_grams_pending WHERE (group_id, name_fold, name) IN (
-					SELECT group_id, name_fold, name FROM user_grams_pending ORDER BY group_id, name_fold, name
-					LIMIT `+lim+` FOR UPDATE SKIP LOCKED)
+				DELETE FROM user_grams_pending WHERE ctid = ANY(ARRAY(
+					SELECT ctid FROM user_grams_pending ORDER BY group_id, name_fold, name
+					LIMIT `+lim+` FOR UPDATE SKIP LOCKED))
 				RETURNING group_id, name_fold, name, user_id, email_key),
 			ins AS (
 				INSERT INTO user_grams (group_id, gram, name_fold, name, user_id)
