@@ -109,3 +109,8 @@ type ImportChange struct {
 	Name    string `json:"name"`
 	Changes string `json:"changes"`
 }
+
+// ImportFileChunk is the most one stored piece of a kept import file holds:
+// a file is written and read back in pieces of this size (seq 0, 1, …), so
+// that none is held whole in memory.
+const ImportFileChunk = 4 << 20

@@ -546,7 +546,7 @@ func (s *Service) SubmitAndRunFile(ctx context.Context, req ImportRequest, path 
 		}
 		defer f.Close()
 		h := sha256.New()
-		buf := make([]byte, importFileChunk)
+		buf := make([]byte, meibo.ImportFileChunk)
 		var n int64
 		for seq := 1; ; seq++ {
 			k, err := io.ReadFull(f, buf)
@@ -574,9 +574,6 @@ func (s *Service) SubmitAndRunFile(ctx context.Context, req ImportRequest, path 
 	}
 	return s.runQueued(ctx, queued, nil, onProgress)
 }
-
-// importFileChunk is how much of a file one row of the database keeps.
-const importFileChunk = 4 << 20
 
 // hashFile returns the size and SHA-256 (hex) of the file at path.
 func hashFile(path string) (int64, string, error) {

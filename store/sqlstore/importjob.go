@@ -48,16 +48,12 @@ func (t *Tx) CreateImportJob(ctx context.Context, j *meibo.ImportJob, file []byt
 	return t.putImportFile(ctx, j.ID, file)
 }
 
-// ImportFileChunk is the most a row of import_files holds: a file is kept
-// in chunks of this size, in order (seq 0, 1, …).
-const ImportFileChunk = 4 << 20
-
 // putImportFile writes file as the job's chunks from seq 0; an empty file is
 // one empty chunk.
 func (t *Tx) putImportFile(ctx context.Context, id int64, file []byte) error {
 	seq := 0
 	for {
-		n := min(len(file), ImportFileChunk)
+		n := min(len(file), meibo.ImportFileChunk)
 		if err := t.AppendImportFile(ctx, id, seq, file[:n]); err != nil {
 			return err
 		}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/meibo/meibo"
-	"github.com/meibo/meibo/store/sqlstore"
 	"github.com/meibo/meibo/store/storetest"
 )
 
@@ -453,7 +452,7 @@ func TestImportJobOwnership(t *testing.T) {
 func TestImportFileChunks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
-		big := make([]byte, 2*sqlstore.ImportFileChunk+12345)
+		big := make([]byte, 2*meibo.ImportFileChunk+12345)
 		for i := range big {
 			big[i] = byte('a' + i%26)
 		}
@@ -470,7 +469,7 @@ func TestImportFileChunks(t *testing.T) {
 					if err != nil {
 						return err
 					}
-					if seq <= after || len(b) > sqlstore.ImportFileChunk {
+					if seq <= after || len(b) > meibo.ImportFileChunk {
 						t.Errorf("chunk %d after %d holds %d bytes", seq, after, len(b))
 					}
 					n, joined, after = n+1, append(joined, b...), seq
