@@ -16,6 +16,25 @@ func (t *Tx) AddImportChanges(ctx context.Context, jobID int64, changes []meibo.
 	if err := t.queryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM import_changes WHERE job_id = $1`, jobID).Scan(&seq); err != nil {
 		return fmt.Errorf("add import changes: %w", err)
 	}
+	if c := t.copier(len(changes)); c != nil {
+		// COPY: a multi-row INSERT of the same rows costs PostgreSQL
+		// several times as much (the changes of 100,000 new users, 1.5 s
+		// of an import of 10).
+		rows := make([][]any, len(changes))
+		for i, ch := range changes {
+			seq++
+			rows[i] = []any{jobID, seq, ch.Row, ch.Kind, ch.Action, ch.Name, ch.Changes}
+		}
+		cols := []string{"job_id", "seq", "row", "kind", "action", "name", "changes"}
+		n, err := c.CopyFrom(ctx, t.conn, "import_changes", cols, rows)
+		if err != nil {
+			return fmt.Errorf("add import changes: %w", err)
+		}
+		if n != int64(len(rows)) {
+			return fmt.Errorf("add import changes: %d rows of %d", n, len(rows))
+		}
+		return nil
+	}
 	per := t.batchSize(importChangeCols)
 	for start := 0; start < len(changes); start += per {
 		batch := changes[start:min(start+per, len(changes))]

@@ -92,8 +92,15 @@ func (t *Tx) UserByName(ctx context.Context, groupID, name string) (*meibo.User,
 func (t *Tx) UsersByName(ctx context.Context, groupID string, names []string) (map[string]*meibo.User, error) {
 	out := make(map[string]*meibo.User, len(names))
 	if a, ok := t.d.(Arrays); ok && len(names) > 1 {
-		// One parameter, one plan, whatever the number of names.
-		rows, err := t.tx.QueryContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.group_id = $1 AND u.name = ANY($2)`, groupID, a.TextArray(names))
+		// One parameter, one plan, whatever the number of names. Each
+		// name is looked up on its own (LATERAL … LIMIT 1, which the
+		// planner cannot flatten into a join): "name = ANY($2)" let a plan
+		// made while the table was empty or not yet analyzed (the first
+		// import into a new installation) scan the whole group for every
+		// batch, so that an import's apply grew with the square of its
+		// rows.
+		rows, err := t.tx.QueryContext(ctx, `SELECT x.* FROM unnest(CAST($2 AS TEXT[])) AS n(name) CROSS JOIN LATERAL (SELECT `+userCols+userFrom+`
+			WHERE u.group_id = $1 AND u.name = n.name LIMIT 1) AS x`, groupID, a.TextArray(names))
 		return out, scanUsersByName(rows, err, out)
 	}
 	per := min(t.d.MaxParams()-1, 1000)
