@@ -43,6 +43,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -50,6 +51,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/store/sqlstore"
@@ -426,6 +429,7 @@ func (s *stream) readTable(first []byte, c control, begin func(string, []column)
 	sum.Write([]byte{'\n'})
 	var n int64
 	var vals []any
+	var rows rowDecoder
 	for {
 		line, err := s.next()
 		if err != nil {
@@ -448,7 +452,7 @@ func (s *stream) readTable(first []byte, c control, begin func(string, []column)
 			continue
 		}
 		vals = vals[:0]
-		if err := decodeRow(line, &vals); err != nil || len(vals) != len(c.Columns) {
+		if err := rows.decode(line, &vals); err != nil || len(vals) != len(c.Columns) {
 			return meibo.Errorf(meibo.CodeInvalid, "backup.damaged", fmt.Sprintf("row %d of table %s cannot be read", n, table))
 		}
 		for i, v := range vals {
@@ -478,10 +482,46 @@ func isType(t string) bool {
 	return false
 }
 
-func decodeRow(line []byte, vals *[]any) error {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	return dec.Decode(vals)
+// rowDecoder reads a row's line, a JSON array of scalars, token by token
+// (jsontext): one pass, where encoding/json scans each line twice and
+// reflects. Numbers are kept as text (json.Number), as decodeValue wants
+// them; invalid UTF-8 is refused.
+type rowDecoder struct {
+	r   bytes.Reader
+	dec jsontext.Decoder
+}
+
+func (d *rowDecoder) decode(line []byte, vals *[]any) error {
+	d.r.Reset(line)
+	d.dec.Reset(&d.r)
+	if tok, err := d.dec.ReadToken(); err != nil {
+		return err
+	} else if tok.Kind() != '[' {
+		return errors.New("not an array")
+	}
+	for {
+		tok, err := d.dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		switch tok.Kind() {
+		case ']':
+			if _, err := d.dec.ReadToken(); err != io.EOF {
+				return errors.New("data after the array")
+			}
+			return nil
+		case 'n':
+			*vals = append(*vals, nil)
+		case 't', 'f':
+			*vals = append(*vals, tok.Bool())
+		case '"':
+			*vals = append(*vals, tok.String())
+		case '0':
+			*vals = append(*vals, json.Number(tok.String()))
+		default:
+			return errors.New("not a value")
+		}
+	}
 }
 
 // Verify reads a whole backup file and checks it: header, format, every
