@@ -59,7 +59,9 @@ type Load struct {
 // BeginLoad prepares the transaction to load rows into tables in bulk: it
 // defers the keyword index (DeferSearchIndex) and drops the secondary
 // indexes of tables, the triggers of loadTriggers and, on PostgreSQL, the
-// foreign keys of tables, remembering their definitions. Until Finish, the
+// foreign keys of tables, remembering their definitions. Partial indexes
+// stay: they hold few rows (the administrators, the disabled users) and
+// cost little to keep, where building one again reads the whole table. Until Finish, the
 // tables derived from users are not kept: the caller writes only to tables
 // (and may empty them), then calls Finish, which derives them from scratch.
 // Unique indexes that are not constraints are dropped too; a duplicate
@@ -108,7 +110,9 @@ func (l *Load) readSQLite(ctx context.Context, tables []string) error {
 		args[i] = tb
 	}
 	rows, err := l.t.tx.QueryContext(ctx, `SELECT type, name, tbl_name, sql FROM sqlite_master
-		WHERE type IN ('index', 'trigger') AND sql IS NOT NULL AND tbl_name IN (`+strings.Join(in, ", ")+`) ORDER BY rowid`, args...)
+		WHERE type IN ('index', 'trigger') AND sql IS NOT NULL AND tbl_name IN (`+strings.Join(in, ", ")+`)
+			AND NOT EXISTS (SELECT 1 FROM pragma_index_list(tbl_name) p WHERE p.name = sqlite_master.name AND p.partial)
+		ORDER BY rowid`, args...)
 	if err != nil {
 		return fmt.Errorf("load: read the schema: %w", err)
 	}
@@ -130,13 +134,14 @@ func (l *Load) readSQLite(ctx context.Context, tables []string) error {
 
 func (l *Load) readPostgres(ctx context.Context, tables []string) error {
 	// Indexes that no constraint owns (a primary key's or a UNIQUE
-	// constraint's index stays).
+	// constraint's index stays) and that are not partial.
 	q := []struct {
 		kind, sql string
 	}{
 		{"index", `SELECT c.relname, t.oid::regclass::text, pg_get_indexdef(i.indexrelid)
 			FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
 			WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY($1)
+				AND i.indpred IS NULL
 				AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype IN ('p', 'u', 'x'))
 			ORDER BY c.oid`},
 		{"trigger", `SELECT g.tgname, t.oid::regclass::text, pg_get_triggerdef(g.oid)
