@@ -43,12 +43,16 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/store/sqlstore"
@@ -155,7 +159,9 @@ func write(ctx context.Context, tx *sql.Tx, engine string, out io.Writer, versio
 	return info, nil
 }
 
-// writeTable writes one table's stream.
+// writeTable writes one table's stream. Its rows are read on this
+// goroutine and written out (JSON, checksum, gzip) on another, a batch at a
+// time: each costs about half.
 func writeTable(ctx context.Context, tx *sql.Tx, engine, table string, w io.Writer) (*meibo.BackupTable, error) {
 	cols, err := columns(ctx, tx, engine, table)
 	if err != nil {
@@ -178,6 +184,12 @@ func writeTable(ctx context.Context, tx *sql.Tx, engine, table string, w io.Writ
 		if i > 0 {
 			q += ", "
 		}
+		if engine == "sqlite" && c.Type == typeTime {
+			// As the text SQLite holds: the driver would parse it on
+			// the reading goroutine, the writing one does (appendValue).
+			q += "CAST(" + quote(c.Name) + " AS TEXT)"
+			continue
+		}
 		q += quote(c.Name)
 	}
 	rows, err := tx.QueryContext(ctx, q+" FROM "+quote(table))
@@ -185,34 +197,49 @@ func writeTable(ctx context.Context, tx *sql.Tx, engine, table string, w io.Writ
 		return nil, fmt.Errorf("read %s: %w", table, err)
 	}
 	defer rows.Close()
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	var line []byte
-	var n int64
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, fmt.Errorf("read %s: %w", table, err)
-		}
-		line = append(line[:0], '[')
-		for i, v := range vals {
-			if i > 0 {
-				line = append(line, ',')
+
+	batches := make(chan [][]any, 2)
+	var failed atomic.Bool
+	written := make(chan error, 1)
+	go func() {
+		var werr error
+		var line []byte
+		for b := range batches {
+			if werr != nil {
+				continue // drain
 			}
-			if line, err = appendValue(line, cols[i].Type, v); err != nil {
-				return nil, fmt.Errorf("table %s, column %s: %w", table, cols[i].Name, err)
+			for _, vals := range b {
+				line = append(line[:0], '[')
+				for i, v := range vals {
+					if i > 0 {
+						line = append(line, ',')
+					}
+					if line, werr = appendValue(line, cols[i].Type, v); werr != nil {
+						werr = fmt.Errorf("table %s, column %s: %w", table, cols[i].Name, werr)
+						break
+					}
+				}
+				if werr == nil {
+					line = append(line, ']', '\n')
+					if _, werr = out.Write(line); werr != nil {
+						werr = fmt.Errorf("write backup: %w", werr)
+					}
+				}
+				if werr != nil {
+					failed.Store(true)
+					break
+				}
 			}
 		}
-		line = append(line, ']', '\n')
-		if _, err := out.Write(line); err != nil {
-			return nil, fmt.Errorf("write backup: %w", err)
-		}
-		n++
+		written <- werr
+	}()
+	n, rerr := readRows(rows, len(cols), batches, &failed)
+	close(batches)
+	if werr := <-written; werr != nil {
+		return nil, werr
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", table, err)
+	if rerr != nil {
+		return nil, fmt.Errorf("read %s: %w", table, rerr)
 	}
 	bt := &meibo.BackupTable{Name: table, Rows: n, SHA256: hex.EncodeToString(sum.Sum(nil))}
 	end, err := json.Marshal(control{End: table, Rows: n, SHA256: bt.SHA256})
@@ -223,6 +250,46 @@ func writeTable(ctx context.Context, tx *sql.Tx, engine, table string, w io.Writ
 		return nil, fmt.Errorf("write backup: %w", err)
 	}
 	return bt, nil
+}
+
+// readRows scans rows into batches of at most readBatch rows (or about
+// batchBytes of values) and sends them, until the rows end or failed is
+// set; it returns how many rows it sent.
+func readRows(rows *sql.Rows, ncols int, batches chan<- [][]any, failed *atomic.Bool) (int64, error) {
+	const readBatch = 512
+	vals := make([]any, ncols)
+	ptrs := make([]any, ncols)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	var n int64
+	var batch [][]any
+	var flat []any
+	bytes := 0
+	for rows.Next() {
+		if failed.Load() {
+			return n, nil
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return n, err
+		}
+		if flat == nil {
+			flat = make([]any, 0, readBatch*ncols)
+		}
+		at := len(flat)
+		flat = append(flat, vals...)
+		batch = append(batch, flat[at:at+ncols:at+ncols])
+		bytes += rowBytes(vals)
+		n++
+		if len(batch) == readBatch || bytes >= batchBytes {
+			batches <- batch
+			batch, flat, bytes = nil, nil, 0
+		}
+	}
+	if len(batch) > 0 {
+		batches <- batch
+	}
+	return n, rows.Err()
 }
 
 // stream reads a backup file line by line, checking each table's count and
@@ -362,6 +429,7 @@ func (s *stream) readTable(first []byte, c control, begin func(string, []column)
 	sum.Write([]byte{'\n'})
 	var n int64
 	var vals []any
+	var rows rowDecoder
 	for {
 		line, err := s.next()
 		if err != nil {
@@ -384,7 +452,7 @@ func (s *stream) readTable(first []byte, c control, begin func(string, []column)
 			continue
 		}
 		vals = vals[:0]
-		if err := decodeRow(line, &vals); err != nil || len(vals) != len(c.Columns) {
+		if err := rows.decode(line, &vals); err != nil || len(vals) != len(c.Columns) {
 			return meibo.Errorf(meibo.CodeInvalid, "backup.damaged", fmt.Sprintf("row %d of table %s cannot be read", n, table))
 		}
 		for i, v := range vals {
@@ -414,10 +482,46 @@ func isType(t string) bool {
 	return false
 }
 
-func decodeRow(line []byte, vals *[]any) error {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	return dec.Decode(vals)
+// rowDecoder reads a row's line, a JSON array of scalars, token by token
+// (jsontext): one pass, where encoding/json scans each line twice and
+// reflects. Numbers are kept as text (json.Number), as decodeValue wants
+// them; invalid UTF-8 is refused.
+type rowDecoder struct {
+	r   bytes.Reader
+	dec jsontext.Decoder
+}
+
+func (d *rowDecoder) decode(line []byte, vals *[]any) error {
+	d.r.Reset(line)
+	d.dec.Reset(&d.r)
+	if tok, err := d.dec.ReadToken(); err != nil {
+		return err
+	} else if tok.Kind() != '[' {
+		return errors.New("not an array")
+	}
+	for {
+		tok, err := d.dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		switch tok.Kind() {
+		case ']':
+			if _, err := d.dec.ReadToken(); err != io.EOF {
+				return errors.New("data after the array")
+			}
+			return nil
+		case 'n':
+			*vals = append(*vals, nil)
+		case 't', 'f':
+			*vals = append(*vals, tok.Bool())
+		case '"':
+			*vals = append(*vals, tok.String())
+		case '0':
+			*vals = append(*vals, json.Number(tok.String()))
+		default:
+			return errors.New("not a value")
+		}
+	}
 }
 
 // Verify reads a whole backup file and checks it: header, format, every

@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -51,12 +52,8 @@ func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOpti
 	}
 	engine := db.Engine()
 	err = db.UpdateConn(ctx, func(conn *sql.Conn, t meibo.Tx) error {
-		tx := t.(*sqlstore.Tx).SQLTx()
-		// The restored users wait for the keyword index, which the
-		// indexer builds after the commit (service.IndexSearch).
-		if err := t.DeferSearchIndex(ctx); err != nil {
-			return err
-		}
+		stx := t.(*sqlstore.Tx)
+		tx := stx.SQLTx()
 		target := map[string][]column{}
 		for _, table := range Tables {
 			cols, err := columns(ctx, tx, engine, table)
@@ -65,30 +62,52 @@ func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOpti
 			}
 			target[table] = cols
 		}
-		if err := prepareTarget(ctx, tx, opts.Replace); err != nil {
+		if !opts.Replace {
+			if err := refuseData(ctx, tx); err != nil {
+				return err
+			}
+		}
+		// The tables are empty (or emptied below): their secondary
+		// indexes, the triggers of users and (PostgreSQL) the foreign keys
+		// are dropped while the rows go in, and put back, with the tables
+		// derived from users, by load.Finish. The restored users wait for
+		// the keyword index, which the indexer builds after the commit
+		// (service.IndexSearch).
+		load, err := stx.BeginLoad(ctx, Tables)
+		if err != nil {
 			return err
 		}
-		const maxParams = 32766 // SQLite's
-		err := s.read(func(table string, cols []column) (tableSink, error) {
+		if opts.Replace {
+			if err := empty(ctx, tx); err != nil {
+				return err
+			}
+		}
+		check := func(table string, cols []column) error {
 			tc, ok := target[table]
 			if !ok {
-				return nil, meibo.Errorf(meibo.CodeInvalid, "backup.schema", "table "+table+" is not known")
+				return meibo.Errorf(meibo.CodeInvalid, "backup.schema", "table "+table+" is not known")
 			}
 			for _, c := range cols {
 				i := slices.IndexFunc(tc, func(x column) bool { return x.Name == c.Name })
 				if i < 0 {
-					return nil, meibo.Errorf(meibo.CodeInvalid, "backup.schema", "column "+table+"."+c.Name+" is not known")
+					return meibo.Errorf(meibo.CodeInvalid, "backup.schema", "column "+table+"."+c.Name+" is not known")
 				}
 				if tc[i].Type != c.Type {
-					return nil, meibo.Errorf(meibo.CodeInvalid, "backup.schema", fmt.Sprintf("column %s.%s holds %s here, %s in the file", table, c.Name, tc[i].Type, c.Type))
+					return meibo.Errorf(meibo.CodeInvalid, "backup.schema", fmt.Sprintf("column %s.%s holds %s here, %s in the file", table, c.Name, tc[i].Type, c.Type))
 				}
 			}
+			return nil
+		}
+		write := func(first part, parts <-chan part) error {
 			if engine == "postgres" {
-				return &copier{ctx: ctx, conn: conn, table: table, cols: cols}, nil
+				return copyTable(ctx, conn, first, parts)
 			}
-			return newInserter(ctx, tx, table, cols, maxParams), nil
-		})
-		if err != nil {
+			return insertTable(ctx, tx, first, parts)
+		}
+		if err := s.pipe(ctx, check, write); err != nil {
+			return err
+		}
+		if err := load.Finish(ctx); err != nil {
 			return err
 		}
 		if engine == "postgres" {
@@ -107,22 +126,138 @@ func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOpti
 	return &s.info, nil
 }
 
-// prepareTarget refuses a database that holds data, or with replace empties
-// it (children before parents).
-func prepareTarget(ctx context.Context, tx *sql.Tx, replace bool) error {
-	if !replace {
-		for _, table := range Tables {
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+quote(table)+` LIMIT 1`).Scan(&one)
-			if err == nil {
-				return meibo.Errorf(meibo.CodeConflict, "backup.not_empty", table)
+// part is a run of rows of one table, handed from the goroutine that reads
+// the file to the one that writes the database.
+type part struct {
+	table string
+	cols  []column
+	rows  [][]any
+	last  bool // the table's last part: its rows are all read and checked
+}
+
+// partRows is how many rows a part holds at most (and partBytes about how
+// many bytes of values).
+const (
+	partRows  = 1000
+	partBytes = 4 << 20
+)
+
+// pipe reads the file on a goroutine of its own (gunzip, checksums, JSON)
+// while write writes what it has read to the database: check vets each
+// table's columns before any of its rows are read, and write is called
+// with each table's first part and takes the others from parts up to the
+// table's last. The table's count and checksum are checked before its last
+// part is sent, and the file's end before pipe returns nil.
+func (s *stream) pipe(ctx context.Context, check func(string, []column) error, write func(part, <-chan part) error) error {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	parts := make(chan part, 2)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(parts)
+		readErr <- s.read(func(table string, cols []column) (tableSink, error) {
+			if err := check(table, cols); err != nil {
+				return nil, err
 			}
-			if err != sql.ErrNoRows {
-				return fmt.Errorf("look into %s: %w", table, err)
-			}
+			return &partSink{ctx: rctx, out: parts, p: part{table: table, cols: cols}}, nil
+		})
+	}()
+	var werr error
+	for first := range parts {
+		if werr = write(first, parts); werr != nil {
+			break
 		}
+	}
+	if werr != nil {
+		cancel()
+		for range parts { //nolint:revive // drain, so that the reader ends
+		}
+		rerr := <-readErr
+		if errors.Is(werr, errIncomplete) && rerr != nil {
+			return rerr // why the rows stopped
+		}
+		return werr
+	}
+	return <-readErr
+}
+
+// partSink gathers a table's rows into parts for the writer.
+type partSink struct {
+	ctx   context.Context
+	out   chan<- part
+	p     part
+	flat  []any
+	bytes int
+}
+
+func (ps *partSink) row(vals []any) error {
+	n := len(vals)
+	if ps.flat == nil {
+		ps.flat = make([]any, 0, partRows*n)
+	}
+	at := len(ps.flat)
+	ps.flat = append(ps.flat, vals...)
+	ps.p.rows = append(ps.p.rows, ps.flat[at:at+n:at+n])
+	ps.bytes += rowBytes(vals)
+	if len(ps.p.rows) < partRows && ps.bytes < partBytes {
 		return nil
 	}
+	return ps.send(false)
+}
+
+func (ps *partSink) send(last bool) error {
+	p := ps.p
+	p.last = last
+	select {
+	case ps.out <- p:
+	case <-ps.ctx.Done():
+		return ps.ctx.Err()
+	}
+	ps.p.rows, ps.flat, ps.bytes = nil, nil, 0
+	return nil
+}
+
+func (ps *partSink) done() error { return ps.send(true) }
+
+// insertTable writes a table's parts with multi-row INSERTs (SQLite).
+func insertTable(ctx context.Context, tx *sql.Tx, first part, parts <-chan part) error {
+	const maxParams = 32766 // SQLite's
+	in := newInserter(ctx, tx, first.table, first.cols, maxParams)
+	p := first
+	for {
+		for _, r := range p.rows {
+			if err := in.row(r); err != nil {
+				return err
+			}
+		}
+		if p.last {
+			return in.done()
+		}
+		var ok bool
+		if p, ok = <-parts; !ok {
+			return errIncomplete
+		}
+	}
+}
+
+// refuseData refuses a database that holds data.
+func refuseData(ctx context.Context, tx *sql.Tx) error {
+	for _, table := range Tables {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM `+quote(table)+` LIMIT 1`).Scan(&one)
+		if err == nil {
+			return meibo.Errorf(meibo.CodeConflict, "backup.not_empty", table)
+		}
+		if err != sql.ErrNoRows {
+			return fmt.Errorf("look into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// empty empties the database (children before parents) for a restore that
+// replaces it; the derived tables are emptied by the load's Finish.
+func empty(ctx context.Context, tx *sql.Tx) error {
 	for _, table := range cleared {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+quote(table)); err != nil {
 			return fmt.Errorf("empty %s: %w", table, err)
@@ -154,27 +289,71 @@ func resetIdentities(ctx context.Context, tx *sql.Tx, target map[string][]column
 	return nil
 }
 
-// copier writes rows to PostgreSQL with COPY, in batches: a multi-row
-// INSERT costs the server several times as much per row.
-type copier struct {
-	ctx   context.Context
-	conn  *sql.Conn
-	table string
-	cols  []column
-	rows  [][]any
-	bytes int
+// copyTable writes a table's parts to PostgreSQL with one COPY: a
+// multi-row INSERT costs the server several times as much per row, and a
+// COPY per batch a round trip and a statement each.
+func copyTable(ctx context.Context, conn *sql.Conn, first part, parts <-chan part) error {
+	names := make([]string, len(first.cols))
+	for i, col := range first.cols {
+		names[i] = col.Name
+	}
+	src := &partSource{p: first, parts: parts, i: -1}
+	err := conn.Raw(func(dc any) error {
+		pc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("a %T is not a pgx connection", dc)
+		}
+		_, err := pc.Conn().CopyFrom(ctx, pgx.Identifier{first.table}, names, src)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", first.table, err)
+	}
+	if !src.complete {
+		return errIncomplete
+	}
+	return nil
 }
 
-// copyBatch is how many rows one COPY takes.
-const copyBatch = 2000
+// errIncomplete ends the writing of a table whose rows stopped coming: the
+// reader's own error says why.
+var errIncomplete = errors.New("the file ends within a table")
 
-func (c *copier) row(vals []any) error {
-	c.rows = append(c.rows, slices.Clone(vals))
-	c.bytes += rowBytes(vals)
-	if len(c.rows) < copyBatch && c.bytes < batchBytes {
-		return nil
+// partSource hands the rows of a table's parts to COPY (pgx.CopyFromSource).
+type partSource struct {
+	p        part
+	parts    <-chan part
+	i        int
+	complete bool // the table's last row was handed on
+	cut      bool // the parts stopped before the table's last
+}
+
+func (ps *partSource) Next() bool {
+	for {
+		if ps.i+1 < len(ps.p.rows) {
+			ps.i++
+			return true
+		}
+		if ps.p.last {
+			ps.complete = true
+			return false
+		}
+		p, ok := <-ps.parts
+		if !ok {
+			ps.cut = true
+			return false
+		}
+		ps.p, ps.i = p, -1
 	}
-	return c.flush()
+}
+
+func (ps *partSource) Values() ([]any, error) { return ps.p.rows[ps.i], nil }
+
+func (ps *partSource) Err() error {
+	if ps.cut {
+		return errIncomplete
+	}
+	return nil
 }
 
 // batchBytes bounds the text and blobs of the rows held for one statement
@@ -196,31 +375,6 @@ func rowBytes(vals []any) int {
 	}
 	return n
 }
-
-func (c *copier) flush() error {
-	if len(c.rows) == 0 {
-		return nil
-	}
-	names := make([]string, len(c.cols))
-	for i, col := range c.cols {
-		names[i] = col.Name
-	}
-	err := c.conn.Raw(func(dc any) error {
-		pc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("a %T is not a pgx connection", dc)
-		}
-		_, err := pc.Conn().CopyFrom(c.ctx, pgx.Identifier{c.table}, names, pgx.CopyFromRows(c.rows))
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("restore %s: %w", c.table, err)
-	}
-	c.rows, c.bytes = c.rows[:0], 0
-	return nil
-}
-
-func (c *copier) done() error { return c.flush() }
 
 // inserter writes rows in multi-row INSERTs (SQLite), holding no more than
 // one batch. It uses anonymous "?" placeholders: the driver binds numbered

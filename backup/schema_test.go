@@ -1,6 +1,10 @@
 package backup
 
-import "testing"
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
 
 func TestNewerSchema(t *testing.T) {
 	for _, c := range []struct {
@@ -16,6 +20,24 @@ func TestNewerSchema(t *testing.T) {
 	} {
 		if got := newerSchema(c.a, c.b); got != c.newer {
 			t.Errorf("newerSchema(%q, %q) = %v", c.a, c.b, got)
+		}
+	}
+}
+
+func TestRowDecoder(t *testing.T) {
+	var d rowDecoder
+	var vals []any
+	if err := d.decode([]byte(`[9007199254740993,-1.5e3,"a\"\\\n\u00e9\ud83d\ude00",true,false,null]`), &vals); err != nil {
+		t.Fatal(err)
+	}
+	want := []any{json.Number("9007199254740993"), json.Number("-1.5e3"), "a\"\\\né😀", true, false, nil}
+	if !reflect.DeepEqual(vals, want) {
+		t.Errorf("decoded %#v, want %#v", vals, want)
+	}
+	for _, bad := range []string{`[1,[2]]`, `[1,{"a":1}]`, `[1] [2]`, `[1]x`, `{"a":1}`, `[1,`, `[1,,2]`, "[\"\xff\"]", ``} {
+		vals = vals[:0]
+		if err := d.decode([]byte(bad), &vals); err == nil {
+			t.Errorf("%q decoded as %#v", bad, vals)
 		}
 	}
 }
