@@ -227,10 +227,7 @@ func TestImportTwoWorkers(t *testing.T) {
 	if _, err := db1.Migrate(bgCtx()); err != nil {
 		t.Fatal(err)
 	}
-	h, err := argon2id.New(ixParams)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := argon2id.ForTests()
 	var stores []*ixStore
 	var svcs []*service.Service
 	for i, db := range []*sqlstore.DB{db1, db2} {
