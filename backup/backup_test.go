@@ -37,10 +37,7 @@ const (
 
 func newService(t testing.TB, db *sqlstore.DB) *service.Service {
 	t.Helper()
-	h, err := argon2id.New(argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := argon2id.ForTests()
 	return service.New(db, service.Config{Hasher: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		HashWorkers: 2, PublicURL: "https://meibo.example", ImportMaxPerGroup: -1, ImportMaxPerAdmin: -1})
 }
