@@ -142,11 +142,15 @@ var sharedChromium struct {
 	stop func()
 }
 
-// TestMain stops the package's Chromium after the tests.
+// TestMain stops the package's Chromium after the tests and removes the
+// binary of the end-to-end tests.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if sharedChromium.stop != nil {
 		sharedChromium.stop()
+	}
+	if e2eBinary.dir != "" {
+		os.RemoveAll(e2eBinary.dir)
 	}
 	os.Exit(code)
 }
