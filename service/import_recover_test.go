@@ -312,7 +312,6 @@ func TestImportHeartbeat(t *testing.T) {
 		t.Skip("waits for a heartbeat (3 s)")
 	}
 	storetest.Each(t, func(t *testing.T, engine string) {
-		t.Parallel()
 		e := newIxEnv(t, engine)
 		e.group("G1")
 		beat := make(chan struct{}, 1)

@@ -173,8 +173,30 @@ func SchemaDSN(t testing.TB, dsn string) string {
 	return u.String()
 }
 
-// Each runs f as a subtest on every engine.
+// Each runs f as a subtest on every engine, the engines at the same time
+// (each on a database of its own: a SQLite step and a PostgreSQL round trip
+// overlap), and returns when every subtest has ended. f must not call
+// t.Parallel (the testing package does not take it from subtests started at
+// the same time). A test that changes something of the whole process (a
+// package variable, the environment) runs its engines with EachInTurn
+// instead.
 func Each(t *testing.T, f func(t *testing.T, engine string)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for _, e := range Engines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.Run(e, func(t *testing.T) { f(t, e) })
+		}()
+	}
+	wg.Wait()
+}
+
+// EachInTurn runs f as a subtest on every engine, one engine after the
+// other.
+func EachInTurn(t *testing.T, f func(t *testing.T, engine string)) {
+	t.Helper()
 	for _, e := range Engines {
 		t.Run(e, func(t *testing.T) { f(t, e) })
 	}

@@ -142,7 +142,7 @@ func checkGramIndex(t *testing.T, db *sqlstore.DB) {
 // and compared with the model, and the index behind them is checked against
 // the users after every kind of write.
 func TestFindUsersAnywhere(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, engine string) {
+	storetest.EachInTurn(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
 		def := newGroup(t, db, "G1")
 		other := newGroup(t, db, "G2")

@@ -136,7 +136,7 @@ func pageAll(t *testing.T, db meibo.Store, f meibo.UserFilter, limit int) []stri
 }
 
 func TestFindUsers(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, engine string) {
+	storetest.EachInTurn(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
 		def := newGroup(t, db, "G1")
 		def2 := newGroup(t, db, "G2")
@@ -322,7 +322,9 @@ var searchBounds = []sqlstore.SearchBounds{
 	{Few: 4, Window: 40, Many: 8, Set: 8},
 }
 
-// withSearchBounds runs f under each of searchBounds.
+// withSearchBounds runs f under each of searchBounds. The bounds are the
+// whole process's: a test that uses it runs its engines in turn
+// (storetest.EachInTurn).
 func withSearchBounds(t *testing.T, f func(t *testing.T)) {
 	saved := sqlstore.SetSearchBounds(sqlstore.SearchBounds{})
 	sqlstore.SetSearchBounds(saved)
@@ -344,7 +346,7 @@ func withSearchBounds(t *testing.T, f func(t *testing.T)) {
 // by e-mail or profile, interleaved with them across pages and some of them
 // matched both ways; forward and backward, under every step of the search.
 func TestFindUsersMerge(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, engine string) {
+	storetest.EachInTurn(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
 		def := newGroup(t, db, "G1")
 		other := newGroup(t, db, "G2")
