@@ -231,7 +231,7 @@ func TestFindUsersAnywhere(t *testing.T) {
 			t.Helper()
 			checkGramIndex(t, db)
 			yes := true
-			for _, kw := range gramKeywords(all, profiles) {
+			concurrently(t, gramKeywords(all, profiles), func(t *testing.T, kw string) {
 				for _, f := range []meibo.UserFilter{
 					{GroupID: "G1", Keyword: kw},
 					{GroupID: "G1", Keyword: kw, Disabled: &yes},
@@ -242,7 +242,7 @@ func TestFindUsersAnywhere(t *testing.T) {
 						t.Errorf("%+v: got %q, want %q", f, got, want)
 					}
 				}
-			}
+			})
 		}
 		withSearchBounds(t, check)
 
