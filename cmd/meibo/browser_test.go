@@ -25,7 +25,8 @@ import (
 
 // The browser tests drive the real console, served by Main on port 0 with a
 // fresh SQLite file, in one headless Chromium for the whole package (each
-// test in tabs of its own, with cookies of their own). Without
+// test in tabs of its own, with cookies of their own); having a server of
+// their own each, they run in parallel (t.Parallel). Without
 // Chromium they are skipped with a loud message, unless
 // MEIBO_REQUIRE_BROWSER=1 (as CI sets it), which makes them fail instead.
 // They leave screenshots of the main pages, in both languages, on a laptop
@@ -465,6 +466,7 @@ func (b *browserTab) waitJob(job string) {
 // a department administrator's limited view, administrators, sign-out; and
 // takes the screenshots.
 func TestConsoleInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	s := startBrowserServer(t)
 	browser := startChromium(t, chromium)
