@@ -18,7 +18,8 @@ export MEIBO_TEST_POSTGRES="${MEIBO_TEST_POSTGRES:-postgres://postgres@127.0.0.1
 export MEIBO_REQUIRE_POSTGRES=1
 export MEIBO_REQUIRE_BROWSER=1
 
-say() { printf '\n== %s\n' "$*"; }
+# say starts a step, with the seconds since the script started.
+say() { printf '\n== %s (at %ds)\n' "$*" "$SECONDS"; }
 
 say "PostgreSQL"
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
@@ -85,4 +86,5 @@ if grep -q 'browser tests SKIPPED' /tmp/meibo-test.log || { [ "$status" = 0 ] &&
   exit 1
 fi
 echo "screenshots: $fresh in $(pwd)/screenshots"
+echo "done in ${SECONDS}s"
 exit "$status"
