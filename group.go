@@ -104,11 +104,13 @@ func (p *Profile) Validate() error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	p.Actions = p.Actions[:0]
+	// A new list: the one given may be shared (AllActions itself, say).
+	actions := make([]Action, 0, len(seen))
 	for _, a := range AllActions {
 		if seen[a] {
-			p.Actions = append(p.Actions, a)
+			actions = append(actions, a)
 		}
 	}
+	p.Actions = actions
 	return nil
 }

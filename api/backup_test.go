@@ -22,10 +22,7 @@ import (
 // and 25; without them 403 and nothing is sent or changed.
 func TestBackupRoutes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
-		h, err := argon2id.New(argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		h := argon2id.ForTests()
 		db := storetest.Open(t, engine, nil)
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		svc := service.New(db, service.Config{Hasher: h, Logger: log, Backuper: backup.Store{DB: db, Version: "test"}})

@@ -36,10 +36,7 @@ type isoEnv struct {
 
 func newIsoEnv(t *testing.T, engine string) *isoEnv {
 	t.Helper()
-	h, err := argon2id.New(argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := argon2id.ForTests()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db := storetest.Open(t, engine, nil)
 	svc := service.New(db, service.Config{Hasher: h, Logger: log})

@@ -110,10 +110,7 @@ var apiAdmins = map[string]meibo.Authorities{
 
 func newAPIEnv(t *testing.T, engine string) *apiEnv {
 	t.Helper()
-	h, err := argon2id.New(argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := argon2id.ForTests()
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	db := storetest.Open(t, engine, nil)

@@ -41,10 +41,7 @@ type mailAPI struct {
 
 func newMailAPI(t *testing.T, engine string) *mailAPI {
 	t.Helper()
-	h, err := argon2id.New(argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := argon2id.ForTests()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db := storetest.Open(t, engine, nil)
 	cfg := service.Config{Hasher: h, Logger: log, PublicURL: mailPublicURL}

@@ -26,10 +26,7 @@ import (
 // sendInvitations is false.
 func TestAPIInvitationsByDefault(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
-		h, err := argon2id.New(argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		h := argon2id.ForTests()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		svc := service.New(storetest.Open(t, engine, nil), service.Config{Hasher: h, Logger: log, PublicURL: mailPublicURL})
 		srv := httptest.NewServer(api.New(svc, api.Options{Logger: log}))

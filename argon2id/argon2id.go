@@ -63,6 +63,15 @@ func New(p Params) (*Hasher, error) {
 	return &Hasher{p: p}, nil
 }
 
+// ForTests returns a hasher with the smallest parameters Argon2id takes (8
+// KiB, one pass, one lane), far below what New accepts: real Argon2id hashes
+// that protect nothing, for tests that hash many passwords (under the race
+// detector a hash at New's floor takes some 40 ms). Servers and commands use
+// New.
+func ForTests() *Hasher {
+	return &Hasher{p: Params{Memory: 8, Time: 1, Threads: 1, SaltLen: Default.SaltLen, KeyLen: Default.KeyLen}}
+}
+
 // Params returns the hasher's parameters.
 func (h *Hasher) Params() Params { return h.p }
 

@@ -70,6 +70,33 @@ func TestParamsFloor(t *testing.T) {
 	}
 }
 
+// TestForTests: the test hasher makes real Argon2id hashes at its own small
+// parameters, which New refuses; a hasher at other parameters verifies them
+// and asks for a rehash.
+func TestForTests(t *testing.T) {
+	h := ForTests()
+	if _, err := New(h.Params()); err == nil {
+		t.Fatalf("New accepted the test parameters %+v", h.Params())
+	}
+	hash, err := h.Hash("test password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(hash, "$argon2id$v=19$m=8,t=1,p=1$") {
+		t.Fatalf("hash %q is not the PHC form with the test parameters", hash)
+	}
+	if ok, rehash, err := h.Verify(hash, "test password"); err != nil || !ok || rehash {
+		t.Fatalf("Verify(own hash) = %v, %v, %v", ok, rehash, err)
+	}
+	if ok, _, _ := h.Verify(hash, "test passworD"); ok {
+		t.Fatal("another password verified")
+	}
+	def, _ := New(Default)
+	if ok, rehash, err := def.Verify(hash, "test password"); err != nil || !ok || !rehash {
+		t.Fatalf("Verify with the default parameters = %v, %v, %v; want ok and rehash", ok, rehash, err)
+	}
+}
+
 // BenchmarkHash measures one hash at the default parameters.
 func BenchmarkHash(b *testing.B) {
 	h, _ := New(Default)

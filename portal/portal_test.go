@@ -78,10 +78,7 @@ type portalEnv struct {
 
 func newPortalEnv(t *testing.T, engine string) *portalEnv {
 	t.Helper()
-	h, err := argon2id.New(argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := argon2id.ForTests()
 	c := &clock{now: time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC)}
 	db := storetest.Open(t, engine, c.Now)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

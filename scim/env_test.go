@@ -38,10 +38,7 @@ type env struct {
 
 func newEnv(t *testing.T, engine string) *env {
 	t.Helper()
-	h, err := argon2id.New(argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := argon2id.ForTests()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c := &clock{now: time.Now().UTC()}
 	db := storetest.Open(t, engine, c.Now)
@@ -66,6 +63,7 @@ func newEnv(t *testing.T, engine string) *env {
 		}
 		e.token[g] = tok
 	}
+	var err error
 	if e.admin, _, err = svc.CreateToken(e.sys, meibo.BuiltinAdmin, "test", time.Hour); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/argon2id"
 	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store/storetest"
 )
@@ -25,7 +26,7 @@ func BenchmarkBulkDisable(b *testing.B) {
 }
 
 func benchBulkDisable(b *testing.B, engine string, n int) {
-	svc, ctx := benchService(b, engine, ixParams)
+	svc, ctx := benchService(b, engine, argon2id.Default)
 	if _, err := svc.SubmitAndRun(ctx, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, usersFile(n, false), nil); err != nil {
 		b.Fatal(err)
 	}

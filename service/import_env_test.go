@@ -23,9 +23,6 @@ import (
 	"github.com/meibo/meibo/store/storetest"
 )
 
-// ixParams are OWASP's lightest argon2id parameters: real hashes, quickly.
-var ixParams = argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1}
-
 // ixHost is the host part of the worker names of these tests' services.
 const ixHost = "thishost"
 
@@ -58,10 +55,7 @@ type ixEnv struct {
 
 func newIxEnv(t *testing.T, engine string, configure ...func(*service.Config)) *ixEnv {
 	t.Helper()
-	h, err := argon2id.New(ixParams)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := argon2id.ForTests()
 	clock := &ixClock{base: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)}
 	db := storetest.Open(t, engine, clock.Now)
 	e := &ixEnv{t: t, engine: engine, db: db, store: &ixStore{Store: db}, hasher: h, clock: clock,

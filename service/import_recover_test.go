@@ -227,10 +227,7 @@ func TestImportTwoWorkers(t *testing.T) {
 	if _, err := db1.Migrate(bgCtx()); err != nil {
 		t.Fatal(err)
 	}
-	h, err := argon2id.New(ixParams)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := argon2id.ForTests()
 	var stores []*ixStore
 	var svcs []*service.Service
 	for i, db := range []*sqlstore.DB{db1, db2} {
@@ -315,7 +312,6 @@ func TestImportHeartbeat(t *testing.T) {
 		t.Skip("waits for a heartbeat (3 s)")
 	}
 	storetest.Each(t, func(t *testing.T, engine string) {
-		t.Parallel()
 		e := newIxEnv(t, engine)
 		e.group("G1")
 		beat := make(chan struct{}, 1)

@@ -57,10 +57,7 @@ type mlEnv struct {
 
 func newMlEnv(t *testing.T, engine string, configure ...func(*service.Config)) *mlEnv {
 	t.Helper()
-	h, err := argon2id.New(fastParams)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := argon2id.ForTests()
 	clock := &testClock{now: time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC)}
 	db := storetest.Open(t, engine, clock.Now)
 	srv := smtptest.Start(t, smtptest.Options{StartTLS: true, Username: "relay", Password: "relay-secret"})
@@ -797,10 +794,7 @@ func TestMailTwoServers(t *testing.T) {
 		const n = 50
 		dbs := mlShared(t, engine, 2)
 		srv := smtptest.Start(t, smtptest.Options{StartTLS: true, Username: "relay", Password: "relay-secret", Delay: 2 * time.Millisecond})
-		h, err := argon2id.New(fastParams)
-		if err != nil {
-			t.Fatal(err)
-		}
+		h := argon2id.ForTests()
 		var svcs []*service.Service
 		var senders []*mlCounting
 		for i, db := range dbs {

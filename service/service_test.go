@@ -1,8 +1,8 @@
 package service_test
 
 // Service tests run every case on every engine (storetest.Each), each on a
-// fresh database, with a fast argon2id hasher (OWASP's lightest setting)
-// wrapped to count its calls, and a clock that the test moves.
+// fresh database, with argon2id's test hasher (real hashes at the smallest
+// parameters) wrapped to count its calls, and a clock that the test moves.
 
 import (
 	"context"
@@ -25,10 +25,6 @@ import (
 )
 
 var bg = context.Background()
-
-// fastParams are the lightest parameters that argon2id accepts: tests hash
-// for real, but quickly.
-var fastParams = argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1}
 
 // countingHasher counts the hashes made and the passwords checked.
 type countingHasher struct {
@@ -79,10 +75,7 @@ type env struct {
 
 func newEnv(t *testing.T, engine string) *env {
 	t.Helper()
-	h, err := argon2id.New(fastParams)
-	if err != nil {
-		t.Fatalf("the test hasher's parameters: %v", err)
-	}
+	h := argon2id.ForTests()
 	clock := &testClock{now: time.Date(2024, 4, 1, 9, 0, 0, 0, time.UTC)}
 	db := storetest.Open(t, engine, clock.Now)
 	ch := &countingHasher{h: h}

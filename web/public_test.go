@@ -76,10 +76,7 @@ func (s *sentMail) Send(_ context.Context, m *meibo.MailMessage) error {
 
 func newPubEnv(t *testing.T, engine string, minReset time.Duration) *pubEnv {
 	t.Helper()
-	h, err := argon2id.New(argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := argon2id.ForTests()
 	c := &clock{now: time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC)}
 	db := storetest.Open(t, engine, c.Now)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -19,6 +19,7 @@ import (
 // wrong confirmation, then replaces the installation with the uploaded file,
 // signs everyone out, and the backup log shows it.
 func TestBackupInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	s := startBrowserServer(t)
 	browser := startChromium(t, chromium)

@@ -14,6 +14,7 @@ import (
 // issues a password link with the button on a user's page; the link is on
 // that page only (not in the outbox), and it sets the user's password once.
 func TestPasswordLinkInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	s := startBrowserServer(t)
 	browser := startChromium(t, chromium)

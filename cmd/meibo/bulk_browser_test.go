@@ -86,6 +86,7 @@ func jobOnPage(t *testing.T, b *browserTab) string {
 // in use by moving its users (Japanese, 390 px phone); delete the group of
 // 30,000 users with its ID typed (Japanese, laptop).
 func TestBulkInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	s := startBrowserServer(t)
 	addBigGroup(t, s, "BIG", bulkUsers)

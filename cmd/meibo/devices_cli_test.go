@@ -26,10 +26,7 @@ func TestDevicesCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := argon2id.New(argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := argon2id.ForTests()
 	svc := service.New(db, service.Config{Hasher: h, Logger: discardLogger()})
 	sys := meibo.WithActor(ctx, meibo.System("cli:test"))
 	for _, u := range []string{"alice", "bob"} {

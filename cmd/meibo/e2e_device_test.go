@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -30,16 +31,37 @@ import (
 // e2ePassword is the portal password of the end-to-end users.
 const e2ePassword = "Quiet-harbour-42"
 
-// e2eBuild builds the meibo binary of this package into a temporary
-// folder and returns its path.
+// e2eBinary is the meibo binary of this package, built by the first test
+// that needs it and removed by TestMain.
+var e2eBinary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// e2eBuild builds the meibo binary of this package (once for all the tests)
+// into a temporary folder and returns its path.
 func e2eBuild(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "meibo")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	e2eBinary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "meibo-e2e-")
+		if err != nil {
+			e2eBinary.err = err
+			return
+		}
+		e2eBinary.dir = dir
+		bin := filepath.Join(dir, "meibo")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			e2eBinary.err = fmt.Errorf("go build: %w\n%s", err, out)
+			return
+		}
+		e2eBinary.path = bin
+	})
+	if e2eBinary.err != nil {
+		t.Fatal(e2eBinary.err)
 	}
-	return bin
+	return e2eBinary.path
 }
 
 // e2eClock is the real time plus an offset the test moves forward.

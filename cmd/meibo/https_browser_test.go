@@ -79,6 +79,7 @@ func attackerSite(t *testing.T, target string, fields map[string]string) *httpte
 // has HSTS, a form on another site that posts to the console or the portal
 // (with a valid CSRF token, even) is refused, and meibo's own forms work.
 func TestHTTPSInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	cert, key := testCert(t, t.TempDir(), 1)
 	m, _ := startTransport(t, "sqlite", func(c *Config) { c.HTTP.TLSCert, c.HTTP.TLSKey = cert, key })

@@ -23,6 +23,7 @@ import (
 // server marks it interrupted when it starts) and a new import of the same
 // file succeeds.
 func TestImportKilledWhileStaging(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the binary and imports 60,000 rows")
 	}

@@ -363,6 +363,7 @@ func TestMetricsAddr(t *testing.T) {
 // as shutdown begins, while
 // /healthz tells only that the process lives.
 func TestReadyz(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, engine string) {
 		m, _ := startTransport(t, engine, func(c *Config) { c.Metrics.ShutdownDrain = 1500 * time.Millisecond })
 		c := &metricsClient{t: t, base: m.URL()}

@@ -71,6 +71,7 @@ func setUpTOTPInBrowser(t *testing.T, b *browserTab, shot string) (string, []str
 }
 
 func TestAdminSecondFactorInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	s := startBrowserServer(t)
 	browser := startChromium(t, chromium)

@@ -45,6 +45,7 @@ func credentials(t *testing.T, b *browserTab, id webauthn.AuthenticatorID) int {
 }
 
 func TestPasskeysInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	s := startBrowserServer(t)
 	browser := startChromium(t, chromium)

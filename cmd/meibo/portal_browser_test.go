@@ -30,6 +30,7 @@ import (
 var portalPhone = chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
 
 func TestPortalInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	clock := &e2eClock{}
 	m := e2eServer(t, filepath.Join(t.TempDir(), "meibo.db"), clock.Now)

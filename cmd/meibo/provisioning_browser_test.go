@@ -17,6 +17,7 @@ import (
 // makes a personal token in the portal, a script uses it, the user revokes
 // it.
 func TestProvisioningInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	m := e2eServer(t, filepath.Join(t.TempDir(), "meibo.db"), time.Now)
 	svc := m.Service

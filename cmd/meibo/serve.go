@@ -35,6 +35,7 @@ type Config struct {
 	DB                string
 	AdminPassword     string
 	Argon2            argon2id.Params
+	testHasher        *argon2id.Hasher // set by tests: hashes instead of one made with Argon2
 	TokenTTL          time.Duration
 	ImportMaxBytes    int64
 	ImportLimits      importLimits // rows, messages, imports at once (zero: the service's defaults, no row limit)
@@ -95,9 +96,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	hasher, err := argon2id.New(cfg.Argon2)
-	if err != nil {
-		return usagef("%v", err)
+	hasher := cfg.testHasher
+	if hasher == nil {
+		if hasher, err = argon2id.New(cfg.Argon2); err != nil {
+			return usagef("%v", err)
+		}
 	}
 	cfg.HTTP.defaults()
 	trusted, err := request.ParsePrefixes(cfg.HTTP.TrustedProxies)

@@ -44,6 +44,7 @@ func testConfig(db string, out io.Writer) Config {
 		Addr:              "127.0.0.1:0",
 		DB:                db,
 		Argon2:            argon2id.Params{Memory: 7 * 1024, Time: 5, Threads: 1},
+		testHasher:        argon2id.ForTests(),
 		TimeZone:          "UTC",
 		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BootstrapPassword: out,

@@ -17,6 +17,7 @@ import (
 // end with the row's button, an administrator's with the form; a Log
 // Viewer without authority 26 neither sees the page nor its link.
 func TestThrottlesInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := requireChromium(t)
 	s := startBrowserServer(t)
 	browser := startChromium(t, chromium)

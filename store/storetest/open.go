@@ -1,6 +1,10 @@
 // Package storetest opens fresh databases for tests on every engine and holds
 // the storage contract suite that every engine must pass.
 //
+// A fresh SQLite store is a copy of one migrated once per test process (the
+// migrations take about half a second each time under the race detector);
+// Open still runs the migrations on the copy, which finds none to apply.
+//
 // PostgreSQL tests read their server from MEIBO_TEST_POSTGRES (a postgres://
 // URL); each test gets its own schema, dropped at the end. Without it they
 // are skipped with a loud message, unless MEIBO_REQUIRE_POSTGRES=1 (as CI
@@ -12,6 +16,8 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -54,8 +60,12 @@ func Open(t testing.TB, engine string, clock func() time.Time) *sqlstore.DB {
 	var db *sqlstore.DB
 	switch engine {
 	case "sqlite":
+		path := filepath.Join(t.TempDir(), "meibo.db")
+		if err := CopySQLiteTemplate(path); err != nil {
+			t.Fatal(err)
+		}
 		var err error
-		db, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "meibo.db"), opts)
+		db, err = sqlite.Open(ctx, path, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,6 +84,54 @@ func Open(t testing.TB, engine string, clock func() time.Time) *sqlstore.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// sqliteTemplate is the file of a SQLite store with every migration applied,
+// made at the first call of CopySQLiteTemplate.
+var sqliteTemplate struct {
+	once sync.Once
+	file []byte
+	err  error
+}
+
+// CopySQLiteTemplate writes a new SQLite database at path with every
+// migration applied and nothing else: a copy of a store migrated once in this
+// process.
+func CopySQLiteTemplate(path string) error {
+	sqliteTemplate.once.Do(func() {
+		sqliteTemplate.file, sqliteTemplate.err = migratedSQLite()
+	})
+	if sqliteTemplate.err != nil {
+		return sqliteTemplate.err
+	}
+	return os.WriteFile(path, sqliteTemplate.file, 0o600)
+}
+
+// migratedSQLite migrates a new SQLite store, closes it (which folds the
+// write-ahead log into the file) and returns the file.
+func migratedSQLite() ([]byte, error) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "meibo-template-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "meibo.db")
+	db, err := sqlite.Open(ctx, path, sqlstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate the template store: %w", err)
+	}
+	if err := db.Close(); err != nil {
+		return nil, fmt.Errorf("close the template store: %w", err)
+	}
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		return nil, errors.New("the template store's write-ahead log outlived its close")
+	}
+	return os.ReadFile(path)
 }
 
 // SchemaDSN creates a schema of its own for the test on the server at dsn and
@@ -115,8 +173,30 @@ func SchemaDSN(t testing.TB, dsn string) string {
 	return u.String()
 }
 
-// Each runs f as a subtest on every engine.
+// Each runs f as a subtest on every engine, the engines at the same time
+// (each on a database of its own: a SQLite step and a PostgreSQL round trip
+// overlap), and returns when every subtest has ended. f must not call
+// t.Parallel (the testing package does not take it from subtests started at
+// the same time). A test that changes something of the whole process (a
+// package variable, the environment) runs its engines with EachInTurn
+// instead.
 func Each(t *testing.T, f func(t *testing.T, engine string)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for _, e := range Engines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.Run(e, func(t *testing.T) { f(t, e) })
+		}()
+	}
+	wg.Wait()
+}
+
+// EachInTurn runs f as a subtest on every engine, one engine after the
+// other.
+func EachInTurn(t *testing.T, f func(t *testing.T, engine string)) {
+	t.Helper()
 	for _, e := range Engines {
 		t.Run(e, func(t *testing.T) { f(t, e) })
 	}

@@ -142,7 +142,7 @@ func checkGramIndex(t *testing.T, db *sqlstore.DB) {
 // and compared with the model, and the index behind them is checked against
 // the users after every kind of write.
 func TestFindUsersAnywhere(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, engine string) {
+	storetest.EachInTurn(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
 		def := newGroup(t, db, "G1")
 		other := newGroup(t, db, "G2")
@@ -231,7 +231,7 @@ func TestFindUsersAnywhere(t *testing.T) {
 			t.Helper()
 			checkGramIndex(t, db)
 			yes := true
-			for _, kw := range gramKeywords(all, profiles) {
+			concurrently(t, gramKeywords(all, profiles), func(t *testing.T, kw string) {
 				for _, f := range []meibo.UserFilter{
 					{GroupID: "G1", Keyword: kw},
 					{GroupID: "G1", Keyword: kw, Disabled: &yes},
@@ -242,7 +242,7 @@ func TestFindUsersAnywhere(t *testing.T) {
 						t.Errorf("%+v: got %q, want %q", f, got, want)
 					}
 				}
-			}
+			})
 		}
 		withSearchBounds(t, check)
 

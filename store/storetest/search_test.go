@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -136,7 +137,7 @@ func pageAll(t *testing.T, db meibo.Store, f meibo.UserFilter, limit int) []stri
 }
 
 func TestFindUsers(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, engine string) {
+	storetest.EachInTurn(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
 		def := newGroup(t, db, "G1")
 		def2 := newGroup(t, db, "G2")
@@ -207,8 +208,8 @@ func TestFindUsers(t *testing.T) {
 			{GroupID: "G2"},
 		}
 		withSearchBounds(t, func(t *testing.T) {
-			for i, base := range filters {
-				for _, kw := range keywords {
+			concurrently(t, keywords, func(t *testing.T, kw string) {
+				for i, base := range filters {
 					f := base
 					f.Keyword = kw
 					want := searchModel(all, profiles, f)
@@ -226,7 +227,7 @@ func TestFindUsers(t *testing.T) {
 						}
 					}
 				}
-			}
+			})
 		})
 		// A few answers spelled out, so that the model itself is held to
 		// the rules.
@@ -311,6 +312,29 @@ func TestFindUsersManyMatches(t *testing.T) {
 	})
 }
 
+// concurrently runs f on every keyword, each a subtest named by it, two at a
+// time: searches only read, and two of them keep both a core and the
+// database server busy. It returns when every subtest has ended.
+func concurrently(t *testing.T, keywords []string, f func(t *testing.T, kw string)) {
+	t.Helper()
+	next := make(chan string)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for kw := range next {
+				t.Run(kw, func(t *testing.T) { f(t, kw) })
+			}
+		}()
+	}
+	for _, kw := range keywords {
+		next <- kw
+	}
+	close(next)
+	wg.Wait()
+}
+
 // searchBounds are bounds of the search's steps to run the search tests
 // under: the real ones, and lowered ones with which a few dozen users take
 // each step (an e-mail or profile match sorted by ID, windows, the walk of
@@ -322,7 +346,9 @@ var searchBounds = []sqlstore.SearchBounds{
 	{Few: 4, Window: 40, Many: 8, Set: 8},
 }
 
-// withSearchBounds runs f under each of searchBounds.
+// withSearchBounds runs f under each of searchBounds. The bounds are the
+// whole process's: a test that uses it runs its engines in turn
+// (storetest.EachInTurn).
 func withSearchBounds(t *testing.T, f func(t *testing.T)) {
 	saved := sqlstore.SetSearchBounds(sqlstore.SearchBounds{})
 	sqlstore.SetSearchBounds(saved)
@@ -344,7 +370,7 @@ func withSearchBounds(t *testing.T, f func(t *testing.T)) {
 // by e-mail or profile, interleaved with them across pages and some of them
 // matched both ways; forward and backward, under every step of the search.
 func TestFindUsersMerge(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, engine string) {
+	storetest.EachInTurn(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
 		def := newGroup(t, db, "G1")
 		other := newGroup(t, db, "G2")
@@ -384,8 +410,8 @@ func TestFindUsersMerge(t *testing.T) {
 			{GroupID: "G2"},
 		}
 		withSearchBounds(t, func(t *testing.T) {
-			for _, base := range filters {
-				for _, kw := range keywords {
+			concurrently(t, keywords, func(t *testing.T, kw string) {
+				for _, base := range filters {
 					f := base
 					f.Keyword = kw
 					want := searchModel(all, profiles, f)
@@ -393,7 +419,7 @@ func TestFindUsersMerge(t *testing.T) {
 						t.Errorf("%+v: got %q, want %q", f, got, want)
 					}
 				}
-			}
+			})
 		})
 		// The first page of "ta" spelled out: the name range and the
 		// e-mail and profile matches around it.
