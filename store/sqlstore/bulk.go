@@ -69,6 +69,11 @@ func (t *Tx) stage(ctx context.Context, c Copier, table string, cols []string, r
 		}
 		t.staged[table] = true
 	}
+	return t.copyRows(ctx, c, table, cols, rows)
+}
+
+// copyRows copies rows into table and checks that every one arrived.
+func (t *Tx) copyRows(ctx context.Context, c Copier, table string, cols []string, rows [][]any) error {
 	n, err := c.CopyFrom(ctx, t.conn, table, cols, rows)
 	if err != nil {
 		return fmt.Errorf("copy into %s: %w", table, err)

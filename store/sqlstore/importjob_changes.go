@@ -26,12 +26,8 @@ func (t *Tx) AddImportChanges(ctx context.Context, jobID int64, changes []meibo.
 			rows[i] = []any{jobID, seq, ch.Row, ch.Kind, ch.Action, ch.Name, ch.Changes}
 		}
 		cols := []string{"job_id", "seq", "row", "kind", "action", "name", "changes"}
-		n, err := c.CopyFrom(ctx, t.conn, "import_changes", cols, rows)
-		if err != nil {
+		if err := t.copyRows(ctx, c, "import_changes", cols, rows); err != nil {
 			return fmt.Errorf("add import changes: %w", err)
-		}
-		if n != int64(len(rows)) {
-			return fmt.Errorf("add import changes: %d rows of %d", n, len(rows))
 		}
 		return nil
 	}
