@@ -61,7 +61,7 @@ func BenchmarkBackupRestore(b *testing.B) {
 				}
 				resetPeak()
 				start = time.Now()
-				if _, err := backup.Restore(context.Background(), dst, f, backup.RestoreOptions{}); err != nil {
+				if _, err := backup.Restore(context.Background(), dst, f, backup.RestoreOptions{Alone: true}); err != nil {
 					b.Fatal(err)
 				}
 				restoreSecs := time.Since(start).Seconds()

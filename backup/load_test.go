@@ -104,6 +104,18 @@ func derived(t *testing.T, db *sqlstore.DB) map[string][]string {
 	return out
 }
 
+// checkWAL fails unless a SQLite database is in WAL mode again.
+func checkWAL(t *testing.T, db *sqlstore.DB) {
+	t.Helper()
+	if db.Engine() != "sqlite" {
+		return
+	}
+	var mode string
+	if err := db.WriteDB().QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode after the restore: %q (%v)", mode, err)
+	}
+}
+
 // indexPending runs the keyword indexer until no user waits.
 func indexPending(t *testing.T, db *sqlstore.DB) {
 	t.Helper()
@@ -186,8 +198,11 @@ func TestRestoreSchema(t *testing.T) {
 		file := buf.Bytes()
 		fresh := schema(t, storetest.Open(t, engine, nil))
 
+		// As the command restores: alone on the database (on SQLite,
+		// with a rollback journal, and WAL again after it).
 		dst := storetest.Open(t, engine, nil)
-		must(backup.Restore(bg, dst, bytes.NewReader(file), backup.RestoreOptions{}))(t)
+		must(backup.Restore(bg, dst, bytes.NewReader(file), backup.RestoreOptions{Alone: true}))(t)
+		checkWAL(t, dst)
 		if got := schema(t, dst); !reflect.DeepEqual(got, fresh) {
 			t.Errorf("schema after a restore:\n%q\nfresh:\n%q", got, fresh)
 		}
@@ -232,9 +247,10 @@ func TestRestoreSchema(t *testing.T) {
 				}
 				// Into a new database, and over an installation.
 				empty := storetest.Open(t, engine, nil)
-				if _, err := backup.Restore(bg, empty, bytes.NewReader(c.file), backup.RestoreOptions{}); err == nil {
+				if _, err := backup.Restore(bg, empty, bytes.NewReader(c.file), backup.RestoreOptions{Alone: true}); err == nil {
 					t.Fatal("the restore went through")
 				}
+				checkWAL(t, empty)
 				if got := schema(t, empty); !reflect.DeepEqual(got, fresh) {
 					t.Errorf("schema after a failed restore:\n%q\nfresh:\n%q", got, fresh)
 				}

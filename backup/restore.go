@@ -21,6 +21,10 @@ type RestoreOptions struct {
 	// Replace empties a database that holds data first (signing everyone
 	// out); without it, a database that is not empty is refused.
 	Replace bool
+	// Alone says that no server has the database open (a command's
+	// restore): a SQLite file then takes the rows with a rollback journal
+	// instead of WAL (see sqlstore.DB.AloneJournal).
+	Alone bool
 	// After runs in the restore's transaction once every row is written and
 	// checked, just before the commit: what it writes (the restore's own
 	// audit event) is kept with the restored data.
@@ -31,7 +35,7 @@ type RestoreOptions struct {
 // nothing. Every stream's count and checksum and the file's end are checked
 // before the commit; a file of a newer format or schema is refused before
 // anything is written. db must be migrated to this meibo's schema.
-func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOptions) (*meibo.BackupInfo, error) {
+func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOptions) (_ *meibo.BackupInfo, err error) {
 	applied, pending, err := db.MigrationStatus(ctx)
 	if err != nil {
 		return nil, err
@@ -51,6 +55,17 @@ func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOpti
 		return nil, meibo.Errorf(meibo.CodeInvalid, "backup.newer_schema", s.info.Schema, latest)
 	}
 	engine := db.Engine()
+	if opts.Alone {
+		back, err := db.AloneJournal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if berr := back(context.WithoutCancel(ctx)); berr != nil {
+				err = errors.Join(err, berr)
+			}
+		}()
+	}
 	err = db.UpdateConn(ctx, func(conn *sql.Conn, t meibo.Tx) error {
 		stx := t.(*sqlstore.Tx)
 		tx := stx.SQLTx()
@@ -472,6 +487,8 @@ type Store struct {
 	DB *sqlstore.DB
 	// Version is the meibo version written in the header.
 	Version string
+	// Alone: no server has the database open (see RestoreOptions.Alone).
+	Alone bool
 }
 
 // Backup writes a backup of the store to w.
@@ -481,5 +498,5 @@ func (s Store) Backup(ctx context.Context, w io.Writer, logID int64) (*meibo.Bac
 
 // Restore restores r into the store.
 func (s Store) Restore(ctx context.Context, r io.Reader, replace bool, after func(context.Context, meibo.Tx, *meibo.BackupInfo) error) (*meibo.BackupInfo, error) {
-	return Restore(ctx, s.DB, r, RestoreOptions{Replace: replace, After: after})
+	return Restore(ctx, s.DB, r, RestoreOptions{Replace: replace, Alone: s.Alone, After: after})
 }

@@ -30,7 +30,16 @@ var Migrations, _ = fs.Sub(migrationFiles, "migrations")
 
 // pragmas apply to every connection; busy_timeout comes first so that the
 // others wait for a lock instead of failing.
-const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
+//
+// page_size sets the pages of a new database to 16 KiB (4 KiB by default;
+// an existing file keeps its own). A bulk load (a restore, a large import)
+// reads and writes a page per system call, and a quarter as many of them
+// took a fifth off a restore of a million users. The driver runs the
+// _pragma list in name order, journal_mode before page_size, and a
+// database's pages are sized when its first page is written, which a switch
+// to WAL does: WAL is set with the _journal_mode key, which runs after
+// the list.
+const pragmas = "_pragma=busy_timeout(10000)&_pragma=page_size(16384)&_journal_mode=WAL&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)" +
 	"&_time_format=sqlite"
 
 // readPragmas apply to the readers of a server. mmap_size maps the file

@@ -265,3 +265,61 @@ func (l *Load) Finish(ctx context.Context) error {
 }
 
 func quoteName(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+// AloneJournal prepares a SQLite database that no other connection has open
+// (a command's, with no server running on the file) for one bulk load: it
+// switches the file from WAL to a rollback journal, and returns the function
+// that switches it back, to be called once the load has ended, committed or
+// not. With WAL, each page of the load is written to the log and copied into
+// the database at the checkpoint, and each page read looked up in the log's
+// index; with a rollback journal, pages past the file's old end (all of a
+// load into an empty database) are written once, to the database, and
+// journaled not at all. The commit is as atomic. On PostgreSQL, or when
+// another connection has the file open (SQLite refuses the switch then), it
+// changes nothing.
+//
+// The switch is not tried with the store's own readers open: they are
+// closed first, and open again on their next use.
+func (db *DB) AloneJournal(ctx context.Context) (restore func(context.Context) error, err error) {
+	none := func(context.Context) error { return nil }
+	if db.dialect.Name() != "sqlite" {
+		return none, nil
+	}
+	if db.read != db.write {
+		n := db.read.Stats().MaxOpenConnections
+		db.read.SetMaxIdleConns(0) // closes the idle readers
+		db.read.SetMaxIdleConns(n)
+	}
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	defer conn.Close()
+	var busy int
+	if err := conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&busy); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	// Another connection's lock fails the switch at once instead of after
+	// the busy timeout.
+	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	var mode string
+	serr := conn.QueryRowContext(ctx, `PRAGMA journal_mode = DELETE`).Scan(&mode)
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, busy)); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	if serr != nil || !strings.EqualFold(mode, "delete") {
+		return none, nil // not alone: the load runs with WAL
+	}
+	return func(ctx context.Context) error {
+		var mode string
+		if err := db.write.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+			return fmt.Errorf("load: back to WAL: %w", err)
+		}
+		if !strings.EqualFold(mode, "wal") {
+			return fmt.Errorf("load: back to WAL: the journal is %s", mode)
+		}
+		return nil
+	}, nil
+}

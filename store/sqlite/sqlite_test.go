@@ -1,0 +1,132 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/meibo/meibo/store/sqlite"
+	"github.com/meibo/meibo/store/sqlstore"
+)
+
+var bg = context.Background()
+
+func open(t *testing.T, path string) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlite.Open(bg, path, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(bg); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func pragma(t *testing.T, db *sql.DB, name string) string {
+	t.Helper()
+	var v string
+	if err := db.QueryRowContext(bg, `PRAGMA `+name).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestPageSize: a new database has pages of 16 KiB and WAL; a database
+// made with another page size keeps it, and WAL too.
+func TestPageSize(t *testing.T) {
+	t.Parallel()
+	db := open(t, filepath.Join(t.TempDir(), "new.db"))
+	for _, c := range []struct {
+		pool *sql.DB
+		name string
+	}{{db.WriteDB(), "writer"}, {db.ReadDB(), "reader"}} {
+		if got := pragma(t, c.pool, "page_size"); got != "16384" {
+			t.Errorf("page_size on the %s: %s", c.name, got)
+		}
+		if got := pragma(t, c.pool, "journal_mode"); got != "wal" {
+			t.Errorf("journal_mode on the %s: %s", c.name, got)
+		}
+	}
+	if problems, err := db.CheckDurability(bg); err != nil || len(problems) > 0 {
+		t.Errorf("durability: %q, %v", problems, err)
+	}
+
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := sql.Open("sqlite", "file:"+path+"?_pragma=page_size(4096)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE before (x)`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	db = open(t, path)
+	if got := pragma(t, db.WriteDB(), "page_size"); got != "4096" {
+		t.Errorf("page_size of an existing database: %s", got)
+	}
+	if got := pragma(t, db.WriteDB(), "journal_mode"); got != "wal" {
+		t.Errorf("journal_mode of an existing database: %s", got)
+	}
+}
+
+// TestAloneJournal: a store alone on its file switches to a rollback
+// journal for a load and back to WAL after it; with another connection on
+// the file it stays in WAL, at once rather than after the busy timeout.
+func TestAloneJournal(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "meibo.db")
+	db := open(t, path)
+	// The store's readers are open: the switch closes them first.
+	if got := pragma(t, db.ReadDB(), "journal_mode"); got != "wal" {
+		t.Fatalf("journal_mode: %s", got)
+	}
+	back, err := db.AloneJournal(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pragma(t, db.WriteDB(), "journal_mode"); got != "delete" {
+		t.Errorf("journal_mode during an alone load: %s", got)
+	}
+	if err := back(bg); err != nil {
+		t.Fatal(err)
+	}
+	if got := pragma(t, db.WriteDB(), "journal_mode"); got != "wal" {
+		t.Errorf("journal_mode after an alone load: %s", got)
+	}
+
+	// A server's connection on the same file.
+	other, err := sqlite.Open(bg, path, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.ReadDB().Conn(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.PingContext(bg); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	back, err = db.AloneJournal(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the refused switch took %v: it waited for the busy timeout", took)
+	}
+	if got := pragma(t, db.WriteDB(), "journal_mode"); got != "wal" {
+		t.Errorf("journal_mode with another connection open: %s", got)
+	}
+	if got := pragma(t, db.WriteDB(), "busy_timeout"); got != "10000" {
+		t.Errorf("busy_timeout after the refused switch: %s", got)
+	}
+	if err := back(bg); err != nil {
+		t.Fatal(err)
+	}
+}
