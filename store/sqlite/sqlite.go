@@ -125,13 +125,14 @@ func (dialect) TableExists(ctx context.Context, db *sql.DB, name string) (bool, 
 	return n > 0, nil
 }
 
-// SearchIDs asks the trigram index for the rows holding the keyword (in
-// every group), reading no more than limit+1 of them, listed in one string:
-// thousands of IDs row by row cost more than the index lookup itself.
+// SearchIDs asks the trigram index, and the users waiting for it, for the
+// rows holding the keyword (in every group), reading no more than limit+1
+// of them, listed in one string: thousands of IDs row by row cost more than
+// the index lookup itself.
 func (dialect) SearchIDs(ctx context.Context, tx *sql.Tx, keyword string, limit int) ([]int64, bool, error) {
 	var list sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT group_concat(rowid) FROM (SELECT rowid FROM users_fts WHERE users_fts MATCH ? LIMIT `+
-		strconv.Itoa(limit+1)+`)`, phrase(keyword)).Scan(&list); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT group_concat(id) FROM (`+trigramIDs("?1", "?2")+` LIMIT `+
+		strconv.Itoa(limit+1)+`)`, phrase(keyword), keyword).Scan(&list); err != nil {
 		return nil, false, err
 	}
 	if list.String == "" {
@@ -151,11 +152,20 @@ func (dialect) SearchIDs(ctx context.Context, tx *sql.Tx, keyword string, limit 
 	return ids, true, nil
 }
 
-// TrigramIDs is a subquery of the rows of the trigram index holding the
-// keyword (column id), which the search joins its users to when it sorts
-// thousands of them (see sqlstore's trigramSubquery).
+// TrigramIDs is a subquery of the users holding the keyword (column id),
+// which the search joins its users to when it sorts thousands of them (see
+// sqlstore's trigramSubquery).
 func (dialect) TrigramIDs(keyword string, arg func(any) string) string {
-	return `SELECT rowid AS id FROM users_fts WHERE users_fts MATCH ` + arg(phrase(keyword))
+	return trigramIDs(arg(phrase(keyword)), arg(keyword))
+}
+
+// trigramIDs selects the users holding a keyword (column id): those of the
+// trigram index that its phrase matches, and those waiting for the index
+// (migration 0022) whose folded name or e-mail key holds it. A user is in
+// exactly one of the two.
+func trigramIDs(phrase, keyword string) string {
+	return `SELECT rowid AS id FROM users_fts WHERE users_fts MATCH ` + phrase + ` UNION ALL
+		SELECT user_id FROM user_grams_pending WHERE instr(name_fold, ` + keyword + `) > 0 OR instr(email_key, ` + keyword + `) > 0`
 }
 
 // phrase quotes a keyword as one FTS5 phrase: with the trigram tokenizer,

@@ -13,9 +13,11 @@ import (
 // users (an import, a restore) asks DeferSearchIndex first: its new and
 // renamed users get one row each in user_grams_pending instead of their
 // grams in user_grams, and IndexPendingUsers, run by a background indexer
-// after the commit, moves them into user_grams a chunk at a time. Searches
-// read the pending users of a group directly (pendingRows), so that what a
-// keyword finds never depends on whether the indexer has caught up.
+// after the commit, moves them into user_grams a chunk at a time. On
+// SQLite they wait for the trigram index (users_fts) too (migration 0022).
+// Searches read the pending users of a group directly (pendingRows, and
+// SQLite's SearchIDs and TrigramIDs), so that what a keyword finds never
+// depends on whether the indexer has caught up.
 
 // DeferSearchIndex makes the users this transaction creates or renames
 // pending in the search index instead of indexing each at once. SQLite
@@ -51,7 +53,8 @@ func (t *Tx) endDefer(ctx context.Context) error {
 }
 
 // IndexPendingUsers moves up to max pending users, in key order, into
-// user_grams, and returns how many it moved (0: none was pending). The
+// user_grams (and on SQLite users_fts), and returns how many it moved (0:
+// none was pending). The
 // grams of the chunk are written in the order of user_grams' key, one
 // statement; on PostgreSQL the chunk's rows are claimed with SKIP LOCKED, so
 // that indexers of several servers share the work, and deleted by their
@@ -144,6 +147,13 @@ func (t *Tx) IndexPendingUsers(ctx context.Context, max int) (int, error) {
 	if err := flush(); err != nil {
 		return 0, fmt.Errorf("index pending users: %w", err)
 	}
+	fts := make([]ftsRow, len(chunk))
+	for i, p := range chunk {
+		fts[i] = ftsRow{p.id, p.fold, p.email}
+	}
+	if err := t.indexTrigrams(ctx, fts); err != nil {
+		return 0, err
+	}
 	last := chunk[len(chunk)-1]
 	_, err = t.tx.ExecContext(ctx, `DELETE FROM user_grams_pending WHERE (group_id, name_fold, name) <= (?, ?, ?)`,
 		last.group, last.fold, last.name)
@@ -151,6 +161,33 @@ func (t *Tx) IndexPendingUsers(ctx context.Context, max int) (int, error) {
 		return 0, fmt.Errorf("index pending users: %w", err)
 	}
 	return len(chunk), nil
+}
+
+// ftsRow is a user's row of SQLite's trigram index.
+type ftsRow struct {
+	id          int64
+	fold, email string
+}
+
+// indexTrigrams writes users into SQLite's trigram index (users_fts), which
+// waits with user_grams (migration 0022), in the order of their IDs, the
+// index's own.
+func (t *Tx) indexTrigrams(ctx context.Context, rows []ftsRow) error {
+	slices.SortFunc(rows, func(a, b ftsRow) int { return cmp.Compare(a.id, b.id) })
+	const per = 1000 // rows a statement: 3,000 parameters
+	for len(rows) > 0 {
+		n := min(per, len(rows))
+		args := make([]any, 0, 3*n)
+		for _, r := range rows[:n] {
+			args = append(args, r.id, r.fold, r.email)
+		}
+		q := `INSERT INTO users_fts (rowid, name_fold, email_key) VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", n), ", ")
+		if _, err := t.execContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("index pending users: trigrams: %w", err)
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
 
 // userGrams lists the distinct grams of a user as migration 0009 cuts

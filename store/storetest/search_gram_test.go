@@ -346,43 +346,51 @@ func TestFindUsersAnywhere(t *testing.T) {
 	})
 }
 
+// migratedBefore opens a new database of engine migrated up to, not
+// including, the migration named first: db.Migrate applies the rest.
+func migratedBefore(t *testing.T, engine, first string) *sqlstore.DB {
+	t.Helper()
+	var db *sqlstore.DB
+	var all fs.FS
+	var err error
+	switch engine {
+	case "sqlite":
+		all = sqlite.Migrations
+		db, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "meibo.db"), sqlstore.Options{})
+	case "postgres":
+		all = postgres.Migrations
+		db, err = postgres.Open(ctx, storetest.SchemaDSN(t, storetest.PostgresDSN(t)), 4, sqlstore.Options{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	before := fstest.MapFS{}
+	names, err := fs.Glob(all, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if n >= first {
+			continue
+		}
+		b, err := fs.ReadFile(all, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[n] = &fstest.MapFile{Data: b}
+	}
+	if _, err := sqlstore.Migrate(ctx, db.WriteDB(), before); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
 // TestUserGramsMigration applies the migrations before user_grams, adds
 // users, then the rest: the migration must index the users already there.
 func TestUserGramsMigration(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
-		var db *sqlstore.DB
-		var all fs.FS
-		var err error
-		switch engine {
-		case "sqlite":
-			all = sqlite.Migrations
-			db, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "meibo.db"), sqlstore.Options{})
-		case "postgres":
-			all = postgres.Migrations
-			db, err = postgres.Open(ctx, storetest.SchemaDSN(t, storetest.PostgresDSN(t)), 4, sqlstore.Options{})
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		before := fstest.MapFS{}
-		names, err := fs.Glob(all, "*.sql")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range names {
-			if n >= "0009" {
-				continue
-			}
-			b, err := fs.ReadFile(all, n)
-			if err != nil {
-				t.Fatal(err)
-			}
-			before[n] = &fstest.MapFile{Data: b}
-		}
-		if _, err := sqlstore.Migrate(ctx, db.WriteDB(), before); err != nil {
-			t.Fatal(err)
-		}
+		db := migratedBefore(t, engine, "0009")
 		p := newGroup(t, db, "G1")
 		var users []*meibo.User
 		for i := range 40 {

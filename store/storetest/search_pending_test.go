@@ -175,3 +175,255 @@ func TestFindUsersPending(t *testing.T) {
 		t.Run("indexed", func(t *testing.T) { check(t, 3) })
 	})
 }
+
+// trigramKeywords lists every keyword of three characters of the folded
+// names and e-mail keys of the users, and some longer ones.
+func trigramKeywords(all []*meibo.User) []string {
+	set := map[string]bool{}
+	for _, u := range all {
+		for _, s := range []string{meibo.Fold(u.Name), meibo.EmailKey(u.Email)} {
+			rs := []rune(s)
+			for i := 0; i+3 <= len(rs); i++ {
+				set[string(rs[i:i+3])] = true
+			}
+			if len(rs) >= 5 {
+				set[string(rs[1:5])] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// checkTrigramIndex fails unless SQLite's trigram index holds exactly the
+// users that do not wait for it (the integrity check of FTS5, with 1,
+// compares the index with the users table).
+func checkTrigramIndex(t *testing.T, db *sqlstore.DB, waiting int) {
+	t.Helper()
+	if db.Engine() != "sqlite" {
+		return
+	}
+	var users, indexed int
+	err := db.ReadDB().QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM users_fts_docsize)`).Scan(&users, &indexed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if indexed != users-waiting {
+		t.Errorf("the trigram index holds %d users: %d users, %d waiting", indexed, users, waiting)
+	}
+	// The check reads each user's terms from the users table: those of
+	// waiting users are missing from the index, so it is run on a copy
+	// of the index without them.
+	if waiting > 0 {
+		return
+	}
+	if _, err := db.WriteDB().ExecContext(ctx, `INSERT INTO users_fts (users_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Errorf("the trigram index: %v", err)
+	}
+}
+
+// TestFindUsersTrigramPending holds keywords of three characters and more
+// (SQLite's trigram index, PostgreSQL's GIN index) to the model while users
+// wait for the keyword index, after waiting and indexed users are renamed,
+// given new e-mail addresses and deleted in deferring and in plain
+// transactions, and once the indexer has caught up: the search under every
+// step of its bounds, its totals, and the query of identity providers
+// (Contains). On SQLite the waiting users are in the trigram index only
+// once indexed.
+func TestFindUsersTrigramPending(t *testing.T) {
+	storetest.EachInTurn(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		def := newGroup(t, db, "G1")
+		other := newGroup(t, db, "G2")
+		profiles := map[int64]*meibo.Profile{def.ID: def, other.ID: other}
+		family := []string{"山田", "田中", "さくら", "Tanaka", "Yamada"}
+		var indexed, waiting []*meibo.User
+		for i := range 60 {
+			p := def
+			if i%7 == 0 {
+				p = other
+			}
+			u := user(p, fmt.Sprintf("%s%s%d", family[i%5], family[(i/5)%5], i%6),
+				fmt.Sprintf("%s.%d@%s", []string{"taro", "hanako", "sakura"}[i%3], i, []string{"example.com", "corp.example"}[i%2]))
+			if i%3 == 0 {
+				indexed = append(indexed, u)
+			} else {
+				waiting = append(waiting, u)
+			}
+		}
+		addUsers(t, db, indexed...)
+		update(t, db, func(tx meibo.Tx) error {
+			if err := tx.DeferSearchIndex(ctx); err != nil {
+				return err
+			}
+			return tx.CreateUsers(ctx, waiting)
+		})
+		all := append(append([]*meibo.User{}, indexed...), waiting...)
+		checkTrigramIndex(t, db, len(waiting))
+
+		// check compares every fifth keyword of the data.
+		check := func(t *testing.T) {
+			var keywords []string
+			for i, kw := range trigramKeywords(all) {
+				if i%5 == 0 {
+					keywords = append(keywords, kw)
+				}
+			}
+			withSearchBounds(t, func(t *testing.T) {
+				concurrently(t, keywords, func(t *testing.T, kw string) {
+					for _, g := range []string{"G1", "G2"} {
+						f := meibo.UserFilter{GroupID: g, Keyword: kw}
+						want := searchModel(all, profiles, f)
+						if got := pageAll(t, db, f, 4); !slices.Equal(got, want) {
+							t.Errorf("%+v: got %q, want %q", f, got, want)
+						}
+						c := f
+						c.UserOrder.Count, c.Limit = true, 4
+						q := meibo.UserQuery{GroupID: g, Contains: meibo.Fold(kw)}
+						view(t, db, func(tx meibo.Tx) error {
+							p, err := tx.FindUsers(ctx, c)
+							if err != nil {
+								return err
+							}
+							if p.Total != len(want) {
+								t.Errorf("%+v: total %d, want %d", f, p.Total, len(want))
+							}
+							us, err := tx.QueryUsers(ctx, q)
+							if err != nil {
+								return err
+							}
+							var got []string
+							for _, u := range us {
+								got = append(got, u.Name)
+							}
+							sortNames(got)
+							if !slices.Equal(got, want) {
+								t.Errorf("query %+v: got %q, want %q", q, got, want)
+							}
+							return nil
+						})
+					}
+				})
+			})
+		}
+		t.Run("waiting", check)
+
+		// Renamed and readdressed: a waiting user in a deferring and in a
+		// plain transaction, an indexed one in a deferring one (it waits
+		// again) and in a plain one; then a waiting and an indexed user
+		// deleted.
+		change := `UPDATE users SET name = $1, name_fold = $2, email = $3, email_key = $4 WHERE id = $5`
+		if engine == "sqlite" {
+			change = `UPDATE users SET name = ?, name_fold = ?, email = ?, email_key = ? WHERE id = ?`
+		}
+		for _, c := range []struct {
+			u          *meibo.User
+			name, mail string
+			deferring  bool
+		}{
+			{waiting[0], "改名さくら待ち", "renamed.waiting@example.org", true},
+			{waiting[1], "改名さくら済み", "renamed.now@example.org", false},
+			{indexed[1], "索引済み改名", "indexed.waits@example.org", true},
+			{indexed[2], "索引済みのまま", "indexed.stays@example.org", false},
+		} {
+			update(t, db, func(tx meibo.Tx) error {
+				if c.deferring {
+					if err := tx.DeferSearchIndex(ctx); err != nil {
+						return err
+					}
+				}
+				_, err := tx.(*sqlstore.Tx).SQLTx().ExecContext(ctx, change, c.name, meibo.Fold(c.name), c.mail, meibo.EmailKey(c.mail), c.u.ID)
+				return err
+			})
+			c.u.Name, c.u.Email = c.name, c.mail
+		}
+		gone := []*meibo.User{waiting[2], indexed[3]}
+		update(t, db, func(tx meibo.Tx) error { return tx.DeleteUsers(ctx, []int64{gone[0].ID, gone[1].ID}) })
+		all = slices.DeleteFunc(all, func(u *meibo.User) bool { return slices.Contains(gone, u) })
+		stillWaiting := len(waiting) - 2 + 1 // one renamed now, one deleted; one indexed user waits again
+		if n := pendingCount(t, db); n != stillWaiting {
+			t.Fatalf("%d users waiting, want %d", n, stillWaiting)
+		}
+		checkTrigramIndex(t, db, stillWaiting)
+		t.Run("changed", check)
+
+		for {
+			var n int
+			update(t, db, func(tx meibo.Tx) error {
+				var err error
+				n, err = tx.IndexPendingUsers(ctx, 5)
+				return err
+			})
+			if n == 0 {
+				break
+			}
+		}
+		checkTrigramIndex(t, db, 0)
+		t.Run("indexed", check)
+	})
+}
+
+// TestTrigramWaitMigration applies the migrations before the trigram index
+// waited with the two-character index (0022), adds indexed and waiting
+// users, then the rest: the waiting users, in SQLite's trigram index until
+// then, leave it, and every keyword still finds each user once, before and
+// after the indexer.
+func TestTrigramWaitMigration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		db := migratedBefore(t, engine, "0022")
+		p := newGroup(t, db, "G1")
+		var indexed, waiting []*meibo.User
+		for i := range 12 {
+			u := user(p, fmt.Sprintf("山田さくら%02d", i), fmt.Sprintf("sakura%02d@example.com", i))
+			if i%2 == 0 {
+				indexed = append(indexed, u)
+			} else {
+				waiting = append(waiting, u)
+			}
+		}
+		addUsers(t, db, indexed...)
+		update(t, db, func(tx meibo.Tx) error {
+			if err := tx.DeferSearchIndex(ctx); err != nil {
+				return err
+			}
+			return tx.CreateUsers(ctx, waiting)
+		})
+		applied, err := db.Migrate(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(applied, "0022_user_fts_pending.sql") {
+			t.Fatalf("applied %q", applied)
+		}
+		all := append(append([]*meibo.User{}, indexed...), waiting...)
+		profiles := map[int64]*meibo.Profile{p.ID: p}
+		check := func(t *testing.T) {
+			for _, kw := range []string{"さくら", "山田さ", "ra0", "sakura01", "example"} {
+				f := meibo.UserFilter{GroupID: "G1", Keyword: kw}
+				want := searchModel(all, profiles, f)
+				if got := pageAll(t, db, f, 5); !slices.Equal(got, want) || len(got) == 0 {
+					t.Errorf("%q: got %q, want %q", kw, got, want)
+				}
+			}
+		}
+		checkTrigramIndex(t, db, len(waiting))
+		t.Run("waiting", check)
+		for {
+			var n int
+			update(t, db, func(tx meibo.Tx) error {
+				var err error
+				n, err = tx.IndexPendingUsers(ctx, 5)
+				return err
+			})
+			if n == 0 {
+				break
+			}
+		}
+		checkTrigramIndex(t, db, 0)
+		t.Run("indexed", check)
+	})
+}
