@@ -342,6 +342,9 @@ type ixStore struct {
 	onTouch   func()                                       // runs when a heartbeat has touched a running job
 	claims    []ixClaim
 	jobWrites []meibo.ImportJob // every write of a job (update, heartbeat, outcome), as written
+	// writeLookups counts the lookups of users by name in write
+	// transactions (an import's apply).
+	writeLookups int
 }
 
 type ixClaim struct {
@@ -402,6 +405,9 @@ func (t *ixTx) UsersByName(ctx context.Context, groupID string, names []string) 
 	t.seen()
 	t.s.mu.Lock()
 	onRead := t.s.onRead
+	if t.write {
+		t.s.writeLookups++
+	}
 	t.s.mu.Unlock()
 	if onRead != nil && !t.write {
 		onRead()

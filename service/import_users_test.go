@@ -142,6 +142,65 @@ func TestImportUsersUpdate(t *testing.T) {
 	})
 }
 
+// TestImportUsersNothingToDo: a file whose every row is a user as the data
+// holds it (a full export imported again) ends after its validation: the
+// job succeeds with every row unchanged, and no write transaction looks a
+// user up. A change made by someone else after the validation stays: the
+// import changed nothing in the data it read. One row to change, and the
+// apply runs again.
+func TestImportUsersNothingToDo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		e.group("G1")
+		e.profile("G1", "staff", false)
+		file := ixCSV("name,password,email,profile,disabled",
+			"alice,,alice@example.org,staff,false",
+			"bob,,bob@example.org,,false")
+		e.wantSuccess(e.run(ixUsersReq("G1", false), file), 2, 0, 0, 0)
+		lookups := func() int {
+			e.store.mu.Lock()
+			defer e.store.mu.Unlock()
+			return e.store.writeLookups
+		}
+		base := lookups()
+
+		e.store.beforeApply(func() {
+			e.must(e.db.Update(bgCtx(), func(tx meibo.Tx) error {
+				u, err := tx.UserByName(bgCtx(), "G1", "bob")
+				if err != nil {
+					return err
+				}
+				u.Disabled = true
+				return tx.UpdateUsers(bgCtx(), []*meibo.User{u})
+			}))
+		})
+		before := e.users("G1")
+		job := e.run(ixUsersReq("G1", true), file)
+		e.wantSuccess(job, 0, 0, 0, 2)
+		if n := lookups() - base; n != 0 {
+			t.Errorf("an import that changes nothing looked users up %d times in write transactions", n)
+		}
+		us := e.users("G1")
+		if ixUserString(us["alice"]) != ixUserString(before["alice"]) {
+			t.Errorf("alice was rewritten:\n%+v\n%+v", us["alice"], before["alice"])
+		}
+		if !us["bob"].Disabled {
+			t.Error("the change made after the validation was undone")
+		}
+
+		job = e.run(ixUsersReq("G1", true), ixCSV("name,password,email,profile,disabled",
+			"alice,,alice@example.org,staff,false",
+			"bob,,bob@example.org,,false"))
+		e.wantSuccess(job, 0, 1, 0, 1)
+		if lookups()-base == 0 {
+			t.Error("an import that changes a user did not apply")
+		}
+		if e.users("G1")["bob"].Disabled {
+			t.Error("bob is still disabled")
+		}
+	})
+}
+
 // TestImportUsersDryRun: a dry run reports what it would do and writes
 // nothing, not even password hashes.
 func TestImportUsersDryRun(t *testing.T) {
