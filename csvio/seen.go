@@ -1,13 +1,15 @@
 package csvio
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"io"
-	"math/bits"
 	"os"
 	"runtime"
+	"slices"
 )
 
 // seenSet remembers the names (or IDs) of a file to find duplicates, by their
@@ -15,21 +17,25 @@ import (
 // names sharing a 128-bit hash is too unlikely to matter (the chance in a file
 // of ten million names is about 10⁻²⁵).
 //
-// The first seenMemory names are kept in memory (some 40 bytes each); past
-// them, the set moves to a hash table in a temporary file, so that the
-// memory a file needs does not grow with its size: a lookup is then one read
-// of the file (from the system's page cache, not the process's memory) and
-// an insertion one write. The file is unlinked as soon as it is created, so
-// it disappears when it is closed or the process dies.
+// The newest seenMemory names are kept in memory (some 40 bytes each); when
+// there are that many, they are sorted and written to a temporary file as a
+// run, so that the memory a file needs grows by little more than a Bloom
+// filter per run (10 bits a name) and a sparse index of it. A name not in
+// memory is looked for only in the runs whose filter may hold it (about one
+// run in a hundred that does not), with one read of a block of the run. The
+// file is written in order, a run at a time, and read a block at a time:
+// a table on disk written and read a slot per name cost two system calls per
+// name, most of the time of a file of millions. The file is unlinked as soon
+// as it is created, so it disappears when it is closed or the process dies.
 type seenSet struct {
 	mem  map[[16]byte]int32
-	disk *diskSet
-	err  error // the first I/O error of the disk table (the reader then stops)
+	disk *diskRuns
+	err  error // the first I/O error of the runs (the reader then stops)
 	off  bool  // see Reader.SkipDuplicates
 }
 
-// seenMemory is how many names a set keeps in memory before it moves to disk
-// (a variable for tests).
+// seenMemory is how many names a set keeps in memory before it writes them
+// to disk as a run (a variable for tests).
 var seenMemory = 500_000
 
 // newSeenSet returns an empty set whose file (if it comes to one) is closed
@@ -42,49 +48,39 @@ func (r *Reader) newSeenSet() *seenSet {
 
 // first returns the row where name appeared first, or records it at row.
 func (s *seenSet) first(name string, row int) (int32, bool) {
-	if s.off {
+	if s.off || s.err != nil {
 		return 0, false
 	}
 	h := fnv.New128a()
 	h.Write([]byte(name))
 	var k [16]byte
 	h.Sum(k[:0])
-	if s.disk == nil {
-		if r, ok := s.mem[k]; ok {
-			return r, true
-		}
-		if len(s.mem) < seenMemory {
-			s.mem[k] = int32(row)
-			return 0, false
-		}
-		if s.err != nil {
-			return 0, false
-		}
-		d, err := newDiskSet(2 * len(s.mem))
-		if err == nil {
-			for k, r := range s.mem {
-				if _, _, err = d.first(k, r); err != nil {
-					break
-				}
-			}
-		}
+	if r, ok := s.mem[k]; ok {
+		return r, true
+	}
+	if s.disk != nil {
+		r, ok, err := s.disk.find(k)
 		if err != nil {
-			if d != nil {
-				d.close()
-			}
 			s.err = err
 			return 0, false
 		}
-		s.disk, s.mem = d, nil
+		if ok {
+			return r, true
+		}
 	}
-	if s.err != nil {
-		return 0, false
+	s.mem[k] = int32(row)
+	if len(s.mem) >= seenMemory {
+		if s.disk == nil {
+			if s.disk, s.err = newDiskRuns(); s.err != nil {
+				return 0, false
+			}
+		}
+		if s.err = s.disk.write(s.mem); s.err != nil {
+			return 0, false
+		}
+		clear(s.mem)
 	}
-	r, dup, err := s.disk.first(k, int32(row))
-	if err != nil {
-		s.err = err
-	}
-	return r, dup
+	return 0, false
 }
 
 // SkipDuplicates stops the reader from looking for names (or IDs) that
@@ -106,122 +102,159 @@ func (s *seenSet) close() {
 	s.mem = nil
 }
 
-// slotSize is a slot of the disk table: the 16-byte hash, then the row
-// (4 bytes, little-endian; 0 marks an empty slot: rows start at 1).
-const slotSize = 20
+// entrySize is an entry of a run: the 16-byte hash, then the row (4 bytes,
+// little-endian).
+const entrySize = 20
 
-// diskSet is an open-addressing hash table (linear probing) of slots in a
-// file, kept at most half full; it doubles into a new file when it would
-// be fuller.
-type diskSet struct {
+// blockEntries is how many entries one read of a run fetches: the sparse
+// index of a run holds every blockEntries-th key.
+const blockEntries = 128
+
+// diskRuns are sorted runs of names in one temporary file, one after another.
+type diskRuns struct {
 	f       *os.File
-	slots   uint64 // a power of two
-	n       int
+	end     int64 // where the next run goes
+	runs    []run
 	cleanup runtime.Cleanup
 }
 
-func newDiskSet(atLeast int) (*diskSet, error) {
-	slots := uint64(1 << 16)
-	for slots < uint64(2*atLeast) {
-		slots *= 2
-	}
+// run is a sorted run of entries at off: its Bloom filter and the first key
+// of each of its blocks.
+type run struct {
+	off    int64
+	n      int
+	bloom  bloom
+	starts [][16]byte
+}
+
+func newDiskRuns() (*diskRuns, error) {
 	f, err := os.CreateTemp("", "meibo-seen-*")
 	if err != nil {
 		return nil, fmt.Errorf("csvio: temporary file for the names of a file: %w", err)
 	}
 	// Unlinked at once: the file lives as long as it is open.
 	os.Remove(f.Name())
-	if err := f.Truncate(int64(slots) * slotSize); err != nil { // a sparse file of empty slots
-		f.Close()
-		return nil, fmt.Errorf("csvio: temporary file for the names of a file: %w", err)
-	}
-	d := &diskSet{f: f, slots: slots}
+	d := &diskRuns{f: f}
 	d.cleanup = runtime.AddCleanup(d, func(f *os.File) { f.Close() }, f)
 	return d, nil
 }
 
-func (d *diskSet) close() {
+func (d *diskRuns) close() {
 	d.cleanup.Stop()
 	d.f.Close()
 }
 
-// probe is how many slots one read fetches: with the table at most half
-// full, the slot sought is nearly always among them.
-const probe = 4
-
-// first is seenSet.first on the table.
-func (d *diskSet) first(k [16]byte, row int32) (int32, bool, error) {
-	if 2*(d.n+1) > int(d.slots) {
-		if err := d.grow(); err != nil {
-			return 0, false, err
+// write adds the entries of mem as a new run.
+func (d *diskRuns) write(mem map[[16]byte]int32) error {
+	keys := make([][16]byte, 0, len(mem))
+	for k := range mem {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+	r := run{off: d.end, n: len(keys), bloom: newBloom(len(keys))}
+	w := bufio.NewWriterSize(io.NewOffsetWriter(d.f, d.end), 1<<16)
+	var e [entrySize]byte
+	for i, k := range keys {
+		if i%blockEntries == 0 {
+			r.starts = append(r.starts, k)
+		}
+		r.bloom.add(k)
+		copy(e[:], k[:])
+		binary.LittleEndian.PutUint32(e[16:], uint32(mem[k]))
+		if _, err := w.Write(e[:]); err != nil {
+			return fmt.Errorf("csvio: writing the names of a file: %w", err)
 		}
 	}
-	var buf [probe * slotSize]byte
-	i := slotOf(k, d.slots)
-	for {
-		// Read up to probe slots from i, not past the end of the table.
-		n := min(uint64(probe), d.slots-i)
-		b := buf[:n*slotSize]
-		if _, err := d.f.ReadAt(b, int64(i)*slotSize); err != nil {
-			return 0, false, fmt.Errorf("csvio: reading the names of a file: %w", err)
-		}
-		for j := range n {
-			s := b[j*slotSize : (j+1)*slotSize]
-			r := int32(binary.LittleEndian.Uint32(s[16:]))
-			if r == 0 {
-				var w [slotSize]byte
-				copy(w[:], k[:])
-				binary.LittleEndian.PutUint32(w[16:], uint32(row))
-				if _, err := d.f.WriteAt(w[:], int64(i+j)*slotSize); err != nil {
-					return 0, false, fmt.Errorf("csvio: writing the names of a file: %w", err)
-				}
-				d.n++
-				return 0, false, nil
-			}
-			if [16]byte(s[:16]) == k {
-				return r, true, nil
-			}
-		}
-		i = (i + n) & (d.slots - 1)
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("csvio: writing the names of a file: %w", err)
 	}
+	d.end += int64(len(keys)) * entrySize
+	d.runs = append(d.runs, r)
+	return nil
 }
 
-// slotOf is the home slot of k in a table of slots (a power of two). The
-// bits of an FNV hash of similar short names cluster: both halves are mixed
-// (Fibonacci hashing) and the top bits taken.
-func slotOf(k [16]byte, slots uint64) uint64 {
-	h := (binary.LittleEndian.Uint64(k[:8]) ^ binary.LittleEndian.Uint64(k[8:])) * 0x9E3779B97F4A7C15
-	return h >> (64 - bits.TrailingZeros64(slots))
-}
-
-// grow moves the table into a new file of twice the slots, reading the old
-// one in order.
-func (d *diskSet) grow() error {
-	nd, err := newDiskSet(int(d.slots))
-	if err != nil {
-		return err
-	}
-	buf := make([]byte, 4096*slotSize)
-	for off := int64(0); off < int64(d.slots)*slotSize; off += int64(len(buf)) {
-		n, err := d.f.ReadAt(buf, off)
-		if err != nil && err != io.EOF {
-			nd.close()
-			return fmt.Errorf("csvio: reading the names of a file: %w", err)
+// find returns the row of k in a run, if one holds it.
+func (d *diskRuns) find(k [16]byte) (int32, bool, error) {
+	var buf [blockEntries * entrySize]byte
+	for i := range d.runs {
+		r := &d.runs[i]
+		if !r.bloom.has(k) {
+			continue
 		}
-		for s := 0; s+slotSize <= n; s += slotSize {
-			r := int32(binary.LittleEndian.Uint32(buf[s+16 : s+slotSize]))
-			if r == 0 {
+		// The block whose first key is the last one not after k.
+		b, found := slices.BinarySearchFunc(r.starts, k, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
+		if !found {
+			if b == 0 {
 				continue
 			}
-			if _, _, err := nd.first([16]byte(buf[s:s+16]), r); err != nil {
-				nd.close()
-				return err
+			b--
+		}
+		n := min(blockEntries, r.n-b*blockEntries)
+		block := buf[:n*entrySize]
+		if _, err := d.f.ReadAt(block, r.off+int64(b*blockEntries*entrySize)); err != nil {
+			return 0, false, fmt.Errorf("csvio: reading the names of a file: %w", err)
+		}
+		lo, hi := 0, n
+		for lo < hi {
+			m := (lo + hi) / 2
+			if c := bytes.Compare(block[m*entrySize:m*entrySize+16], k[:]); c < 0 {
+				lo = m + 1
+			} else {
+				hi = m
 			}
 		}
+		if lo < n && [16]byte(block[lo*entrySize:lo*entrySize+16]) == k {
+			return int32(binary.LittleEndian.Uint32(block[lo*entrySize+16:])), true, nil
+		}
 	}
-	d.close()
-	*d = diskSet{f: nd.f, slots: nd.slots, n: nd.n}
-	d.cleanup = runtime.AddCleanup(d, func(f *os.File) { f.Close() }, nd.f)
-	nd.cleanup.Stop()
-	return nil
+	return 0, false, nil
+}
+
+// bloom is a Bloom filter of 128-bit hashes: about 10 bits a key and 7
+// probes, which answer "maybe" for about one key in a hundred not in it.
+type bloom struct {
+	bits []uint64
+	m    uint64
+}
+
+const bloomProbes = 7
+
+func newBloom(n int) bloom {
+	m := uint64(max(64, 10*n))
+	return bloom{bits: make([]uint64, (m+63)/64), m: m}
+}
+
+// probes derives the filter's probes from the hash (Kirsch and
+// Mitzenmacher: h1 + i·h2). The bits of an FNV hash of similar short names
+// cluster: both halves are mixed first (SplitMix64's finalizer).
+func probes(k [16]byte) (h1, h2 uint64) {
+	lo, hi := binary.LittleEndian.Uint64(k[:8]), binary.LittleEndian.Uint64(k[8:])
+	return mix64(lo ^ hi), mix64(hi+0x9E3779B97F4A7C15*lo) | 1
+}
+
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xBF58476D1CE4E5B9
+	x ^= x >> 27
+	x *= 0x94D049BB133111EB
+	return x ^ x>>31
+}
+
+func (b *bloom) add(k [16]byte) {
+	h1, h2 := probes(k)
+	for i := range uint64(bloomProbes) {
+		p := (h1 + i*h2) % b.m
+		b.bits[p/64] |= 1 << (p % 64)
+	}
+}
+
+func (b *bloom) has(k [16]byte) bool {
+	h1, h2 := probes(k)
+	for i := range uint64(bloomProbes) {
+		p := (h1 + i*h2) % b.m
+		if b.bits[p/64]&(1<<(p%64)) == 0 {
+			return false
+		}
+	}
+	return true
 }

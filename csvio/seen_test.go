@@ -3,14 +3,15 @@ package csvio
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 	"testing"
 )
 
 // A file with more names than a set keeps in memory finds its duplicates
-// the same way, through the table on disk, including after the table has
-// grown (past 32,768 names for its first size), and leaves no file open.
+// the same way, through the sorted runs on disk (here 400 of them), in the
+// first and the last run and in memory, and leaves no file open.
 func TestSeenOnDisk(t *testing.T) {
 	defer func(n int) { seenMemory = n }(seenMemory)
 	seenMemory = 100
@@ -23,12 +24,14 @@ func TestSeenOnDisk(t *testing.T) {
 		switch i {
 		case 50: // in memory
 			n = 7
-		case 150: // the first name on disk, one from memory
+		case 150: // one from the first run
 			n = 3
-		case 20_000: // before growing, one from disk
+		case 20_000: // one from the second run
 			n = 120
-		case 39_999: // after growing: one that moved with the table
+		case 39_999: // one from a late run
 			n = 30_000
+		case 39_998: // one still in memory
+			n = 39_950
 		}
 		if n != i {
 			dups[i] = n
@@ -96,6 +99,38 @@ func TestSeenClosed(t *testing.T) {
 	rd.Close()
 	if n := openFiles(t); n != fds {
 		t.Errorf("%d files open after Close, want %d", n, fds)
+	}
+}
+
+// The Bloom filter of a run answers "maybe" for about one name in a
+// hundred that it does not hold (a read of the run each), and never "no"
+// for one it holds.
+func TestSeenBloom(t *testing.T) {
+	key := func(s string) [16]byte {
+		h := fnv.New128a()
+		h.Write([]byte(s))
+		var k [16]byte
+		h.Sum(k[:0])
+		return k
+	}
+	const n = 100_000
+	b := newBloom(n)
+	for i := range n {
+		b.add(key(fmt.Sprintf("user%07d", i)))
+	}
+	for i := range n {
+		if !b.has(key(fmt.Sprintf("user%07d", i))) {
+			t.Fatalf("user%07d is in the filter and not found", i)
+		}
+	}
+	maybe := 0
+	for i := n; i < 2*n; i++ {
+		if b.has(key(fmt.Sprintf("user%07d", i))) {
+			maybe++
+		}
+	}
+	if rate := float64(maybe) / n; rate > 0.02 {
+		t.Errorf("the filter answers maybe for %.1f%% of names it does not hold", 100*rate)
 	}
 }
 

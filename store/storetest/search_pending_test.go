@@ -149,22 +149,7 @@ func TestFindUsersPending(t *testing.T) {
 		t.Run("changed", func(t *testing.T) { check(t, 3) })
 
 		// The indexer, in chunks smaller than the data.
-		total := 0
-		for {
-			var n int
-			update(t, db, func(tx meibo.Tx) error {
-				var err error
-				n, err = tx.IndexPendingUsers(ctx, 7)
-				return err
-			})
-			if n == 0 {
-				break
-			}
-			if n > 7 {
-				t.Fatalf("a chunk of 7 indexed %d users", n)
-			}
-			total += n
-		}
+		total := indexWaiting(t, db, 7)
 		if want := len(waiting) - 2; total != want {
 			t.Errorf("indexed %d users, want %d", total, want)
 		}
@@ -174,6 +159,28 @@ func TestFindUsersPending(t *testing.T) {
 		checkGramIndex(t, db)
 		t.Run("indexed", func(t *testing.T) { check(t, 3) })
 	})
+}
+
+// indexWaiting runs the indexer in chunks of chunk users until no user
+// waits, and returns how many it indexed.
+func indexWaiting(t *testing.T, db meibo.Store, chunk int) int {
+	t.Helper()
+	total := 0
+	for {
+		var n int
+		update(t, db, func(tx meibo.Tx) error {
+			var err error
+			n, err = tx.IndexPendingUsers(ctx, chunk)
+			return err
+		})
+		if n == 0 {
+			return total
+		}
+		if n > chunk {
+			t.Fatalf("a chunk of %d indexed %d users", chunk, n)
+		}
+		total += n
+	}
 }
 
 // trigramKeywords lists every keyword of three characters of the folded
@@ -351,17 +358,7 @@ func TestFindUsersTrigramPending(t *testing.T) {
 		checkTrigramIndex(t, db, stillWaiting)
 		t.Run("changed", check)
 
-		for {
-			var n int
-			update(t, db, func(tx meibo.Tx) error {
-				var err error
-				n, err = tx.IndexPendingUsers(ctx, 5)
-				return err
-			})
-			if n == 0 {
-				break
-			}
-		}
+		indexWaiting(t, db, 5)
 		checkTrigramIndex(t, db, 0)
 		t.Run("indexed", check)
 	})
@@ -412,17 +409,7 @@ func TestTrigramWaitMigration(t *testing.T) {
 		}
 		checkTrigramIndex(t, db, len(waiting))
 		t.Run("waiting", check)
-		for {
-			var n int
-			update(t, db, func(tx meibo.Tx) error {
-				var err error
-				n, err = tx.IndexPendingUsers(ctx, 5)
-				return err
-			})
-			if n == 0 {
-				break
-			}
-		}
+		indexWaiting(t, db, 5)
 		checkTrigramIndex(t, db, 0)
 		t.Run("indexed", check)
 	})
