@@ -14,10 +14,11 @@ import (
 // keep (the licence count, the group counts, the users waiting for the
 // keyword index) with one statement each costs a fraction of it. The
 // loaded users wait for the keyword index, SQLite's trigram index
-// included, which the indexer builds after the commit. BeginLoad drops them inside the transaction and Finish
-// puts them back from the definitions it read: DDL is transactional on both
-// engines, so a load that fails and rolls back leaves the schema as it was,
-// and one that commits leaves the very definitions it found.
+// included, which the indexer builds after the commit. BeginLoad drops
+// them inside the transaction and Finish puts them back from the
+// definitions it read: DDL is transactional on both engines, so a load
+// that fails and rolls back leaves the schema as it was, and one that
+// commits leaves the very definitions it found.
 
 // loadTriggers are the triggers that a load drops, per engine: those whose
 // work Finish redoes set-based. Each keeps one of the tables Finish derives
