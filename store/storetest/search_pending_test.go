@@ -61,12 +61,7 @@ func TestFindUsersPending(t *testing.T) {
 			}
 		}
 		addUsers(t, db, indexed...)
-		update(t, db, func(tx meibo.Tx) error {
-			if err := tx.DeferSearchIndex(ctx); err != nil {
-				return err
-			}
-			return tx.CreateUsers(ctx, waiting)
-		})
+		addWaiting(t, db, waiting...)
 		if n := pendingCount(t, db); n != len(waiting) {
 			t.Fatalf("%d users waiting, want %d", n, len(waiting))
 		}
@@ -158,6 +153,18 @@ func TestFindUsersPending(t *testing.T) {
 		}
 		checkGramIndex(t, db)
 		t.Run("indexed", func(t *testing.T) { check(t, 3) })
+	})
+}
+
+// addWaiting creates users in one transaction that defers the keyword
+// index, as imports and restores do: they wait for the indexer.
+func addWaiting(t *testing.T, db meibo.Store, users ...*meibo.User) {
+	t.Helper()
+	update(t, db, func(tx meibo.Tx) error {
+		if err := tx.DeferSearchIndex(ctx); err != nil {
+			return err
+		}
+		return tx.CreateUsers(ctx, users)
 	})
 }
 
@@ -263,12 +270,7 @@ func TestFindUsersTrigramPending(t *testing.T) {
 			}
 		}
 		addUsers(t, db, indexed...)
-		update(t, db, func(tx meibo.Tx) error {
-			if err := tx.DeferSearchIndex(ctx); err != nil {
-				return err
-			}
-			return tx.CreateUsers(ctx, waiting)
-		})
+		addWaiting(t, db, waiting...)
 		all := append(append([]*meibo.User{}, indexed...), waiting...)
 		checkTrigramIndex(t, db, len(waiting))
 
@@ -383,12 +385,7 @@ func TestTrigramWaitMigration(t *testing.T) {
 			}
 		}
 		addUsers(t, db, indexed...)
-		update(t, db, func(tx meibo.Tx) error {
-			if err := tx.DeferSearchIndex(ctx); err != nil {
-				return err
-			}
-			return tx.CreateUsers(ctx, waiting)
-		})
+		addWaiting(t, db, waiting...)
 		applied, err := db.Migrate(ctx)
 		if err != nil {
 			t.Fatal(err)
