@@ -95,7 +95,8 @@ func backupDetails(e *meibo.BackupLogEntry) map[string]any {
 // Restore replaces the installation with a backup file, for holders of
 // authority 7. Everyone is signed out. The restore's own log entry and audit
 // event are written in its transaction, after the restored data, so they
-// survive it; a refused restore is logged and audited on its own.
+// survive it; a refused restore is logged and audited on its own, unless
+// it was into a new database, which it leaves empty.
 func (s *Service) Restore(ctx context.Context, r io.Reader, file string, replace bool) (*meibo.BackupInfo, error) {
 	a, err := require(ctx, meibo.AuthBackup)
 	if err != nil {
@@ -120,6 +121,11 @@ func (s *Service) Restore(ctx context.Context, r io.Reader, file string, replace
 		return s.audit(ctx, tx, "backup.restore", meibo.CategoryBackup, "backup", file, "", d)
 	})
 	if err != nil {
+		if !replace && meibo.AsError(err).Msg.Key != "backup.not_empty" {
+			// Into a new database: the refusal is not written there, so
+			// that it stays empty and the next try may restore into it.
+			return nil, err
+		}
 		fin := s.now()
 		e.ID, e.FinishedAt, e.Outcome, e.Error, e.Size, e.Tables, e.Rows = 0, &fin, "failed", err.Error(), 0, 0, 0
 		if lerr := s.store.Update(context.WithoutCancel(ctx), func(tx meibo.Tx) error {

@@ -119,6 +119,19 @@ func TestRestoreReplaces(t *testing.T) {
 		if len(log) != 3 || log[0].Kind != "restore" || log[0].Outcome != "failed" || log[0].Error == "" {
 			t.Errorf("backup log after a refused restore: %+v", log[0])
 		}
+
+		// Into a new database, a cut file leaves it empty: the good file
+		// then restores into it.
+		fresh := newEnv(t, engine)
+		fsvc := fresh.backupService()
+		sys := meibo.WithActor(bg, meibo.System("cli:test"))
+		if _, err := fsvc.Restore(sys, bytes.NewReader(cut), "cut.mbk", false); meibo.ErrorCode(err) != meibo.CodeInvalid {
+			t.Fatalf("restore of a cut file into a new database: %v", err)
+		}
+		if _, err := fsvc.Restore(sys, bytes.NewReader(file.Bytes()), "before.mbk", false); err != nil {
+			t.Fatalf("restore into the database a cut file was refused for: %v", err)
+		}
+		must(fresh.svc.UserByName(fresh.sys, "G1", "before"))(t)
 	})
 }
 
