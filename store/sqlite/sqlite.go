@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -89,6 +90,11 @@ func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.DB
 type dialect struct{}
 
 func (dialect) Name() string { return "sqlite" }
+
+// timeLayout is how the driver writes a time with _time_format=sqlite.
+const timeLayout = "2006-01-02 15:04:05.999999999-07:00"
+
+func (dialect) TimeText(t time.Time) string { return t.Format(timeLayout) }
 
 func code(err error) int {
 	var e *sqlite.Error

@@ -130,3 +130,40 @@ func TestAloneJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTimeText: the text TimeText gives a time is the text the driver
+// stores for it, to the nanosecond and in any zone.
+func TestTimeText(t *testing.T) {
+	t.Parallel()
+	db := open(t, filepath.Join(t.TempDir(), "times.db"))
+	text := db.TimeText()
+	if text == nil {
+		t.Fatal("no TimeText on SQLite")
+	}
+	tokyo := time.FixedZone("JST", 9*3600)
+	w := db.WriteDB()
+	if _, err := w.ExecContext(bg, `CREATE TABLE times (at TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{
+		time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 120000000, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2026, 7, 8, 9, 10, 11, 123456789, tokyo),
+		time.Now(), // with a monotonic reading
+	} {
+		if _, err := w.ExecContext(bg, `DELETE FROM times`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.ExecContext(bg, `INSERT INTO times (at) VALUES (?)`, at); err != nil {
+			t.Fatal(err)
+		}
+		var stored string
+		if err := w.QueryRowContext(bg, `SELECT at FROM times`).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if got := text(at); got != stored {
+			t.Errorf("%v: TimeText %q, the driver stored %q", at, got, stored)
+		}
+	}
+}

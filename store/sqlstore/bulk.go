@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/meibo/meibo"
 )
@@ -24,6 +25,23 @@ type Copier interface {
 type Arrays interface {
 	// TextArray returns the argument that passes values as one text array.
 	TextArray(values []string) any
+}
+
+// TimeTexter is implemented by dialects whose driver stores a time as text
+// (SQLite). A bulk load then formats its times where it reads them, on a
+// goroutine of its own, and the one that writes binds text.
+type TimeTexter interface {
+	// TimeText is the text the driver stores for t.
+	TimeText(t time.Time) string
+}
+
+// TimeText returns the text the engine's driver stores for a time, or nil
+// where it stores times as times (PostgreSQL).
+func (db *DB) TimeText() func(time.Time) string {
+	if tt, ok := db.dialect.(TimeTexter); ok {
+		return tt.TimeText
+	}
+	return nil
 }
 
 // copyMinRows is how many rows make a write worth a staging table: below
