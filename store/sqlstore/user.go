@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -39,35 +40,93 @@ func (t *Tx) CreateUsers(ctx context.Context, users []*meibo.User) error {
 	per := t.batchSize(userInsertCols)
 	for start := 0; start < len(users); start += per {
 		batch := users[start:min(start+per, len(users))]
-		args := make([]any, 0, len(batch)*userInsertCols)
-		byKey := make(map[string]*meibo.User, len(batch))
-		for _, u := range batch {
-			u.CreatedAt, u.UpdatedAt = t.now, t.now
-			k := u.UnifiedKey()
-			args = append(args, u.GroupID, u.Name, meibo.Fold(u.Name), u.Email, meibo.EmailKey(u.Email), k.EmailKey,
-				u.PasswordHash, u.ProfileID, u.Admin, u.APIAccess, u.Disabled, u.CreatedAt, u.UpdatedAt, u.PasswordChangedAt)
-			byKey[u.GroupID+"\x00"+u.Name] = u
-		}
-		q := `INSERT INTO users (group_id, name, name_fold, email, email_key, unified_key, password_hash, profile_id, admin, api_access, disabled, created_at, updated_at, password_changed_at)
-			VALUES ` + t.valuesList(len(batch), userInsertCols, 1, nil) + ` RETURNING id, group_id, name`
-		rows, err := t.queryContext(ctx, q, args...)
-		if err == nil {
-			for rows.Next() {
-				var id int64
-				var g, n string
-				if err = rows.Scan(&id, &g, &n); err != nil {
-					break
-				}
-				if u := byKey[g+"\x00"+n]; u != nil {
-					u.ID = id
-				}
-			}
-			if err == nil {
-				err = rows.Err()
-			}
-			rows.Close()
+		var err error
+		if t.d.Name() == "sqlite" {
+			err = t.insertUsersNumbered(ctx, batch)
+		} else {
+			err = t.insertUsersReturning(ctx, batch)
 		}
 		if err := t.createUsersError(err, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const userInsertSQL = `INSERT INTO users (group_id, name, name_fold, email, email_key, unified_key, password_hash, profile_id, admin, api_access, disabled, created_at, updated_at, password_changed_at`
+
+// userArgs appends the values of userInsertSQL's columns for u, and sets
+// its times.
+func (t *Tx) userArgs(args []any, u *meibo.User) []any {
+	u.CreatedAt, u.UpdatedAt = t.now, t.now
+	return append(args, u.GroupID, u.Name, meibo.Fold(u.Name), u.Email, meibo.EmailKey(u.Email), u.UnifiedKey().EmailKey,
+		u.PasswordHash, u.ProfileID, u.Admin, u.APIAccess, u.Disabled, u.CreatedAt, u.UpdatedAt, u.PasswordChangedAt)
+}
+
+// insertUsersReturning inserts a batch of users and reads their IDs back
+// with RETURNING, matched by group and name (the rows come back in no
+// promised order).
+func (t *Tx) insertUsersReturning(ctx context.Context, batch []*meibo.User) error {
+	args := make([]any, 0, len(batch)*userInsertCols)
+	byKey := make(map[string]*meibo.User, len(batch))
+	for _, u := range batch {
+		args = t.userArgs(args, u)
+		byKey[u.GroupID+"\x00"+u.Name] = u
+	}
+	q := userInsertSQL + `) VALUES ` + t.valuesList(len(batch), userInsertCols, 1, nil) + ` RETURNING id, group_id, name`
+	rows, err := t.queryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var g, n string
+		if err := rows.Scan(&id, &g, &n); err != nil {
+			return err
+		}
+		if u := byKey[g+"\x00"+n]; u != nil {
+			u.ID = id
+		}
+	}
+	return rows.Err()
+}
+
+// insertUsersNumbered inserts a batch of users and works their IDs out
+// rather than reading them back: users.id is an INTEGER PRIMARY KEY without
+// AUTOINCREMENT, so SQLite gives each new row the largest rowid plus one, in
+// the order of the VALUES list, and this transaction is the only writer.
+// The batch's last ID is then the largest before it plus the batch's size.
+// Should it not be (the table holds the largest possible ID, and SQLite
+// picks free ones at random), each ID is read back by group and name.
+// Reading every ID back with RETURNING cost an import of 100,000 new users
+// a tenth of its time: SQLite gathers the returned rows in a table of their
+// own, and each came back with its group and name to be matched.
+func (t *Tx) insertUsersNumbered(ctx context.Context, batch []*meibo.User) error {
+	var before int64
+	if err := t.queryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM users`).Scan(&before); err != nil {
+		return err
+	}
+	args := make([]any, 0, len(batch)*userInsertCols)
+	for _, u := range batch {
+		args = t.userArgs(args, u)
+	}
+	res, err := t.execContext(ctx, userInsertSQL+`) VALUES `+t.valuesList(len(batch), userInsertCols, 1, nil), args...)
+	if err != nil {
+		return err
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	if before <= math.MaxInt64-int64(len(batch)) && last == before+int64(len(batch)) {
+		for i, u := range batch {
+			u.ID = before + 1 + int64(i)
+		}
+		return nil
+	}
+	for _, u := range batch {
+		if err := t.queryRowContext(ctx, `SELECT id FROM users WHERE group_id = $1 AND name = $2`, u.GroupID, u.Name).Scan(&u.ID); err != nil {
 			return err
 		}
 	}

@@ -305,3 +305,67 @@ func TestUnifiedUsers(t *testing.T) {
 		})
 	})
 }
+
+// TestCreateUsersIDs: every user a batch creates gets the ID of its own
+// row, in batches, in several groups at once, after deletions, and (SQLite)
+// when the table holds the largest possible ID and new ones are picked at
+// random.
+func TestCreateUsersIDs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		g1, g2 := newGroup(t, db, "G1"), newGroup(t, db, "G2")
+		check := func(users []*meibo.User) {
+			t.Helper()
+			view(t, db, func(tx meibo.Tx) error {
+				for _, u := range users {
+					got, err := tx.User(ctx, u.ID)
+					if err != nil {
+						return fmt.Errorf("user %s/%s, ID %d: %w", u.GroupID, u.Name, u.ID, err)
+					}
+					if got.GroupID != u.GroupID || got.Name != u.Name {
+						t.Fatalf("ID %d was given to %s/%s; it is %s/%s", u.ID, u.GroupID, u.Name, got.GroupID, got.Name)
+					}
+				}
+				return nil
+			})
+		}
+		batch := func(prefix string, n int) []*meibo.User {
+			var users []*meibo.User
+			for i := range n {
+				p := g1
+				if i%3 == 0 {
+					p = g2
+				}
+				users = append(users, user(p, fmt.Sprintf("%s%04d", prefix, i), ""))
+			}
+			return users
+		}
+		first := batch("a", 1234)
+		addUsers(t, db, first...)
+		check(first)
+
+		// The newest users go: their IDs are given again, as SQLite
+		// gives them.
+		var gone []int64
+		for _, u := range first[1200:] {
+			gone = append(gone, u.ID)
+		}
+		update(t, db, func(tx meibo.Tx) error { return tx.DeleteUsers(ctx, gone) })
+		second := batch("b", 700)
+		addUsers(t, db, second...)
+		check(second)
+		check(first[:1200])
+
+		if engine != "sqlite" {
+			return
+		}
+		if _, err := db.WriteDB().ExecContext(ctx, `UPDATE users SET id = 9223372036854775807 WHERE id = $1`, second[699].ID); err != nil {
+			t.Fatal(err)
+		}
+		second[699].ID = 9223372036854775807
+		third := batch("c", 600)
+		addUsers(t, db, third...)
+		check(third)
+		check(second)
+	})
+}
