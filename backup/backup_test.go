@@ -370,6 +370,7 @@ func TestRefusals(t *testing.T) {
 			if _, err := backup.Restore(bg, dst.db, bytes.NewReader(file), backup.RestoreOptions{Replace: true}); err != nil {
 				t.Fatalf("restore with replace: %v", err)
 			}
+			checkWriter(t, dst.db)
 			if !reflect.DeepEqual(dump(t, src.db), dump(t, dst.db)) {
 				t.Error("the replaced database is not the backup's")
 			}

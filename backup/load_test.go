@@ -104,8 +104,9 @@ func derived(t *testing.T, db *sqlstore.DB) map[string][]string {
 	return out
 }
 
-// checkWAL fails unless a SQLite database is in WAL mode again.
-func checkWAL(t *testing.T, db *sqlstore.DB) {
+// checkWriter fails unless a SQLite database is in WAL mode again and its
+// writer enforces foreign keys again (the load turned both off).
+func checkWriter(t *testing.T, db *sqlstore.DB) {
 	t.Helper()
 	if db.Engine() != "sqlite" {
 		return
@@ -113,6 +114,10 @@ func checkWAL(t *testing.T, db *sqlstore.DB) {
 	var mode string
 	if err := db.WriteDB().QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode after the restore: %q (%v)", mode, err)
+	}
+	var fk int
+	if err := db.WriteDB().QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("foreign_keys on the writer after the restore: %d (%v)", fk, err)
 	}
 }
 
@@ -202,7 +207,7 @@ func TestRestoreSchema(t *testing.T) {
 		// with a rollback journal, and WAL again after it).
 		dst := storetest.Open(t, engine, nil)
 		must(backup.Restore(bg, dst, bytes.NewReader(file), backup.RestoreOptions{Alone: true}))(t)
-		checkWAL(t, dst)
+		checkWriter(t, dst)
 		if got := schema(t, dst); !reflect.DeepEqual(got, fresh) {
 			t.Errorf("schema after a restore:\n%q\nfresh:\n%q", got, fresh)
 		}
@@ -232,6 +237,11 @@ func TestRestoreSchema(t *testing.T) {
 				i := strings.LastIndex(s, `"ext-1"`) // in user_identities, the last table
 				return s[:i] + `"ext-2"` + s[i+len(`"ext-1"`):]
 			})},
+			{"key to a missing row", reseal(t, file, func(s string) string {
+				// Group G1 renamed G9: its profiles and users refer to
+				// a group that the file does not hold.
+				return strings.Replace(s, `["G1",`, `["G9",`, 1)
+			})},
 			{"duplicate for a unique index", reseal(t, file, func(s string) string {
 				// A group "g1" beside "G1": groups_id_lower refuses it
 				// when it is built again.
@@ -242,15 +252,20 @@ func TestRestoreSchema(t *testing.T) {
 		}
 		for _, c := range failures {
 			t.Run(c.name, func(t *testing.T) {
-				if _, err := backup.Verify(bytes.NewReader(c.file), ""); (err == nil) != (c.name == "duplicate for a unique index") {
+				// Verify reads streams, not keys or indexes.
+				if _, err := backup.Verify(bytes.NewReader(c.file), ""); (err == nil) != (c.name != "last stream damaged") {
 					t.Fatalf("verify: %v", err)
 				}
 				// Into a new database, and over an installation.
 				empty := storetest.Open(t, engine, nil)
-				if _, err := backup.Restore(bg, empty, bytes.NewReader(c.file), backup.RestoreOptions{Alone: true}); err == nil {
+				_, err := backup.Restore(bg, empty, bytes.NewReader(c.file), backup.RestoreOptions{Alone: true})
+				if err == nil {
 					t.Fatal("the restore went through")
 				}
-				checkWAL(t, empty)
+				if c.name == "key to a missing row" && !strings.Contains(err.Error(), "foreign key") {
+					t.Errorf("restore: %v, want a foreign key's error", err)
+				}
+				checkWriter(t, empty)
 				if got := schema(t, empty); !reflect.DeepEqual(got, fresh) {
 					t.Errorf("schema after a failed restore:\n%q\nfresh:\n%q", got, fresh)
 				}
@@ -264,6 +279,7 @@ func TestRestoreSchema(t *testing.T) {
 				if _, err := backup.Restore(bg, old.db, bytes.NewReader(c.file), backup.RestoreOptions{Replace: true}); err == nil {
 					t.Fatal("the restore went through")
 				}
+				checkWriter(t, old.db)
 				if got := schema(t, old.db); !reflect.DeepEqual(got, beforeSchema) {
 					t.Errorf("schema after a failed restore:\n%q\nbefore:\n%q", got, beforeSchema)
 				}

@@ -68,7 +68,7 @@ func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOpti
 			}
 		}()
 	}
-	err = db.UpdateConn(ctx, func(conn *sql.Conn, t meibo.Tx) error {
+	err = db.LoadConn(ctx, func(conn *sql.Conn, t meibo.Tx) error {
 		stx := t.(*sqlstore.Tx)
 		tx := stx.SQLTx()
 		target := map[string][]column{}
@@ -87,7 +87,8 @@ func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOpti
 		// The tables are empty (or emptied below): their secondary
 		// indexes, the triggers of users and (PostgreSQL) the foreign keys
 		// are dropped while the rows go in, and put back, with the tables
-		// derived from users, by load.Finish. The restored users wait for
+		// derived from users, by load.Finish (SQLite does not enforce its
+		// keys on the load's connection, and Finish checks them). The restored users wait for
 		// the keyword index, which the indexer builds after the commit
 		// (service.IndexSearch).
 		load, err := stx.BeginLoad(ctx, Tables)

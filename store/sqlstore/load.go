@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,7 +19,9 @@ import (
 // them inside the transaction and Finish puts them back from the
 // definitions it read: DDL is transactional on both engines, so a load
 // that fails and rolls back leaves the schema as it was, and one that
-// commits leaves the very definitions it found.
+// commits leaves the very definitions it found. SQLite's foreign keys
+// cannot be dropped: the load runs on a connection that does not enforce
+// them (DB.LoadConn), and Finish checks them all at once.
 
 // loadTriggers are the triggers that a load drops, per engine: those whose
 // work Finish redoes set-based. Each keeps one of the tables Finish derives
@@ -187,7 +190,9 @@ func (l *Load) readPostgres(ctx context.Context, tables []string) error {
 
 // Finish builds the indexes again, derives the tables the dropped triggers
 // keep from the loaded users (emptying them first), and puts back the
-// triggers and foreign keys (PostgreSQL checks each key with one query).
+// triggers and foreign keys (PostgreSQL checks each key with one query;
+// SQLite checks every key of the database with one statement, for
+// DB.LoadConn).
 func (l *Load) Finish(ctx context.Context) error {
 	tx := l.t.tx
 	pg := l.t.d.Name() == "postgres"
@@ -252,10 +257,39 @@ func (l *Load) Finish(ctx context.Context) error {
 			return fmt.Errorf("load: create trigger %s: %w", d.name, err)
 		}
 	}
+	if !pg {
+		if err := l.checkForeignKeys(ctx); err != nil {
+			return err
+		}
+	}
 	for _, fk := range l.fkeys {
 		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+fk.table+` ADD CONSTRAINT `+quoteName(fk.name)+` `+fk.sql); err != nil {
 			return fmt.Errorf("load: foreign key %s: %w", fk.name, err)
 		}
+	}
+	return nil
+}
+
+// checkForeignKeys checks every foreign key of the SQLite database at once,
+// for a load on a connection that did not enforce them (DB.LoadConn), and
+// fails on the first row whose key has no row.
+func (l *Load) checkForeignKeys(ctx context.Context) error {
+	rows, err := l.t.tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return fmt.Errorf("load: check the foreign keys: %w", err)
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table, parent string
+		var rowid sql.NullInt64
+		var fkid int
+		if err := rows.Scan(&table, &rowid, &parent, &fkid); err != nil {
+			return fmt.Errorf("load: check the foreign keys: %w", err)
+		}
+		return fmt.Errorf("load: foreign key: a row of %s (rowid %d) refers to a row of %s that does not exist", table, rowid.Int64, parent)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load: check the foreign keys: %w", err)
 	}
 	return nil
 }
