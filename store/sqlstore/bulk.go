@@ -108,10 +108,7 @@ func (t *Tx) copyUsers(ctx context.Context, c Copier, users []*meibo.User) error
 	rows := make([][]any, len(users))
 	byKey := make(map[string]*meibo.User, len(users))
 	for i, u := range users {
-		u.CreatedAt, u.UpdatedAt = t.now, t.now
-		k := u.UnifiedKey()
-		rows[i] = []any{i, u.GroupID, u.Name, meibo.Fold(u.Name), u.Email, meibo.EmailKey(u.Email), k.EmailKey,
-			u.PasswordHash, u.ProfileID, u.Admin, u.APIAccess, u.Disabled, u.CreatedAt, u.UpdatedAt, u.PasswordChangedAt}
+		rows[i] = t.userArgs(append(make([]any, 0, userInsertCols+1), i), u)
 		byKey[u.GroupID+"\x00"+u.Name] = u
 	}
 	cols := []string{"seq", "group_id", "name", "name_fold", "email", "email_key", "unified_key", "password_hash", "profile_id",
