@@ -65,8 +65,7 @@ func (t *Tx) userQueryWhere(s *stmt, q meibo.UserQuery) string {
 		if ts, ok := t.d.(trigramSubquery); ok {
 			src = "(" + ts.TrigramIDs(q.Contains, s.arg) + ") f CROSS JOIN users u ON u.id = f.id"
 		} else {
-			pat := s.arg("%" + escapeLike(q.Contains) + "%")
-			s.and("(u.name_fold LIKE " + pat + " ESCAPE '\\' OR u.email_key LIKE " + pat + " ESCAPE '\\')")
+			s.and(ContainsCond(t.d.Name(), "u", s.arg("%"+escapeLike(q.Contains)+"%"), q.Contains))
 		}
 	}
 	// The flags as literals, as the partial indexes say them (migration

@@ -47,7 +47,9 @@ import (
 //     table to count them.
 //   - A window of Window rows of the name order read with the keyword
 //     condition: common keywords fill their page here.
-//   - After the window, up to Many matches (long keywords): sorted.
+//   - After the window, up to Many matches (long keywords): sorted. On
+//     PostgreSQL one statement finds them through the trigram index,
+//     counts them and sorts them (sortMatches).
 //   - Otherwise walk the name order from the window with the condition.
 //
 // Measured on 1,000,000 users (store/storetest BenchmarkSearch; the
@@ -222,7 +224,12 @@ func (s *userSearch) others(ctx context.Context, to *userKey) ([]userRow, error)
 		return got, err
 	}
 	need := s.n - len(got)
-	if first < bounds.Many && !s.short {
+	if is, ok := s.t.d.(indexScanner); ok && !s.short {
+		more, ok, err := s.sortMatches(ctx, is, end, to, need)
+		if err != nil || ok {
+			return append(got, more...), err
+		}
+	} else if first < bounds.Many && !s.short {
 		// A short keyword's e-mail range on PostgreSQL is not listed
 		// further: each of its entries costs a visit to the table.
 		m, err := s.matches(ctx, bounds.Many)
@@ -236,6 +243,80 @@ func (s *userSearch) others(ctx context.Context, to *userKey) ([]userRow, error)
 	}
 	more, err := s.walk(ctx, end, to, need)
 	return append(got, more...), err
+}
+
+// indexScanner is implemented by dialects whose trigram index a statement
+// reads through the keyword's condition (PostgreSQL's GIN index, through
+// ContainsCond), and whose planner must be kept from scanning the table
+// instead.
+type indexScanner interface {
+	// IndexScan runs fn, which asks the trigram index, with table scans
+	// off in the transaction.
+	IndexScan(ctx context.Context, tx *sql.Tx, fn func() error) error
+}
+
+// sortMatches is the step after a window where the trigram index answers
+// the keyword's condition (PostgreSQL): one statement finds up to
+// bounds.Many+1 matches (of every group, as the index spans them, and the
+// users of the matching profiles), keeps their keys, counts them, and sorts
+// those of the group between from and to, the first n of which it returns
+// in walking order with their full rows. ok is false when there were more
+// than bounds.Many matches.
+//
+// The matches are found once: listed first and then sorted by the same
+// condition, as SQLite's are, they cost two scans of the index and two
+// rechecks of every match (the 7,417 users of "さくら": 6 ms each). Only
+// their keys are kept: kept whole, each would be joined to its profile
+// before the sort.
+func (s *userSearch) sortMatches(ctx context.Context, is indexScanner, from, to *userKey, n int) (got []userRow, ok bool, err error) {
+	q := &stmt{}
+	cond := s.likeCond(q, "c")
+	if len(s.profiles) > 0 {
+		// Counted apart first, from the profile index alone: a profile of
+		// many users would make the statement read them all.
+		pids, err := s.profileIDs(ctx, bounds.Many)
+		if err != nil || pids == nil {
+			return nil, false, err
+		}
+		cond = "(" + cond + " OR " + idsIn(pids).cond(q, "c") + ")"
+	}
+	found := `SELECT c.id, c.group_id, c.name_fold, c.name FROM users c WHERE ` + cond + ` LIMIT ` + strconv.Itoa(bounds.Many+1)
+	inner := &stmt{args: q.args}
+	src := "m c"
+	inner.and("c.group_id = " + inner.arg(s.f.GroupID))
+	if s.filters(inner, "f"); len(inner.where) > 1 {
+		src += " JOIN users f ON f.id = c.id"
+	}
+	s.span(inner, "c", from, to)
+	total := -1
+	err = is.IndexScan(ctx, s.t.tx, func() error {
+		rows, err := s.t.queryContext(ctx, `WITH m AS MATERIALIZED (`+found+`) SELECT `+userCols+`, u.name_fold, (SELECT count(*) FROM m)`+
+			userFrom+` WHERE u.id IN (SELECT c.id FROM `+src+` WHERE `+inner.whereSQL()+` ORDER BY `+s.order("c")+` LIMIT `+strconv.Itoa(n)+
+			`) ORDER BY `+s.order("u"), inner.args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var r userRow
+			if r.u, err = scanUser(rows, &r.fold, &total); err != nil {
+				return err
+			}
+			got = append(got, r)
+		}
+		if err := rows.Err(); err != nil || total >= 0 {
+			return err
+		}
+		// No match in the group there: the count alone.
+		return s.t.queryRowContext(ctx, `SELECT count(*) FROM (`+found+`) c`, q.args...).Scan(&total)
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("search users: %w", err)
+	}
+	if total > bounds.Many {
+		return nil, false, nil
+	}
+	return got, true, nil
 }
 
 // shortOthers is others for a short keyword on SQLite, whose indexes list
@@ -280,11 +361,9 @@ func (t *Tx) idAgg() string {
 // More than bounds.Few matches of a keyword are sorted through the trigram
 // index again rather than by their IDs: SQLite then reads the posting list
 // inside the sorting statement (for the 7,417 users of "さくら", 10 ms
-// against 15 ms with the IDs listed into Go and parsed back as literals);
-// PostgreSQL's GIN index answers the keyword's LIKE condition and the
-// matches are read once each, in table order, where IDs would each be
-// looked up in the primary key too (10 ms against 28 ms, and 10 ms more to
-// plan a statement of 7,417 literals).
+// against 15 ms with the IDs listed into Go and parsed back as literals).
+// PostgreSQL has no such subquery: its GIN index answers the keyword's LIKE
+// condition, and one statement finds and sorts the matches (sortMatches).
 type trigramSubquery interface {
 	// TrigramIDs returns a statement selecting the IDs of the users (of
 	// every group) whose folded name or e-mail key holds keyword (three
@@ -328,12 +407,8 @@ func (s *userSearch) matches(ctx context.Context, max int) (*matchSet, error) {
 		return nil, nil
 	}
 	m := idsIn(ids)
-	if len(ids) > bounds.Few {
-		if ts, ok := s.t.d.(trigramSubquery); ok {
-			m = &matchSet{join: func(q *stmt) string { return ts.TrigramIDs(s.kw, q.arg) }}
-		} else {
-			m = &matchSet{cond: s.likeCond}
-		}
+	if ts, ok := s.t.d.(trigramSubquery); ok && len(ids) > bounds.Few {
+		m = &matchSet{join: func(q *stmt) string { return ts.TrigramIDs(s.kw, q.arg) }}
 	}
 	if len(s.profiles) == 0 {
 		return m, nil
@@ -687,8 +762,33 @@ func (s *userSearch) matchCond(q *stmt) string {
 // likeCond is a long keyword's condition on the folded name and e-mail key
 // of alias a.
 func (s *userSearch) likeCond(q *stmt, a string) string {
-	pat := q.arg("%" + escapeLike(s.kw) + "%")
-	return "(" + a + ".name_fold LIKE " + pat + " ESCAPE '\\' OR " + a + ".email_key LIKE " + pat + " ESCAPE '\\')"
+	return ContainsCond(s.t.d.Name(), a, q.arg("%"+escapeLike(s.kw)+"%"), s.kw)
+}
+
+// ContainsCond is the condition that the folded name or the e-mail key of
+// alias a holds keyword, pat being the placeholder of its LIKE pattern
+// ("%keyword%", escaped), on the named engine.
+//
+// PostgreSQL's trigram index (users_search, migration 0023) is on one
+// expression, the folded name and the e-mail key joined by a space, and
+// the condition says it as the index does: one scan of the index finds the
+// keyword in either. A substring of the joined text that holds no space
+// lies in one of the two; a keyword with a space could straddle them, and
+// is tested on each as well. (Two columns in one index cost a scan each: a
+// rare name's trigrams "use" and "ser" are in 800,000 names and as many
+// e-mail keys, and its search read both posting lists twice.)
+func ContainsCond(engine, a, pat, keyword string) string {
+	either := "(" + a + ".name_fold LIKE " + pat + " ESCAPE '\\' OR " + a + ".email_key LIKE " + pat + " ESCAPE '\\')"
+	if engine != "postgres" {
+		return either
+	}
+	c := "(" + a + ".name_fold || ' ' || " + a + ".email_key) LIKE " + pat + " ESCAPE '\\'"
+	if strings.Contains(keyword, " ") {
+		// Either column first: a row read in name order fails there
+		// without the joined text being built.
+		return "(" + either + " AND " + c + ")"
+	}
+	return "(" + c + ")"
 }
 
 // rows reads up to n users meeting q (alias u) in walking order.

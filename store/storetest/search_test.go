@@ -173,6 +173,7 @@ func TestFindUsers(t *testing.T) {
 			{"パソコン太郎", "", false, false, false},
 			{"ﾊﾟｿｺﾝ花子", "", false, false, false},
 			{"Ｓｔａｆｆ", "staff@example.com", false, false, false},
+			{"Mori Jun", "jun@example.com", false, false, false}, // "jun jun" is in neither alone
 		}
 		for i := range 30 {
 			rows = append(rows, row{fmt.Sprintf("user%03d", i), fmt.Sprintf("u%03d@fill.example", i), i%4 == 0, i%5 == 0, i%3 == 0})
@@ -197,6 +198,7 @@ func TestFindUsers(t *testing.T) {
 			"", "ali", "al", "ALI", "ａｌｉ", "ｂｏｂ", "bob", "ﾔﾏﾀﾞ", "ヤマダ", "やまだ", "山田", "田太郎", "太郎",
 			"field", "staff", "STAFF", "fi", "st", "a_b", "_", "100%", "%", "example.co.jp", "EXAMPLE", "ex",
 			"zz", "nomatch", "パソコン", "ﾊﾟｿ", "ﾊﾟｿｺ", "u0", "user00", "😀", "😀sm", "  alice  ", "smi", "@", "e.c", "u01",
+			"jun jun", "i ju", "jun@",
 		}
 		filters := []meibo.UserFilter{
 			{GroupID: "G1"},
@@ -232,14 +234,16 @@ func TestFindUsers(t *testing.T) {
 		// A few answers spelled out, so that the model itself is held to
 		// the rules.
 		for kw, want := range map[string][]string{
-			"ali":  {"Alicia", "alice", "dave", "malik"},
-			"al":   {"Alicia", "alice", "dave", "malik", "zed"},
-			"ｂｏｂ":  {"bob", "ＢＯＢＢＹ"},
-			"ﾔﾏﾀﾞ": {"ヤマダ", "ﾔﾏﾀﾞ"},
-			"太郎":   {"山田太郎", "パソコン太郎"},
-			"ﾊﾟｿ":  {"パソコン太郎", "ﾊﾟｿｺﾝ花子"},
-			"a_b":  {"a_b_c"},
-			"%":    nil,
+			"ali":     {"Alicia", "alice", "dave", "malik"},
+			"al":      {"Alicia", "alice", "dave", "malik", "zed"},
+			"ｂｏｂ":     {"bob", "ＢＯＢＢＹ"},
+			"ﾔﾏﾀﾞ":    {"ヤマダ", "ﾔﾏﾀﾞ"},
+			"太郎":      {"山田太郎", "パソコン太郎"},
+			"ﾊﾟｿ":     {"パソコン太郎", "ﾊﾟｿｺﾝ花子"},
+			"a_b":     {"a_b_c"},
+			"%":       nil,
+			"jun jun": nil,
+			"i ju":    {"Mori Jun"},
 			"staff": {"field1", "worker", "山田花子", "田中", "Ｓｔａｆｆ", "user000", "user004", "user008", "user012", "user016",
 				"user020", "user024", "user028"},
 		} {
