@@ -224,14 +224,14 @@ func (s *userSearch) others(ctx context.Context, to *userKey) ([]userRow, error)
 		return got, err
 	}
 	need := s.n - len(got)
+	// A short keyword's e-mail range on PostgreSQL is not listed further
+	// (each of its entries costs a visit to the table): it walks.
 	if is, ok := s.t.d.(indexScanner); ok && !s.short {
 		more, ok, err := s.sortMatches(ctx, is, end, to, need)
 		if err != nil || ok {
 			return append(got, more...), err
 		}
 	} else if first < bounds.Many && !s.short {
-		// A short keyword's e-mail range on PostgreSQL is not listed
-		// further: each of its entries costs a visit to the table.
 		m, err := s.matches(ctx, bounds.Many)
 		if err != nil {
 			return nil, err
