@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strconv"
 	"strings"
 	"time"
 
@@ -131,32 +130,6 @@ func (dialect) TableExists(ctx context.Context, db *sql.DB, name string) (bool, 
 	return ok, nil
 }
 
-// SearchIDs asks the trigram index (users_search, on the folded name and
-// e-mail key) for the users holding the keyword, reading no more than
-// limit+1 of them, with table scans off (see IndexScan).
-func (d dialect) SearchIDs(ctx context.Context, tx *sql.Tx, keyword string, limit int) (ids []int64, ok bool, err error) {
-	pat := "%" + likeEscaper.Replace(keyword) + "%"
-	var list sql.NullString
-	err = d.IndexScan(ctx, tx, func() error {
-		return tx.QueryRowContext(ctx, `SELECT string_agg(CAST(id AS TEXT), ',') FROM (SELECT u.id FROM users u
-			WHERE `+sqlstore.ContainsCond("postgres", "u", "$1", keyword)+` LIMIT `+strconv.Itoa(limit+1)+`) m`, pat).Scan(&list)
-	})
-	if err != nil || list.String == "" {
-		return nil, err == nil, err
-	}
-	parts := strings.Split(list.String, ",")
-	if len(parts) > limit {
-		return nil, false, nil
-	}
-	ids = make([]int64, len(parts))
-	for i, p := range parts {
-		if ids[i], err = strconv.ParseInt(p, 10, 64); err != nil {
-			return nil, false, err
-		}
-	}
-	return ids, true, nil
-}
-
 // IndexScan runs fn with table scans off in the transaction, for a
 // statement that asks the trigram index about a keyword: the planner's
 // estimate for a pattern comes from a histogram of 100 names and overshoots
@@ -177,8 +150,6 @@ func (dialect) IndexScan(ctx context.Context, tx *sql.Tx, fn func() error) (err 
 	}()
 	return fn()
 }
-
-var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // Rebind leaves $n placeholders as they are: PostgreSQL's own.
 func (dialect) Rebind(query string, args []any) (string, []any) { return query, args }

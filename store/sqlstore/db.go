@@ -35,11 +35,6 @@ type Dialect interface {
 	// Lock serialises transactions that change resource (a no-op where the
 	// engine has one writer at a time).
 	Lock(ctx context.Context, tx *sql.Tx, resource string) error
-	// SearchIDs returns the IDs of users whose folded name or e-mail key holds
-	// the folded keyword (three or more characters) when there are at most max
-	// of them, and ok=false when there are more (or the engine prefers to
-	// filter in the main query).
-	SearchIDs(ctx context.Context, tx *sql.Tx, keyword string, max int) (ids []int64, ok bool, err error)
 	// MaxParams is how many bind parameters one statement may have.
 	MaxParams() int
 	// SkipLocked is the clause that makes a claiming SELECT skip rows that

@@ -365,6 +365,10 @@ func (t *Tx) idAgg() string {
 // PostgreSQL has no such subquery: its GIN index answers the keyword's LIKE
 // condition, and one statement finds and sorts the matches (sortMatches).
 type trigramSubquery interface {
+	// SearchIDs returns the IDs of users whose folded name or e-mail key
+	// holds the folded keyword (three or more characters) when there are
+	// at most max of them, and ok=false when there are more.
+	SearchIDs(ctx context.Context, tx *sql.Tx, keyword string, max int) (ids []int64, ok bool, err error)
 	// TrigramIDs returns a statement selecting the IDs of the users (of
 	// every group) whose folded name or e-mail key holds keyword (three
 	// characters or more), its parameters added with arg.
@@ -399,7 +403,12 @@ func (s *userSearch) matches(ctx context.Context, max int) (*matchSet, error) {
 		}
 		return idsIn(ids), nil
 	}
-	ids, ok, err := s.t.d.SearchIDs(ctx, s.t.tx, s.kw, max)
+	ts, ok := s.t.d.(trigramSubquery)
+	if !ok {
+		// Not listed apart: sortMatches finds them (PostgreSQL).
+		return nil, nil
+	}
+	ids, ok, err := ts.SearchIDs(ctx, s.t.tx, s.kw, max)
 	if err != nil {
 		return nil, fmt.Errorf("search users: %w", err)
 	}
@@ -407,7 +416,7 @@ func (s *userSearch) matches(ctx context.Context, max int) (*matchSet, error) {
 		return nil, nil
 	}
 	m := idsIn(ids)
-	if ts, ok := s.t.d.(trigramSubquery); ok && len(ids) > bounds.Few {
+	if len(ids) > bounds.Few {
 		m = &matchSet{join: func(q *stmt) string { return ts.TrigramIDs(s.kw, q.arg) }}
 	}
 	if len(s.profiles) == 0 {
