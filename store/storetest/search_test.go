@@ -142,8 +142,14 @@ func TestFindUsers(t *testing.T) {
 		def := newGroup(t, db, "G1")
 		def2 := newGroup(t, db, "G2")
 		field := &meibo.Profile{GroupID: "G1", Name: "Field Staff"}
-		update(t, db, func(tx meibo.Tx) error { return tx.CreateProfile(ctx, field) })
-		profiles := map[int64]*meibo.Profile{def.ID: def, def2.ID: def2, field.ID: field}
+		night := &meibo.Profile{GroupID: "G1", Name: "Night Shift"} // two users, last in the name order
+		update(t, db, func(tx meibo.Tx) error {
+			if err := tx.CreateProfile(ctx, field); err != nil {
+				return err
+			}
+			return tx.CreateProfile(ctx, night)
+		})
+		profiles := map[int64]*meibo.Profile{def.ID: def, def2.ID: def2, field.ID: field, night.ID: night}
 
 		type row struct {
 			name, email     string
@@ -188,6 +194,7 @@ func TestFindUsers(t *testing.T) {
 			u.Admin, u.Disabled = r.admin, r.disabled
 			all = append(all, u)
 		}
+		all = append(all, user(night, "zeta1", ""), user(night, "zeta2", "zeta2@example.com"))
 		for _, n := range []string{"alice", "malice", "山田次郎", "ﾔﾏﾀﾞ", "fieldx"} {
 			all = append(all, user(def2, n, n+"@example.com"))
 		}
@@ -198,7 +205,7 @@ func TestFindUsers(t *testing.T) {
 			"", "ali", "al", "ALI", "ａｌｉ", "ｂｏｂ", "bob", "ﾔﾏﾀﾞ", "ヤマダ", "やまだ", "山田", "田太郎", "太郎",
 			"field", "staff", "STAFF", "fi", "st", "a_b", "_", "100%", "%", "example.co.jp", "EXAMPLE", "ex",
 			"zz", "nomatch", "パソコン", "ﾊﾟｿ", "ﾊﾟｿｺ", "u0", "user00", "😀", "😀sm", "  alice  ", "smi", "@", "e.c", "u01",
-			"jun jun", "i ju", "jun@",
+			"jun jun", "i ju", "jun@", "night", "t sh",
 		}
 		filters := []meibo.UserFilter{
 			{GroupID: "G1"},
@@ -244,6 +251,7 @@ func TestFindUsers(t *testing.T) {
 			"%":       nil,
 			"jun jun": nil,
 			"i ju":    {"Mori Jun"},
+			"t sh":    {"zeta1", "zeta2"},
 			"staff": {"field1", "worker", "山田花子", "田中", "Ｓｔａｆｆ", "user000", "user004", "user008", "user012", "user016",
 				"user020", "user024", "user028"},
 		} {
