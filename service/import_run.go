@@ -413,10 +413,10 @@ const aheadRows = batchRows
 
 // reader decodes and checks a file's records on a goroutine of its own, a
 // chunk of aheadRows ahead of the batch in hand, so that the next batch is
-// read while the database works on this one (on SQLite, in the same
-// process: the file's records took a tenth of an import of new users on
-// the goroutine that writes). The records come in order, and the reader's
-// error (io.EOF at the end) after the last of them.
+// read while the database works on this one (a file of 100,000 unchanged
+// users: 165,000-176,000 rows/s on SQLite without it, 181,000-190,000 with
+// it). The records come in order, and the reader's error (io.EOF at the
+// end) after the last of them.
 type reader struct {
 	chunks chan readChunk
 	quit   chan struct{}

@@ -281,7 +281,7 @@ func (s *userSearch) sortMatches(ctx context.Context, is indexScanner, from, to 
 		cond = "(" + cond + " OR " + idsIn(pids).cond(q, "c") + ")"
 	}
 	found := `SELECT c.id, c.group_id, c.name_fold, c.name FROM users c WHERE ` + cond + ` LIMIT ` + strconv.Itoa(bounds.Many+1)
-	inner := &stmt{args: q.args}
+	inner := &stmt{args: slices.Clone(q.args)}
 	src := "m c"
 	inner.and("c.group_id = " + inner.arg(s.f.GroupID))
 	if s.filters(inner, "f"); len(inner.where) > 1 {
