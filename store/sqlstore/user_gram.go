@@ -2,7 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -55,6 +58,13 @@ func (s *userSearch) gramPage(ctx context.Context) ([]userRow, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.gramOthers(ctx, a)
+}
+
+// gramOthers merges into a, the matches found in user_grams, those found
+// elsewhere: the users waiting for the index and the users of matching
+// profiles.
+func (s *userSearch) gramOthers(ctx context.Context, a []userRow) ([]userRow, error) {
 	// Users not yet in user_grams (see IndexPendingUsers) that sort
 	// before the range's last row can change the page, and so can the
 	// users of matching profiles.
@@ -132,4 +142,110 @@ func (t *Tx) lookupJoin() string {
 		return " CROSS JOIN "
 	}
 	return " JOIN "
+}
+
+// A longer keyword that holds an ideograph or kana ("さくら", "中村美咲")
+// is found through user_grams first: each of its matches holds each of its
+// pairs of characters, so the range of any one pair, read in the listing
+// order and checked against the keyword, lists its matches in order.
+// Japanese names make such ranges short and dense in matches: the 7,417
+// users of "さくら" are the whole range of "さく", where the trigram index
+// would find all 7,417 and sort them for one page. The pair whose range
+// after the cursor is shortest is read, bounded: at most Window entries,
+// so that the step costs about a page wherever it ends. Latin keywords
+// keep the trigram index: their pairs ("us", "er") are in most users.
+
+// maxDriverPairs bounds the pairs of a keyword whose ranges are measured.
+const maxDriverPairs = 8
+
+// bigramCandidate reports whether the folded keyword kw is first looked
+// for through the ranges of its pairs (see bigramPage).
+func bigramCandidate(kw string) bool {
+	if utf8.RuneCountInString(kw) < 3 {
+		return false
+	}
+	for _, r := range kw {
+		if singleGram(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// keywordPairs returns the distinct pairs of consecutive characters of kw,
+// at most max.
+func keywordPairs(kw string, max int) []string {
+	rs := []rune(kw)
+	var out []string
+	for i := 0; i+1 < len(rs) && len(out) < max; i++ {
+		if g := string(rs[i : i+2]); !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// bigramPage returns up to s.n matches of a bigramCandidate keyword after
+// the cursor, in walking order, read through the shortest range of its
+// pairs in user_grams and merged with the matches found elsewhere
+// (gramOthers). ok is false when the range holds more than Window entries
+// and its first Window hold fewer than s.n matches: the page is not known,
+// and the other steps find it.
+func (s *userSearch) bigramPage(ctx context.Context) (got []userRow, ok bool, err error) {
+	pairs := keywordPairs(s.kw, maxDriverPairs)
+	w := bounds.Window
+	// Each pair's entries after the cursor, counted up to Window+1: an
+	// index range read without the table.
+	q := &stmt{}
+	counts := make([]string, len(pairs))
+	for i, g := range pairs {
+		c := &stmt{args: q.args}
+		c.and("g.group_id = "+c.arg(s.f.GroupID), "g.gram = "+c.arg(g))
+		s.span(c, "g", s.from, nil)
+		q.args = c.args
+		counts[i] = `(SELECT count(*) FROM (SELECT 1 FROM user_grams g WHERE ` + c.whereSQL() + ` LIMIT ` + strconv.Itoa(w+1) + `) c)`
+	}
+	n := make([]int, len(pairs))
+	dest := make([]any, len(pairs))
+	for i := range n {
+		dest[i] = &n[i]
+	}
+	if err := s.t.queryRowContext(ctx, `SELECT `+strings.Join(counts, ", "), q.args...).Scan(dest...); err != nil {
+		return nil, false, fmt.Errorf("search users: %w", err)
+	}
+	best := 0
+	for i := range n {
+		if n[i] < n[best] {
+			best = i
+		}
+	}
+	if n[best] == 0 {
+		got, err := s.gramOthers(ctx, nil)
+		return got, err == nil, err
+	}
+	q = &stmt{}
+	q.and("g.group_id = "+q.arg(s.f.GroupID), "g.gram = "+q.arg(pairs[best]))
+	s.span(q, "g", s.from, nil)
+	inner := `SELECT g.user_id, g.name_fold, g.name FROM user_grams g WHERE ` + q.whereSQL() + ` ORDER BY ` + s.order("g") + ` LIMIT ` + strconv.Itoa(w)
+	// The keyword is checked on the folded name the range holds and on
+	// the user's e-mail key: a condition on the user's row alone would
+	// have PostgreSQL find every match through its trigram index first.
+	o := &stmt{args: q.args}
+	pat := o.arg("%" + escapeLike(s.kw) + "%")
+	o.and("(g.name_fold LIKE " + pat + " ESCAPE '\\' OR u.email_key LIKE " + pat + " ESCAPE '\\')")
+	s.filters(o, "u")
+	rows, err := s.t.queryContext(ctx, `SELECT `+userCols+`, u.name_fold FROM (`+inner+`) g`+s.t.lookupJoin()+`users u ON u.id = g.user_id
+		JOIN profiles p ON p.id = u.profile_id WHERE `+o.whereSQL()+` ORDER BY `+s.order("g")+` LIMIT `+strconv.Itoa(s.n), o.args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("search users: %w", err)
+	}
+	a, err := scanRows(rows)
+	if err != nil {
+		return nil, false, fmt.Errorf("search users: %w", err)
+	}
+	if n[best] > w && len(a) < s.n {
+		return nil, false, nil
+	}
+	got, err = s.gramOthers(ctx, a)
+	return got, err == nil, err
 }

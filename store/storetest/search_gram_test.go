@@ -416,3 +416,78 @@ func TestUserGramsMigration(t *testing.T) {
 		}
 	})
 }
+
+// TestFindUsersByPairs holds longer keywords with an ideograph or kana,
+// found first through the range of one of their pairs in user_grams, to the
+// model: ranges that are all matches, that start with users holding the
+// pair but not the keyword, that are short enough to read whole and that
+// are not; with filters, a matching profile, users waiting for the index,
+// another group, and pages both ways under every bound of the search.
+func TestFindUsersByPairs(t *testing.T) {
+	storetest.EachInTurn(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		def := newGroup(t, db, "G1")
+		other := newGroup(t, db, "G2")
+		club := &meibo.Profile{GroupID: "G1", Name: "さくら組"}
+		update(t, db, func(tx meibo.Tx) error { return tx.CreateProfile(ctx, club) })
+		profiles := map[int64]*meibo.Profile{def.ID: def, other.ID: other, club.ID: club}
+		var indexed, waiting []*meibo.User
+		add := func(p *meibo.Profile, name, email string) {
+			u := user(p, name, email)
+			u.Disabled = (len(indexed)+len(waiting))%4 == 0
+			if len(indexed)%3 == 2 {
+				waiting = append(waiting, u)
+			} else {
+				indexed = append(indexed, u)
+			}
+		}
+		for i := range 24 {
+			add(def, fmt.Sprintf("佐藤さくま%02d", i), "")                                // "さく" but not "さくら", before the matches
+			add(def, fmt.Sprintf("佐藤さくら%02d", i), fmt.Sprintf("s%02d@x.example", i)) // the matches
+			add(def, fmt.Sprintf("中村美咲%02d", i), "")                                 // "中村" and "美咲": short apart
+			add(def, fmt.Sprintf("中村一郎%02d", i), "")
+			add(other, fmt.Sprintf("佐藤さくら%02d", i), "")
+		}
+		for i := range 6 {
+			add(club, fmt.Sprintf("user%02d", i), "") // the profile matches "さくら"
+			add(def, fmt.Sprintf("山田さくら%d", i), fmt.Sprintf("yamada%d@x.example", i))
+		}
+		addUsers(t, db, indexed...)
+		addWaiting(t, db, waiting...)
+		all := append(append([]*meibo.User{}, indexed...), waiting...)
+
+		yes := true
+		keywords := []string{"さくら", "さくま", "藤さく", "佐藤さくら1", "くら組", "中村美咲", "村美咲0", "田さくら", "さくらx", "中村さ"}
+		filters := []meibo.UserFilter{
+			{GroupID: "G1"},
+			{GroupID: "G1", Disabled: &yes},
+			{GroupID: "G1", ProfileID: &def.ID},
+			{GroupID: "G2"},
+		}
+		check := func(t *testing.T) {
+			withSearchBounds(t, func(t *testing.T) {
+				concurrently(t, keywords, func(t *testing.T, kw string) {
+					for _, base := range filters {
+						f := base
+						f.Keyword = kw
+						want := searchModel(all, profiles, f)
+						checkTotal(t, db, f, len(want))
+						for _, limit := range []int{3, 50} {
+							if got := pageAll(t, db, f, limit); !slices.Equal(got, want) {
+								t.Errorf("%+v limit %d: got %q, want %q", f, limit, got, want)
+							}
+						}
+					}
+				})
+			})
+		}
+		t.Run("waiting", check)
+		indexWaiting(t, db, 50)
+		t.Run("indexed", check)
+		// The model itself, for one keyword.
+		f := meibo.UserFilter{GroupID: "G1", Keyword: "さくら"}
+		if got := searchModel(all, profiles, f); len(got) != 24+6+6 {
+			t.Errorf("model for %q: %d users: %q", f.Keyword, len(got), got)
+		}
+	})
+}
