@@ -444,18 +444,18 @@ func tryEvalJS[T any](b *browserTab, expr string) (T, error) {
 }
 
 // waitJob waits on an import job's page until the job has ended: the page
-// follows the job by itself; after a while the test reloads it.
+// follows the job by itself; after a while the test reloads it. A page
+// served while the job ran (data-import-reload) shows the end first and
+// then reloads itself to list the errors: the wait ends on the page served
+// after the end, so that nothing reads a page about to go away.
 func (b *browserTab) waitJob(job string) {
 	b.t.Helper()
-	const done = `!!document.querySelector(".imp-summary .status.SUCCESS, .imp-summary .status.FAILED") && document.readyState === "complete"`
+	const done = `!!document.querySelector(".imp-summary .status.SUCCESS, .imp-summary .status.FAILED") &&
+		!document.querySelector("[data-import-reload]") && document.readyState === "complete"`
 	deadline := time.Now().Add(30 * time.Second)
 	for i := 0; ; i++ {
 		if ok, err := tryEvalJS[bool](b, done); err == nil && ok {
-			// A page that reloads itself once the job ends: let it.
-			time.Sleep(300 * time.Millisecond)
-			if ok, err := tryEvalJS[bool](b, done); err == nil && ok {
-				return
-			}
+			return
 		}
 		if time.Now().After(deadline) {
 			b.t.Fatalf("import job %s did not end:\n%s", job, b.mainText())
