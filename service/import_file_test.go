@@ -45,6 +45,29 @@ func TestSubmitAndRunFile(t *testing.T) {
 		if n := len(e.users("G1")); n != 3000 {
 			t.Errorf("%d users, want 3000", n)
 		}
+		// A Shift_JIS file read back from the chunks is recorded as such,
+		// its first byte that is not ASCII being on its last row.
+		b.Reset()
+		b.WriteString("name,password,email\r\n")
+		for i := range 3000 {
+			fmt.Fprintf(&b, "sjis%04d,,sjis%04d@example.jp\r\n", i, i)
+		}
+		b.WriteString("\x8eR\x93c\x89\xd4\x8eq,,hanako@example.jp\r\n") // 山田花子 in Shift_JIS
+		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		job, err = e.svc.SubmitAndRunFile(e.sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1", FileName: "sjis.csv"}, path, nil)
+		e.must(err)
+		e.wantSuccess(job, 3001, 0, 0, 0)
+		if job.DetectedEncoding != "cp932" {
+			t.Errorf("a Shift_JIS file recorded as read in %q", job.DetectedEncoding)
+		}
+		if stored := e.stored(job.ID); stored.DetectedEncoding != "cp932" {
+			t.Errorf("the job's history says the file was read in %q", stored.DetectedEncoding)
+		}
+		if e.users("G1")["山田花子"] == nil {
+			t.Error("山田花子 was not created")
+		}
 		// A file that is not there is refused before any job is made.
 		if _, err := e.svc.SubmitAndRunFile(e.sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, path+".missing", nil); err == nil {
 			t.Error("a missing file was imported")

@@ -320,9 +320,15 @@ func (r *jobRun) pass(ctx context.Context, imp importer, tx meibo.Tx, apply bool
 		// nothing is applied): the second reading need not look again.
 		rd.SkipDuplicates()
 	}
-	if r.job.DetectedEncoding == "" {
-		r.job.DetectedEncoding = string(rd.Detected())
-	}
+	// The encoding is known for sure once the whole file is read: a file
+	// read as a stream (kept in the database's chunks) stays "utf-8" for
+	// as long as it has been ASCII, and its first Shift_JIS byte may come
+	// on its last row. The validation's reading records it.
+	defer func() {
+		if !apply || r.job.DetectedEncoding == "" {
+			r.job.DetectedEncoding = string(rd.Detected())
+		}
+	}()
 	if !apply {
 		for _, p := range rd.Warnings() {
 			r.problem(p)
