@@ -120,7 +120,7 @@ var adminNoun = &noun{name: "admin", verbs: []verb{
 				if *asJSON {
 					return printJSON(x.env.stdout, ad)
 				}
-				fmt.Fprintf(x.env.stdout, "created administrator %s (%s)\n", ad.LoginID, ad.GUID)
+				fmt.Fprintf(x.env.stdout, "created administrator %s (GUID %s)\n", ad.LoginID, ad.GUID)
 				return nil
 			}
 		}},

@@ -111,7 +111,7 @@ func TestNounCommands(t *testing.T) {
 		c.want(1, a("user reset-link --group G1 bob"))
 
 		// admin
-		c.want(0, a("admin create ops --password Tidal-lantern-58 --name Ops --authorities console"), "created administrator ops")
+		c.want(0, a("admin create ops --password Tidal-lantern-58 --name Ops --authorities console"), "created administrator ops (GUID ")
 		c.want(1, []string{"admin", "create", "emoji", "--notes", "sushi 🍣", "--authorities", "console"}, "Shift_JIS")
 		c.want(0, a("admin list"), "ops", "Ops")
 		c.want(0, a("admin show ops"), "console")
