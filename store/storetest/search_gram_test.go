@@ -144,11 +144,7 @@ func checkGramIndex(t *testing.T, db *sqlstore.DB) {
 func TestFindUsersAnywhere(t *testing.T) {
 	storetest.EachInTurn(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
-		def := newGroup(t, db, "G1")
-		other := newGroup(t, db, "G2")
-		sales := &meibo.Profile{GroupID: "G1", Name: "営業 Sales"}
-		update(t, db, func(tx meibo.Tx) error { return tx.CreateProfile(ctx, sales) })
-		profiles := map[int64]*meibo.Profile{def.ID: def, other.ID: other, sales.ID: sales}
+		def, other, sales, profiles := searchGroups(t, db, "営業 Sales")
 
 		var all []*meibo.User
 		add := func(p *meibo.Profile, name, email string) *meibo.User {
@@ -426,11 +422,7 @@ func TestUserGramsMigration(t *testing.T) {
 func TestFindUsersByPairs(t *testing.T) {
 	storetest.EachInTurn(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
-		def := newGroup(t, db, "G1")
-		other := newGroup(t, db, "G2")
-		club := &meibo.Profile{GroupID: "G1", Name: "さくら組"}
-		update(t, db, func(tx meibo.Tx) error { return tx.CreateProfile(ctx, club) })
-		profiles := map[int64]*meibo.Profile{def.ID: def, other.ID: other, club.ID: club}
+		def, other, club, profiles := searchGroups(t, db, "さくら組")
 		var indexed, waiting []*meibo.User
 		add := func(p *meibo.Profile, name, email string) {
 			u := user(p, name, email)

@@ -31,11 +31,7 @@ func pendingCount(t *testing.T, db meibo.Store) int {
 func TestFindUsersPending(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
-		def := newGroup(t, db, "G1")
-		other := newGroup(t, db, "G2")
-		sales := &meibo.Profile{GroupID: "G1", Name: "営業 Sales"}
-		update(t, db, func(tx meibo.Tx) error { return tx.CreateProfile(ctx, sales) })
-		profiles := map[int64]*meibo.Profile{def.ID: def, other.ID: other, sales.ID: sales}
+		def, other, sales, profiles := searchGroups(t, db, "営業 Sales")
 
 		kanji := []string{"山", "田", "中", "太", "郎", "花", "子"}
 		latin := []string{"ta", "na", "co", "an", "ro"}

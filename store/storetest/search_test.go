@@ -57,6 +57,18 @@ func sortNames(names []string) {
 	})
 }
 
+// searchGroups makes groups G1 and G2 with their default profiles, and a
+// profile of G1 named extra: it returns the three and every profile by ID,
+// as searchModel takes them.
+func searchGroups(t *testing.T, db meibo.Store, extra string) (def, other, p *meibo.Profile, profiles map[int64]*meibo.Profile) {
+	t.Helper()
+	def = newGroup(t, db, "G1")
+	other = newGroup(t, db, "G2")
+	p = &meibo.Profile{GroupID: "G1", Name: extra}
+	update(t, db, func(tx meibo.Tx) error { return tx.CreateProfile(ctx, p) })
+	return def, other, p, map[int64]*meibo.Profile{def.ID: def, other.ID: other, p.ID: p}
+}
+
 // pageAll reads every page of f forward with the given page size, checking
 // HasPrev and HasNext, then walks back from the last page with Before and
 // checks that it meets the same users.
@@ -384,11 +396,7 @@ func withSearchBounds(t *testing.T, f func(t *testing.T)) {
 func TestFindUsersMerge(t *testing.T) {
 	storetest.EachInTurn(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
-		def := newGroup(t, db, "G1")
-		other := newGroup(t, db, "G2")
-		tamers := &meibo.Profile{GroupID: "G1", Name: "Tamers"}
-		update(t, db, func(tx meibo.Tx) error { return tx.CreateProfile(ctx, tamers) })
-		profiles := map[int64]*meibo.Profile{def.ID: def, other.ID: other, tamers.ID: tamers}
+		def, other, tamers, profiles := searchGroups(t, db, "Tamers")
 		var all []*meibo.User
 		add := func(p *meibo.Profile, name, email string) {
 			u := user(p, name, email)
