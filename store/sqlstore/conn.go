@@ -57,7 +57,7 @@ func (db *DB) updateOn(ctx context.Context, conn *sql.Conn, fn func(conn *sql.Co
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
-	t := &Tx{tx: tx, d: db.dialect, now: db.now()}
+	t := &Tx{tx: tx, d: db.dialect, now: db.now(), sample: db.sample}
 	if err := fn(conn, t); err != nil {
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))

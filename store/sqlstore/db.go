@@ -73,6 +73,7 @@ type DB struct {
 	migrations  fs.FS
 	clock       func() time.Time
 	observe     func(kind string, took time.Duration, err error) // see ObserveTx
+	sample      *textSample                                       // of the trigram index's text (see indexParts)
 }
 
 var _ meibo.Store = (*DB)(nil)
@@ -85,7 +86,7 @@ func New(read, write *sql.DB, d Dialect, migrations fs.FS, opts Options) *DB {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &DB{read: read, write: write, dialect: d, migrations: migrations, clock: clock}
+	return &DB{read: read, write: write, dialect: d, migrations: migrations, clock: clock, sample: &textSample{}}
 }
 
 // Migrate applies the engine's pending migrations and returns their names.
@@ -142,7 +143,7 @@ func (db *DB) View(ctx context.Context, fn func(meibo.Tx) error) (err error) {
 		return fmt.Errorf("begin read: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
-	return fn(&Tx{tx: tx, d: db.dialect, now: db.now()})
+	return fn(&Tx{tx: tx, d: db.dialect, now: db.now(), sample: db.sample})
 }
 
 // Update runs fn in a read-write transaction.
@@ -171,7 +172,7 @@ func (db *DB) Update(ctx context.Context, fn func(meibo.Tx) error) (err error) {
 		// closing a connection waits for its transaction.
 		defer tx.Rollback() //nolint:errcheck // after a commit, a no-op
 	}
-	t := &Tx{tx: tx, conn: conn, d: db.dialect, now: db.now()}
+	t := &Tx{tx: tx, conn: conn, d: db.dialect, now: db.now(), sample: db.sample}
 	if err := fn(t); err != nil {
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
@@ -199,6 +200,7 @@ type Tx struct {
 	stmts  map[string]*sql.Stmt // prepared batch statements (closed with the transaction)
 	// deferred: new users wait for the search index (DeferSearchIndex).
 	deferred bool
+	sample   *textSample // the store's (see indexParts)
 }
 
 // Now is the transaction's fixed clock.

@@ -101,7 +101,7 @@ func (t *Tx) countUsers(ctx context.Context, f meibo.UserFilter, kw string, boun
 			q.and("u.group_id || '' = " + q.arg(f.GroupID))
 		} else {
 			src = "users u"
-			q.and("u.group_id = "+q.arg(f.GroupID), s.likeCond(q, "u"))
+			q.and("u.group_id = "+q.arg(f.GroupID), s.indexCond(q, "u"))
 		}
 		s.filters(q, "u")
 		n, err = t.countOf(ctx, `SELECT 1 FROM `+src+` WHERE `+q.whereSQL()+lim, q.args)

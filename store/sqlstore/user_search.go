@@ -133,6 +133,7 @@ type userSearch struct {
 	short    bool     // one character, not a gram: matches at the start
 	gram     bool     // two characters, or one ideograph or kana: matches anywhere, by user_grams
 	profiles []int64  // the group's profiles whose folded name matches
+	parts    []string // the parts of kw the trigram index is asked for (indexCond); nil: kw whole
 }
 
 // page returns up to s.n rows after the cursor, in walking order.
@@ -189,6 +190,9 @@ func (s *userSearch) prepare(ctx context.Context) error {
 		if s.short && strings.HasPrefix(pn, s.kw) || !s.short && strings.Contains(pn, s.kw) {
 			s.profiles = append(s.profiles, p.ID)
 		}
+	}
+	if !s.gram && !s.short && s.t.d.Name() == "postgres" && s.t.sample != nil {
+		s.parts = indexParts(s.kw, s.t.sample.get(ctx, s.t))
 	}
 	return nil
 }
@@ -282,7 +286,7 @@ type indexScanner interface {
 // before the sort.
 func (s *userSearch) sortMatches(ctx context.Context, is indexScanner, from, to *userKey, n int) (got []userRow, ok bool, err error) {
 	q := &stmt{}
-	cond := s.likeCond(q, "c")
+	cond := s.indexCond(q, "c")
 	if len(s.profiles) > 0 {
 		// Counted apart first, from the profile index alone: a profile of
 		// many users would make the statement read them all.

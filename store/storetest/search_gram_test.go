@@ -483,3 +483,70 @@ func TestFindUsersByPairs(t *testing.T) {
 		}
 	})
 }
+
+// TestFindUsersByRarerParts holds to the model the keywords whose trigrams
+// most users hold ("use", "ser" of user0012), which PostgreSQL's trigram
+// index is asked for without them once the planner's statistics show them
+// common (the table analyzed): each user the rest of the keyword finds is
+// checked for the whole of it. Among the users: ones that hold the rest
+// but not the keyword ("tanaka0012", "zz0012@…"), the keyword in an e-mail
+// address only, and the keyword followed by more.
+func TestFindUsersByRarerParts(t *testing.T) {
+	storetest.EachInTurn(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		def, other, club, profiles := searchGroups(t, db, "user0012 club")
+		var all []*meibo.User
+		add := func(p *meibo.Profile, name, email string) {
+			u := user(p, name, email)
+			u.Disabled = len(all)%4 == 0
+			all = append(all, u)
+		}
+		for i := range 60 {
+			add(def, fmt.Sprintf("user%04d", i), fmt.Sprintf("user%04d@corp.example", i))
+		}
+		add(def, "tanaka0012", "zz0012@x.example")       // the rest of the keyword, not the keyword
+		add(def, "suzuki", "user0012@x.example")         // the keyword in the e-mail address only
+		add(def, "user00123", "")                        // the keyword and more
+		add(def, "sato.user0012", "sato@x.example")      // after a dot
+		add(def, "user0o12", "user0o12@corp.example")    // neither
+		add(def, "tanaka.hanako", "user-0012@x.example") // neither: a dash
+		add(other, "user0012", "user0012@corp.example")  // another group
+		add(club, "kato", "kato@x.example")              // the profile matches
+		add(def, "ｕｓｅｒ００１２ｘ", "")                        // full-width: folded to user0012x
+		addUsers(t, db, all...)
+		if engine == "postgres" {
+			// The planner's sample of the indexed text, which tells the
+			// common trigrams.
+			if _, err := db.WriteDB().ExecContext(ctx, `ANALYZE users`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		yes := true
+		keywords := []string{"user0012", "user0012@", "USER0012", "r0012", "sato.user00", "user0o1", "0012@x.ex"}
+		filters := []meibo.UserFilter{
+			{GroupID: "G1"},
+			{GroupID: "G1", Disabled: &yes},
+			{GroupID: "G2"},
+		}
+		withSearchBounds(t, func(t *testing.T) {
+			concurrently(t, keywords, func(t *testing.T, kw string) {
+				for _, base := range filters {
+					f := base
+					f.Keyword = kw
+					want := searchModel(all, profiles, f)
+					checkTotal(t, db, f, len(want))
+					for _, limit := range []int{2, 50} {
+						if got := pageAll(t, db, f, limit); !slices.Equal(got, want) {
+							t.Errorf("%+v limit %d: got %q, want %q", f, limit, got, want)
+						}
+					}
+				}
+			})
+		})
+		// The model itself, for one keyword.
+		f := meibo.UserFilter{GroupID: "G1", Keyword: "user0012"}
+		if got := searchModel(all, profiles, f); len(got) != 6 {
+			t.Errorf("model for %q: %d users: %q", f.Keyword, len(got), got)
+		}
+	})
+}
