@@ -73,7 +73,7 @@ type DB struct {
 	migrations  fs.FS
 	clock       func() time.Time
 	observe     func(kind string, took time.Duration, err error) // see ObserveTx
-	sample      *textSample                                       // of the trigram index's text (see indexParts)
+	sample      *textSample                                      // of the trigram index's text (see indexParts)
 }
 
 var _ meibo.Store = (*DB)(nil)
