@@ -458,19 +458,7 @@ func TestFindUsersByPairs(t *testing.T) {
 		}
 		check := func(t *testing.T) {
 			withSearchBounds(t, func(t *testing.T) {
-				concurrently(t, keywords, func(t *testing.T, kw string) {
-					for _, base := range filters {
-						f := base
-						f.Keyword = kw
-						want := searchModel(all, profiles, f)
-						checkTotal(t, db, f, len(want))
-						for _, limit := range []int{3, 50} {
-							if got := pageAll(t, db, f, limit); !slices.Equal(got, want) {
-								t.Errorf("%+v limit %d: got %q, want %q", f, limit, got, want)
-							}
-						}
-					}
-				})
+				checkSearches(t, db, all, profiles, keywords, filters, 3, 50)
 			})
 		}
 		t.Run("waiting", check)
@@ -529,19 +517,7 @@ func TestFindUsersByRarerParts(t *testing.T) {
 			{GroupID: "G2"},
 		}
 		withSearchBounds(t, func(t *testing.T) {
-			concurrently(t, keywords, func(t *testing.T, kw string) {
-				for _, base := range filters {
-					f := base
-					f.Keyword = kw
-					want := searchModel(all, profiles, f)
-					checkTotal(t, db, f, len(want))
-					for _, limit := range []int{2, 50} {
-						if got := pageAll(t, db, f, limit); !slices.Equal(got, want) {
-							t.Errorf("%+v limit %d: got %q, want %q", f, limit, got, want)
-						}
-					}
-				}
-			})
+			checkSearches(t, db, all, profiles, keywords, filters, 2, 50)
 		})
 		// The model itself, for one keyword.
 		f := meibo.UserFilter{GroupID: "G1", Keyword: "user0012"}

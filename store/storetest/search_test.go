@@ -229,26 +229,10 @@ func TestFindUsers(t *testing.T) {
 			{GroupID: "G2"},
 		}
 		withSearchBounds(t, func(t *testing.T) {
-			concurrently(t, keywords, func(t *testing.T, kw string) {
-				for i, base := range filters {
-					f := base
-					f.Keyword = kw
-					want := searchModel(all, profiles, f)
-					checkTotal(t, db, f, len(want))
-					// Small pages (many of them, both ways) for the plain
-					// filter; one or two pages for the others.
-					limits := []int{3, 50}
-					if i > 0 {
-						limits = []int{10}
-					}
-					for _, limit := range limits {
-						got := pageAll(t, db, f, limit)
-						if !slices.Equal(got, want) {
-							t.Errorf("%+v limit %d: got %q, want %q", f, limit, got, want)
-						}
-					}
-				}
-			})
+			// Small pages (many of them, both ways) for the plain filter;
+			// one or two pages for the others.
+			checkSearches(t, db, all, profiles, keywords, filters[:1], 3, 50)
+			checkSearches(t, db, all, profiles, keywords, filters[1:], 10)
 		})
 		// A few answers spelled out, so that the model itself is held to
 		// the rules.
@@ -357,6 +341,26 @@ func concurrently(t *testing.T, keywords []string, f func(t *testing.T, kw strin
 	}
 	close(next)
 	wg.Wait()
+}
+
+// checkSearches holds every keyword under every filter to the model
+// (searchModel): the total, and every page of each limit, both ways. The
+// keywords run concurrently.
+func checkSearches(t *testing.T, db meibo.Store, all []*meibo.User, profiles map[int64]*meibo.Profile, keywords []string, filters []meibo.UserFilter, limits ...int) {
+	t.Helper()
+	concurrently(t, keywords, func(t *testing.T, kw string) {
+		for _, base := range filters {
+			f := base
+			f.Keyword = kw
+			want := searchModel(all, profiles, f)
+			checkTotal(t, db, f, len(want))
+			for _, limit := range limits {
+				if got := pageAll(t, db, f, limit); !slices.Equal(got, want) {
+					t.Errorf("%+v limit %d: got %q, want %q", f, limit, got, want)
+				}
+			}
+		}
+	})
 }
 
 // searchBounds are bounds of the search's steps to run the search tests
