@@ -67,7 +67,8 @@ func BenchmarkFilter(b *testing.B) {
 				{"admins", "filter=" + url.QueryEscape(`urn:meibo:params:scim:schemas:extension:meibo:2.0:User:admin eq true`)},
 				{"emails_sw", "filter=" + url.QueryEscape(`emails.value sw "user00123"`)},
 				{"page_first", "startIndex=1&count=100"},
-				{"page_later", "startIndex=500001&count=100"},
+				{"page_later", "startIndex=500001&count=100"}, // the middle: the deepest page
+				{"page_late", "startIndex=900001&count=100"},  // read from the end
 			} {
 				b.Run(q.name, func(b *testing.B) {
 					req, _ := http.NewRequest("GET", srv.URL+"/scim/v2/G1/Users?"+q.query, nil)

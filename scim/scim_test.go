@@ -3,6 +3,7 @@ package scim_test
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -167,6 +168,21 @@ func TestUsersQuery(t *testing.T) {
 		a = e.scim("GET", "G1", "/Users?startIndex=9", nil).want(t, 200)
 		if len(a.names()) != 0 || a.str("totalResults") != "5" {
 			t.Errorf("past the end: %s", a.raw)
+		}
+		// Every window of the list, with and without a filter that the
+		// indexes answer: a page past the middle is read from the end of
+		// the name order, and holds the same users in the same order.
+		all := []string{"albert", "alice", "bob", "carol", "dave"}
+		for _, filter := range []string{"", "&filter=" + url.QueryEscape(`userName pr`)} {
+			for start := 1; start <= 7; start++ {
+				for count := 1; count <= 3; count++ {
+					a := e.scim("GET", "G1", fmt.Sprintf("/Users?startIndex=%d&count=%d%s", start, count, filter), nil).want(t, 200)
+					want := all[min(start-1, len(all)):min(start-1+count, len(all))]
+					if got := a.names(); !slices.Equal(got, want) || a.str("totalResults") != "5" {
+						t.Errorf("startIndex=%d count=%d%s: %q, want %q (%s)", start, count, filter, got, want, a.raw)
+					}
+				}
+			}
 		}
 		a = e.scim("GET", "G1", "/Users?count=0", nil).want(t, 200)
 		if a.str("totalResults") != "5" || a.str("itemsPerPage") != "0" {

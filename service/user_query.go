@@ -31,6 +31,14 @@ func (s *Service) QueryUsers(ctx context.Context, q meibo.UserQuery, total bool)
 		if q.Limit < 0 {
 			return nil
 		}
+		if total && q.Limit > 0 && q.AfterName == "" && q.Offset > n/2 {
+			// Past the middle: the same page counted from the end, in
+			// the same snapshot as the count.
+			if q.Offset >= n {
+				return nil
+			}
+			q.Offset, q.Limit, q.FromEnd = max(n-q.Offset-q.Limit, 0), min(q.Limit, n-q.Offset), true
+		}
 		users, err := tx.QueryUsers(ctx, q)
 		if err != nil {
 			return err

@@ -127,6 +127,9 @@ func (t *Tx) QueryUsers(ctx context.Context, q meibo.UserQuery) ([]*meibo.User, 
 			order = "+u.name"
 		}
 	}
+	if q.FromEnd {
+		order += " DESC"
+	}
 	rows, err := t.queryContext(ctx, `SELECT `+userCols+userFrom+` WHERE u.group_id = $1 AND u.name IN (SELECT u.name FROM `+src+
 		` WHERE `+s.whereSQL()+` ORDER BY `+order+page+`) ORDER BY u.name`, s.args...)
 	if err != nil {

@@ -106,6 +106,24 @@ func TestQueryUsers(t *testing.T) {
 						t.Errorf("%+v: %q, want %q", q, got, w)
 					}
 				}
+				// Counted from the end: the same pages, in name order.
+				for _, page := range []struct{ offset, limit int }{{0, 1}, {0, 3}, {2, 2}, {len(want) - 1, 5}, {len(want), 2}} {
+					off := max(page.offset, 0)
+					q.Offset, q.Limit, q.FromEnd = off, page.limit, true
+					users, err := tx.QueryUsers(ctx, q)
+					if err != nil {
+						return err
+					}
+					var got []string
+					for _, u := range users {
+						got = append(got, u.Name)
+					}
+					end := max(len(want)-off, 0)
+					if w := want[max(end-page.limit, 0):end]; !slices.Equal(got, w) {
+						t.Errorf("%+v: %q, want %q", q, got, w)
+					}
+				}
+				q.FromEnd = false
 				return nil
 			})
 		}
