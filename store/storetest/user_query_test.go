@@ -85,8 +85,14 @@ func TestQueryUsers(t *testing.T) {
 				if q.AfterName == "" && n != len(want) {
 					t.Errorf("%+v: count %d, want %d", q, n, len(want))
 				}
-				for _, page := range []struct{ offset, limit int }{{0, 0}, {0, 2}, {1, 3}, {len(want), 5}} {
-					q.Offset, q.Limit = page.offset, page.limit
+				// Pages from the start, and counted from the end (the same
+				// pages, in name order).
+				for _, page := range []struct {
+					offset, limit int
+					fromEnd       bool
+				}{{0, 0, false}, {0, 2, false}, {1, 3, false}, {len(want), 5, false},
+					{0, 1, true}, {0, 3, true}, {2, 2, true}, {max(len(want)-1, 0), 5, true}, {len(want), 2, true}} {
+					q.Offset, q.Limit, q.FromEnd = page.offset, page.limit, page.fromEnd
 					users, err := tx.QueryUsers(ctx, q)
 					if err != nil {
 						return err
@@ -98,28 +104,17 @@ func TestQueryUsers(t *testing.T) {
 							t.Errorf("%s: profile %q", u.Name, u.ProfileName)
 						}
 					}
-					w := want[min(page.offset, len(want)):]
-					if page.limit > 0 {
-						w = w[:min(page.limit, len(w))]
+					var w []string
+					if page.fromEnd {
+						end := len(want) - min(page.offset, len(want))
+						w = want[max(end-page.limit, 0):end]
+					} else {
+						w = want[min(page.offset, len(want)):]
+						if page.limit > 0 {
+							w = w[:min(page.limit, len(w))]
+						}
 					}
 					if !slices.Equal(got, w) {
-						t.Errorf("%+v: %q, want %q", q, got, w)
-					}
-				}
-				// Counted from the end: the same pages, in name order.
-				for _, page := range []struct{ offset, limit int }{{0, 1}, {0, 3}, {2, 2}, {len(want) - 1, 5}, {len(want), 2}} {
-					off := max(page.offset, 0)
-					q.Offset, q.Limit, q.FromEnd = off, page.limit, true
-					users, err := tx.QueryUsers(ctx, q)
-					if err != nil {
-						return err
-					}
-					var got []string
-					for _, u := range users {
-						got = append(got, u.Name)
-					}
-					end := max(len(want)-off, 0)
-					if w := want[max(end-page.limit, 0):end]; !slices.Equal(got, w) {
 						t.Errorf("%+v: %q, want %q", q, got, w)
 					}
 				}
