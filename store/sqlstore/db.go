@@ -197,7 +197,7 @@ type Tx struct {
 	staged map[string]bool
 	d      Dialect
 	now    time.Time
-	stmts  map[string]*sql.Stmt // prepared batch statements (closed with the transaction)
+	stmts  map[string]*preparedStmt // prepared batch statements (closed with the transaction)
 	// deferred: new users wait for the search index (DeferSearchIndex).
 	deferred bool
 	sample   *textSample // the store's (see indexParts)
