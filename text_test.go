@@ -3,6 +3,10 @@ package meibo
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
 )
 
 func TestColumns(t *testing.T) {
@@ -76,6 +80,19 @@ func TestFold(t *testing.T) {
 	}
 	if EmailKey("  Taro@Example.com ") != "taro@example.com" {
 		t.Errorf("EmailKey = %q", EmailKey("  Taro@Example.com "))
+	}
+}
+
+// TestFoldASCII holds Fold's way around the transformers for ASCII to what
+// they give: every ASCII character, alone and before a full-width one.
+func TestFoldASCII(t *testing.T) {
+	full := func(s string) string { return strings.ToLower(norm.NFC.String(width.Fold.String(s))) }
+	for c := 0; c < utf8.RuneSelf; c++ {
+		for _, s := range []string{string(rune(c)), "Ab" + string(rune(c)) + "Z9", string(rune(c)) + "Ａ"} {
+			if got, want := Fold(s), full(s); got != want {
+				t.Errorf("Fold(%q) = %q, want %q", s, got, want)
+			}
+		}
 	}
 }
 
