@@ -257,6 +257,11 @@ func (r *jobRun) run() error {
 		return err
 	}
 	r.prog.setPhase(PhaseApply)
+	// The validation counted the changes the apply lists: room for them
+	// at once, instead of a list copied as it grows (a tenth of the
+	// apply's own work for 100,000 new users).
+	created, updated, deleted, _ := imp.counts()
+	r.changes = make([]meibo.ImportChange, 0, min(created+updated+deleted, r.s.maxChanges()))
 	imp.reset()
 	applied := false
 	err = r.s.store.Update(ctx, func(tx meibo.Tx) error {
