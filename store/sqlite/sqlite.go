@@ -53,12 +53,7 @@ const readPragmas = "&_pragma=mmap_size(1073741824)"
 
 // writePragmas give the one writer a 16 MiB page cache (instead of 2 MiB):
 // a bulk insert that maintains several indexes reads fewer pages again.
-// temp_store keeps the writer's temporary files in memory, among them the
-// statement journal of each multi-row INSERT (the pages it changes, to undo
-// a failed statement): written to a file, its system calls cost an import
-// of new users a twentieth of its time. It holds the pages of one
-// statement, not of the transaction.
-const writePragmas = "&_txlock=immediate&_pragma=cache_size(-16384)&_pragma=temp_store(2)"
+const writePragmas = "&_txlock=immediate&_pragma=cache_size(-16384)"
 
 // Open opens (creating if needed) the SQLite database at path.
 func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.DB, error) {
