@@ -33,6 +33,7 @@ var Tables = []string{
 	"import_files",
 	"import_messages",
 	"import_changes",
+	"import_change_blocks",
 	"audit_events",
 	"backup_log",
 	"scim_tokens",

@@ -2,53 +2,91 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
 	"github.com/meibo/meibo"
 )
 
-const importChangeCols = 7
+// importChangeBlock is how many changes one row of import_change_blocks
+// holds. A row per change, with its foreign key checked and seven values
+// bound, cost an import of 100,000 new users an eighth of its time on SQLite
+// and a sixth on PostgreSQL; a page of the list reads one or two blocks.
+const importChangeBlock = 250
 
-// AddImportChanges appends what a job changed, numbered after its last.
+// blockChange is one change as a block holds it, in a JSON array:
+// [row, kind, action, name, changes]. Its seq is the block's first_seq plus
+// its place in the block.
+type blockChange struct {
+	Row     int
+	Kind    string
+	Action  string
+	Name    string
+	Changes string
+}
+
+func (c blockChange) MarshalJSON() ([]byte, error) {
+	return json.Marshal([]any{c.Row, c.Kind, c.Action, c.Name, c.Changes})
+}
+
+func (c *blockChange) UnmarshalJSON(b []byte) error {
+	return json.Unmarshal(b, &[]any{&c.Row, &c.Kind, &c.Action, &c.Name, &c.Changes})
+}
+
+// AddImportChanges appends what a job changed, numbered after its last, in
+// blocks of importChangeBlock.
 func (t *Tx) AddImportChanges(ctx context.Context, jobID int64, changes []meibo.ImportChange) error {
 	var seq int
-	if err := t.queryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM import_changes WHERE job_id = $1`, jobID).Scan(&seq); err != nil {
+	if err := t.queryRowContext(ctx, `SELECT COALESCE((SELECT MAX(last_seq) FROM import_change_blocks WHERE job_id = $1),
+		(SELECT MAX(seq) FROM import_changes WHERE job_id = $1), 0)`, jobID).Scan(&seq); err != nil {
 		return fmt.Errorf("add import changes: %w", err)
 	}
-	if c := t.copier(len(changes)); c != nil {
-		// COPY: a multi-row INSERT of the same rows costs PostgreSQL
-		// several times as much (the changes of 100,000 new users, 1.5 s
-		// of an import of 10).
-		rows := make([][]any, len(changes))
-		for i, ch := range changes {
-			seq++
-			rows[i] = []any{jobID, seq, ch.Row, ch.Kind, ch.Action, ch.Name, ch.Changes}
+	const cols = 4
+	per := min(t.batchSize(cols), 50)
+	args := make([]any, 0, per*cols)
+	rows := 0
+	flush := func() error {
+		if rows == 0 {
+			return nil
 		}
-		cols := []string{"job_id", "seq", "row", "kind", "action", "name", "changes"}
-		if err := t.copyRows(ctx, c, "import_changes", cols, rows); err != nil {
-			return fmt.Errorf("add import changes: %w", err)
-		}
-		return nil
-	}
-	per := t.batchSize(importChangeCols)
-	for start := 0; start < len(changes); start += per {
-		batch := changes[start:min(start+per, len(changes))]
-		args := make([]any, 0, len(batch)*importChangeCols)
-		for _, c := range batch {
-			seq++
-			args = append(args, jobID, seq, c.Row, c.Kind, c.Action, c.Name, c.Changes)
-		}
-		if _, err := t.exec(ctx, "add import changes", `INSERT INTO import_changes (job_id, seq, row, kind, action, name, changes)
-			VALUES `+t.valuesList(len(batch), importChangeCols, 1, nil), args...); err != nil {
+		if _, err := t.exec(ctx, "add import changes", `INSERT INTO import_change_blocks (job_id, first_seq, last_seq, changes)
+			VALUES `+t.valuesList(rows, cols, 1, nil), args...); err != nil {
 			return err
 		}
+		args, rows = args[:0], 0
+		return nil
 	}
-	return nil
+	block := make([]blockChange, 0, importChangeBlock)
+	for start := 0; start < len(changes); start += importChangeBlock {
+		block = block[:0]
+		for _, c := range changes[start:min(start+importChangeBlock, len(changes))] {
+			if c.Kind != meibo.ChangeUser && c.Kind != meibo.ChangeAdmin {
+				return fmt.Errorf("add import changes: unknown kind %q", c.Kind)
+			}
+			if c.Action != meibo.ChangeCreated && c.Action != meibo.ChangeUpdated && c.Action != meibo.ChangeDeleted {
+				return fmt.Errorf("add import changes: unknown action %q", c.Action)
+			}
+			block = append(block, blockChange{Row: c.Row, Kind: c.Kind, Action: c.Action, Name: c.Name, Changes: c.Changes})
+		}
+		text, err := json.Marshal(block)
+		if err != nil {
+			return fmt.Errorf("add import changes: %w", err)
+		}
+		args = append(args, jobID, seq+1, seq+len(block), string(text))
+		seq += len(block)
+		if rows++; rows == per {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }
 
 // ImportChanges lists a job's changes in the order they were recorded (row
-// order) after seq afterSeq, at most limit (0: all).
+// order) after seq afterSeq, at most limit (0: all). A job of an earlier
+// version of meibo has its changes a row each in import_changes.
 func (t *Tx) ImportChanges(ctx context.Context, jobID int64, afterSeq, limit int) ([]meibo.ImportChange, error) {
 	q := `SELECT seq, row, kind, action, name, changes FROM import_changes WHERE job_id = $1 AND seq > $2 ORDER BY seq`
 	if limit > 0 {
@@ -67,5 +105,43 @@ func (t *Tx) ImportChanges(ctx context.Context, jobID int64, afterSeq, limit int
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil || len(out) > 0 {
+		return out, err
+	}
+	return t.importChangeBlocks(ctx, jobID, afterSeq, limit)
+}
+
+// importChangeBlocks reads a job's changes after afterSeq from its blocks.
+func (t *Tx) importChangeBlocks(ctx context.Context, jobID int64, afterSeq, limit int) ([]meibo.ImportChange, error) {
+	rows, err := t.queryContext(ctx, `SELECT first_seq, changes FROM import_change_blocks WHERE job_id = $1 AND last_seq > $2 ORDER BY first_seq`, jobID, afterSeq)
+	if err != nil {
+		return nil, fmt.Errorf("list import changes: %w", err)
+	}
+	defer rows.Close()
+	var out []meibo.ImportChange
+	for rows.Next() && (limit <= 0 || len(out) < limit) {
+		var first int
+		var text string
+		if err := rows.Scan(&first, &text); err != nil {
+			return nil, fmt.Errorf("list import changes: %w", err)
+		}
+		var block []blockChange
+		if err := json.Unmarshal([]byte(text), &block); err != nil {
+			return nil, fmt.Errorf("list import changes of job %d from %d: %w", jobID, first, err)
+		}
+		for i, c := range block {
+			seq := first + i
+			if seq <= afterSeq {
+				continue
+			}
+			if limit > 0 && len(out) == limit {
+				break
+			}
+			out = append(out, meibo.ImportChange{Seq: seq, Row: c.Row, Kind: c.Kind, Action: c.Action, Name: c.Name, Changes: c.Changes})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list import changes: %w", err)
+	}
+	return out, nil
 }
