@@ -180,20 +180,20 @@ func (t *Tx) prepared(ctx context.Context, query string, args []any) (*sql.Stmt,
 		for i := range index {
 			index[i] = i
 		}
-		rebound, order := t.d.Rebind(query, index)
+		rebound, moved := t.d.Rebind(query, index)
 		st, err := t.tx.PrepareContext(ctx, rebound)
 		if err != nil {
 			return nil, nil, err
 		}
 		p = &preparedStmt{st: st}
-		for i, o := range order {
-			if o.(int) != i || len(order) != len(args) {
-				p.order = make([]int, len(order))
-				for j, o := range order {
-					p.order[j] = o.(int)
-				}
-				break
-			}
+		order := make([]int, len(moved))
+		same := len(moved) == len(args)
+		for j, i := range moved {
+			order[j] = i.(int)
+			same = same && order[j] == j
+		}
+		if !same {
+			p.order = order
 		}
 		if t.stmts == nil {
 			t.stmts = map[string]*preparedStmt{}
