@@ -52,6 +52,7 @@ var Excluded = map[string]string{
 	"search_positions":   "a constant table of positions made by the SQLite migrations",
 	"user_grams_pending": "users waiting for the search index: a restore makes every restored user wait",
 	"user_grams_defer":   "SQLite's mark of a transaction that defers the search index: never committed",
+	"user_search":        "PostgreSQL's trigram index of users: derived from users by triggers and the indexer",
 	// SQLite's trigram index of users and its shadow tables: derived from
 	// users by triggers.
 	"users_fts":         "derived from users by triggers",

@@ -14,8 +14,8 @@ import (
 // from all its rows at once (a sort) and deriving the tables that triggers
 // keep (the licence count, the group counts, the users waiting for the
 // keyword index) with one statement each costs a fraction of it. The
-// loaded users wait for the keyword index, SQLite's trigram index
-// included, which the indexer builds after the commit. BeginLoad drops
+// loaded users wait for the keyword index, the trigram index included,
+// which the indexer builds after the commit. BeginLoad drops
 // them inside the transaction and Finish puts them back from the
 // definitions it read: DDL is transactional on both engines, so a load
 // that fails and rolls back leaves the schema as it was, and one that
@@ -26,7 +26,8 @@ import (
 // loadTriggers are the triggers that a load drops, per engine: those whose
 // work Finish redoes set-based. Each keeps one of the tables Finish derives
 // (unified_users, group_user_counts, user_grams and user_grams_pending, and
-// SQLite's users_fts, emptied) in step with users. A trigger not listed here stays
+// the trigram index, emptied: SQLite's users_fts, PostgreSQL's user_search)
+// in step with users. A trigger not listed here stays
 // and fires row by row; TestLoadTriggers fails on a trigger of a migrated
 // database that is in neither list, so that a new one is weighed.
 var loadTriggers = map[string][]string{
@@ -222,7 +223,7 @@ func (l *Load) Finish(ctx context.Context) error {
 	var derive []string
 	if pg {
 		derive = []string{
-			`TRUNCATE unified_users, group_user_counts, user_grams, user_grams_pending`,
+			`TRUNCATE unified_users, group_user_counts, user_grams, user_grams_pending, user_search`,
 			`INSERT INTO unified_users (name, unified_key, email, members)
 				SELECT name, unified_key, (array_agg(email ORDER BY id))[1], count(*) FROM users GROUP BY name, unified_key`,
 			`INSERT INTO group_user_counts (group_id, users) SELECT group_id, count(*) FROM users GROUP BY group_id`,

@@ -17,7 +17,8 @@ import (
 //   - Two characters, or one ideograph or kana: the keyword's range of
 //     user_grams.
 //   - Three or more: SQLite's trigram index (FTS5) joined to the users;
-//     PostgreSQL's trigram index (GIN) through the LIKE condition.
+//     PostgreSQL's trigram index (GIN) through the LIKE condition, on its
+//     rows and the waiting users (searchTexts).
 //   - One other character: the name and e-mail ranges of the prefix.
 //
 // Users of a matching profile are counted apart, those the keyword does not
@@ -100,8 +101,13 @@ func (t *Tx) countUsers(ctx context.Context, f meibo.UserFilter, kw string, boun
 			src = "(" + ts.TrigramIDs(kw, q.arg) + ") m CROSS JOIN users u ON u.id = m.id"
 			q.and("u.group_id || '' = " + q.arg(f.GroupID))
 		} else {
-			src = "users u"
-			q.and("u.group_id = "+q.arg(f.GroupID), s.indexCond(q, "u"))
+			// The index's rows and the waiting users hold the group: the
+			// users are read only for filters.
+			src = searchTexts + " m"
+			q.and("m.group_id = "+q.arg(f.GroupID), s.indexCond(q, "m"))
+			if filtered {
+				src += " JOIN users u ON u.id = m.id"
+			}
 		}
 		s.filters(q, "u")
 		n, err = t.countOf(ctx, `SELECT 1 FROM `+src+` WHERE `+q.whereSQL()+lim, q.args)

@@ -13,11 +13,12 @@ import (
 // users (an import, a restore) asks DeferSearchIndex first: its new and
 // renamed users get one row each in user_grams_pending instead of their
 // grams in user_grams, and IndexPendingUsers, run by a background indexer
-// after the commit, moves them into user_grams a chunk at a time. On
-// SQLite they wait for the trigram index (users_fts) too (migration 0022).
-// Searches read the pending users of a group directly (pendingRows, and
-// SQLite's SearchIDs and TrigramIDs), so that what a keyword finds never
-// depends on whether the indexer has caught up.
+// after the commit, moves them into user_grams a chunk at a time. They wait
+// for the trigram index too (SQLite's users_fts, migration 0022;
+// PostgreSQL's user_search, migration 0025). Searches read the pending
+// users of a group directly (pendingRows, searchTexts, and SQLite's
+// SearchIDs and TrigramIDs), so that what a keyword finds never depends on
+// whether the indexer has caught up.
 
 // DeferSearchIndex makes the users this transaction creates or renames
 // pending in the search index instead of indexing each at once. SQLite
@@ -53,8 +54,8 @@ func (t *Tx) endDefer(ctx context.Context) error {
 }
 
 // IndexPendingUsers moves up to max pending users, in key order, into
-// user_grams (and on SQLite users_fts), and returns how many it moved (0:
-// none was pending). The
+// user_grams and the trigram index (SQLite's users_fts, PostgreSQL's
+// user_search), and returns how many it moved (0: none was pending). The
 // grams of the chunk are written in the order of user_grams' key, one
 // statement; on PostgreSQL the chunk's rows are claimed with SKIP LOCKED, so
 // that indexers of several servers share the work, and deleted by their
@@ -73,7 +74,11 @@ func (t *Tx) IndexPendingUsers(ctx context.Context, max int) (int, error) {
 				INSERT INTO user_grams (group_id, gram, name_fold, name, user_id)
 				SELECT c.group_id, g, c.name_fold, c.name, c.user_id FROM chunk c, user_gram_list(c.name_fold, c.email_key) g
 				ORDER BY 1, 2, 3, 4
-				ON CONFLICT DO NOTHING)
+				ON CONFLICT DO NOTHING),
+			texts AS (
+				INSERT INTO user_search (user_id, group_id, name_fold, name, email_key)
+				SELECT c.user_id, c.group_id, c.name_fold, c.name, c.email_key FROM chunk c ORDER BY c.group_id, c.name_fold, c.name
+				ON CONFLICT (group_id, name_fold, name) DO UPDATE SET user_id = excluded.user_id, email_key = excluded.email_key)
 			SELECT count(*) FROM chunk`).Scan(&n)
 		if err != nil {
 			return 0, fmt.Errorf("index pending users: %w", err)

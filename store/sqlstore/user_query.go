@@ -35,8 +35,9 @@ func prefixEnd(p string) (string, bool) {
 // userQueryWhere adds q's conditions, on alias u, to s. Each selects
 // through an index: the name (UNIQUE (group_id, name)), the e-mail key
 // (users_group_email_key), the trigram index (SQLite's FTS5 table,
-// PostgreSQL's GIN index, as the keyword search uses them), or the partial
-// indexes of administrators and of disabled users.
+// PostgreSQL's GIN index on user_search, each with the users waiting for
+// it, as the keyword search uses them), or the partial indexes of
+// administrators and of disabled users.
 //
 // It returns the users' source: the table, or on SQLite, for Contains, the
 // trigram index's matches joined to it in that order (CROSS JOIN), so that
@@ -65,7 +66,10 @@ func (t *Tx) userQueryWhere(s *stmt, q meibo.UserQuery) string {
 		if ts, ok := t.d.(trigramSubquery); ok {
 			src = "(" + ts.TrigramIDs(q.Contains, s.arg) + ") f CROSS JOIN users u ON u.id = f.id"
 		} else {
-			s.and(ContainsCond(t.d.Name(), "u", s.arg("%"+escapeLike(q.Contains)+"%"), q.Contains))
+			// By the key both tables share: a user read in name order is
+			// looked up in either by its primary key.
+			s.and("(u.group_id, u.name_fold, u.name) IN (SELECT c.group_id, c.name_fold, c.name FROM " + searchTexts + " c WHERE " +
+				ContainsCond(t.d.Name(), "c", s.arg("%"+escapeLike(q.Contains)+"%"), q.Contains) + ")")
 		}
 	}
 	// The flags as literals, as the partial indexes say them (migration

@@ -279,6 +279,10 @@ type indexScanner interface {
 // in walking order with their full rows. ok is false when there were more
 // than bounds.Many matches.
 //
+// The matches are read from the trigram index's rows and the users waiting
+// for it (searchTexts), which hold the keys that the sort needs: only the
+// page's users are read from users.
+//
 // The matches are found once: listed first and then sorted by the same
 // condition, as SQLite's are, they cost two scans of the index and two
 // rechecks of every match (the 7,417 users of "さくら": 6 ms each). Only
@@ -286,7 +290,7 @@ type indexScanner interface {
 // before the sort.
 func (s *userSearch) sortMatches(ctx context.Context, is indexScanner, from, to *userKey, n int) (got []userRow, ok bool, err error) {
 	q := &stmt{}
-	cond := s.indexCond(q, "c")
+	found := `SELECT c.id, c.group_id, c.name_fold, c.name FROM ` + searchTexts + ` c WHERE ` + s.indexCond(q, "c")
 	if len(s.profiles) > 0 {
 		// Counted apart first, from the profile index alone: a profile of
 		// many users would make the statement read them all.
@@ -294,9 +298,10 @@ func (s *userSearch) sortMatches(ctx context.Context, is indexScanner, from, to 
 		if err != nil || pids == nil {
 			return nil, false, err
 		}
-		cond = "(" + cond + " OR " + idsIn(pids).cond(q, "c") + ")"
+		// A user that both the keyword and a profile match is one match.
+		found += ` UNION SELECT c.id, c.group_id, c.name_fold, c.name FROM users c WHERE ` + idsIn(pids).cond(q, "c")
 	}
-	found := `SELECT c.id, c.group_id, c.name_fold, c.name FROM users c WHERE ` + cond + ` LIMIT ` + strconv.Itoa(bounds.Many+1)
+	found += ` LIMIT ` + strconv.Itoa(bounds.Many+1)
 	inner := &stmt{args: slices.Clone(q.args)}
 	src := "m c"
 	inner.and("c.group_id = " + inner.arg(s.f.GroupID))

@@ -10,9 +10,9 @@ import (
 )
 
 // PostgreSQL finds a keyword of three characters or more through its GIN
-// trigram index (users_search, migration 0023), which intersects the
-// posting lists of the keyword's trigrams and reads each of them whole. A
-// trigram that most users hold costs the search most of its time and
+// trigram index (user_search_text, migrations 0023 and 0025), which
+// intersects the posting lists of the keyword's trigrams and reads each of
+// them whole. A trigram that most users hold costs the search most of its time and
 // narrows it hardly at all: "use", "ser" and "er0" of user012345 are each
 // in 800,000 of the search benchmark's 1,000,000 users, and asking for them
 // took 13 of the search's 14 ms; "r012345", the rest of the keyword, finds
@@ -28,6 +28,17 @@ import (
 // index does not answer). A keyword is asked for whole, as before, when the
 // sample is missing (a table not yet analyzed) or too small, when none of
 // its trigrams is common, and when all of them are.
+
+// searchTexts is PostgreSQL's source of the texts of its trigram index and
+// of the users waiting for it, as one relation (id, group_id, name_fold,
+// name, email_key). The index is on user_search (migration 0025), which
+// holds a row per indexed user; the users an import or a restore writes
+// wait in user_grams_pending until the indexer writes them there. Each user
+// is in exactly one of the two. A condition on the relation's folded name
+// and e-mail key (ContainsCond, indexCond) reaches both tables, and the
+// index answers it on user_search.
+const searchTexts = `(SELECT user_id AS id, group_id, name_fold, name, email_key FROM user_search
+	UNION ALL SELECT user_id, group_id, name_fold, name, email_key FROM user_grams_pending)`
 
 const (
 	// sampleTTL is how long a sample is used before it is read again.
@@ -61,11 +72,12 @@ func (s *textSample) get(ctx context.Context, t *Tx) []string {
 }
 
 // readSample reads the histogram and the most common values that ANALYZE
-// keeps of users_search's expression in the current schema.
+// keeps of the expression of user_search_text, the trigram index, in the
+// current schema.
 func readSample(ctx context.Context, t *Tx) ([]string, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT v FROM pg_stats s,
 		unnest(coalesce(s.histogram_bounds::text::text[], '{}') || coalesce(s.most_common_vals::text::text[], '{}')) AS v
-		WHERE s.schemaname = current_schema() AND s.tablename = 'users_search'`)
+		WHERE s.schemaname = current_schema() AND s.tablename = 'user_search_text'`)
 	if err != nil {
 		return nil, fmt.Errorf("read the index statistics: %w", err)
 	}
