@@ -16,6 +16,10 @@
 -- Its key is user_grams_pending's, the user's place in the listing order:
 -- a statement that asks whether a user holds a keyword (the query of
 -- identity providers) probes both tables by the same key.
+-- Writes of users wait for the migration (about 10 s a million users);
+-- reads go on until the old index is dropped, at the end.
+LOCK TABLE users IN SHARE MODE;
+
 CREATE TABLE user_search (
     group_id  TEXT COLLATE "C" NOT NULL,
     name_fold TEXT COLLATE "C" NOT NULL,
@@ -30,7 +34,6 @@ SELECT u.id, u.group_id, u.name_fold, u.name, u.email_key FROM users u
 WHERE NOT EXISTS (SELECT 1 FROM user_grams_pending p WHERE p.group_id = u.group_id AND p.name_fold = u.name_fold AND p.name = u.name)
 ORDER BY u.group_id, u.name_fold, u.name;
 
-DROP INDEX users_search;
 CREATE INDEX user_search_text ON user_search USING gin ((name_fold || ' ' || email_key) gin_trgm_ops);
 
 CREATE OR REPLACE FUNCTION users_grams_insert() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -78,3 +81,5 @@ BEGIN
     RETURN NULL;
 END
 $$;
+
+DROP INDEX users_search;
