@@ -27,9 +27,9 @@ import (
 // work Finish redoes set-based. Each keeps one of the tables Finish derives
 // (unified_users, group_user_counts, user_grams and user_grams_pending, and
 // the trigram index, emptied: SQLite's users_fts, PostgreSQL's user_search)
-// in step with users. A trigger not listed here stays
-// and fires row by row; TestLoadTriggers fails on a trigger of a migrated
-// database that is in neither list, so that a new one is weighed.
+// in step with users. A trigger not listed here stays and fires row by row;
+// TestLoadTriggers fails on a trigger of a migrated database that is in
+// neither list, so that a new one is weighed.
 var loadTriggers = map[string][]string{
 	"sqlite": {
 		"users_ai", "users_ad", "users_au_unified", "users_au_name",
