@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -193,4 +194,61 @@ func ixCheckAdminsFile(t *testing.T, data []byte, enc csvio.Encoding, bom bool, 
 			}
 		}
 	}
+}
+
+// TestExportUsersLargeGroup exports a group of 2,600 users: every user
+// once, in name order; and a user whose name Shift_JIS cannot hold (𠮷, in
+// the middle of the group) fails the CP932 export with the message naming
+// that user.
+func TestExportUsersLargeGroup(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		e.group("G1")
+		const n = 2600
+		var file bytes.Buffer
+		file.WriteString("name,password,email\r\n")
+		var want []string
+		for i := range n {
+			name := fmt.Sprintf("user%05d", i)
+			if i == 1500 {
+				name += "𠮷"
+			}
+			want = append(want, name)
+			fmt.Fprintf(&file, "%s,,%s@example.org\r\n", name, fmt.Sprintf("u%05d", i))
+		}
+		e.wantSuccess(e.run(ixUsersReq("G1", false), file.Bytes()), n, 0, 0, 0)
+
+		var out bytes.Buffer
+		rows, err := e.svc.ExportUsers(e.sys, "G1", &out, csvio.UTF8, false)
+		if err != nil || rows != n {
+			t.Fatalf("export: %d rows, %v; want %d", rows, err, n)
+		}
+		recs, err := csv.NewReader(&out).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range recs[1:] {
+			got = append(got, r[0])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("exported %d names, want %d in name order; first difference at %d", len(got), len(want), firstDiff(got, want))
+		}
+
+		out.Reset()
+		rows, err = e.svc.ExportUsers(e.sys, "G1", &out, csvio.CP932, false)
+		if rows != 0 || meibo.ErrorCode(err) != meibo.CodeInvalid || !strings.Contains(err.Error(), "user01500𠮷") {
+			t.Fatalf("CP932 export of 𠮷: %d rows, %v; want the error naming user01500𠮷", rows, err)
+		}
+	})
+}
+
+// firstDiff is the first index at which a and b differ.
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }

@@ -184,12 +184,35 @@ func TestEachUser(t *testing.T) {
 		for _, n := range names {
 			us = append(us, user(p, n, ""))
 		}
+		// Profiles: the group's default, another of the group's, and
+		// (written behind the store's back: nothing else makes it) one
+		// of another group's.
+		staff := &meibo.Profile{GroupID: "G1", Name: "staff", Actions: meibo.AllActions}
+		elsewhere := &meibo.Profile{GroupID: "G2", Name: "elsewhere", Actions: meibo.AllActions}
+		update(t, db, func(tx meibo.Tx) error {
+			if err := tx.CreateProfile(ctx, staff); err != nil {
+				return err
+			}
+			return tx.CreateProfile(ctx, elsewhere)
+		})
+		us[2].ProfileID, us[8].ProfileID = staff.ID, staff.ID // a, z
 		addUsers(t, db, append(us, user(o, "other", ""))...)
+		if _, err := db.WriteDB().ExecContext(ctx, `UPDATE users SET profile_id = $1 WHERE id = $2`, elsewhere.ID, us[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		wantProfile := map[string]string{"a": "staff", "z": "staff", "b": "elsewhere"}
 		sort.Strings(names) // byte order
 		var got []string
 		view(t, db, func(tx meibo.Tx) error {
 			return tx.EachUser(ctx, "G1", func(u *meibo.User) error {
 				got = append(got, u.Name)
+				want, ok := wantProfile[u.Name]
+				if !ok {
+					want = meibo.DefaultProfileName
+				}
+				if u.ProfileName != want {
+					t.Errorf("EachUser: %s has profile %q, want %q", u.Name, u.ProfileName, want)
+				}
 				return nil
 			})
 		})
