@@ -6,6 +6,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -302,27 +303,41 @@ func TestResetSameAnswer(t *testing.T) {
 		}
 		evil := map[string]string{"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http", "Forwarded": "host=evil.example"}
 		var pages []page
-		for _, acct := range [][2]string{{"G1", "taro"}, {"G1", "nobody"}, {"G9", "taro"}, {"G1", "noemail"}} {
-			c := e.client()
-			form := e.do(c, "GET", "/reset", nil, evil)
-			if form.status != 200 {
-				t.Fatalf("GET /reset: %d", form.status)
-			}
-			p := e.do(c, "POST", "/reset", url.Values{"csrf": {e.csrf(form)}, "group": {acct[0]}, "user": {acct[1]}}, evil)
-			if p.took < e.min {
-				t.Errorf("%v answered in %v, under the minimum %v", acct, p.took, e.min)
-			}
-			t.Logf("%v: %d in %v", acct, p.status, p.took)
-			pages = append(pages, p)
-		}
 		// Similar timing: each answer takes the minimum, give or take the
-		// scheduler (a loaded test machine gets some slack).
-		fastest, slowest := pages[0].took, pages[0].took
-		for _, p := range pages {
-			fastest, slowest = min(fastest, p.took), max(slowest, p.took)
+		// scheduler. A round whose answers differ by more than twice the
+		// minimum is measured again, once: a path slower by design is
+		// slower in both rounds, a busy test machine seldom twice (the
+		// address's ten free requests allow two rounds).
+		rounds, spread := 0, ""
+		for rounds < 2 {
+			rounds++
+			pages = pages[:0]
+			for _, acct := range [][2]string{{"G1", "taro"}, {"G1", "nobody"}, {"G9", "taro"}, {"G1", "noemail"}} {
+				c := e.client()
+				form := e.do(c, "GET", "/reset", nil, evil)
+				if form.status != 200 {
+					t.Fatalf("GET /reset: %d", form.status)
+				}
+				p := e.do(c, "POST", "/reset", url.Values{"csrf": {e.csrf(form)}, "group": {acct[0]}, "user": {acct[1]}}, evil)
+				if p.took < e.min {
+					t.Errorf("%v answered in %v, under the minimum %v", acct, p.took, e.min)
+				}
+				t.Logf("round %d, %v: %d in %v", rounds, acct, p.status, p.took)
+				pages = append(pages, p)
+			}
+			fastest, slowest := pages[0].took, pages[0].took
+			for _, p := range pages {
+				fastest, slowest = min(fastest, p.took), max(slowest, p.took)
+			}
+			if spread = ""; slowest-fastest > 2*e.min {
+				spread = fmt.Sprintf("answers took from %v to %v", fastest, slowest)
+			}
+			if spread == "" {
+				break
+			}
 		}
-		if slowest-fastest > 2*e.min {
-			t.Errorf("answers took from %v to %v", fastest, slowest)
+		if spread != "" {
+			t.Errorf("%s, in both rounds", spread)
 		}
 		for i, p := range pages[1:] {
 			if p.status != pages[0].status || normal(p.body) != normal(pages[0].body) {
@@ -336,8 +351,13 @@ func TestResetSameAnswer(t *testing.T) {
 			t.Errorf("the answer: %d\n%s", pages[0].status, pages[0].body)
 		}
 		msgs := e.outbox()
-		if len(msgs) != 1 || msgs[0].To != "taro@example.org" || msgs[0].Kind != meibo.MailReset {
-			t.Fatalf("outbox %+v", msgs)
+		if len(msgs) != rounds {
+			t.Fatalf("%d messages after %d rounds: %+v", len(msgs), rounds, msgs)
+		}
+		for _, m := range msgs {
+			if m.To != "taro@example.org" || m.Kind != meibo.MailReset {
+				t.Fatalf("outbox %+v", msgs)
+			}
 		}
 		if d := e.delivered(msgs[0]); !strings.Contains(d.Text, publicURL+"/password/mbl_") || strings.Contains(d.Text+d.HTML, "evil.example") {
 			t.Errorf("the link does not come from the public URL:\n%s", d.Text)
