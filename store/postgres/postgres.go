@@ -86,9 +86,12 @@ func (dialect) IsForeignKey(err error) bool { return code(err) == foreignKeyViol
 
 func (dialect) Cast(placeholder, sqlType string) string { return placeholder + "::" + sqlType }
 
-// Lock takes a transaction-scoped advisory lock named after resource.
+// Lock takes a transaction-scoped advisory lock named after resource and
+// the schema the installation's tables are in. Advisory locks belong to the
+// whole database: without the schema, two installations in schemas of one
+// database (as the tests run) waited for each other's imports.
 func (dialect) Lock(ctx context.Context, tx *sql.Tx, resource string) error {
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext($1))`, "meibo:"+resource); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '/meibo:' || $1))`, resource); err != nil {
 		return fmt.Errorf("lock %s: %w", resource, err)
 	}
 	return nil

@@ -202,7 +202,8 @@ func TestRollback(t *testing.T) {
 }
 
 // TestLock checks that Lock serialises transactions on PostgreSQL (SQLite has
-// one writer, so two write transactions never overlap there).
+// one writer, so two write transactions never overlap there), and only those
+// of one installation.
 func TestLock(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		db := storetest.Open(t, engine, nil)
@@ -229,6 +230,15 @@ func TestLock(t *testing.T) {
 		cancel()
 		if err == nil {
 			t.Error("a second transaction took a held lock")
+		}
+		// Another installation, in a schema of its own in the same
+		// database, has locks of its own.
+		other := storetest.Open(t, engine, nil)
+		short, cancel = context.WithTimeout(ctx, 5*time.Second)
+		err = other.Update(short, func(tx meibo.Tx) error { return tx.Lock(short, "users") })
+		cancel()
+		if err != nil {
+			t.Errorf("another schema's installation could not take its own lock: %v", err)
 		}
 		update(t, db, func(tx meibo.Tx) error { return tx.Lock(ctx, "admins") })
 		close(release)
