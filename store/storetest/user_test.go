@@ -3,7 +3,9 @@ package storetest_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -197,10 +199,16 @@ func TestEachUser(t *testing.T) {
 		})
 		us[2].ProfileID, us[8].ProfileID = staff.ID, staff.ID // a, z
 		addUsers(t, db, append(us, user(o, "other", ""))...)
-		if _, err := db.WriteDB().ExecContext(ctx, `UPDATE users SET profile_id = $1 WHERE id = $2`, elsewhere.ID, us[0].ID); err != nil {
+		wantProfile := map[string]string{"a": "staff", "z": "staff", "b": "elsewhere"}
+		_, err := db.WriteDB().ExecContext(ctx, `UPDATE users SET profile_id = $1 WHERE id = $2`, elsewhere.ID, us[0].ID)
+		switch {
+		case engine == "postgres" && (err == nil || !strings.Contains(err.Error(), "users_profile_in_group")):
+			t.Fatalf("PostgreSQL gave a user another group's profile: %v", err)
+		case engine == "postgres":
+			delete(wantProfile, "b") // its key refuses it (migration 0026)
+		case err != nil:
 			t.Fatal(err)
 		}
-		wantProfile := map[string]string{"a": "staff", "z": "staff", "b": "elsewhere"}
 		sort.Strings(names) // byte order
 		var got []string
 		view(t, db, func(tx meibo.Tx) error {
@@ -221,7 +229,7 @@ func TestEachUser(t *testing.T) {
 		}
 		stop := errors.New("stop")
 		n := 0
-		err := db.View(ctx, func(tx meibo.Tx) error {
+		err = db.View(ctx, func(tx meibo.Tx) error {
 			return tx.EachUser(ctx, "G1", func(*meibo.User) error {
 				n++
 				if n == 3 {
@@ -390,5 +398,83 @@ func TestCreateUsersIDs(t *testing.T) {
 		addUsers(t, db, third...)
 		check(third)
 		check(second)
+	})
+}
+
+// TestUserProfileInGroupMigration upgrades an installation where a user has
+// another group's profile (written by hand: the service never gives one).
+// PostgreSQL's migration 0026, which makes the user's group and profile one
+// foreign key, stops naming that user and changes nothing; once the user
+// has a profile of its own group, it applies, and the key refuses such a
+// profile from then on. SQLite keeps its two keys and takes it.
+func TestUserProfileInGroupMigration(t *testing.T) {
+	const migration = "0026_user_profile_in_group.sql"
+	storetest.Each(t, func(t *testing.T, engine string) {
+		db := migratedBefore(t, engine, "0026")
+		p := newGroup(t, db, "G1")
+		o := newGroup(t, db, "G2")
+		a, b := user(p, "a", ""), user(p, "b\"x", "")
+		addUsers(t, db, a, b, user(o, "c", ""))
+		setProfile := func(u *meibo.User, profile int64) error {
+			_, err := db.WriteDB().ExecContext(ctx, `UPDATE users SET profile_id = $1 WHERE id = $2`, profile, u.ID)
+			return err
+		}
+		if err := setProfile(b, o.ID); err != nil {
+			t.Fatal(err)
+		}
+		profileOf := func(u *meibo.User) int64 {
+			var got *meibo.User
+			view(t, db, func(tx meibo.Tx) (err error) {
+				got, err = tx.User(ctx, u.ID)
+				return err
+			})
+			return got.ProfileID
+		}
+		if engine == "sqlite" {
+			applied, err := db.Migrate(ctx)
+			if err != nil || !slices.Contains(applied, migration) {
+				t.Fatalf("applied %q: %v", applied, err)
+			}
+			if got := profileOf(b); got != o.ID {
+				t.Errorf("SQLite: b's profile %d after the migration, want %d", got, o.ID)
+			}
+			return
+		}
+
+		applied, err := db.Migrate(ctx)
+		want := `users with a profile of another group: 1, among them G1/b"x (profile ` + o.Name + ` of group G2)`
+		if err == nil || !strings.Contains(err.Error(), want) || slices.Contains(applied, migration) {
+			t.Fatalf("migration with a foreign profile: applied %q, error %v; want it stopped with %q", applied, err, want)
+		}
+		_, pending, err := db.MigrationStatus(ctx)
+		if err != nil || !slices.Equal(pending, []string{migration}) {
+			t.Fatalf("pending after the refusal %q (%v), want only %s", pending, err, migration)
+		}
+		if got := profileOf(b); got != o.ID {
+			t.Errorf("b's profile %d after the refusal, want %d unchanged", got, o.ID)
+		}
+
+		if err := setProfile(b, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if applied, err = db.Migrate(ctx); err != nil || !slices.Equal(applied, []string{migration}) {
+			t.Fatalf("applied %q: %v", applied, err)
+		}
+		if err := setProfile(a, o.ID); err == nil || !strings.Contains(err.Error(), "users_profile_in_group") {
+			t.Errorf("another group's profile after the migration: %v, want the key's refusal", err)
+		}
+		// The one key still stands for both: a user of a group that does not
+		// exist is refused, and a group with users cannot be deleted.
+		_, err = db.WriteDB().ExecContext(ctx, `UPDATE users SET group_id = 'G9' WHERE id = $1`, a.ID)
+		if err == nil || !strings.Contains(err.Error(), "users_profile_in_group") {
+			t.Errorf("user moved to a missing group: %v, want the key's refusal", err)
+		}
+		_, err = db.WriteDB().ExecContext(ctx, `DELETE FROM groups WHERE id = 'G1'`)
+		if err == nil || !strings.Contains(err.Error(), "users_profile_in_group") {
+			t.Errorf("group with users deleted: %v, want the key's refusal", err)
+		}
+		if n := countUsers(t, db, "G1"); n != 2 {
+			t.Errorf("G1 has %d users, want 2", n)
+		}
 	})
 }
