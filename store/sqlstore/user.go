@@ -12,21 +12,29 @@ import (
 	"github.com/meibo/meibo"
 )
 
+// userCols are a user's columns, read by scanUser. The times are read
+// through COALESCE, an expression without a declared type: SQLite's driver
+// then hands over the stored text instead of trying its layouts one after
+// another (a failed parse before each good one: a quarter of reading a
+// batch of users), and textTime parses it once. PostgreSQL's stay times.
 const userCols = `u.id, u.group_id, u.name, u.email, u.password_hash, u.profile_id, p.name, u.admin, u.api_access, u.disabled,
-	u.created_at, u.updated_at, u.password_changed_at, u.last_sign_in_at`
+	COALESCE(u.created_at, NULL), COALESCE(u.updated_at, NULL), COALESCE(u.password_changed_at, NULL), COALESCE(u.last_sign_in_at, NULL)`
 
 const userFrom = ` FROM users u JOIN profiles p ON p.id = u.profile_id`
 
 // scanUser reads the columns of userCols, then those of extra.
 func scanUser(s scanner, extra ...any) (*meibo.User, error) {
 	var u meibo.User
-	var pwc, last sql.Null[time.Time]
+	var created, updated, pwc, last textTime
 	if err := s.Scan(append([]any{&u.ID, &u.GroupID, &u.Name, &u.Email, &u.PasswordHash, &u.ProfileID, &u.ProfileName,
-		&u.Admin, &u.APIAccess, &u.Disabled, &u.CreatedAt, &u.UpdatedAt, &pwc, &last}, extra...)...); err != nil {
+		&u.Admin, &u.APIAccess, &u.Disabled, &created, &updated, &pwc, &last}, extra...)...); err != nil {
 		return nil, err
 	}
-	u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
-	u.PasswordChangedAt, u.LastSignInAt = nullTime(pwc), nullTime(last)
+	if !created.valid || !updated.valid {
+		return nil, fmt.Errorf("user %d has no creation or update time", u.ID)
+	}
+	u.CreatedAt, u.UpdatedAt = created.t, updated.t
+	u.PasswordChangedAt, u.LastSignInAt = pwc.ptr(), last.ptr()
 	return &u, nil
 }
 

@@ -20,6 +20,66 @@ func nullTime(n sql.Null[time.Time]) *time.Time {
 	return &t
 }
 
+// textTime scans a time the driver hands over as a time.Time (PostgreSQL)
+// or as the text it stored (SQLite, for a column read through an
+// expression), in UTC. SQLite's driver writes times in timeTextLayout
+// (_time_format=sqlite); text in another layout goes through the layouts the
+// driver reads.
+type textTime struct {
+	t     time.Time
+	valid bool
+}
+
+const timeTextLayout = "2006-01-02 15:04:05.999999999-07:00"
+
+// timeTextLayouts are the layouts modernc.org/sqlite reads times in, after
+// time.Time's String form.
+var timeTextLayouts = []string{"2006-01-02 15:04:05.999999999 -0700 MST", timeTextLayout,
+	"2006-01-02T15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02"}
+
+func (s *textTime) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*s = textTime{}
+		return nil
+	case time.Time:
+		*s = textTime{v.UTC(), true}
+		return nil
+	case []byte:
+		return s.parse(string(v))
+	case string:
+		return s.parse(v)
+	}
+	return fmt.Errorf("a time stored as %T", v)
+}
+
+func (s *textTime) parse(text string) error {
+	if t, err := time.Parse(timeTextLayout, text); err == nil {
+		*s = textTime{t.UTC(), true}
+		return nil
+	}
+	if i := strings.Index(text, " m="); i > 0 {
+		text = text[:i] // time.Time's String with a monotonic reading
+	}
+	zoned := strings.TrimSuffix(text, "Z")
+	for _, layout := range timeTextLayouts {
+		if t, err := time.Parse(layout, zoned); err == nil {
+			*s = textTime{t.UTC(), true}
+			return nil
+		}
+	}
+	return fmt.Errorf("time %q in none of the driver's layouts", text)
+}
+
+// ptr is the time, or nil for NULL.
+func (s textTime) ptr() *time.Time {
+	if !s.valid {
+		return nil
+	}
+	return &s.t
+}
+
 // placeholders returns "($n, $n+1, ...)" groups for rows×cols parameters,
 // starting at $start, with per-column casts where given.
 func (t *Tx) valuesList(rows, cols, start int, casts []string) string {

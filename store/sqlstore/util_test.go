@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 )
@@ -94,6 +95,36 @@ func TestPreparedArguments(t *testing.T) {
 		rs.Close()
 		if want := (n - 2) / 2; got != want {
 			t.Errorf("round %d: %d rows, want %d", round, got, want)
+		}
+	}
+}
+
+func TestTextTime(t *testing.T) {
+	want := time.Date(2024, 7, 1, 12, 30, 45, 123456000, time.UTC)
+	tokyo := time.FixedZone("JST", 9*3600)
+	for _, v := range []any{
+		want,
+		want.In(tokyo),
+		"2024-07-01 12:30:45.123456+00:00", // the driver's layout (_time_format=sqlite)
+		"2024-07-01 21:30:45.123456+09:00",
+		[]byte("2024-07-01 12:30:45.123456+00:00"),
+		"2024-07-01 12:30:45.123456 +0000 UTC",                // time.Time's String, as the driver wrote by default
+		"2024-07-01 21:30:45.123456 +0900 JST m=+0.000012345", // … with a monotonic reading
+		"2024-07-01T12:30:45.123456Z",
+		"2024-07-01 12:30:45.123456",
+	} {
+		var got textTime
+		if err := got.Scan(v); err != nil || !got.valid || !got.t.Equal(want) || got.t.Location() != time.UTC {
+			t.Errorf("Scan(%v) = %v %v (%v), want %v in UTC", v, got.t, got.valid, err, want)
+		}
+	}
+	got := textTime{want, true}
+	if err := got.Scan(nil); err != nil || got.valid || got.ptr() != nil {
+		t.Errorf("Scan(nil) = %+v, %v", got, err)
+	}
+	for _, v := range []any{"yesterday", "2024-13-01 00:00:00+00:00", 42} {
+		if err := got.Scan(v); err == nil {
+			t.Errorf("Scan(%v) = %v, want an error", v, got.t)
 		}
 	}
 }

@@ -478,3 +478,38 @@ func TestUserProfileInGroupMigration(t *testing.T) {
 		}
 	})
 }
+
+// TestUserTimes reads back a user's times as each engine's driver stores
+// them, and on SQLite as its driver stored them before the layout was set
+// (time.Time's String form) and as text written by hand in UTC.
+func TestUserTimes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		p := newGroup(t, db, "G1")
+		u := user(p, "a", "")
+		addUsers(t, db, u)
+		at := time.Date(2024, 7, 1, 21, 30, 45, 123456000, time.FixedZone("JST", 9*3600))
+		stored := []any{at}
+		if engine == "sqlite" {
+			stored = append(stored, "2024-07-01 21:30:45.123456 +0900 JST", "2024-07-01T12:30:45.123456Z")
+		}
+		for _, v := range stored {
+			if _, err := db.WriteDB().ExecContext(ctx, `UPDATE users SET created_at = $1, last_sign_in_at = $1 WHERE id = $2`, v, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			view(t, db, func(tx meibo.Tx) error {
+				got, err := tx.User(ctx, u.ID)
+				if err != nil {
+					return err
+				}
+				if !got.CreatedAt.Equal(at) || got.CreatedAt.Location() != time.UTC || got.LastSignInAt == nil || !got.LastSignInAt.Equal(at) {
+					t.Errorf("stored %v: read created %v, last sign-in %v; want %v in UTC", v, got.CreatedAt, got.LastSignInAt, at)
+				}
+				if got.PasswordChangedAt != nil {
+					t.Errorf("stored %v: password changed %v, want none", v, got.PasswordChangedAt)
+				}
+				return nil
+			})
+		}
+	})
+}
