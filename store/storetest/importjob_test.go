@@ -480,6 +480,16 @@ func TestImportFileChunks(t *testing.T) {
 		if n, got := chunks(); n != 3 || !bytes.Equal(got, big) {
 			t.Errorf("%d chunks of %d bytes, want 3 of the file's %d", n, len(got), len(big))
 		}
+		if engine == "postgres" {
+			// Compressed with lz4 (migration 0027), not the server's pglz.
+			var methods string
+			if err := db.ReadDB().QueryRowContext(ctx, `SELECT string_agg(DISTINCT pg_column_compression(data), ',') FROM import_files WHERE job_id = $1`, j.ID).Scan(&methods); err != nil {
+				t.Fatal(err)
+			}
+			if methods != "lz4" {
+				t.Errorf("the file's chunks are compressed with %q, want lz4", methods)
+			}
+		}
 		view(t, db, func(tx meibo.Tx) error {
 			got, err := tx.ImportFile(ctx, j.ID)
 			if err != nil {
