@@ -44,15 +44,16 @@ type BackupLogEntry struct {
 
 func init() {
 	RegisterMessages(map[string][2]string{
-		"backup.not_backup":   {"This is not a meibo backup file: %s", "meibo のバックアップファイルではありません: %s"},
-		"backup.newer_format": {"The backup file has format version %d; this meibo reads up to version %d. Use a newer meibo.", "バックアップファイルの形式はバージョン %d です。この meibo が読めるのはバージョン %d までです。新しい meibo を使用してください。"},
-		"backup.newer_schema": {"The backup comes from a newer database schema (%s) than this meibo knows (%s). Upgrade meibo before restoring it.", "バックアップはこの meibo が知るもの (%[2]s) より新しいデータベーススキーマ (%[1]s) のものです。復元する前に meibo を更新してください。"},
-		"backup.damaged":      {"The backup file is damaged: %s", "バックアップファイルが破損しています: %s"},
-		"backup.truncated":    {"The backup file is incomplete (cut short): %s", "バックアップファイルが途中で切れています: %s"},
-		"backup.checksum":     {"The backup file is damaged: the stream of table %s does not match its checksum or row count.", "バックアップファイルが破損しています: テーブル %s のデータがチェックサムまたは行数と一致しません。"},
-		"backup.not_empty":    {"The database is not empty (table %s holds rows). Restore into a new database, or replace its contents on purpose.", "データベースが空ではありません (テーブル %s に行があります)。新しいデータベースに復元するか、内容を置き換えることを明示してください。"},
-		"backup.schema":       {"The backup does not fit this database's schema: %s", "バックアップがこのデータベースのスキーマに合いません: %s"},
-		"backup.outdated":     {"The database needs migrations first (%s).", "データベースに未適用のマイグレーションがあります (%s)。"},
+		"backup.not_backup":         {"This is not a meibo backup file: %s", "meibo のバックアップファイルではありません: %s"},
+		"backup.newer_format":       {"The backup file has format version %d; this meibo reads up to version %d. Use a newer meibo.", "バックアップファイルの形式はバージョン %d です。この meibo が読めるのはバージョン %d までです。新しい meibo を使用してください。"},
+		"backup.newer_schema":       {"The backup comes from a newer database schema (%s) than this meibo knows (%s). Upgrade meibo before restoring it.", "バックアップはこの meibo が知るもの (%[2]s) より新しいデータベーススキーマ (%[1]s) のものです。復元する前に meibo を更新してください。"},
+		"backup.damaged":            {"The backup file is damaged: %s", "バックアップファイルが破損しています: %s"},
+		"backup.truncated":          {"The backup file is incomplete (cut short): %s", "バックアップファイルが途中で切れています: %s"},
+		"backup.checksum":           {"The backup file is damaged: the stream of table %s does not match its checksum or row count.", "バックアップファイルが破損しています: テーブル %s のデータがチェックサムまたは行数と一致しません。"},
+		"backup.not_empty":          {"The database is not empty (table %s holds rows). Restore into a new database, or replace its contents on purpose.", "データベースが空ではありません (テーブル %s に行があります)。新しいデータベースに復元するか、内容を置き換えることを明示してください。"},
+		"backup.schema":             {"The backup does not fit this database's schema: %s", "バックアップがこのデータベースのスキーマに合いません: %s"},
+		"backup.user_profile_group": {"Users of the backup have a profile of another group, which this database does not allow: %d, among them %s. Give each of them a profile of their own group where the backup was made, and back it up again.", "バックアップには別のグループのプロファイルを持つユーザーがあり、このデータベースでは認められません: %d 人 (%s など)。バックアップ元で各ユーザーに自分のグループのプロファイルを設定してから、もう一度バックアップしてください。"},
+		"backup.outdated":           {"The database needs migrations first (%s).", "データベースに未適用のマイグレーションがあります (%s)。"},
 	})
 }
 

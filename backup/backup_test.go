@@ -474,3 +474,52 @@ func TestLargeRows(t *testing.T) {
 		}
 	})
 }
+
+// TestRestoreForeignProfile restores a SQLite backup in which a user has
+// another group's profile (SQLite takes it; written here by hand, as the
+// service never does). PostgreSQL's one key for a user's group and profile
+// (migration 0026) refuses it: the restore fails naming the user, and
+// nothing is restored. SQLite restores it as it was.
+func TestRestoreForeignProfile(t *testing.T) {
+	src := storetest.Open(t, "sqlite", nil)
+	svc := newService(t, src)
+	sys := meibo.WithActor(bg, meibo.System("cli:test"))
+	for _, g := range []string{"G1", "G2"} {
+		must(svc.CreateGroup(sys, meibo.Group{ID: g}))(t)
+	}
+	taro := must(svc.CreateUser(sys, "G1", service.UserInput{Name: "山田太郎"}))(t)
+	must(svc.CreateUser(sys, "G1", service.UserInput{Name: "hanako"}))(t)
+	if _, err := src.WriteDB().Exec(`UPDATE users SET profile_id = (SELECT id FROM profiles WHERE group_id = 'G2') WHERE id = ?`, taro.ID); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	must(backup.Write(bg, src, &buf, "test", 0))(t)
+
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) {
+			dst := storetest.Open(t, engine, nil)
+			_, err := backup.Restore(bg, dst, bytes.NewReader(buf.Bytes()), backup.RestoreOptions{})
+			if engine == "sqlite" {
+				if err != nil {
+					t.Fatalf("restore on SQLite: %v", err)
+				}
+				if !reflect.DeepEqual(dump(t, src), dump(t, dst)) {
+					t.Error("the restored database is not the backup's")
+				}
+				return
+			}
+			var e *meibo.Error
+			if !errors.As(err, &e) || e.Msg.Key != "backup.user_profile_group" {
+				t.Fatalf("restore on PostgreSQL: %v, want backup.user_profile_group", err)
+			}
+			if want, msg := "1, among them G1/山田太郎 (profile default of group G2)", e.Msg.String(); !strings.Contains(msg, want) {
+				t.Errorf("message %q, want it to name %q", msg, want)
+			}
+			for table, rows := range dump(t, dst) {
+				if len(rows) > 0 {
+					t.Errorf("table %s holds %d rows after the refused restore", table, len(rows))
+				}
+			}
+		})
+	}
+}

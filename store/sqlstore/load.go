@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/meibo/meibo"
 )
 
 // Bulk loads (a restore into an empty database). Keeping every secondary
@@ -264,11 +266,44 @@ func (l *Load) Finish(ctx context.Context) error {
 		}
 	}
 	for _, fk := range l.fkeys {
+		// The key of a user's group and profile is checked behind a
+		// savepoint, so that a refusal can be explained by a query.
+		explain := fk.name == "users_profile_in_group"
+		if explain {
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT meibo_load_key`); err != nil {
+				return fmt.Errorf("load: foreign key %s: %w", fk.name, err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `ALTER TABLE `+fk.table+` ADD CONSTRAINT `+quoteName(fk.name)+` `+fk.sql); err != nil {
+			if explain && l.t.d.IsForeignKey(err) {
+				return l.foreignProfiles(ctx, err)
+			}
 			return fmt.Errorf("load: foreign key %s: %w", fk.name, err)
 		}
 	}
 	return nil
+}
+
+// foreignProfiles names the loaded users whose profile is another group's
+// (or missing), which PostgreSQL's key users_profile_in_group refuses
+// (migration 0026) and SQLite takes: a backup of a SQLite database where
+// such a user was written by hand, restored on PostgreSQL.
+func (l *Load) foreignProfiles(ctx context.Context, keyErr error) error {
+	if _, err := l.t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT meibo_load_key`); err != nil {
+		return fmt.Errorf("load: foreign key users_profile_in_group: %w", keyErr)
+	}
+	var n int64
+	var listed sql.NullString
+	err := l.t.tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM users u LEFT JOIN profiles p ON p.id = u.profile_id
+			WHERE p.group_id IS DISTINCT FROM u.group_id),
+		(SELECT string_agg(format('%s/%s (profile %s of group %s)', b.group_id, b.name, coalesce(b.profile, '#' || b.profile_id), coalesce(b.profile_group, '-')), ', ')
+			FROM (SELECT u.group_id, u.name, u.profile_id, p.name AS profile, p.group_id AS profile_group
+				FROM users u LEFT JOIN profiles p ON p.id = u.profile_id
+				WHERE p.group_id IS DISTINCT FROM u.group_id ORDER BY u.group_id, u.name LIMIT 10) b)`).Scan(&n, &listed)
+	if err != nil || n == 0 {
+		return fmt.Errorf("load: foreign key users_profile_in_group: %w", keyErr)
+	}
+	return meibo.Errorf(meibo.CodeInvalid, "backup.user_profile_group", n, listed.String)
 }
 
 // checkForeignKeys checks every foreign key of the SQLite database at once,
