@@ -78,7 +78,7 @@ type browserServer struct {
 // and three groups: G001 with a few users, G002 and G003.
 func startBrowserServer(t *testing.T) *browserServer {
 	t.Helper()
-	cfg := testConfig(filepath.Join(t.TempDir(), "meibo.db"), io.Discard)
+	cfg := testConfig(migratedDB(t), io.Discard)
 	cfg.AdminPassword = consolePassword
 	m := NewMain(cfg)
 	if err := m.Open(context.Background()); err != nil {

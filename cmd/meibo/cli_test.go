@@ -33,8 +33,8 @@ type cli struct {
 }
 
 func newCLI(t *testing.T) *cli {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "meibo.db")
+	db := migratedDB(t)
+	dir := filepath.Dir(db)
 	return &cli{t: t, dir: dir, db: db, env: map[string]string{
 		"MEIBO_DB":             db,
 		"MEIBO_ARGON2_MEMORY":  "7168",

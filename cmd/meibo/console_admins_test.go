@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -91,7 +90,7 @@ func (c *consoleClient) signIn(loginID, password string) {
 // would have prevented, with the rule next to the field; fixed accounts and
 // the last manager are refused; only managers see the pages.
 func TestConsoleAdminsWithoutScript(t *testing.T) {
-	cfg := testConfig(filepath.Join(t.TempDir(), "meibo.db"), io.Discard)
+	cfg := testConfig(migratedDB(t), io.Discard)
 	cfg.AdminPassword = consolePassword
 	m := NewMain(cfg)
 	if err := m.Open(context.Background()); err != nil {

@@ -361,7 +361,7 @@ func TestE2EDevices(t *testing.T) {
 // is refused and stops at once, though it was waiting.
 func e2eAgents(t *testing.T, bin string) {
 	clock := &e2eClock{}
-	m := e2eServer(t, filepath.Join(t.TempDir(), "meibo.db"), clock.Now)
+	m := e2eServer(t, migratedDB(t), clock.Now)
 	svc := m.Service
 	toks := e2eSetUp(t, svc, 2)
 	stateB := t.TempDir()

@@ -452,7 +452,7 @@ func TestMailLinkFormInBrowser(t *testing.T) {
 	chromium := requireChromium(t)
 	t.Parallel()
 	srv := smtptest.Start(t, smtptest.Options{})
-	cfg := testConfig(filepath.Join(t.TempDir(), "meibo.db"), io.Discard)
+	cfg := testConfig(migratedDB(t), io.Discard)
 	cfg.AdminPassword = consolePassword
 	cfg.Mail = mailConfig{PublicURL: mailPublic, SMTP: srv.Mailer("meibo <noreply@meibo.example.org>")}
 	m := NewMain(cfg)

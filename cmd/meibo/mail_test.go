@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -70,7 +69,7 @@ func mailLink(t *testing.T, m *smtptest.Message) (base, secret string) {
 // the real server.
 func TestServeMailLinks(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{StartTLS: true, Username: "relay", Password: "relay-secret"})
-	cfg := testConfig(filepath.Join(t.TempDir(), "meibo.db"), io.Discard)
+	cfg := testConfig(migratedDB(t), io.Discard)
 	cfg.AdminPassword = "A-chosen-pass-phrase-9"
 	cfg.Mail = mailConfig{PublicURL: mailPublic, SMTP: srv.Mailer("meibo <noreply@meibo.example.org>")}
 	m := NewMain(cfg)

@@ -33,7 +33,7 @@ func TestPortalInBrowser(t *testing.T) {
 	t.Parallel()
 	chromium := requireChromium(t)
 	clock := &e2eClock{}
-	m := e2eServer(t, filepath.Join(t.TempDir(), "meibo.db"), clock.Now)
+	m := e2eServer(t, migratedDB(t), clock.Now)
 	svc := m.Service
 	if _, err := svc.CreateGroup(e2eSys, meibo.Group{ID: "G001", Name: "Sales"}); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package main
 import (
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +18,7 @@ import (
 func TestProvisioningInBrowser(t *testing.T) {
 	t.Parallel()
 	chromium := requireChromium(t)
-	m := e2eServer(t, filepath.Join(t.TempDir(), "meibo.db"), time.Now)
+	m := e2eServer(t, migratedDB(t), time.Now)
 	svc := m.Service
 	if _, err := svc.CreateGroup(e2eSys, meibo.Group{ID: "G001", Name: "Sales"}); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/argon2id"
+	"github.com/meibo/meibo/store/storetest"
 )
 
 // syncBuffer is a buffer safe for the server's goroutines.
@@ -50,6 +51,19 @@ func testConfig(db string, out io.Writer) Config {
 		BootstrapPassword: out,
 		ShutdownTimeout:   5 * time.Second,
 	}
+}
+
+// migratedDB is a new SQLite database in the test's folder with every
+// migration applied (a copy of one migrated once per process), for tests
+// about anything but a first start: migrating a new file costs more CPU
+// than most of these tests' own work under the race detector.
+func migratedDB(t testing.TB) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "meibo.db")
+	if err := storetest.CopySQLiteTemplate(db); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 var printedPassword = regexp.MustCompile(`created administrator "admin" with password: (\S+)`)
@@ -252,7 +266,7 @@ func TestServeCommand(t *testing.T) {
 // TestServeGracefulClose: Close stops taking connections but lets a request
 // that is under way finish, and only then returns.
 func TestServeGracefulClose(t *testing.T) {
-	m := NewMain(testConfig(filepath.Join(t.TempDir(), "meibo.db"), io.Discard))
+	m := NewMain(testConfig(migratedDB(t), io.Discard))
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,7 +74,7 @@ func startSSO(t *testing.T) *ssoEnv {
 	}))
 	t.Cleanup(proxy.Close)
 
-	cfg := testConfig(filepath.Join(t.TempDir(), "meibo.db"), io.Discard)
+	cfg := testConfig(migratedDB(t), io.Discard)
 	cfg.AdminPassword = consolePassword
 	cfg.SignIn.SSO = &sso.Config{Providers: []sso.Provider{
 		{ID: "zt", Name: "Zitadel", Issuer: issuer, ClientID: "meibo", ClientSecret: "meibo-secret", Claim: "email", MFA: []string{"pwd"}},

@@ -16,6 +16,8 @@ import (
 // users template then passes a dry run of meibo import.
 func TestExportTemplateCommand(t *testing.T) {
 	c := newCLI(t)
+	c.db = filepath.Join(c.dir, "none.db") // a database that does not exist, and must not come to
+	c.env["MEIBO_DB"] = c.db
 	r := c.ok("export", "--template", "--format", "personal", "--encoding", "cp932")
 	var want bytes.Buffer
 	if err := csvio.WriteTemplate(&want, meibo.FormatPersonal, csvio.CP932, false); err != nil {

@@ -38,7 +38,7 @@ func startTransport(t *testing.T, engine string, edit func(*Config)) (*Main, *sy
 	var db string
 	switch engine {
 	case "sqlite":
-		db = filepath.Join(t.TempDir(), "meibo.db")
+		db = migratedDB(t)
 	case "postgres":
 		db = storetest.SchemaDSN(t, storetest.PostgresDSN(t))
 	}
