@@ -3,6 +3,7 @@ package service_test
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -241,5 +242,28 @@ func TestExportUsersLargeGroup(t *testing.T) {
 		if rows != 0 || meibo.ErrorCode(err) != meibo.CodeInvalid || !strings.Contains(err.Error(), "user01500𠮷") {
 			t.Fatalf("CP932 export of 𠮷: %d rows, %v; want the error naming user01500𠮷", rows, err)
 		}
+
+		// A destination that fails part way (a full disk) ends the export
+		// with its error.
+		full := &failingWriter{left: 40 << 10}
+		rows, err = e.svc.ExportUsers(e.sys, "G1", full, csvio.UTF8, false)
+		if rows != 0 || !errors.Is(err, errDiskFull) {
+			t.Fatalf("export to a full disk: %d rows, %v; want %v", rows, err, errDiskFull)
+		}
 	})
+}
+
+var errDiskFull = errors.New("no space left on device")
+
+// failingWriter takes left bytes, then fails.
+type failingWriter struct{ left int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.left {
+		n := w.left
+		w.left = 0
+		return n, errDiskFull
+	}
+	w.left -= len(p)
+	return len(p), nil
 }

@@ -208,25 +208,66 @@ func scanUsersByName(rows *sql.Rows, err error, out map[string]*meibo.User) erro
 // EachUser streams a group's users in name order (byte order of the name,
 // along the unique (group_id, name) index; not the folded-name order of
 // FindUsers: an export is a file, read by programs) with the fields a users
-// file carries (ID, group, name, e-mail, profile, flags; no times, no hash):
-// reading less keeps an export of a million users fast.
+// file carries (ID, group, name, e-mail, profile, flags; no times, no hash).
+// It reads as little as it can per row, since an export of a million users
+// is bound by it: the profile's ID, named from the group's few profiles read
+// first, instead of a join; the three flags as one integer.
 func (t *Tx) EachUser(ctx context.Context, groupID string, fn func(*meibo.User) error) error {
-	rows, err := t.queryContext(ctx, `SELECT u.id, u.name, u.email, p.name, u.admin, u.api_access, u.disabled`+userFrom+`
-		WHERE u.group_id = $1 ORDER BY u.name`, groupID)
+	profiles, err := t.profileNames(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	rows, err := t.queryContext(ctx, `SELECT u.id, u.name, u.email, u.profile_id,
+		CASE WHEN u.admin THEN 1 ELSE 0 END + CASE WHEN u.api_access THEN 2 ELSE 0 END + CASE WHEN u.disabled THEN 4 ELSE 0 END
+		FROM users u WHERE u.group_id = $1 ORDER BY u.name`, groupID)
 	if err != nil {
 		return fmt.Errorf("read users: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		u := meibo.User{GroupID: groupID}
-		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.ProfileName, &u.Admin, &u.APIAccess, &u.Disabled); err != nil {
+		var flags int64
+		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.ProfileID, &flags); err != nil {
 			return fmt.Errorf("read users: %w", err)
 		}
+		name, ok := profiles[u.ProfileID]
+		if !ok {
+			// Another group's profile: SQLite's older rows may have one
+			// (PostgreSQL's key forbids it). Read while the rows are open.
+			if err := t.queryRowContext(ctx, `SELECT name FROM profiles WHERE id = $1`, u.ProfileID).Scan(&name); err != nil {
+				return fmt.Errorf("read profile %d: %w", u.ProfileID, err)
+			}
+			profiles[u.ProfileID] = name
+		}
+		u.ProfileName = name
+		u.Admin, u.APIAccess, u.Disabled = flags&1 != 0, flags&2 != 0, flags&4 != 0
 		if err := fn(&u); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
+}
+
+// profileNames maps the IDs of a group's profiles to their names.
+func (t *Tx) profileNames(ctx context.Context, groupID string) (map[int64]string, error) {
+	rows, err := t.queryContext(ctx, `SELECT id, name FROM profiles WHERE group_id = $1`, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("read profiles: %w", err)
+	}
+	defer rows.Close()
+	names := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, fmt.Errorf("read profiles: %w", err)
+		}
+		names[id] = name
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read profiles: %w", err)
+	}
+	return names, nil
 }
 
 // CountUsers counts a group's users.

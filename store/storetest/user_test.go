@@ -198,7 +198,15 @@ func TestEachUser(t *testing.T) {
 			return tx.CreateProfile(ctx, elsewhere)
 		})
 		us[2].ProfileID, us[8].ProfileID = staff.ID, staff.ID // a, z
+		// Every combination of the three flags.
+		for i, u := range us {
+			u.Admin, u.APIAccess, u.Disabled = i&1 != 0, i&2 != 0, i&4 != 0
+		}
 		addUsers(t, db, append(us, user(o, "other", ""))...)
+		byName := map[string]*meibo.User{}
+		for _, u := range us {
+			byName[u.Name] = u
+		}
 		wantProfile := map[string]string{"a": "staff", "z": "staff", "b": "elsewhere"}
 		_, err := db.WriteDB().ExecContext(ctx, `UPDATE users SET profile_id = $1 WHERE id = $2`, elsewhere.ID, us[0].ID)
 		switch {
@@ -220,6 +228,11 @@ func TestEachUser(t *testing.T) {
 				}
 				if u.ProfileName != want {
 					t.Errorf("EachUser: %s has profile %q, want %q", u.Name, u.ProfileName, want)
+				}
+				w := byName[u.Name]
+				if u.ID != w.ID || u.GroupID != "G1" || u.Admin != w.Admin || u.APIAccess != w.APIAccess || u.Disabled != w.Disabled {
+					t.Errorf("EachUser: %s is #%d of %s, admin %t, API %t, disabled %t; want #%d of G1, %t, %t, %t",
+						u.Name, u.ID, u.GroupID, u.Admin, u.APIAccess, u.Disabled, w.ID, w.Admin, w.APIAccess, w.Disabled)
 				}
 				return nil
 			})
