@@ -1,10 +1,13 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/meibo/meibo"
 )
@@ -26,8 +29,23 @@ type blockChange struct {
 	Changes string
 }
 
-func (c blockChange) MarshalJSON() ([]byte, error) {
-	return json.Marshal([]any{c.Row, c.Kind, c.Action, c.Name, c.Changes})
+// appendBlock appends a block's changes to enc as a JSON array of arrays.
+// Written token by token: encoding/json's reflection and a marshaller per
+// change were two thirds of the cost of recording the changes of an import
+// of new users on SQLite.
+func appendBlock(enc *jsontext.Encoder, block []blockChange) error {
+	if err := enc.WriteToken(jsontext.BeginArray); err != nil {
+		return err
+	}
+	for _, c := range block {
+		for _, tok := range [...]jsontext.Token{jsontext.BeginArray, jsontext.Int(int64(c.Row)), jsontext.String(c.Kind),
+			jsontext.String(c.Action), jsontext.String(c.Name), jsontext.String(c.Changes), jsontext.EndArray} {
+			if err := enc.WriteToken(tok); err != nil {
+				return err
+			}
+		}
+	}
+	return enc.WriteToken(jsontext.EndArray)
 }
 
 func (c *blockChange) UnmarshalJSON(b []byte) error {
@@ -58,6 +76,8 @@ func (t *Tx) AddImportChanges(ctx context.Context, jobID int64, changes []meibo.
 		return nil
 	}
 	block := make([]blockChange, 0, importChangeBlock)
+	var text bytes.Buffer
+	enc := jsontext.NewEncoder(&text)
 	for start := 0; start < len(changes); start += importChangeBlock {
 		block = block[:0]
 		for _, c := range changes[start:min(start+importChangeBlock, len(changes))] {
@@ -69,11 +89,12 @@ func (t *Tx) AddImportChanges(ctx context.Context, jobID int64, changes []meibo.
 			}
 			block = append(block, blockChange{Row: c.Row, Kind: c.Kind, Action: c.Action, Name: c.Name, Changes: c.Changes})
 		}
-		text, err := json.Marshal(block)
-		if err != nil {
+		text.Reset()
+		enc.Reset(&text)
+		if err := appendBlock(enc, block); err != nil {
 			return fmt.Errorf("add import changes: %w", err)
 		}
-		args = append(args, jobID, seq+1, seq+len(block), string(text))
+		args = append(args, jobID, seq+1, seq+len(block), string(bytes.TrimSuffix(text.Bytes(), []byte("\n"))))
 		seq += len(block)
 		if rows++; rows == per {
 			if err := flush(); err != nil {
