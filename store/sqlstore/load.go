@@ -207,15 +207,19 @@ func (l *Load) Finish(ctx context.Context) error {
 			}
 		}
 	} else {
-		// CREATE INDEX sorts with helper threads.
-		var threads int
-		if err := tx.QueryRowContext(ctx, `PRAGMA threads`).Scan(&threads); err != nil {
+		// CREATE INDEX and GROUP BY sort in runs as large as the page
+		// cache, merged through temporary files. Runs of 4 MiB, sorted on
+		// the connection's own thread, built the five indexes of 1,000,000
+		// users in 2.6-2.8 s; runs of the writer's 16 MiB with two helper
+		// threads, in 3.3-3.4 s (sqlite3, alternating).
+		var cache int
+		if err := tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&cache); err != nil {
 			return fmt.Errorf("load: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `PRAGMA threads = 2`); err != nil {
+		if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -4096`); err != nil {
 			return fmt.Errorf("load: %w", err)
 		}
-		defer tx.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA threads = %d`, threads)) //nolint:errcheck // a setting of this connection only
+		defer tx.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = %d`, cache)) //nolint:errcheck // a setting of this connection only
 	}
 	for _, d := range l.indexes {
 		if _, err := tx.ExecContext(ctx, d.sql); err != nil {
