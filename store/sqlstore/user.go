@@ -213,9 +213,13 @@ func scanUsersByName(rows *sql.Rows, err error, out map[string]*meibo.User) erro
 // is bound by it: the profile's ID, named from the group's few profiles read
 // first, instead of a join; the three flags as one integer.
 func (t *Tx) EachUser(ctx context.Context, groupID string, fn func(*meibo.User) error) error {
-	profiles, err := t.profileNames(ctx, groupID)
+	ps, err := t.Profiles(ctx, groupID)
 	if err != nil {
 		return err
+	}
+	profiles := make(map[int64]string, len(ps))
+	for _, p := range ps {
+		profiles[p.ID] = p.Name
 	}
 	rows, err := t.queryContext(ctx, `SELECT u.id, u.name, u.email, u.profile_id,
 		CASE WHEN u.admin THEN 1 ELSE 0 END + CASE WHEN u.api_access THEN 2 ELSE 0 END + CASE WHEN u.disabled THEN 4 ELSE 0 END
@@ -234,9 +238,11 @@ func (t *Tx) EachUser(ctx context.Context, groupID string, fn func(*meibo.User) 
 		if !ok {
 			// Another group's profile: SQLite's older rows may have one
 			// (PostgreSQL's key forbids it). Read while the rows are open.
-			if err := t.queryRowContext(ctx, `SELECT name FROM profiles WHERE id = $1`, u.ProfileID).Scan(&name); err != nil {
-				return fmt.Errorf("read profile %d: %w", u.ProfileID, err)
+			p, err := t.Profile(ctx, u.ProfileID)
+			if err != nil {
+				return err
 			}
+			name = p.Name
 			profiles[u.ProfileID] = name
 		}
 		u.ProfileName = name
@@ -246,28 +252,6 @@ func (t *Tx) EachUser(ctx context.Context, groupID string, fn func(*meibo.User) 
 		}
 	}
 	return rows.Err()
-}
-
-// profileNames maps the IDs of a group's profiles to their names.
-func (t *Tx) profileNames(ctx context.Context, groupID string) (map[int64]string, error) {
-	rows, err := t.queryContext(ctx, `SELECT id, name FROM profiles WHERE group_id = $1`, groupID)
-	if err != nil {
-		return nil, fmt.Errorf("read profiles: %w", err)
-	}
-	defer rows.Close()
-	names := map[int64]string{}
-	for rows.Next() {
-		var id int64
-		var name string
-		if err := rows.Scan(&id, &name); err != nil {
-			return nil, fmt.Errorf("read profiles: %w", err)
-		}
-		names[id] = name
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read profiles: %w", err)
-	}
-	return names, nil
 }
 
 // CountUsers counts a group's users.
