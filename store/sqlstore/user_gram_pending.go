@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -56,79 +57,27 @@ func (t *Tx) endDefer(ctx context.Context) error {
 // IndexPendingUsers moves up to max pending users, in key order, into
 // user_grams and the trigram index (SQLite's users_fts, PostgreSQL's
 // user_search), and returns how many it moved (0: none was pending). The
-// grams of the chunk are written in the order of user_grams' key, one
-// statement; on PostgreSQL the chunk's rows are claimed with SKIP LOCKED, so
-// that indexers of several servers share the work, and deleted by their
-// row addresses (a semi-join on the key would read every waiting row for
-// every chunk).
+// grams of the chunk are cut here (userGrams) and written in the order of
+// user_grams' key. On PostgreSQL the chunk's rows are claimed with SKIP
+// LOCKED, so that indexers of several servers share the work, and deleted
+// by their row addresses (a semi-join on the key would read every waiting
+// row for every chunk).
 func (t *Tx) IndexPendingUsers(ctx context.Context, max int) (int, error) {
-	lim := strconv.Itoa(max)
 	if t.d.Name() == "postgres" {
-		var n int
-		err := t.tx.QueryRowContext(ctx, `WITH chunk AS (
-				DELETE FROM user_grams_pending WHERE ctid = ANY(ARRAY(
-					SELECT ctid FROM user_grams_pending ORDER BY group_id, name_fold, name
-					LIMIT `+lim+` FOR UPDATE SKIP LOCKED))
-				RETURNING group_id, name_fold, name, user_id, email_key),
-			ins AS (
-				INSERT INTO user_grams (group_id, gram, name_fold, name, user_id)
-				SELECT c.group_id, g, c.name_fold, c.name, c.user_id FROM chunk c, user_gram_list(c.name_fold, c.email_key) g
-				ORDER BY 1, 2, 3, 4
-				ON CONFLICT DO NOTHING),
-			texts AS (
-				INSERT INTO user_search (user_id, group_id, name_fold, name, email_key)
-				SELECT c.user_id, c.group_id, c.name_fold, c.name, c.email_key FROM chunk c ORDER BY c.group_id, c.name_fold, c.name
-				ON CONFLICT (group_id, name_fold, name) DO UPDATE SET user_id = excluded.user_id, email_key = excluded.email_key)
-			SELECT count(*) FROM chunk`).Scan(&n)
-		if err != nil {
-			return 0, fmt.Errorf("index pending users: %w", err)
-		}
-		return n, nil
+		return t.indexPendingPostgres(ctx, max)
 	}
-	// SQLite: the grams are cut here, sorted in the key's order and
-	// written in multi-row statements (cutting them in SQL, over
-	// search_positions, cost twice as much). One writer: the chunk read is
-	// the chunk deleted.
-	type pend struct {
-		group, fold, name, email string
-		id                       int64
-	}
+	// SQLite: one writer, so the chunk read is the chunk deleted.
 	rows, err := t.tx.QueryContext(ctx, `SELECT group_id, name_fold, name, user_id, email_key
-		FROM user_grams_pending ORDER BY group_id, name_fold, name LIMIT `+lim)
+		FROM user_grams_pending ORDER BY group_id, name_fold, name LIMIT `+strconv.Itoa(max))
 	if err != nil {
 		return 0, fmt.Errorf("index pending users: %w", err)
 	}
-	var chunk []pend
-	for rows.Next() {
-		var p pend
-		if err := rows.Scan(&p.group, &p.fold, &p.name, &p.id, &p.email); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("index pending users: %w", err)
-		}
-		chunk = append(chunk, p)
+	chunk, err := scanPending(rows)
+	if err != nil || len(chunk) == 0 {
+		return 0, err
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("index pending users: %w", err)
-	}
-	if len(chunk) == 0 {
-		return 0, nil
-	}
-	type gramRow struct {
-		gram string
-		p    *pend
-	}
-	var grams []gramRow
-	for i := range chunk {
-		p := &chunk[i]
-		for _, g := range userGrams(p.fold, p.email) {
-			grams = append(grams, gramRow{g, p})
-		}
-	}
-	slices.SortFunc(grams, func(a, b gramRow) int {
-		return cmp.Or(strings.Compare(a.p.group, b.p.group), strings.Compare(a.gram, b.gram),
-			strings.Compare(a.p.fold, b.p.fold), strings.Compare(a.p.name, b.p.name))
-	})
+	// The grams in multi-row statements (cutting them in SQL, over
+	// search_positions, cost twice as much).
 	const per = 500 // rows a statement: 2,500 parameters
 	args := make([]any, 0, per*5)
 	flush := func() error {
@@ -141,7 +90,7 @@ func (t *Tx) IndexPendingUsers(ctx context.Context, max int) (int, error) {
 		args = args[:0]
 		return err
 	}
-	for _, g := range grams {
+	for _, g := range chunkGrams(chunk) {
 		args = append(args, g.p.group, g.gram, g.p.fold, g.p.name, g.p.id)
 		if len(args) == cap(args) {
 			if err := flush(); err != nil {
@@ -166,6 +115,126 @@ func (t *Tx) IndexPendingUsers(ctx context.Context, max int) (int, error) {
 		return 0, fmt.Errorf("index pending users: %w", err)
 	}
 	return len(chunk), nil
+}
+
+// indexPendingPostgres is IndexPendingUsers on PostgreSQL: one statement
+// claims the chunk, writes its users into user_search and returns them;
+// their grams, cut here, are copied into user_grams (copyGrams). Cutting
+// them in SQL (user_gram_list) and inserting them with ON CONFLICT took
+// twice as long.
+func (t *Tx) indexPendingPostgres(ctx context.Context, max int) (int, error) {
+	rows, err := t.tx.QueryContext(ctx, `WITH chunk AS (
+			DELETE FROM user_grams_pending WHERE ctid = ANY(ARRAY(
+				SELECT ctid FROM user_grams_pending ORDER BY group_id, name_fold, name
+				LIMIT `+strconv.Itoa(max)+` FOR UPDATE SKIP LOCKED))
+			RETURNING group_id, name_fold, name, user_id, email_key),
+		texts AS (
+			INSERT INTO user_search (user_id, group_id, name_fold, name, email_key)
+			SELECT c.user_id, c.group_id, c.name_fold, c.name, c.email_key FROM chunk c ORDER BY c.group_id, c.name_fold, c.name
+			ON CONFLICT (group_id, name_fold, name) DO UPDATE SET user_id = excluded.user_id, email_key = excluded.email_key)
+		SELECT group_id, name_fold, name, user_id, email_key FROM chunk`)
+	if err != nil {
+		return 0, fmt.Errorf("index pending users: %w", err)
+	}
+	chunk, err := scanPending(rows)
+	if err != nil || len(chunk) == 0 {
+		return 0, err
+	}
+	if err := t.copyGrams(ctx, chunkGrams(chunk)); err != nil {
+		return 0, fmt.Errorf("index pending users: %w", err)
+	}
+	return len(chunk), nil
+}
+
+// copyGrams writes grams into PostgreSQL's user_grams with COPY. A waiting
+// user has no grams in the index (a rename or a new e-mail address deletes
+// the old ones before the user waits again), so none of them should be
+// there already; should one be, the COPY fails whole, and the grams go in
+// again, past the ones there, with INSERT … ON CONFLICT DO NOTHING, which
+// costs a third more. A savepoint keeps the chunk's other work through that.
+func (t *Tx) copyGrams(ctx context.Context, grams []gramRow) error {
+	c := t.copier(len(grams))
+	if c != nil {
+		rows := make([][]any, len(grams))
+		for i, g := range grams {
+			rows[i] = []any{g.p.group, g.gram, g.p.fold, g.p.name, g.p.id}
+		}
+		if _, err := t.tx.ExecContext(ctx, `SAVEPOINT meibo_grams`); err != nil {
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		err := t.copyRows(ctx, c, "user_grams", []string{"group_id", "gram", "name_fold", "name", "user_id"}, rows)
+		if err == nil {
+			if _, err := t.tx.ExecContext(ctx, `RELEASE SAVEPOINT meibo_grams`); err != nil {
+				return fmt.Errorf("release savepoint: %w", err)
+			}
+			return nil
+		}
+		if !t.d.IsUnique(err) {
+			return err
+		}
+		if _, err := t.tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT meibo_grams`); err != nil {
+			return fmt.Errorf("rollback to savepoint: %w", err)
+		}
+	}
+	cols := [4][]string{}
+	ids := make([]int64, len(grams))
+	for i := range cols {
+		cols[i] = make([]string, len(grams))
+	}
+	for i, g := range grams {
+		cols[0][i], cols[1][i], cols[2][i], cols[3][i], ids[i] = g.p.group, g.gram, g.p.fold, g.p.name, g.p.id
+	}
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO user_grams (group_id, gram, name_fold, name, user_id)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) ON CONFLICT DO NOTHING`,
+		cols[0], cols[1], cols[2], cols[3], ids)
+	return err
+}
+
+// pend is a user waiting for the keyword index.
+type pend struct {
+	group, fold, name, email string
+	id                       int64
+}
+
+// scanPending reads rows of group_id, name_fold, name, user_id, email_key.
+func scanPending(rows *sql.Rows) ([]pend, error) {
+	defer rows.Close()
+	var chunk []pend
+	for rows.Next() {
+		var p pend
+		if err := rows.Scan(&p.group, &p.fold, &p.name, &p.id, &p.email); err != nil {
+			return nil, fmt.Errorf("index pending users: %w", err)
+		}
+		chunk = append(chunk, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("index pending users: %w", err)
+	}
+	return chunk, nil
+}
+
+// gramRow is a row of user_grams: a gram of a waiting user.
+type gramRow struct {
+	gram string
+	p    *pend
+}
+
+// chunkGrams cuts the grams of a chunk of waiting users and sorts them in
+// the order of user_grams' key, the order that writes each page of the
+// index once.
+func chunkGrams(chunk []pend) []gramRow {
+	var grams []gramRow
+	for i := range chunk {
+		p := &chunk[i]
+		for _, g := range userGrams(p.fold, p.email) {
+			grams = append(grams, gramRow{g, p})
+		}
+	}
+	slices.SortFunc(grams, func(a, b gramRow) int {
+		return cmp.Or(strings.Compare(a.p.group, b.p.group), strings.Compare(a.gram, b.gram),
+			strings.Compare(a.p.fold, b.p.fold), strings.Compare(a.p.name, b.p.name))
+	})
+	return grams
 }
 
 // ftsRow is a user's row of SQLite's trigram index.
