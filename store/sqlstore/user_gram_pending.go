@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Deferred search index (migration 0020). A transaction that writes many
@@ -57,7 +58,7 @@ func (t *Tx) endDefer(ctx context.Context) error {
 // IndexPendingUsers moves up to max pending users, in key order, into
 // user_grams and the trigram index (SQLite's users_fts, PostgreSQL's
 // user_search), and returns how many it moved (0: none was pending). The
-// grams of the chunk are cut here (userGrams) and written in the order of
+// grams of the chunk are cut here (appendUserGrams) and written in the order of
 // user_grams' key. On PostgreSQL the chunk's rows are claimed with SKIP
 // LOCKED, so that indexers of several servers share the work, and deleted
 // by their row addresses (a semi-join on the key would read every waiting
@@ -217,24 +218,81 @@ func scanPending(rows *sql.Rows) ([]pend, error) {
 type gramRow struct {
 	gram string
 	p    *pend
+	// the places of the user's group among the chunk's groups and of the
+	// user in the chunk, both in key order: the sort's keys
+	group, user int32
 }
 
 // chunkGrams cuts the grams of a chunk of waiting users and sorts them in
-// the order of user_grams' key, the order that writes each page of the
-// index once.
+// the order of user_grams' key (group, gram, folded name, name), the order
+// that writes each page of the index once. The chunk is put in key order
+// first (it comes so from SQLite, in any order from PostgreSQL's DELETE …
+// RETURNING); a user's place in it then stands for its folded name and
+// name, and the sort compares two integers and a gram instead of four
+// strings. Both engines compare these columns byte by byte (SQLite's
+// BINARY, PostgreSQL's "C"), as strings.Compare does.
 func chunkGrams(chunk []pend) []gramRow {
-	var grams []gramRow
+	slices.SortFunc(chunk, func(a, b pend) int {
+		if c := strings.Compare(a.group, b.group); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.fold, b.fold); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	grams := make([]gramRow, 0, 24*len(chunk))
+	var group int32
+	var cut []string
 	for i := range chunk {
 		p := &chunk[i]
-		for _, g := range userGrams(p.fold, p.email) {
-			grams = append(grams, gramRow{g, p})
+		if i > 0 && p.group != chunk[i-1].group {
+			group++
+		}
+		cut = appendUserGrams(cut[:0], p.fold, p.email)
+		for _, g := range cut {
+			grams = append(grams, gramRow{gram: g, p: p, group: group, user: int32(i)})
 		}
 	}
 	slices.SortFunc(grams, func(a, b gramRow) int {
-		return cmp.Or(strings.Compare(a.p.group, b.p.group), strings.Compare(a.gram, b.gram),
-			strings.Compare(a.p.fold, b.p.fold), strings.Compare(a.p.name, b.p.name))
+		if a.group != b.group {
+			return cmp.Compare(a.group, b.group)
+		}
+		if c := strings.Compare(a.gram, b.gram); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.user, b.user)
 	})
 	return grams
+}
+
+// appendUserGrams appends the distinct grams of a user to out, as
+// migration 0009 cuts them: every pair of characters of the folded name and
+// of the e-mail key, and every single character of them that singleGram
+// accepts. Each gram is a piece of fold or email, not a copy.
+func appendUserGrams(out []string, fold, email string) []string {
+	start := len(out)
+	add := func(g string) {
+		if !slices.Contains(out[start:], g) {
+			out = append(out, g)
+		}
+	}
+	for _, v := range []string{fold, email} {
+		// i: the byte offset of a character, j of the next one.
+		for i := 0; i < len(v); {
+			r, n := utf8.DecodeRuneInString(v[i:])
+			j := i + n
+			if j < len(v) {
+				_, m := utf8.DecodeRuneInString(v[j:])
+				add(v[i : j+m])
+			}
+			if singleGram(r) {
+				add(v[i:j])
+			}
+			i = j
+		}
+	}
+	return out
 }
 
 // ftsRow is a user's row of SQLite's trigram index.
@@ -262,32 +320,6 @@ func (t *Tx) indexTrigrams(ctx context.Context, rows []ftsRow) error {
 		rows = rows[n:]
 	}
 	return nil
-}
-
-// userGrams lists the distinct grams of a user as migration 0009 cuts
-// them: every pair of characters of the folded name and of the e-mail key,
-// and every single character of them that singleGram accepts.
-func userGrams(fold, email string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, v := range []string{fold, email} {
-		rs := []rune(v)
-		for i, r := range rs {
-			if i+1 < len(rs) {
-				if g := string(rs[i : i+2]); !seen[g] {
-					seen[g] = true
-					out = append(out, g)
-				}
-			}
-			if singleGram(r) {
-				if g := string(r); !seen[g] {
-					seen[g] = true
-					out = append(out, g)
-				}
-			}
-		}
-	}
-	return out
 }
 
 // PendingUsers counts the users waiting for the search index, up to max.
