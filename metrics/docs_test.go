@@ -32,7 +32,8 @@ func exported(t *testing.T) map[string]bool {
 		ImportBacklog: func(context.Context) (int, int, time.Time, error) {
 			return 1, 1, time.Now().Add(-time.Minute), nil
 		},
-		DevicesOnline: func() int { return 3 },
+		SearchIndexBacklog: func(context.Context, int) (int, error) { return 2, nil },
+		DevicesOnline:      func() int { return 3 },
 	})
 	r.SignIn("api", "success")
 	r.ImportFinished("users", "success", 10, time.Second)
@@ -178,7 +179,7 @@ func TestDashboard(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"meibo_http_requests_total", "meibo_signins_total", "meibo_import_jobs_total", "meibo_import_last_rows_per_second",
-		"meibo_mail_pending", "meibo_mail_attempts_total", "meibo_devices_online", "meibo_command_delivery_seconds_bucket",
+		"meibo_mail_pending", "meibo_mail_attempts_total", "meibo_search_index_waiting_users", "meibo_devices_online", "meibo_command_delivery_seconds_bucket",
 		"meibo_db_transaction_duration_seconds_bucket", "go_sql_in_use_connections", "go_goroutines"} {
 		if !used[want] {
 			t.Errorf("the dashboard does not show %s", want)

@@ -269,6 +269,7 @@ func TestMetrics(t *testing.T) {
 			{"meibo_mail_attempts_total", []string{"outcome", "sent"}, 1},
 			{"meibo_mail_pending", nil, 0},
 			{"meibo_mail_oldest_pending_age_seconds", nil, 0},
+			{"meibo_search_index_waiting_users", nil, 0}, // the import's users, indexed
 			{"meibo_backlog_scrape_error", nil, 0},
 			{"meibo_devices_online", nil, 0},
 			{"meibo_commands_delivered_total", []string{"action", "ring"}, 1},

@@ -47,6 +47,9 @@ func (m *Main) openMetrics() *metrics.Registry {
 		ImportBacklog: func(ctx context.Context) (int, int, time.Time, error) {
 			return m.Service.ImportBacklog(ctx)
 		},
+		SearchIndexBacklog: func(ctx context.Context, max int) (int, error) {
+			return m.Service.PendingSearchIndex(ctx, max)
+		},
 		DevicesOnline: func() int { return m.Service.Waiting() },
 	})
 	m.DB.ObserveTx(reg.ObserveTx)
