@@ -85,8 +85,8 @@ func (t *Tx) IndexPendingUsers(ctx context.Context, max int) (int, error) {
 		if len(args) == 0 {
 			return nil
 		}
-		q := `INSERT OR IGNORE INTO user_grams (group_id, gram, name_fold, name, user_id) VALUES ` +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(args)/5), ", ")
+		q := `INSERT INTO user_grams (group_id, gram, name_fold, name, user_id) VALUES ` +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?), ", len(args)/5), ", ") + gramUpsert
 		_, err := t.execContext(ctx, q, args...)
 		args = args[:0]
 		return err
@@ -147,12 +147,19 @@ func (t *Tx) indexPendingPostgres(ctx context.Context, max int) (int, error) {
 	return len(chunk), nil
 }
 
+// gramUpsert ends a write of grams: a row already there for the key (the
+// group, gram and name of a user) takes the user ID written. Names are
+// unique in a group, so the key's user is the one being indexed; a row
+// there already can only be one that a delete or rename racing an earlier
+// indexer left behind, for a user of the same name before.
+const gramUpsert = ` ON CONFLICT (group_id, gram, name_fold, name) DO UPDATE SET user_id = excluded.user_id`
+
 // copyGrams writes grams into PostgreSQL's user_grams with COPY. A waiting
 // user has no grams in the index (a rename or a new e-mail address deletes
 // the old ones before the user waits again), so none of them should be
 // there already; should one be, the COPY fails whole, and the grams go in
-// again, past the ones there, with INSERT … ON CONFLICT DO NOTHING, which
-// costs a third more. A savepoint keeps the chunk's other work through that.
+// again with INSERT … gramUpsert, which costs a third more. A savepoint
+// keeps the chunk's other work through that.
 func (t *Tx) copyGrams(ctx context.Context, grams []gramRow) error {
 	c := t.copier(len(grams))
 	if c != nil {
@@ -186,7 +193,7 @@ func (t *Tx) copyGrams(ctx context.Context, grams []gramRow) error {
 		cols[0][i], cols[1][i], cols[2][i], cols[3][i], ids[i] = g.p.group, g.gram, g.p.fold, g.p.name, g.p.id
 	}
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO user_grams (group_id, gram, name_fold, name, user_id)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) ON CONFLICT DO NOTHING`,
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])`+gramUpsert,
 		cols[0], cols[1], cols[2], cols[3], ids)
 	return err
 }

@@ -439,8 +439,10 @@ func TestIndexerEveryKindOfCharacter(t *testing.T) {
 			users = append(users, user(g, n, fmt.Sprintf("u%d.%s@example.jp", i, []string{"ab", "山田", "x"}[i%3])))
 		}
 		addWaiting(t, db, users...)
-		// A gram of the first user in the index already (as a rename that
-		// raced the indexer could leave it): the indexer writes past it.
+		// A gram of the first user's name in the index already, for
+		// another user (as a delete that raced an earlier indexer could
+		// leave it for a user of the same name before): the indexer
+		// writes the user it indexes over it.
 		first := users[0]
 		fold := meibo.Fold(first.Name)
 		insert := `INSERT INTO user_grams (group_id, gram, name_fold, name, user_id) VALUES ($1, $2, $3, $4, $5)`
@@ -450,7 +452,7 @@ func TestIndexerEveryKindOfCharacter(t *testing.T) {
 			rename = `UPDATE users SET name = ?, name_fold = ? WHERE id = ?`
 		}
 		update(t, db, func(tx meibo.Tx) error {
-			_, err := tx.(*sqlstore.Tx).SQLTx().ExecContext(ctx, insert, first.GroupID, string([]rune(fold)[:2]), fold, first.Name, first.ID)
+			_, err := tx.(*sqlstore.Tx).SQLTx().ExecContext(ctx, insert, first.GroupID, string([]rune(fold)[:2]), fold, first.Name, users[2].ID)
 			return err
 		})
 
