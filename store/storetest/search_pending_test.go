@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/store/sqlstore"
@@ -475,4 +476,83 @@ func TestIndexerEveryKindOfCharacter(t *testing.T) {
 		update(t, db, func(tx meibo.Tx) error { return tx.DeleteUsers(ctx, []int64{users[1].ID, users[4].ID, users[5].ID}) })
 		checkGramIndex(t, db)
 	})
+}
+
+// TestIndexerRaces: on PostgreSQL the indexer and other writers run at once
+// (SQLite has one writer at a time). A user deleted or renamed while the
+// indexer holds the user's chunk, claimed and written but not committed,
+// leaves neither grams nor a row of the trigram index behind under the old
+// name (the change waits for the indexer's commit, then takes out what it
+// wrote), and a user of that name created at once afterwards is indexed as
+// any other.
+func TestIndexerRaces(t *testing.T) {
+	storetest.PostgresDSN(t)
+	for _, change := range []string{"delete", "rename"} {
+		t.Run(change, func(t *testing.T) {
+			db := storetest.Open(t, "postgres", nil)
+			g := newGroup(t, db, "G1")
+			taro, hanako := user(g, "taro", "taro@example.jp"), user(g, "hanako", "hanako@example.jp")
+			addWaiting(t, db, taro, hanako)
+
+			var xid string
+			claimed, release := make(chan struct{}), make(chan struct{})
+			indexed := make(chan error, 1)
+			go func() {
+				indexed <- db.Update(ctx, func(tx meibo.Tx) error {
+					n, err := tx.IndexPendingUsers(ctx, 10)
+					if err == nil && n != 2 {
+						err = fmt.Errorf("indexed %d users, want 2", n)
+					}
+					if err == nil {
+						err = tx.(*sqlstore.Tx).SQLTx().QueryRowContext(ctx, `SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text`).Scan(&xid)
+					}
+					close(claimed)
+					if err != nil {
+						return err
+					}
+					<-release
+					return nil
+				})
+			}()
+			<-claimed
+			changed := make(chan error, 1)
+			go func() {
+				changed <- db.Update(ctx, func(tx meibo.Tx) error {
+					if change == "delete" {
+						return tx.DeleteUsers(ctx, []int64{taro.ID})
+					}
+					_, err := tx.(*sqlstore.Tx).SQLTx().ExecContext(ctx, `UPDATE users SET name = 'jiro', name_fold = 'jiro' WHERE id = $1`, taro.ID)
+					return err
+				})
+			}()
+			// The change waits for the indexer's transaction.
+			for waited := 0; ; waited++ {
+				var n int
+				err := db.ReadDB().QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1`, xid).Scan(&n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n > 0 {
+					break
+				}
+				if waited == 500 {
+					t.Fatal("the change never waited for the indexer")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			close(release)
+			if err := <-indexed; err != nil {
+				t.Fatal(err)
+			}
+			if err := <-changed; err != nil {
+				t.Fatal(err)
+			}
+			checkGramIndex(t, db)
+			checkTrigramIndex(t, db, 0)
+
+			addUsers(t, db, user(g, "taro", "taro.again@example.jp"))
+			checkGramIndex(t, db)
+			checkTrigramIndex(t, db, 0)
+		})
+	}
 }
