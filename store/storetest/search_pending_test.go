@@ -556,3 +556,38 @@ func TestIndexerRaces(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleGramsTakenOver: rows of the keyword indexes that a race left on
+// PostgreSQL before its migration 0029 (grams and a row of user_search under
+// a name, for a user gone) are taken over by the next user of that name,
+// created or renamed into it at once: neither is refused as if the name were
+// taken, and both indexes then hold the user as any other.
+func TestStaleGramsTakenOver(t *testing.T) {
+	storetest.PostgresDSN(t)
+	db := storetest.Open(t, "postgres", nil)
+	g := newGroup(t, db, "G1")
+	hanako := user(g, "hanako", "hanako@example.jp")
+	addUsers(t, db, hanako)
+	// Rows for "taro" and "jiro", of user 999999, who is not.
+	update(t, db, func(tx meibo.Tx) error {
+		for _, name := range []string{"taro", "jiro"} {
+			_, err := tx.(*sqlstore.Tx).SQLTx().ExecContext(ctx, `INSERT INTO user_grams (group_id, gram, name_fold, name, user_id)
+				SELECT 'G1', gram, $1, $1, 999999 FROM user_gram_list($1, $1 || '@example.jp') gram`, name)
+			if err == nil {
+				_, err = tx.(*sqlstore.Tx).SQLTx().ExecContext(ctx, `INSERT INTO user_search (user_id, group_id, name_fold, name, email_key)
+					VALUES (999999, 'G1', $1, $1, $1 || '@example.jp')`, name)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	addUsers(t, db, user(g, "taro", "taro@example.jp"))
+	update(t, db, func(tx meibo.Tx) error {
+		_, err := tx.(*sqlstore.Tx).SQLTx().ExecContext(ctx, `UPDATE users SET name = 'jiro', name_fold = 'jiro', email = 'jiro@example.jp', email_key = 'jiro@example.jp' WHERE id = $1`, hanako.ID)
+		return err
+	})
+	checkGramIndex(t, db)
+	checkTrigramIndex(t, db, 0)
+}

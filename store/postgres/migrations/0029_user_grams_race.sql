@@ -5,8 +5,30 @@
 -- indexer held. A later user of the same name then met them (a plain insert
 -- failed on their keys). The triggers now take the waiting row first: that
 -- waits for the indexer's commit, and the statements after it, each with a
--- snapshot of its own, see and delete what the indexer wrote. SQLite runs one
--- writer at a time: its triggers stay as they are (its 0029 changes nothing).
+-- snapshot of its own, see and delete what the indexer wrote. Rows such a
+-- race left before this migration are taken over by the next user of the
+-- name: the triggers that index a user at once write its grams and its row
+-- of user_search over rows already there for its keys, as the indexer does
+-- (names are unique in a group, so a key's user is the one written). SQLite
+-- runs one writer at a time: its triggers stay as they are (its 0029 changes
+-- nothing).
+CREATE OR REPLACE FUNCTION users_grams_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF user_grams_deferred() THEN
+        INSERT INTO user_grams_pending (group_id, name_fold, name, user_id, email_key)
+        SELECT n.group_id, n.name_fold, n.name, n.id, n.email_key FROM new_users n;
+    ELSE
+        INSERT INTO user_grams (group_id, gram, name_fold, name, user_id)
+        SELECT n.group_id, g, n.name_fold, n.name, n.id FROM new_users n, user_gram_list(n.name_fold, n.email_key) g
+        ON CONFLICT (group_id, gram, name_fold, name) DO UPDATE SET user_id = excluded.user_id;
+        INSERT INTO user_search (user_id, group_id, name_fold, name, email_key)
+        SELECT n.id, n.group_id, n.name_fold, n.name, n.email_key FROM new_users n
+        ON CONFLICT (group_id, name_fold, name) DO UPDATE SET user_id = excluded.user_id, email_key = excluded.email_key;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION users_grams_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF EXISTS (SELECT 1 FROM user_grams_pending) THEN
@@ -31,8 +53,10 @@ BEGIN
         INSERT INTO user_grams_pending (group_id, name_fold, name, user_id, email_key) VALUES (NEW.group_id, NEW.name_fold, NEW.name, NEW.id, NEW.email_key);
     ELSE
         INSERT INTO user_grams (group_id, gram, name_fold, name, user_id)
-        SELECT NEW.group_id, g, NEW.name_fold, NEW.name, NEW.id FROM user_gram_list(NEW.name_fold, NEW.email_key) g;
-        INSERT INTO user_search (user_id, group_id, name_fold, name, email_key) VALUES (NEW.id, NEW.group_id, NEW.name_fold, NEW.name, NEW.email_key);
+        SELECT NEW.group_id, g, NEW.name_fold, NEW.name, NEW.id FROM user_gram_list(NEW.name_fold, NEW.email_key) g
+        ON CONFLICT (group_id, gram, name_fold, name) DO UPDATE SET user_id = excluded.user_id;
+        INSERT INTO user_search (user_id, group_id, name_fold, name, email_key) VALUES (NEW.id, NEW.group_id, NEW.name_fold, NEW.name, NEW.email_key)
+        ON CONFLICT (group_id, name_fold, name) DO UPDATE SET user_id = excluded.user_id, email_key = excluded.email_key;
     END IF;
     RETURN NULL;
 END
