@@ -3,6 +3,7 @@ package storetest_test
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -496,6 +497,11 @@ func TestIndexerRaces(t *testing.T) {
 
 			var xid string
 			claimed, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			let := func() { once.Do(func() { close(release) }) }
+			// A failure below still lets the indexer commit before the
+			// schema is dropped (cleanups run last registered first).
+			t.Cleanup(let)
 			indexed := make(chan error, 1)
 			go func() {
 				indexed <- db.Update(ctx, func(tx meibo.Tx) error {
@@ -540,7 +546,7 @@ func TestIndexerRaces(t *testing.T) {
 				}
 				time.Sleep(10 * time.Millisecond)
 			}
-			close(release)
+			let()
 			if err := <-indexed; err != nil {
 				t.Fatal(err)
 			}
