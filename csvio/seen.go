@@ -3,6 +3,7 @@ package csvio
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"hash/fnv"
@@ -22,11 +23,18 @@ import (
 // run, so that the memory a file needs grows by little more than a Bloom
 // filter per run (10 bits a name) and a sparse index of it. A name not in
 // memory is looked for only in the runs whose filter may hold it (about one
-// run in a hundred that does not), with one read of a block of the run. The
-// file is written in order, a run at a time, and read a block at a time:
-// a table on disk written and read a slot per name cost two system calls per
-// name, most of the time of a file of millions. The file is unlinked as soon
-// as it is created, so it disappears when it is closed or the process dies.
+// run in a hundred that does not), with one read of a block of the run.
+// Runs are merged as they accumulate, mergeRuns of one size into one run of
+// the next (as a counter carries), so that a name is checked against a
+// handful of filters whatever the size of the file: with a run per 500,000
+// names and no merging, a name near the ten millionth row was checked
+// against twenty, and cost three times what one of the first two million
+// did. Each run
+// is written in order and read a block at a time: a table on disk written
+// and read a slot per name cost two system calls per name, most of the time
+// of a file of millions. Each run's file is unlinked as soon as it is
+// created, so it disappears when it is closed (a merged run's at once) or
+// the process dies.
 type seenSet struct {
 	mem  map[[16]byte]int32
 	disk *diskRuns
@@ -71,9 +79,7 @@ func (s *seenSet) first(name string, row int) (int32, bool) {
 	s.mem[k] = int32(row)
 	if len(s.mem) >= seenMemory {
 		if s.disk == nil {
-			if s.disk, s.err = newDiskRuns(); s.err != nil {
-				return 0, false
-			}
+			s.disk = &diskRuns{}
 		}
 		if s.err = s.disk.write(s.mem); s.err != nil {
 			return 0, false
@@ -110,74 +116,206 @@ const entrySize = 20
 // index of a run holds every blockEntries-th key.
 const blockEntries = 128
 
-// diskRuns are sorted runs of names in one temporary file, one after another.
+// mergeRuns is how many runs of one size are merged into one run.
+const mergeRuns = 4
+
+// diskRuns are the sorted runs of a set, oldest (and largest) first.
 type diskRuns struct {
+	runs []*run
+}
+
+// run is a sorted run of entries in a file of its own: its Bloom filter, the
+// first key of each of its blocks, and its level (a run written from memory
+// is of level 0; mergeRuns runs of level l make one of level l+1).
+type run struct {
 	f       *os.File
-	end     int64 // where the next run goes
-	runs    []run
+	n       int
+	level   int
+	bloom   bloom
+	starts  [][16]byte
 	cleanup runtime.Cleanup
 }
 
-// run is a sorted run of entries at off: its Bloom filter and the first key
-// of each of its blocks.
-type run struct {
-	off    int64
-	n      int
-	bloom  bloom
-	starts [][16]byte
+func (d *diskRuns) close() {
+	for _, r := range d.runs {
+		r.close()
+	}
+	d.runs = nil
 }
 
-func newDiskRuns() (*diskRuns, error) {
+// newRun creates the (unlinked) file of a run of n entries.
+func newRun(n, level int) (*run, error) {
 	f, err := os.CreateTemp("", "meibo-seen-*")
 	if err != nil {
 		return nil, fmt.Errorf("csvio: temporary file for the names of a file: %w", err)
 	}
 	// Unlinked at once: the file lives as long as it is open.
 	os.Remove(f.Name())
-	d := &diskRuns{f: f}
-	d.cleanup = runtime.AddCleanup(d, func(f *os.File) { f.Close() }, f)
-	return d, nil
+	r := &run{f: f, n: n, level: level, bloom: newBloom(n)}
+	r.cleanup = runtime.AddCleanup(r, func(f *os.File) { f.Close() }, f)
+	return r, nil
 }
 
-func (d *diskRuns) close() {
-	d.cleanup.Stop()
-	d.f.Close()
+func (r *run) close() {
+	r.cleanup.Stop()
+	r.f.Close()
 }
 
-// write adds the entries of mem as a new run.
-func (d *diskRuns) write(mem map[[16]byte]int32) error {
-	keys := make([][16]byte, 0, len(mem))
-	for k := range mem {
-		keys = append(keys, k)
+// runWriter writes the entries of a run in key order, keeping its filter
+// and sparse index.
+type runWriter struct {
+	r *run
+	w *bufio.Writer
+	i int
+	e [entrySize]byte
+}
+
+func (r *run) writer() *runWriter {
+	return &runWriter{r: r, w: bufio.NewWriterSize(r.f, 1<<16)}
+}
+
+func (w *runWriter) add(k [16]byte, row uint32) error {
+	if w.i%blockEntries == 0 {
+		w.r.starts = append(w.r.starts, k)
 	}
-	slices.SortFunc(keys, func(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) })
-	r := run{off: d.end, n: len(keys), bloom: newBloom(len(keys))}
-	w := bufio.NewWriterSize(io.NewOffsetWriter(d.f, d.end), 1<<16)
-	var e [entrySize]byte
-	for i, k := range keys {
-		if i%blockEntries == 0 {
-			r.starts = append(r.starts, k)
-		}
-		r.bloom.add(k)
-		copy(e[:], k[:])
-		binary.LittleEndian.PutUint32(e[16:], uint32(mem[k]))
-		if _, err := w.Write(e[:]); err != nil {
-			return fmt.Errorf("csvio: writing the names of a file: %w", err)
-		}
-	}
-	if err := w.Flush(); err != nil {
+	w.i++
+	w.r.bloom.add(k)
+	copy(w.e[:], k[:])
+	binary.LittleEndian.PutUint32(w.e[16:], row)
+	if _, err := w.w.Write(w.e[:]); err != nil {
 		return fmt.Errorf("csvio: writing the names of a file: %w", err)
 	}
-	d.end += int64(len(keys)) * entrySize
-	d.runs = append(d.runs, r)
 	return nil
+}
+
+func (w *runWriter) flush() error {
+	if err := w.w.Flush(); err != nil {
+		return fmt.Errorf("csvio: writing the names of a file: %w", err)
+	}
+	return nil
+}
+
+// write adds the entries of mem as a new run, then merges runs while the
+// newest mergeRuns are of one level.
+func (d *diskRuns) write(mem map[[16]byte]int32) error {
+	// The entries are read out of the map once, as pairs of integers whose
+	// order is the keys' byte order, and sorted so.
+	type entry struct {
+		hi, lo uint64
+		row    uint32
+	}
+	es := make([]entry, 0, len(mem))
+	for k, row := range mem {
+		es = append(es, entry{binary.BigEndian.Uint64(k[:8]), binary.BigEndian.Uint64(k[8:]), uint32(row)})
+	}
+	slices.SortFunc(es, func(a, b entry) int {
+		if c := cmp.Compare(a.hi, b.hi); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.lo, b.lo)
+	})
+	r, err := newRun(len(es), 0)
+	if err != nil {
+		return err
+	}
+	w := r.writer()
+	var k [16]byte
+	for _, e := range es {
+		binary.BigEndian.PutUint64(k[:8], e.hi)
+		binary.BigEndian.PutUint64(k[8:], e.lo)
+		if err := w.add(k, e.row); err != nil {
+			r.close()
+			return err
+		}
+	}
+	if err := w.flush(); err != nil {
+		r.close()
+		return err
+	}
+	d.runs = append(d.runs, r)
+	for {
+		n := len(d.runs)
+		if n < mergeRuns {
+			return nil
+		}
+		last := d.runs[n-mergeRuns:]
+		if last[0].level != last[mergeRuns-1].level {
+			return nil // levels only fall along the list: no carry
+		}
+		m, err := merge(last)
+		if err != nil {
+			return err
+		}
+		for _, r := range last {
+			r.close()
+		}
+		d.runs = append(d.runs[:n-mergeRuns], m)
+	}
+}
+
+// merge writes the entries of runs (no key in two of them) as one run of
+// the next level.
+func merge(runs []*run) (*run, error) {
+	n := 0
+	type head struct {
+		rd   *bufio.Reader
+		e    [entrySize]byte
+		left int
+	}
+	heads := make([]*head, 0, len(runs))
+	for _, r := range runs {
+		n += r.n
+		h := &head{rd: bufio.NewReaderSize(io.NewSectionReader(r.f, 0, int64(r.n)*entrySize), 1<<16), left: r.n}
+		heads = append(heads, h)
+	}
+	next := func(h *head) error {
+		if h.left == 0 {
+			return nil
+		}
+		if _, err := io.ReadFull(h.rd, h.e[:]); err != nil {
+			return fmt.Errorf("csvio: reading the names of a file: %w", err)
+		}
+		return nil
+	}
+	for _, h := range heads {
+		if err := next(h); err != nil {
+			return nil, err
+		}
+	}
+	m, err := newRun(n, runs[0].level+1)
+	if err != nil {
+		return nil, err
+	}
+	w := m.writer()
+	fail := func(err error) (*run, error) {
+		m.close()
+		return nil, err
+	}
+	for range n {
+		var low *head
+		for _, h := range heads {
+			if h.left > 0 && (low == nil || bytes.Compare(h.e[:16], low.e[:16]) < 0) {
+				low = h
+			}
+		}
+		if err := w.add([16]byte(low.e[:16]), binary.LittleEndian.Uint32(low.e[16:])); err != nil {
+			return fail(err)
+		}
+		low.left--
+		if err := next(low); err != nil {
+			return fail(err)
+		}
+	}
+	if err := w.flush(); err != nil {
+		return fail(err)
+	}
+	return m, nil
 }
 
 // find returns the row of k in a run, if one holds it.
 func (d *diskRuns) find(k [16]byte) (int32, bool, error) {
 	var buf [blockEntries * entrySize]byte
-	for i := range d.runs {
-		r := &d.runs[i]
+	for _, r := range d.runs {
 		if !r.bloom.has(k) {
 			continue
 		}
@@ -191,7 +329,7 @@ func (d *diskRuns) find(k [16]byte) (int32, bool, error) {
 		}
 		n := min(blockEntries, r.n-b*blockEntries)
 		block := buf[:n*entrySize]
-		if _, err := d.f.ReadAt(block, r.off+int64(b*blockEntries*entrySize)); err != nil {
+		if _, err := r.f.ReadAt(block, int64(b*blockEntries*entrySize)); err != nil {
 			return 0, false, fmt.Errorf("csvio: reading the names of a file: %w", err)
 		}
 		lo, hi := 0, n
@@ -210,26 +348,32 @@ func (d *diskRuns) find(k [16]byte) (int32, bool, error) {
 	return 0, false, nil
 }
 
-// bloom is a Bloom filter of 128-bit hashes: about 10 bits a key and 7
-// probes, which answer "maybe" for about one key in a hundred not in it.
+// bloom is a blocked Bloom filter of 128-bit hashes: about 10 bits a key
+// and 7 probes, all in one block of 512 bits (a cache line), which answer
+// "maybe" for about one key in a hundred not in it. A key costs one read of
+// memory in each filter it is checked against, not seven: a name of a large
+// file is checked against every run's filter.
 type bloom struct {
-	bits []uint64
-	m    uint64
+	bits   []uint64
+	blocks uint64
 }
 
-const bloomProbes = 7
+const (
+	bloomProbes = 7
+	blockWords  = 8 // 512 bits
+)
 
 func newBloom(n int) bloom {
-	m := uint64(max(64, 10*n))
-	return bloom{bits: make([]uint64, (m+63)/64), m: m}
+	blocks := uint64(max(1, (10*n+511)/512))
+	return bloom{bits: make([]uint64, blocks*blockWords), blocks: blocks}
 }
 
-// probes derives the filter's probes from the hash (Kirsch and
-// Mitzenmacher: h1 + i·h2). The bits of an FNV hash of similar short names
-// cluster: both halves are mixed first (SplitMix64's finalizer).
-func probes(k [16]byte) (h1, h2 uint64) {
+// probes derives the filter's block and probes from the hash. The bits of
+// an FNV hash of similar short names cluster: both halves are mixed first
+// (SplitMix64's finalizer).
+func probes(k [16]byte) (block, bits uint64) {
 	lo, hi := binary.LittleEndian.Uint64(k[:8]), binary.LittleEndian.Uint64(k[8:])
-	return mix64(lo ^ hi), mix64(hi+0x9E3779B97F4A7C15*lo) | 1
+	return mix64(lo ^ hi), mix64(hi + 0x9E3779B97F4A7C15*lo)
 }
 
 func mix64(x uint64) uint64 {
@@ -241,20 +385,24 @@ func mix64(x uint64) uint64 {
 }
 
 func (b *bloom) add(k [16]byte) {
-	h1, h2 := probes(k)
-	for i := range uint64(bloomProbes) {
-		p := (h1 + i*h2) % b.m
-		b.bits[p/64] |= 1 << (p % 64)
+	h, bits := probes(k)
+	w := b.bits[(h%b.blocks)*blockWords:][:blockWords]
+	for range bloomProbes {
+		p := bits & 511 // 9 bits of the hash a probe
+		w[p/64] |= 1 << (p % 64)
+		bits >>= 9
 	}
 }
 
 func (b *bloom) has(k [16]byte) bool {
-	h1, h2 := probes(k)
-	for i := range uint64(bloomProbes) {
-		p := (h1 + i*h2) % b.m
-		if b.bits[p/64]&(1<<(p%64)) == 0 {
+	h, bits := probes(k)
+	w := b.bits[(h%b.blocks)*blockWords:][:blockWords]
+	for range bloomProbes {
+		p := bits & 511
+		if w[p/64]&(1<<(p%64)) == 0 {
 			return false
 		}
+		bits >>= 9
 	}
 	return true
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // A file with more names than a set keeps in memory finds its duplicates
-// the same way, through the sorted runs on disk (here 400 of them), in the
-// first and the last run and in memory, and leaves no file open.
+// the same way, through the sorted runs on disk (here 400 of them, merged
+// as they come), in the first and the last run and in memory, and leaves no
+// file open.
 func TestSeenOnDisk(t *testing.T) {
 	defer func(n int) { seenMemory = n }(seenMemory)
 	seenMemory = 100
@@ -93,12 +94,64 @@ func TestSeenClosed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := openFiles(t); n != fds+1 {
-		t.Errorf("%d files open while reading, want %d", n, fds+1)
+	// Five runs of ten names: four merged into one, and the fifth.
+	if n := openFiles(t); n != fds+2 {
+		t.Errorf("%d files open while reading, want %d", n, fds+2)
 	}
 	rd.Close()
 	if n := openFiles(t); n != fds {
 		t.Errorf("%d files open after Close, want %d", n, fds)
+	}
+}
+
+// Runs are merged as a counter in base mergeRuns carries: after k runs are
+// written, as many remain as the sum of k's digits, the oldest the largest,
+// and every name is still found with the row of its first appearance.
+func TestSeenMerges(t *testing.T) {
+	defer func(n int) { seenMemory = n }(seenMemory)
+	seenMemory = 10
+	r := &Reader{}
+	s := r.newSeenSet()
+	defer r.Close()
+	digits := func(k int) int {
+		sum := 0
+		for ; k > 0; k /= mergeRuns {
+			sum += k % mergeRuns
+		}
+		return sum
+	}
+	const names = 10_000
+	for i := range names {
+		if _, dup := s.first(fmt.Sprintf("name%d", i), i+2); dup {
+			t.Fatalf("name%d: a duplicate the first time", i)
+		}
+		if (i+1)%seenMemory != 0 {
+			continue
+		}
+		runs := s.disk.runs
+		if want := digits((i + 1) / seenMemory); len(runs) != want {
+			t.Fatalf("after %d runs written: %d runs, want %d", (i+1)/seenMemory, len(runs), want)
+		}
+		for j := 1; j < len(runs); j++ {
+			if runs[j].level > runs[j-1].level || runs[j].n > runs[j-1].n {
+				t.Fatalf("run %d (level %d, %d names) after run %d (level %d, %d names)", j, runs[j].level, runs[j].n, j-1, runs[j-1].level, runs[j-1].n)
+			}
+		}
+	}
+	total := 0
+	for _, r := range s.disk.runs {
+		total += r.n
+	}
+	if total != names {
+		t.Errorf("the runs hold %d names, want %d", total, names)
+	}
+	for i := range names {
+		if row, dup := s.first(fmt.Sprintf("name%d", i), 0); !dup || row != int32(i+2) {
+			t.Fatalf("name%d: row %d, found %v; want row %d", i, row, dup, i+2)
+		}
+	}
+	if s.err != nil {
+		t.Fatal(s.err)
 	}
 }
 
@@ -129,6 +182,7 @@ func TestSeenBloom(t *testing.T) {
 			maybe++
 		}
 	}
+	t.Logf("maybe for %.2f%% of names not in the filter", 100*float64(maybe)/n)
 	if rate := float64(maybe) / n; rate > 0.02 {
 		t.Errorf("the filter answers maybe for %.1f%% of names it does not hold", 100*rate)
 	}
