@@ -29,12 +29,11 @@ import (
 // handful of filters whatever the size of the file: with a run per 500,000
 // names and no merging, a name near the ten millionth row was checked
 // against twenty, and cost three times what one of the first two million
-// did. Each run
-// is written in order and read a block at a time: a table on disk written
-// and read a slot per name cost two system calls per name, most of the time
-// of a file of millions. Each run's file is unlinked as soon as it is
-// created, so it disappears when it is closed (a merged run's at once) or
-// the process dies.
+// did. Each run is written in order and read a block at a time: a table on
+// disk written and read a slot per name cost two system calls per name,
+// most of the time of a file of millions. Each run's file is unlinked as
+// soon as it is created, so it disappears when it is closed (a merged run's
+// at once) or the process dies.
 type seenSet struct {
 	mem  map[[16]byte]int32
 	disk *diskRuns
