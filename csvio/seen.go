@@ -23,17 +23,18 @@ import (
 // run, so that the memory a file needs grows by little more than a Bloom
 // filter per run (10 bits a name) and a sparse index of it. A name not in
 // memory is looked for only in the runs whose filter may hold it (about one
-// run in a hundred that does not), with one read of a block of the run.
-// Runs are merged as they accumulate, mergeRuns of one size into one run of
-// the next (as a counter carries), so that a name is checked against a
-// handful of filters whatever the size of the file: with a run per 500,000
-// names and no merging, a name near the ten millionth row was checked
-// against twenty, and cost three times what one of the first two million
-// did. Each run is written in order and read a block at a time: a table on
-// disk written and read a slot per name cost two system calls per name,
-// most of the time of a file of millions. Each run's file is unlinked as
-// soon as it is created, so it disappears when it is closed (a merged run's
-// at once) or the process dies.
+// run in a hundred that does not), with one read of a block of the run. Runs
+// are merged as they accumulate, mergeRuns of one size into one run of the
+// next (as a counter carries), so that a name is checked against a handful of
+// filters whatever the size of the file (ten million names make four runs;
+// unmerged, they would make forty, and a name near the end of the file would
+// cost three times one near its start). Merging also lets the part kept in
+// memory be small: a smaller table is faster to look in, and takes less
+// memory. Each run is written in order and read a block at a time: a table on
+// disk written and read a slot per name cost two system calls per name, most
+// of the time of a file of millions. Each run's file is unlinked as soon as it
+// is created, so it disappears when it is closed (a merged run's at once) or
+// the process dies.
 type seenSet struct {
 	mem  map[[16]byte]int32
 	disk *diskRuns
@@ -43,7 +44,7 @@ type seenSet struct {
 
 // seenMemory is how many names a set keeps in memory before it writes them
 // to disk as a run (a variable for tests).
-var seenMemory = 500_000
+var seenMemory = 250_000
 
 // newSeenSet returns an empty set whose file (if it comes to one) is closed
 // when the reader is.
@@ -121,6 +122,14 @@ const mergeRuns = 4
 // diskRuns are the sorted runs of a set, oldest (and largest) first.
 type diskRuns struct {
 	runs []*run
+	es   []entry // the entries of the run being written, kept for the next
+}
+
+// entry is a name's hash as two integers whose order is its bytes' order,
+// and its row.
+type entry struct {
+	hi, lo uint64
+	row    uint32
 }
 
 // run is a sorted run of entries in a file of its own: its Bloom filter, the
@@ -199,14 +208,11 @@ func (w *runWriter) flush() error {
 func (d *diskRuns) write(mem map[[16]byte]int32) error {
 	// The entries are read out of the map once, as pairs of integers whose
 	// order is the keys' byte order, and sorted so.
-	type entry struct {
-		hi, lo uint64
-		row    uint32
-	}
-	es := make([]entry, 0, len(mem))
+	es := d.es[:0]
 	for k, row := range mem {
 		es = append(es, entry{binary.BigEndian.Uint64(k[:8]), binary.BigEndian.Uint64(k[8:]), uint32(row)})
 	}
+	d.es = es
 	slices.SortFunc(es, func(a, b entry) int {
 		if c := cmp.Compare(a.hi, b.hi); c != 0 {
 			return c
@@ -241,14 +247,21 @@ func (d *diskRuns) write(mem map[[16]byte]int32) error {
 		if last[0].level != last[mergeRuns-1].level {
 			return nil // levels only fall along the list: no carry
 		}
-		m, err := merge(last)
-		if err != nil {
-			return err
+		// The runs merged leave the set first, and their filters and
+		// indexes with them, whose memory may then serve the merged run's
+		// (should the merge fail, the set stops).
+		d.runs = d.runs[:n-mergeRuns]
+		for _, r := range last {
+			r.bloom, r.starts = bloom{}, nil
 		}
+		m, err := merge(last)
 		for _, r := range last {
 			r.close()
 		}
-		d.runs = append(d.runs[:n-mergeRuns], m)
+		if err != nil {
+			return err
+		}
+		d.runs = append(d.runs, m)
 	}
 }
 
