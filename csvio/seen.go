@@ -363,8 +363,7 @@ func (d *diskRuns) find(k [16]byte) (int32, bool, error) {
 // bloom is a blocked Bloom filter of 128-bit hashes: about 10 bits a key
 // and 7 probes, all in one block of 512 bits (a cache line), which answer
 // "maybe" for about one key in a hundred not in it. A key costs one read of
-// memory in each filter it is checked against, not seven: a name of a large
-// file is checked against every run's filter.
+// memory in each filter it is checked against, not seven.
 type bloom struct {
 	bits   []uint64
 	blocks uint64
@@ -396,19 +395,24 @@ func mix64(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-func (b *bloom) add(k [16]byte) {
+// block returns the block of the filter that k's probes fall in, and the
+// bits of the hash that place them (9 a probe).
+func (b *bloom) block(k [16]byte) ([]uint64, uint64) {
 	h, bits := probes(k)
-	w := b.bits[(h%b.blocks)*blockWords:][:blockWords]
+	return b.bits[(h%b.blocks)*blockWords:][:blockWords], bits
+}
+
+func (b *bloom) add(k [16]byte) {
+	w, bits := b.block(k)
 	for range bloomProbes {
-		p := bits & 511 // 9 bits of the hash a probe
+		p := bits & 511
 		w[p/64] |= 1 << (p % 64)
 		bits >>= 9
 	}
 }
 
 func (b *bloom) has(k [16]byte) bool {
-	h, bits := probes(k)
-	w := b.bits[(h%b.blocks)*blockWords:][:blockWords]
+	w, bits := b.block(k)
 	for range bloomProbes {
 		p := bits & 511
 		if w[p/64]&(1<<(p%64)) == 0 {
