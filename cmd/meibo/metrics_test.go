@@ -236,12 +236,14 @@ func TestMetrics(t *testing.T) {
 		}
 		c.json("POST", fmt.Sprintf("/device/v1/commands/%d/result", int64(cmd["id"].(float64))), map[string]string{"status": "done"}, secret, 200)
 
-		// The counts, once the mail worker has recorded its attempt.
+		// The counts, once the mail worker has recorded its attempt and the
+		// background indexer has taken the import's users.
 		var fams map[string]*dto.MetricFamily
-		waitFor(t, "the mail attempt to be counted", func() bool {
+		waitFor(t, "the mail attempt to be counted and the import's users indexed", func() bool {
 			fams = scrape(t, base)
 			n, _ := value(fams, "meibo_mail_attempts_total", "outcome", "sent")
-			return n == 1
+			waiting, _ := value(fams, "meibo_search_index_waiting_users")
+			return n == 1 && waiting == 0
 		})
 		for _, want := range []struct {
 			name   string
