@@ -125,9 +125,13 @@ var (
 
 func (dialect) SkipLocked() string { return "FOR UPDATE SKIP LOCKED" }
 
+// TableExists looks in meibo's own schema, the first of the search_path
+// that exists (where CREATE TABLE puts a table), and in no other: a
+// search_path that names a schema of another installation after its own
+// must not make a new installation take that one's tables for its own.
 func (dialect) TableExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
 	var ok bool
-	if err := db.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&ok); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1)) IS NOT NULL`, name).Scan(&ok); err != nil {
 		return false, fmt.Errorf("look for table %s: %w", name, err)
 	}
 	return ok, nil

@@ -89,8 +89,29 @@ func New(read, write *sql.DB, d Dialect, migrations fs.FS, opts Options) *DB {
 	return &DB{read: read, write: write, dialect: d, migrations: migrations, clock: clock, sample: &textSample{}}
 }
 
+// MigrationChecker is implemented by dialects that check, before the first
+// pending migration runs, what the migrations need of the server and its
+// settings, so that a missing piece is told as such instead of as the SQL
+// error of a migration.
+type MigrationChecker interface {
+	// CheckMigrate returns an error a person can act on when a pending
+	// migration could not apply, or nil.
+	CheckMigrate(ctx context.Context, db *sql.DB) error
+}
+
 // Migrate applies the engine's pending migrations and returns their names.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	if c, ok := db.dialect.(MigrationChecker); ok {
+		_, pending, err := db.MigrationStatus(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(pending) > 0 {
+			if err := c.CheckMigrate(ctx, db.write); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return Migrate(ctx, db.write, db.migrations)
 }
 

@@ -1,0 +1,80 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// CheckMigrate checks what the migrations need of the server before the
+// first pending one runs: the pg_trgm extension (the trigram index of the
+// keyword search), available on the server and, where it is installed
+// already, in a schema of the connection's search_path.
+//
+// An extension is installed once in a database, in one schema. The first
+// meibo migrated in a database with search_path=a installs pg_trgm into a; a
+// second meibo in the same database with search_path=b then finds the
+// extension installed but not its operators, and its first migration failed
+// with `operator class "gin_trgm_ops" does not exist`.
+func (dialect) CheckMigrate(ctx context.Context, db *sql.DB) error {
+	var schema string
+	var visible bool
+	err := db.QueryRowContext(ctx, `SELECT n.nspname, n.nspname = ANY (current_schemas(false))
+		FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'`).Scan(&schema, &visible)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		var available bool
+		if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm')`).Scan(&available); err != nil {
+			return fmt.Errorf("look for the pg_trgm extension: %w", err)
+		}
+		if !available {
+			return errors.New("the PostgreSQL server does not have the pg_trgm extension, which meibo's keyword search needs: " +
+				"install PostgreSQL's contrib modules on the database server (they come with Debian's postgresql package; " +
+				"elsewhere, for example, postgresql-contrib)")
+		}
+		var may bool
+		if err := db.QueryRowContext(ctx, `SELECT has_database_privilege(current_database(), 'CREATE')`).Scan(&may); err != nil {
+			return fmt.Errorf("read the privileges of this connection: %w", err)
+		}
+		if !may {
+			return errors.New("the pg_trgm extension, which meibo's keyword search needs, is not installed in this database, " +
+				"and meibo's database user may not install it: have the database's owner run `CREATE EXTENSION pg_trgm` " +
+				"(in a schema on meibo's search_path), or grant meibo's user CREATE on the database")
+		}
+		return nil // the first migration creates it
+	case err != nil:
+		return fmt.Errorf("look for the pg_trgm extension: %w", err)
+	case visible:
+		return nil
+	}
+	var path string
+	var holdsMeibo bool
+	if err := db.QueryRowContext(ctx, `SELECT array_to_string(current_schemas(false), ','),
+		to_regclass(quote_ident($1) || '.schema_migrations') IS NOT NULL`, schema).Scan(&path, &holdsMeibo); err != nil {
+		return fmt.Errorf("read the search_path: %w", err)
+	}
+	first, _, _ := strings.Cut(path, ",")
+	if first == "" {
+		first = "meibo"
+	}
+	msg := fmt.Sprintf("the pg_trgm extension of this database is installed in schema %q, which is not on this connection's search_path (%s): "+
+		"meibo's keyword search needs its operators. ", schema, orNone(path))
+	if !holdsMeibo {
+		return fmt.Errorf("%sName that schema after meibo's own in the database URL: search_path=%s,%s", msg, first, schema)
+	}
+	// That schema is another installation's: naming it here would let this
+	// one's statements reach the other's tables.
+	return fmt.Errorf("%sThat schema holds another meibo's tables. Give the extension a schema of its own, as its owner or a superuser: "+
+		"CREATE SCHEMA extensions; ALTER EXTENSION pg_trgm SET SCHEMA extensions; then use search_path=%s,extensions here, "+
+		"and add extensions to the other installation's search_path the same way (search_path=%s,extensions)", msg, first, schema)
+}
+
+// orNone is s, or "none" when it is empty.
+func orNone(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "none"
+	}
+	return s
+}

@@ -1,0 +1,211 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"io/fs"
+	"net/url"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver
+
+	"github.com/meibo/meibo/store/postgres"
+	"github.com/meibo/meibo/store/sqlstore"
+	"github.com/meibo/meibo/store/storetest"
+)
+
+// newDatabase creates a database of its own on the test server, without
+// pg_trgm, dropped when the test ends, and returns its URL.
+func newDatabase(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	dsn := storetest.PostgresDSN(t)
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	name := "meibo_" + randomHex(6)
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name+` TEMPLATE template0`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), `DROP DATABASE `+name+` WITH (FORCE)`); err != nil {
+			t.Logf("drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// withParams returns dsn with its query parameters set.
+func withParams(t *testing.T, dsn string, kv ...string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	for i := 0; i < len(kv); i += 2 {
+		q.Set(kv[i], kv[i+1])
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// migrate opens the store at dsn and migrates it.
+func migrate(t *testing.T, dsn string) ([]string, error) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, dsn, 2, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	return db.Migrate(ctx)
+}
+
+func exec(t *testing.T, dsn string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// count runs a query of one number on dsn.
+func count(t *testing.T, dsn, query string) int {
+	t.Helper()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(query).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// wantError checks that err is an error that says every one of want.
+func wantError(t *testing.T, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error; want one that says %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not say %q", err, w)
+		}
+	}
+}
+
+// Two meibo installations in two schemas of one database: the first
+// installs pg_trgm in its schema; the second, whose search_path does not
+// name that schema, is told where the extension is and how to give it a
+// schema of its own, before anything is written, and migrates once the
+// operator has done so.
+func TestTrigramExtensionInAnotherSchema(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	exec(t, dsn, `CREATE SCHEMA first`, `CREATE SCHEMA second`)
+	names, err := fs.Glob(postgres.Migrations, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrations := len(names)
+
+	if applied, err := migrate(t, withParams(t, dsn, "search_path", "first")); err != nil || len(applied) != migrations {
+		t.Fatalf("the first installation: applied %d of %d, %v", len(applied), migrations, err)
+	}
+	_, err = migrate(t, withParams(t, dsn, "search_path", "second"))
+	wantError(t, err, `installed in schema "first"`, `search_path (second)`, `holds another meibo's tables`,
+		`ALTER EXTENSION pg_trgm SET SCHEMA extensions`, `search_path=second,extensions`, `search_path=first,extensions`)
+	if n := count(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'second'`); n != 0 {
+		t.Errorf("the refused migration left %d tables in schema second", n)
+	}
+
+	// A search_path that names the other installation's schema after its
+	// own: the second installation still has applied no migration, and
+	// applies every one into its own schema.
+	behind := withParams(t, dsn, "search_path", "second,first")
+	db, err := postgres.Open(context.Background(), behind, 2, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, pending, err := db.MigrationStatus(context.Background())
+	db.Close()
+	if err != nil || len(done) != 0 || len(pending) != migrations {
+		t.Fatalf("behind the other installation's schema, status: %d applied, %d pending (want 0 and %d), %v", len(done), len(pending), migrations, err)
+	}
+	applied, err := migrate(t, behind)
+	if err != nil || len(applied) != migrations {
+		t.Fatalf("behind the other installation's schema: applied %d of %d, %v", len(applied), migrations, err)
+	}
+	if n := count(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'second' AND tablename IN ('users', 'schema_migrations')`); n != 2 {
+		t.Errorf("schema second has %d of its users and schema_migrations tables", n)
+	}
+
+	// What the error advised: the extension in a schema of its own, named
+	// last by every installation.
+	exec(t, dsn, `CREATE SCHEMA extensions`, `ALTER EXTENSION pg_trgm SET SCHEMA extensions`, `CREATE SCHEMA third`)
+	if applied, err := migrate(t, withParams(t, dsn, "search_path", "third,extensions")); err != nil || len(applied) != migrations {
+		t.Fatalf("the third installation: applied %d of %d, %v", len(applied), migrations, err)
+	}
+	// A schema that holds no meibo is simply named after meibo's own.
+	exec(t, dsn, `CREATE SCHEMA fourth`)
+	_, err = migrate(t, withParams(t, dsn, "search_path", "fourth"))
+	wantError(t, err, `installed in schema "extensions"`, `search_path=fourth,extensions`)
+	if strings.Contains(err.Error(), "another meibo") {
+		t.Errorf("error %q says the extension's schema holds another meibo", err)
+	}
+}
+
+// A database user that may not create an extension, in a database without
+// pg_trgm, is told who must install it instead of failing inside the first
+// migration.
+func TestTrigramExtensionNotInstalledNoPrivilege(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	role := "meibo_user_" + randomHex(4)
+	exec(t, storetest.PostgresDSN(t), `CREATE ROLE `+role+` LOGIN`)
+	t.Cleanup(func() {
+		exec(t, storetest.PostgresDSN(t), `DROP ROLE IF EXISTS `+role)
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.User(role)
+	_, err = migrate(t, u.String())
+	wantError(t, err, "not installed in this database", "CREATE EXTENSION pg_trgm", "grant")
+
+	// Once the owner installed it where the user's search_path finds it
+	// (public), the same user gets past the check: what stops it then is
+	// its missing right to create tables in public, as PostgreSQL says.
+	exec(t, dsn, `CREATE EXTENSION pg_trgm SCHEMA public`)
+	_, err = migrate(t, u.String())
+	if err == nil || strings.Contains(err.Error(), "pg_trgm") || !strings.Contains(err.Error(), "permission denied for schema public") {
+		t.Fatalf("with pg_trgm installed: %v", err)
+	}
+}
