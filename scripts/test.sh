@@ -5,7 +5,9 @@
 # (started with Debian's pg_ctlcluster when it is stopped) and its test
 # database; then checks formatting, vet and staticcheck, and runs every test
 # with the race detector on SQLite and PostgreSQL. A PostgreSQL suite that
-# would be skipped fails instead (MEIBO_REQUIRE_POSTGRES=1).
+# would be skipped fails instead (MEIBO_REQUIRE_POSTGRES=1). The tests connect
+# as the superuser only to make each test's schema; their stores connect as an
+# ordinary role that owns it (store/storetest.AppRole).
 #
 # The browser tests (cmd/meibo/browser_test.go) need Chromium: Debian's
 # chromium is installed when it is missing (with a Japanese font, so that the

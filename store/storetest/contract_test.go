@@ -95,6 +95,25 @@ func TestEngineName(t *testing.T) {
 	})
 }
 
+// TestOrdinaryRole checks that the PostgreSQL stores of the tests connect as
+// meibo does in production: an ordinary role, not a superuser and not the
+// owner of the database, which owns only its own schema. Everything the
+// suite does on PostgreSQL then needs no more than that.
+func TestOrdinaryRole(t *testing.T) {
+	t.Parallel()
+	db := storetest.Open(t, "postgres", nil)
+	var user string
+	var super, ownsDB, createDB bool
+	if err := db.ReadDB().QueryRowContext(ctx, `SELECT current_user, r.rolsuper, pg_get_userbyid(d.datdba) = current_user, r.rolcreatedb
+		FROM pg_roles r, pg_database d WHERE r.rolname = current_user AND d.datname = current_database()`).Scan(&user, &super, &ownsDB, &createDB); err != nil {
+		t.Fatal(err)
+	}
+	if user != storetest.AppRole || super || ownsDB || createDB {
+		t.Fatalf("the tests' store connects as %s (superuser %v, owns the database %v, may create databases %v); want the ordinary role %s",
+			user, super, ownsDB, createDB, storetest.AppRole)
+	}
+}
+
 // TestTxNow checks that Now is one instant per transaction, in UTC, to the
 // microsecond, taken from the clock option, and that rows carry it.
 func TestTxNow(t *testing.T) {

@@ -49,7 +49,7 @@ func PostgresDSN(t testing.TB) string {
 	return dsn
 }
 
-var extensionOnce sync.Once
+var serverOnce sync.Once
 
 // Open returns a new, migrated, empty store on engine, closed (and, for
 // PostgreSQL, dropped) when the test ends. clock may be nil.
@@ -134,9 +134,17 @@ func migratedSQLite() ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-// SchemaDSN creates a schema of its own for the test on the server at dsn and
-// returns a DSN whose search_path selects it (then public, where pg_trgm
-// lives). The schema is dropped when the test ends.
+// AppRole is the role the PostgreSQL tests' stores connect as: an ordinary
+// one, neither superuser nor owner of the database, as meibo's database user
+// is in production. It owns each test's schema and may do in the database
+// what PUBLIC may (connect, make temporary tables). A statement that only a
+// superuser may run fails the tests instead of a deployment.
+const AppRole = "meibo_test_app"
+
+// SchemaDSN creates a schema of its own for the test on the server at dsn,
+// owned by AppRole, and returns a DSN that connects as AppRole and whose
+// search_path selects the schema (then public, where pg_trgm lives). The
+// schema is dropped when the test ends.
 func SchemaDSN(t testing.TB, dsn string) string {
 	t.Helper()
 	ctx := context.Background()
@@ -145,17 +153,17 @@ func SchemaDSN(t testing.TB, dsn string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Close() })
-	var extErr error
-	extensionOnce.Do(func() {
-		_, extErr = admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public`)
+	var setupErr error
+	serverOnce.Do(func() {
+		setupErr = setUpServer(ctx, admin)
 	})
-	if extErr != nil {
-		t.Fatalf("pg_trgm: %v", extErr)
+	if setupErr != nil {
+		t.Fatal(setupErr)
 	}
 	b := make([]byte, 6)
 	rand.Read(b)
 	schema := "t_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema+` AUTHORIZATION `+AppRole); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -167,10 +175,28 @@ func SchemaDSN(t testing.TB, dsn string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	u.User = url.User(AppRole)
 	q := u.Query()
 	q.Set("search_path", schema+",public")
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// setUpServer makes what every test schema needs once on the server:
+// pg_trgm in public, and AppRole (test processes of several packages may
+// create it at the same time).
+func setUpServer(ctx context.Context, admin *sql.DB) error {
+	if _, err := admin.ExecContext(ctx, `CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public`); err != nil {
+		return fmt.Errorf("pg_trgm: %w", err)
+	}
+	_, err := admin.ExecContext(ctx, `DO $$ BEGIN
+		CREATE ROLE `+AppRole+` LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
+	EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+	END $$`)
+	if err != nil {
+		return fmt.Errorf("create role %s: %w", AppRole, err)
+	}
+	return nil
 }
 
 // Each runs f as a subtest on every engine, the engines at the same time
