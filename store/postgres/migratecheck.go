@@ -9,8 +9,44 @@ import (
 )
 
 // CheckMigrate checks what the migrations need of the server before the
-// first pending one runs: the pg_trgm extension (the trigram index of the
-// keyword search), available on the server and, where it is installed
+// first pending one runs, so that a database set up short of it is told
+// what to do instead of failing inside a migration: a schema for meibo's
+// tables that its database user may create tables in (checkSchema), and the
+// pg_trgm extension (checkTrigram).
+func (dialect) CheckMigrate(ctx context.Context, db *sql.DB) error {
+	if err := checkSchema(ctx, db); err != nil {
+		return err
+	}
+	return checkTrigram(ctx, db)
+}
+
+// checkSchema checks that the first schema of the search_path exists and
+// that meibo's user may create tables in it. PostgreSQL 15 no longer lets
+// every user create tables in public: a user made with createuser, in a
+// database it does not own, failed on its first table with "permission
+// denied for schema public".
+func checkSchema(ctx context.Context, db *sql.DB) error {
+	var schema sql.NullString
+	var path, user string
+	var may bool
+	if err := db.QueryRowContext(ctx, `SELECT current_schema(), current_setting('search_path'), current_user,
+		COALESCE(has_schema_privilege(current_schema(), 'CREATE'), false)`).Scan(&schema, &path, &user, &may); err != nil {
+		return fmt.Errorf("read the search_path: %w", err)
+	}
+	switch {
+	case !schema.Valid:
+		return fmt.Errorf("no schema of this connection's search_path (%s) exists: create meibo's (as a superuser or the database's owner: "+
+			"CREATE SCHEMA meibo AUTHORIZATION %s), or correct search_path in the database URL", path, user)
+	case !may:
+		return fmt.Errorf("meibo's database user %s may not create tables in schema %q, the first of its search_path (%s): "+
+			"give it a schema of its own (as a superuser or the database's owner: CREATE SCHEMA meibo AUTHORIZATION %s, "+
+			"then search_path=meibo,public in the database URL), or the right to: GRANT CREATE ON SCHEMA %s TO %s", user, schema.String, path, user, schema.String, user)
+	}
+	return nil
+}
+
+// checkTrigram checks that the pg_trgm extension (the trigram index of the
+// keyword search) is available on the server and, where it is installed
 // already, in a schema of the connection's search_path.
 //
 // An extension is installed once in a database, in one schema. The first
@@ -18,7 +54,7 @@ import (
 // second meibo in the same database with search_path=b then finds the
 // extension installed but not its operators, and its first migration failed
 // with `operator class "gin_trgm_ops" does not exist`.
-func (dialect) CheckMigrate(ctx context.Context, db *sql.DB) error {
+func checkTrigram(ctx context.Context, db *sql.DB) error {
 	var schema string
 	var visible bool
 	err := db.QueryRowContext(ctx, `SELECT n.nspname, n.nspname = ANY (current_schemas(false))

@@ -181,31 +181,75 @@ func TestTrigramExtensionInAnotherSchema(t *testing.T) {
 	}
 }
 
-// A database user that may not create an extension, in a database without
-// pg_trgm, is told who must install it instead of failing inside the first
-// migration.
-func TestTrigramExtensionNotInstalledNoPrivilege(t *testing.T) {
-	t.Parallel()
-	dsn := newDatabase(t)
+// newRole makes an ordinary login role, dropped when the test ends (after
+// the databases of newDatabase called after it, which hold its objects).
+func newRole(t *testing.T) string {
+	t.Helper()
 	role := "meibo_user_" + randomHex(4)
 	exec(t, storetest.PostgresDSN(t), `CREATE ROLE `+role+` LOGIN`)
 	t.Cleanup(func() {
 		exec(t, storetest.PostgresDSN(t), `DROP ROLE IF EXISTS `+role)
 	})
+	return role
+}
+
+// as returns dsn with role as its user.
+func as(t *testing.T, dsn, role string) string {
+	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	u.User = url.User(role)
-	_, err = migrate(t, u.String())
-	wantError(t, err, "not installed in this database", "CREATE EXTENSION pg_trgm", "grant")
+	return u.String()
+}
 
-	// Once the owner installed it where the user's search_path finds it
-	// (public), the same user gets past the check: what stops it then is
-	// its missing right to create tables in public, as PostgreSQL says.
+// A user made with createuser in a database it does not own may not create
+// tables in public (PostgreSQL 15): it is told how to get a schema of its
+// own before anything is written, and migrates once it has one.
+func TestSchemaNotWritable(t *testing.T) {
+	t.Parallel()
+	role := newRole(t)
+	dsn := newDatabase(t)
 	exec(t, dsn, `CREATE EXTENSION pg_trgm SCHEMA public`)
-	_, err = migrate(t, u.String())
-	if err == nil || strings.Contains(err.Error(), "pg_trgm") || !strings.Contains(err.Error(), "permission denied for schema public") {
-		t.Fatalf("with pg_trgm installed: %v", err)
+	_, err := migrate(t, as(t, dsn, role))
+	wantError(t, err, `user `+role+` may not create tables in schema "public"`, `CREATE SCHEMA meibo AUTHORIZATION `+role,
+		`search_path=meibo,public`, `GRANT CREATE ON SCHEMA public TO `+role)
+
+	exec(t, dsn, `CREATE SCHEMA meibo AUTHORIZATION `+role)
+	if applied, err := migrate(t, withParams(t, as(t, dsn, role), "search_path", "meibo,public")); err != nil || len(applied) == 0 {
+		t.Fatalf("in a schema of its own: applied %v, %v", applied, err)
+	}
+	if n := count(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'meibo' AND tableowner = '`+role+`'`); n < 20 {
+		t.Errorf("schema meibo holds %d tables of %s", n, role)
+	}
+}
+
+// A search_path whose schemas do not exist (a typo) is said as such.
+func TestSchemaMissing(t *testing.T) {
+	t.Parallel()
+	dsn := newDatabase(t)
+	_, err := migrate(t, withParams(t, dsn, "search_path", "meibo_typo"))
+	wantError(t, err, `no schema of this connection's search_path (meibo_typo) exists`, `CREATE SCHEMA meibo AUTHORIZATION postgres`)
+}
+
+// A database user that may not create an extension, in a database without
+// pg_trgm, is told who must install it instead of failing inside the first
+// migration, and migrates once the owner has.
+func TestTrigramExtensionNotInstalledNoPrivilege(t *testing.T) {
+	t.Parallel()
+	role := newRole(t)
+	dsn := newDatabase(t)
+	exec(t, dsn, `CREATE SCHEMA meibo AUTHORIZATION `+role)
+	user := withParams(t, as(t, dsn, role), "search_path", "meibo,public")
+	_, err := migrate(t, user)
+	wantError(t, err, "not installed in this database", "CREATE EXTENSION pg_trgm", "grant")
+	if n := count(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'meibo'`); n != 0 {
+		t.Errorf("the refused migration left %d tables", n)
+	}
+
+	exec(t, dsn, `CREATE EXTENSION pg_trgm SCHEMA public`)
+	if applied, err := migrate(t, user); err != nil || len(applied) == 0 {
+		t.Fatalf("with pg_trgm installed: applied %v, %v", applied, err)
 	}
 }
