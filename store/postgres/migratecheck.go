@@ -71,13 +71,15 @@ func checkTrigram(ctx context.Context, db *sql.DB) error {
 				"elsewhere, for example, postgresql-contrib)")
 		}
 		var may bool
-		if err := db.QueryRowContext(ctx, `SELECT has_database_privilege(current_database(), 'CREATE')`).Scan(&may); err != nil {
+		var user, database string
+		if err := db.QueryRowContext(ctx, `SELECT has_database_privilege(current_database(), 'CREATE'), current_user, current_database()`).
+			Scan(&may, &user, &database); err != nil {
 			return fmt.Errorf("read the privileges of this connection: %w", err)
 		}
 		if !may {
-			return errors.New("the pg_trgm extension, which meibo's keyword search needs, is not installed in this database, " +
-				"and meibo's database user may not install it: have the database's owner run `CREATE EXTENSION pg_trgm` " +
-				"(in a schema on meibo's search_path), or grant meibo's user CREATE on the database")
+			return fmt.Errorf("the pg_trgm extension, which meibo's keyword search needs, is not installed in database %s, "+
+				"and meibo's database user %s may not install it: have the database's owner run `CREATE EXTENSION pg_trgm` "+
+				"(in a schema on meibo's search_path), or grant the right to: GRANT CREATE ON DATABASE %s TO %s", database, user, database, user)
 		}
 		return nil // the first migration creates it
 	case err != nil:

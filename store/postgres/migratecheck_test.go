@@ -243,7 +243,7 @@ func TestTrigramExtensionNotInstalledNoPrivilege(t *testing.T) {
 	exec(t, dsn, `CREATE SCHEMA meibo AUTHORIZATION `+role)
 	user := withParams(t, as(t, dsn, role), "search_path", "meibo,public")
 	_, err := migrate(t, user)
-	wantError(t, err, "not installed in this database", "CREATE EXTENSION pg_trgm", "grant")
+	wantError(t, err, "is not installed in database meibo_", "user "+role+" may not install it", "CREATE EXTENSION pg_trgm", "TO "+role)
 	if n := count(t, dsn, `SELECT count(*) FROM pg_tables WHERE schemaname = 'meibo'`); n != 0 {
 		t.Errorf("the refused migration left %d tables", n)
 	}
