@@ -14,10 +14,33 @@ import (
 // tables that its database user may create tables in (checkSchema), and the
 // pg_trgm extension (checkTrigram).
 func (dialect) CheckMigrate(ctx context.Context, db *sql.DB) error {
+	var num int
+	var version string
+	if err := db.QueryRowContext(ctx, `SELECT current_setting('server_version_num')::int, current_setting('server_version')`).Scan(&num, &version); err != nil {
+		return fmt.Errorf("read the server's version: %w", err)
+	}
+	if err := checkVersion(num, version); err != nil {
+		return err
+	}
 	if err := checkSchema(ctx, db); err != nil {
 		return err
 	}
 	return checkTrigram(ctx, db)
+}
+
+// MinVersion is the oldest PostgreSQL meibo migrates, as server_version_num:
+// the version its tests run on. (PostgreSQL 14, at its end of life since
+// November 2026, is not tested; 13 lacks ALTER TABLE … SET COMPRESSION,
+// which migration 0027 runs.)
+const MinVersion = 150000
+
+// checkVersion refuses a server older than MinVersion, before the first
+// migration, rather than in the middle of them.
+func checkVersion(num int, version string) error {
+	if num < MinVersion {
+		return fmt.Errorf("meibo needs PostgreSQL %d or later; this server runs %s: upgrade it (or use SQLite)", MinVersion/10000, version)
+	}
+	return nil
 }
 
 // checkSchema checks that the first schema of the search_path exists and
