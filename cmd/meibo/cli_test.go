@@ -181,6 +181,45 @@ func TestMigrate(t *testing.T) {
 	c.ok("group", "create", "G1", "--db", db)
 }
 
+// TestNewerDatabase checks that a database a newer meibo has migrated is
+// refused by the server and by every command, migrate included, with what
+// to do, and that nothing is written to it.
+func TestNewerDatabase(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	db := migratedDB(t)
+	c.ok("group", "create", "G1", "--db", db)
+	s, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WriteDB().Exec(`INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_later.sql', '2099-01-01T00:00:00Z')`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	want := "was migrated by a newer meibo (9999_later.sql, unknown to this meibo "
+	for _, args := range [][]string{{"migrate"}, {"group", "list"}, {"group", "create", "G2"}, {"user", "list", "--group", "G1"}} {
+		r := c.run(append(args, "--db", db))
+		if r.code != 1 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "restore a backup taken before the upgrade") {
+			t.Errorf("%v: %s", args, r)
+		}
+	}
+	m := NewMain(testConfig(db, io.Discard))
+	if err := m.Open(context.Background()); err == nil || !strings.Contains(err.Error(), want) {
+		m.Close()
+		t.Errorf("serve: %v", err)
+	}
+	s, err = store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var groups int
+	if err := s.ReadDB().QueryRow(`SELECT count(*) FROM groups`).Scan(&groups); err != nil || groups != 1 {
+		t.Errorf("groups after the refusals: %d, %v", groups, err)
+	}
+}
+
 func TestImportCommand(t *testing.T) {
 	c := newCLI(t)
 	c.ok("group", "create", "G1")

@@ -73,6 +73,9 @@ func runMigrate(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if err := refuseNewer(ctx, db, dsn); err != nil {
+		return err
+	}
 	names, err := db.Migrate(ctx)
 	if err != nil {
 		return err

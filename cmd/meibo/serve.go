@@ -485,6 +485,22 @@ func redactDSN(dsn string) string {
 // migrated (unless mode is "never"); one with pending migrations is refused
 // unless mode is "always", so that an upgrade of a shared database is a
 // deliberate `meibo migrate`.
+// refuseNewer refuses a database that a newer meibo has migrated: this
+// build's statements do not know its tables (an upgrade taken back by
+// starting the older binary again, or a server left behind when the others
+// of a shared database were upgraded).
+func refuseNewer(ctx context.Context, db *sqlstore.DB, dsn string) error {
+	newer, err := db.NewerMigrations(ctx)
+	if err != nil {
+		return err
+	}
+	if len(newer) > 0 {
+		return fmt.Errorf("the database %s was migrated by a newer meibo (%s, unknown to this %s): run that version or a later one, "+
+			"or restore a backup taken before the upgrade", redactDSN(dsn), strings.Join(newer, ", "), strings.SplitN(versionInfo(), "\n", 2)[0])
+	}
+	return nil
+}
+
 func openStore(ctx context.Context, dsn, mode string, opts store.Options, log *slog.Logger) (*sqlstore.DB, error) {
 	if mode == "" {
 		mode = "auto"
@@ -494,6 +510,10 @@ func openStore(ctx context.Context, dsn, mode string, opts store.Options, log *s
 	}
 	db, err := store.Open(ctx, dsn, opts)
 	if err != nil {
+		return nil, err
+	}
+	if err := refuseNewer(ctx, db, dsn); err != nil {
+		db.Close()
 		return nil, err
 	}
 	applied, pending, err := db.MigrationStatus(ctx)

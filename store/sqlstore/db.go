@@ -115,6 +115,32 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	return Migrate(ctx, db.write, db.migrations)
 }
 
+// NewerMigrations lists the migrations the database has applied that this
+// build does not know: a newer meibo migrated it.
+func (db *DB) NewerMigrations(ctx context.Context) ([]string, error) {
+	exists, err := db.dialect.TableExists(ctx, db.write, "schema_migrations")
+	if err != nil || !exists {
+		return nil, err
+	}
+	done, err := appliedMigrations(ctx, db.write)
+	if err != nil {
+		return nil, err
+	}
+	names, err := migrationNames(db.migrations)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		delete(done, n)
+	}
+	var newer []string
+	for n := range done {
+		newer = append(newer, n)
+	}
+	sort.Strings(newer)
+	return newer, nil
+}
+
 // MigrationStatus returns the applied and the pending migrations.
 func (db *DB) MigrationStatus(ctx context.Context) (applied, pending []string, err error) {
 	return Status(ctx, db.write, db.dialect, db.migrations)
