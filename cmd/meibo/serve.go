@@ -25,6 +25,7 @@ import (
 	"github.com/meibo/meibo/scim"
 	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store"
+	"github.com/meibo/meibo/store/sqlite"
 	"github.com/meibo/meibo/store/sqlstore"
 	"github.com/meibo/meibo/web"
 )
@@ -121,6 +122,12 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := checkDurability(ctx, m.DB, cfg.AllowUnsafeDurability, m.log); err != nil {
 		m.DB.Close()
 		return err
+	}
+	if !store.IsPostgres(cfg.DB) {
+		if mode, open := sqlite.OpenToOthers(cfg.DB); open {
+			m.log.Warn(fmt.Sprintf("other users of this machine may read the database file %s (mode %s): it holds password hashes and "+
+				"the links of mail not yet sent; chmod 600 %s (and its -wal and -shm files)", cfg.DB, mode, cfg.DB), "db", cfg.DB, "mode", mode.String())
+		}
 	}
 	// Listen early: the address (port 0 in tests) is known for the default
 	// public URL, and a taken port fails before anything starts.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -64,6 +65,35 @@ func migratedDB(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// TestDatabaseFileOpenToOthers checks that the server warns, at its start,
+// about a SQLite file that other users of the machine may read, and says
+// how to close it; a file of its owner's alone draws no warning.
+func TestDatabaseFileOpenToOthers(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		mode os.FileMode
+		warn bool
+	}{{0o644, true}, {0o600, false}} {
+		db := migratedDB(t)
+		if err := os.Chmod(db, c.mode); err != nil {
+			t.Fatal(err)
+		}
+		var logs syncBuffer
+		cfg := testConfig(db, io.Discard)
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		m := NewMain(cfg)
+		if err := m.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		m.Close()
+		warned := strings.Contains(logs.String(), "other users of this machine may read the database file "+db+" (mode -rw-r--r--)") &&
+			strings.Contains(logs.String(), "chmod 600 "+db)
+		if warned != c.warn {
+			t.Errorf("a file of mode %v: warned %v; log:\n%s", c.mode, warned, logs.String())
+		}
+	}
 }
 
 var printedPassword = regexp.MustCompile(`created administrator "admin" with password: (\S+)`)

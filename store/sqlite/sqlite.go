@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -60,6 +61,9 @@ func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.DB
 	if path == "" || strings.HasPrefix(path, ":memory:") {
 		return nil, errors.New("sqlite: a file path is needed (the store keeps a writer and readers on one file)")
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	name := "file:" + (&url.URL{Path: path}).EscapedPath()
 	write, err := sql.Open("sqlite", name+"?"+pragmas+writePragmas)
 	if err != nil {
@@ -85,6 +89,40 @@ func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.DB
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 	return sqlstore.New(read, write, dialect{}, Migrations, opts), nil
+}
+
+// createPrivate creates the database file, empty, readable and writable by
+// its owner alone, when there is none yet: it holds password hashes and the
+// links of the mail waiting to be sent. SQLite gives its write-ahead log
+// and shared-memory files the database file's permissions. (Left to SQLite,
+// the file would be created with the process's umask, usually readable by
+// every user of the machine.)
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once
+		}
+		return fmt.Errorf("create the database file %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	return nil
+}
+
+// OpenToOthers reports whether users other than the owner of the database
+// file at path (its group, or anyone) may read it or write it.
+func OpenToOthers(path string) (fs.FileMode, bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, false
+	}
+	return fi.Mode().Perm(), fi.Mode().Perm()&0o066 != 0
 }
 
 type dialect struct{}

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -165,5 +166,42 @@ func TestTimeText(t *testing.T) {
 		if got := text(at); got != stored {
 			t.Errorf("%v: TimeText %q, the driver stored %q", at, got, stored)
 		}
+	}
+}
+
+// TestFilePermissions: a new database file, its write-ahead log and its
+// shared memory are its owner's alone, whatever the umask; an existing
+// file keeps the permissions it was given, and OpenToOthers tells them.
+func TestFilePermissions(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.db")
+	db := open(t, path)
+	if _, err := db.WriteDB().ExecContext(bg, `INSERT INTO settings (key, value) VALUES ('k', 'v')`); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want -rw-------", filepath.Base(f), fi.Mode().Perm())
+		}
+	}
+	if mode, open := sqlite.OpenToOthers(path); open {
+		t.Errorf("a new file is open to others: %v", mode)
+	}
+
+	shared := filepath.Join(dir, "shared.db")
+	if err := os.WriteFile(shared, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	open(t, shared)
+	if mode, open := sqlite.OpenToOthers(shared); !open || mode != 0o644 {
+		t.Errorf("an existing file of mode 0644: OpenToOthers %v, %v", mode, open)
 	}
 }
