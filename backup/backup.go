@@ -105,6 +105,11 @@ func (c *countWriter) Write(p []byte) (int, error) {
 func Write(ctx context.Context, db *sqlstore.DB, w io.Writer, meiboVersion string, logID int64) (*meibo.BackupInfo, error) {
 	var info *meibo.BackupInfo
 	err := db.View(ctx, func(t meibo.Tx) error {
+		// The snapshot is read as fast as w takes it (a download may be
+		// slow): no time limit of the server's ends it.
+		if err := t.(*sqlstore.Tx).Unhurried(ctx); err != nil {
+			return err
+		}
 		var err error
 		info, err = write(ctx, t.(*sqlstore.Tx).SQLTx(), db.Engine(), w, meiboVersion, logID, t.Now())
 		return err

@@ -71,6 +71,12 @@ func Restore(ctx context.Context, db *sqlstore.DB, r io.Reader, opts RestoreOpti
 	err = db.LoadConn(ctx, func(conn *sql.Conn, t meibo.Tx) error {
 		stx := t.(*sqlstore.Tx)
 		tx := stx.SQLTx()
+		// A restore reads its file as fast as it comes (an upload may be
+		// slow) and builds indexes over every row: no time limit of the
+		// server's ends it.
+		if err := stx.Unhurried(ctx); err != nil {
+			return err
+		}
 		target := map[string][]column{}
 		for _, table := range Tables {
 			cols, err := columns(ctx, tx, engine, table)

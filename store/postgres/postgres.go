@@ -125,6 +125,13 @@ var (
 
 func (dialect) SkipLocked() string { return "FOR UPDATE SKIP LOCKED" }
 
+// UnhurriedSQL lifts, for the rest of the transaction, the limits pg_dump
+// lifts for its own connection.
+func (dialect) UnhurriedSQL() string {
+	return `SELECT set_config('statement_timeout', '0', true), set_config('lock_timeout', '0', true),
+		set_config('idle_in_transaction_session_timeout', '0', true)`
+}
+
 // TableExists looks in meibo's own schema, the first of the search_path
 // that exists (where CREATE TABLE puts a table), and in no other: a
 // search_path that names a schema of another installation after its own

@@ -89,6 +89,31 @@ func New(read, write *sql.DB, d Dialect, migrations fs.FS, opts Options) *DB {
 	return &DB{read: read, write: write, dialect: d, migrations: migrations, clock: clock, sample: &textSample{}}
 }
 
+// Unhurrier is implemented by dialects whose server may end a statement or a
+// transaction that runs long (PostgreSQL's statement_timeout, lock_timeout
+// and idle_in_transaction_session_timeout, which a database administrator
+// may set for meibo's user).
+type Unhurrier interface {
+	// UnhurriedSQL is the statement that lifts those limits for the rest
+	// of the transaction it runs in.
+	UnhurriedSQL() string
+}
+
+// Unhurried lifts the server's time limits for the rest of the transaction:
+// for the work that is long by nature (a backup read while a slow client
+// downloads it, a restore, a migration's index build over every user), as
+// pg_dump lifts them for its own. Elsewhere the limits hold.
+func (t *Tx) Unhurried(ctx context.Context) error {
+	u, ok := t.d.(Unhurrier)
+	if !ok {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(ctx, u.UnhurriedSQL()); err != nil {
+		return fmt.Errorf("lift the time limits of the transaction: %w", err)
+	}
+	return nil
+}
+
 // MigrationChecker is implemented by dialects that check, before the first
 // pending migration runs, what the migrations need of the server and its
 // settings, so that a missing piece is told as such instead of as the SQL
@@ -112,7 +137,11 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 			}
 		}
 	}
-	return Migrate(ctx, db.write, db.migrations)
+	prelude := ""
+	if u, ok := db.dialect.(Unhurrier); ok {
+		prelude = u.UnhurriedSQL()
+	}
+	return migrate(ctx, db.write, db.migrations, prelude)
 }
 
 // NewerMigrations lists the migrations the database has applied that this
@@ -275,6 +304,12 @@ func (t *Tx) SQLTx() *sql.Tx { return t.tx }
 // transaction, recording each in schema_migrations. It returns the names
 // applied.
 func Migrate(ctx context.Context, db *sql.DB, migrations fs.FS) ([]string, error) {
+	return migrate(ctx, db, migrations, "")
+}
+
+// migrate is Migrate, running prelude first in each migration's
+// transaction when it is not empty.
+func migrate(ctx context.Context, db *sql.DB, migrations fs.FS, prelude string) ([]string, error) {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -298,6 +333,12 @@ func Migrate(ctx context.Context, db *sql.DB, migrations fs.FS) ([]string, error
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return applied, fmt.Errorf("begin migration %s: %w", name, err)
+		}
+		if prelude != "" {
+			if _, err := tx.ExecContext(ctx, prelude); err != nil {
+				tx.Rollback() //nolint:errcheck
+				return applied, fmt.Errorf("migration %s: %w", name, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback() //nolint:errcheck
