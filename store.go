@@ -64,6 +64,12 @@ type Tx interface {
 	DeleteProfile(ctx context.Context, id int64) error
 	ProfileUsers(ctx context.Context, id int64) (int, error)
 
+	// Unhurried lifts, for the rest of the transaction, the time limits a
+	// database administrator may have set on the server (PostgreSQL's
+	// statement, lock and idle-in-transaction timeouts): for work that is
+	// long by nature, an import of millions of rows, a backup, a restore.
+	Unhurried(ctx context.Context) error
+
 	// DeferSearchIndex lets the users this transaction creates or renames
 	// wait for the keyword index of two characters (see IndexPendingUsers)
 	// instead of being indexed one by one: for transactions that write many

@@ -265,6 +265,9 @@ func (r *jobRun) run() error {
 	imp.reset()
 	applied := false
 	err = r.s.store.Update(ctx, func(tx meibo.Tx) error {
+		if err := tx.Unhurried(ctx); err != nil {
+			return err
+		}
 		if err := tx.DeferSearchIndex(ctx); err != nil {
 			return err
 		}
@@ -340,8 +343,15 @@ func (r *jobRun) pass(ctx context.Context, imp importer, tx meibo.Tx, apply bool
 		}
 	}
 	if tx == nil {
-		// Validation reads one snapshot of the data in one read transaction.
-		return r.s.store.View(ctx, func(tx meibo.Tx) error { return r.readAll(ctx, imp, tx, rd, apply, each) })
+		// Validation reads one snapshot of the data in one read transaction,
+		// as long as the file takes to read (the duplicate check of a file
+		// of millions of names merges its runs on disk meanwhile).
+		return r.s.store.View(ctx, func(tx meibo.Tx) error {
+			if err := tx.Unhurried(ctx); err != nil {
+				return err
+			}
+			return r.readAll(ctx, imp, tx, rd, apply, each)
+		})
 	}
 	return r.readAll(ctx, imp, tx, rd, apply, each)
 }
