@@ -123,6 +123,17 @@ func (m *Main) Open(ctx context.Context) error {
 		m.DB.Close()
 		return err
 	}
+	// The server writes from its first moment (the built-in
+	// administrators, sessions, jobs): a database that takes no writes is
+	// refused here, with why, rather than at the first of them. (The
+	// command line still reads one: a list of users from a standby.)
+	if why, err := m.DB.ReadOnly(ctx); err != nil || why != "" {
+		m.DB.Close()
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("the database %s takes no writes: %s", redactDSN(cfg.DB), why)
+	}
 	if !store.IsPostgres(cfg.DB) {
 		if mode, open := sqlite.OpenToOthers(cfg.DB); open {
 			m.log.Warn(fmt.Sprintf("other users of this machine may read the database file %s (mode %s): it holds password hashes and "+

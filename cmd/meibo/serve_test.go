@@ -96,6 +96,34 @@ func TestDatabaseFileOpenToOthers(t *testing.T) {
 	}
 }
 
+// TestReadOnlyDatabase checks that the server refuses, at its start and
+// saying why, a PostgreSQL database that takes no writes (here: read-only
+// transactions by default, as on a standby), while a command still reads
+// from it.
+func TestReadOnlyDatabase(t *testing.T) {
+	t.Parallel()
+	dsn := storetest.SchemaDSN(t, storetest.PostgresDSN(t))
+	m := NewMain(testConfig(dsn, io.Discard))
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	readOnly := dsn + "&default_transaction_read_only=on"
+	m = NewMain(testConfig(readOnly, io.Discard))
+	err := m.Open(context.Background())
+	if err == nil {
+		m.Close()
+		t.Fatal("the server started on a read-only database")
+	}
+	if !strings.Contains(err.Error(), "takes no writes: its transactions are read-only (default_transaction_read_only is on") {
+		t.Errorf("error %q", err)
+	}
+	c := newCLI(t)
+	if r := c.run([]string{"group", "list", "--db", readOnly}); r.code != 0 {
+		t.Errorf("group list on the read-only database: %s", r)
+	}
+}
+
 var printedPassword = regexp.MustCompile(`created administrator "admin" with password: (\S+)`)
 
 // TestServe starts the real server as the binary does, on port 0: it

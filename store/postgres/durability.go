@@ -25,3 +25,21 @@ func (dialect) Durability(ctx context.Context, _, write *sql.DB) ([]string, erro
 	}
 	return problems, nil
 }
+
+// ReadOnly says why the server takes no writes on this connection: a
+// standby (in recovery), or transactions read-only by default (the
+// database's, the user's or the URL's default_transaction_read_only).
+func (dialect) ReadOnly(ctx context.Context, db *sql.DB) (string, error) {
+	var recovery bool
+	var readOnly string
+	if err := db.QueryRowContext(ctx, `SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only')`).Scan(&recovery, &readOnly); err != nil {
+		return "", fmt.Errorf("read whether the database takes writes: %w", err)
+	}
+	switch {
+	case recovery:
+		return "the server is a standby (in recovery): point the database URL at the primary", nil
+	case readOnly == "on":
+		return "its transactions are read-only (default_transaction_read_only is on for this database, user or URL)", nil
+	}
+	return "", nil
+}

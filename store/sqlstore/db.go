@@ -185,6 +185,22 @@ func (db *DB) CheckDurability(ctx context.Context) ([]string, error) {
 	return db.dialect.Durability(ctx, db.read, db.write)
 }
 
+// ReadOnlyTeller is implemented by dialects whose server may take no
+// writes at all: a PostgreSQL standby, or a database or user whose
+// transactions are read-only by default.
+type ReadOnlyTeller interface {
+	// ReadOnly says why the server takes no writes from db, or "".
+	ReadOnly(ctx context.Context, db *sql.DB) (string, error)
+}
+
+// ReadOnly says why the database takes no writes, or "" when it does.
+func (db *DB) ReadOnly(ctx context.Context) (string, error) {
+	if r, ok := db.dialect.(ReadOnlyTeller); ok {
+		return r.ReadOnly(ctx, db.write)
+	}
+	return "", nil
+}
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	err := db.write.Close()
