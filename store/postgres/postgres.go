@@ -133,15 +133,30 @@ func (dialect) UnhurriedSQL() string {
 }
 
 // TableExists looks in meibo's own schema, the first of the search_path
-// that exists (where CREATE TABLE puts a table), and in no other: a
-// search_path that names a schema of another installation after its own
-// must not make a new installation take that one's tables for its own.
+// that exists (where CREATE TABLE puts a table). Found only in a later
+// schema of the path, the table is an error, never a guess: taking it for
+// meibo's own would let a new installation read another's data (a path
+// that names another installation's schema after its own), and ignoring it
+// would start a new, empty installation in front of the existing one (a
+// schema named after the user, made after meibo was installed in public).
 func (dialect) TableExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
-	var ok bool
-	if err := db.QueryRowContext(ctx, `SELECT to_regclass(quote_ident(current_schema()) || '.' || quote_ident($1)) IS NOT NULL`, name).Scan(&ok); err != nil {
+	var own sql.NullString
+	var other sql.NullString
+	if err := db.QueryRowContext(ctx, `SELECT current_schema(),
+		(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		 WHERE c.relname = $1 AND c.relkind IN ('r', 'p') AND n.nspname = ANY (current_schemas(false))
+		 ORDER BY array_position(current_schemas(false), n.nspname) LIMIT 1)`, name).Scan(&own, &other); err != nil {
 		return false, fmt.Errorf("look for table %s: %w", name, err)
 	}
-	return ok, nil
+	switch {
+	case !other.Valid:
+		return false, nil
+	case own.Valid && other.String == own.String:
+		return true, nil
+	}
+	return false, fmt.Errorf("meibo's tables are in schema %q, but the first schema of this connection's search_path is %q: "+
+		"name %q first in the database URL (search_path=%s,…) to use that installation, or leave it out of the path to make a new one in %q",
+		other.String, own.String, other.String, other.String, own.String)
 }
 
 // IndexScan runs fn with table scans off in the transaction, for a
