@@ -115,6 +115,12 @@ func newCertFiles(cert, key string, log *slog.Logger) (*certFiles, error) {
 	if err := c.reload(); err != nil {
 		return nil, err
 	}
+	// Readable by its owner and, on Debian, the ssl-cert group: anyone
+	// else who can read it can pose as this server.
+	if st, err := os.Stat(key); err == nil && st.Mode().Perm()&0o004 != 0 {
+		log.Warn(fmt.Sprintf("every user of this machine may read the TLS private key %s (mode %s): chmod 600 %s (or 640, with a group of the server's own)",
+			key, st.Mode().Perm(), key), "key", key)
+	}
 	return c, nil
 }
 

@@ -431,6 +431,31 @@ func testCert(t *testing.T, dir string, serial int64) (certFile, keyFile string)
 	return certFile, keyFile
 }
 
+// TestTLSKeyReadableByAll: a private key every user of the machine may
+// read draws a warning at the start, with the chmod; one of its owner
+// (and a group, as Debian's ssl-cert) does not.
+func TestTLSKeyReadableByAll(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		mode os.FileMode
+		warn bool
+	}{{0o644, true}, {0o640, false}, {0o600, false}} {
+		cert, key := testCert(t, t.TempDir(), 7)
+		if err := os.Chmod(key, c.mode); err != nil {
+			t.Fatal(err)
+		}
+		var logs syncBuffer
+		if _, err := newCertFiles(cert, key, slog.New(slog.NewTextHandler(&logs, nil))); err != nil {
+			t.Fatal(err)
+		}
+		warned := strings.Contains(logs.String(), "every user of this machine may read the TLS private key "+key+" (mode -rw-r--r--)") &&
+			strings.Contains(logs.String(), "chmod 600 "+key)
+		if warned != c.warn {
+			t.Errorf("a key of mode %v: warned %v; log:\n%s", c.mode, warned, logs.String())
+		}
+	}
+}
+
 // servedSerial makes a TLS handshake with addr and returns the serial of
 // the certificate served and the protocol agreed.
 func servedSerial(t *testing.T, addr string, cfg *tls.Config) (int64, string) {
