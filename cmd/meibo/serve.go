@@ -166,6 +166,11 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 		m.log.Warn("links in mail point to "+cfg.Mail.PublicURL+": set --public-url to the address people reach meibo at", "public_url", cfg.Mail.PublicURL)
 	}
+	if m.certs == nil && !strings.HasPrefix(cfg.Mail.PublicURL, "https://") && !loopback(m.ln.Addr()) {
+		m.log.Warn(fmt.Sprintf("meibo answers plain http on %s for other machines, and its public URL is %s: passwords and "+
+			"session cookies cross the network unencrypted. Serve https (--tls-cert and --tls-key), or put it behind a proxy "+
+			"that does and give --public-url https://…", m.ln.Addr(), cfg.Mail.PublicURL), "addr", m.ln.Addr().String())
+	}
 	if err := cfg.Mail.apply(&scfg); err != nil {
 		m.DB.Close()
 		return err
@@ -503,6 +508,12 @@ func redactDSN(dsn string) string {
 // migrated (unless mode is "never"); one with pending migrations is refused
 // unless mode is "always", so that an upgrade of a shared database is a
 // deliberate `meibo migrate`.
+// loopback reports whether addr only takes connections from this machine.
+func loopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
 // refuseNewer refuses a database that a newer meibo has migrated: this
 // build's statements do not know its tables (an upgrade taken back by
 // starting the older binary again, or a server left behind when the others

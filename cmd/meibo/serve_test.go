@@ -96,6 +96,36 @@ func TestDatabaseFileOpenToOthers(t *testing.T) {
 	}
 }
 
+// TestPlainHTTPForOthers checks that the server warns when it answers
+// plain http to other machines with a public URL that is not https, and
+// not when it listens on loopback only or sits behind an https proxy.
+func TestPlainHTTPForOthers(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		addr, publicURL string
+		warn            bool
+	}{
+		{"0.0.0.0:0", "", true},
+		{"127.0.0.1:0", "", false},
+		{"0.0.0.0:0", "https://meibo.example.org", false},
+	} {
+		var logs syncBuffer
+		cfg := testConfig(migratedDB(t), io.Discard)
+		cfg.Addr, cfg.Mail.PublicURL = c.addr, c.publicURL
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		m := NewMain(cfg)
+		if err := m.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		m.Close()
+		warned := strings.Contains(logs.String(), "meibo answers plain http on") &&
+			strings.Contains(logs.String(), "passwords and session cookies cross the network unencrypted")
+		if warned != c.warn {
+			t.Errorf("%s, public URL %q: warned %v; log:\n%s", c.addr, c.publicURL, warned, logs.String())
+		}
+	}
+}
+
 // TestReadOnlyDatabase checks that the server refuses, at its start and
 // saying why, a PostgreSQL database that takes no writes (here: read-only
 // transactions by default, as on a standby), while a command still reads
