@@ -107,7 +107,7 @@ func Write(ctx context.Context, db *sqlstore.DB, w io.Writer, meiboVersion strin
 	err := db.View(ctx, func(t meibo.Tx) error {
 		// The snapshot is read as fast as w takes it (a download may be
 		// slow): no time limit of the server's ends it.
-		if err := t.(*sqlstore.Tx).Unhurried(ctx); err != nil {
+		if err := t.Unhurried(ctx); err != nil {
 			return err
 		}
 		var err error

@@ -73,7 +73,11 @@ func runMigrate(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer db.Close()
-	if err := refuseNewer(ctx, db, dsn); err != nil {
+	_, _, newer, err := db.MigrationState(ctx)
+	if err != nil {
+		return err
+	}
+	if err := refuseNewer(dsn, newer); err != nil {
 		return err
 	}
 	names, err := db.Migrate(ctx)

@@ -504,10 +504,6 @@ func redactDSN(dsn string) string {
 	return dsn
 }
 
-// openStore opens the database and checks its schema: a new database is
-// migrated (unless mode is "never"); one with pending migrations is refused
-// unless mode is "always", so that an upgrade of a shared database is a
-// deliberate `meibo migrate`.
 // loopback reports whether addr only takes connections from this machine.
 func loopback(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)
@@ -518,11 +514,7 @@ func loopback(addr net.Addr) bool {
 // build's statements do not know its tables (an upgrade taken back by
 // starting the older binary again, or a server left behind when the others
 // of a shared database were upgraded).
-func refuseNewer(ctx context.Context, db *sqlstore.DB, dsn string) error {
-	newer, err := db.NewerMigrations(ctx)
-	if err != nil {
-		return err
-	}
+func refuseNewer(dsn string, newer []string) error {
 	if len(newer) > 0 {
 		return fmt.Errorf("the database %s was migrated by a newer meibo (%s, unknown to this %s): run that version or a later one, "+
 			"or restore a backup taken before the upgrade", redactDSN(dsn), strings.Join(newer, ", "), strings.SplitN(versionInfo(), "\n", 2)[0])
@@ -530,6 +522,10 @@ func refuseNewer(ctx context.Context, db *sqlstore.DB, dsn string) error {
 	return nil
 }
 
+// openStore opens the database and checks its schema: a new database is
+// migrated (unless mode is "never"); one with pending migrations is refused
+// unless mode is "always", so that an upgrade of a shared database is a
+// deliberate `meibo migrate`.
 func openStore(ctx context.Context, dsn, mode string, opts store.Options, log *slog.Logger) (*sqlstore.DB, error) {
 	if mode == "" {
 		mode = "auto"
@@ -541,11 +537,10 @@ func openStore(ctx context.Context, dsn, mode string, opts store.Options, log *s
 	if err != nil {
 		return nil, err
 	}
-	if err := refuseNewer(ctx, db, dsn); err != nil {
-		db.Close()
-		return nil, err
+	applied, pending, newer, err := db.MigrationState(ctx)
+	if err == nil {
+		err = refuseNewer(dsn, newer)
 	}
-	applied, pending, err := db.MigrationStatus(ctx)
 	if err != nil {
 		db.Close()
 		return nil, err

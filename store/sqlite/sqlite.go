@@ -110,7 +110,7 @@ func createPrivate(path string) error {
 		return fmt.Errorf("create the database file %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
-		return fmt.Errorf("create %s: %w", path, err)
+		return fmt.Errorf("create the database file %s: %w", path, err)
 	}
 	return nil
 }

@@ -144,35 +144,17 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	return migrate(ctx, db.write, db.migrations, prelude)
 }
 
-// NewerMigrations lists the migrations the database has applied that this
-// build does not know: a newer meibo migrated it.
-func (db *DB) NewerMigrations(ctx context.Context) ([]string, error) {
-	exists, err := db.dialect.TableExists(ctx, db.write, "schema_migrations")
-	if err != nil || !exists {
-		return nil, err
-	}
-	done, err := appliedMigrations(ctx, db.write)
-	if err != nil {
-		return nil, err
-	}
-	names, err := migrationNames(db.migrations)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range names {
-		delete(done, n)
-	}
-	var newer []string
-	for n := range done {
-		newer = append(newer, n)
-	}
-	sort.Strings(newer)
-	return newer, nil
-}
-
 // MigrationStatus returns the applied and the pending migrations.
 func (db *DB) MigrationStatus(ctx context.Context) (applied, pending []string, err error) {
-	return Status(ctx, db.write, db.dialect, db.migrations)
+	applied, pending, _, err = status(ctx, db.write, db.dialect, db.migrations)
+	return applied, pending, err
+}
+
+// MigrationState is MigrationStatus with the migrations the database has
+// applied that this build does not know (a newer meibo migrated it), from
+// the same reading.
+func (db *DB) MigrationState(ctx context.Context) (applied, pending, newer []string, err error) {
+	return status(ctx, db.write, db.dialect, db.migrations)
 }
 
 // Engine names the engine.
@@ -375,28 +357,40 @@ func migrate(ctx context.Context, db *sql.DB, migrations fs.FS, prelude string) 
 // Status returns the migrations of dir that the database has applied and those
 // it has not. A database without the bookkeeping table has applied none.
 func Status(ctx context.Context, db *sql.DB, d Dialect, migrations fs.FS) (applied, pending []string, err error) {
+	applied, pending, _, err = status(ctx, db, d, migrations)
+	return applied, pending, err
+}
+
+// status is Status, with the migrations applied that are not in dir, in
+// name order.
+func status(ctx context.Context, db *sql.DB, d Dialect, migrations fs.FS) (applied, pending, newer []string, err error) {
 	names, err := migrationNames(migrations)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	exists, err := d.TableExists(ctx, db, "schema_migrations")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	done := map[string]bool{}
 	if exists {
 		if done, err = appliedMigrations(ctx, db); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	for _, n := range names {
 		if done[n] {
 			applied = append(applied, n)
+			delete(done, n)
 		} else {
 			pending = append(pending, n)
 		}
 	}
-	return applied, pending, nil
+	for n := range done {
+		newer = append(newer, n)
+	}
+	sort.Strings(newer)
+	return applied, pending, newer, nil
 }
 
 func migrationNames(migrations fs.FS) ([]string, error) {
