@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/meibo/meibo/backup"
-	"github.com/meibo/meibo/store/postgres"
 	"github.com/meibo/meibo/store/sqlstore"
 	"github.com/meibo/meibo/store/storetest"
 )
@@ -48,14 +47,7 @@ func (s *slowReader) Read(p []byte) (int, error) {
 func timedStore(t *testing.T) (db *sqlstore.DB, untimed string) {
 	t.Helper()
 	untimed = storetest.SchemaDSN(t, storetest.PostgresDSN(t))
-	db, err := postgres.Open(bg, untimed+"&statement_timeout=200&idle_in_transaction_session_timeout=200&lock_timeout=200", 4, sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(bg); err != nil {
-		t.Fatal(err)
-	}
+	db = storetest.OpenPostgres(t, untimed+"&statement_timeout=200&idle_in_transaction_session_timeout=200&lock_timeout=200", sqlstore.Options{})
 	var limit string
 	if err := db.ReadDB().QueryRow(`SHOW statement_timeout`).Scan(&limit); err != nil || limit != "200ms" {
 		t.Fatalf("statement_timeout %q, %v", limit, err)

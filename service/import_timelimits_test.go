@@ -10,7 +10,6 @@ import (
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/argon2id"
 	"github.com/meibo/meibo/service"
-	"github.com/meibo/meibo/store/postgres"
 	"github.com/meibo/meibo/store/sqlstore"
 	"github.com/meibo/meibo/store/storetest"
 )
@@ -23,14 +22,7 @@ import (
 func TestImportUnderServerTimeLimits(t *testing.T) {
 	t.Parallel()
 	untimed := storetest.SchemaDSN(t, storetest.PostgresDSN(t))
-	db, err := postgres.Open(bg, untimed+"&lock_timeout=200&statement_timeout=5000", 4, sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(bg); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.OpenPostgres(t, untimed+"&lock_timeout=200&statement_timeout=5000", sqlstore.Options{})
 	svc := service.New(db, service.Config{Hasher: argon2id.ForTests(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HashWorkers: 2})
 	t.Cleanup(svc.WaitAudits)
 	sys := meibo.WithActor(bg, meibo.System("cli"))

@@ -70,17 +70,27 @@ func Open(t testing.TB, engine string, clock func() time.Time) *sqlstore.DB {
 			t.Fatal(err)
 		}
 	case "postgres":
-		dsn := SchemaDSN(t, PostgresDSN(t))
-		var err error
-		db, err = postgres.Open(ctx, dsn, 4, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		return OpenPostgres(t, SchemaDSN(t, PostgresDSN(t)), opts)
 	default:
 		t.Fatalf("unknown engine %q", engine)
 	}
 	t.Cleanup(func() { db.Close() })
 	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// OpenPostgres returns the migrated store at dsn (a SchemaDSN, with any
+// settings the test adds to it), closed when the test ends.
+func OpenPostgres(t testing.TB, dsn string, opts sqlstore.Options) *sqlstore.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), dsn, 4, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return db
