@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,99 @@ func TestFormsInBrowser(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no profile 現場スタッフ among %d", len(ps))
+		}
+	})
+
+	t.Run("profile edited", func(t *testing.T) {
+		b := b.with(t)
+		p, err := s.m.Service.CreateProfile(s.sys, "G003", meibo.Profile{Name: "Lab tablets", Actions: []meibo.Action{meibo.ActionLock, meibo.ActionRing}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// From the group's list of profiles, by the profile's Edit link.
+		if st := b.open("/console/groups/G003?lang=en"); st != http.StatusOK {
+			t.Fatalf("group page: %d", st)
+		}
+		if st := b.submit(fmt.Sprintf(`td.row-actions a[href="/console/groups/G003/profiles/%d"]`, p.ID)); st != http.StatusOK {
+			t.Fatalf("edit link: %d", st)
+		}
+		if got := evalJS[string](b, `document.querySelector("#name").value`); got != "Lab tablets" {
+			t.Fatalf("the form shows the name %q", got)
+		}
+		b.set("#name", "Lab tablets (2F)")
+		b.click(`input[name=actions][value=ring]`) // off
+		b.click(`input[name=actions][value=locate]`)
+		b.click(`input[name=apiAccess]`)
+		if st := b.submit(fmt.Sprintf(`form[action="/console/groups/G003/profiles/%d"] button[type=submit]`, p.ID)); st != http.StatusOK {
+			t.Fatalf("save: %d\n%s", st, b.mainText())
+		}
+		b.wantText("The profile was saved.", "Lab tablets (2F)")
+		ps, err := s.m.Service.Profiles(s.sys, "G003")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := &meibo.Profile{}
+		for _, q := range ps {
+			if q.ID == p.ID {
+				got = q
+			}
+		}
+		want := []meibo.Action{meibo.ActionLock, meibo.ActionLocate}
+		if got.Name != "Lab tablets (2F)" || !slices.Equal(got.Actions, want) || got.APIAccess == p.APIAccess {
+			t.Errorf("the profile after saving: %q %v api %v (before: api %v); want the actions %v", got.Name, got.Actions, got.APIAccess, p.APIAccess, want)
+		}
+		// A name taken by another profile of the group is refused by its
+		// field, and the form keeps what was typed.
+		if st := b.open(fmt.Sprintf("/console/groups/G003/profiles/%d?lang=en", p.ID)); st != http.StatusOK {
+			t.Fatalf("edit page: %d", st)
+		}
+		def := meibo.DefaultProfileName
+		b.set("#name", def)
+		if st := b.submit(fmt.Sprintf(`form[action="/console/groups/G003/profiles/%d"] button[type=submit]`, p.ID)); st == http.StatusOK {
+			t.Fatalf("a name taken by %q was saved:\n%s", def, b.mainText())
+		}
+		if got := evalJS[string](b, `document.querySelector("#name").value`); got != def {
+			t.Errorf("the refused form shows the name %q, typed %q", got, def)
+		}
+		if b.text("#name-error") == "" {
+			t.Errorf("no error by the name:\n%s", b.mainText())
+		}
+	})
+
+	t.Run("empty group deleted", func(t *testing.T) {
+		b := b.with(t)
+		if _, err := s.m.Service.CreateGroup(s.sys, meibo.Group{ID: "G010", Name: "Osaka"}); err != nil {
+			t.Fatal(err)
+		}
+		if st := b.open("/console/groups/G010?lang=en"); st != http.StatusOK {
+			t.Fatalf("group page: %d", st)
+		}
+		if st := b.submit(`a[href="/console/groups/G010/delete"]`); st != http.StatusOK {
+			t.Fatalf("delete link: %d", st)
+		}
+		b.wantText("Delete the group Osaka (G010)")
+		if st := b.submit(`form[action="/console/groups/G010/delete"] button[type=submit]`); st != http.StatusOK {
+			t.Fatalf("delete: %d\n%s", st, b.mainText())
+		}
+		b.wantText("The group was deleted.")
+		if strings.Contains(b.mainText(), "G010") {
+			t.Errorf("the list still shows G010:\n%s", b.mainText())
+		}
+		if _, err := s.m.Service.Group(s.sys, "G010"); meibo.ErrorCode(err) != meibo.CodeNotFound {
+			t.Errorf("the group after deleting: %v", err)
+		}
+		// A group with a user is refused, with the reason, and kept.
+		if st := b.open("/console/groups/G002/delete?lang=en"); st != http.StatusOK {
+			t.Fatalf("delete page: %d", st)
+		}
+		if st := b.submit(`form[action="/console/groups/G002/delete"] button[type=submit]`); st != http.StatusConflict {
+			t.Fatalf("deleting a group with a user: %d\n%s", st, b.mainText())
+		}
+		if txt := b.text(`[role=alert]`); txt == "" {
+			t.Errorf("no reason shown:\n%s", b.mainText())
+		}
+		if _, err := s.m.Service.Group(s.sys, "G002"); err != nil {
+			t.Errorf("G002 after the refusal: %v", err)
 		}
 	})
 
