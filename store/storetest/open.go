@@ -6,7 +6,9 @@
 // Open still runs the migrations on the copy, which finds none to apply.
 //
 // PostgreSQL tests read their server from MEIBO_TEST_POSTGRES (a postgres://
-// URL); each test gets its own schema, dropped at the end. Without it they
+// URL); each test gets a schema of its own: for Open, a migrated, empty one
+// from the process's pool (pool.go), given back emptied at the end; for
+// SchemaDSN, a new one, dropped at the end. Without it they
 // are skipped with a loud message, unless MEIBO_REQUIRE_POSTGRES=1 (as CI
 // sets it), which makes a missing server fail the test instead.
 package storetest
@@ -18,7 +20,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -52,7 +53,8 @@ func PostgresDSN(t testing.TB) string {
 var serverOnce sync.Once
 
 // Open returns a new, migrated, empty store on engine, closed (and, for
-// PostgreSQL, dropped) when the test ends. clock may be nil.
+// PostgreSQL, its schema given back to the pool) when the test ends. clock
+// may be nil.
 func Open(t testing.TB, engine string, clock func() time.Time) *sqlstore.DB {
 	t.Helper()
 	ctx := context.Background()
@@ -70,7 +72,7 @@ func Open(t testing.TB, engine string, clock func() time.Time) *sqlstore.DB {
 			t.Fatal(err)
 		}
 	case "postgres":
-		return OpenPostgres(t, SchemaDSN(t, PostgresDSN(t)), opts)
+		return OpenPostgres(t, pooledSchemaDSN(t), opts)
 	default:
 		t.Fatalf("unknown engine %q", engine)
 	}
@@ -181,15 +183,7 @@ func SchemaDSN(t testing.TB, dsn string) string {
 			t.Logf("drop schema %s: %v", schema, err)
 		}
 	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.User = url.User(AppRole)
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String()
+	return appDSN(t, dsn, schema)
 }
 
 // setUpServer makes what every test schema needs once on the server:
