@@ -3,6 +3,7 @@ package csvio
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -307,5 +308,63 @@ func TestCP932HoldsAgrees(t *testing.T) {
 	}
 	if meibo.CP932Holds('😀') {
 		t.Error("an emoji is held")
+	}
+}
+
+// TestCP932ReadBack writes users whose names hold each character CP932
+// writes as a look-alike (and a decomposed name) to a CP932 file, reads the
+// file, and checks CP932ReadBack, CP932Spellings and KeepStored against
+// what the reader gives.
+func TestCP932ReadBack(t *testing.T) {
+	names := []string{"高橋〜健", "x‾", "x¯", "\u30ab\u3099\u30c3\u30ad\u30fc", "alice", "山田"}
+	for from := range cp932Compat {
+		names = append(names, "a"+string(from)+"b")
+	}
+	var buf bytes.Buffer
+	w, err := NewUsersWriter(&buf, CP932, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if err := w.Write(&meibo.User{Name: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	res := read(t, buf.Bytes(), meibo.FormatUsers, CP932, 0)
+	if res.err != nil || len(res.records) != len(names) {
+		t.Fatalf("read %d records of %d: %v", len(res.records), len(names), res.err)
+	}
+	for i, rec := range res.records {
+		stored, got := names[i], rec.User.Name
+		back, ok := CP932ReadBack(stored)
+		if !ok || back != got {
+			t.Errorf("%q read back as %q; CP932ReadBack says %q, %v", stored, got, back, ok)
+		}
+		if rec.CP932 != !ascii(got) {
+			t.Errorf("%q: CP932 %v", got, rec.CP932)
+		}
+		if spellings := CP932Spellings(got); stored != got && !slices.Contains(spellings, stored) {
+			t.Errorf("%q is not among the spellings of %q: %q", stored, got, spellings)
+		}
+		if k := KeepStored(rec, stored, got); k != stored {
+			t.Errorf("KeepStored(%q, %q) = %q", stored, got, k)
+		}
+		if k := KeepStored(rec, "other", got); k != got {
+			t.Errorf("KeepStored(other, %q) = %q", got, k)
+		}
+	}
+	if got := CP932Spellings("x￣"); !slices.Equal(got, []string{"x¯", "x‾"}) {
+		t.Errorf("spellings of x￣: %q", got)
+	}
+	if _, ok := CP932ReadBack("寿司🍣"); ok {
+		t.Error("an emoji reads back")
+	}
+	// A UTF-8 record is exact.
+	utf := read(t, []byte("name,password,email\r\n高橋～健,,\r\n"), meibo.FormatUsers, UTF8, 0)
+	if rec := utf.records[0]; rec.CP932 || KeepStored(rec, "高橋〜健", "高橋～健") != "高橋～健" {
+		t.Errorf("a UTF-8 record stands for a look-alike: CP932 %v", rec.CP932)
 	}
 }

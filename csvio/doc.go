@@ -120,7 +120,9 @@
 //	U+FFE9 ￩ → U+2190 ← (0x81A9)     U+FFED ￭ → U+25A0 ■ (0x81A1)
 //	                                U+FFEE ￮ → U+25CB ○ (0x819B)
 //
-// Reading such a file back gives the CP932 characters. Every other
+// Reading such a file back gives the CP932 characters; CP932ReadBack and
+// CP932Spellings let an import match them with the stored values they
+// stand for (Record.CP932 marks the records they apply to). Every other
 // character outside CP932 (emoji, ©, ™, a no-break space, …) is an error;
 // in particular ¥ is not written as 0x5C, which reads back as a backslash.
 package csvio

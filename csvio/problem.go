@@ -53,6 +53,10 @@ type Record struct {
 	Admin    *AdminRecord
 	Device   *DeviceRecord
 	Problems []Problem
+	// CP932 is set when the record holds other than ASCII and was read
+	// as CP932 (Shift_JIS): its values may stand for stored ones that read
+	// back as them (see CP932ReadBack).
+	CP932 bool
 }
 
 // HasErrors reports whether any of the record's problems is an error.

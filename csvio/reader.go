@@ -205,6 +205,17 @@ func (r *Reader) Next() (*Record, error) {
 		return nil, err
 	}
 	rec := &Record{Row: r.row}
+	if r.dec.mode == CP932 {
+		// Set only where it matters, on a record of other than ASCII: an
+		// ASCII record comes before the automatic choice of encoding when
+		// the reader cannot seek, and after it when it can.
+		for _, f := range fields {
+			if !ascii(f) {
+				rec.CP932 = true
+				break
+			}
+		}
+	}
 	r.cellBytes(rec, fields)
 	switch {
 	case perr != nil:

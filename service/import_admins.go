@@ -62,6 +62,13 @@ func (a *adminsImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.R
 			continue
 		}
 		cur := a.admins[in.LoginID]
+		if cur != nil {
+			// Values read from Shift_JIS as the record's read back: the
+			// record's own (an export imported again changes nothing).
+			in.Name = csvio.KeepStored(rec, cur.Name, in.Name)
+			in.Email = csvio.KeepStored(rec, cur.Email, in.Email)
+			in.Notes = csvio.KeepStored(rec, cur.Notes, in.Notes)
+		}
 		backup := cur != nil && cur.Builtin && cur.LoginID == meibo.BuiltinBackup
 		switch in.Flag {
 		case 'D':

@@ -120,7 +120,15 @@ func (d *devicesImporter) find(rec *csvio.Record) *meibo.Device {
 		}
 	case in.Name != "":
 		col = "name"
-		switch list := d.idx.byName[in.Name]; {
+		list := d.idx.byName[in.Name]
+		if len(list) == 0 && rec.CP932 {
+			// A name read from Shift_JIS stands for the devices named
+			// so and for those whose names read back as it.
+			for _, s := range csvio.CP932Spellings(in.Name) {
+				list = append(list, d.idx.byName[s]...)
+			}
+		}
+		switch {
 		case len(list) == 1:
 			dev = list[0]
 		case len(list) > 1:
@@ -181,13 +189,12 @@ type deviceChange struct {
 
 func (d *devicesImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Record, apply bool) error {
 	r := d.r
-	names := make([]string, 0, len(recs))
-	for _, rec := range recs {
-		if rec.Device != nil && rec.Device.User != "" {
-			names = append(names, rec.Device.User)
+	users, ambiguous, err := usersNamed(ctx, tx, d.group, recs, func(rec *csvio.Record) string {
+		if rec.Device == nil {
+			return ""
 		}
-	}
-	users, err := tx.UsersByName(ctx, d.group, names)
+		return rec.Device.User
+	})
 	if err != nil {
 		return err
 	}
@@ -199,7 +206,9 @@ func (d *devicesImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.
 		}
 		dev := d.find(rec)
 		var user *meibo.User
-		if in.User != "" && !hasErrorAt(rec, "user") {
+		if names := ambiguous[in.User]; names != nil && !hasErrorAt(rec, "user") {
+			r.cp932Ambiguous(rec, "user", in.User, names)
+		} else if in.User != "" && !hasErrorAt(rec, "user") {
 			if user = users[in.User]; user == nil {
 				r.problemAt(rec, "user", meibo.M("user.not_found", in.User))
 			}
@@ -209,7 +218,7 @@ func (d *devicesImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.
 		}
 		c := deviceChange{rec: rec, dev: dev, name: dev.Name, user: user}
 		if !in.ByName() && in.Name != "" {
-			c.name = in.Name
+			c.name = csvio.KeepStored(rec, dev.Name, in.Name)
 		}
 		if c.name == dev.Name && sameAssignee(dev.UserID, user) {
 			d.unchanged++

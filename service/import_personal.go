@@ -34,13 +34,12 @@ func (p *personalImporter) begin(ctx context.Context, tx meibo.Tx, apply bool) e
 
 func (p *personalImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Record, apply bool) error {
 	r := p.r
-	names := make([]string, 0, len(recs))
-	for _, rec := range recs {
-		if rec.Personal != nil {
-			names = append(names, rec.Personal.UserName)
+	existing, ambiguous, err := usersNamed(ctx, tx, p.group, recs, func(rec *csvio.Record) string {
+		if rec.Personal == nil {
+			return ""
 		}
-	}
-	existing, err := tx.UsersByName(ctx, p.group, names)
+		return rec.Personal.UserName
+	})
 	if err != nil {
 		return err
 	}
@@ -48,6 +47,10 @@ func (p *personalImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio
 	for _, rec := range recs {
 		in := rec.Personal
 		if in == nil {
+			continue
+		}
+		if names := ambiguous[in.UserName]; names != nil {
+			r.cp932Ambiguous(rec, "UserName", in.UserName, names)
 			continue
 		}
 		u := existing[in.UserName]

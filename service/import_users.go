@@ -73,13 +73,12 @@ func (u *usersImporter) begin(ctx context.Context, tx meibo.Tx, apply bool) erro
 
 func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Record, apply bool) error {
 	r := u.r
-	names := make([]string, 0, len(recs))
-	for _, rec := range recs {
-		if rec.User != nil {
-			names = append(names, rec.User.Name)
+	existing, ambiguous, err := usersNamed(ctx, tx, u.group, recs, func(rec *csvio.Record) string {
+		if rec.User == nil {
+			return ""
 		}
-	}
-	existing, err := tx.UsersByName(ctx, u.group, names)
+		return rec.User.Name
+	})
 	if err != nil {
 		return err
 	}
@@ -103,7 +102,16 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		if in == nil {
 			continue
 		}
+		if names := ambiguous[in.Name]; names != nil {
+			r.cp932Ambiguous(rec, "name", in.Name, names)
+			continue
+		}
 		cur := existing[in.Name]
+		if cur != nil {
+			// A name or address read from Shift_JIS as the user's read
+			// back: the user's own.
+			in.Name, in.Email = cur.Name, csvio.KeepStored(rec, cur.Email, in.Email)
+		}
 		if cur != nil && !u.update {
 			r.problemAt(rec, "name", meibo.M("import.user.exists", in.Name))
 			continue
@@ -112,7 +120,7 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		if cur != nil && !in.HasProfile {
 			profile = &meibo.Profile{ID: cur.ProfileID, Name: cur.ProfileName, APIAccess: u.profileAPI(cur.ProfileName)}
 		} else if in.Profile != "" {
-			if profile = u.profiles[in.Profile]; profile == nil {
+			if profile = u.profileNamed(rec, in.Profile); profile == nil {
 				r.problemAt(rec, "profile", meibo.M("profile.not_found", in.Profile))
 				continue
 			}
@@ -253,6 +261,25 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		return err
 	}
 	return endUsersAccess(ctx, tx, ended)
+}
+
+// profileNamed returns the group's profile named name; for a record read
+// as CP932, the one profile whose name reads back as name if none is named
+// so exactly (nil when none or several are).
+func (u *usersImporter) profileNamed(rec *csvio.Record, name string) *meibo.Profile {
+	if p := u.profiles[name]; p != nil || !rec.CP932 {
+		return p
+	}
+	var found *meibo.Profile
+	for _, s := range csvio.CP932Spellings(name) {
+		if p := u.profiles[s]; p != nil {
+			if found != nil {
+				return nil
+			}
+			found = p
+		}
+	}
+	return found
 }
 
 // profileAPI reports whether the profile named name allows API access.
