@@ -54,6 +54,10 @@ type ImportJob struct {
 	HeartbeatAt      *time.Time   `json:"-"` // last sign of life of the worker running it
 	// AllowWeakHashes takes password hashes of weak formats (salted SHA).
 	AllowWeakHashes bool `json:"allowWeakHashes,omitempty"`
+	// Request is what a bulk action's job runs (service.BulkRequest as
+	// JSON), kept so that its preview can be applied as it was asked; ""
+	// for an import of a file.
+	Request string `json:"-"`
 	// TotalRows estimates the rows of the file while the job runs here
 	// (from the share of it read so far); 0 when unknown. Not stored.
 	TotalRows int `json:"totalRows,omitempty"`

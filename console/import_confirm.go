@@ -21,6 +21,14 @@ func init() {
 		"imp.confirm.submit":    {"Import now", "今すぐインポート"},
 		"imp.confirmed.from":    {"Imported from the dry run", "元のテスト実行"},
 		"done.imp.confirmed":    {"The import of the dry run's file has started.", "テスト実行のファイルのインポートを開始しました。"},
+		"bulk.apply.title":      {"Apply it now", "このまま実行"},
+		"bulk.apply.hint":       {"Runs the same action on the same selection as this preview, as a new job. The data is checked again: what changed since the preview counts.", "このプレビューと同じ操作を同じ対象に、新しいジョブとして実行します。データはもう一度チェックされます(プレビュー以降の変更も反映されます)。"},
+		"bulk.apply.submit":     {"Apply now", "今すぐ実行"},
+		"done.bulk.confirmed":   {"The action of the preview has started.", "プレビューの操作を開始しました。"},
+		"bulk.outcome.success":  {"The action succeeded: %s", "操作が完了しました。%s"},
+		"bulk.outcome.dryrun":   {"The preview found no errors: %s Nothing was changed.", "プレビューでエラーは見つかりませんでした。%s 何も変更されていません。"},
+		"bulk.outcome.failed":   {"The action failed: %s", "操作に失敗しました。%s"},
+		"bulk.dryrun.done":      {"This was a preview: nothing was changed. The counts say what the action would do.", "プレビューです。何も変更されていません。件数は操作を実行した場合の結果です。"},
 		"imp.outcome.success":   {"The import succeeded: %s", "インポートが完了しました。%s"},
 		"imp.outcome.dryrun":    {"The dry run found no errors: %s Nothing was written.", "テスト実行でエラーは見つかりませんでした。%s 何も書き込まれていません。"},
 		"imp.outcome.failed":    {"The import failed: %s", "インポートに失敗しました。%s"},
@@ -50,8 +58,10 @@ func countNoun(lang meibo.Lang, key string, n int) string {
 	return web.T(lang, key, n)
 }
 
-// importConfirmData is the "Import now" form of a dry run's page.
+// importConfirmData is the "Import now" form of a dry run's page ("Apply
+// now" for a bulk action's preview).
 type importConfirmData struct {
+	Bulk      bool
 	NeedsFile bool
 	Error     string
 }
@@ -64,8 +74,11 @@ func (c *Console) importConfirmRoutes(a func(string, handler)) {
 
 // importConfirm returns the form for a job that is a successful dry run the
 // administrator may import, else nil.
+// A bulk action's preview is applied by whoever may run the action (the
+// service says).
 func (c *Console) importConfirm(q *req, j *meibo.ImportJob) *importConfirmData {
-	if !j.DryRun || j.Status != meibo.ImportSuccess || !mayImport(q.actor) {
+	bulk := service.IsBulkFormat(j.Format)
+	if !j.DryRun || j.Status != meibo.ImportSuccess || !bulk && !mayImport(q.actor) {
 		return nil
 	}
 	ok, err := c.svc.CanConfirmImport(q.ctx, j.ID)
@@ -76,7 +89,7 @@ func (c *Console) importConfirm(q *req, j *meibo.ImportJob) *importConfirmData {
 	if !ok.Possible {
 		return nil
 	}
-	return &importConfirmData{NeedsFile: ok.NeedsFile}
+	return &importConfirmData{Bulk: bulk, NeedsFile: ok.NeedsFile}
 }
 
 // handleImportConfirm imports a dry run's file for real, as a new job.
@@ -104,7 +117,11 @@ func (c *Console) handleImportConfirm(q *req) {
 		job, err = c.svc.ConfirmImport(q.ctx, id, data)
 	}
 	if err == nil {
-		c.redirect(q, Prefix+"/imports/"+strconv.FormatInt(job.ID, 10), "imp.confirmed")
+		done := "imp.confirmed"
+		if service.IsBulkFormat(job.Format) {
+			done = "bulk.confirmed"
+		}
+		c.redirect(q, Prefix+"/imports/"+strconv.FormatInt(job.ID, 10), done)
 		return
 	}
 	e := meibo.AsError(err)

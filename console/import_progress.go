@@ -60,14 +60,19 @@ func (c *Console) importNotice(q *req, v *jobView) string {
 }
 
 // outcome is the banner of a finished job: its kind (ok, error) and text.
+// A bulk action's job speaks of the action (bulk.outcome.*), not of a file.
 func outcome(lang meibo.Lang, v *jobView) (kind, text string) {
+	prefix := "imp.outcome."
+	if v.Bulk() {
+		prefix = "bulk.outcome."
+	}
 	switch {
 	case v.Status == meibo.ImportSuccess && v.DryRun:
-		return "ok", web.T(lang, "imp.outcome.dryrun", v.Summary)
+		return "ok", web.T(lang, prefix+"dryrun", v.Summary)
 	case v.Status == meibo.ImportSuccess:
-		return "ok", web.T(lang, "imp.outcome.success", v.Summary)
+		return "ok", web.T(lang, prefix+"success", v.Summary)
 	case v.Status == meibo.ImportFailed:
-		return "error", web.T(lang, "imp.outcome.failed", v.Summary)
+		return "error", web.T(lang, prefix+"failed", v.Summary)
 	}
 	return "", ""
 }

@@ -128,20 +128,7 @@ func init() {
 // emergency procedure authority (36). Deleting the group takes an
 // administrator who is not restricted to departments.
 func (s *Service) SubmitBulk(ctx context.Context, req BulkRequest) (*meibo.ImportJob, error) {
-	var a *meibo.Actor
-	var err error
-	switch req.Action {
-	case BulkDisable, BulkEnable, BulkDelete, BulkProfile, BulkInvite, BulkReset, BulkSignOut:
-		a, err = requireUsers(ctx)
-	case BulkRevoke:
-		a, err = requireDevices(ctx)
-	case BulkCommand:
-		if a, err = requireDevices(ctx); err == nil {
-			a, err = require(ctx, meibo.AuthConsole, meibo.AuthEmergency)
-		}
-	default:
-		return nil, meibo.FieldError("action", "bulk.action", req.Action)
-	}
+	a, err := bulkActor(ctx, req.Action)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +161,7 @@ func (s *Service) SubmitBulk(ctx context.Context, req BulkRequest) (*meibo.Impor
 		sum := sha256.Sum256(data)
 		job = &meibo.ImportJob{Format: bulkPrefix + req.Action, Encoding: "utf-8", GroupID: g.ID, DryRun: req.DryRun,
 			FileName: "bulk-" + strings.ReplaceAll(req.Action, ".", "-") + "-" + g.ID + ".csv", Size: int64(len(data)),
-			SHA256: hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued}
+			SHA256: hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued, Request: string(data)}
 		// Bulk jobs wait in the imports' queue and count towards its
 		// bounds.
 		if err := s.checkActiveImports(ctx, tx, job); err != nil {
@@ -267,6 +254,22 @@ func (s *Service) resolveBulkProfiles(ctx context.Context, tx meibo.Tx, req *Bul
 		}
 	}
 	return nil
+}
+
+// bulkActor returns the actor when it may run the bulk action.
+func bulkActor(ctx context.Context, action string) (a *meibo.Actor, err error) {
+	switch action {
+	case BulkDisable, BulkEnable, BulkDelete, BulkProfile, BulkInvite, BulkReset, BulkSignOut:
+		return requireUsers(ctx)
+	case BulkRevoke:
+		return requireDevices(ctx)
+	case BulkCommand:
+		if a, err = requireDevices(ctx); err == nil {
+			a, err = require(ctx, meibo.AuthConsole, meibo.AuthEmergency)
+		}
+		return a, err
+	}
+	return nil, meibo.FieldError("action", "bulk.action", action)
 }
 
 func (req *BulkRequest) details() map[string]any {

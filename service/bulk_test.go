@@ -297,11 +297,13 @@ func TestBulkAllOrNothing(t *testing.T) {
 
 		// The dry run of the same says so, and writes nothing.
 		j = bulk(e, e.sys, service.BulkRequest{Action: service.BulkProfile, GroupID: "G1", Filter: &service.BulkFilter{}, Profile: "kiosk", DryRun: true})
+		failedDry := j
 		if j.Status != meibo.ImportFailed || j.ErrorCount != 1 || !j.DryRun {
 			t.Fatalf("dry run %+v", j)
 		}
 		// A dry run of a disable: counts, the list, nothing written.
 		j = bulk(e, e.sys, service.BulkRequest{Action: service.BulkDisable, GroupID: "G1", Filter: &service.BulkFilter{}, DryRun: true})
+		dry := j
 		if j.Status != meibo.ImportSuccess || j.Updated != 26 || j.Unchanged != 14 {
 			t.Fatalf("dry disable %+v", j)
 		}
@@ -318,6 +320,42 @@ func TestBulkAllOrNothing(t *testing.T) {
 		j = bulk(e, e.sys, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{}, DeleteGroup: true, Confirm: "G1", DryRun: true})
 		if j.Status != meibo.ImportSuccess || j.Deleted != 40 || len(e.users("G1")) != 40 {
 			t.Fatalf("dry delete %+v", j)
+		}
+		// Applying it takes the action's authority, not the imports'.
+		devicesOnly := meibo.WithActor(bgCtx(), &meibo.Actor{Kind: meibo.ActorAdmin, Name: "devices",
+			Authorities: meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthImport, meibo.AuthDevices, meibo.AuthDevicesOnly)})
+		if c, err := e.svc.CanConfirmImport(devicesOnly, dry.ID); err != nil || c.Possible {
+			t.Errorf("an administrator of devices only may apply the preview: %+v, %v", c, err)
+		}
+		if _, err := e.svc.ConfirmImport(devicesOnly, dry.ID, nil); meibo.ErrorCode(err) != meibo.CodeForbidden {
+			t.Errorf("an administrator of devices only applied the preview: %v", err)
+		}
+		// The disable's preview applied as it was asked: the same action
+		// on the same selection, as a new job.
+		if c, err := e.svc.CanConfirmImport(e.sys, dry.ID); err != nil || !c.Possible || c.NeedsFile {
+			t.Fatalf("the preview can be applied: %+v, %v", c, err)
+		}
+		q, err := e.svc.ConfirmImport(e.sys, dry.ID, nil)
+		e.must(err)
+		if q.DryRun || q.Format != "bulk:"+service.BulkDisable {
+			t.Fatalf("applied as %+v", q)
+		}
+		j, err = e.svc.RunImport(e.sys, q.ID, nil)
+		e.must(err)
+		disabled := 0
+		for _, u := range e.users("G1") {
+			if u.Disabled {
+				disabled++
+			}
+		}
+		if j.Status != meibo.ImportSuccess || j.Updated != 26 || disabled != 40 {
+			t.Errorf("applied: %s, %d updated, %d of 40 disabled", j.Status, j.Updated, disabled)
+		}
+		// Applied, it is no preview to apply again; nor is a failed one.
+		for _, id := range []int64{j.ID, failedDry.ID} {
+			if c, err := e.svc.CanConfirmImport(e.sys, id); err != nil || c.Possible {
+				t.Errorf("job %d can be applied: %+v, %v", id, c, err)
+			}
 		}
 	})
 }

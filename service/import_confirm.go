@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 
 	"github.com/meibo/meibo"
 )
@@ -41,8 +43,15 @@ type ImportConfirmation struct {
 }
 
 // CanConfirmImport tells whether the dry run id can be imported for real by
-// the actor, and how.
+// the actor, and how. A bulk action's preview is applied with the same
+// request (ConfirmImport); its authority is the action's, checked then.
 func (s *Service) CanConfirmImport(ctx context.Context, id int64) (*ImportConfirmation, error) {
+	if req, err := s.bulkPreview(ctx, id); err != nil || req != nil {
+		if c := meibo.ErrorCode(err); c == meibo.CodeForbidden || c == meibo.CodeConflict || c == meibo.CodeNotFound {
+			return &ImportConfirmation{}, nil
+		}
+		return &ImportConfirmation{Possible: err == nil}, err
+	}
 	j, kept, err := s.dryRunFile(ctx, id)
 	if err != nil {
 		if c := meibo.ErrorCode(err); c == meibo.CodeForbidden || c == meibo.CodeConflict {
@@ -57,6 +66,12 @@ func (s *Service) CanConfirmImport(ctx context.Context, id int64) (*ImportConfir
 // with the same options. data is the file chosen again when the kept one
 // lost its passwords (else nil); it must be the same file.
 func (s *Service) ConfirmImport(ctx context.Context, id int64, data []byte) (*meibo.ImportJob, error) {
+	if req, err := s.bulkPreview(ctx, id); err != nil {
+		return nil, err
+	} else if req != nil {
+		req.DryRun = false
+		return s.SubmitBulk(ctx, *req)
+	}
 	j, kept, err := s.dryRunFile(ctx, id)
 	if err != nil {
 		return nil, err
@@ -98,6 +113,37 @@ func (s *Service) dryRunFile(ctx context.Context, id int64) (*meibo.ImportJob, [
 		return nil, nil, err
 	}
 	return j, data, nil
+}
+
+// bulkPreview returns the request of the job id when it is a bulk action's
+// successful preview (a dry run), and nil for any other import job.
+func (s *Service) bulkPreview(ctx context.Context, id int64) (*BulkRequest, error) {
+	// The job's kind first, as the system: an import's authority is
+	// checked by dryRunFile, a bulk action's by bulkActor (and its group's
+	// scope by SubmitBulk).
+	var j *meibo.ImportJob
+	err := s.store.View(ctx, func(tx meibo.Tx) error {
+		var err error
+		j, err = tx.ImportJob(ctx, id)
+		return err
+	})
+	if meibo.ErrorCode(err) == meibo.CodeNotFound {
+		return nil, nil // dryRunFile says so, after the authority
+	}
+	if err != nil || !IsBulkFormat(j.Format) {
+		return nil, err
+	}
+	if _, err := bulkActor(ctx, j.Format[len(bulkPrefix):]); err != nil {
+		return nil, err
+	}
+	if !j.DryRun || j.Status != meibo.ImportSuccess || j.Request == "" {
+		return nil, meibo.Conflict("import.confirm.not_dry")
+	}
+	var req BulkRequest
+	if err := json.Unmarshal([]byte(j.Request), &req); err != nil {
+		return nil, fmt.Errorf("bulk request of job %d: %w", id, err)
+	}
+	return &req, nil
 }
 
 // sameFile reports whether data is the file the job was submitted with.

@@ -151,6 +151,12 @@ func TestBulkInBrowser(t *testing.T) {
 		if _, disabled := countUsers(t, s, "BIG"); disabled != 0 {
 			t.Fatalf("the preview disabled %d users", disabled)
 		}
+		// The preview speaks of the action, not of a file, and offers to
+		// apply it as it is (see "a preview applied").
+		b.wantText("The preview found no errors", "This was a preview: nothing was changed.", "Apply it now")
+		if b.exists("#imp-confirm-file") {
+			t.Errorf("the preview asks for a file:\n%s", b.mainText())
+		}
 
 		// Then for real.
 		b.open("/console/groups/BIG/users?disabled=false")
@@ -182,6 +188,38 @@ func TestBulkInBrowser(t *testing.T) {
 		}
 		if len(evs) != 2 || evs[0].Details["updated"] != float64(bulkUsers) || evs[0].ObjectID != job {
 			t.Errorf("audit events %+v", evs)
+		}
+	})
+
+	t.Run("a preview applied", func(t *testing.T) {
+		b := b.with(t)
+		dave := s.userID(t, "G002", "dave")
+		if st := b.open("/console/groups/G002/users?lang=en"); st != http.StatusOK {
+			t.Fatalf("users page: %d", st)
+		}
+		b.click(fmt.Sprintf(`input[data-bulk-row][value="%d"]`, dave))
+		b.set("#bulk-action", "users.disable")
+		if st := b.submit(`#bulk button[type=submit]`); st != http.StatusOK {
+			t.Fatalf("continue: %d\n%s", st, b.mainText())
+		}
+		if st := b.submit(`button[name=go][value=preview]`); st != http.StatusOK {
+			t.Fatalf("preview: %d\n%s", st, b.mainText())
+		}
+		b.waitJob(jobOnPage(t, b))
+		if u, err := s.m.Service.User(s.sys, dave); err != nil || u.Disabled {
+			t.Fatalf("the preview disabled dave: %+v %v", u, err)
+		}
+		if st := b.submit(`#imp-confirm`); st != http.StatusOK {
+			t.Fatalf("apply now: %d\n%s", st, b.mainText())
+		}
+		b.wantText("The action of the preview has started.")
+		b.waitJob(jobOnPage(t, b))
+		b.wantText("The action succeeded", "Bulk: disable users")
+		if u, err := s.m.Service.User(s.sys, dave); err != nil || !u.Disabled {
+			t.Errorf("dave after the preview was applied: %+v %v", u, err)
+		}
+		if b.exists("#imp-confirm") {
+			t.Errorf("the applied job offers to apply it again")
 		}
 	})
 

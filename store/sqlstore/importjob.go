@@ -15,7 +15,7 @@ import (
 
 const importCols = `id, format, encoding, detected_encoding, group_id, update_existing, send_invitations, dry_run, allow_weak_hashes, file_name, size, sha256,
 	created_by, created_at, started_at, finished_at, status, rows, progress, created, updated, deleted, unchanged, error_count,
-	warning_count, message, worker, heartbeat_at`
+	warning_count, message, worker, heartbeat_at, request`
 
 func scanImportJob(s scanner) (*meibo.ImportJob, error) {
 	var j meibo.ImportJob
@@ -23,7 +23,7 @@ func scanImportJob(s scanner) (*meibo.ImportJob, error) {
 	var status string
 	if err := s.Scan(&j.ID, &j.Format, &j.Encoding, &j.DetectedEncoding, &j.GroupID, &j.UpdateExisting, &j.SendInvitations, &j.DryRun, &j.AllowWeakHashes,
 		&j.FileName, &j.Size, &j.SHA256, &j.CreatedBy, &j.CreatedAt, &started, &finished, &status, &j.Rows, &j.Progress,
-		&j.Created, &j.Updated, &j.Deleted, &j.Unchanged, &j.ErrorCount, &j.WarningCount, &j.Message, &j.Worker, &heartbeat); err != nil {
+		&j.Created, &j.Updated, &j.Deleted, &j.Unchanged, &j.ErrorCount, &j.WarningCount, &j.Message, &j.Worker, &heartbeat, &j.Request); err != nil {
 		return nil, err
 	}
 	j.Status = meibo.ImportStatus(status)
@@ -39,9 +39,9 @@ func (t *Tx) CreateImportJob(ctx context.Context, j *meibo.ImportJob, file []byt
 		j.Status = meibo.ImportQueued
 	}
 	err := t.queryRowContext(ctx, `INSERT INTO import_jobs (format, encoding, detected_encoding, group_id, update_existing, send_invitations, dry_run,
-		file_name, size, sha256, created_by, created_at, status, allow_weak_hashes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+		file_name, size, sha256, created_by, created_at, status, allow_weak_hashes, request) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 		j.Format, j.Encoding, j.DetectedEncoding, j.GroupID, j.UpdateExisting, j.SendInvitations, j.DryRun,
-		j.FileName, j.Size, j.SHA256, j.CreatedBy, j.CreatedAt, string(j.Status), j.AllowWeakHashes).Scan(&j.ID)
+		j.FileName, j.Size, j.SHA256, j.CreatedBy, j.CreatedAt, string(j.Status), j.AllowWeakHashes, j.Request).Scan(&j.ID)
 	if err != nil {
 		return fmt.Errorf("create import job: %w", err)
 	}
