@@ -576,7 +576,7 @@ func (s *Service) SetMFAPolicy(ctx context.Context, p meibo.MFAPolicy) error {
 		if err := tx.PutMFAPolicy(ctx, p); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "settings.update", meibo.CategoryConfig, "setting", meibo.SettingMFARequired, "",
+		return s.audit(ctx, tx, "settings.update", meibo.CategoryConfig, "settings", meibo.SettingMFARequired, "",
 			map[string]any{"before": old.String(), "after": p.String()})
 	})
 }
