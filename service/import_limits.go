@@ -27,6 +27,7 @@ const (
 
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
+		"import.no_rows": {"The file has no data rows, only its header: there was nothing to import.", "ファイルにはヘッダーだけがあり、データ行がありません。インポートするものはありませんでした。"},
 		"import.limit.rows": {"The file has more than %s data rows, the limit of one import; nothing was written. Split it into smaller files, or raise the limit with the --import-max-rows flag (MEIBO_IMPORT_MAX_ROWS).",
 			"ファイルのデータ行が1回のインポートの上限の%s行を超えているため、何も書き込みませんでした。ファイルを分割するか、--import-max-rows フラグ(MEIBO_IMPORT_MAX_ROWS)で上限を上げてください。"},
 		"import.limit.group": {"The group %s has %d imports waiting or running already, the limit; nothing was submitted. Submit again when one has ended (the limit is set by the --import-max-per-group flag, MEIBO_IMPORT_MAX_PER_GROUP).",

@@ -232,6 +232,12 @@ func (r *jobRun) run() error {
 	if r.errors > 0 {
 		return r.finishFailed(ctx)
 	}
+	if r.job.Rows == 0 {
+		// A header (or title line) alone: nothing to do, which is not an
+		// error, but said, so that an empty export is not taken for one
+		// that imported.
+		r.problem(csvio.Problem{Row: 0, Msg: meibo.M("import.no_rows"), Warning: true})
+	}
 	if r.job.DryRun {
 		return r.finishSuccess(ctx, nil, imp)
 	}

@@ -201,6 +201,33 @@ func TestImportUsersNothingToDo(t *testing.T) {
 	})
 }
 
+// TestImportHeaderOnly: a file of every format with its header (or title
+// line) and no rows succeeds, changes nothing, and says there was nothing
+// to import.
+func TestImportHeaderOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		e.bootstrap("Root-pass-phrase-1")
+		e.group("G1")
+		before := e.snapshot()
+		for _, c := range []struct {
+			req  service.ImportRequest
+			file []byte
+		}{
+			{ixUsersReq("G1", false), ixCSV("name,password,email")},
+			{service.ImportRequest{Format: meibo.FormatPersonal, GroupID: "G1"}, ixCSV("UserName,Password,Passcode")},
+			{service.ImportRequest{Format: meibo.FormatAdmins}, ixAdminsFile(t)},
+			{dxReq, ixCSV("name,serial,user")},
+		} {
+			job := e.run(c.req, c.file)
+			e.wantSuccess(job, 0, 0, 0, 0)
+			_, warns := e.messages(job)
+			e.wantMessages("warnings of "+c.req.Format, warns, ixWant{0, "", "no data rows"})
+		}
+		e.sameSnapshot(before, "files without rows")
+	})
+}
+
 // TestImportUsersDryRun: a dry run reports what it would do and writes
 // nothing, not even password hashes.
 func TestImportUsersDryRun(t *testing.T) {
