@@ -120,6 +120,9 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		if cur != nil && !in.HasProfile {
 			profile = &meibo.Profile{ID: cur.ProfileID, Name: cur.ProfileName, APIAccess: u.profileAPI(cur.ProfileName)}
 		} else if in.Profile != "" {
+			if hasErrorAt(rec, "profile") {
+				continue // unreadable (bytes not of the encoding): said already
+			}
 			if profile = u.profileNamed(rec, in.Profile); profile == nil {
 				r.problemAt(rec, "profile", meibo.M("profile.not_found", in.Profile))
 				continue

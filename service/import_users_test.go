@@ -228,6 +228,23 @@ func TestImportHeaderOnly(t *testing.T) {
 	})
 }
 
+// TestImportUnreadableCell: a Shift_JIS file read as UTF-8 is refused for
+// the bytes of its cells, and a cell that could not be read is not looked up
+// too (as a profile named with replacement characters).
+func TestImportUnreadableCell(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		e.group("G1")
+		e.profile("G1", "スタッフ", false)
+		sjis, err := japanese.ShiftJIS.NewEncoder().Bytes(ixCSV("name,password,email,profile", "alice,,alice@example.org,スタッフ"))
+		e.must(err)
+		req := ixUsersReq("G1", false)
+		req.Encoding = "utf-8"
+		job := e.run(req, sjis)
+		e.wantFailed(job, ixWant{2, "profile", "are not valid UTF-8"})
+	})
+}
+
 // TestImportUsersDryRun: a dry run reports what it would do and writes
 // nothing, not even password hashes.
 func TestImportUsersDryRun(t *testing.T) {
