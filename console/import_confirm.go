@@ -51,11 +51,9 @@ func init() {
 // key.one); Japanese counts with a counter and has one form.
 func countNoun(lang meibo.Lang, key string, n int) string {
 	if n == 1 {
-		if _, ok := web.Labels()[key+".one"]; ok {
-			return web.T(lang, key+".one")
-		}
+		return web.TN(lang, key, n)
 	}
-	return web.T(lang, key, n)
+	return web.TN(lang, key, n, n)
 }
 
 // importConfirmData is the "Import now" form of a dry run's page ("Apply

@@ -138,6 +138,16 @@ func TestImportFailsThenSucceeds(t *testing.T) {
 		t.Errorf("a dry run wrote %d users", len(users))
 	}
 	c.get("/console/imports/"+id3).want(t, "dry run page", http.StatusOK, []string{"This was a dry run", "dry run"})
+
+	// A file with its header alone: nothing imported, one warning, counted
+	// in the singular.
+	id4 := c.submitted(c.upload(map[string]string{"format": "users", "group": "G2"}, "empty.csv", []byte("name,password,email\r\n"), false))
+	if s := c.await(id4); s.Status != meibo.ImportSuccess || s.Warnings != 1 {
+		t.Errorf("header only: %+v", s)
+	}
+	c.get("/console/imports/"+id4).want(t, "header-only job page", http.StatusOK, []string{"there was nothing to import"})
+	hist := c.get("/console/imports")
+	hist.want(t, "history", http.StatusOK, []string{`<span data-field="warnings">1</span> warning)`}, "1</span> warnings)")
 }
 
 func TestImportRefusals(t *testing.T) {

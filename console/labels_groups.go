@@ -71,6 +71,8 @@ func init() {
 		"profiles.users":               {"Users", "ユーザー"},
 		"profiles.delete.title":        {"Delete profile", "プロファイルの削除"},
 		"profiles.delete.confirm":      {"Delete the profile %s of the group %s?", "グループ %[2]s のプロファイル「%[1]s」を削除しますか?"},
+		"profiles.delete.in_use":       {"%s users have this profile: move them to another profile first (below), or change them one by one.", "このプロファイルのユーザーが %s 人います。先に別のプロファイルへ移動してください(下記)。または1人ずつ変更してください。"},
+		"profiles.delete.in_use.one":   {"A user has this profile: move the user to another profile first (below), or change the user.%.0s", "このプロファイルのユーザーが %s 人います。先に別のプロファイルへ移動してください(下記)。またはユーザーを変更してください。"},
 		"profiles.delete.rules":        {"The default profile and profiles that users still have cannot be deleted.", "デフォルトのプロファイルと、ユーザーが使用中のプロファイルは削除できません。"},
 
 		// Licence.

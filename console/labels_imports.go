@@ -59,6 +59,7 @@ func init() {
 		"imp.errors":               {"Errors", "エラー"},
 		"imp.warnings":             {"Warnings", "警告"},
 		"imp.warnings.short":       {"warnings", "警告"},
+		"imp.warnings.short.one":   {"warning", "警告"},
 		"imp.status.QUEUED":        {"QUEUED", "QUEUED(待機中)"},
 		"imp.status.RUNNING":       {"RUNNING", "RUNNING(実行中)"},
 		"imp.status.SUCCESS":       {"SUCCESS", "SUCCESS(成功)"},

@@ -68,5 +68,17 @@ func T(lang meibo.Lang, key string, args ...any) string {
 	return s
 }
 
+// TN is T for a text about n of something: key.one when n is 1 and that
+// label exists ("1 user", not "1 users"), else key. Japanese counts with a
+// counter and needs no .one.
+func TN(lang meibo.Lang, key string, n int, args ...any) string {
+	if n == 1 {
+		if _, ok := labels[key+".one"]; ok {
+			return T(lang, key+".one", args...)
+		}
+	}
+	return T(lang, key, args...)
+}
+
 // Labels lists every label key (for tests that check both languages).
 func Labels() map[string][2]string { return labels }

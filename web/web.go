@@ -124,6 +124,7 @@ func NewRenderer(fsys fs.FS, assets *Assets, log *slog.Logger, extra template.Fu
 	funcs := template.FuncMap{
 		"asset": assets.URL,
 		"t":     func(lang meibo.Lang, key string, args ...any) string { return T(lang, key, args...) },
+		"tn":    func(lang meibo.Lang, key string, n int, args ...any) string { return TN(lang, key, n, args...) },
 		"msg":   func(lang meibo.Lang, m meibo.Msg) string { return m.In(lang) },
 		"other": func(lang meibo.Lang) meibo.Lang {
 			if lang == meibo.Japanese {

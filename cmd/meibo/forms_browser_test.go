@@ -161,6 +161,23 @@ func TestFormsInBrowser(t *testing.T) {
 		if b.text("#name-error") == "" {
 			t.Errorf("no error by the name:\n%s", b.mainText())
 		}
+		// A profile no one has is deleted from its row's Delete link.
+		spare, err := s.m.Service.CreateProfile(s.sys, "G003", meibo.Profile{Name: "Spare"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.open("/console/groups/G003?lang=en")
+		del := fmt.Sprintf("/console/groups/G003/profiles/%d/delete", spare.ID)
+		if st := b.submit(`td.row-actions a[href="` + del + `"]`); st != http.StatusOK {
+			t.Fatalf("delete link: %d", st)
+		}
+		if st := b.submit(`form[action="` + del + `"] button[type=submit]`); st != http.StatusOK {
+			t.Fatalf("delete: %d\n%s", st, b.mainText())
+		}
+		b.wantText("The profile was deleted.")
+		if strings.Contains(b.mainText(), "Spare") {
+			t.Errorf("the group still lists Spare:\n%s", b.mainText())
+		}
 	})
 
 	t.Run("empty group deleted", func(t *testing.T) {
@@ -185,18 +202,18 @@ func TestFormsInBrowser(t *testing.T) {
 		if _, err := s.m.Service.Group(s.sys, "G010"); meibo.ErrorCode(err) != meibo.CodeNotFound {
 			t.Errorf("the group after deleting: %v", err)
 		}
-		// A group with a user is refused, with the reason, and kept.
+		// A group with a user says why it cannot be deleted alone, offers
+		// no button that cannot work, and offers to delete it with its
+		// user (in the singular).
 		if st := b.open("/console/groups/G002/delete?lang=en"); st != http.StatusOK {
 			t.Fatalf("delete page: %d", st)
 		}
-		if st := b.submit(`form[action="/console/groups/G002/delete"] button[type=submit]`); st != http.StatusConflict {
-			t.Fatalf("deleting a group with a user: %d\n%s", st, b.mainText())
+		b.wantText("This group still has users (1)", "Delete the group and its user")
+		if b.exists(`form[action="/console/groups/G002/delete"]`) {
+			t.Errorf("the page offers to delete the group alone:\n%s", b.mainText())
 		}
-		if txt := b.text(`[role=alert]`); txt == "" {
-			t.Errorf("no reason shown:\n%s", b.mainText())
-		}
-		if _, err := s.m.Service.Group(s.sys, "G002"); err != nil {
-			t.Errorf("G002 after the refusal: %v", err)
+		if strings.Contains(b.mainText(), "its 1 users") {
+			t.Errorf("the page counts in the plural:\n%s", b.mainText())
 		}
 	})
 

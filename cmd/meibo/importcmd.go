@@ -178,8 +178,8 @@ func printReport(w io.Writer, job *meibo.ImportJob, r *service.ImportReport) {
 	if r.DryRun {
 		dry = " (dry run: nothing written)"
 	}
-	fmt.Fprintf(w, "import #%d %s%s: %d created, %d updated, %d deleted, %d unchanged; %d rows, %.0f rows/s\n",
-		r.ID, r.Status, dry, r.Created, r.Updated, r.Deleted, r.Unchanged, job.Rows, r.RowsPerSecond)
+	fmt.Fprintf(w, "import #%d %s%s: %d created, %d updated, %d deleted, %d unchanged; %s, %.0f rows/s\n",
+		r.ID, r.Status, dry, r.Created, r.Updated, r.Deleted, r.Unchanged, countRows(int64(job.Rows)), r.RowsPerSecond)
 	if job.DetectedEncoding != "" {
 		fmt.Fprintf(w, "encoding: %s\n", job.DetectedEncoding)
 	}
@@ -323,7 +323,7 @@ func (b *progressBar) update(p *service.Progress) {
 	const width = 30
 	f := p.Fraction()
 	n := int(f * width)
-	detail := fmt.Sprintf("%d rows", p.Rows.Load())
+	detail := countRows(p.Rows.Load())
 	if p.Phase() == service.PhaseHash {
 		detail = fmt.Sprintf("%d/%d passwords", p.Hashed.Load(), p.ToHash.Load())
 	}
@@ -335,4 +335,12 @@ func (b *progressBar) done() {
 	if b.drawn {
 		fmt.Fprint(b.w, "\r\033[K")
 	}
+}
+
+// countRows writes a number of rows: "1 row", "2 rows".
+func countRows(n int64) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return fmt.Sprintf("%d rows", n)
 }
