@@ -342,10 +342,14 @@ func (c *Console) importJobPage(q *req, id int64) (*importJobData, error) {
 		return nil, err
 	}
 	d := &importJobData{Job: c.jobView(q.lang, j), CanFile: can(q.actor, meibo.AuthLogViewer, meibo.AuthLogAttachments)}
+	d.Kept = j.Size > 0
 	if !d.Job.Active {
 		msgs, err := c.svc.ImportMessages(q.ctx, id, importMessagesShown+1)
 		if err != nil {
 			return nil, err
+		}
+		if service.FileDropped(msgs) {
+			d.Kept = false
 		}
 		if len(msgs) > importMessagesShown {
 			msgs = msgs[:importMessagesShown]
@@ -376,7 +380,6 @@ func (c *Console) importJobPage(q *req, id int64) (*importJobData, error) {
 			return nil, err
 		}
 	}
-	d.Kept = j.Size > 0
 	if can(q.actor, meibo.AuthLogViewer) {
 		d.AuditLink = auditLink("import", strconv.FormatInt(j.ID, 10))
 	}

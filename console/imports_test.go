@@ -148,6 +148,17 @@ func TestImportFailsThenSucceeds(t *testing.T) {
 	c.get("/console/imports/"+id4).want(t, "header-only job page", http.StatusOK, []string{"there was nothing to import"})
 	hist := c.get("/console/imports")
 	hist.want(t, "history", http.StatusOK, []string{`<span data-field="warnings">1</span> warning)`}, "1</span> warnings)")
+
+	// A file refused at its header is not kept (its passwords could not
+	// be found to remove them): its page says so and offers no download.
+	id5 := c.submitted(c.upload(map[string]string{"format": "users", "group": "G2"}, "header.csv", []byte("名前,パスワード,メール\r\nbob,Lantern-orbit-51,\r\n"), false))
+	if s := c.await(id5); s.Status != meibo.ImportFailed {
+		t.Errorf("a wrong header: %+v", s)
+	}
+	root := e.admin(meibo.BuiltinAdmin) // may download files
+	root.get("/console/imports/"+id5).want(t, "job of a file not kept", http.StatusOK,
+		[]string{"could not be read as a file of this format"}, `/imports/`+id5+`/file"`)
+	root.get("/console/imports/"+id2).want(t, "job of a kept file", http.StatusOK, []string{`/imports/` + id2 + `/file"`})
 }
 
 func TestImportRefusals(t *testing.T) {

@@ -59,7 +59,7 @@ func init() {
 		"import.department":   {"%s is a department administrator without groups: assign its groups in the console.", "%s は部門管理者ですがグループがありません。コンソールでグループを割り当ててください。"},
 		"import.summary":      {"%d created, %d updated, %d deleted, %d unchanged.", "作成 %d件、更新 %d件、削除 %d件、変更なし %d件。"},
 		"import.claimed":      {"Import job %d is not waiting to run (another worker took it, or it ran already).", "インポートジョブ %d は実行待ちではありません(他のワーカーが実行したか、実行済みです)。"},
-		"import.file.dropped": {"The uploaded file was not kept: it could not be read cleanly enough to remove its passwords from it.", "アップロードされたファイルは保存されませんでした。パスワードを取り除けるほど正しく読み取れなかったためです。"},
+		"import.file.dropped": {"The uploaded file was not kept: it could not be read as a file of this format, so any passwords in it could not be removed from the copy. Keep the file yourself if you need it.", "アップロードされたファイルは保存されませんでした。この形式のファイルとして読み取れなかったため、含まれているかもしれないパスワードを控えから取り除けなかったからです。必要であれば、ファイルはお手元で保管してください。"},
 		"import.file.changed": {"The file %s changed while it was read; nothing was imported. Import it again once nothing writes to it.", "ファイル %s は読み込み中に変更されました。何もインポートされていません。書き込みが終わってから再度インポートしてください。"},
 		"import.file.gone":    {"The file of this import was not kept (see its messages).", "このインポートのファイルは保存されていません(メッセージを参照してください)。"},
 		"import.failed":       {"The file was refused: %d errors; nothing was written.", "ファイルは受け付けられませんでした。エラー %d件、何も書き込まれていません。"},
@@ -377,6 +377,18 @@ func (s *Service) failInterrupted(ctx context.Context, tx meibo.Tx, j *meibo.Imp
 		return err
 	}
 	return tx.AddImportMessages(ctx, j.ID, []meibo.ImportMessage{meibo.NewImportMessage(0, "", msg, false)})
+}
+
+// FileDropped reports whether the messages of a job (its first ones: those
+// of the whole file come first) say that its file was not kept.
+func FileDropped(msgs []meibo.ImportMessage) bool {
+	dropped := meibo.M("import.file.dropped").In(meibo.English)
+	for _, m := range msgs {
+		if m.Row == 0 && m.Text == dropped {
+			return true
+		}
+	}
+	return false
 }
 
 // redactFile replaces the kept file of a job that has run by a copy without
