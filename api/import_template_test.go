@@ -32,7 +32,7 @@ func TestImportTemplate(t *testing.T) {
 			if err := csvio.WriteTemplate(&want, c.format, c.enc, c.bom); err != nil {
 				t.Fatal(err)
 			}
-			if r.status != 200 || r.body != want.String() {
+			if mask := "PASSWORD"; r.status != 200 || csvio.TemplatePassword.ReplaceAllString(r.body, mask) != csvio.TemplatePassword.ReplaceAllString(want.String(), mask) {
 				t.Errorf("%s: %d %q, want 200 %q", c.query, r.status, r.body, want.String())
 			}
 			if got := r.header.Get("Content-Type"); got != c.contentType {

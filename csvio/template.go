@@ -1,8 +1,11 @@
 package csvio
 
 import (
+	"crypto/rand"
 	"encoding/csv"
 	"io"
+	"math/big"
+	"regexp"
 
 	"github.com/meibo/meibo"
 )
@@ -15,24 +18,55 @@ var TemplateFormats = []string{meibo.FormatUsers, meibo.FormatPersonal, meibo.Fo
 // each is tested): the users row into a group without user001, the personal
 // row into a group with user001, the devices row into a group with user001
 // and an enrolled device whose serial number is DMPX1234ABCD, the
-// administrator row into an installation without operator01. The password
-// passes the password policy; the administrator's name is Japanese so that
-// a Shift_JIS template shows the encoding at work.
+// administrator row into an installation without operator01. The
+// administrator's name is Japanese so that a Shift_JIS template shows the
+// encoding at work.
 const (
-	templatePassword = "Sakura-Tokei-2718"
-	templateUser     = "user001"
-	templateSerial   = "DMPX1234ABCD"
-	templateAdmin    = "operator01"
+	templateUser   = "user001"
+	templateSerial = "DMPX1234ABCD"
+	templateAdmin  = "operator01"
 )
 
-// templates are the header and example row of each header-driven format.
-var templates = map[string][2][]string{
-	meibo.FormatUsers: {userWritten,
-		{templateUser, templatePassword, "user001@example.com", "false", "false", "false", ""}},
-	meibo.FormatPersonal: {personalWritten,
-		{templateUser, templatePassword, ""}},
-	meibo.FormatDevices: {deviceColumns,
-		{"iPad 01", templateSerial, templateUser}},
+// templatePassword is the example rows' password: new for every template
+// written (a template imported as it is must not give a user, let alone an
+// administrator, a password anyone could read in the source), in three
+// groups of an upper-case letter, two lower-case ones and a digit ("Kqm7-
+// Wzp3-Rtx9", about 50 bits), which the password policy accepts.
+func templatePassword() string {
+	const upper, lower, digit = "ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnpqrstuvwxyz", "23456789"
+	pick := func(set string) byte {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+		if err != nil {
+			panic(err) // crypto/rand does not fail on supported systems
+		}
+		return set[n.Int64()]
+	}
+	var b []byte
+	for i := range 3 {
+		if i > 0 {
+			b = append(b, '-')
+		}
+		b = append(b, pick(upper), pick(lower), pick(lower), pick(digit))
+	}
+	return string(b)
+}
+
+// TemplatePassword matches the example password of a template (new in each
+// one): to compare two templates, replace it in both.
+var TemplatePassword = regexp.MustCompile(`[A-Z][a-z]{2}[2-9]-[A-Z][a-z]{2}[2-9]-[A-Z][a-z]{2}[2-9]`)
+
+// templates returns the header and example row of each header-driven
+// format.
+func templates() map[string][2][]string {
+	pw := templatePassword()
+	return map[string][2][]string{
+		meibo.FormatUsers: {userWritten,
+			{templateUser, pw, "user001@example.com", "false", "false", "false", ""}},
+		meibo.FormatPersonal: {personalWritten,
+			{templateUser, pw, ""}},
+		meibo.FormatDevices: {deviceColumns,
+			{"iPad 01", templateSerial, templateUser}},
+	}
 }
 
 // templateAdminRow is the example row of an administrator file: a new
@@ -48,7 +82,7 @@ func templateAdminRow() [AdminColumns]string {
 		f[c-1] = "0"
 	}
 	f[aLoginID-1] = templateAdmin
-	f[aPassword-1] = templatePassword
+	f[aPassword-1] = templatePassword()
 	f[aName-1] = "山田 太郎"
 	f[aEmail-1] = "operator01@example.com"
 	for _, c := range []meibo.Authority{meibo.AuthConsole, meibo.AuthImport, meibo.AuthExport} {
@@ -83,7 +117,7 @@ func WriteTemplate(w io.Writer, format string, enc Encoding, bom bool) error {
 		}
 		return aw.end()
 	}
-	t, ok := templates[format]
+	t, ok := templates()[format]
 	if !ok {
 		return meibo.FieldError("format", "csv.format.unknown", format)
 	}
@@ -108,7 +142,7 @@ func Header(format string) []string {
 	if format == meibo.FormatAdmins {
 		return append([]string(nil), adminTitles[:]...)
 	}
-	if t, ok := templates[format]; ok {
+	if t, ok := templates()[format]; ok {
 		return append([]string(nil), t[0]...)
 	}
 	return nil

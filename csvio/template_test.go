@@ -59,6 +59,31 @@ func TestTemplates(t *testing.T) {
 	if got := TemplateName(meibo.FormatUsers); got != "meibo-users-template.csv" {
 		t.Errorf("TemplateName = %q", got)
 	}
+	// Each template has a password of its own, which the policy accepts:
+	// one imported as it is gives no one a password known to all.
+	seen := map[string]bool{}
+	for range 50 {
+		for _, format := range []string{meibo.FormatUsers, meibo.FormatPersonal, meibo.FormatAdmins} {
+			var b bytes.Buffer
+			if err := WriteTemplate(&b, format, UTF8, false); err != nil {
+				t.Fatal(err)
+			}
+			rec := readWith(bytes.NewReader(b.Bytes()), format, UTF8, 0).records[0]
+			var pw string
+			switch {
+			case rec.User != nil:
+				pw = rec.User.Password
+			case rec.Personal != nil:
+				pw = rec.Personal.Password
+			case rec.Admin != nil:
+				pw = rec.Admin.Password
+			}
+			if err := meibo.CheckPassword(pw, templateUser, templateAdmin, "user001@example.com"); err != nil || seen[pw] || !TemplatePassword.MatchString(pw) {
+				t.Fatalf("%s template password %q: %v, seen before %v", format, pw, err, seen[pw])
+			}
+			seen[pw] = true
+		}
+	}
 }
 
 func TestHeader(t *testing.T) {

@@ -87,7 +87,7 @@ func TestImportTemplateInBrowser(t *testing.T) {
 	if err := csvio.WriteTemplate(&want, meibo.FormatUsers, csvio.CP932, false); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want.Bytes()) {
+	if mask := []byte("PASSWORD"); !bytes.Equal(csvio.TemplatePassword.ReplaceAll(got, mask), csvio.TemplatePassword.ReplaceAll(want.Bytes(), mask)) {
 		t.Errorf("downloaded %q, want csvio's template %q", got, want.Bytes())
 	}
 }
