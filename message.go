@@ -169,7 +169,7 @@ var catalogue = map[string]text{
 	"password.short":   {"The password is too short: use at least %d characters.", "パスワードが短すぎます。%d文字以上にしてください。"},
 	"password.long":    {"The password is too long: use at most %d characters.", "パスワードが長すぎます。%d文字以内にしてください。"},
 	"password.common":  {"This password is among the most common ones and would be guessed quickly; choose another.", "このパスワードはよく使われるもので、すぐに推測されます。別のパスワードにしてください。"},
-	"password.own_id":  {"The password must not contain your user ID, e-mail address or group ID.", "パスワードにユーザーID、メールアドレス、グループIDを含めることはできません。"},
+	"password.own_id":  {"The password must not contain the account's user ID, e-mail address (or the part before the @) or group ID.", "パスワードにアカウントのユーザーID、メールアドレス(または @ より前の部分)、グループIDを含めることはできません。"},
 	"password.control": {"The password may not contain control characters such as tabs or line breaks.", "パスワードにタブや改行などの制御文字は使用できません。"},
 	"password.none":    {"This account has no password and cannot sign in.", "このアカウントにはパスワードがなく、サインインできません。"},
 

@@ -159,7 +159,7 @@ func queryInt(r *http.Request, name string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("%s must be a whole number", name))
+		return 0, meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("%s must be a whole number, 0 or more", name))
 	}
 	return n, nil
 }

@@ -593,9 +593,30 @@ func TestCommandPages(t *testing.T) {
 		b := e.browser().signIn("G1", "alice")
 		path := fmt.Sprint("/devices/", d.ID)
 		p := b.do("GET", path, nil)
-		for _, want := range []string{"alice-phone", ">Lock<", ">Ring<", ">Locate<", `name="confirmName"`, `name="password"`, "Type the device&#39;s name (alice-phone) to confirm"} {
+		for _, want := range []string{"alice-phone", ">Lock<", ">Ring<", ">Locate<", `name="confirmName"`, `name="password"`, "Type the device&#39;s name (alice-phone) to confirm",
+			"Not known yet: use Locate."} {
 			if !strings.Contains(p.body, want) {
 				t.Errorf("device page lacks %q", want)
+			}
+		}
+		// Without Locate in the profile, the page does not send the user
+		// to a button it lacks.
+		if _, err := e.svc.CreateProfile(e.sys, "G1", meibo.Profile{Name: "lock-only", Actions: []meibo.Action{meibo.ActionLock}}); err != nil {
+			t.Fatal(err)
+		}
+		alice, err := e.svc.UserByName(e.sys, "G1", "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, profile := range []string{"lock-only", meibo.DefaultProfileName} {
+			if _, err := e.svc.UpdateUser(e.sys, alice.ID, meibo.UserUpdate{Profile: &profile}); err != nil {
+				t.Fatal(err)
+			}
+			if profile != "lock-only" {
+				break
+			}
+			if p := b.do("GET", path, nil); strings.Contains(p.body, "use Locate") || strings.Contains(p.body, ">Locate<") || !strings.Contains(p.body, "Not known.") {
+				t.Errorf("device page without Locate:\n%s", p.body)
 			}
 		}
 		p = b.post(path+"/commands", url.Values{"action": {"lock"}})

@@ -3,6 +3,7 @@ package portal
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/meibo/meibo"
@@ -58,9 +59,9 @@ func (p *Portal) handleTokens(q *req) {
 
 func (p *Portal) handleTokenCreate(q *req) {
 	d := &tokensData{Name: q.r.PostFormValue("name"), Days: q.r.PostFormValue("days")}
-	days, err := strconv.Atoi(d.Days)
-	if err != nil || days <= 0 {
-		p.tokensPage(q, http.StatusUnprocessableEntity, d, map[string]string{"days": meibo.M("personal.token.ttl").In(q.lang)}, "")
+	days, err := strconv.Atoi(strings.TrimSpace(d.Days))
+	if err != nil || days < 1 || days > 365 {
+		p.tokensPage(q, http.StatusUnprocessableEntity, d, map[string]string{"days": web.T(q.lang, "portal.tokens.days.range")}, "")
 		return
 	}
 	secret, _, err := p.svc.CreatePersonalToken(q.ctx, d.Name, time.Duration(days)*24*time.Hour)

@@ -36,6 +36,9 @@ func TestPersonalTokenPages(t *testing.T) {
 		if p := b.post("/tokens", url.Values{"name": {""}, "days": {"30"}}); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="name-error"`) {
 			t.Errorf("blank name: %d", p.status)
 		}
+		if p := b.post("/tokens", url.Values{"name": {"phone"}, "days": {"0"}}); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "Choose a number of days from 1 to 365.") {
+			t.Errorf("0 days: %d %s", p.status, p.body)
+		}
 		if p := b.post("/tokens", url.Values{"name": {"phone"}, "days": {"999"}}); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="days-error"`) {
 			t.Errorf("too long: %d", p.status)
 		}
