@@ -120,3 +120,31 @@ func TestUsersListInBrowser(t *testing.T) {
 	b.screenshot("users-last-page-ja-phone")
 	b.do(chromedp.EmulateViewport(1280, 800))
 }
+
+// TestLongNamesFitInBrowser: a user whose name and address are 64
+// characters without a space does not widen the users list past the window,
+// on a laptop or a phone: every column and the row's links stay in view.
+func TestLongNamesFitInBrowser(t *testing.T) {
+	path := requireChromium(t)
+	t.Parallel()
+	s := startBrowserServer(t)
+	long := strings.Repeat("a", 64)
+	if _, err := s.m.Service.CreateUser(s.sys, "G003", service.UserInput{Name: long, Email: strings.Repeat("b", 50) + "@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newTab(t, startChromium(t, path), s.base)
+	b.signIn("admin", consolePassword)
+	for _, w := range []int64{1280, 390} {
+		if w == 390 {
+			b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait))
+		}
+		if st := b.open("/console/groups/G003/users?lang=en"); st != http.StatusOK {
+			t.Fatalf("users page: %d", st)
+		}
+		b.wantText(long)
+		if got := evalJS[float64](b, `document.documentElement.scrollWidth`); got > float64(w) {
+			t.Errorf("at %dpx the users page is %vpx wide", w, got)
+			b.screenshot(fmt.Sprintf("long-name-%d", w))
+		}
+	}
+}
