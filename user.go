@@ -5,6 +5,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // User is a person in a group. Name is the login ID: unique in its group
@@ -31,6 +33,12 @@ func (u *User) HasPassword() bool { return u.PasswordHash != "" }
 
 // UserNameMaxLength bounds user names, in characters.
 const UserNameMaxLength = 64
+
+// NormalizeName brings a user's name to Unicode NFC, the form meibo keeps
+// names in: the same characters typed on different systems make the same
+// name (macOS may keep ガ as カ + U+3099, which looks the same and is the
+// same text, and would otherwise be a second user of the same name).
+func NormalizeName(name string) string { return norm.NFC.String(name) }
 
 // CheckUserName validates a user name: 1 to 64 characters, no spaces and no
 // control characters. Any script is allowed.

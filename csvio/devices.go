@@ -81,7 +81,7 @@ func (d *devicesFormat) field(fields []string, j int) string {
 func (d *devicesFormat) bad(r *Reader, j int) bool { return d.idx[j] >= 0 && r.isBad(d.idx[j]) }
 
 func (d *devicesFormat) record(r *Reader, rec *Record, fields []string) {
-	dr := &DeviceRecord{Name: d.field(fields, dName), Serial: d.field(fields, dSerial), User: d.field(fields, dUser)}
+	dr := &DeviceRecord{Name: d.field(fields, dName), Serial: d.field(fields, dSerial), User: composedName(rec, "user", d.field(fields, dUser))}
 	rec.Device = dr
 	if d.bad(r, dName) || d.bad(r, dSerial) {
 		// Reported already; the row cannot find its device.

@@ -49,6 +49,7 @@ var messages = map[string][2]string{
 	// Bytes that are not text in the encoding.
 	"csv.bytes.cp932":       {"Bytes %s at byte %d are not valid Shift_JIS (CP932). Correct the value; if the file is in another encoding, choose it (or auto) and upload the file again.", "%[2]dバイト目のバイト列 %[1]s はShift_JIS(CP932)として正しくありません。値を修正してください。別の文字コードのファイルであれば、その文字コード(または自動判別)を指定して、もう一度アップロードしてください。"},
 	"csv.bytes.utf8":        {"Bytes %s at byte %d are not valid UTF-8. If the file was saved as Shift_JIS, choose Shift_JIS (CP932) or auto and upload it again; otherwise correct the value.", "%[2]dバイト目のバイト列 %[1]s はUTF-8として正しくありません。Shift_JISで保存したファイルであれば、Shift_JIS(CP932)または自動判別を指定して、もう一度アップロードしてください。そうでなければ値を修正してください。"},
+	"csv.name.composed":     {"The name %s is written decomposed here (as macOS may save text: a letter and its voiced mark as two characters); it is read as the same name written composed (Unicode NFC), as meibo keeps names.", "名前「%s」はこのファイルでは分解された形(macOSが保存することがある、文字と濁点などが別の文字になった形)で書かれています。meiboが名前を保存する形(Unicode NFC、合成済みの形)の同じ名前として読み込みます。"},
 	"csv.bytes.replacement": {"The replacement character U+FFFD (\uFFFD) at byte %d shows that this value was damaged before the file was saved (a character could not be converted). Type the value again.", "%dバイト目の置換文字 U+FFFD(\uFFFD)は、ファイルの保存前に値が壊れていた(文字を変換できなかった)ことを示します。値を入力し直してください。"},
 	"csv.bytes.unknown":     {"The value holds bytes that are not valid %s. Correct the value, or choose the file's encoding and upload it again.", "値に%sとして正しくないバイトが含まれています。値を修正するか、ファイルの文字コードを指定して、もう一度アップロードしてください。"},
 

@@ -87,7 +87,7 @@ func (p *personalFormat) header(r *Reader, fields []string) error {
 
 func (p *personalFormat) record(r *Reader, rec *Record, fields []string) {
 	pr := &PersonalRecord{
-		UserName: Restore(fields[p.idx[0]]),
+		UserName: composedName(rec, "UserName", Restore(fields[p.idx[0]])),
 		Passcode: Restore(fields[p.idx[2]]),
 	}
 	if i := p.idx[1]; i >= 0 {

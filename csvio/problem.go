@@ -161,3 +161,14 @@ func (h *headerErrors) err() error {
 	}
 	return &meibo.Error{Code: meibo.CodeInvalid, Msg: meibo.M("csv.header.problems", h.n), Fields: h.fields}
 }
+
+// composedName returns a user name of a record as meibo keeps names
+// (meibo.NormalizeName, Unicode NFC), with a warning about column col when
+// the file wrote it decomposed.
+func composedName(rec *Record, col, name string) string {
+	n := meibo.NormalizeName(name)
+	if n != name {
+		rec.warn(col, "csv.name.composed", n)
+	}
+	return n
+}

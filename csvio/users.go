@@ -72,7 +72,7 @@ func (u *usersFormat) header(r *Reader, fields []string) error {
 
 func (u *usersFormat) record(r *Reader, rec *Record, fields []string) {
 	ur := &UserRecord{
-		Name:  Restore(fields[u.idx[uName]]),
+		Name:  composedName(rec, "name", Restore(fields[u.idx[uName]])),
 		Email: Restore(fields[u.idx[uEmail]]),
 	}
 	if i := u.idx[uPassword]; i >= 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/csvio"
 )
@@ -16,10 +18,13 @@ import (
 // an export imported again changes nothing.
 
 // usersNamed looks up the users of group that the records' names (name(rec);
-// "" for none) stand for, by the name as read. For a record read as CP932,
-// a name with no user of its own stands for the one user with a spelling of
-// it; several such users are an error of the row (ambiguous lists them).
-// Both maps are keyed by the name as read.
+// "" for none) stand for, by the name as read (composed: csvio reads names
+// as meibo.NormalizeName keeps them). A name with no user of its own stands
+// for the one user with another spelling of it: for a record read as CP932,
+// one that reads back as it; for any record, the name decomposed, as names
+// were stored before they were kept composed. Several such users are an
+// error of the row (ambiguous lists them). Both maps are keyed by the name
+// as read.
 func usersNamed(ctx context.Context, tx meibo.Tx, group string, recs []*csvio.Record, name func(*csvio.Record) string) (
 	users map[string]*meibo.User, ambiguous map[string][]string, err error) {
 	names := make([]string, 0, len(recs))
@@ -30,10 +35,14 @@ func usersNamed(ctx context.Context, tx meibo.Tx, group string, recs []*csvio.Re
 			continue
 		}
 		names = append(names, n)
-		if !rec.CP932 {
-			continue
+		var sp []string
+		if rec.CP932 {
+			sp = csvio.CP932Spellings(n)
+		} else if d := norm.NFD.String(n); d != n {
+			// A name stored decomposed, before names were kept composed.
+			sp = []string{d}
 		}
-		if sp := csvio.CP932Spellings(n); len(sp) > 0 {
+		if len(sp) > 0 {
 			if spellings == nil {
 				spellings = map[string][]string{}
 			}

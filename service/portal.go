@@ -41,7 +41,7 @@ func (s *Service) portalSignIn(ctx context.Context, groupID, userName, password,
 		if err != nil {
 			return err
 		}
-		u, err = tx.UserByName(ctx, g.ID, userName)
+		u, err = userNamed(ctx, tx, g.ID, userName)
 		return err
 	})
 	if meibo.ErrorCode(err) == meibo.CodeNotFound {

@@ -196,6 +196,7 @@ func (s *Service) provisionPassword(st *ProvisionState, groupID string) (string,
 }
 
 func (s *Service) provisionCreate(ctx context.Context, tx meibo.Tx, g *meibo.Group, st *ProvisionState) (*ProvisionedUser, error) {
+	st.Name = meibo.NormalizeName(st.Name)
 	u := &meibo.User{GroupID: g.ID, Name: st.Name, Email: st.Email, Admin: st.Admin, APIAccess: st.APIAccess, Disabled: st.Disabled}
 	if err := u.Validate(); err != nil {
 		return nil, err
@@ -205,7 +206,7 @@ func (s *Service) provisionCreate(ctx context.Context, tx meibo.Tx, g *meibo.Gro
 		return nil, err
 	}
 	u.ProfileID, u.ProfileName = p.ID, p.Name
-	if _, err := tx.UserByName(ctx, g.ID, u.Name); err == nil {
+	if _, err := userNamed(ctx, tx, g.ID, u.Name); err == nil {
 		return nil, meibo.ConflictField("name", "user.exists", u.Name)
 	} else if meibo.ErrorCode(err) != meibo.CodeNotFound {
 		return nil, err
@@ -240,6 +241,7 @@ func (s *Service) provisionUpdate(ctx context.Context, tx meibo.Tx, g *meibo.Gro
 	before := userDetails(&u)
 	addIdentityDetails(before, cur.Identity)
 	oldKey := u.UnifiedKey()
+	st.Name = meibo.NormalizeName(st.Name)
 	renamed := st.Name != u.Name
 	u.Name, u.Email, u.Admin, u.APIAccess, u.Disabled = st.Name, st.Email, st.Admin, st.APIAccess, st.Disabled
 	if err := u.Validate(); err != nil {

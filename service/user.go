@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/meibo/meibo"
 )
 
@@ -26,6 +28,7 @@ type UserInput struct {
 
 // validate checks what needs no database; the password policy included.
 func (in *UserInput) validate(groupID string) error {
+	in.Name = meibo.NormalizeName(in.Name)
 	var v meibo.Validation
 	u := meibo.User{Name: in.Name, Email: in.Email}
 	if err := v.AddError("", u.Validate()); err != nil {
@@ -220,7 +223,7 @@ func (s *Service) UserByName(ctx context.Context, groupID, name string) (*meibo.
 		if err != nil {
 			return err
 		}
-		u, err = tx.UserByName(ctx, g.ID, name)
+		u, err = userNamed(ctx, tx, g.ID, name)
 		return err
 	})
 	return u, err
@@ -385,3 +388,22 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 
 // idString formats an ID for audit events.
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
+
+// userNamed finds the user of group named name as meibo keeps names
+// (meibo.NormalizeName); failing that, named as given or decomposed, which
+// finds a name stored before names were kept composed.
+func userNamed(ctx context.Context, tx meibo.Tx, groupID, name string) (*meibo.User, error) {
+	n := meibo.NormalizeName(name)
+	u, err := tx.UserByName(ctx, groupID, n)
+	tried := map[string]bool{n: true}
+	for _, other := range []string{name, norm.NFD.String(name)} {
+		if meibo.ErrorCode(err) != meibo.CodeNotFound {
+			break
+		}
+		if !tried[other] {
+			tried[other] = true
+			u, err = tx.UserByName(ctx, groupID, other)
+		}
+	}
+	return u, err
+}
