@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 
+	"golang.org/x/text/width"
+
 	"github.com/meibo/meibo"
 )
 
@@ -22,6 +24,9 @@ var portalFailed = meibo.Errorf(meibo.CodeUnauthorized, "portal.failed")
 // before the password is checked, so a burst of parallel guesses checks no
 // more passwords than the limit.
 func (s *Service) PortalSignIn(ctx context.Context, groupID, userName, password, addr, userAgent string, lang meibo.Lang) (string, *meibo.Session, error) {
+	// Group IDs are ASCII: one typed in full-width letters (a Japanese
+	// input method left on) is the same ID.
+	groupID = width.Narrow.String(groupID)
 	secret, sess, err := s.portalSignIn(ctx, groupID, userName, password, addr, userAgent, lang)
 	s.countSignIn("portal", err)
 	return secret, sess, err

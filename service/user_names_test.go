@@ -33,7 +33,7 @@ func cxLegacyUser(e *ixEnv, group, name, email string) {
 // TestNamesComposed: a name is kept composed (Unicode NFC), whatever form it
 // is given in: a decomposed one (as macOS may save text) is the same name,
 // never a second user who looks the same. Names stored decomposed before
-// are still found.
+// are still found. A group ID, which is ASCII, may be typed full-width.
 func TestNamesComposed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		e := newIxEnv(t, engine)
@@ -57,10 +57,11 @@ func TestNamesComposed(t *testing.T) {
 		if us := e.users("G1"); len(us) != 1 || us[composed].Email != "new@example.jp" {
 			t.Errorf("users after the file: %v", us)
 		}
-		// The portal signs in a name typed either way.
-		for _, n := range []string{composed, decomposed} {
-			if _, _, err := e.svc.PortalSignIn(bgCtx(), "G1", n, "Mountain-river-7", "192.0.2.1", "test", meibo.English); err != nil {
-				t.Errorf("portal sign-in as %q: %v", n, err)
+		// The portal signs in a name typed either way, and a group ID typed
+		// in full-width letters (a Japanese input method left on).
+		for _, c := range [][2]string{{"G1", composed}, {"G1", decomposed}, {"Ｇ１", composed}, {"ｇ１", composed}} {
+			if _, _, err := e.svc.PortalSignIn(bgCtx(), c[0], c[1], "Mountain-river-7", "192.0.2.1", "test", meibo.English); err != nil {
+				t.Errorf("portal sign-in to %q as %q: %v", c[0], c[1], err)
 			}
 		}
 
