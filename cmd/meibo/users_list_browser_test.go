@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
 )
 
@@ -145,6 +146,23 @@ func TestLongNamesFitInBrowser(t *testing.T) {
 		if got := evalJS[float64](b, `document.documentElement.scrollWidth`); got > float64(w) {
 			t.Errorf("at %dpx the users page is %vpx wide", w, got)
 			b.screenshot(fmt.Sprintf("long-name-%d", w))
+		}
+	}
+	// On the phone, the import history's and the audit log's rows stay
+	// within the screen: no cell runs past its right edge (inside a
+	// scrolling box, it would be cut off).
+	if _, err := s.m.Service.SubmitAndRun(s.sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G003", UpdateExisting: true,
+		FileName: "a-rather-long-file-name-of-an-import-2026-12-07.csv"}, []byte("name,password,email\r\n"+long+",,x@example.com\r\n"), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range []string{"/console/imports?lang=en", "/console/audit?lang=en"} {
+		if st := b.open(page); st != http.StatusOK {
+			t.Fatalf("%s: %d", page, st)
+		}
+		cut := evalJS[[]string](b, `[...document.querySelectorAll("table.list td")].filter(td => td.getBoundingClientRect().right > window.innerWidth + 1).map(td => td.textContent.trim().slice(0, 40))`)
+		if len(cut) > 0 {
+			t.Errorf("%s at 390px: cells past the screen's edge: %q", page, cut)
+			b.screenshot("phone-cut-" + strings.Trim(strings.NewReplacer("/", "-", "?", "-", "=", "-").Replace(page), "-"))
 		}
 	}
 }
