@@ -236,8 +236,7 @@ func TestImportUnreadableCell(t *testing.T) {
 		e := newIxEnv(t, engine)
 		e.group("G1")
 		e.profile("G1", "スタッフ", false)
-		sjis, err := japanese.ShiftJIS.NewEncoder().Bytes(ixCSV("name,password,email,profile", "alice,,alice@example.org,スタッフ"))
-		e.must(err)
+		sjis := cxSJIS(t, string(ixCSV("name,password,email,profile", "alice,,alice@example.org,スタッフ")))
 		req := ixUsersReq("G1", false)
 		req.Encoding = "utf-8"
 		job := e.run(req, sjis)
