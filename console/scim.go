@@ -12,15 +12,15 @@ import (
 
 func init() {
 	web.AddLabels(map[string][2]string{
-		"scim.link":          {"Provisioning (SCIM)", "プロビジョニング（SCIM）"},
-		"scim.title":         {"Provisioning (SCIM)", "プロビジョニング（SCIM）"},
+		"scim.link":          {"Provisioning (SCIM)", "プロビジョニング(SCIM)"},
+		"scim.title":         {"Provisioning (SCIM)", "プロビジョニング(SCIM)"},
 		"scim.intro":         {"Entra ID, Okta or Google Workspace create, change, disable and delete this group's users themselves through SCIM 2.0. Give the identity provider the tenant URL below and a token; its changes are audited as scim:NAME and follow your authorities and the licence limit.", "Entra ID・Okta・Google Workspace が SCIM 2.0 でこのグループのユーザーを作成・変更・無効化・削除します。下のテナント URL とトークンを ID プロバイダーに設定してください。変更は scim:名前 として監査ログに記録され、あなたの権限とライセンス上限に従います。"},
 		"scim.url":           {"Tenant URL", "テナント URL"},
 		"scim.tokens":        {"Tokens", "トークン"},
 		"scim.tokens.none":   {"No token yet.", "トークンはまだありません。"},
 		"scim.name":          {"Name", "名前"},
-		"scim.name.hint":     {"Which identity provider holds it, e.g. entra or okta.", "どの ID プロバイダーで使うか（例: entra、okta）"},
-		"scim.days":          {"Valid for (days)", "有効期間（日）"},
+		"scim.name.hint":     {"Which identity provider holds it, e.g. entra or okta.", "どの ID プロバイダーで使うか(例: entra、okta)"},
+		"scim.days":          {"Valid for (days)", "有効期間(日)"},
 		"scim.create":        {"Make a token", "トークンを作成"},
 		"scim.new":           {"The new token. Copy it into the identity provider now: it is shown only this once.", "新しいトークンです。今すぐ ID プロバイダーに貼り付けてください。表示されるのはこの一度だけです。"},
 		"scim.createdby":     {"Made by", "作成者"},
@@ -122,7 +122,7 @@ func init() {
 		"user.identity.given":    {"Given name", "名"},
 		"user.identity.family":   {"Family name", "姓"},
 		"user.identity.external": {"External ID", "外部 ID"},
-		"user.identity.hint":     {"From the identity provider (SCIM); it changes them there.", "ID プロバイダー（SCIM）から設定された値です。変更は ID プロバイダー側で行います。"},
+		"user.identity.hint":     {"From the identity provider (SCIM); it changes them there.", "ID プロバイダー(SCIM)から設定された値です。変更は ID プロバイダー側で行います。"},
 	})
 }
 

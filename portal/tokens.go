@@ -14,10 +14,10 @@ func init() {
 	web.AddLabels(map[string][2]string{
 		"portal.tokens.link":     {"API tokens", "API トークン"},
 		"portal.tokens.title":    {"Personal API tokens", "個人用 API トークン"},
-		"portal.tokens.intro":    {"A token lets a script or a shortcut do what this portal does for you: list your devices, send them the actions your profile allows, read a command's status, change your password. Send it as Authorization: Bearer TOKEN to /api/v1/my/….", "トークンを使うと、スクリプトやショートカットからこのポータルと同じ操作ができます（デバイス一覧、プロファイルで許可されたリモート操作、コマンドの状態確認、パスワード変更）。Authorization: Bearer トークン を付けて /api/v1/my/… に送ってください。"},
+		"portal.tokens.intro":    {"A token lets a script or a shortcut do what this portal does for you: list your devices, send them the actions your profile allows, read a command's status, change your password. Send it as Authorization: Bearer TOKEN to /api/v1/my/….", "トークンを使うと、スクリプトやショートカットからこのポータルと同じ操作ができます(デバイス一覧、プロファイルで許可されたリモート操作、コマンドの状態確認、パスワード変更)。Authorization: Bearer トークン を付けて /api/v1/my/… に送ってください。"},
 		"portal.tokens.denied":   {"Your account does not have API access. Ask your administrator.", "このアカウントには API アクセスが許可されていません。管理者にお問い合わせください。"},
 		"portal.tokens.name":     {"Name", "名前"},
-		"portal.tokens.days":     {"Valid for (days)", "有効期間（日）"},
+		"portal.tokens.days":     {"Valid for (days)", "有効期間(日)"},
 		"portal.tokens.create":   {"Make a token", "トークンを作成"},
 		"portal.tokens.new":      {"Your new token. Copy it now: it is shown only this once.", "新しいトークンです。今すぐコピーしてください。表示されるのはこの一度だけです。"},
 		"portal.tokens.none":     {"You have no token.", "トークンはありません。"},

@@ -86,9 +86,9 @@ func Bodies(next http.Handler, rule func(*http.Request) BodyRule, refuse RefuseF
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
 		"body.too_large": {"The request body is larger than the limit of %s for this address (set by --%s).",
-			"リクエストの本文がこのアドレスの上限 %s を超えています（--%s で変更できます）。"},
+			"リクエストの本文がこのアドレスの上限 %s を超えています(--%s で変更できます)。"},
 		"body.too_slow": {"The request body did not arrive within %s (the limit for addresses used without credentials, set by --body-read-timeout).",
-			"リクエストの本文が %s 以内に届きませんでした（資格情報なしで使うアドレスの上限。--body-read-timeout で変更できます）。"},
+			"リクエストの本文が %s 以内に届きませんでした(資格情報なしで使うアドレスの上限。--body-read-timeout で変更できます)。"},
 		"origin.refused": {"This form was sent from another site, so it was refused. Open the page on meibo itself and send the form again.",
 			"このフォームは別のサイトから送信されたため拒否しました。meibo のページを開いてから、もう一度送信してください。"},
 	})

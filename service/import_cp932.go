@@ -86,6 +86,6 @@ func (r *jobRun) cp932Ambiguous(rec *csvio.Record, col, name string, names []str
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
 		"import.cp932.ambiguous": {"%[1]q, read from Shift_JIS, stands for several users (%[2]s): Shift_JIS writes their names alike. Give this row in a UTF-8 file, or rename one of them first.",
-			"Shift_JISで読んだ「%[1]s」は複数のユーザー（%[2]s）に当たります。Shift_JISではこれらの名前が同じ文字になります。この行はUTF-8のファイルで指定するか、先にどちらかの名前を変更してください。"},
+			"Shift_JISで読んだ「%[1]s」は複数のユーザー(%[2]s)に当たります。Shift_JISではこれらの名前が同じ文字になります。この行はUTF-8のファイルで指定するか、先にどちらかの名前を変更してください。"},
 	})
 }
