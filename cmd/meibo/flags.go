@@ -47,6 +47,11 @@ func (f *flagSet) parse(args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, flag.ErrHelp // the flag package printed the usage
 			}
+			if strings.HasPrefix(err.Error(), "flag provided but not defined") {
+				// A value that begins with "-" (a name such as -マイナス)
+				// reads as a flag: say how to give it.
+				return nil, usagef("%v (a value that begins with \"-\" goes after \"--\": meibo … -- -value)", err)
+			}
 			return nil, usagef("%v", err)
 		}
 		args = f.Args()

@@ -268,6 +268,10 @@ func TestGlobalFlagsAndSuggestions(t *testing.T) {
 	c.want(2, a("gruop list"), `did you mean "group"`)
 	c.want(2, []string{"--db", other, "user", "lst"}, `did you mean "list"`)
 	c.want(2, a("--verbose group list"), "only --db and --lang")
+	// A value that begins with "-" reads as a flag; after "--" it is the
+	// value, and the refusal says so.
+	c.want(2, []string{"--db", other, "profile", "create", "--group", "G1", "-マイナス"}, `goes after "--"`)
+	c.want(0, []string{"--db", other, "profile", "create", "--group", "G1", "--", "-マイナス"}, `created profile "-マイナス"`)
 	if r := c.want(0, a("version")); !strings.HasPrefix(r.stdout, "meibo ") || !strings.Contains(r.stdout, "go1.") {
 		t.Errorf("version: %s", r)
 	}
