@@ -148,6 +148,7 @@ var catalogue = map[string]text{
 	"users.exist":      {"Some of these users were created by someone else meanwhile; nothing was changed. Try again.", "これらのユーザーの一部が他の操作で作成されたため、変更は行われませんでした。もう一度実行してください。"},
 	"user.name.fixed":  {"A user's name cannot be changed.", "ユーザー名は変更できません。"},
 	"email.format":     {"This is not a valid e-mail address.", "メールアドレスの形式が正しくありません。"},
+	"email.fullwidth":  {"The address is typed in full-width letters or signs, which mail does not reach: type it in half-width, as %s.", "メールアドレスが全角の文字や記号で入力されています。全角ではメールが届きません。半角で %s のように入力してください。"},
 	"email.several":    {"Only one e-mail address may be given.", "メールアドレスは1つだけ指定できます。"},
 	"licence.exceeded": {"This would make %d users against a licence for %d; nothing was changed.", "ユーザー数が%d人となり、ライセンス数%d人を超えるため、変更は行われませんでした。"},
 

@@ -80,6 +80,12 @@ func CheckEmail(field, email string) error {
 	if utf8.RuneCountInString(email) > 254 || strings.ContainsAny(email, " \t\r\n<>\"") {
 		return FieldError(field, "email.format")
 	}
+	// Full-width letters and signs (ＹＡＭＡＤＡ@…, ＠) are a Japanese
+	// input method left on: mail does not reach them. Said as such, with
+	// the address as it was surely meant.
+	if n := width.Narrow.String(email); n != email && strings.IndexFunc(email, isFullwidthASCII) >= 0 {
+		return FieldError(field, "email.fullwidth", n)
+	}
 	a, err := mail.ParseAddress(email)
 	if err != nil || a.Address != email || a.Name != "" {
 		return FieldError(field, "email.format")
@@ -90,3 +96,7 @@ func CheckEmail(field, email string) error {
 	}
 	return nil
 }
+
+// isFullwidthASCII reports whether r is the full-width form of an ASCII
+// character or the ideographic space.
+func isFullwidthASCII(r rune) bool { return r >= 0xFF01 && r <= 0xFF5E || r == 0x3000 }

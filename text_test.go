@@ -114,7 +114,7 @@ func TestUnifiedKey(t *testing.T) {
 }
 
 func TestCheckEmail(t *testing.T) {
-	for _, ok := range []string{"", "taro@example.com", "taro.yamada+tag@mail.example.co.jp", "a@b"} {
+	for _, ok := range []string{"", "taro@example.com", "taro.yamada+tag@mail.example.co.jp", "a@b", "山田@example.jp"} {
 		if err := CheckEmail("email", ok); err != nil {
 			t.Errorf("CheckEmail(%q): %v", ok, err)
 		}
@@ -135,6 +135,9 @@ func TestCheckEmail(t *testing.T) {
 		{"taro @example.com", "email.format"},
 		{"taro@example.com\t", "email.format"},
 		{strings.Repeat("a", 250) + "@example.com", "email.format"},
+		{"ＹＡＭＡＤＡ@example.jp", "email.fullwidth"},
+		{"ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｊｐ", "email.fullwidth"},
+		{"taro@example.com　", "email.fullwidth"},
 	} {
 		err := CheckEmail("mail", c.email)
 		if err == nil {
@@ -144,6 +147,10 @@ func TestCheckEmail(t *testing.T) {
 		if m := fieldErr(t, err)["mail"]; m.Key != c.key {
 			t.Errorf("CheckEmail(%q): %v, want %s under the given field", c.email, err, c.key)
 		}
+	}
+	// The refusal shows the address as it was surely meant.
+	if err := CheckEmail("email", "ｈａｎａｋｏ＠ｅｘａｍｐｌｅ．ｊｐ"); !strings.Contains(err.Error(), "hanako@example.jp") {
+		t.Errorf("the full-width address's message: %v", err)
 	}
 }
 
