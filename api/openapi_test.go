@@ -128,7 +128,7 @@ func TestOpenAPIValidation(t *testing.T) {
 		{"SCIM list", "GET", "/scim/v2/G1/Users?filter=userName%20eq%20%22a%22", 200,
 			`{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"startIndex":1,"itemsPerPage":0,"Resources":[]}`, ""},
 		{"SCIM list of another shape", "GET", "/scim/v2/G1/Users", 200, `{"Resources":"alice"}`, "does not match"},
-		{"SCIM error", "GET", "/scim/v2/G1/Users/7", 404, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"404","detail":"no such user"}`, ""},
+		{"SCIM error", "GET", "/scim/v2/G1/Users/7", 404, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"404","detail":"There is no user with the ID 7 in this group."}`, ""},
 		{"SCIM error in the API's shape", "GET", "/scim/v2/G1/Users/7", 404, `{"error":{"code":"not_found","message":"x"}}`, "does not match"},
 		{"SCIM status not documented", "DELETE", "/scim/v2/G1/Users/7", 200, `{}`, "status is not supported"},
 	} {

@@ -335,3 +335,26 @@ func TestGroups(t *testing.T) {
 		e.scim("DELETE", "G1", "/Groups/"+pid, nil).want(t, 501)
 	})
 }
+
+// TestUnknownUserIDs: every answer about a user that is not there names the
+// ID it was asked for.
+func TestUnknownUserIDs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		for _, c := range []struct{ method, id, want string }{
+			{"GET", "9999", "There is no user with the ID 9999 in this group."},
+			{"PUT", "9999", "There is no user with the ID 9999 in this group."},
+			{"DELETE", "9999", "There is no user with the ID 9999 in this group."},
+			{"GET", "abc", `There is no user with the ID "abc" in this group.`},
+		} {
+			var body any
+			if c.method == "PUT" {
+				body = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"ghost"}`
+			}
+			a := e.scim(c.method, "G1", "/Users/"+c.id, body).want(t, 404)
+			if got := a.str("detail"); got != c.want {
+				t.Errorf("%s /Users/%s: %q, want %q", c.method, c.id, got, c.want)
+			}
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 
 	filter "github.com/scim2/filter-parser/v2"
 
+	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
 )
 
@@ -130,7 +131,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, lq listQuery) {
 func userID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, &scimError{status: http.StatusNotFound, detail: "no such user"}
+		return 0, &scimError{status: http.StatusNotFound, detail: meibo.M("user.id.not_found", strconv.Quote(r.PathValue("id"))).In(meibo.English)}
 	}
 	return id, nil
 }

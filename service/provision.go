@@ -137,7 +137,7 @@ func (s *Service) provisionOne(ctx context.Context, tx meibo.Tx, g *meibo.Group,
 	if op.UserID != 0 {
 		u, err := tx.User(ctx, op.UserID)
 		if meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && u.GroupID != g.ID {
-			return nil, meibo.NotFound("user.not_found")
+			return nil, meibo.NotFound("user.id.not_found", op.UserID)
 		} else if err != nil {
 			return nil, err
 		}
@@ -149,7 +149,7 @@ func (s *Service) provisionOne(ctx context.Context, tx meibo.Tx, g *meibo.Group,
 	}
 	if op.Delete {
 		if cur == nil {
-			return nil, meibo.NotFound("user.not_found")
+			return nil, meibo.NotFound("user.id.not_found", op.UserID)
 		}
 		if err := tx.DeleteUsers(ctx, []int64{cur.User.ID}); err != nil {
 			return nil, err
@@ -339,7 +339,7 @@ func (s *Service) ProvisionedUser(ctx context.Context, groupID string, id int64)
 		}
 		u, err := tx.User(ctx, id)
 		if meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && u.GroupID != g.ID {
-			return meibo.NotFound("user.not_found")
+			return meibo.NotFound("user.id.not_found", id)
 		} else if err != nil {
 			return err
 		}
