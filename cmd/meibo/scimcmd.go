@@ -35,6 +35,9 @@ func runSCIM(ctx context.Context, env *cliEnv, args []string) error {
 	if *group == "" || len(pos) > 0 {
 		return usagef("scim token create needs --group ID and no arguments")
 	}
+	if *ttl <= 0 {
+		return usagef("--ttl %v: give a lifetime of more than zero, such as 8760h", *ttl)
+	}
 	c, err := openCLI(ctx, dsn, argon2id.Default, "", 0)
 	if err != nil {
 		return err

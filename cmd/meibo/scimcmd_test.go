@@ -38,6 +38,17 @@ func TestSCIMTokenCommand(t *testing.T) {
 	if r := c.run([]string{"scim", "token", "create"}); r.code != 2 {
 		t.Errorf("no group: %s", r)
 	}
+	// A lifetime of zero or less is refused, not taken for the default;
+	// so for administrators' tokens.
+	c.ok("admin", "create", "ops", "--password", "Amber-canyon-17", "--authorities", "console")
+	for _, args := range [][]string{
+		{"scim", "token", "create", "--group", "G1", "--ttl", "0"},
+		{"scim", "token", "create", "--group", "G1", "--ttl", "-1h"},
+		{"token", "create", "--admin", "ops", "--ttl", "0"},
+		{"token", "create", "--admin", "ops", "--ttl", "-5s"},
+	} {
+		c.want(2, args, "give a lifetime of more than zero")
+	}
 }
 
 // SCIM through the whole server: JSON bodies of identity providers (which

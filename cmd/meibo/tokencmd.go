@@ -15,6 +15,9 @@ var tokenNoun = &noun{name: "token", verbs: []verb{
 				if *admin == "" || len(x.pos) > 0 {
 					return usagef("token create needs --admin ID and no arguments")
 				}
+				if *ttl <= 0 {
+					return usagef("--ttl %v: give a lifetime of more than zero, such as 720h", *ttl)
+				}
 				secret, k, err := x.c.svc.CreateToken(x.c.ctx, *admin, *name, *ttl)
 				if err != nil {
 					return err
