@@ -77,8 +77,11 @@ func (t *Tx) AuditEvents(ctx context.Context, f meibo.AuditFilter) ([]*meibo.Aud
 		w.add("id < " + arg(f.BeforeID))
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
+	switch {
+	case limit <= 0:
 		limit = 100
+	case limit > 1000:
+		limit = 1000 // asked for more than a page holds: a full page
 	}
 	q := `SELECT id, at, actor_kind, actor_name, addr, action, category, object_kind, object_id, group_id, details FROM audit_events`
 	q += w.sql()

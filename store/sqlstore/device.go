@@ -99,8 +99,11 @@ func (t *Tx) Devices(ctx context.Context, f meibo.DeviceFilter) ([]*meibo.Device
 		w.add("(d.name > " + n + " OR (d.name = " + n + " AND d.id > " + i + "))")
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
+	switch {
+	case limit <= 0:
 		limit = 100
+	case limit > 1000:
+		limit = 1000 // asked for more than a page holds: a full page
 	}
 	return all(ctx, t, scanDevice, "list devices", `SELECT `+deviceCols+deviceFrom+w.sql()+
 		` ORDER BY d.name, d.id LIMIT `+strconv.Itoa(limit), w.args...)
@@ -306,8 +309,11 @@ func (t *Tx) Commands(ctx context.Context, f meibo.CommandFilter) ([]*meibo.Comm
 		w.add("id < " + arg(f.BeforeID))
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 500 {
+	switch {
+	case limit <= 0:
 		limit = 50
+	case limit > 500:
+		limit = 500 // asked for more than a page holds: a full page
 	}
 	q := `SELECT ` + commandCols + ` FROM commands`
 	q += w.sql()

@@ -121,8 +121,11 @@ func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.Imp
 		w.add("id < " + arg(f.BeforeID))
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 500 {
+	switch {
+	case limit <= 0:
 		limit = 50
+	case limit > 500:
+		limit = 500 // asked for more than a page holds: a full page
 	}
 	q := `SELECT ` + importCols + ` FROM import_jobs`
 	q += w.sql()

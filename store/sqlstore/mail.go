@@ -112,8 +112,11 @@ func (t *Tx) Mails(ctx context.Context, f meibo.MailFilter) ([]*meibo.MailMessag
 		w.add("id < " + arg(f.BeforeID))
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 500 {
+	switch {
+	case limit <= 0:
 		limit = 50
+	case limit > 500:
+		limit = 500 // asked for more than a page holds: a full page
 	}
 	q := `SELECT ` + mailCols + ` FROM mail_outbox`
 	q += w.sql()

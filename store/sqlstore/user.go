@@ -369,8 +369,11 @@ func (t *Tx) UnifiedMembers(ctx context.Context, keys []meibo.UnifiedKey) (map[m
 
 // UnifiedUsers lists unified users in (name, key) order after the given key.
 func (t *Tx) UnifiedUsers(ctx context.Context, after meibo.UnifiedKey, limit int) ([]meibo.UnifiedUser, error) {
-	if limit <= 0 || limit > 1000 {
+	switch {
+	case limit <= 0:
 		limit = 100
+	case limit > 1000:
+		limit = 1000 // asked for more than a page holds: a full page
 	}
 	rows, err := t.queryContext(ctx, `SELECT name, unified_key, email, members FROM unified_users
 		WHERE name > $1 OR (name = $1 AND unified_key > $2) ORDER BY name, unified_key LIMIT `+strconv.Itoa(limit), after.Name, after.EmailKey)

@@ -86,8 +86,11 @@ func decodeCursor(o meibo.UserSort, field, tok string) (*sortCursor, error) {
 // FindUsers returns one page of a group's users in the filter's order.
 func (t *Tx) FindUsers(ctx context.Context, f meibo.UserFilter) (*meibo.UserPage, error) {
 	limit := f.Limit
-	if limit <= 0 || limit > 500 {
+	switch {
+	case limit <= 0:
 		limit = 50
+	case limit > 500:
+		limit = 500 // asked for more than a page holds: a full page
 	}
 	kw := meibo.Fold(strings.TrimSpace(f.Keyword))
 	order, _ := meibo.ParseUserSort(string(f.Sort))

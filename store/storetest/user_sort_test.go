@@ -269,3 +269,29 @@ func TestCountUsersWeakHash(t *testing.T) {
 		}
 	})
 }
+
+// TestUsersPageLimit: a page asked for larger than a page may be is a full
+// page (500), not the default of 50; none asked for is the default.
+func TestUsersPageLimit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		def := newGroup(t, db, "G1")
+		var us []*meibo.User
+		for i := range 520 {
+			us = append(us, user(def, fmt.Sprintf("u%04d", i), ""))
+		}
+		addUsers(t, db, us...)
+		view(t, db, func(tx meibo.Tx) error {
+			for limit, want := range map[int]int{0: 50, 60: 60, 500: 500, 501: 500, 100000: 500} {
+				p, err := tx.FindUsers(ctx, meibo.UserFilter{GroupID: "G1", Limit: limit})
+				if err != nil {
+					return err
+				}
+				if len(p.Users) != want || !p.HasNext {
+					t.Errorf("limit %d: %d users (more: %v), want %d", limit, len(p.Users), p.HasNext, want)
+				}
+			}
+			return nil
+		})
+	})
+}
