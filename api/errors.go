@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/request"
@@ -115,8 +118,10 @@ func decode(r *http.Request, v any) error {
 			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "malformed JSON: the body ends in the middle of a value")
 		case errors.As(err, &syn):
 			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("malformed JSON at byte %d", syn.Offset))
+		case errors.As(err, &typ) && typ.Field == "":
+			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("the body must be %s, not %s", jsonKind(typ.Type), typ.Value))
 		case errors.As(err, &typ):
-			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("field %q must be %s", typ.Field, typ.Type))
+			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("field %q must be %s, not %s", jsonField(typ), jsonKind(typ.Type), typ.Value))
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", strings.TrimPrefix(err.Error(), "json: "))
 		default:
@@ -127,6 +132,46 @@ func decode(r *http.Request, v any) error {
 		return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "unexpected data after the JSON value")
 	}
 	return nil
+}
+
+// jsonField names the field of a type error by its JSON path ("admin",
+// "filter.keyword"): the path the decoder gives holds the names of embedded
+// Go types too ("UserUpdate.admin"), which the API's lower-case JSON names
+// tell apart.
+func jsonField(e *json.UnmarshalTypeError) string {
+	var path []string
+	for _, p := range strings.Split(e.Field, ".") {
+		if r, _ := utf8.DecodeRuneInString(p); !unicode.IsUpper(r) {
+			path = append(path, p)
+		}
+	}
+	return strings.Join(path, ".")
+}
+
+// jsonKind says what JSON a Go type takes, for a person.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "another value"
 }
 
 // pathID reads a numeric ID from the path.
