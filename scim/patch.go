@@ -47,7 +47,20 @@ func applyPatch(res map[string]any, ops []patchOp) error {
 			if !ok {
 				return badRequest("invalidValue", "an operation without a path needs an object value")
 			}
-			merge(res, normalize(obj), kind == "add")
+			// Entra ID writes paths as the keys of the value
+			// ({"emails[type eq \"work\"].value": "…"}): each such key is
+			// applied as the path it is.
+			plain := map[string]any{}
+			for k, v := range obj {
+				if strings.ContainsRune(k, '[') {
+					if err := applyPath(res, k, kind, v); err != nil {
+						return err
+					}
+					continue
+				}
+				plain[k] = v
+			}
+			merge(res, normalize(plain), kind == "add")
 			continue
 		}
 		if err := applyPath(res, op.Path, kind, op.Value); err != nil {
@@ -71,7 +84,7 @@ func merge(dst, src map[string]any, add bool) {
 				continue
 			}
 		case []any:
-			if dl, ok := dst[k].([]any); ok && add {
+			if dl, ok := dst[k].([]any); ok && add && !singleValued(k) {
 				dst[k] = append(dl, sv...)
 				continue
 			}
@@ -128,7 +141,11 @@ func applyPath(res map[string]any, raw, kind string, value any) error {
 								}
 							}
 						}
-						obj[key] = append(l, vl...)
+						if singleValued(key) {
+							obj[key] = vl
+						} else {
+							obj[key] = append(l, vl...)
+						}
 						return nil
 					}
 				}
@@ -257,3 +274,8 @@ func anyPrimary(list []any) bool {
 	}
 	return false
 }
+
+// singleValued reports whether meibo keeps one value of a multi-valued
+// attribute: a user has one e-mail address, so the address added is the
+// address, rather than a second one behind the first.
+func singleValued(attr string) bool { return strings.EqualFold(attr, "emails") }

@@ -358,3 +358,34 @@ func TestUnknownUserIDs(t *testing.T) {
 		}
 	})
 }
+
+// TestPatchEmailsWithoutPath: Entra ID's path-less operations on the
+// address take effect (a path as the value's key; an Add of emails), as
+// their paths do, rather than answer 200 and change nothing.
+func TestPatchEmailsWithoutPath(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		ids := createUsers(t, e, "dave")
+		email := func() string {
+			a := e.scim("GET", "G1", "/Users/"+ids["dave"], nil).want(t, 200)
+			list, _ := a.body["emails"].([]any)
+			if len(list) != 1 {
+				t.Errorf("emails: %s", a.raw)
+				return ""
+			}
+			m, _ := list[0].(map[string]any)
+			v, _ := m["value"].(string)
+			return v
+		}
+		for _, c := range []struct{ op, want string }{
+			{`{"op":"Replace","value":{"emails[type eq \"work\"].value":"dave9@corp.example"}}`, "dave9@corp.example"},
+			{`{"op":"Add","value":{"emails":[{"value":"dave3@corp.example","type":"work"}]}}`, "dave3@corp.example"},
+			{`{"op":"add","path":"emails","value":[{"value":"dave4@corp.example","type":"work"}]}`, "dave4@corp.example"},
+		} {
+			e.scim("PATCH", "G1", "/Users/"+ids["dave"], `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`+c.op+`]}`).want(t, 200)
+			if got := email(); got != c.want {
+				t.Errorf("after %s: %q, want %q", c.op, got, c.want)
+			}
+		}
+	})
+}
