@@ -142,16 +142,18 @@ var catalogue = map[string]text{
 	"profile.api":         {"The profile %q does not allow API access.", "プロファイル「%s」ではAPIアクセスを許可できません。"},
 
 	// Users.
-	"user.name.format":  {"A user name may not contain spaces or control characters.", "ユーザー名に空白や制御文字は使用できません。"},
-	"user.exists":       {"The group already has a user named %q.", "このグループには既にユーザー「%s」がいます。"},
-	"user.not_found":    {"There is no user named %q in this group.", "このグループにユーザー「%s」はいません。"},
-	"user.id.not_found": {"There is no user with the ID %v in this group.", "このグループに ID %v のユーザーはいません。"},
-	"users.exist":       {"Some of these users were created by someone else meanwhile; nothing was changed. Try again.", "これらのユーザーの一部が他の操作で作成されたため、変更は行われませんでした。もう一度実行してください。"},
-	"user.name.fixed":   {"A user's name cannot be changed.", "ユーザー名は変更できません。"},
-	"email.format":      {"This is not a valid e-mail address.", "メールアドレスの形式が正しくありません。"},
-	"email.fullwidth":   {"The address is typed in full-width letters or signs, which mail does not reach: type it in half-width, as %s.", "メールアドレスが全角の文字や記号で入力されています。全角ではメールが届きません。半角で %s のように入力してください。"},
-	"email.several":     {"Only one e-mail address may be given.", "メールアドレスは1つだけ指定できます。"},
-	"licence.exceeded":  {"This would make %d users against a licence for %d; nothing was changed.", "ユーザー数が%d人となり、ライセンス数%d人を超えるため、変更は行われませんでした。"},
+	"user.name.format":   {"A user name may not contain spaces or control characters.", "ユーザー名に空白や制御文字は使用できません。"},
+	"user.exists":        {"The group already has a user named %q.", "このグループには既にユーザー「%s」がいます。"},
+	"user.not_found":     {"There is no user named %q in this group.", "このグループにユーザー「%s」はいません。"},
+	"users.cursor":       {"%s is not a cursor of this list: take it from a page's links, as it is.", "%s はこの一覧のカーソルではありません。ページのリンクにある値をそのまま使ってください。"},
+	"users.cursor.order": {"%s is a cursor of the list sorted by %s, not by %s: take it from a page of this order, or start again from the first page.", "%s は %s 順の一覧のカーソルです(この一覧は %s 順)。この並び順のページの値を使うか、最初のページからやり直してください。"},
+	"user.id.not_found":  {"There is no user with the ID %v in this group.", "このグループに ID %v のユーザーはいません。"},
+	"users.exist":        {"Some of these users were created by someone else meanwhile; nothing was changed. Try again.", "これらのユーザーの一部が他の操作で作成されたため、変更は行われませんでした。もう一度実行してください。"},
+	"user.name.fixed":    {"A user's name cannot be changed.", "ユーザー名は変更できません。"},
+	"email.format":       {"This is not a valid e-mail address.", "メールアドレスの形式が正しくありません。"},
+	"email.fullwidth":    {"The address is typed in full-width letters or signs, which mail does not reach: type it in half-width, as %s.", "メールアドレスが全角の文字や記号で入力されています。全角ではメールが届きません。半角で %s のように入力してください。"},
+	"email.several":      {"Only one e-mail address may be given.", "メールアドレスは1つだけ指定できます。"},
+	"licence.exceeded":   {"This would make %d users against a licence for %d; nothing was changed.", "ユーザー数が%d人となり、ライセンス数%d人を超えるため、変更は行われませんでした。"},
 
 	// Devices and commands.
 	"device.serial.exists":  {"The group already has a device with the serial number %s.", "このグループには既にシリアル番号 %s のデバイスがあります。"},

@@ -84,7 +84,13 @@ func TestUsersSortedAndCounted(t *testing.T) {
 	if r := e.do("GET", "/api/v1/groups/G1/users?sort=shoe", "manager", "", nil); r.status != 400 {
 		t.Errorf("unknown sort: %s", r)
 	}
-	if r := e.do("GET", "/api/v1/groups/G1/users?sort=email&after=bob", "manager", "", nil); r.status != 422 {
+	if r := e.do("GET", "/api/v1/groups/G1/users?sort=email&after=bob", "manager", "", nil); r.status != 422 || !strings.Contains(r.body, "after is not a cursor of this list") {
 		t.Errorf("a name as an e-mail cursor: %s", r)
+	}
+	// A cursor of another order says so.
+	created := e.users(t, "sort=created&limit=1")
+	r := e.do("GET", "/api/v1/groups/G1/users?sort=email&after="+url.QueryEscape(created.Next), "manager", "", nil)
+	if r.status != 422 || !strings.Contains(r.body, "after is a cursor of the list sorted by created, not by email") {
+		t.Errorf("a cursor of the creation order for the e-mail order: %s", r)
 	}
 }

@@ -60,13 +60,17 @@ func (c sortCursor) encode(o meibo.UserSort) string {
 }
 
 func decodeCursor(o meibo.UserSort, field, tok string) (*sortCursor, error) {
-	bad := meibo.FieldError(field, "invalid")
+	bad := meibo.FieldError(field, "users.cursor", field)
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
 		return nil, bad
 	}
 	parts := strings.SplitN(string(b), "\n", 3)
-	if len(parts) != 3 || parts[0] != string(o) || parts[2] == "" {
+	if len(parts) == 3 && parts[0] != string(o) && parts[2] != "" {
+		// A cursor of a page in another order.
+		return nil, meibo.FieldError(field, "users.cursor.order", field, parts[0], string(o))
+	}
+	if len(parts) != 3 || parts[2] == "" {
 		return nil, bad
 	}
 	id, err := strconv.ParseInt(parts[1], 10, 64)
