@@ -50,7 +50,7 @@ func init() {
 		"backup.damaged":            {"The backup file is damaged: %s", "バックアップファイルが破損しています: %s"},
 		"backup.truncated":          {"The backup file is incomplete (cut short): %s", "バックアップファイルが途中で切れています: %s"},
 		"backup.checksum":           {"The backup file is damaged: the stream of table %s does not match its checksum or row count.", "バックアップファイルが破損しています: テーブル %s のデータがチェックサムまたは行数と一致しません。"},
-		"backup.not_empty":          {"The database is not empty (table %s holds rows). Restore into a new database, or replace its contents on purpose.", "データベースが空ではありません (テーブル %s に行があります)。新しいデータベースに復元するか、内容を置き換えることを明示してください。"},
+		"backup.not_empty":          {"The database is not empty (table %s holds rows). Restore into a new database, or replace its contents on purpose (meibo restore --replace; the console's restore replaces them).", "データベースが空ではありません (テーブル %s に行があります)。新しいデータベースに復元するか、内容を置き換えることを明示してください (meibo restore --replace。コンソールの復元は内容を置き換えます)。"},
 		"backup.schema":             {"The backup does not fit this database's schema: %s", "バックアップがこのデータベースのスキーマに合いません: %s"},
 		"backup.user_profile_group": {"Users of the backup have a profile of another group, which this database does not allow: %d, among them %s. Give each of them a profile of their own group where the backup was made, and back it up again.", "バックアップには別のグループのプロファイルを持つユーザーがあり、このデータベースでは認められません: %d 人 (%s など)。バックアップ元で各ユーザーに自分のグループのプロファイルを設定してから、もう一度バックアップしてください。"},
 		"backup.outdated":           {"The database needs migrations first (%s).", "データベースに未適用のマイグレーションがあります (%s)。"},

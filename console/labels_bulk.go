@@ -31,7 +31,7 @@ func init() {
 		"bulk.preview":             {"Preview (dry run)", "プレビュー(ドライラン)"},
 		"bulk.run":                 {"Apply to %s users", "%s 人に適用"},
 		"bulk.group.heading":       {"Delete the group and its %s users", "グループとユーザー %s 人を削除"},
-		"bulk.group.heading.one":   {"Delete the group and its user", "グループとユーザー %s 人を削除"},
+		"bulk.group.heading.one":   {"Delete the group and its user%.0s", "グループとユーザー %s 人を削除"},
 		"bulk.group.explain.one":   {"The group's one user is deleted with it, in one job that applies whole or not at all. This cannot be undone.%.0s", "グループのユーザー %s 人をグループとともに削除します。1つのジョブで、すべて適用されるか何も適用されないかのどちらかです。元に戻すことはできません。"},
 		"bulk.group.submit.one":    {"Delete the group and its user%.0s", "グループとユーザー %s 人を削除"},
 		"bulk.profile.heading.one": {"Move its user, then delete it%.0s", "ユーザー %s 人を移動して削除"},

@@ -123,3 +123,45 @@ func TestPagesRender(t *testing.T) {
 		}
 	}
 }
+
+// verb finds the verbs of a label's format.
+var verb = regexp.MustCompile(`%(\[(\d+)\])?[-+# 0]*\d*(\.\d+)?([a-zA-Z%])`)
+
+// TestSingularLabels: a label's singular (key.one, for a count of 1) that
+// formats arguments takes those of its plural in either language and uses
+// each, so that no "%!(EXTRA …)" shows on a page.
+func TestSingularLabels(t *testing.T) {
+	n := 0
+	for k, v := range web.Labels() {
+		base, ok := strings.CutSuffix(k, ".one")
+		if !ok {
+			continue
+		}
+		plural, ok := web.Labels()[base]
+		if !ok {
+			continue // a plural of another name (imp.bytes)
+		}
+		n++
+		var args []any
+		for _, m := range verb.FindAllStringSubmatch(plural[0], -1) {
+			switch m[4] {
+			case "%":
+			case "d":
+				args = append(args, 1)
+			default:
+				args = append(args, "1")
+			}
+		}
+		if !verb.MatchString(v[0]) && !verb.MatchString(v[1]) {
+			continue // a fixed text ("1 error"), called without arguments
+		}
+		for i, lang := range []meibo.Lang{meibo.English, meibo.Japanese} {
+			if got := web.T(lang, k, args...); strings.Contains(got, "%!") {
+				t.Errorf("%s in %s: %q (from %q)", k, lang, got, v[i])
+			}
+		}
+	}
+	if n < 8 {
+		t.Errorf("only %d singular labels", n)
+	}
+}

@@ -116,6 +116,7 @@ func init() {
 		"bulk.device_missing": {"Device %d is not in this group.", "デバイス %d はこのグループに属していません。"},
 		"bulk.summary":        {"%d changed, %d deleted, %d unchanged.", "変更 %d件、削除 %d件、変更なし %d件。"},
 		"bulk.failed":         {"Refused: %d problems; nothing was written.", "実行できませんでした。問題 %d件、何も書き込まれていません。"},
+		"bulk.failed.one":     {"Refused: %d problem; nothing was written.", "実行できませんでした。問題 %d件、何も書き込まれていません。"},
 		"bulk.refused.api":    {"%s has API access, which profile %s does not allow.", "%s は API アクセスが有効ですが、プロファイル %s では許可されていません。"},
 		"bulk.refused.self":   {"%s is the account you are signed in with.", "%s はサインイン中のアカウントです。"},
 	})
@@ -524,7 +525,11 @@ func (b *bulkRun) finishRefused(ctx context.Context) error {
 		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportFailed, &now, &now, 0
 		j.Created, j.Updated, j.Deleted, j.Unchanged = 0, 0, 0, 0
 		j.ErrorCount, j.WarningCount = r.errors, 0
-		j.Message = meibo.M("bulk.failed", r.errors).In(meibo.English)
+		key := "bulk.failed"
+		if r.errors == 1 {
+			key = "bulk.failed.one"
+		}
+		j.Message = meibo.M(key, r.errors).In(meibo.English)
 		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
 			return err
 		} else if !ok {

@@ -33,10 +33,10 @@ func runLicence(ctx context.Context, env *cliEnv, args []string) error {
 	if *asJSON {
 		return printJSON(env.stdout, l)
 	}
-	limit := "no limit"
 	if l.Limit > 0 {
-		limit = strconv.Itoa(l.Limit)
+		fmt.Fprintf(env.stdout, "%d users counted (unified), limit %s\n", l.Used, strconv.Itoa(l.Limit))
+	} else {
+		fmt.Fprintf(env.stdout, "%d users counted (unified), no limit\n", l.Used)
 	}
-	fmt.Fprintf(env.stdout, "%d users counted (unified), limit %s\n", l.Used, limit)
 	return nil
 }
