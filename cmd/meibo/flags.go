@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -38,6 +39,10 @@ func envName(flagName string) string {
 	return "MEIBO_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// plainFlagName is what a flag's name looks like; anything else given as a
+// flag is more likely a value that begins with "-".
+var plainFlagName = regexp.MustCompile(`^[a-z][a-z0-9-]*(=.*)?$`)
+
 // parse reads flags anywhere among args and returns the positional ones.
 // Flags not given take their MEIBO_* environment value when it is set.
 func (f *flagSet) parse(args []string) ([]string, error) {
@@ -47,10 +52,15 @@ func (f *flagSet) parse(args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, flag.ErrHelp // the flag package printed the usage
 			}
-			if strings.HasPrefix(err.Error(), "flag provided but not defined") {
-				// A value that begins with "-" (a name such as -マイナス)
-				// reads as a flag: say how to give it.
-				return nil, usagef("%v (a value that begins with \"-\" goes after \"--\": meibo … -- -value)", err)
+			if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: "); ok {
+				switch bare := strings.TrimLeft(name, "-"); {
+				case bare == "lang" && f.Lookup("lang") == nil:
+					return nil, usagef("%v (--lang goes before the command: meibo --lang ja group list)", err)
+				case !plainFlagName.MatchString(bare):
+					// A value that begins with "-" (a name such as
+					// -マイナス) reads as a flag: say how to give it.
+					return nil, usagef("%v (a value that begins with \"-\" goes after \"--\": meibo … -- -value)", err)
+				}
 			}
 			return nil, usagef("%v", err)
 		}

@@ -272,6 +272,12 @@ func TestGlobalFlagsAndSuggestions(t *testing.T) {
 	// value, and the refusal says so.
 	c.want(2, []string{"--db", other, "profile", "create", "--group", "G1", "-マイナス"}, `goes after "--"`)
 	c.want(0, []string{"--db", other, "profile", "create", "--group", "G1", "--", "-マイナス"}, `created profile "-マイナス"`)
+	// A mistyped flag is only that; --lang after the command is told where
+	// it goes.
+	if r := c.want(2, []string{"--db", other, "group", "list", "--verbos"}, "flag provided but not defined: -verbos"); strings.Contains(r.stderr, `"--"`) {
+		t.Errorf("a mistyped flag is told about \"--\": %s", r.stderr)
+	}
+	c.want(2, []string{"--db", other, "group", "list", "--lang", "ja"}, "--lang goes before the command")
 	if r := c.want(0, a("version")); !strings.HasPrefix(r.stdout, "meibo ") || !strings.Contains(r.stdout, "go1.") {
 		t.Errorf("version: %s", r)
 	}
