@@ -51,9 +51,9 @@ func init() {
 // key.one); Japanese counts with a counter and has one form.
 func countNoun(lang meibo.Lang, key string, n int) string {
 	if n == 1 {
-		return web.TN(lang, key, n)
+		return web.TN(lang, key, 1) // key.one: "1 error", no argument
 	}
-	return web.TN(lang, key, n, n)
+	return web.T(lang, key, n)
 }
 
 // importConfirmData is the "Import now" form of a dry run's page ("Apply
