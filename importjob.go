@@ -58,6 +58,13 @@ type ImportJob struct {
 	// JSON), kept so that its preview can be applied as it was asked; ""
 	// for an import of a file.
 	Request string `json:"-"`
+	// Confirms is the dry run (or bulk preview) this job imports for real;
+	// 0 for a job submitted directly. A dry run is confirmed at most once.
+	Confirms int64 `json:"confirms,omitempty"`
+	// ImportedAs is, for a dry run, the job that imported it for real (the
+	// job whose Confirms it is); 0 while it has not been. Not stored here:
+	// read with the job.
+	ImportedAs int64 `json:"importedAs,omitempty"`
 	// TotalRows estimates the rows of the file while the job runs here
 	// (from the share of it read so far); 0 when unknown. Not stored.
 	TotalRows int `json:"totalRows,omitempty"`

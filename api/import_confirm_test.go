@@ -45,6 +45,15 @@ func TestImportConfirmAPI(t *testing.T) {
 			!strings.Contains(r.body, "password: changed") || strings.Contains(r.body, "Amber") {
 			t.Errorf("changes: %s", r)
 		}
+		// Imported once: the dry run names the import, and a second
+		// confirmation is refused.
+		if r := e.do("GET", "/api/v1/imports/"+itoa(dry.ID), "manager", "", nil); !strings.Contains(r.body, `"importedAs":`+itoa(job.ID)) {
+			t.Errorf("the dry run after its import: %s", r)
+		}
+		if r := e.do("POST", "/api/v1/imports/"+itoa(dry.ID)+"/confirm", "manager", "", &upload{fileName: "carol.csv", file: []byte(file)}); r.status != http.StatusConflict ||
+			!strings.Contains(r.body, "imported already, as import #"+itoa(job.ID)) {
+			t.Errorf("a second confirmation: %s", r)
+		}
 		// Without "import CSV file", refused.
 		if r := e.do("POST", "/api/v1/imports/"+itoa(dry.ID)+"/confirm", "noimport", "", nil); r.status != http.StatusForbidden {
 			t.Errorf("confirm without authority 31: %s", r)

@@ -20,6 +20,9 @@ func init() {
 		"imp.confirm.file":      {"The file held passwords, which are not kept after a dry run: choose the same file again.", "ファイルにパスワードが含まれていたため、テスト実行後には保存されていません。同じファイルをもう一度選択してください。"},
 		"imp.confirm.submit":    {"Import now", "今すぐインポート"},
 		"imp.confirmed.from":    {"Imported from the dry run", "元のテスト実行"},
+		"imp.imported.as":       {"This dry run has been imported:", "このテスト実行はインポート済みです:"},
+		"bulk.applied.from":     {"Applied from the preview", "元のプレビュー"},
+		"bulk.applied.as":       {"This preview has been applied:", "このプレビューは実行済みです:"},
 		"done.imp.confirmed":    {"The import of the dry run's file has started.", "テスト実行のファイルのインポートを開始しました。"},
 		"bulk.apply.title":      {"Apply it now", "このまま実行"},
 		"bulk.apply.hint":       {"Runs the same action on the same selection as this preview, as a new job. The data is checked again: what changed since the preview counts.", "このプレビューと同じ操作を同じ対象に、新しいジョブとして実行します。データはもう一度チェックされます(プレビュー以降の変更も反映されます)。"},
@@ -134,19 +137,22 @@ func (c *Console) handleImportConfirm(q *req) {
 		c.fail(q, derr)
 		return
 	}
-	msg := e.Msg.In(q.lang)
-	if d.Confirm != nil {
-		d.Confirm.Error = msg
-		if m, ok := e.Fields["file"]; ok {
-			d.Confirm.Error = m.In(q.lang)
-		}
-	}
 	status := http.StatusUnprocessableEntity
 	if e.Code == meibo.CodeConflict || e.Code == meibo.CodeRateLimited {
 		status = http.StatusConflict
 	}
 	if e.Code == meibo.CodeTooLarge {
 		status = http.StatusRequestEntityTooLarge
+	}
+	if d.Confirm == nil {
+		// Not to be confirmed any more (another administrator did, from
+		// a page open at the same time): the page says why, at its top.
+		c.form(q, status, "import_job", "imp.job.title", d, err)
+		return
+	}
+	d.Confirm.Error = e.Msg.In(q.lang)
+	if m, ok := e.Fields["file"]; ok {
+		d.Confirm.Error = m.In(q.lang)
 	}
 	c.page(q, status, "import_job", "imp.job.title", d, "")
 }

@@ -99,6 +99,9 @@ type BulkRequest struct {
 	DeleteGroup bool   `json:"deleteGroup,omitempty"`
 	Confirm     string `json:"confirm,omitempty"`
 	DryRun      bool   `json:"dryRun"`
+	// Confirms is the preview this job applies (ConfirmImport); not part
+	// of the request a job keeps.
+	Confirms int64 `json:"-"`
 }
 
 // Messages of bulk actions.
@@ -162,7 +165,7 @@ func (s *Service) SubmitBulk(ctx context.Context, req BulkRequest) (*meibo.Impor
 		sum := sha256.Sum256(data)
 		job = &meibo.ImportJob{Format: bulkPrefix + req.Action, Encoding: "utf-8", GroupID: g.ID, DryRun: req.DryRun,
 			FileName: "bulk-" + strings.ReplaceAll(req.Action, ".", "-") + "-" + g.ID + ".csv", Size: int64(len(data)),
-			SHA256: hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued, Request: string(data)}
+			SHA256: hex.EncodeToString(sum[:]), CreatedBy: jobCreator(a), Status: meibo.ImportQueued, Request: string(data), Confirms: req.Confirms}
 		// Bulk jobs wait in the imports' queue and count towards its
 		// bounds.
 		if err := s.checkActiveImports(ctx, tx, job); err != nil {

@@ -351,8 +351,15 @@ func TestBulkAllOrNothing(t *testing.T) {
 		if j.Status != meibo.ImportSuccess || j.Updated != 26 || disabled != 40 {
 			t.Errorf("applied: %s, %d updated, %d of 40 disabled", j.Status, j.Updated, disabled)
 		}
-		// Applied, it is no preview to apply again; nor is a failed one.
-		for _, id := range []int64{j.ID, failedDry.ID} {
+		// Applied, it is no preview to apply again; nor is a failed one;
+		// the preview itself is applied once.
+		if q.Confirms != dry.ID {
+			t.Errorf("the applied job names the preview %d, want %d", q.Confirms, dry.ID)
+		}
+		if _, err := e.svc.ConfirmImport(e.sys, dry.ID, nil); wantCode(t, err, meibo.CodeConflict).Msg.Key != "bulk.confirm.done" {
+			t.Errorf("the preview applied twice: %v", err)
+		}
+		for _, id := range []int64{j.ID, failedDry.ID, dry.ID} {
 			if c, err := e.svc.CanConfirmImport(e.sys, id); err != nil || c.Possible {
 				t.Errorf("job %d can be applied: %+v, %v", id, c, err)
 			}

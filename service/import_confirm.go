@@ -18,11 +18,13 @@ import (
 
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
-		"import.confirm.not_dry":   {"Only a dry run that succeeded can be imported for real.", "実際にインポートできるのは、成功したテスト実行だけです。"},
-		"import.confirm.file":      {"The file held passwords, which are not kept after a dry run: choose the same file again to import it.", "ファイルにパスワードが含まれていたため、テスト実行後には保存されていません。インポートするには同じファイルをもう一度選択してください。"},
-		"import.confirm.other":     {"This is not the file of the dry run (its SHA-256 differs): choose the same file.", "テスト実行のファイルではありません(SHA-256 が異なります)。同じファイルを選択してください。"},
-		"import.failed.one":        {"The file was refused: 1 error; nothing was written.", "ファイルは受け付けられませんでした。エラー 1件、何も書き込まれていません。"},
-		"import.confirm.submitted": {"Imported from the dry run #%d.", "テスト実行 #%d からインポートしました。"},
+		"import.confirm.not_dry": {"Only a dry run that succeeded can be imported for real.", "実際にインポートできるのは、成功したテスト実行だけです。"},
+		"import.confirm.file":    {"The file held passwords, which are not kept after a dry run: choose the same file again to import it.", "ファイルにパスワードが含まれていたため、テスト実行後には保存されていません。インポートするには同じファイルをもう一度選択してください。"},
+		"import.confirm.other":   {"This is not the file of the dry run (its SHA-256 differs): choose the same file.", "テスト実行のファイルではありません(SHA-256 が異なります)。同じファイルを選択してください。"},
+		"import.failed.one":      {"The file was refused: 1 error; nothing was written.", "ファイルは受け付けられませんでした。エラー 1件、何も書き込まれていません。"},
+		"import.confirm.done":    {"This dry run was imported already, as import #%d: its page has the outcome. To import the file again, run it as a new import.", "このテスト実行はインポート済みです(インポート #%d)。結果はそのページにあります。もう一度インポートするには、新しいインポートとして実行してください。"},
+		"bulk.confirm.done":      {"This preview was applied already, as job #%d: its page has the outcome.", "このプレビューは実行済みです(ジョブ #%d)。結果はそのページにあります。"},
+		"import.confirm.racing":  {"This dry run is being imported by another request at this moment: see the import history.", "このテスト実行は、ほかの操作によってちょうどインポートされているところです。インポート履歴を確認してください。"},
 	})
 }
 
@@ -69,7 +71,7 @@ func (s *Service) ConfirmImport(ctx context.Context, id int64, data []byte) (*me
 	if req, err := s.bulkPreview(ctx, id); err != nil {
 		return nil, err
 	} else if req != nil {
-		req.DryRun = false
+		req.DryRun, req.Confirms = false, id
 		return s.SubmitBulk(ctx, *req)
 	}
 	j, kept, err := s.dryRunFile(ctx, id)
@@ -87,7 +89,8 @@ func (s *Service) ConfirmImport(ctx context.Context, id int64, data []byte) (*me
 		return nil, meibo.FieldError("file", "import.confirm.file")
 	}
 	return s.SubmitImport(ctx, ImportRequest{Format: j.Format, GroupID: j.GroupID, Encoding: j.Encoding,
-		UpdateExisting: j.UpdateExisting, SendInvitations: j.SendInvitations, FileName: j.FileName}, data)
+		UpdateExisting: j.UpdateExisting, SendInvitations: j.SendInvitations, FileName: j.FileName,
+		AllowWeakHashes: j.AllowWeakHashes, Confirms: id}, data)
 }
 
 // dryRunFile loads a successful dry run the actor may import again, with
@@ -102,6 +105,9 @@ func (s *Service) dryRunFile(ctx context.Context, id int64) (*meibo.ImportJob, [
 	}
 	if !j.DryRun || j.Status != meibo.ImportSuccess {
 		return nil, nil, meibo.Conflict("import.confirm.not_dry")
+	}
+	if j.ImportedAs != 0 {
+		return nil, nil, meibo.Conflict("import.confirm.done", j.ImportedAs)
 	}
 	var data []byte
 	err = s.store.View(ctx, func(tx meibo.Tx) error {
@@ -122,9 +128,13 @@ func (s *Service) bulkPreview(ctx context.Context, id int64) (*BulkRequest, erro
 	// checked by dryRunFile, a bulk action's by bulkActor (and its group's
 	// scope by SubmitBulk).
 	var j *meibo.ImportJob
+	var by int64
 	err := s.store.View(ctx, func(tx meibo.Tx) error {
 		var err error
-		j, err = tx.ImportJob(ctx, id)
+		if j, err = tx.ImportJob(ctx, id); err != nil {
+			return err
+		}
+		by, err = tx.ImportJobConfirmedBy(ctx, id)
 		return err
 	})
 	if meibo.ErrorCode(err) == meibo.CodeNotFound {
@@ -138,6 +148,9 @@ func (s *Service) bulkPreview(ctx context.Context, id int64) (*BulkRequest, erro
 	}
 	if !j.DryRun || j.Status != meibo.ImportSuccess || j.Request == "" {
 		return nil, meibo.Conflict("import.confirm.not_dry")
+	}
+	if by != 0 {
+		return nil, meibo.Conflict("bulk.confirm.done", by)
 	}
 	var req BulkRequest
 	if err := json.Unmarshal([]byte(j.Request), &req); err != nil {

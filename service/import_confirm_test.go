@@ -46,6 +46,25 @@ func TestConfirmImport(t *testing.T) {
 		// A real run is no dry run to confirm.
 		_, err = e.svc.ConfirmImport(e.sys, done.ID, nil)
 		wantCode(t, err, meibo.CodeConflict)
+		// The dry run was imported once: it names its import, which names
+		// it, and it is not imported again (that would set passwords and
+		// send invitations again).
+		if got, err := e.svc.ImportJob(e.sys, dry.ID); err != nil || got.ImportedAs != job.ID {
+			t.Errorf("the dry run's import: %+v, %v", got, err)
+		}
+		if got, err := e.svc.ImportJob(e.sys, job.ID); err != nil || got.Confirms != dry.ID || got.ImportedAs != 0 {
+			t.Errorf("the import's dry run: %+v, %v", got, err)
+		}
+		if ok, err := e.svc.CanConfirmImport(e.sys, dry.ID); err != nil || ok.Possible {
+			t.Errorf("CanConfirmImport of an imported dry run = %+v, %v", ok, err)
+		}
+		_, err = e.svc.ConfirmImport(e.sys, dry.ID, nil)
+		if m := wantCode(t, err, meibo.CodeConflict).Msg; m.Key != "import.confirm.done" || len(m.Args) != 1 || m.Args[0] != job.ID {
+			t.Errorf("a dry run confirmed twice: %v", err)
+		}
+		if jobs, err := e.svc.ImportJobs(e.sys, meibo.ImportFilter{GroupID: "G1"}); err != nil || len(jobs) != 2 {
+			t.Errorf("jobs of G1 after confirming twice: %d, %v; want the dry run and its import", len(jobs), err)
+		}
 
 		// With passwords, the kept file lost them: choose it again.
 		withPw := []byte("name,password,email\r\ncid,Lantern-orbit-51,cid@example.com\r\n")
@@ -87,13 +106,32 @@ func TestConfirmImport(t *testing.T) {
 			t.Errorf("one error: %q", got)
 		}
 
+		// A dry run that took weak hashes imports taking them.
+		_, weakHashes := legacyHashes(t)
+		var weakName string
+		for n := range weakHashes {
+			weakName = n
+			break
+		}
+		weak := hashFile(t, []string{"name", "passwordHash", "email"}, map[string]string{weakName: weakHashes[weakName]})
+		dry3 := e.run(service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G2", DryRun: true, AllowWeakHashes: true}, weak)
+		e.wantSuccess(dry3, 1, 0, 0, 0)
+		job3, err := e.svc.ConfirmImport(e.sys, dry3.ID, weak) // hashes are not kept either
+		e.must(err)
+		if !job3.AllowWeakHashes {
+			t.Error("confirming a dry run dropped allowWeakHashes")
+		}
+		done3, err := e.svc.RunImport(e.sys, job3.ID, nil)
+		e.must(err)
+		e.wantSuccess(done3, 1, 0, 0, 0)
+
 		// The history's filters.
 		count := func(f meibo.ImportFilter) int {
 			jobs, err := e.svc.ImportJobs(e.sys, f)
 			e.must(err)
 			return len(jobs)
 		}
-		if n := count(meibo.ImportFilter{GroupID: "g2"}); n != 2 {
+		if n := count(meibo.ImportFilter{GroupID: "g2"}); n != 4 {
 			t.Errorf("jobs of G2: %d", n)
 		}
 		if n := count(meibo.ImportFilter{Status: meibo.ImportFailed}); n != 1 {
@@ -102,14 +140,14 @@ func TestConfirmImport(t *testing.T) {
 		if n := count(meibo.ImportFilter{Format: meibo.FormatAdmins}); n != 0 {
 			t.Errorf("admins jobs: %d", n)
 		}
-		if n := count(meibo.ImportFilter{CreatedBy: "cli:test"}); n != 5 {
+		if n := count(meibo.ImportFilter{CreatedBy: "cli:test"}); n != 7 {
 			t.Errorf("jobs by cli:test: %d", n)
 		}
 		if n := count(meibo.ImportFilter{CreatedBy: "someone"}); n != 0 {
 			t.Errorf("jobs by someone: %d", n)
 		}
 		at := e.stored(dry.ID).CreatedAt
-		if n := count(meibo.ImportFilter{From: at.Add(time.Millisecond)}); n != 4 {
+		if n := count(meibo.ImportFilter{From: at.Add(time.Millisecond)}); n != 6 {
 			t.Errorf("jobs after the first: %d", n)
 		}
 		if n := count(meibo.ImportFilter{To: at.Add(time.Millisecond)}); n != 1 {

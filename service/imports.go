@@ -43,6 +43,8 @@ type ImportRequest struct {
 	FileName        string `json:"fileName"`
 	// AllowWeakHashes takes password hashes of weak formats (salted SHA).
 	AllowWeakHashes bool `json:"allowWeakHashes"`
+	// Confirms is the dry run this job imports for real (ConfirmImport).
+	Confirms int64 `json:"-"`
 }
 
 // Messages of import jobs.
@@ -121,7 +123,7 @@ func (s *Service) submit(ctx context.Context, req ImportRequest, size int64, sum
 	job := &meibo.ImportJob{Format: req.Format, Encoding: string(enc), UpdateExisting: req.UpdateExisting && req.Format == meibo.FormatUsers,
 		SendInvitations: req.SendInvitations && req.Format == meibo.FormatUsers, DryRun: req.DryRun, FileName: req.FileName, Size: size,
 		SHA256: sum, CreatedBy: jobCreator(a), Status: meibo.ImportQueued}
-	job.AllowWeakHashes = req.AllowWeakHashes
+	job.AllowWeakHashes, job.Confirms = req.AllowWeakHashes, req.Confirms
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		if job.Format != meibo.FormatAdmins {
 			g, err := s.group(ctx, tx, a, req.GroupID)
@@ -220,7 +222,10 @@ func (s *Service) ImportJob(ctx context.Context, id int64) (*meibo.ImportJob, er
 	}
 	var j *meibo.ImportJob
 	err = s.store.View(ctx, func(tx meibo.Tx) error {
-		j, err = tx.ImportJob(ctx, id)
+		if j, err = tx.ImportJob(ctx, id); err != nil || !j.DryRun {
+			return err
+		}
+		j.ImportedAs, err = tx.ImportJobConfirmedBy(ctx, id)
 		return err
 	})
 	if err != nil {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +69,35 @@ func TestImportConfirmInBrowser(t *testing.T) {
 	if b.exists("#imp-confirm") {
 		t.Error("a real run offers Import now")
 	}
+	// The import names its dry run, which names the import and is not
+	// imported twice.
+	b.wantText("Imported from the dry run", "#"+dry)
+	if st := b.submit("#imp-confirms"); st != http.StatusOK || jobOf(t, b.location()) != dry {
+		t.Fatalf("the link to the dry run: %d, %s", st, b.location())
+	}
+	b.wantText("This dry run has been imported: #" + real)
+	if b.exists("#imp-confirm") {
+		t.Error("an imported dry run offers Import now again")
+	}
+	if st := b.submit("#imp-imported-as a"); st != http.StatusOK || jobOf(t, b.location()) != real {
+		t.Fatalf("the link to the import: %d, %s", st, b.location())
+	}
+
+	// Two administrators with the dry run's page open: the second's
+	// "Import now" is refused, and the page says where the import is.
+	again := dryRun("confirm-again.csv", "name,password,email\r\nconf5,,conf5@example.com\r\n")
+	id, _ := strconv.ParseInt(again, 10, 64)
+	other, err := s.m.Service.ConfirmImport(s.sys, id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := b.submit("#imp-confirm"); st != http.StatusConflict {
+		t.Fatalf("Import now of a dry run imported meanwhile: status %d\n%s", st, b.mainText())
+	}
+	b.wantText(fmt.Sprintf("This dry run was imported already, as import #%d", other.ID))
+	if !strings.Contains(b.location(), "/imports/"+again+"/") || b.exists("#imp-confirm") {
+		t.Errorf("after the refusal, %s offers Import now: %v", b.location(), b.exists("#imp-confirm"))
+	}
 
 	// With passwords, which are not kept: the same file is chosen again.
 	withPw := "name,password,email\r\nconf3,Quiet-harbour-31,conf3@example.com\r\n"
@@ -105,7 +136,7 @@ func TestImportConfirmInBrowser(t *testing.T) {
 	b.wantText("インポートに失敗しました", "エラー 1件")
 	b.screenshot("import-failed-ja-desktop")
 	b.open("/console/imports/" + dry + "?lang=ja")
-	b.wantText("テスト実行でエラーは見つかりませんでした", "今すぐインポート")
+	b.wantText("テスト実行でエラーは見つかりませんでした", "このテスト実行はインポート済みです: #"+real)
 	b.open("/console/imports?lang=en")
 
 	// The history, filtered by group and status, in the form.

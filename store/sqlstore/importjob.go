@@ -15,18 +15,20 @@ import (
 
 const importCols = `id, format, encoding, detected_encoding, group_id, update_existing, send_invitations, dry_run, allow_weak_hashes, file_name, size, sha256,
 	created_by, created_at, started_at, finished_at, status, rows, progress, created, updated, deleted, unchanged, error_count,
-	warning_count, message, worker, heartbeat_at, request`
+	warning_count, message, worker, heartbeat_at, request, confirms`
 
 func scanImportJob(s scanner) (*meibo.ImportJob, error) {
 	var j meibo.ImportJob
 	var started, finished, heartbeat sql.Null[time.Time]
+	var confirms sql.Null[int64]
 	var status string
 	if err := s.Scan(&j.ID, &j.Format, &j.Encoding, &j.DetectedEncoding, &j.GroupID, &j.UpdateExisting, &j.SendInvitations, &j.DryRun, &j.AllowWeakHashes,
 		&j.FileName, &j.Size, &j.SHA256, &j.CreatedBy, &j.CreatedAt, &started, &finished, &status, &j.Rows, &j.Progress,
-		&j.Created, &j.Updated, &j.Deleted, &j.Unchanged, &j.ErrorCount, &j.WarningCount, &j.Message, &j.Worker, &heartbeat, &j.Request); err != nil {
+		&j.Created, &j.Updated, &j.Deleted, &j.Unchanged, &j.ErrorCount, &j.WarningCount, &j.Message, &j.Worker, &heartbeat, &j.Request, &confirms); err != nil {
 		return nil, err
 	}
 	j.Status = meibo.ImportStatus(status)
+	j.Confirms = confirms.V
 	j.CreatedAt = j.CreatedAt.UTC()
 	j.StartedAt, j.FinishedAt, j.HeartbeatAt = nullTime(started), nullTime(finished), nullTime(heartbeat)
 	return &j, nil
@@ -39,10 +41,15 @@ func (t *Tx) CreateImportJob(ctx context.Context, j *meibo.ImportJob, file []byt
 		j.Status = meibo.ImportQueued
 	}
 	err := t.queryRowContext(ctx, `INSERT INTO import_jobs (format, encoding, detected_encoding, group_id, update_existing, send_invitations, dry_run,
-		file_name, size, sha256, created_by, created_at, status, allow_weak_hashes, request) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		file_name, size, sha256, created_by, created_at, status, allow_weak_hashes, request, confirms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 		j.Format, j.Encoding, j.DetectedEncoding, j.GroupID, j.UpdateExisting, j.SendInvitations, j.DryRun,
-		j.FileName, j.Size, j.SHA256, j.CreatedBy, j.CreatedAt, string(j.Status), j.AllowWeakHashes, j.Request).Scan(&j.ID)
-	if err != nil {
+		j.FileName, j.Size, j.SHA256, j.CreatedBy, j.CreatedAt, string(j.Status), j.AllowWeakHashes, j.Request,
+		sql.Null[int64]{V: j.Confirms, Valid: j.Confirms != 0}).Scan(&j.ID)
+	switch {
+	case err != nil && j.Confirms != 0 && t.d.IsUnique(err):
+		// Another job confirmed the same dry run at the same time.
+		return meibo.Conflict("import.confirm.racing")
+	case err != nil:
 		return fmt.Errorf("create import job: %w", err)
 	}
 	return t.putImportFile(ctx, j.ID, file)
@@ -130,6 +137,20 @@ func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.Imp
 	q := `SELECT ` + importCols + ` FROM import_jobs`
 	q += w.sql()
 	return all(ctx, t, scanImportJob, "list import jobs", q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
+}
+
+// ImportJobConfirmedBy returns the job that imported the dry run id for
+// real, 0 when none has.
+func (t *Tx) ImportJobConfirmedBy(ctx context.Context, id int64) (int64, error) {
+	var by int64
+	err := t.queryRowContext(ctx, `SELECT id FROM import_jobs WHERE confirms = $1`, id).Scan(&by)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read the import of dry run %d: %w", id, err)
+	}
+	return by, nil
 }
 
 // ImportFile returns a job's uploaded file, its chunks joined.
