@@ -2,6 +2,9 @@ package scim
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,20 +20,28 @@ import (
 // member moves the user there, and removing one moves the user to the
 // group's default profile.
 
+// groupResource is the SCIM group of profile p, with its members when
+// members is set. Its version covers what it shows: with the members, a
+// digest of them, so that a member added, removed or renamed changes the
+// ETag (the profile's own time changes only with its name); lastModified is
+// then the latest change of the profile or of a member in it.
 func (s *Server) groupResource(ctx context.Context, groupID, baseURL string, p *meibo.Profile, members bool) (map[string]any, error) {
 	id := strconv.FormatInt(p.ID, 10)
+	meta := map[string]any{"resourceType": "Group", "created": p.CreatedAt.UTC().Format("2006-01-02T15:04:05.999999Z07:00"),
+		"location": baseURL + "/Groups/" + id}
 	res := map[string]any{
 		"schemas":     []any{SchemaGroup},
 		"id":          id,
 		"displayName": p.Name,
-		"meta": map[string]any{"resourceType": "Group", "created": p.CreatedAt.UTC().Format("2006-01-02T15:04:05.999999Z07:00"),
-			"lastModified": p.UpdatedAt.UTC().Format("2006-01-02T15:04:05.999999Z07:00"), "location": baseURL + "/Groups/" + id,
-			"version": version(p.UpdatedAt)},
+		"meta":        meta,
 	}
+	modified := p.UpdatedAt
+	meta["lastModified"], meta["version"] = modified.UTC().Format("2006-01-02T15:04:05.999999Z07:00"), version(modified)
 	if !members {
 		return res, nil
 	}
 	list := []any{}
+	h := sha256.New()
 	f := meibo.UserFilter{GroupID: groupID, ProfileID: &p.ID, Limit: 500}
 	for {
 		page, err := s.svc.FindUsers(ctx, f)
@@ -40,6 +51,10 @@ func (s *Server) groupResource(ctx context.Context, groupID, baseURL string, p *
 		for _, u := range page.Users {
 			uid := strconv.FormatInt(u.ID, 10)
 			list = append(list, map[string]any{"value": uid, "display": u.Name, "$ref": baseURL + "/Users/" + uid})
+			fmt.Fprintf(h, "%d %q\n", u.ID, u.Name)
+			if u.UpdatedAt.After(modified) {
+				modified = u.UpdatedAt
+			}
 		}
 		if !page.HasNext || len(page.Users) == 0 {
 			break
@@ -47,6 +62,8 @@ func (s *Server) groupResource(ctx context.Context, groupID, baseURL string, p *
 		f.After = page.Users[len(page.Users)-1].Name
 	}
 	res["members"] = list
+	meta["lastModified"] = modified.UTC().Format("2006-01-02T15:04:05.999999Z07:00")
+	meta["version"] = `W/"` + strconv.FormatInt(p.UpdatedAt.UnixMicro(), 36) + "-" + hex.EncodeToString(h.Sum(nil)[:8]) + `"`
 	return res, nil
 }
 
@@ -147,7 +164,13 @@ func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, id string) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("ETag", version(p.UpdatedAt))
+	etag := res["meta"].(map[string]any)["version"].(string)
+	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag {
+		w.Header().Set("ETag", inm)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	w.Header().Set("ETag", etag)
 	writeJSON(w, http.StatusOK, project(res, q.Get("attributes"), q.Get("excludedAttributes")))
 }
 

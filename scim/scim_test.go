@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -299,15 +300,49 @@ func TestGroups(t *testing.T) {
 		if strings.Join(l.names(), ",") != "sales" {
 			t.Fatalf("groups: %s", l.raw)
 		}
+		empty := e.scim("GET", "G1", "/Groups/"+pid, nil).want(t, 200)
+		e.scim("GET", "G1", "/Groups/"+pid, nil, "If-None-Match", empty.header.Get("ETag")).want(t, 304)
+		e.clock.Add(time.Minute)
 		e.scim("PATCH", "G1", "/Groups/"+pid, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Add","path":"members","value":[{"value":"`+ids["alice"]+`"}]}]}`).want(t, 204)
 		g := e.scim("GET", "G1", "/Groups/"+pid, nil).want(t, 200)
 		if !strings.Contains(g.raw, `"display":"alice"`) || strings.Contains(g.raw, `"display":"bob"`) {
 			t.Errorf("members after add: %s", g.raw)
 		}
+		// A member added is a change of the group: its version, its ETag
+		// and its lastModified move, and the ETag of before is stale.
+		groupMeta := func(a answer) (version, modified string) {
+			var r struct {
+				Meta struct{ Version, LastModified string }
+			}
+			if err := json.Unmarshal([]byte(a.raw), &r); err != nil {
+				t.Fatal(err)
+			}
+			if et := a.header.Get("ETag"); et != r.Meta.Version {
+				t.Errorf("ETag %s, meta.version %s", et, r.Meta.Version)
+			}
+			return r.Meta.Version, r.Meta.LastModified
+		}
+		v0, m0 := groupMeta(empty)
+		v1, m1 := groupMeta(g)
+		if v1 == v0 || m1 <= m0 {
+			t.Errorf("a member added: version %s → %s, lastModified %s → %s", v0, v1, m0, m1)
+		}
+		e.scim("GET", "G1", "/Groups/"+pid, nil, "If-None-Match", v0).want(t, 200)
+		e.scim("GET", "G1", "/Groups/"+pid, nil, "If-None-Match", v1).want(t, 304)
+		rename := func(name string) {
+			e.scim("PATCH", "G1", "/Users/"+ids["alice"], `{"Operations":[{"op":"replace","path":"userName","value":"`+name+`"}]}`).want(t, 200)
+		}
+		rename("alice2")
+		if v, _ := groupMeta(e.scim("GET", "G1", "/Groups/"+pid, nil).want(t, 200)); v == v1 {
+			t.Errorf("a member renamed: the version stayed %s", v)
+		}
+		rename("alice")
 		if u, _ := e.svc.UserByName(e.sys, "G1", "alice"); u.ProfileName != "sales" {
 			t.Errorf("alice's profile: %s", u.ProfileName)
 		}
+		before := e.scim("GET", "G1", "/Groups/"+pid, nil).want(t, 200).header.Get("ETag")
 		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"Remove","path":"members[value eq \"`+ids["alice"]+`\"]"}]}`).want(t, 204)
+		e.scim("GET", "G1", "/Groups/"+pid, nil, "If-None-Match", before).want(t, 200)
 		if u, _ := e.svc.UserByName(e.sys, "G1", "alice"); u.ProfileName == "sales" {
 			t.Errorf("alice still in sales")
 		}
