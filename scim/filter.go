@@ -19,9 +19,32 @@ import (
 func parseFilter(f string) (filter.Expression, error) {
 	e, err := filter.ParseFilterNumber([]byte(f))
 	if err != nil {
-		return nil, badRequest("invalidFilter", "the filter cannot be read: "+err.Error())
+		return nil, badRequest("invalidFilter", filterProblem(f))
 	}
 	return e, nil
+}
+
+// filterProblem says what is wrong with a filter the parser refused, for
+// the person who wrote it: the parser's own text names its grammar's
+// internals ("expected op.Or or[func func…]") and the first character
+// whatever the mistake.
+func filterProblem(f string) string {
+	var hint string
+	switch {
+	case strings.TrimSpace(f) == "":
+		return `the filter is empty: leave the parameter out, or write one such as userName eq "alice"`
+	case strings.Count(f, `"`)%2 == 1:
+		hint = "a value's closing double quote is missing"
+	case strings.Contains(f, "'") && !strings.Contains(f, `"`):
+		hint = "values are written in double quotes, not single ones"
+	case strings.Count(f, "(") != strings.Count(f, ")"):
+		hint = "its parentheses do not pair"
+	case strings.Count(f, "[") != strings.Count(f, "]"):
+		hint = "its square brackets do not pair"
+	default:
+		hint = "each comparison is an attribute, an operator (eq, ne, co, sw, ew, gt, ge, lt, le, or pr without a value) and a value (strings in double quotes), joined by and or or"
+	}
+	return fmt.Sprintf(`the filter %q cannot be read: %s; for example userName eq "alice" and active eq true`, f, hint)
 }
 
 // caseExact lists the attributes compared with regard to case: meibo's

@@ -205,6 +205,21 @@ func TestUsersQuery(t *testing.T) {
 		if b := e.scim("GET", "G1", "/Users?filter="+url.QueryEscape(`userName eq`), nil).want(t, 400); b.str("scimType") != "invalidFilter" {
 			t.Errorf("bad filter: %s", b.raw)
 		}
+		// A filter refused says what is wrong in the filter's terms, not
+		// in the parser's.
+		for f, want := range map[string]string{
+			`userName eq`:             "an attribute, an operator",
+			`userName eq "a`:          "closing double quote is missing",
+			`userName eq 'a'`:         "double quotes, not single ones",
+			`(userName eq "a"`:        "parentheses do not pair",
+			`emails[type eq "work"`:   "square brackets do not pair",
+			`userName equals "alice"`: "(eq, ne, co, sw, ew, gt, ge, lt, le, or pr without a value)",
+		} {
+			b := e.scim("GET", "G1", "/Users?filter="+url.QueryEscape(f), nil).want(t, 400)
+			if d := b.str("detail"); !strings.Contains(d, want) || !strings.Contains(d, fmt.Sprintf("%q", f)) || strings.Contains(d, "op.Or") || strings.Contains(d, "func") {
+				t.Errorf("filter %s: %s", f, d)
+			}
+		}
 		if b := e.scim("POST", "G1", "/Users", map[string]any{"userName": "weak", "password": "short"}).want(t, 400); b.str("scimType") != "invalidValue" {
 			t.Errorf("weak password: %s", b.raw)
 		}
