@@ -98,6 +98,10 @@ type bulkConfirmData struct {
 	Keyword  string
 	Failed   bool
 	Actions  []string
+	// Everyone: all the group's users are selected (no filter), so that
+	// deleting them takes the group's ID typed (Confirm).
+	Everyone bool
+	Confirm  string
 }
 
 // handleUsersBulk confirms a bulk action of the users list ("go" not set)
@@ -126,10 +130,12 @@ func (c *Console) handleUsersBulk(q *req) {
 			d.IDs = append(d.IDs, id)
 		}
 	}
-	req := service.BulkRequest{Action: d.Action, GroupID: g.ID, Profile: d.Profile, DryRun: form.Get("go") == "preview"}
+	d.Confirm = form.Get("confirm")
+	req := service.BulkRequest{Action: d.Action, GroupID: g.ID, Profile: d.Profile, DryRun: form.Get("go") == "preview", Confirm: d.Confirm}
 	if d.All {
 		f := filterFrom(d.Filter)
 		req.Filter = &f
+		d.Everyone = f == (service.BulkFilter{})
 		bound := 10 * bulkCountBound
 		if f.Keyword != "" {
 			bound = 100 * bulkKeywordBound

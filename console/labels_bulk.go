@@ -39,6 +39,8 @@ func init() {
 		"bulk.profile.submit.one":  {"Move the user and delete%.0s", "ユーザー %s 人を移動して削除"},
 		"bulk.group.explain":       {"All %s users of the group are deleted with it, in one job that applies whole or not at all. This cannot be undone.", "グループのユーザー %s 人をグループとともに削除します。1つのジョブで、すべて適用されるか何も適用されないかのどちらかです。元に戻すことはできません。"},
 		"bulk.group.confirm":       {"To confirm, type the group ID: %s", "確認のため、グループID %s を入力してください"},
+		"bulk.everyone.confirm":    {"To delete every user of the group, type the group ID: %s", "グループのすべてのユーザーを削除するには、グループID %s を入力してください"},
+		"bulk.everyone.hint":       {"Only for deleting: the group stays, with its profiles and devices. A preview needs the ID too, so that it can be applied as it is.", "削除の場合だけ必要です。グループとそのプロファイル・デバイスは残ります。プレビューでも入力が必要です(そのまま実行できるように)。"},
 		"bulk.group.submit":        {"Delete the group and its %s users", "グループとユーザー %s 人を削除"},
 		"bulk.profile.heading":     {"Move its %s users, then delete it", "ユーザー %s 人を移動して削除"},
 		"bulk.profile.explain":     {"The %s users of profile %s move to the profile you choose, then the profile is deleted, in one job.", "プロファイル %[2]s のユーザー %[1]s 人を選択したプロファイルに移動してから、プロファイルを削除します(1つのジョブ)。"},

@@ -115,6 +115,7 @@ func init() {
 		"bulk.delete_profile": {"To delete a profile, move the users of that one profile (filter on it).", "プロファイルを削除するには、そのプロファイルのユーザー(条件で指定)を移動してください。"},
 		"bulk.delete_group":   {"To delete the group, delete all its users (no filter).", "グループを削除するには、すべてのユーザーを削除してください(条件なし)。"},
 		"bulk.confirm":        {"What was typed is not the group ID %s.", "入力された文字はグループID %s と一致しません。"},
+		"bulk.confirm.all":    {"This deletes every user of group %s: type the group ID to confirm.", "グループ %s のすべてのユーザーを削除します。確認のためグループIDを入力してください。"},
 		"bulk.not_in_group":   {"User %d is not in this group.", "ユーザー %d はこのグループに属していません。"},
 		"bulk.device_missing": {"Device %d is not in this group.", "デバイス %d はこのグループに属していません。"},
 		"bulk.summary":        {"%d changed, %d deleted, %d unchanged.", "変更 %d件、削除 %d件、変更なし %d件。"},
@@ -152,7 +153,12 @@ func (s *Service) SubmitBulk(ctx context.Context, req BulkRequest) (*meibo.Impor
 			return err
 		}
 		req.GroupID = g.ID
-		if req.DeleteGroup && !strings.EqualFold(strings.TrimSpace(req.Confirm), g.ID) {
+		// Deleting every user (the group with them, or not) is confirmed
+		// by the group's ID typed, as deleting the group is.
+		if req.deletesAll() && !strings.EqualFold(strings.TrimSpace(req.Confirm), g.ID) {
+			if strings.TrimSpace(req.Confirm) == "" {
+				return meibo.FieldError("confirm", "bulk.confirm.all", g.ID)
+			}
 			return meibo.FieldError("confirm", "bulk.confirm", g.ID)
 		}
 		if err := s.resolveBulkProfiles(ctx, tx, &req); err != nil {
@@ -184,6 +190,12 @@ func (s *Service) SubmitBulk(ctx context.Context, req BulkRequest) (*meibo.Impor
 	default:
 	}
 	return job, nil
+}
+
+// deletesAll reports whether the request deletes every user of its group
+// (an empty filter), which takes the group's ID typed in Confirm.
+func (req *BulkRequest) deletesAll() bool {
+	return req.Action == BulkDelete && req.Filter != nil && *req.Filter == (BulkFilter{})
 }
 
 // check validates the request's shape (what needs no data).

@@ -470,6 +470,24 @@ func TestBulkDeleteProfileAndGroup(t *testing.T) {
 		if err := e.svc.DeleteGroup(e.sys, "G1"); meibo.ErrorCode(err) != meibo.CodeConflict {
 			t.Fatalf("delete group with users: %v", err)
 		}
+		// Every user, the group kept: as deleting the group, the group's ID
+		// typed confirms it (a preview too, whose request is applied as it
+		// was asked); a filter that narrows needs none.
+		for confirm, key := range map[string]string{"": "bulk.confirm.all", " ": "bulk.confirm.all", "G2": "bulk.confirm"} {
+			for _, dry := range []bool{false, true} {
+				_, err := e.svc.SubmitBulk(e.sys, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{}, Confirm: confirm, DryRun: dry})
+				if f := wantCode(t, err, meibo.CodeInvalid).Fields["confirm"]; f.Key != key {
+					t.Errorf("delete every user, confirm %q (dry run %t): %v", confirm, dry, err)
+				}
+			}
+		}
+		if n := len(e.users("G1")); n != 25 {
+			t.Fatalf("users after refused deletions: %d", n)
+		}
+		j = bulk(e, e.sys, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{Keyword: "nobody-matches"}})
+		if j.Status != meibo.ImportSuccess || j.Deleted != 0 {
+			t.Errorf("a narrowed deletion without confirm: %+v", j)
+		}
 		j = bulk(e, e.sys, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{}, DeleteGroup: true, Confirm: "g1"})
 		if j.Status != meibo.ImportSuccess || j.Deleted != 25 {
 			t.Fatalf("delete group job %+v", j)
@@ -523,7 +541,7 @@ func TestBulkInterrupted(t *testing.T) {
 		e := newBkEnv(t, engine)
 		e.group("G1")
 		bkUsers(e, "G1", "default", 10)
-		q, err := e.svc.SubmitBulk(e.sys, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{}})
+		q, err := e.svc.SubmitBulk(e.sys, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{}, Confirm: "G1"})
 		e.must(err)
 		dead := fmt.Sprintf("%s:%d", ixHost, ixDeadPID(t))
 		e.must(e.db.Update(context.Background(), func(tx meibo.Tx) error {

@@ -191,6 +191,47 @@ func TestBulkInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("delete every user, the group's ID typed", func(t *testing.T) {
+		b := b.with(t)
+		addBigGroup(t, s, "EVERY", 60)
+		b.open("/console/groups/EVERY/users?lang=en")
+		b.click("#bulk-page")
+		b.waitFor(`!document.querySelector("[data-bulk-banner]").hidden`, 5*time.Second)
+		b.click("[data-bulk-all]")
+		b.waitFor(`!document.querySelector("[data-bulk-all-on]").hidden`, 5*time.Second)
+		b.set("#bulk-action", "users.delete")
+		if st := b.submit(`#bulk button[type=submit]`); st != http.StatusOK {
+			t.Fatalf("continue: %d\n%s", st, b.mainText())
+		}
+		b.wantText("To delete every user of the group, type the group ID: EVERY")
+		// The field is for deleting only; the target profile for moving.
+		b.set("#bulk-action", "users.disable")
+		if evalJS[bool](b, `document.querySelector("#bulk-confirm").closest(".field").hidden`) == false ||
+			evalJS[bool](b, `document.querySelector("#bulk-target").closest(".field").hidden`) == false {
+			t.Error("the confirmation of deleting everyone, or the target profile, shows for disabling")
+		}
+		b.set("#bulk-action", "users.delete")
+		if st := b.submit(`button[name=go][value=run]`); st != http.StatusUnprocessableEntity {
+			t.Fatalf("deleting everyone without the ID typed: %d\n%s", st, b.mainText())
+		}
+		b.wantText("This deletes every user of group EVERY: type the group ID to confirm.")
+		if all, _ := countUsers(t, s, "EVERY"); all != 60 {
+			t.Fatalf("%d users left after a refused deletion", all)
+		}
+		b.do(chromedp.SendKeys("#bulk-confirm", "every"))
+		if st := b.submit(`button[name=go][value=run]`); st != http.StatusOK {
+			t.Fatalf("deleting everyone: %d\n%s", st, b.mainText())
+		}
+		b.waitJob(jobOnPage(t, b))
+		b.wantText("The action succeeded", "60 deleted")
+		if all, _ := countUsers(t, s, "EVERY"); all != 0 {
+			t.Errorf("%d users left", all)
+		}
+		if _, err := s.m.Service.Group(s.sys, "EVERY"); err != nil {
+			t.Errorf("the group went with its users: %v", err)
+		}
+	})
+
 	t.Run("a preview applied", func(t *testing.T) {
 		b := b.with(t)
 		dave := s.userID(t, "G002", "dave")
