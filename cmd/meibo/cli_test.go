@@ -511,9 +511,9 @@ func TestExportFailureLeavesNoFile(t *testing.T) {
 	c.ok("export", "--format", "admins", "--encoding", "utf-8", "-o", out)
 }
 
-// TestEnvironmentFallback: every flag may come from its MEIBO_* variable; a
-// flag on the command line wins; a bad value in the environment is a usage
-// error.
+// TestEnvironmentFallback: every flag but what a command writes may come
+// from its MEIBO_* variable; a flag on the command line wins; a bad value in
+// the environment is a usage error.
 func TestEnvironmentFallback(t *testing.T) {
 	c := newCLI(t)
 	delete(c.env, "MEIBO_DB")
@@ -566,8 +566,35 @@ func TestEnvironmentFallback(t *testing.T) {
 		t.Errorf("MEIBO_O/MEIBO_BOM: %q, %v", b, err)
 	}
 
-	// Every flag of every command names its variable in --help, and the
-	// parser gives each the variable's value.
+	// What a command writes into a user is never taken from the
+	// environment: a MEIBO_PASSWORD left in a shell does not set the
+	// password of every user edited, and MEIBO_ADMIN (token create's
+	// administrator ID) does not make a user an administrator.
+	c.ok("user", "add", "--group", "G1", "erin", "--password", "Copper-lantern-47")
+	before := c.ok("user", "show", "--group", "G1", "erin", "--json").stdout
+	if r := c.run([]string{"user", "edit", "--group", "G1", "erin", "--disabled"}, "MEIBO_PASSWORD=Other-password-91", "MEIBO_EMAIL=x@example.com",
+		"MEIBO_ADMIN=true", "MEIBO_PROFILE=nope"); r.code != 0 {
+		t.Fatalf("user edit with data in the environment: %s", r)
+	}
+	after := c.ok("user", "show", "--group", "G1", "erin", "--json").stdout
+	for _, field := range []string{"passwordChangedAt", "email", "admin", "profile"} {
+		if jsonField(t, before, field) != jsonField(t, after, field) {
+			t.Errorf("user edit took %s from the environment:\n%s\n%s", field, before, after)
+		}
+	}
+	if jsonField(t, after, "disabled") != true {
+		t.Errorf("user edit --disabled: %s", after)
+	}
+	if r := c.run([]string{"user", "add", "--group", "G1", "fay"}, "MEIBO_ADMIN=true", "MEIBO_PASSWORD=Other-password-91"); r.code != 0 ||
+		jsonField(t, c.ok("user", "show", "--group", "G1", "fay", "--json").stdout, "admin") != false {
+		t.Errorf("user add with MEIBO_ADMIN=true: %s", r)
+	}
+	if r := c.run([]string{"restore", "--help"}); strings.Contains(r.stdout, "MEIBO_REPLACE") {
+		t.Errorf("restore --replace names a variable:\n%s", r.stdout)
+	}
+
+	// Every other flag of every command names its variable in --help, and
+	// the parser gives each the variable's value.
 	flagLine := regexp.MustCompile(`^\s+--(\S+)`)
 	for _, cmd := range commands {
 		if cmd.name == "version" {
@@ -582,8 +609,8 @@ func TestEnvironmentFallback(t *testing.T) {
 		for _, l := range strings.Split(r.stdout, "\n") {
 			if m := flagLine.FindStringSubmatch(l); m != nil {
 				n++
-				if !strings.Contains(l, "["+envName(m[1])+"]") {
-					t.Errorf("meibo %s --help: %q does not name %s", cmd.name, l, envName(m[1]))
+				if named := strings.Contains(l, "["+envName(m[1])+"]"); named == commandLineOnly[m[1]] {
+					t.Errorf("meibo %s --help: %q names %s: %t, want %t", cmd.name, l, envName(m[1]), named, !named)
 				}
 			}
 		}
@@ -702,4 +729,14 @@ func TestImportRowLimitCommand(t *testing.T) {
 	if rep := oneObject(t, r.stdout); r.code != 0 || rep.Created != 12 {
 		t.Errorf("without a limit: %s", r)
 	}
+}
+
+// jsonField reads one field of a JSON object a command printed.
+func jsonField(t *testing.T, out, field string) any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("not a JSON object: %v\n%s", err, out)
+	}
+	return m[field]
 }

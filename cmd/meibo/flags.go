@@ -23,16 +23,34 @@ func newFlags(env *cliEnv, name, usage string) *flagSet {
 	f := &flagSet{FlagSet: fs, env: env}
 	fs.Usage = func() {
 		w := env.stdout
-		fmt.Fprintf(w, "Usage: meibo %s\n\nFlags (each also read from its environment variable):\n", usage)
+		fmt.Fprintf(w, "Usage: meibo %s\n\nFlags (a flag followed by a variable is also read from it):\n", usage)
 		fs.VisitAll(func(fl *flag.Flag) {
 			def := ""
 			if fl.DefValue != "" && fl.DefValue != "false" {
 				def = fmt.Sprintf(" (default %s)", fl.DefValue)
 			}
+			if commandLineOnly[fl.Name] {
+				fmt.Fprintf(w, "  --%-20s %s%s\n", fl.Name, fl.Usage, def)
+				return
+			}
 			fmt.Fprintf(w, "  --%-20s %s%s [%s]\n", fl.Name, fl.Usage, def, envName(fl.Name))
 		})
 	}
 	return f
+}
+
+// commandLineOnly are the flags no environment variable sets: what a
+// command writes into a user, an administrator, a group or a profile (a
+// password, an address, a name, authorities, "admin"), a device command's
+// message, and restore's --replace. A variable left in a shell must never
+// change every user edited after it (MEIBO_PASSWORD), and one variable must
+// not stand for two flags of different meanings (MEIBO_ADMIN was both
+// "user add --admin" and "token create --admin ID").
+var commandLineOnly = map[string]bool{
+	"name": true, "email": true, "password": true, "password-file": true, "password-hash": true,
+	"admin": true, "api-access": true, "disabled": true, "enabled": true, "profile": true,
+	"notes": true, "authorities": true, "groups": true, "actions": true,
+	"message": true, "replace": true,
 }
 
 func envName(flagName string) string {
@@ -79,7 +97,7 @@ func (f *flagSet) parse(args []string) ([]string, error) {
 	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 	var err error
 	f.VisitAll(func(fl *flag.Flag) {
-		if set[fl.Name] || err != nil {
+		if set[fl.Name] || err != nil || commandLineOnly[fl.Name] {
 			return
 		}
 		if v, ok := f.env.getenv(envName(fl.Name)); ok {
