@@ -273,6 +273,9 @@ func globalFlags(env *cliEnv, args []string) (*cliEnv, []string, error) {
 			}
 			value, args = args[0], args[1:]
 		}
+		if name == "lang" && value != "en" && value != "ja" {
+			return env, nil, usagef("--lang must be en or ja, not %q", value)
+		}
 		set[envName(name)] = value
 	}
 	if len(set) == 0 {

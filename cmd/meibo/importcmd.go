@@ -71,7 +71,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 		return usagef("unknown --format %q: personal, users, admins or devices", *format)
 	}
 	if _, err := csvio.ParseEncoding(*encoding); err != nil {
-		return usagef("--encoding: %s", message(err))
+		return usagef("--encoding: %s", message(err, meibo.Lang(*lang)))
 	}
 	if *lang != "en" && *lang != "ja" {
 		return usagef("--lang must be en or ja")
@@ -81,16 +81,16 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	// still one JSON object on standard output.
 	refuse := func(err error) error {
 		if *asJSON {
-			text := message(err)
+			text := message(err, meibo.Lang(*lang))
 			if e := meibo.AsError(err); e.Code != meibo.CodeInternal {
 				text = e.Msg.In(meibo.Lang(*lang))
 			}
 			r := service.ImportReport{Status: string(meibo.ImportFailed), DryRun: *dryRun, Warnings: []service.ReportMessage{},
 				Errors: []service.ReportMessage{{Message: text}}}
 			printJSON(env.stdout, r)
-			return &exitError{code: exitFail, err: err}
+			return &exitError{code: exitFail, err: err, lang: meibo.Lang(*lang)}
 		}
-		return &exitError{code: exitFail, err: err}
+		return &exitError{code: exitFail, err: err, lang: meibo.Lang(*lang)}
 	}
 	st, err := os.Stat(path)
 	if err != nil {

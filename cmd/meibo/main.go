@@ -39,6 +39,7 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 type exitError struct {
 	code int
 	err  error
+	lang meibo.Lang // of err's message, when the command has its own --lang
 }
 
 func (e *exitError) Error() string {
@@ -59,6 +60,15 @@ type cliEnv struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) (string, bool)
+}
+
+// lang is the language of the service's messages: --lang before the
+// command, or MEIBO_LANG (English unless either says ja).
+func (e *cliEnv) lang() meibo.Lang {
+	if v, _ := e.getenv("MEIBO_LANG"); strings.EqualFold(strings.TrimSpace(v), "ja") {
+		return meibo.Japanese
+	}
+	return meibo.English
 }
 
 var commands []command
@@ -144,18 +154,22 @@ func report(env *cliEnv, name string, err error) int {
 		return exitUsage
 	case errors.As(err, &ee):
 		if ee.err != nil {
-			fmt.Fprintf(env.stderr, "meibo %s: %s\n", name, message(ee.err))
+			lang := env.lang()
+			if ee.lang != "" {
+				lang = ee.lang
+			}
+			fmt.Fprintf(env.stderr, "meibo %s: %s\n", name, message(ee.err, lang))
 		}
 		return ee.code
 	default:
-		fmt.Fprintf(env.stderr, "meibo %s: %s\n", name, message(err))
+		fmt.Fprintf(env.stderr, "meibo %s: %s\n", name, message(err, env.lang()))
 		return exitFail
 	}
 }
 
-// message renders an error for a person: a meibo error with its fields, or
-// the error text.
-func message(err error) string {
+// message renders an error for a person in lang: a meibo error with its
+// fields, or the error text.
+func message(err error, lang meibo.Lang) string {
 	var e *meibo.Error
 	if !errors.As(err, &e) {
 		return err.Error()
@@ -164,7 +178,7 @@ func message(err error) string {
 		return err.Error()
 	}
 	var b strings.Builder
-	b.WriteString(e.Msg.String())
+	b.WriteString(e.Msg.In(lang))
 	names := make([]string, 0, len(e.Fields))
 	for f := range e.Fields {
 		names = append(names, f)
@@ -172,7 +186,7 @@ func message(err error) string {
 	sort.Strings(names)
 	for _, f := range names {
 		if m := e.Fields[f]; len(e.Fields) > 1 || m.Key != e.Msg.Key {
-			fmt.Fprintf(&b, "\n  %s: %s", f, m)
+			fmt.Fprintf(&b, "\n  %s: %s", f, m.In(lang))
 		}
 	}
 	return b.String()

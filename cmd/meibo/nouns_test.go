@@ -278,6 +278,15 @@ func TestGlobalFlagsAndSuggestions(t *testing.T) {
 		t.Errorf("a mistyped flag is told about \"--\": %s", r.stderr)
 	}
 	c.want(2, []string{"--db", other, "group", "list", "--lang", "ja"}, "--lang goes before the command")
+	// --lang before the command (or MEIBO_LANG) is the language of every
+	// command's refusals, with their fields.
+	c.want(1, []string{"--db", other, "--lang", "ja", "group", "create", "G1"}, "グループID G1 は既に存在します")
+	c.want(1, []string{"--lang=ja", "--db", other, "user", "add", "--group", "G1", "kai", "--password", "short"}, "パスワードが短すぎます")
+	if r := c.run([]string{"--db", other, "user", "show", "--group", "G1", "zed"}, "MEIBO_LANG=ja"); r.code != 1 || !strings.Contains(r.stderr, "「zed」") {
+		t.Errorf("MEIBO_LANG=ja: %s", r)
+	}
+	c.want(1, []string{"--db", other, "group", "create", "G1"}, "A group with the ID G1 already exists.")
+	c.want(2, []string{"--db", other, "--lang", "fr", "group", "list"}, "--lang must be en or ja")
 	if r := c.want(0, a("version")); !strings.HasPrefix(r.stdout, "meibo ") || !strings.Contains(r.stdout, "go1.") {
 		t.Errorf("version: %s", r)
 	}
