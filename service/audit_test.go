@@ -33,7 +33,14 @@ func TestAuditTrail(t *testing.T) {
 		must(e.svc.UpdateProfile(ctx, p.ID, service.ProfileUpdate{APIAccess: ptr(true)}))(t)
 		noErr(t, e.svc.DeleteProfile(ctx, p.ID))
 		u := must(e.svc.CreateUser(ctx, "G1", service.UserInput{Name: "taro"}))(t)
-		must(e.svc.UpdateUser(ctx, u.ID, meibo.UserUpdate{Admin: ptr(true)}))(t)
+		changed := must(e.svc.UpdateUser(ctx, u.ID, meibo.UserUpdate{Admin: ptr(true)}))(t)
+		// An update that changes nothing (an empty PATCH, the values the
+		// user has) is no change: no event, the same updatedAt.
+		for _, up := range []meibo.UserUpdate{{}, {Admin: ptr(true), Email: ptr("")}} {
+			if same := must(e.svc.UpdateUser(ctx, u.ID, up))(t); !same.UpdatedAt.Equal(changed.UpdatedAt) {
+				t.Errorf("an update that changes nothing moved updatedAt: %v → %v", changed.UpdatedAt, same.UpdatedAt)
+			}
+		}
 		d := must(e.svc.DuplicateUser(ctx, u.ID, service.UserInput{Name: "jiro"}))(t)
 		noErr(t, e.svc.DeleteUser(ctx, d.ID))
 		noErr(t, e.svc.DeleteUser(ctx, u.ID))

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"maps"
 	"strconv"
 
 	"golang.org/x/text/unicode/norm"
@@ -330,6 +331,11 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, up meibo.UserUpdate)
 			u.PasswordHash = hash
 			u.PasswordChangedAt = ptr(tx.Now())
 			passwordChanged = true
+		}
+		if !passwordChanged && maps.Equal(before, userDetails(u)) {
+			// Nothing changes (an empty PATCH, the values it has): the
+			// user stays as it was, its updatedAt and ETag too.
+			return nil
 		}
 		if newKey := u.UnifiedKey(); newKey != oldKey {
 			if err := s.checkLicence(ctx, tx, []meibo.UnifiedKey{newKey}, []meibo.UnifiedKey{oldKey}); err != nil {
