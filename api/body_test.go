@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"io"
 	"strings"
 	"testing"
 )
@@ -18,5 +19,30 @@ func TestJSONOverLimit(t *testing.T) {
 	small := `{"loginId":"admin","password":"` + strings.Repeat("x", 1<<19) + `"}`
 	if r := e.do("POST", "/api/v1/login", "", small, nil); r.status != 401 {
 		t.Errorf("under 1 MiB: %s", r)
+	}
+}
+
+// TestJSONSentAsForm: curl -d sends JSON with the form's content type, and
+// it is read as JSON; a body that is a form indeed is told to be JSON.
+func TestJSONSentAsForm(t *testing.T) {
+	e := newAPIEnv(t, "sqlite")
+	post := func(body string) (int, string) {
+		t.Helper()
+		res, err := e.srv.Client().Post(e.srv.URL+"/api/v1/login", "application/x-www-form-urlencoded", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if st, body := post(`{"loginId":"admin","password":"Wrong-pass-phrase-1"}`); st != 401 {
+		t.Errorf("JSON sent as a form (curl -d): %d %s", st, body)
+	}
+	if st, body := post(`loginId=admin&password=x`); st != 400 || !strings.Contains(body, "the body must be JSON, not a form") {
+		t.Errorf("a form: %d %s", st, body)
+	}
+	if st, body := post(`{"loginId":`); st != 400 || !strings.Contains(body, "malformed JSON") {
+		t.Errorf("broken JSON sent as a form: %d %s", st, body)
 	}
 }

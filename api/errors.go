@@ -116,6 +116,10 @@ func decode(r *http.Request, v any) error {
 		case errors.Is(err, io.ErrUnexpectedEOF):
 			// A truncated value is no *json.SyntaxError for a Decoder.
 			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "malformed JSON: the body ends in the middle of a value")
+		case errors.As(err, &syn) && syn.Offset <= 1 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
+			// curl -d sends JSON as a form, which is read as JSON; a body
+			// that is a form indeed (a=1&b=2) is told so.
+			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", "the body must be JSON, not a form (a=1&b=2): send a JSON object with Content-Type: application/json")
 		case errors.As(err, &syn):
 			return meibo.Errorf(meibo.CodeBadRequest, "bad_request", fmt.Sprintf("malformed JSON at byte %d", syn.Offset))
 		case errors.As(err, &typ) && typ.Field == "":
