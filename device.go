@@ -35,9 +35,12 @@ type Location struct {
 // EnrolmentToken lets one device enrol into a group, optionally assigned to a
 // user. Only its hash is stored.
 type EnrolmentToken struct {
-	ID        int64      `json:"id"`
-	GroupID   string     `json:"group"`
-	UserID    *int64     `json:"userId"`
+	ID      int64  `json:"id"`
+	GroupID string `json:"group"`
+	UserID  *int64 `json:"userId"`
+	// UserName is the name of the user the device will belong to (read
+	// with the token; "" for none).
+	UserName  string     `json:"user,omitempty"`
 	TokenHash string     `json:"-"`
 	CreatedBy string     `json:"createdBy"`
 	CreatedAt time.Time  `json:"createdAt"`

@@ -484,10 +484,6 @@ func (c *Console) enrolmentPage(q *req, status int, d *enrolmentData, err error)
 		return
 	}
 	d.Pick = c.userPick(q, g.ID)
-	names := map[int64]string{}
-	for _, u := range d.Pick.Users {
-		names[u.ID] = u.Name
-	}
 	now := time.Now()
 	d.Tokens = d.Tokens[:0]
 	for _, k := range ks {
@@ -499,16 +495,10 @@ func (c *Console) enrolmentPage(q *req, status int, d *enrolmentData, err error)
 			v.State = "expired"
 		}
 		if k.UserID != nil {
-			name, ok := names[*k.UserID]
-			if !ok && manages(q.actor) {
-				if u, err := c.svc.User(q.ctx, *k.UserID); err == nil {
-					name, names[u.ID] = u.Name, u.Name
-				}
+			v.User = k.UserName
+			if v.User == "" {
+				v.User = "#" + strconv.FormatInt(*k.UserID, 10)
 			}
-			if name == "" {
-				name = "#" + strconv.FormatInt(*k.UserID, 10)
-			}
-			v.User = name
 		}
 		d.Tokens = append(d.Tokens, v)
 	}

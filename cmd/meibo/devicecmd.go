@@ -171,9 +171,9 @@ var enrolmentNoun = &noun{name: "enrolment-token", verbs: []verb{
 			if err != nil {
 				return err
 			}
-			t := newTable("ID", "BY", "CREATED", "EXPIRES", "USED")
+			t := newTable("ID", "USER", "BY", "CREATED", "EXPIRES", "USED")
 			for _, k := range toks {
-				t.add(k.ID, k.CreatedBy, k.CreatedAt.Local().Format(time.DateTime), k.ExpiresAt.Local().Format(time.DateTime), when(k.UsedAt))
+				t.add(k.ID, k.UserName, k.CreatedBy, k.CreatedAt.Local().Format(time.DateTime), k.ExpiresAt.Local().Format(time.DateTime), when(k.UsedAt))
 			}
 			return x.emit(t, toks)
 		}

@@ -139,10 +139,15 @@ func TestNounCommands(t *testing.T) {
 		c.want(1, a("enrolment-token create --group G9"))
 		r = c.want(0, a("enrolment-token list --group G1 --json"))
 		var toks []struct {
-			ID int64 `json:"id"`
+			ID   int64  `json:"id"`
+			User string `json:"user"`
 		}
-		if err := json.Unmarshal([]byte(r.stdout), &toks); err != nil || len(toks) != 1 {
+		if err := json.Unmarshal([]byte(r.stdout), &toks); err != nil || len(toks) != 1 || toks[0].User != "bob" {
 			t.Fatalf("enrolment-token list: %v %s", err, r)
+		}
+		// The table names the token's user.
+		if r := c.want(0, a("enrolment-token list --group G1")); !strings.Contains(r.stdout, "USER") || !strings.Contains(r.stdout, " bob ") {
+			t.Errorf("enrolment-token list:\n%s", r.stdout)
 		}
 		c.want(2, a("enrolment-token delete --group G1 x"))
 		c.want(0, []string{"enrolment-token", "delete", "--group", "G1", jsonID(toks[0].ID)}, "deleted")

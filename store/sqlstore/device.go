@@ -173,15 +173,18 @@ func (t *Tx) CheckInDevice(ctx context.Context, id int64, st meibo.DeviceStatus,
 	return err
 }
 
-const enrolCols = `id, group_id, user_id, hash, created_by, created_at, expires_at, used_at, device_id`
+const enrolCols = `id, group_id, user_id, hash, created_by, created_at, expires_at, used_at, device_id,
+	(SELECT u.name FROM users u WHERE u.id = enrolment_tokens.user_id)`
 
 func scanEnrol(s scanner) (*meibo.EnrolmentToken, error) {
 	var k meibo.EnrolmentToken
 	var user, device sql.Null[int64]
 	var used sql.Null[time.Time]
-	if err := s.Scan(&k.ID, &k.GroupID, &user, &k.TokenHash, &k.CreatedBy, &k.CreatedAt, &k.ExpiresAt, &used, &device); err != nil {
+	var userName sql.Null[string]
+	if err := s.Scan(&k.ID, &k.GroupID, &user, &k.TokenHash, &k.CreatedBy, &k.CreatedAt, &k.ExpiresAt, &used, &device, &userName); err != nil {
 		return nil, err
 	}
+	k.UserName = userName.V
 	if user.Valid {
 		k.UserID = &user.V
 	}
