@@ -70,7 +70,7 @@ func init() {
 		"audit.date.order":     {"The end date is before the start date.", "終了日が開始日より前です。"},
 		"audit.filter.invalid": {"The filter could not be applied; see the fields.", "絞り込み条件に誤りがあります。各項目を確認してください。"},
 		"audit.cat.user":       {"users", "ユーザー"},
-		"audit.cat.signin":     {"sign-in", "サインイン"},
+		"audit.cat.signin":     {"sign-in and access", "サインイン・アクセス"},
 		"audit.cat.config":     {"configuration changes", "設定変更"},
 		"audit.cat.device":     {"devices", "デバイス"},
 		"audit.cat.mail":       {"mail", "メール"},
