@@ -14,7 +14,7 @@ func init() {
 		"devices.nogroups":      {"There is no group to show devices of.", "デバイスを表示できるグループがありません。"},
 		"devices.group":         {"Group", "グループ"},
 		"devices.search":        {"Search", "検索"},
-		"devices.search.hint":   {"Part of the name, serial number, model or user ID; case does not matter.", "名前・シリアル番号・機種・ユーザーIDの一部(大文字と小文字は区別しません)。"},
+		"devices.search.hint":   {"Part of the name, serial number, model or user ID; case and full or half width do not matter.", "名前・シリアル番号・機種・ユーザーIDの一部(大文字と小文字、全角と半角は区別しません)。"},
 		"devices.search.submit": {"Search", "検索"},
 		"devices.revoked.show":  {"Show revoked devices", "登録解除したデバイスも表示"},
 		"devices.none":          {"No device is enrolled in this group yet.", "このグループに登録されたデバイスはまだありません。"},

@@ -28,7 +28,9 @@ func TestBulkDevices(t *testing.T) {
 		for _, c := range []struct {
 			keyword     string
 			limit, want int
-		}{{"", 10, 3}, {"VAN", 10, 2}, {"desk", 10, 1}, {"", 2, 3}, {"nothing", 10, 0}} {
+		}{{"", 10, 3}, {"VAN", 10, 2}, {"desk", 10, 1}, {"", 2, 3}, {"nothing", 10, 0},
+			// Width-blind: a keyword typed in full width, the user's name.
+			{"ｖａｎ－", 10, 2}, {"ＤＥＳＫ", 10, 1}, {"ＡＬＩＣＥ", 10, 3}, {"lic", 10, 3}} {
 			if n := must(e.svc.BulkCountDevices(e.sys, "G1", c.keyword, c.limit))(t); n != c.want {
 				t.Errorf("count %q up to %d: %d, want %d", c.keyword, c.limit, n, c.want)
 			}

@@ -89,10 +89,19 @@ func (t *Tx) Devices(ctx context.Context, f meibo.DeviceFilter) ([]*meibo.Device
 	if !f.IncludeRevoked {
 		w.add("d.revoked_at IS NULL")
 	}
-	if kw := strings.ToLower(strings.TrimSpace(f.Keyword)); kw != "" {
-		p := arg("%" + escapeLike(kw) + "%")
-		w.add("(lower(d.name) LIKE " + p + " ESCAPE '\\' OR lower(d.serial) LIKE " + p + " ESCAPE '\\' OR lower(d.model) LIKE " + p +
-			" ESCAPE '\\' OR lower(COALESCE(u.name, '')) LIKE " + p + " ESCAPE '\\')")
+	if kw := strings.TrimSpace(f.Keyword); kw != "" {
+		// Width-blind as the users' search is: the keyword folded (an
+		// input method left on types ｉＰｈｏｎｅ), and as typed, for a
+		// name stored in full width; the user's name by its folded form.
+		var or []string
+		for _, k := range slices.Compact([]string{meibo.Fold(kw), strings.ToLower(kw)}) {
+			p := arg("%" + escapeLike(k) + "%")
+			or = append(or, "lower(d.name) LIKE "+p+" ESCAPE '\\'", "lower(d.serial) LIKE "+p+" ESCAPE '\\'", "lower(d.model) LIKE "+p+" ESCAPE '\\'")
+			if k == meibo.Fold(kw) {
+				or = append(or, "COALESCE(u.name_fold, '') LIKE "+p+" ESCAPE '\\'")
+			}
+		}
+		w.add("(" + strings.Join(or, " OR ") + ")")
 	}
 	if f.AfterName != "" || f.AfterID > 0 {
 		n, i := arg(f.AfterName), arg(f.AfterID)
