@@ -197,6 +197,8 @@ func init() {
 		"mfa.passkey.name":     {"Name the passkey (up to 64 characters).", "パスキーの名前を64文字以内で指定してください。"},
 		"mfa.passkey.notfound": {"No such passkey.", "パスキーが見つかりません。"},
 		"mfa.stage":            {"Complete the sign-in first.", "先にサインインを完了してください。"},
+		"mfa.policy.self":      {"This policy would require a second factor of you, and you have none: set one up first (Sign-in security), then change the policy.", "このポリシーではあなた自身にも2要素目が必要ですが、登録されていません。先に登録してから(サインインのセキュリティ)、ポリシーを変更してください。"},
+		"mfa.setup.required":   {"The second-factor policy requires a second factor of %s, who has none: set one up in the console (sign in there, which leads to it), then sign in again.", "2要素認証のポリシーにより %s には2要素目が必要ですが、登録されていません。コンソールで登録してから(コンソールにサインインすると登録画面に進みます)、もう一度サインインしてください。"},
 		"mfa.last":             {"This is your last second factor, and one is required: set up another first.", "これが最後の2要素目で、2要素目は必須です。先に別のものを設定してください。"},
 		"mfa.password.off":     {"Password sign-in is turned off for this administrator: sign in with the identity provider.", "この管理者はパスワードでサインインできません。IDプロバイダーでサインインしてください。"},
 		"sso.failed":           {"The identity provider's sign-in was not accepted.", "IDプロバイダーのサインインを確認できませんでした。"},

@@ -98,18 +98,8 @@ func TestLoginSecondFactorPolicy(t *testing.T) {
 		if r := e.do("PUT", "/api/v1/mfa-policy", "viewer", `{"all":true}`, nil); r.status != 403 {
 			t.Errorf("policy by a viewer: %v", r)
 		}
-		// The policy requires a factor of everyone: one who has none gets
-		// no token, whatever the code.
-		if r := e.do("PUT", "/api/v1/mfa-policy", "admin", `{"all":true}`, nil); r.status != 200 {
-			t.Fatalf("policy: %v", r)
-		}
-		if r := e.do("GET", "/api/v1/mfa-policy", "viewer", "", nil); r.status != 200 || !strings.Contains(r.body, `"all":true`) {
+		if r := e.do("GET", "/api/v1/mfa-policy", "viewer", "", nil); r.status != 200 {
 			t.Errorf("policy read: %v", r)
-		}
-		for _, code := range []string{"", "123456", codes[1]} {
-			if r := login("noimport", code); r.status != 401 || strings.Contains(r.body, "mbo_") {
-				t.Errorf("policy, no factor, code %q: %v", code, r)
-			}
 		}
 		// The emergency reset: a manager of administrators only; the
 		// manager's token made with a code ends with it.
@@ -122,8 +112,35 @@ func TestLoginSecondFactorPolicy(t *testing.T) {
 		if r := e.do("GET", "/api/v1/me", "manager-mfa", "", nil); r.status != 401 {
 			t.Errorf("a token outlived the reset: %v", r)
 		}
-		if r := login("manager", ""); r.status != 401 {
+
+		// A manager without a factor may not set a policy that requires
+		// one of them.
+		if r := e.do("PUT", "/api/v1/mfa-policy", "admin", `{"all":true}`, nil); r.status != 409 || !strings.Contains(r.body, "set one up first") {
+			t.Errorf("a policy that stops its author: %v", r)
+		}
+		// The policy requires a factor of everyone (set by the command
+		// line): one who has none gets no token, whatever the code, and is
+		// told to set one up; the tokens made before stop.
+		if err := e.svc.SetMFAPolicy(e.sys, meibo.MFAPolicy{All: true}); err != nil {
+			t.Fatal(err)
+		}
+		setUp := meibo.M("mfa.setup.required", "noimport").In(meibo.English)
+		for _, code := range []string{"", "123456", codes[1]} {
+			if r := login("noimport", code); r.status != 403 || strings.Contains(r.body, "mbo_") || !strings.Contains(r.body, setUp) {
+				t.Errorf("policy, no factor, code %q: %v", code, r)
+			}
+		}
+		for _, who := range []string{"viewer", "admin", "noimport"} {
+			if r := e.do("GET", "/api/v1/mfa-policy", who, "", nil); r.status != 403 || !strings.Contains(r.body, "set one up in the console") {
+				t.Errorf("%s's token from before the policy: %v", who, r)
+			}
+		}
+		if r := login("manager", ""); r.status != 403 {
 			t.Errorf("after the reset, under the policy, the password alone: %v", r)
+		}
+		// The command line makes no token that would be refused.
+		if _, _, err := e.svc.CreateToken(e.sys, "viewer", "script", time.Hour); meibo.ErrorCode(err) != meibo.CodeConflict {
+			t.Errorf("a token for an administrator who must set up a factor: %v", err)
 		}
 	})
 }

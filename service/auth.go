@@ -198,6 +198,11 @@ func (s *Service) Authenticate(ctx context.Context, token, addr string) (*meibo.
 		if ad.Disabled || (ad.Builtin && ad.LoginID == meibo.BuiltinBackup) {
 			return unauthorized
 		}
+		if due, err := factorDue(ctx, tx, ad); err != nil {
+			return err
+		} else if due {
+			return meibo.Forbidden("mfa.setup.required", ad.LoginID)
+		}
 		touch = k.LastUsedAt == nil || now.Sub(*k.LastUsedAt) > time.Minute
 		act = &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr, Authorities: ad.Authorities, Groups: ad.Groups}
 		act.Refused = s.refuser(act)
@@ -251,6 +256,12 @@ func (s *Service) CreateToken(ctx context.Context, loginID, name string, ttl tim
 		// script acts as it); a disabled one and AUTOBACKUPUSER may not.
 		if ad.Disabled || (ad.Builtin && ad.LoginID == meibo.BuiltinBackup) {
 			return meibo.Conflict("token.disabled", loginID)
+		}
+		if due, err := factorDue(ctx, tx, ad); err != nil {
+			return err
+		} else if due {
+			// The token would be refused at its first use.
+			return meibo.Conflict("mfa.setup.required", ad.LoginID)
 		}
 		if name == "" {
 			name = "cli"

@@ -103,6 +103,27 @@ func firstStage(ctx context.Context, tx meibo.Tx, ad *meibo.Admin, secondDone bo
 	return meibo.StageComplete, nil
 }
 
+// factorDue reports whether the second-factor policy requires a factor of
+// ad and ad has none. Such an administrator's console sessions go to set
+// one up and its API tokens stop, however they were made: before the policy
+// covered it (a policy changed, an authority given) or by the command line.
+// An account without a password (a script's, acting through tokens a
+// manager makes) has nothing to sign in with and is not covered.
+func factorDue(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) (bool, error) {
+	if ad.PasswordHash == "" {
+		return false, nil
+	}
+	p, err := tx.MFAPolicy(ctx)
+	if err != nil || !p.Requires(ad) {
+		return false, err
+	}
+	f, err := adminFactors(ctx, tx, ad.ID)
+	if err != nil {
+		return false, err
+	}
+	return !f.Any(), nil
+}
+
 // PendingSession returns a console session that is not complete, with its
 // administrator: the second step's and the set-up pages use it.
 func (s *Service) PendingSession(ctx context.Context, secret string) (*meibo.Session, *meibo.Admin, error) {
@@ -565,13 +586,31 @@ func (s *Service) MFAPolicy(ctx context.Context) (meibo.MFAPolicy, error) {
 // administrators or the system). Administrators it newly requires a factor
 // of are taken to set one up at their next sign-in.
 func (s *Service) SetMFAPolicy(ctx context.Context, p meibo.MFAPolicy) error {
-	if _, err := requireManager(ctx); err != nil {
+	a, err := requireManager(ctx)
+	if err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx meibo.Tx) error {
 		old, err := tx.MFAPolicy(ctx)
 		if err != nil {
 			return err
+		}
+		if a.Kind == meibo.ActorAdmin {
+			// A policy that would stop its own author: the author sets up
+			// a factor first (the command line, as the system, may).
+			me, err := tx.Admin(ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			if me.PasswordHash != "" && p.Requires(me) {
+				f, err := adminFactors(ctx, tx, me.ID)
+				if err != nil {
+					return err
+				}
+				if !f.Any() {
+					return meibo.Conflict("mfa.policy.self")
+				}
+			}
 		}
 		if err := tx.PutMFAPolicy(ctx, p); err != nil {
 			return err
@@ -589,6 +628,7 @@ func (s *Service) SetMFAPolicy(ctx context.Context, p meibo.MFAPolicy) error {
 func (s *Service) loginFactor(ctx context.Context, loginID, password, code, addr string) (string, *meibo.Admin, error) {
 	secret, hash := meibo.NewToken("mbo_")
 	var found *meibo.Admin
+	var stage string
 	ad, err := s.signInAdmin(ctx, loginID, password, addr, "api", func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error {
 		found = ad
 		if ad.MustChangePassword() {
@@ -598,8 +638,8 @@ func (s *Service) loginFactor(ctx context.Context, loginID, password, code, addr
 		if err := s.passwordAllowed(ctx, tx, ad); err != nil {
 			return err
 		}
-		stage, err := firstStage(ctx, tx, ad, false)
-		if err != nil {
+		var err error
+		if stage, err = firstStage(ctx, tx, ad, false); err != nil {
 			return err
 		}
 		if stage != meibo.StageComplete {
@@ -609,6 +649,10 @@ func (s *Service) loginFactor(ctx context.Context, loginID, password, code, addr
 	})
 	if errors.Is(err, errSecondFactorDue) {
 		ad = found
+		if stage == meibo.StageSetup {
+			// No code can be right: there is no factor to give one.
+			return "", nil, meibo.Forbidden("mfa.setup.required", ad.LoginID)
+		}
 		if code == "" {
 			return "", nil, meibo.Errorf(meibo.CodeUnauthorized, "mfa.code.required")
 		}

@@ -169,9 +169,11 @@ func TestMFAPolicySetUpFirst(t *testing.T) {
 		}
 		_, err = e.svc.Admins(as(act))
 		wantCode(t, err, meibo.CodeForbidden)
-		// The API is refused too.
+		// The API is refused too, and says what to do.
 		_, _, err = e.svc.Login(bg, "boss", pw, "192.0.2.20")
-		wantCode(t, err, meibo.CodeUnauthorized)
+		if c := wantCode(t, err, meibo.CodeForbidden); c.Msg.Key != "mfa.setup.required" {
+			t.Errorf("API sign-in before the set-up: %v", c)
+		}
 
 		e.setUpTOTP(cookie)
 		if _, s, err := e.svc.ConsoleActor(bg, cookie, ""); err != nil || s.Methods != "password+totp" {
@@ -179,13 +181,41 @@ func TestMFAPolicySetUpFirst(t *testing.T) {
 		}
 
 		// Not named: the password is enough.
-		if _, s := e.signIn("reader", pw); s.Stage != meibo.StageComplete {
+		before, s := e.signIn("reader", pw)
+		if s.Stage != meibo.StageComplete {
 			t.Errorf("reader's stage %q", s.Stage)
 		}
-		// Every administrator.
+		tok, _ := must2(e.svc.Login(bg, "reader", pw, "192.0.2.21"))(t)
+		// Every administrator. A manager without a factor may not set it;
+		// the command line may.
+		chief := e.admin("chief", pw, meibo.NewAuthorities(meibo.AuthConsole))
+		chiefAct := &meibo.Actor{Kind: meibo.ActorAdmin, ID: chief.ID, Name: chief.LoginID, Authorities: chief.Authorities}
+		if err := e.svc.SetMFAPolicy(as(chiefAct), meibo.MFAPolicy{All: true}); meibo.ErrorCode(err) != meibo.CodeConflict {
+			t.Errorf("a policy that stops its author, who has no factor: %v", err)
+		}
 		noErr(t, e.svc.SetMFAPolicy(e.sys, meibo.MFAPolicy{All: true}))
 		if _, s := e.signIn("reader", pw); s.Stage != meibo.StageSetup {
 			t.Errorf("reader's stage under all: %q", s.Stage)
+		}
+		// What reader signed in with before the policy covered them stops:
+		// the console session goes to the set-up, the token is refused.
+		if _, s, err := e.svc.ConsoleActor(bg, before, ""); meibo.ErrorCode(err) != meibo.CodeUnauthorized || s == nil || s.Stage != meibo.StageSetup {
+			t.Errorf("reader's session from before the policy: %v, %+v", err, s)
+		}
+		if act, _, err := e.svc.FactorActor(bg, before, ""); err != nil || act.Authorities != 0 {
+			t.Errorf("reader's session from before, at the set-up: %+v, %v", act, err)
+		}
+		if _, err := e.svc.Authenticate(bg, tok, ""); meibo.ErrorCode(err) != meibo.CodeForbidden {
+			t.Errorf("reader's token from before the policy: %v", err)
+		}
+		if _, _, err := e.svc.CreateToken(e.sys, "reader", "script", time.Hour); meibo.ErrorCode(err) != meibo.CodeConflict {
+			t.Errorf("a token made for reader: %v", err)
+		}
+		// An account without a password (a script's) is not covered.
+		e.admin("script", "", meibo.NewAuthorities(meibo.AuthConsole))
+		stok, _ := must2(e.svc.CreateToken(e.sys, "script", "job", time.Hour))(t)
+		if _, err := e.svc.Authenticate(bg, stok, ""); err != nil {
+			t.Errorf("a script's token under the policy: %v", err)
 		}
 		if _, err := meibo.ParseMFAPolicy("6,99"); meibo.ErrorCode(err) != meibo.CodeInvalid {
 			t.Errorf("unknown authority in a policy: %v", err)

@@ -122,9 +122,13 @@ func (s *Service) ConsoleActor(ctx context.Context, secret, addr string) (*meibo
 		return nil, sess, meibo.Errorf(meibo.CodeUnauthorized, "mfa.stage")
 	}
 	var ad *meibo.Admin
+	var due bool
 	err = s.store.View(ctx, func(tx meibo.Tx) error {
 		var err error
-		ad, err = tx.Admin(ctx, *sess.AdminID)
+		if ad, err = tx.Admin(ctx, *sess.AdminID); err != nil {
+			return err
+		}
+		due, err = factorDue(ctx, tx, ad)
 		return err
 	})
 	if meibo.ErrorCode(err) == meibo.CodeNotFound {
@@ -134,6 +138,18 @@ func (s *Service) ConsoleActor(ctx context.Context, secret, addr string) (*meibo
 	}
 	if !ad.CanSignIn() {
 		return nil, nil, sessionUnauthorized
+	}
+	if due {
+		// The policy came to cover the administrator after this session
+		// signed in: it sets up a factor before anything else, as a new
+		// sign-in would.
+		if err := s.store.Update(ctx, func(tx meibo.Tx) error {
+			return tx.SetSessionStage(ctx, sess.Hash, meibo.StageSetup, sess.Methods)
+		}); err != nil {
+			return nil, nil, err
+		}
+		sess.Stage = meibo.StageSetup
+		return nil, sess, meibo.Errorf(meibo.CodeUnauthorized, "mfa.stage")
 	}
 	act := &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr, Authorities: ad.Authorities,
 		Groups: ad.Groups, Session: sess.Hash, MustChangePassword: ad.MustChangePassword()}

@@ -148,6 +148,17 @@ func TestAdminSecondFactorInBrowser(t *testing.T) {
 		boss.open("/console/admins")
 		boss.submit("#mfa-policy")
 		boss.click("#policy-all")
+		// A policy that would stop its author, who has no factor: set one
+		// up first, then save it.
+		if st := boss.submit("#policy-save"); st != http.StatusUnprocessableEntity {
+			t.Errorf("a policy that stops its author: status %d", st)
+		}
+		boss.wantText("This policy would require a second factor of you, and you have none: set one up first")
+		boss.open("/console/account/security")
+		setUpTOTPInBrowser(t, boss, "")
+		boss.open("/console/admins")
+		boss.submit("#mfa-policy")
+		boss.click("#policy-all")
 		boss.submit("#policy-save")
 		boss.wantText("The policy was saved.")
 		if checked, _ := boss.checkbox("#policy-all"); !checked {
