@@ -71,6 +71,9 @@ func parseThrottleKey(key string) (e ThrottleEntry, ok bool) {
 		e.Kind, e.Address, account = "pair", addr, acct
 	case strings.HasPrefix(key, accountPrefix):
 		e.Kind, account = "account", strings.TrimPrefix(key, accountPrefix)
+	case strings.HasPrefix(key, factorPrefix):
+		// Wrong second-factor codes of an administrator, from anywhere.
+		e.Kind, account = "factor", strings.TrimPrefix(key, factorPrefix)
 	case strings.HasPrefix(key, addressPrefix):
 		e.Kind, e.Address = "address", strings.TrimPrefix(key, addressPrefix)
 		return e, e.Address != ""
@@ -140,7 +143,7 @@ func (s *Service) Throttles(ctx context.Context) ([]ThrottleEntry, error) {
 	var now time.Time
 	err = s.store.View(ctx, func(tx meibo.Tx) error {
 		now = tx.Now()
-		for _, prefix := range []string{accountPrefix, addressPrefix, pairPrefix} {
+		for _, prefix := range []string{accountPrefix, addressPrefix, pairPrefix, factorPrefix} {
 			ths, err := tx.Throttles(ctx, prefix, throttleListMax)
 			if err != nil {
 				return err
@@ -197,6 +200,8 @@ func (s *Service) LiftThrottle(ctx context.Context, key string) (*ThrottleEntry,
 			keys, err = pairsOf(ctx, tx, key, func(k string) bool {
 				return strings.HasSuffix(k, " "+strings.TrimPrefix(key, accountPrefix))
 			})
+			// Its second-factor codes' counter too.
+			keys = append(keys, factorPrefix+strings.TrimPrefix(key, accountPrefix))
 		case "address":
 			// A department administrator lifts the address's pairs with
 			// the accounts they see only.

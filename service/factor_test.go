@@ -404,3 +404,36 @@ func TestSSOMatchAndPasswordOff(t *testing.T) {
 		}
 	})
 }
+
+// TestFactorLockoutListedAndLifted: wrong second-factor codes hold an
+// administrator back; the emergency procedure sees that counter and lifts
+// it.
+func TestFactorLockoutListedAndLifted(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		pw := "correct horse battery"
+		e.admin("ops", pw, meibo.NewAuthorities(meibo.AuthConsole))
+		cookie, _ := e.signIn("ops", pw)
+		secret, _ := e.setUpTOTP(cookie)
+		holder := as(e.actor(e.admin("warden", pw, emergencyAuth), pw))
+		var err error
+		for range 12 {
+			if _, _, err = e.svc.LoginFactor(bg, "ops", pw, "000000", "192.0.2.40"); meibo.ErrorCode(err) == meibo.CodeRateLimited {
+				break
+			}
+		}
+		wantCode(t, err, meibo.CodeRateLimited)
+		list := must(e.svc.Throttles(holder))(t)
+		f := entryFor(list, "factor", "ops")
+		if f == nil || f.Account.Kind != "admin" || f.Failures == 0 || f.Until == nil {
+			t.Fatalf("the factor lockout is not listed: %+v", list)
+		}
+		must(e.svc.LiftThrottle(holder, f.Key))(t)
+		if f := entryFor(must(e.svc.Throttles(holder))(t), "factor", "ops"); f != nil {
+			t.Errorf("lifted, still listed: %+v", f)
+		}
+		e.clock.Add(30 * time.Second)
+		if _, _, err := e.svc.LoginFactor(bg, "ops", pw, code(t, secret, e.clock.Now()), "192.0.2.40"); err != nil {
+			t.Errorf("the right code once lifted: %v", err)
+		}
+	})
+}
