@@ -1,6 +1,8 @@
 package service_test
 
 import (
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -434,6 +436,29 @@ func TestFactorLockoutListedAndLifted(t *testing.T) {
 		e.clock.Add(30 * time.Second)
 		if _, _, err := e.svc.LoginFactor(bg, "ops", pw, code(t, secret, e.clock.Now()), "192.0.2.40"); err != nil {
 			t.Errorf("the right code once lifted: %v", err)
+		}
+	})
+}
+
+// TestShortIdleLimitKeepsActiveSessions: under an idle limit shorter than
+// a minute, a session in use is not ended; one left alone is.
+func TestShortIdleLimitKeepsActiveSessions(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		svc := service.New(e.db, service.Config{Hasher: e.hasher, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HashWorkers: 1,
+			AdminSessionIdle: 20 * time.Second})
+		pw := "correct horse battery"
+		e.admin("ops", pw, meibo.NewAuthorities(meibo.AuthConsole))
+		cookie, _, err := svc.SignIn(bg, "ops", pw, "192.0.2.50", "test", meibo.English)
+		noErr(t, err)
+		for i := range 6 {
+			e.clock.Add(14 * time.Second)
+			if _, _, err := svc.ConsoleActor(bg, cookie, ""); err != nil {
+				t.Fatalf("a request %ds after the last, %ds after signing in: %v", 14, 14*(i+1), err)
+			}
+		}
+		e.clock.Add(21 * time.Second)
+		if _, _, err := svc.ConsoleActor(bg, cookie, ""); meibo.ErrorCode(err) != meibo.CodeUnauthorized {
+			t.Errorf("21 s idle under a limit of 20 s: %v", err)
 		}
 	})
 }

@@ -74,7 +74,8 @@ func (s *Service) sessionIdle(kind string) time.Duration {
 }
 
 // session finds a live session of kind by its cookie secret, touching it
-// when it was last seen more than a minute ago.
+// when it was last seen more than a minute (or a quarter of the idle limit)
+// ago.
 func (s *Service) session(ctx context.Context, secret, kind string) (*meibo.Session, error) {
 	if secret == "" {
 		return nil, sessionUnauthorized
@@ -92,7 +93,9 @@ func (s *Service) session(ctx context.Context, secret, kind string) (*meibo.Sess
 		if sess.Kind != kind || !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.sessionIdle(kind) {
 			return sessionUnauthorized
 		}
-		touch = now.Sub(sess.LastSeenAt) > time.Minute
+		// Activity is written at most once a minute, and more often under
+		// a short idle limit, so that the limit never ends a session in use.
+		touch = now.Sub(sess.LastSeenAt) > min(time.Minute, s.sessionIdle(kind)/4)
 		return nil
 	})
 	if err != nil {
