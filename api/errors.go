@@ -71,11 +71,22 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="meibo"`)
 	case http.StatusTooManyRequests:
-		if len(e.Msg.Args) > 0 {
-			w.Header().Set("Retry-After", fmt.Sprint(e.Msg.Args[0]))
+		// A throttled sign-in names its wait; a bound of imports has none
+		// (its arguments are a group and a count).
+		if secs, ok := firstInt(e.Msg.Args); ok && strings.HasPrefix(e.Msg.Key, "login.throttled") {
+			w.Header().Set("Retry-After", fmt.Sprint(secs))
 		}
 	}
 	writeJSON(w, status, body)
+}
+
+// firstInt returns the first argument of a message when it is an int.
+func firstInt(args []any) (int, bool) {
+	if len(args) == 0 {
+		return 0, false
+	}
+	n, ok := args[0].(int)
+	return n, ok
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

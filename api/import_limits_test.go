@@ -27,6 +27,10 @@ func TestImportsAtOnceAPI(t *testing.T) {
 			!strings.Contains(r.body, "--import-max-per-group") {
 			t.Errorf("fourth upload of G1: %s", r)
 		}
+		// No wait to name: a job ends when it ends (not "Retry-After: G1").
+		if ra := r.header.Get("Retry-After"); ra != "" {
+			t.Errorf("the limit of imports answers Retry-After: %q", ra)
+		}
 		r = e.do("POST", "/api/v1/imports", "manager", "", usersUpload("G2", file))
 		if r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "You have 3 imports waiting or running already") ||
 			!strings.Contains(r.body, "--import-max-per-admin") {

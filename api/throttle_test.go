@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,6 +21,8 @@ func TestThrottlesAPI(t *testing.T) {
 		}
 		if r := e.do("POST", "/api/v1/login", "", `{"loginId":"manager","password":"Velvet-summit-88"}`, nil); r.status != 429 {
 			t.Fatalf("a locked pair signs in: %s", r)
+		} else if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 || !strings.Contains(r.body, fmt.Sprintf("Wait %d second", ra)) {
+			t.Errorf("the wait in Retry-After and in the message: %q, %s", r.header.Get("Retry-After"), r)
 		}
 
 		if r := e.do("GET", "/api/v1/throttles", "viewer", "", nil); r.status != 403 || strings.Contains(r.body, "manager") {

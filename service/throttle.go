@@ -86,7 +86,11 @@ func (r throttleRule) wait(n int) time.Duration {
 
 // throttled is the one answer to an attempt that must wait.
 func throttled(wait time.Duration) error {
-	return meibo.Errorf(meibo.CodeRateLimited, "login.throttled", int(wait.Seconds()+1))
+	secs := int(wait.Seconds() + 1)
+	if secs == 1 {
+		return meibo.Errorf(meibo.CodeRateLimited, "login.throttled.one", secs)
+	}
+	return meibo.Errorf(meibo.CodeRateLimited, "login.throttled", secs)
 }
 
 // reserve counts an attempt on each key under its rule, or refuses with a

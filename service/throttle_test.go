@@ -17,7 +17,7 @@ import (
 func retryAfter(t *testing.T, err error) time.Duration {
 	t.Helper()
 	ec := wantCode(t, err, meibo.CodeRateLimited)
-	if ec.Msg.Key != "login.throttled" || len(ec.Msg.Args) != 1 {
+	if ec.Msg.Key != "login.throttled" && ec.Msg.Key != "login.throttled.one" || len(ec.Msg.Args) != 1 {
 		t.Fatalf("throttled answer %v", err)
 	}
 	return time.Duration(ec.Msg.Args[0].(int)) * time.Second
