@@ -106,7 +106,7 @@ func TestGroupsDepartment(t *testing.T) {
 
 	// The form is hidden, and the service refuses anyway.
 	r = b.post(Prefix+"/groups", url.Values{"id": {"G9"}})
-	r.expect(t, "create", http.StatusForbidden, msgText(meibo.English, "forbidden.auth", meibo.AuthDepartment))
+	r.expect(t, "create", http.StatusForbidden, msgText(meibo.English, "forbidden.department"))
 	if _, err := e.svc.Group(e.sys, "G9"); meibo.ErrorCode(err) != meibo.CodeNotFound {
 		t.Errorf("G9 created by a department administrator: %v", err)
 	}

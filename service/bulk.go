@@ -141,7 +141,7 @@ func (s *Service) SubmitBulk(ctx context.Context, req BulkRequest) (*meibo.Impor
 		return nil, err
 	}
 	if req.DeleteGroup && a.Department() {
-		return nil, refuse(a, "authority", meibo.AuthDepartment.Name(), meibo.Forbidden("forbidden.auth", meibo.AuthDepartment))
+		return nil, refuse(a, "authority", "groups", meibo.Forbidden("forbidden.department"))
 	}
 	if (req.Action == BulkInvite || req.Action == BulkReset) && s.cfg.PublicURL == "" {
 		return nil, meibo.Errorf(meibo.CodeInvalid, "invitation.no_url")

@@ -15,7 +15,7 @@ func (s *Service) CreateGroup(ctx context.Context, g meibo.Group) (*meibo.Group,
 		return nil, err
 	}
 	if a.Department() {
-		return nil, meibo.Forbidden("forbidden.auth", meibo.AuthDepartment)
+		return nil, refuse(a, "authority", "groups", meibo.Forbidden("forbidden.department"))
 	}
 	g.Name = groupName(g.ID, g.Name)
 	if err := g.Validate(); err != nil {
@@ -113,7 +113,7 @@ func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 		return err
 	}
 	if a.Department() {
-		return meibo.Forbidden("forbidden.auth", meibo.AuthDepartment)
+		return refuse(a, "authority", "groups", meibo.Forbidden("forbidden.department"))
 	}
 	return s.store.Update(ctx, func(tx meibo.Tx) error {
 		g, err := s.group(ctx, tx, a, id)
