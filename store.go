@@ -172,6 +172,11 @@ type Tx interface {
 	FinishCommand(ctx context.Context, c *Command) (bool, error)
 	// CancelCommand cancels a command still queued; false when it was not.
 	CancelCommand(ctx context.Context, id int64, at time.Time) (bool, error)
+	// CommandsQueuedAfter returns the devices of the commands still queued
+	// whose ID is above after, and the largest command ID (after when
+	// there is none above it): how a server learns of commands another
+	// process queued (meibo device command on a SQLite file).
+	CommandsQueuedAfter(ctx context.Context, after int64) (devices []int64, last int64, err error)
 	// ExpireCommands marks expired every queued command past its expiry and
 	// returns them.
 	ExpireCommands(ctx context.Context, at time.Time) ([]*Command, error)

@@ -3,6 +3,8 @@ package service_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -436,6 +438,53 @@ func TestPortalCommandRules(t *testing.T) {
 		}
 		if s := e.devCommand(q2.ID); s.Status != meibo.CommandCancelled {
 			t.Errorf("a command queued for a wiped device: %+v", s)
+		}
+	})
+}
+
+// TestLongPollCommandFromAnotherProcess: a command queued by another
+// process sharing the database (meibo device command on the server's
+// SQLite file, another server on PostgreSQL) reaches a device waiting on
+// this server in about a second, not at the end of its poll.
+func TestLongPollCommandFromAnotherProcess(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.group("G1")
+		e.devUser("G1", "alice", false)
+		secret, d := e.devEnrol("G1", "alice", "alice-phone")
+		dev := must(e.svc.AuthenticateDevice(bg, secret))(t)
+		ctx, stop := context.WithCancel(bg)
+		defer stop()
+		listening := make(chan struct{})
+		go func() { defer close(listening); e.svc.RunCommandListener(ctx) }()
+		defer func() { stop(); <-listening }()
+		time.Sleep(100 * time.Millisecond) // the listener has read where the commands are
+
+		got := make(chan []*meibo.Command, 1)
+		go func() {
+			cmds, _ := e.svc.CheckIn(bg, dev, meibo.DeviceStatus{}, 20*time.Second)
+			got <- cmds
+		}()
+		deadline := time.Now().Add(5 * time.Second)
+		for e.svc.Waiting() != 1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d long polls wait, want 1", e.svc.Waiting())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		cli := service.New(e.db, service.Config{Hasher: e.hasher, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HashWorkers: 1})
+		queued := time.Now()
+		c := must(cli.SendAdminCommand(e.sys, d.ID, meibo.ActionRing, ""))(t)
+		select {
+		case cmds := <-got:
+			if len(cmds) != 1 || cmds[0].ID != c.ID {
+				t.Fatalf("long poll answered %+v", cmds)
+			}
+			if lat := time.Since(queued); lat > 2*time.Second {
+				t.Errorf("the command of another process took %v to reach the waiting device", lat)
+			}
+		case <-time.After(8 * time.Second):
+			t.Fatal("the long poll did not return when another process queued a command")
 		}
 	})
 }

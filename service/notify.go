@@ -4,6 +4,9 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"time"
+
+	"github.com/meibo/meibo"
 )
 
 // commandsChannel is the notification channel on which a new command names
@@ -89,10 +92,21 @@ func (s *Service) EndLongPolls() {
 	}
 }
 
+// commandWatch is how often a server on SQLite looks for commands queued
+// by another process.
+const commandWatch = 500 * time.Millisecond
+
 // RunCommandListener passes the command notifications of other servers
 // sharing the database to this server's long polls, until ctx ends. With
-// SQLite it returns at once: one server, notified in process.
+// SQLite there is one server, which wakes its polls itself, but another
+// process (meibo device command, a bulk action's worker of another run)
+// may queue commands in the same file: the server looks for new ones
+// twice a second (a read of the commands' key above the last one seen).
 func (s *Service) RunCommandListener(ctx context.Context) {
+	if s.store.Engine() != "postgres" {
+		s.watchCommands(ctx)
+		return
+	}
 	err := s.store.Listen(ctx, commandsChannel, func(payload string) {
 		if id, err := strconv.ParseInt(payload, 10, 64); err == nil {
 			s.waiters.wake(id)
@@ -100,5 +114,42 @@ func (s *Service) RunCommandListener(ctx context.Context) {
 	})
 	if err != nil && ctx.Err() == nil {
 		s.log.Error("listen for commands", "err", err)
+	}
+}
+
+// watchCommands wakes the long polls of devices that got commands from
+// another process, until ctx ends.
+func (s *Service) watchCommands(ctx context.Context) {
+	var last int64
+	read := func() ([]int64, error) {
+		var devices []int64
+		err := s.store.View(ctx, func(tx meibo.Tx) error {
+			var err error
+			devices, last, err = tx.CommandsQueuedAfter(ctx, last)
+			return err
+		})
+		return devices, err
+	}
+	if _, err := read(); err != nil && ctx.Err() == nil {
+		s.log.Error("watch for commands", "err", err)
+	}
+	tick := time.NewTicker(commandWatch)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		devices, err := read()
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("watch for commands", "err", err)
+			}
+			continue
+		}
+		for _, id := range devices {
+			s.waiters.wake(id)
+		}
 	}
 }

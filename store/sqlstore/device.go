@@ -353,6 +353,32 @@ func (t *Tx) FinishCommand(ctx context.Context, c *meibo.Command) (bool, error) 
 	return affected(res) == 1, nil
 }
 
+// CommandsQueuedAfter returns the devices of the queued commands above
+// after, and the largest command ID.
+func (t *Tx) CommandsQueuedAfter(ctx context.Context, after int64) ([]int64, int64, error) {
+	last := after
+	if err := t.queryRowContext(ctx, `SELECT COALESCE(MAX(id), $1) FROM commands WHERE id > $1`, after).Scan(&last); err != nil {
+		return nil, 0, fmt.Errorf("read the last command: %w", err)
+	}
+	if last == after {
+		return nil, last, nil
+	}
+	rows, err := t.queryContext(ctx, `SELECT DISTINCT device_id FROM commands WHERE id > $1 AND id <= $2 AND status = 'queued'`, after, last)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read queued commands: %w", err)
+	}
+	defer rows.Close()
+	var devices []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, 0, fmt.Errorf("read queued commands: %w", err)
+		}
+		devices = append(devices, id)
+	}
+	return devices, last, rows.Err()
+}
+
 // CancelCommand cancels a queued command.
 func (t *Tx) CancelCommand(ctx context.Context, id int64, at time.Time) (bool, error) {
 	res, err := t.exec(ctx, "cancel command", `UPDATE commands SET status = 'cancelled', finished_at = $1 WHERE id = $2 AND status = 'queued'`, at.UTC(), id)
