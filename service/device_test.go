@@ -439,6 +439,15 @@ func TestPortalCommandRules(t *testing.T) {
 		if s := e.devCommand(q2.ID); s.Status != meibo.CommandCancelled {
 			t.Errorf("a command queued for a wiped device: %+v", s)
 		}
+		// The person who sent the wipe reads that it was done, though the
+		// device is gone from their list; another user reads nothing.
+		if c, err := e.svc.MyCommand(as(b), w.ID); err != nil || c.Status != meibo.CommandDone {
+			t.Errorf("the wipe's status after it was done: %+v, %v", c, err)
+		}
+		e.devUser("G1", "carl", false)
+		if _, err := e.svc.MyCommand(as(e.devPortal("G1", "carl")), w.ID); meibo.ErrorCode(err) != meibo.CodeNotFound {
+			t.Errorf("another user reads the wipe: %v", err)
+		}
 	})
 }
 

@@ -233,6 +233,13 @@ func (s *Service) MyCommand(ctx context.Context, id int64) (*meibo.Command, erro
 		if err != nil {
 			return meibo.NotFound("not_found")
 		}
+		if d.RevokedAt != nil {
+			// A wipe un-enrols the device when it is done: the person who
+			// sent it still reads that it was done.
+			revoked := *d
+			revoked.RevokedAt = nil
+			d = &revoked
+		}
 		if err := s.portalSees(ctx, tx, a, d); err != nil {
 			return meibo.NotFound("not_found")
 		}
