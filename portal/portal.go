@@ -271,6 +271,7 @@ type deviceData struct {
 	Errors   map[string]string
 	Action   string
 	Message  string
+	Me       string // the signed-in user's name: commands they sent read "by you"
 }
 
 func deviceID(q *req) (int64, error) {
@@ -294,7 +295,7 @@ func (p *Portal) loadDevice(q *req) (*deviceData, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &deviceData{Device: d, Commands: cmds, Profile: v.Profile}, nil
+	return &deviceData{Device: d, Commands: cmds, Profile: v.Profile, Me: q.actor.Name}, nil
 }
 
 func (p *Portal) handleDevice(q *req) {

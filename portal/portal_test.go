@@ -629,7 +629,7 @@ func TestCommandPages(t *testing.T) {
 			t.Fatalf("commands %+v", cs)
 		}
 		lock := cs[0]
-		if !strings.Contains(p.body, fmt.Sprintf(`data-command="%d" data-final="false"`, lock.ID)) || !strings.Contains(p.body, "Waiting for the device") ||
+		if !strings.Contains(p.body, fmt.Sprintf(`data-command="%d" data-action="lock" data-final="false"`, lock.ID)) || !strings.Contains(p.body, "Waiting for the device") ||
 			!strings.Contains(p.body, fmt.Sprintf(`action="/commands/%d/cancel"`, lock.ID)) {
 			t.Errorf("device page after lock:\n%s", p.body)
 		}

@@ -233,9 +233,10 @@ func (s *Service) MyCommand(ctx context.Context, id int64) (*meibo.Command, erro
 		if err != nil {
 			return meibo.NotFound("not_found")
 		}
-		if d.RevokedAt != nil {
+		if d.RevokedAt != nil && c.Action == meibo.ActionWipe {
 			// A wipe un-enrols the device when it is done: the person who
-			// sent it still reads that it was done.
+			// sent it still reads that it was done (nothing else of a
+			// revoked device).
 			revoked := *d
 			revoked.RevokedAt = nil
 			d = &revoked

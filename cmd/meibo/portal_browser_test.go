@@ -155,6 +155,12 @@ func TestPortalInBrowser(t *testing.T) {
 		if c.Status != meibo.CommandDone || c.Action != meibo.ActionLock || c.RequestedBy != "alice" {
 			t.Errorf("the lock: %+v", c)
 		}
+		// Without a reload either, the facts follow: the device is locked.
+		b.waitFor(`document.querySelector("dl.facts").textContent.includes("Locked")`, 5*time.Second)
+		if !evalJS[bool](b, `window.stayed === true`) {
+			t.Error("the page was reloaded to show the lock")
+		}
+		b.wantText("by you")
 		// Reloaded, the page shows the device locked.
 		b.open(fmt.Sprintf("/devices/%d", phoneID))
 		b.wantText("Locked")
