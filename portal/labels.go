@@ -20,6 +20,7 @@ func init() {
 		"portal.out":                       {"You are signed out.", "サインアウトしました。"},
 		"portal.csrf":                      {"This form has expired. Open the page again and try once more.", "フォームの有効期限が切れました。ページを開き直して、もう一度お試しください。"},
 		"portal.error":                     {"Something is wrong", "エラー"},
+		"portal.notfound":                  {"Page not found", "ページが見つかりません"},
 		"portal.back":                      {"Back to my devices", "デバイス一覧に戻る"},
 		"portal.devices.title":             {"My devices", "マイデバイス"},
 		"portal.devices.all":               {"Devices of the group", "グループのデバイス"},

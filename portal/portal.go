@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,30 @@ func (p *Portal) Register(mux *http.ServeMux) {
 	a("GET /tokens", p.handleTokens)
 	a("POST /tokens", p.handleTokenCreate)
 	a("POST /tokens/{id}/revoke", p.handleTokenRevoke)
+	// The addresses forms are sent to, opened in the address bar (a page
+	// refused after a wrong password stays at /signin; a phone restores a
+	// tab): the page the form was on.
+	back := func(to func(*http.Request) string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, to(r), http.StatusSeeOther) }
+	}
+	home := func(*http.Request) string { return "/" }
+	h("GET /signin", back(home))
+	h("GET /signout", back(home))
+	h("GET /commands/{id}/cancel", back(home))
+	h("GET /devices/{id}/commands", back(func(r *http.Request) string { return "/devices/" + url.PathEscape(r.PathValue("id")) }))
+	h("GET /tokens/{id}/revoke", back(func(*http.Request) string { return "/tokens" }))
+	// Any other address of the portal: a page in the person's language.
+	h("/", p.handleNotFound)
+}
+
+// handleNotFound answers an address the portal does not have with its own
+// page, signed in or not.
+func (p *Portal) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	q := p.current(w, r)
+	if q == nil {
+		q = &req{w: w, r: r, ctx: r.Context(), lang: web.Lang(w, r)}
+	}
+	p.page(q, http.StatusNotFound, "error", "portal.notfound", nil, meibo.M("not_found").In(q.lang))
 }
 
 type req struct {

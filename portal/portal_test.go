@@ -759,3 +759,24 @@ func TestOwnPasswordThrottled(t *testing.T) {
 		}
 	})
 }
+
+// TestAddressBar: the address a form is sent to, opened in the address
+// bar (a refused sign-in stays at /signin), leads back to the form's page;
+// an address the portal does not have gets its page, in the person's
+// language.
+func TestAddressBar(t *testing.T) {
+	e := newPortalEnv(t, "sqlite")
+	b := e.browser()
+	for path, to := range map[string]string{"/signin": "/", "/signout": "/", "/devices/7/commands": "/devices/7",
+		"/commands/3/cancel": "/", "/tokens/4/revoke": "/tokens"} {
+		if p := b.do("GET", path, nil); p.status != http.StatusSeeOther || p.location != to {
+			t.Errorf("GET %s: %d to %q, want 303 to %s", path, p.status, p.location, to)
+		}
+	}
+	for _, c := range []struct{ lang, want string }{{"en", "Page not found"}, {"ja", "ページが見つかりません"}} {
+		p := b.do("GET", "/no/such/page?lang="+c.lang, nil)
+		if p.status != http.StatusNotFound || !strings.Contains(p.body, c.want) || !strings.Contains(p.body, "<html") {
+			t.Errorf("an unknown address (%s): %d\n%s", c.lang, p.status, p.body)
+		}
+	}
+}
