@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"fmt"
+	"golang.org/x/text/unicode/norm"
 	"testing"
 	"time"
 
@@ -111,6 +112,15 @@ func TestPortalThrottle(t *testing.T) {
 		}
 		// The group ID's case makes no other account.
 		wantCode(t, e.portalSignIn("g1", "alice", devPassword, addr), meibo.CodeRateLimited)
+		// Nor does a name's Unicode form: がくと typed decomposed (macOS)
+		// counts against the same account as typed composed.
+		e.devUser("G1", "がくと", false)
+		nfd := norm.NFD.String("がくと")
+		for range pairFree {
+			wantCode(t, e.portalSignIn("G1", nfd, "wrong", addr), meibo.CodeUnauthorized)
+		}
+		wantCode(t, e.portalSignIn("G1", "がくと", devPassword, addr), meibo.CodeRateLimited)
+		wantCode(t, e.portalSignIn("G1", nfd, devPassword, addr), meibo.CodeRateLimited)
 
 		// Exponential waits: 1 s, then 2 s, then 4 s after each further
 		// failure.

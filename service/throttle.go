@@ -63,10 +63,13 @@ const (
 	resetAddr     = "reset-addr:"
 )
 
-func adminAccount(loginID string) string { return "admin:" + loginID }
+// An account's counters are kept by its name as the account is found:
+// composed (NFC), so that a name typed decomposed (macOS: カ + ゛) counts
+// against the same account rather than against counters of its own.
+func adminAccount(loginID string) string { return "admin:" + meibo.NormalizeName(loginID) }
 
 func userAccount(groupID, name string) string {
-	return "user:" + strings.ToLower(groupID) + "/" + name
+	return "user:" + strings.ToLower(groupID) + "/" + meibo.NormalizeName(name)
 }
 
 // throttleRule is how many failures of a counter are free, the first wait
