@@ -61,6 +61,15 @@ func (a Action) Valid() bool {
 	return false
 }
 
+// In names the action for a person in lang ("Lock", 「ロック」), so that
+// a message can name it: an Action is a Localized argument.
+func (a Action) In(lang Lang) string {
+	if !a.Valid() {
+		return string(a)
+	}
+	return M("action.name." + string(a)).In(lang)
+}
+
 // DefaultProfileName is the name of the profile every group is created with.
 const DefaultProfileName = "default"
 

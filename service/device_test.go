@@ -393,7 +393,23 @@ func TestPortalCommandRules(t *testing.T) {
 				t.Errorf("%q: %v", act, err)
 			}
 		}
-		_, err := e.svc.SendCommand(as(b), bd.ID, service.PortalCommand{Action: meibo.ActionMessage, Message: "   "})
+		// A wipe the profile does not allow says so, whatever name and
+		// password came with it, and names the action as the page does; an
+		// action that does not exist is unknown, not forbidden.
+		verifiesBefore := e.hasher.verifies.Load()
+		_, err := e.svc.SendCommand(as(a), d.ID, service.PortalCommand{Action: meibo.ActionWipe, Password: "wrong", ConfirmName: "not the name"})
+		if f := wantCode(t, err, meibo.CodeInvalid).Fields["action"]; f.Key != "command.action" || f.In(meibo.Japanese) != "プロファイルで「ワイプ」の操作は許可されていません。" ||
+			f.In(meibo.English) != "Your profile does not allow “Wipe”." {
+			t.Errorf("a wipe the profile does not allow: %v", err)
+		}
+		if e.hasher.verifies.Load() != verifiesBefore {
+			t.Error("the password of a wipe the profile does not allow was checked")
+		}
+		_, err = e.svc.SendCommand(as(a), d.ID, service.PortalCommand{Action: "fly"})
+		if f := wantCode(t, err, meibo.CodeInvalid).Fields["action"]; f.Key != "profile.action" {
+			t.Errorf("an unknown action: %v", err)
+		}
+		_, err = e.svc.SendCommand(as(b), bd.ID, service.PortalCommand{Action: meibo.ActionMessage, Message: "   "})
 		wantCode(t, err, meibo.CodeInvalid)
 
 		verifies := e.hasher.verifies.Load()

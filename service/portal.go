@@ -271,6 +271,14 @@ func (s *Service) SendCommand(ctx context.Context, deviceID int64, in PortalComm
 	if err != nil {
 		return nil, err
 	}
+	// An action that does not exist, or that the profile does not allow,
+	// is refused as such before a wipe's name and password are looked at.
+	if !in.Action.Valid() {
+		return nil, meibo.FieldError("action", "profile.action", string(in.Action))
+	}
+	if err := s.store.View(ctx, func(tx meibo.Tx) error { return profileAllows(ctx, tx, a, in.Action) }); err != nil {
+		return nil, err
+	}
 	if in.Action == meibo.ActionWipe {
 		if in.ConfirmName != d.Name {
 			return nil, meibo.FieldError("confirmName", "command.wipe.name")
@@ -297,16 +305,8 @@ func (s *Service) SendCommand(ctx context.Context, deviceID int64, in PortalComm
 		if err := s.portalSees(ctx, tx, a, d); err != nil {
 			return err
 		}
-		u, err := tx.User(ctx, a.ID)
-		if err != nil {
+		if err := profileAllows(ctx, tx, a, in.Action); err != nil {
 			return err
-		}
-		p, err := tx.Profile(ctx, u.ProfileID)
-		if err != nil {
-			return err
-		}
-		if !p.Allows(in.Action) {
-			return meibo.FieldError("action", "command.action", string(in.Action))
 		}
 		c, err = s.queue(ctx, tx, d, in.Action, in.Message, a)
 		return err
@@ -316,6 +316,23 @@ func (s *Service) SendCommand(ctx context.Context, deviceID int64, in PortalComm
 	}
 	s.waiters.wake(deviceID)
 	return c, nil
+}
+
+// profileAllows refuses an action the portal user's profile does not
+// allow.
+func profileAllows(ctx context.Context, tx meibo.Tx, a *meibo.Actor, action meibo.Action) error {
+	u, err := tx.User(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	p, err := tx.Profile(ctx, u.ProfileID)
+	if err != nil {
+		return err
+	}
+	if !p.Allows(action) {
+		return meibo.FieldError("action", "command.action", action)
+	}
+	return nil
 }
 
 // ChangePortalPassword changes the portal user's own password after
