@@ -177,12 +177,14 @@ var catalogue = map[string]text{
 	"portal.failed":         {"The group ID, user ID or password is not correct.", "グループID、ユーザーID、パスワードのいずれかが正しくありません。"},
 
 	// Passwords.
-	"password.short":   {"The password is too short: use at least %d characters.", "パスワードが短すぎます。%d文字以上にしてください。"},
-	"password.long":    {"The password is too long: use at most %d characters.", "パスワードが長すぎます。%d文字以内にしてください。"},
-	"password.common":  {"This password is among the most common ones and would be guessed quickly; choose another.", "このパスワードはよく使われるもので、すぐに推測されます。別のパスワードにしてください。"},
-	"password.own_id":  {"The password must not contain the account's user ID, e-mail address (or the part before the @) or group ID.", "パスワードにアカウントのユーザーID、メールアドレス(または @ より前の部分)、グループIDを含めることはできません。"},
-	"password.control": {"The password may not contain control characters such as tabs or line breaks.", "パスワードにタブや改行などの制御文字は使用できません。"},
-	"password.none":    {"This account has no password and cannot sign in.", "このアカウントにはパスワードがなく、サインインできません。"},
+	"password.short":    {"The password is too short: use at least %d characters.", "パスワードが短すぎます。%d文字以上にしてください。"},
+	"password.long":     {"The password is too long: use at most %d characters.", "パスワードが長すぎます。%d文字以内にしてください。"},
+	"password.common":   {"This password is among the most common ones and would be guessed quickly; choose another.", "このパスワードはよく使われるもので、すぐに推測されます。別のパスワードにしてください。"},
+	"password.own_id":   {"The password must not contain the account's user ID, e-mail address (or the part before the @) or group ID.", "パスワードにアカウントのユーザーID、メールアドレス(または @ より前の部分)、グループIDを含めることはできません。"},
+	"password.control":  {"The password may not contain control characters such as tabs or line breaks.", "パスワードにタブや改行などの制御文字は使用できません。"},
+	"password.repeated": {"A password of one character repeated (spaces too) is guessed at once: use several different characters.", "同じ文字(空白を含む)を繰り返しただけのパスワードはすぐに推測されます。複数の異なる文字を使ってください。"},
+	"password.current":  {"Your current password is not correct.", "現在のパスワードが正しくありません。"},
+	"password.none":     {"This account has no password and cannot sign in.", "このアカウントにはパスワードがなく、サインインできません。"},
 
 	// Administrators.
 	"admin.id.format":       {"An administrator ID is 1 to 64 half-width letters, digits or the symbols . _ - @.", "管理者IDは半角英数字と記号 . _ - @ の1〜64文字で指定してください。"},

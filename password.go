@@ -59,6 +59,9 @@ func CheckPassword(pw string, ids ...string) error {
 			return FieldError("password", "password.control")
 		}
 	}
+	if first, _ := utf8.DecodeRuneInString(pw); strings.Trim(pw, string(first)) == "" {
+		return FieldError("password", "password.repeated")
+	}
 	lower := strings.ToLower(pw)
 	if _, ok := blocklist[lower]; ok {
 		return FieldError("password", "password.common")

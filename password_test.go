@@ -27,17 +27,17 @@ func TestPasswordLength(t *testing.T) {
 	}{
 		{"7 characters", "xk3!pq9", "password.short"},
 		{"8 characters", "xk3!pq9z", ""},
-		{"64 kanji", strings.Repeat("漢", 64), ""},
-		{"128 kanji (384 bytes)", strings.Repeat("漢", 128), ""},
+		{"64 kanji", strings.Repeat("漢字", 32), ""},
+		{"128 kanji (384 bytes)", strings.Repeat("漢字", 64), ""},
 		{"129 kanji", strings.Repeat("漢", 129), "password.long"},
-		{"128 letters", strings.Repeat("k", 128), ""},
+		{"128 letters", strings.Repeat("kq", 64), ""},
 		{"129 letters", strings.Repeat("k", 129), "password.long"},
 		{"7 kanji", strings.Repeat("漢", 7), "password.short"},
-		{"8 kanji (24 bytes)", strings.Repeat("漢", 8), ""},
-		{"8 emoji (32 bytes)", strings.Repeat("🐈", 8), ""},
+		{"8 kanji (24 bytes)", strings.Repeat("漢字", 4), ""},
+		{"8 emoji (32 bytes)", strings.Repeat("🐈🐕", 4), ""},
 		// Counted after NFC: 8 decomposed ガ (16 code points) are 8
 		// characters; 4 of them (8 code points) are 4.
-		{"8 decomposed kana", strings.Repeat("カ\u3099", 8), ""},
+		{"8 decomposed kana", strings.Repeat("カ\u3099キ\u3099", 4), ""},
 		{"4 decomposed kana", strings.Repeat("カ\u3099", 4), "password.short"},
 	} {
 		if got := passwordKey(t, c.pw); got != c.key {
@@ -100,5 +100,20 @@ func TestPasswordControlCharacters(t *testing.T) {
 	}
 	if got := passwordKey(t, "spaces are fine here"); got != "" {
 		t.Errorf("spaces refused: %s", got)
+	}
+}
+
+// TestPasswordRepeated: one character repeated, spaces above all, is no
+// password; a character repeated among others is.
+func TestPasswordRepeated(t *testing.T) {
+	for _, pw := range []string{"        ", "　　　　　　　　", "zzzzzzzzzz", "ああああああああ"} {
+		if got := passwordKey(t, pw); got != "password.repeated" {
+			t.Errorf("%q: key %q, want password.repeated", pw, got)
+		}
+	}
+	for _, pw := range []string{"zzzzzzzzzy", " zebra crossing ", "ああああいいいい"} {
+		if got := passwordKey(t, pw); got != "" {
+			t.Errorf("%q refused: %s", pw, got)
+		}
 	}
 }

@@ -35,7 +35,7 @@ func TestAccountPage(t *testing.T) {
 	}
 	r = change("Wrong-pass-phrase-1", next, next)
 	r.expect(t, "wrong current password", http.StatusUnprocessableEntity,
-		`<div class="field-error" id="currentPassword-error">`+msgText(meibo.English, "login.failed")+`</div>`)
+		`<div class="field-error" id="currentPassword-error">`+msgText(meibo.English, "password.current")+`</div>`)
 	r.lacks(t, "wrong current password", "Wrong-pass-phrase-1", next)
 	b.lang = "ja"
 	change(adminPassword, next, next+"x").expect(t, "repeat differs", http.StatusUnprocessableEntity,

@@ -91,6 +91,14 @@ func TestAccessEndsWithUserPassword(t *testing.T) {
 		x = e.acPrime("portal")
 		a, _, err := e.svc.PortalActor(context.Background(), x.sessions[0], "192.0.2.1")
 		e.must(err)
+		// The current password again is no change, and a wrong current
+		// one is named as such.
+		if f := wantCode(t, e.svc.ChangePortalPassword(meibo.WithActor(context.Background(), a), acPassword, acPassword), meibo.CodeInvalid).Fields; f["password"].Key != "password.same" {
+			t.Errorf("the same password: %v", f)
+		}
+		if f := wantCode(t, e.svc.ChangePortalPassword(meibo.WithActor(context.Background(), a), "not it at all", pw), meibo.CodeInvalid).Fields; f["currentPassword"].Key != "password.current" {
+			t.Errorf("a wrong current password: %v", f)
+		}
 		e.must(e.svc.ChangePortalPassword(meibo.WithActor(context.Background(), a), acPassword, pw))
 		e.acWantEnded("own password in the portal", x, x.sessions[0])
 

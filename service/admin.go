@@ -325,10 +325,11 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, current, next string) e
 	if ok, err := s.checkOwnPassword(ctx, "admin:#"+idString(ad.ID), ad.PasswordHash, current); err != nil {
 		return err
 	} else if !ok {
-		return meibo.FieldError("currentPassword", "login.failed")
+		return meibo.FieldError("currentPassword", "password.current")
 	}
-	if next == current && ad.MustChangePassword() {
-		// The printed first-run password must give way to a new one.
+	if meibo.NormalizePassword(next) == meibo.NormalizePassword(current) {
+		// A change that changes nothing (and the printed first-run
+		// password must give way to a new one).
 		return meibo.FieldError("password", "password.same")
 	}
 	if err := meibo.CheckPassword(next, ad.LoginID, ad.Email); err != nil {

@@ -232,7 +232,7 @@ func TestChangeOwnPassword(t *testing.T) {
 		nv := e.admin("viewer", pw, meibo.NewAuthorities(meibo.AuthNoViewing))
 		act := e.actor(nv, pw)
 		err := e.svc.ChangeOwnPassword(as(act), "not my password", "a brand new phrase")
-		if f := wantCode(t, err, meibo.CodeInvalid).Fields; f["currentPassword"].Key != "login.failed" {
+		if f := wantCode(t, err, meibo.CodeInvalid).Fields; f["currentPassword"].Key != "password.current" {
 			t.Errorf("wrong current password: %v", f)
 		}
 		err = e.svc.ChangeOwnPassword(as(act), pw, "viewer123456")

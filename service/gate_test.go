@@ -166,7 +166,7 @@ var gateOps = []gateOp{
 		return err
 	}},
 	{"ChangeOwnPassword", everyAdmin, func(e *env, ctx context.Context, self *meibo.Admin) error {
-		return e.svc.ChangeOwnPassword(ctx, "gate pass phrase", "gate pass phrase")
+		return e.svc.ChangeOwnPassword(ctx, "gate pass phrase", "gate pass phrase two")
 	}},
 }
 

@@ -352,7 +352,10 @@ func (s *Service) ChangePortalPassword(ctx context.Context, current, next string
 	if ok, err := s.checkOwnPassword(ctx, "user:#"+idString(u.ID), u.PasswordHash, current); err != nil {
 		return err
 	} else if !ok {
-		return meibo.FieldError("currentPassword", "command.wipe.password")
+		return meibo.FieldError("currentPassword", "password.current")
+	}
+	if meibo.NormalizePassword(next) == meibo.NormalizePassword(current) {
+		return meibo.FieldError("password", "password.same")
 	}
 	if err := meibo.CheckPassword(next, u.Name, u.Email, u.GroupID); err != nil {
 		return err
