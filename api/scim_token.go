@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"time"
+
+	"github.com/meibo/meibo"
 )
 
 func (s *Server) scimTokenRoutes() {
@@ -17,6 +19,9 @@ func (s *Server) handleSCIMTokens(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if ks == nil {
+		ks = []*meibo.SCIMToken{} // none: an empty list, as the document says
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tokens": ks})
 }

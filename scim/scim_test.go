@@ -24,6 +24,13 @@ func TestTokensAndDiscovery(t *testing.T) {
 		e.do("GET", "/scim/v2/G1/Users", "", nil).want(t, 401)
 		e.do("GET", "/scim/v2/G1/Users", e.admin, nil).want(t, 401)
 
+		// None in a group: an empty list (not null).
+		if _, err := e.svc.CreateGroup(e.sys, meibo.Group{ID: "G3"}); err != nil {
+			t.Fatal(err)
+		}
+		if l := e.do("GET", "/api/v1/groups/G3/scim-tokens", e.admin, nil).want(t, 200); !strings.Contains(l.raw, `"tokens":[]`) {
+			t.Errorf("a group without tokens: %s", l.raw)
+		}
 		// Made, listed and revoked through the API.
 		c := e.do("POST", "/api/v1/groups/G1/scim-tokens", e.admin, map[string]any{"name": "okta", "ttlHours": 24}).want(t, 201)
 		tok := c.str("token")
