@@ -82,6 +82,9 @@ var scenarios = []scenario{
 
 	{name: "own password without viewing authority", method: "PUT", path: "/api/v1/me/password", as: "blind",
 		body: `{"currentPassword":"Wrong-pass-phrase-1","newPassword":"Amber-canyon-17"}`, status: 422, expect: []string{`"currentPassword":`}},
+	{name: "own password too short, named as the body names it", method: "PUT", path: "/api/v1/me/password", as: "manager",
+		body: `{"currentPassword":"Velvet-summit-88","newPassword":"short"}`, status: 422, expect: []string{`"newPassword":"The password is too short`},
+		notExpect: []string{`"password":`}},
 	{name: "settings without viewing authority", method: "GET", path: "/api/v1/settings", as: "blind", status: 403},
 	{name: "settings", method: "GET", path: "/api/v1/settings", as: "dept", status: 200, expect: []string{`"adminCsvEncoding":"utf-8"`}},
 	{name: "licence without 35", method: "GET", path: "/api/v1/licence", as: "dept", status: 403},

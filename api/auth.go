@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"time"
 
@@ -63,10 +64,25 @@ func (s *Server) changeOwnPassword(w http.ResponseWriter, r *http.Request, chang
 		return
 	}
 	if err := change(r.Context(), in.CurrentPassword, in.NewPassword); err != nil {
-		s.writeError(w, r, err)
+		s.writeError(w, r, renameField(err, "password", "newPassword"))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// renameField names a field of err as the request named it (the service
+// speaks of "password" where the body said "newPassword").
+func renameField(err error, from, to string) error {
+	e := meibo.AsError(err)
+	m, ok := e.Fields[from]
+	if !ok {
+		return err
+	}
+	renamed := *e
+	renamed.Fields = maps.Clone(e.Fields)
+	delete(renamed.Fields, from)
+	renamed.Fields[to] = m
+	return &renamed
 }
 
 func (s *Server) handleSettings(w http.ResponseWriter, r *http.Request) {
