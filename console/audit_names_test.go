@@ -54,6 +54,9 @@ func TestAuditNames(t *testing.T) {
 // a prefix ("mail." + status) is found by its prefix.
 var (
 	auditCall   = regexp.MustCompile(`\.audit\(ctx, tx, "([a-z._]+)"(\s*\+[^,]+)?, meibo\.Category\w+, "([a-z]+)"`)
+	// The helpers of sign-ins: s.auditSignIn(ctx, "action", …),
+	// s.auditPortal(ctx, "action", …).
+	auditHelper = regexp.MustCompile(`\.audit(?:SignIn|Portal)\(ctx, "([a-z._]+)"`)
 	eventAction = regexp.MustCompile(`Action: "([a-z._]+)"(\s*\+\s*[^,]+)?`)
 	eventKind   = regexp.MustCompile(`ObjectKind: "([a-z]+)"`)
 )
@@ -87,6 +90,9 @@ func TestAuditNamesComplete(t *testing.T) {
 			}
 			for _, m := range auditCall.FindAllStringSubmatch(string(src), -1) {
 				actions[m[1]+m[2]], kinds[m[3]] = true, true
+			}
+			for _, m := range auditHelper.FindAllStringSubmatch(string(src), -1) {
+				actions[m[1]] = true
 			}
 			for _, m := range eventAction.FindAllStringSubmatch(string(src), -1) {
 				actions[m[1]+m[2]] = true
