@@ -138,6 +138,7 @@ type auditRow struct {
 	Details       []auditDetail
 	CategoryLabel string
 	ActionLabel   string // the action's name for a person
+	KindLabel     string // the object kind's name for a person
 	When          string // to the second, in the console's time zone
 	Link          string // the object's page in the console, if there is one
 }
@@ -237,13 +238,22 @@ func (c *Console) handleAudit(q *req) {
 		d.CSV = Prefix + "/audit.csv" + form.query()
 	}
 	mail := can(q.actor, meibo.AuthLogViewer, meibo.AuthLogMail)
+	// An import's page opens to those who import, and to a log viewer
+	// with attached information (21), within their groups; to others it
+	// would answer "not found".
+	imports := mayImport(q.actor) || can(q.actor, meibo.AuthLogViewer, meibo.AuthLogAttachments)
 	for _, e := range events {
 		row := auditRow{AuditEvent: e, Details: auditDetails(e.Details), CategoryLabel: web.T(q.lang, "audit.cat."+e.Category),
-			ActionLabel: auditActionLabel(q.lang, e.Action),
-			When:        e.At.In(c.loc).Format("2006-01-02 15:04:05")}
+			ActionLabel: auditActionLabel(q.lang, e.Action), KindLabel: e.ObjectKind,
+			When: e.At.In(c.loc).Format("2006-01-02 15:04:05")}
+		if _, ok := auditKindNames[e.ObjectKind]; ok {
+			row.KindLabel = web.T(q.lang, "audit.obj."+e.ObjectKind)
+		}
 		if _, err := strconv.ParseInt(e.ObjectID, 10, 64); err == nil {
 			switch {
-			case e.ObjectKind == "import":
+			case e.ObjectKind == "import" && imports && (e.GroupID == "" && q.actor.Authorities.ManagesAdmins() || e.GroupID != "" && q.actor.InScope(e.GroupID)):
+				// (an administrators import opens to those who manage
+				// administrators)
 				row.Link = Prefix + "/imports/" + e.ObjectID
 			case e.ObjectKind == "mail" && mail:
 				row.Link = Prefix + "/mail/" + e.ObjectID

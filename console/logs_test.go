@@ -126,6 +126,22 @@ func TestAudit(t *testing.T) {
 	r = a.get("/console/audit?action=audit.export")
 	r.want(t, "the export is recorded", http.StatusOK, []string{"<code>audit.export</code>", ">auditor<"})
 
+	// An import's event links to its page for whoever may open it (21),
+	// not for a viewer it would answer "not found".
+	job, err := e.svc.SubmitImport(e.sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1", FileName: "x.csv"}, []byte("name\r\nimp1\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := fmt.Sprintf(`href="/console/imports/%d"`, job.ID)
+	admins, err := e.svc.SubmitImport(e.sys, service.ImportRequest{Format: meibo.FormatAdmins, FileName: "a.csv"}, []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminsLink := fmt.Sprintf(`href="/console/imports/%d"`, admins.ID)
+	a.get("/console/audit?action=import.submit").want(t, "imports' events, with 21 and without managing administrators", http.StatusOK,
+		[]string{link, fmt.Sprintf("</span> %d</td>", admins.ID)}, adminsLink)
+	e.admin("admin").get("/console/audit?action=import.submit").want(t, "imports' events, as a manager", http.StatusOK, []string{link, adminsLink})
+
 	// A department administrator sees its groups' events only.
 	d := e.admin("deptops")
 	r = d.get("/console/audit?action=user.create")
@@ -133,7 +149,8 @@ func TestAudit(t *testing.T) {
 
 	// Both languages.
 	v.lang = "ja"
-	v.get("/console/audit").want(t, "audit log in Japanese", http.StatusOK, []string{"監査ログ", "実行者", "設定変更(「設定変更ログの閲覧」が必要)"})
+	v.get("/console/audit?action=user.create").want(t, "audit log in Japanese", http.StatusOK, []string{"監査ログ", "実行者", "設定変更(「設定変更ログの閲覧」が必要)",
+		`<span class="muted">ユーザー</span>`}, `<span class="muted">user</span>`)
 }
 
 // firstEventID is the ID of the user.create event of user name.
