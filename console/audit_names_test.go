@@ -53,7 +53,7 @@ func TestAuditNames(t *testing.T) {
 // AuditEvent{… Action: "action", … ObjectKind: "kind"}. An action built from
 // a prefix ("mail." + status) is found by its prefix.
 var (
-	auditCall   = regexp.MustCompile(`\.audit\(ctx, tx, "([a-z._]+)"(\s*\+[^,]+)?, meibo\.Category\w+, "([a-z]+)"`)
+	auditCall = regexp.MustCompile(`\.audit\(ctx, tx, "([a-z._]+)"(\s*\+[^,]+)?, meibo\.Category\w+, "([a-z]+)"`)
 	// The helpers of sign-ins: s.auditSignIn(ctx, "action", …),
 	// s.auditPortal(ctx, "action", …).
 	auditHelper = regexp.MustCompile(`\.audit(?:SignIn|Portal)\(ctx, "([a-z._]+)"`)
