@@ -509,6 +509,17 @@ func TestExportFailureLeavesNoFile(t *testing.T) {
 	}
 	// In UTF-8 it works.
 	c.ok("export", "--format", "admins", "--encoding", "utf-8", "-o", out)
+	// "-o -" is standard output, and no file named "-".
+	if r := c.ok("export", "--format", "admins", "--encoding", "utf-8", "-o", "-"); !strings.HasPrefix(r.stdout, "\uFEFF") && !strings.Contains(r.stdout, "admin") {
+		t.Errorf("export -o -: %s", r)
+	}
+	if _, err := os.Stat("-"); err == nil {
+		os.Remove("-")
+		t.Error("export -o - wrote a file named \"-\"")
+	}
+	if r := c.ok("export", "--help"); !strings.Contains(r.stdout, "\n  -o ") || strings.Contains(r.stdout, "--o ") {
+		t.Errorf("export --help names -o as:\n%s", r.stdout)
+	}
 }
 
 // TestEnvironmentFallback: every flag but what a command writes may come

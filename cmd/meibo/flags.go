@@ -29,11 +29,15 @@ func newFlags(env *cliEnv, name, usage string) *flagSet {
 			if fl.DefValue != "" && fl.DefValue != "false" {
 				def = fmt.Sprintf(" (default %s)", fl.DefValue)
 			}
+			name := "--" + fl.Name
+			if len(fl.Name) == 1 {
+				name = "-" + fl.Name // -o, as it is written
+			}
 			if commandLineOnly[fl.Name] {
-				fmt.Fprintf(w, "  --%-20s %s%s\n", fl.Name, fl.Usage, def)
+				fmt.Fprintf(w, "  %-22s %s%s\n", name, fl.Usage, def)
 				return
 			}
-			fmt.Fprintf(w, "  --%-20s %s%s [%s]\n", fl.Name, fl.Usage, def, envName(fl.Name))
+			fmt.Fprintf(w, "  %-22s %s%s [%s]\n", name, fl.Usage, def, envName(fl.Name))
 		})
 	}
 	return f

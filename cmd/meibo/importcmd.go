@@ -215,7 +215,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 	group := fs.String("group", "", "group ID (required for users and devices)")
 	encoding := fs.String("encoding", "", "utf-8 or cp932 (default: users and devices utf-8; admins the configured admin_csv_encoding)")
 	bom := fs.Bool("bom", false, "start a UTF-8 file with a byte order mark (for Excel)")
-	out := fs.String("o", "", "output file (default: standard output)")
+	out := fs.String("o", "", "output file (default, or -: standard output)")
 	tz := fs.String("time-zone", "Local", "time zone of the times in the admins file")
 	stats := fs.Bool("stats", false, "print time, rows/s and peak memory to standard error")
 	template := fs.Bool("template", false, "write the format's template (header and one example row; also for personal) instead of exporting")
@@ -231,6 +231,9 @@ func runExport(ctx context.Context, env *cliEnv, args []string) error {
 		if enc, err = csvio.ParseEncoding(*encoding); err != nil || enc == csvio.Auto {
 			return usagef("--encoding must be utf-8 or cp932")
 		}
+	}
+	if *out == "-" {
+		*out = "" // "-o -": standard output, as the default
 	}
 	if *template {
 		return writeTemplate(env, *format, enc, *bom, *out)
