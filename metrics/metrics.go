@@ -109,7 +109,7 @@ func New(src Sources) *Registry {
 	r.importRate = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "meibo_import_last_rows_per_second",
 		Help: "Rows per second of the last successful import job of each format."}, []string{"format"})
 	r.exportJobs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meibo_export_jobs_total",
-		Help: "Exports written, by format and outcome (success, failed)."}, []string{"format", "outcome"})
+		Help: "Exports, by format and outcome (success; refused: authority, scope, no such group; failed while writing)."}, []string{"format", "outcome"})
 	r.exportRows = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meibo_export_rows_total",
 		Help: "Rows written by exports, by format."}, []string{"format"})
 	r.exportDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "meibo_export_duration_seconds",

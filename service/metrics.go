@@ -76,10 +76,15 @@ func (s *Service) LoginFactor(ctx context.Context, loginID, password, code, addr
 	return token, ad, err
 }
 
-// countExport counts an export of format that wrote rows (or failed).
+// countExport counts an export of format that wrote rows, was refused
+// (authority, scope, a group that is not there) or failed while it wrote.
 func (s *Service) countExport(format string, rows int, start time.Time, err error) {
 	outcome := "success"
-	if err != nil {
+	switch code := meibo.ErrorCode(err); {
+	case err == nil:
+	case code == meibo.CodeForbidden || code == meibo.CodeNotFound || code == meibo.CodeInvalid || code == meibo.CodeBadRequest || code == meibo.CodeUnauthorized:
+		outcome = "refused"
+	default:
 		outcome = "failed"
 	}
 	s.metrics().ExportFinished(format, outcome, rows, time.Since(start))

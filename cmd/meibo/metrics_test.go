@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/csvio"
 	"github.com/meibo/meibo/internal/smtptest"
 	"github.com/meibo/meibo/store/storetest"
 )
@@ -225,6 +226,13 @@ func TestMetrics(t *testing.T) {
 			t.Fatalf("export: %d %q", st, body)
 		}
 
+		// One refused (an administrator without 32): not a failure.
+		noExport := meibo.WithActor(context.Background(), &meibo.Actor{Kind: meibo.ActorAdmin, ID: 999, Name: "viewer",
+			Authorities: meibo.NewAuthorities(meibo.AuthConsole)})
+		if _, err := m.Service.ExportUsers(noExport, "G1", io.Discard, csvio.UTF8, false); meibo.ErrorCode(err) != meibo.CodeForbidden {
+			t.Fatalf("an export without 32: %v", err)
+		}
+
 		// A device: enrolled, sent a ring, checks in, reports it done.
 		et := c.json("POST", "/api/v1/groups/G1/enrolment-tokens", map[string]string{"user": "taro"}, tok, 201)
 		enrolled := c.json("POST", "/device/v1/enrol", map[string]string{"token": et["token"].(string), "name": "taro-phone", "platform": "android"}, "", 201)
@@ -265,6 +273,7 @@ func TestMetrics(t *testing.T) {
 			{"meibo_import_rows_total", []string{"format", "users", "outcome", "success"}, 2},
 			{"meibo_import_duration_seconds", []string{"format", "users", "outcome", "success"}, 1},
 			{"meibo_export_jobs_total", []string{"format", "users", "outcome", "success"}, 1},
+			{"meibo_export_jobs_total", []string{"format", "users", "outcome", "refused"}, 1},
 			{"meibo_export_rows_total", []string{"format", "users"}, 3},
 			{"meibo_import_jobs_running", nil, 0},
 			{"meibo_import_oldest_running_age_seconds", nil, 0},
