@@ -195,6 +195,12 @@ func (m *Main) Open(ctx context.Context) error {
 	scfg.Factors = factors
 	m.Service = service.New(m.DB, scfg)
 	created, generated, err := m.Service.Bootstrap(ctx, cfg.AdminPassword)
+	if meibo.ErrorCode(err) == meibo.CodeInvalid {
+		// The password chosen for the first start is refused: say where
+		// it came from.
+		m.DB.Close()
+		return usagef("the password of --admin-password (MEIBO_ADMIN_PASSWORD, --admin-password-file) is refused: %s", message(err, meibo.English))
+	}
 	if err != nil {
 		m.DB.Close()
 		return fmt.Errorf("create built-in administrators: %w", err)

@@ -349,6 +349,13 @@ func TestServeCommand(t *testing.T) {
 	if r := c.run([]string{"serve", "--migrate", "sometimes"}, "MEIBO_ADDR=127.0.0.1:0"); r.code != 2 {
 		t.Errorf("serve --migrate sometimes: %s", r)
 	}
+	// A first start's password that the policy refuses: the refusal says
+	// where the password came from.
+	fresh := filepath.Join(t.TempDir(), "fresh.db")
+	if r := c.run([]string{"serve"}, "MEIBO_DB="+fresh, "MEIBO_ADDR=127.0.0.1:0", "MEIBO_ADMIN_PASSWORD=My-admin-pass-7"); r.code != 2 ||
+		!strings.Contains(r.stderr, "MEIBO_ADMIN_PASSWORD") || !strings.Contains(r.stderr, "user ID") {
+		t.Errorf("serve with a refused first password: %s", r)
+	}
 }
 
 // TestServeGracefulClose: Close stops taking connections but lets a request
