@@ -74,6 +74,8 @@ func TestPortalInBrowser(t *testing.T) {
 	enrol("alice", "Alice's iPad", meibo.DeviceStatus{Model: "iPad Air", OSVersion: "iPadOS 17.5", Battery: battery(31),
 		Location: &meibo.Location{Latitude: 34.702485, Longitude: 135.495951, Accuracy: 30}})
 	enrol("bob", "Bob's Pixel", meibo.DeviceStatus{Model: "Pixel 8", OSVersion: "Android 14", Battery: battery(90)})
+	// A device named by a long serial, without a space to break at.
+	_, longID := enrol("alice", "SM-"+strings.Repeat("A1B2C3", 10), meibo.DeviceStatus{Model: "Galaxy Tab", Battery: battery(55)})
 
 	browser := startChromium(t, chromium)
 	tab := newTab(t, browser, m.URL())
@@ -125,6 +127,11 @@ func TestPortalInBrowser(t *testing.T) {
 			t.Errorf("the device list is %vpx wide on a 390px phone", w)
 		}
 		shots.take(b, "devices", "en")
+		b.open(fmt.Sprintf("/devices/%d", longID))
+		if w := evalJS[float64](b, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("the page of a device with a 63-character name is %vpx wide on a 390px phone", w)
+		}
+		b.open("/")
 	})
 
 	t.Run("lock, followed live", func(t *testing.T) {
