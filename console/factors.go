@@ -41,6 +41,7 @@ func (c *Console) factorRoutes(mux *http.ServeMux, a func(string, handler)) {
 	f("POST "+securityPath+"/totp/remove", c.handleTOTPRemove)
 	f("POST "+securityPath+"/recovery", c.handleRecoveryNew)
 	a("POST "+securityPath+"/token", c.handleSessionToken)
+	a("POST "+securityPath+"/sessions/end", c.handleEndOtherSessions)
 	a("GET "+Prefix+"/admins/{id}/security", c.handleAdminSecurity)
 	a("POST "+Prefix+"/admins/{id}/security/reset", c.handleAdminReset)
 	a("POST "+Prefix+"/admins/{id}/security/sso/{provider}/remove", c.handleAdminUnlink)
@@ -297,6 +298,15 @@ func (c *Console) handleSessionToken(q *req) {
 		return
 	}
 	c.shownOnce(q, "token.title", "token.intro", []string{tok}, securityPath)
+}
+
+// handleEndOtherSessions signs the administrator out everywhere but here.
+func (c *Console) handleEndOtherSessions(q *req) {
+	if err := c.svc.EndOtherSessions(q.ctx); err != nil {
+		c.securityForm(q, err)
+		return
+	}
+	c.redirect(q, securityPath, "sessions.ended")
 }
 
 // handleAdminSecurity shows an administrator's factors and sessions to a

@@ -347,3 +347,23 @@ func (s *Service) userFor(ctx context.Context, tx meibo.Tx, who Account) (*meibo
 	}
 	return tx.UserByName(ctx, g.ID, who.Name)
 }
+
+// EndOtherSessions ends the actor's console sessions but the one it acts
+// in: an administrator who sees a session they do not recognise ends it
+// without an emergency. Their API tokens stay (scripts use them; a new
+// password or a manager's reset ends those too).
+func (s *Service) EndOtherSessions(ctx context.Context) error {
+	a, err := actor(ctx)
+	if err != nil {
+		return err
+	}
+	if a.Kind != meibo.ActorAdmin || a.Session == "" {
+		return meibo.Forbidden("forbidden")
+	}
+	return s.store.Update(ctx, func(tx meibo.Tx) error {
+		if err := tx.DeleteSessionsOf(ctx, meibo.SessionConsole, a.ID, a.Session); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "admin.sessions.end", meibo.CategorySignIn, "admin", a.Name, "", map[string]any{"own": true, "kept": "this session"})
+	})
+}
