@@ -58,7 +58,7 @@ func (s *Server) handleRestore(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Query().Get("replace") != "true" {
-		s.writeError(w, r, meibo.Errorf(meibo.CodeBadRequest, "bad_request", "a restore replaces the whole installation and signs everyone out: confirm with ?replace=true"))
+		s.writeError(w, r, meibo.Errorf(meibo.CodeBadRequest, "backup.replace.confirm"))
 		return
 	}
 	f, err := os.CreateTemp("", "meibo-restore-*.mbk")

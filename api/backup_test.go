@@ -91,8 +91,9 @@ func TestBackupRoutes(t *testing.T) {
 		if code, _ := do("console", "POST", "/api/v1/restore?replace=true", file); code != 403 {
 			t.Errorf("restore as console: %d", code)
 		}
-		if code, _ := do("keeper", "POST", "/api/v1/restore", file); code != 400 {
-			t.Errorf("restore without ?replace=true: %d", code)
+		if code, body := do("keeper", "POST", "/api/v1/restore", file); code != 400 || !strings.Contains(string(body), "confirm it with ?replace=true") ||
+			strings.Contains(string(body), "could not be read") {
+			t.Errorf("restore without ?replace=true: %d %s", code, body)
 		}
 		if _, err := svc.Group(sys, "LATE"); err != nil {
 			t.Fatalf("a refused restore changed the data: %v", err)

@@ -27,10 +27,11 @@ type Backuper interface {
 
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
-		"backup.unavailable": {"Backups are not available in this process.", "このプロセスではバックアップを利用できません。"},
-		"backup.dir":         {"Give the folder as an absolute path on the server.", "フォルダーはサーバー上の絶対パスで指定してください。"},
-		"backup.keep":        {"Keep from 1 to 1000 files.", "保持するファイル数は 1〜1000 で指定してください。"},
-		"backup.schedule":    {"The schedule must be \"daily HH:MM\" or \"every N h\" (N from 1 to 168), not %q.", "スケジュールは「daily HH:MM」または「every N h」(N は 1〜168) で指定してください: %q"},
+		"backup.unavailable":     {"Backups are not available in this process.", "このプロセスではバックアップを利用できません。"},
+		"backup.replace.confirm": {"A restore replaces the whole installation and signs everyone out: confirm it with ?replace=true.", "リストアはインストール全体を置き換え、全員をサインアウトさせます。?replace=true で確認してください。"},
+		"backup.dir":             {"Give the folder as an absolute path on the server.", "フォルダーはサーバー上の絶対パスで指定してください。"},
+		"backup.keep":            {"Keep from 1 to 1000 files.", "保持するファイル数は 1〜1000 で指定してください。"},
+		"backup.schedule":        {"The schedule must be \"daily HH:MM\" or \"every N h\" (N from 1 to 168), not %q.", "スケジュールは「daily HH:MM」または「every N h」(N は 1〜168) で指定してください: %q"},
 	})
 }
 
