@@ -90,6 +90,8 @@ var scenarios = []scenario{
 	{name: "licence without 35", method: "GET", path: "/api/v1/licence", as: "dept", status: 403},
 	{name: "licence", method: "GET", path: "/api/v1/licence", as: "manager", status: 200, expect: []string{`"used":3`}},
 	{name: "unified users without the console", method: "GET", path: "/api/v1/unified-users", as: "viewer", status: 403},
+	{name: "unified users, one page", method: "GET", path: "/api/v1/unified-users", as: "manager", status: 200, expect: []string{`"users":[`}, notExpect: []string{`"next"`}},
+	{name: "unified users, a page of one", method: "GET", path: "/api/v1/unified-users?limit=1", as: "manager", status: 200, expect: []string{`"next":{"afterKey":`}},
 	{name: "create a group without the console", method: "POST", path: "/api/v1/groups", as: "viewer", body: `{"id":"G7"}`, status: 403},
 	{name: "create a group as a department administrator", method: "POST", path: "/api/v1/groups", as: "dept", body: `{"id":"G7"}`, status: 403},
 	{name: "delete a group as a department administrator", method: "DELETE", path: "/api/v1/groups/G1", as: "dept", status: 403},

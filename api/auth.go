@@ -164,7 +164,17 @@ func (s *Server) handleUnifiedUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	body := map[string]any{"users": users}
 	if n := len(users); n > 0 {
-		body["next"] = map[string]string{"afterName": users[n-1].Key.Name, "afterKey": users[n-1].Key.EmailKey}
+		// A next page only when there is one: a full page is followed by
+		// a look for one more.
+		last := users[n-1].Key
+		more, err := s.svc.UnifiedUsers(r.Context(), last, 1)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if len(more) > 0 {
+			body["next"] = map[string]string{"afterName": last.Name, "afterKey": last.EmailKey}
+		}
 	}
 	writeJSON(w, http.StatusOK, body)
 }
