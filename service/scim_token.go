@@ -23,7 +23,7 @@ const DefaultSCIMTokenTTL = 365 * 24 * time.Hour
 
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
-		"scim.token.name":      {"The token's name must be 1 to 64 characters", "トークン名は 1〜64 文字にしてください"},
+		"scim.token.name":      {"The token's name must be 1 to 64 characters.", "トークン名は 1〜64 文字にしてください。"},
 		"scim.token.ttl":       {"The token's lifetime must be between one hour and five years", "トークンの有効期間は 1 時間から 5 年の間にしてください"},
 		"user.external.exists": {"Another user of the group has the external ID %s", "外部 ID %s はグループ内の別のユーザーが使用しています"},
 	})
