@@ -286,7 +286,11 @@ func (p *Portal) devices(q *req) {
 	case q.r.URL.Query().Get("sent") == "wipe":
 		notice = web.T(q.lang, "portal.wipe.sent")
 	}
-	p.page(q, http.StatusOK, "devices", "portal.devices.title", v, notice)
+	title := "portal.devices.title"
+	if q.actor.GroupAdmin {
+		title = "portal.devices.all" // as the page's heading says
+	}
+	p.page(q, http.StatusOK, "devices", title, v, notice)
 }
 
 type deviceData struct {

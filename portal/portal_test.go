@@ -463,6 +463,14 @@ func TestIsolation(t *testing.T) {
 		// Each list shows the devices the user may see, and no other.
 		for _, a := range actors {
 			p := browsers[a.user].do("GET", "/", nil)
+			// The title says whose devices these are, as the heading does.
+			title := "<title>My devices"
+			if a.user == "dora" || a.user == "gina" {
+				title = "<title>Devices of the group"
+			}
+			if !strings.Contains(p.body, title) {
+				t.Errorf("%s's device list is not titled %q", a.user, title)
+			}
 			for key, d := range devs {
 				if strings.Contains(a.sees, key) != strings.Contains(p.body, ">"+d.Name+"<") {
 					t.Errorf("%s's device list and %s: sees %v\n%s", a.user, d.Name, strings.Contains(a.sees, key), p.body)
