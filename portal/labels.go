@@ -53,6 +53,8 @@ func init() {
 		"portal.command.message":           {"Message", "メッセージ"},
 		"portal.command.wipe":              {"Wipe", "ワイプ"},
 		"portal.command.message.text":      {"“%s”", "「%s」"},
+		"portal.command.cancelled":         {"The command was cancelled: the device will not get it.", "操作を取り消しました。デバイスには届きません。"},
+		"portal.command.late":              {"Too late to cancel: the command no longer waits for the device (see its status below).", "取り消せませんでした。この操作はもうデバイスを待っていません(下の状態をご覧ください)。"},
 		"portal.command.by.you":            {"by you", "あなた"},
 		"portal.command.by.admin":          {"by an administrator", "管理者"},
 		"portal.wipe.warning":              {"Wiping erases everything on the device and removes it from meibo. It cannot be undone.", "ワイプするとデバイスのデータはすべて消去され、meibo から登録解除されます。元に戻すことはできません。"},

@@ -334,6 +334,12 @@ func (p *Portal) handleDevice(q *req) {
 		return
 	}
 	notice := ""
+	switch q.r.URL.Query().Get("done") {
+	case "cancelled":
+		notice = web.T(q.lang, "portal.command.cancelled")
+	case "late":
+		notice = web.T(q.lang, "portal.command.late")
+	}
 	if q.r.URL.Query().Get("sent") != "" {
 		notice = web.T(q.lang, "portal.command.sent")
 	}
@@ -414,11 +420,14 @@ func (p *Portal) handleCancel(q *req) {
 		p.fail(q, err)
 		return
 	}
-	if _, err := p.svc.CancelCommand(q.ctx, id); err != nil && meibo.ErrorCode(err) != meibo.CodeConflict {
+	done := "cancelled"
+	if _, err := p.svc.CancelCommand(q.ctx, id); meibo.ErrorCode(err) == meibo.CodeConflict {
+		done = "late" // the device took it meanwhile
+	} else if err != nil {
 		p.fail(q, err)
 		return
 	}
-	http.Redirect(q.w, q.r, "/devices/"+strconv.FormatInt(c.DeviceID, 10), http.StatusSeeOther)
+	http.Redirect(q.w, q.r, "/devices/"+strconv.FormatInt(c.DeviceID, 10)+"?done="+done, http.StatusSeeOther)
 }
 
 func (p *Portal) handlePassword(q *req) {

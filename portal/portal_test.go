@@ -672,11 +672,20 @@ func TestCommandPages(t *testing.T) {
 		b.post(path+"/commands", url.Values{"action": {"ring"}})
 		cs, _ = e.svc.DeviceCommands(e.sys, d.ID, 0)
 		ring := cs[0]
-		if p := b.post(fmt.Sprint("/commands/", ring.ID, "/cancel"), nil); p.status != http.StatusSeeOther || p.location != path {
+		p = b.post(fmt.Sprint("/commands/", ring.ID, "/cancel"), nil)
+		if p.status != http.StatusSeeOther || p.location != path+"?done=cancelled" {
 			t.Errorf("cancel: %d %s", p.status, p.location)
 		}
 		if v := status(ring.ID); v["status"] != "cancelled" || v["final"] != true {
 			t.Errorf("cancelled status %v", v)
+		}
+		if p := b.do("GET", p.location, nil); !strings.Contains(p.body, "The command was cancelled") {
+			t.Errorf("the page after cancelling does not say so:\n%s", p.body)
+		}
+		// Again, too late: the page says so.
+		if p := b.post(fmt.Sprint("/commands/", ring.ID, "/cancel"), nil); p.location != path+"?done=late" ||
+			!strings.Contains(b.do("GET", p.location, nil).body, "Too late to cancel") {
+			t.Errorf("cancelling a finished command: %d %s", p.status, p.location)
 		}
 
 		// Wipe: the name and the password, each refused with its field.
