@@ -32,6 +32,18 @@ func (e *env) devEnrol(group, user, name string) (string, *meibo.Device) {
 	return secret, d
 }
 
+// waitPolls waits until n long polls wait on the service.
+func (e *env) waitPolls(n int) {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for e.svc.Waiting() != n {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d long polls wait, want %d", e.svc.Waiting(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // devPortal signs a user in to the portal and returns their actor.
 func (e *env) devPortal(group, name string) *meibo.Actor {
 	e.t.Helper()
@@ -271,13 +283,7 @@ func TestLongPoll(t *testing.T) {
 			cmds, err := e.svc.CheckIn(bg, dev, meibo.DeviceStatus{}, 20*time.Second)
 			got <- answer{cmds, err, time.Now()}
 		}()
-		deadline := time.Now().Add(5 * time.Second)
-		for e.svc.Waiting() != 1 {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d long polls wait, want 1", e.svc.Waiting())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		e.waitPolls(1)
 		must(e.svc.SendCommand(as(a), other.ID, service.PortalCommand{Action: meibo.ActionRing}))(t)
 		select {
 		case r := <-got:
@@ -306,9 +312,7 @@ func TestLongPoll(t *testing.T) {
 			cmds, err := e.svc.CheckIn(ctx, dev, meibo.DeviceStatus{}, 20*time.Second)
 			got <- answer{cmds, err, time.Now()}
 		}()
-		for e.svc.Waiting() != 1 {
-			time.Sleep(5 * time.Millisecond)
-		}
+		e.waitPolls(1)
 		cancel()
 		select {
 		case r := <-got:
@@ -490,13 +494,7 @@ func TestLongPollCommandFromAnotherProcess(t *testing.T) {
 			cmds, _ := e.svc.CheckIn(bg, dev, meibo.DeviceStatus{}, 20*time.Second)
 			got <- cmds
 		}()
-		deadline := time.Now().Add(5 * time.Second)
-		for e.svc.Waiting() != 1 {
-			if time.Now().After(deadline) {
-				t.Fatalf("%d long polls wait, want 1", e.svc.Waiting())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		e.waitPolls(1)
 		cli := service.New(e.db, service.Config{Hasher: e.hasher, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HashWorkers: 1})
 		queued := time.Now()
 		c := must(cli.SendAdminCommand(e.sys, d.ID, meibo.ActionRing, ""))(t)
