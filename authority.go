@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/bits"
 	"sort"
+	"strconv"
+	"strings"
 )
 
 // Authority is one administrator authority, numbered by its column in the
@@ -176,7 +178,8 @@ func (s Authorities) MarshalJSON() ([]byte, error) {
 	return json.Marshal(names)
 }
 
-// UnmarshalJSON reads a list of authority names.
+// UnmarshalJSON reads a list of authority names, or of their columns in
+// the administrators' CSV file ("6"), as the command line takes them.
 func (s *Authorities) UnmarshalJSON(b []byte) error {
 	var names []string
 	if err := json.Unmarshal(b, &names); err != nil {
@@ -185,6 +188,9 @@ func (s *Authorities) UnmarshalJSON(b []byte) error {
 	var out Authorities
 	for _, n := range names {
 		a, ok := AuthorityByName(n)
+		if col, err := strconv.Atoi(strings.TrimSpace(n)); err == nil && Authority(col).Valid() {
+			a, ok = Authority(col), true
+		}
 		if !ok {
 			return FieldError("authorities", "auth.unknown", n)
 		}

@@ -3,6 +3,7 @@ package meibo
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -181,6 +182,14 @@ func TestAuthoritiesJSON(t *testing.T) {
 	err = json.Unmarshal([]byte(`["console","root"]`), &back)
 	if ErrorCode(err) != CodeInvalid {
 		t.Errorf("unknown name: %v", err)
+	}
+	// Columns of the administrators' file, as the command line takes them.
+	cols := fmt.Sprintf(`["%d","%d"]`, AuthConsole.Column(), AuthLogViewer.Column())
+	if err := json.Unmarshal([]byte(cols), &back); err != nil || back != NewAuthorities(AuthConsole, AuthLogViewer) {
+		t.Errorf("columns %s: %v, %v", cols, back.List(), err)
+	}
+	if err := json.Unmarshal([]byte(`["99"]`), &back); ErrorCode(err) != CodeInvalid {
+		t.Errorf("an unknown column: %v", err)
 	}
 }
 

@@ -200,7 +200,7 @@ var catalogue = map[string]text{
 	"admin.department.none": {"A department administrator needs at least one group.", "部門管理者には1つ以上のグループを割り当ててください。"},
 	"auth.depends":          {"%s (column %d) needs %s (column %d).", "%s(列%d)を設定するには%s(列%d)が必要です。"},
 	"auth.exclusive":        {"%s (column %d) cannot be combined with other viewing authorities.", "%s(列%d)は他の閲覧権限と同時に設定できません。"},
-	"auth.unknown":          {"Unknown authority %q.", "不明な権限「%s」です。"},
+	"auth.unknown":          {"Unknown authority %q: give its name (such as console) or its column number (such as 6).", "不明な権限「%s」です。名前(console など)か列番号(6 など)で指定してください。"},
 	"conflict.token":        {"A token collided with another one; try again.", "トークンが重複しました。もう一度実行してください。"},
 	"token.disabled":        {"The administrator %s is disabled or cannot sign in; no token was made.", "管理者 %s は無効またはサインインできないため、トークンは作成されませんでした。"},
 	"token.invalid":         {"The token is not valid or has expired.", "トークンが無効か、有効期限が切れています。"},
