@@ -163,6 +163,12 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	} else {
 		printReport(env.stdout, job, report)
 	}
+	if *format == meibo.FormatUsers && !sendInvitations && !*noInvite && report.Created > 0 {
+		// Invited by default, but no link can be made: say so rather
+		// than leave new users waiting for a mail that never comes.
+		fmt.Fprintln(env.stderr, "note: no invitations were sent: there is no --public-url (MEIBO_PUBLIC_URL) to put in their links. "+
+			"New users without a password cannot sign in until they get one: set it and run meibo user invite, or give them passwords.")
+	}
 	if job.Status != meibo.ImportSuccess {
 		return &exitError{code: exitFail}
 	}

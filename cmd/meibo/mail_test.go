@@ -205,6 +205,14 @@ func TestMailCommands(t *testing.T) {
 	if rep := oneObject(t, r.stdout); rep.Created != 2 || len(rep.Warnings) != 1 {
 		t.Errorf("import report %+v", rep)
 	}
+	if strings.Contains(r.stderr, "no invitations were sent") {
+		t.Errorf("invitations were sent, and the import says none were: %s", r.stderr)
+	}
+	// Without a public URL, no invitation can be made: the import says so.
+	r = c.run([]string{"import", "--format", "users", "--group", "G1", c.file("more.csv", []byte("name,password,email\r\ncai,,cai@example.org\r\n"))})
+	if r.code != 0 || !strings.Contains(r.stderr, "no invitations were sent: there is no --public-url") {
+		t.Errorf("an import of new users without a public URL: %s", r)
+	}
 
 	r = c.ok("mail", "list")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
