@@ -155,17 +155,41 @@ func (s Authorities) Validate() error {
 			v.Add("authorities", "auth.unknown", fmt.Sprint(int(a)))
 			continue
 		}
+		var missing missingAuthorities
 		for _, p := range a.Parents() {
 			if !s.Has(p) {
-				v.Add(a.Name(), "auth.depends", a, a.Column(), p, p.Column())
-				break
+				missing = append(missing, p)
 			}
+		}
+		switch len(missing) {
+		case 0:
+		case 1:
+			v.Add(a.Name(), "auth.depends", a, a.Column(), missing[0], missing[0].Column())
+		default:
+			// Every one it lacks, so that one correction is enough.
+			v.Add(a.Name(), "auth.depends.many", a, a.Column(), missing)
 		}
 	}
 	if s.Has(AuthNoViewing) && s&NewAuthorities(AuthLogViewer, AuthConsole, AuthBackup) != 0 {
 		v.Add(AuthNoViewing.Name(), "auth.exclusive", AuthNoViewing, AuthNoViewing.Column())
 	}
 	return v.Err()
+}
+
+// missingAuthorities names authorities with their columns for a person:
+// "Department administrator (column 8) and Register/update/delete device
+// (column 33)".
+type missingAuthorities []Authority
+
+func (m missingAuthorities) In(lang Lang) string {
+	parts := make([]string, len(m))
+	for i, a := range m {
+		parts[i] = M("auth.with_column", a, a.Column()).In(lang)
+	}
+	if lang == Japanese {
+		return strings.Join(parts, "と")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 // MarshalJSON writes the set as a sorted list of authority names.

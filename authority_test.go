@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -110,6 +111,15 @@ func TestAuthorityDependencies(t *testing.T) {
 	}
 	if got := m.In(Japanese); got != "設定変更ログの閲覧(列23)を設定するにはログビューア(列5)が必要です。" {
 		t.Errorf("Japanese message %q", got)
+	}
+	// Several missing are named at once: 34 with 6 alone lacks 8 and 33.
+	m = fieldErr(t, NewAuthorities(AuthDevicesOnly, AuthConsole).Validate())[AuthDevicesOnly.Name()]
+	want := fmt.Sprintf("%s (column 34) needs %s (column 8) and %s (column 33).", AuthDevicesOnly.Label(English), AuthDepartment.Label(English), AuthDevices.Label(English))
+	if m.Key != "auth.depends.many" || m.In(English) != want {
+		t.Errorf("34 lacking 8 and 33: %q, want %q", m.In(English), want)
+	}
+	if got := m.In(Japanese); !strings.Contains(got, "(列8)と") || !strings.Contains(got, "(列33)が必要です。") {
+		t.Errorf("34 lacking 8 and 33, in Japanese: %q", got)
 	}
 	// 31 needs 6, not 5 (the manual's "No.5" is a misprint).
 	if err := NewAuthorities(AuthLogViewer, AuthImport).Validate(); err == nil {

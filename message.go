@@ -199,6 +199,8 @@ var catalogue = map[string]text{
 	"admin.group.unknown":   {"Unknown group %s in the department groups.", "部門グループに不明なグループ %s が含まれています。"},
 	"admin.department.none": {"A department administrator needs at least one group.", "部門管理者には1つ以上のグループを割り当ててください。"},
 	"auth.depends":          {"%s (column %d) needs %s (column %d).", "%s(列%d)を設定するには%s(列%d)が必要です。"},
+	"auth.depends.many":     {"%s (column %d) needs %s.", "%s(列%d)を設定するには%sが必要です。"},
+	"auth.with_column":      {"%s (column %d)", "%s(列%d)"},
 	"auth.exclusive":        {"%s (column %d) cannot be combined with other viewing authorities.", "%s(列%d)は他の閲覧権限と同時に設定できません。"},
 	"auth.unknown":          {"Unknown authority %q: give its name (such as console) or its column number (such as 6).", "不明な権限「%s」です。名前(console など)か列番号(6 など)で指定してください。"},
 	"conflict.token":        {"A token collided with another one; try again.", "トークンが重複しました。もう一度実行してください。"},
