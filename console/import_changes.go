@@ -50,7 +50,10 @@ type jobChangesData struct {
 // change numbered ?changes=) of a finished real run.
 func (c *Console) importChanges(q *req, d *importJobData) error {
 	j := d.Job.ImportJob
-	if j.DryRun || j.Status != meibo.ImportSuccess || j.Format == meibo.FormatDevices {
+	// A bulk action's changes are its kept list (the download of the
+	// job's file), not the imports' list: the section would say "Nothing
+	// was changed" under counts of thousands.
+	if j.DryRun || j.Status != meibo.ImportSuccess || j.Format == meibo.FormatDevices || service.IsBulkFormat(j.Format) {
 		return nil
 	}
 	after, _ := strconv.Atoi(q.r.URL.Query().Get("changes"))

@@ -256,6 +256,9 @@ func TestBulkInBrowser(t *testing.T) {
 		b.wantText("The action of the preview has started.")
 		b.waitJob(jobOnPage(t, b))
 		b.wantText("The action succeeded", "Bulk: disable users")
+		if strings.Contains(b.mainText(), "Nothing was changed") {
+			t.Errorf("the applied job's page says nothing was changed:\n%s", b.mainText())
+		}
 		if u, err := s.m.Service.User(s.sys, dave); err != nil || !u.Disabled {
 			t.Errorf("dave after the preview was applied: %+v %v", u, err)
 		}
