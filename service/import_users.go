@@ -116,28 +116,35 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 			r.problemAt(rec, "name", meibo.M("import.user.exists", in.Name))
 			continue
 		}
-		profile := u.def
+		// The checks of one row that do not depend on each other all run,
+		// so that a row's every error is listed at once.
+		profile, bad := u.def, false
 		if cur != nil && !in.HasProfile {
 			profile = &meibo.Profile{ID: cur.ProfileID, Name: cur.ProfileName, APIAccess: u.profileAPI(cur.ProfileName)}
 		} else if in.Profile != "" {
-			if hasErrorAt(rec, "profile") {
-				continue // unreadable (bytes not of the encoding): said already
-			}
-			if profile = u.profileNamed(rec, in.Profile); profile == nil {
+			switch named := u.profileNamed(rec, in.Profile); {
+			case hasErrorAt(rec, "profile"):
+				bad = true // unreadable (bytes not of the encoding): said already
+			case named == nil:
 				r.problemAt(rec, "profile", meibo.M("profile.not_found", in.Profile))
-				continue
+				bad = true
+			default:
+				profile = named
 			}
 		}
 		if !r.hashAllowed(rec, "passwordHash", in.PasswordHash) {
-			continue
+			bad = true
 		}
 		if in.Password != "" {
 			if err := meibo.CheckPassword(in.Password, in.Name, in.Email, u.group); err != nil {
 				if err := r.problemErr(rec, "password", err); err != nil {
 					return err
 				}
-				continue
+				bad = true
 			}
+		}
+		if bad {
+			continue
 		}
 		next := &meibo.User{GroupID: u.group, Name: in.Name, Email: in.Email, ProfileID: profile.ID, ProfileName: profile.Name,
 			Admin: in.Admin, APIAccess: in.APIAccess, Disabled: in.Disabled}
