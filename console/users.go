@@ -261,7 +261,7 @@ func (c *Console) handleUserDuplicate(q *req) {
 		return
 	}
 	f := userForm{Group: g, Profiles: ps, Source: u, Profile: u.ProfileName, Admin: u.Admin, APIAccess: u.APIAccess, Disabled: u.Disabled,
-		Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10) + "/duplicate", SendInvitation: c.svc.InvitationsByDefault()}
+		Action: Prefix + "/users/" + strconv.FormatInt(u.ID, 10) + "/duplicate", SendInvitation: c.svc.InvitationsByDefault() && !u.Disabled}
 	c.page(q, http.StatusOK, "user_form", "user.duplicate.title", f, "")
 }
 

@@ -248,8 +248,8 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		// transaction: all of them, or (when it rolls back) none.
 		var mails []*meibo.MailMessage
 		for _, nu := range creates {
-			if nu.Email == "" || nu.HasPassword() {
-				continue // invited: users with an address and no password
+			if nu.Email == "" || nu.HasPassword() || nu.Disabled {
+				continue // invited: users with an address, no password, enabled
 			}
 			m, err := r.s.linkMail(ctx, tx, nu, u.g, meibo.MailInvitation, u.mailLang, false)
 			if err != nil {

@@ -599,6 +599,11 @@ func TestMailRollback(t *testing.T) {
 		if f := wantCode(t, err, meibo.CodeInvalid).Fields["email"]; f.Key != "invitation.no_email" {
 			t.Errorf("an invitation without an address: %v", err)
 		}
+		// A disabled user, who could not use the link.
+		_, err = e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: "offline", Email: "offline@example.org", Disabled: true, SendInvitation: true})
+		if f := wantCode(t, err, meibo.CodeInvalid).Fields["sendInvitation"]; f.Key != "invitation.disabled" {
+			t.Errorf("an invitation to a disabled user: %v", err)
+		}
 		// Past the licence limit.
 		_, err = e.svc.UpdateSettings(e.sys, map[string]string{meibo.SettingLicenceLimit: "1"})
 		e.must(err)
@@ -703,6 +708,14 @@ func TestMailImportInvitations(t *testing.T) {
 		slices.Sort(to)
 		if !slices.Equal(to, []string{"ann@example.org", "cub@example.org"}) {
 			t.Fatalf("invitations to %v", to)
+		}
+		// A new user made disabled is not invited: the link could not be
+		// used.
+		run(service.ImportRequest{SendInvitations: true}, []byte("name,password,email,disabled\r\ndora,,dora@example.org,true\r\n"))
+		for _, m := range e.outbox(meibo.MailPending) {
+			if m.To == "dora@example.org" {
+				t.Errorf("an invitation to a disabled new user: %+v", m)
+			}
 		}
 		// Without the option, none; with it and "update existing", only
 		// the new users get one.

@@ -43,6 +43,10 @@ func (in *UserInput) validate(groupID string) error {
 	if in.SendInvitation && in.Email == "" {
 		v.Add("email", "invitation.no_email")
 	}
+	if in.SendInvitation && in.Disabled {
+		// A disabled user cannot sign in, nor use the link.
+		v.Add("sendInvitation", "invitation.disabled")
+	}
 	return v.Err()
 }
 

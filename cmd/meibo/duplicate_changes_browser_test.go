@@ -50,6 +50,43 @@ func TestDuplicateWithChangesInBrowser(t *testing.T) {
 	}
 }
 
+// TestDuplicateDisabledInBrowser: the copy of a disabled user starts
+// without an invitation (a disabled user cannot use one), and asking for one
+// anyway is refused with the reason, nothing saved and nothing queued.
+func TestDuplicateDisabledInBrowser(t *testing.T) {
+	path := requireChromium(t)
+	t.Parallel()
+	s := startBrowserServer(t)
+	b := newTab(t, startChromium(t, path), s.base)
+	b.signIn("admin", consolePassword)
+	alice := s.userID(t, "G001", "alice")
+	disabled := true
+	if _, err := s.m.Service.UpdateUser(s.sys, alice, meibo.UserUpdate{Disabled: &disabled}); err != nil {
+		t.Fatal(err)
+	}
+	b.open(fmt.Sprintf("/console/users/%d/duplicate", alice))
+	if evalJS[bool](b, `document.querySelector("input[name=sendInvitation]").checked`) {
+		t.Error("the copy of a disabled user starts with an invitation ticked")
+	}
+	b.set("#name", "alice3")
+	b.set("#email", "alice3@example.com")
+	b.click(`input[name=sendInvitation]`)
+	if st := b.submit(`form[action$="/duplicate"] button[type=submit]`); st != http.StatusUnprocessableEntity {
+		t.Fatalf("a disabled copy with an invitation: status %d", st)
+	}
+	b.wantText("The user is disabled; enable the user before sending an invitation.")
+	if _, err := s.m.Service.UserByName(s.sys, "G001", "alice3"); meibo.ErrorCode(err) != meibo.CodeNotFound {
+		t.Errorf("the refused copy was saved: %v", err)
+	}
+	b.click(`input[name=sendInvitation]`)
+	if st := b.submit(`form[action$="/duplicate"] button[type=submit]`); st != http.StatusOK {
+		t.Fatalf("a disabled copy without an invitation: status %d\n%s", st, b.mainText())
+	}
+	if u, err := s.m.Service.UserByName(s.sys, "G001", "alice3"); err != nil || !u.Disabled {
+		t.Errorf("the copy: %+v, %v", u, err)
+	}
+}
+
 // TestImportChangesInBrowser imports a file through the import form and
 // reads on the job's page what it changed, a page at a time, and the CSV.
 func TestImportChangesInBrowser(t *testing.T) {
