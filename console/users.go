@@ -109,7 +109,13 @@ func (c *Console) handleUsers(q *req) {
 	}
 	d.Next, d.Prev = d.Page.Next, d.Page.Prev
 	d.List.links(q.r, d.Page, strings.TrimSpace(d.Q) != "")
-	d.Bulk = c.bulkList(q, g.ID, filterFrom(qs))
+	if d.Page.TotalExact && !d.Weak {
+		// The list counted its matches exactly: the banner says the same
+		// number as the list's heading.
+		d.Bulk = bulkListData{Actions: usersBulkActions, Matches: groupDigits(d.Page.Total)}
+	} else {
+		d.Bulk = c.bulkList(q, g.ID, filterFrom(qs))
+	}
 	c.page(q, http.StatusOK, "users", "users.title", d, notice(q))
 }
 

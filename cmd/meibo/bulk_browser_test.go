@@ -191,6 +191,18 @@ func TestBulkInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("the banner counts what the list counts", func(t *testing.T) {
+		b := b.with(t)
+		// "m0" is in every name up to m09999: all of them in a short
+		// run, 10,000 in a long one; the list counts them exactly.
+		want := bulkCount(min(bulkUsers, 10_000))
+		b.open("/console/groups/BIG/users?q=m0&lang=en")
+		b.wantText(want + " users")
+		b.click("#bulk-page")
+		b.waitFor(`!document.querySelector("[data-bulk-banner]").hidden`, 5*time.Second)
+		b.wantText("Select all " + want + " users matching")
+	})
+
 	t.Run("delete every user, the group's ID typed", func(t *testing.T) {
 		b := b.with(t)
 		addBigGroup(t, s, "EVERY", 60)
