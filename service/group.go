@@ -22,8 +22,10 @@ func (s *Service) CreateGroup(ctx context.Context, g meibo.Group) (*meibo.Group,
 		return nil, err
 	}
 	err = s.store.Update(ctx, func(tx meibo.Tx) error {
-		if _, err := tx.Group(ctx, g.ID); err == nil {
-			return meibo.ConflictField("id", "group.exists", g.ID)
+		if cur, err := tx.Group(ctx, g.ID); err == nil {
+			// Named as it is written (IDs are found without regard to
+			// case: g001 is G001).
+			return meibo.ConflictField("id", "group.exists", cur.ID)
 		} else if meibo.ErrorCode(err) != meibo.CodeNotFound {
 			return err
 		}

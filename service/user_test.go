@@ -231,8 +231,8 @@ func TestGroupsAndProfiles(t *testing.T) {
 			t.Fatalf("profiles of a new group: %+v", ps)
 		}
 		_, err := e.svc.CreateGroup(ctx, meibo.Group{ID: "g001"})
-		if wantCode(t, err, meibo.CodeConflict).Fields["id"].Key != "group.exists" {
-			t.Errorf("group ID in another case: %v", err)
+		if f := wantCode(t, err, meibo.CodeConflict).Fields["id"]; f.Key != "group.exists" || f.In(meibo.English) != "A group with the ID G001 already exists." {
+			t.Errorf("group ID in another case: %v (it names the group as written)", err)
 		}
 		_, err = e.svc.CreateGroup(ctx, meibo.Group{ID: "bad id"})
 		if wantCode(t, err, meibo.CodeInvalid).Fields["id"].Key != "group.id.format" {
