@@ -41,7 +41,7 @@ func TestGroupsPages(t *testing.T) {
 	b.lang = "ja"
 	r = b.post(Prefix+"/groups", url.Values{"id": {"g1"}})
 	r.expect(t, "taken ID in Japanese", http.StatusUnprocessableEntity, `value="g1"`,
-		`<div class="field-error" id="id-error">`+msgText(meibo.Japanese, "group.exists", "g1")+`</div>`)
+		`<div class="field-error" id="id-error">`+msgText(meibo.Japanese, "group.exists", "G1")+`</div>`)
 	b.lang = ""
 
 	// Rename; a blank name is the ID, as on creation.

@@ -34,7 +34,9 @@ func TestUserInvitation(t *testing.T) {
 	c.get("/console/groups/G1/users?invitation=none").want(t, "users never invited", http.StatusOK, []string{">plain<"}, ">invited<")
 	// Invitations are the default without an SMTP server too: they wait
 	// in the outbox, which says why.
-	c.get("/console/groups/G1/users/new").want(t, "new user form", http.StatusOK, []string{`name="sendInvitation" value="1" checked`})
+	// The default profile named "default" reads once, not "default (default)".
+	c.get("/console/groups/G1/users/new").want(t, "new user form", http.StatusOK, []string{`name="sendInvitation" value="1" checked`, `>default</option>`},
+		"default (default)")
 	c.get("/console/imports").want(t, "import form", http.StatusOK, []string{`name="sendInvitations" value="1" checked`})
 	r := c.post("/console/groups/G1/users", url.Values{"name": {"newcomer"}, "email": {"newcomer@example.org"}, "profile": {"default"},
 		"sendInvitation": {"1"}})
