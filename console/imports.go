@@ -87,10 +87,13 @@ func (c *Console) jobView(lang meibo.Lang, j *meibo.ImportJob) *jobView {
 		StatusLabel: web.T(lang, "imp.status."+string(j.Status)), FormatLabel: web.T(lang, "imp.format."+j.Format),
 		SizeLabel: sizeLabel(lang, j.Size)}
 	v.Percent = percent(j)
-	switch j.Status {
-	case meibo.ImportSuccess:
-		v.Summary = meibo.M("import.summary", j.Created, j.Updated, j.Deleted, j.Unchanged).In(lang)
-	case meibo.ImportFailed:
+	switch {
+	case j.Status == meibo.ImportSuccess && service.IsBulkFormat(j.Format):
+		// A bulk action creates nothing: its own words, its own counts.
+		v.Summary = meibo.M("bulk.summary", groupDigits(j.Updated), groupDigits(j.Deleted), groupDigits(j.Unchanged)).In(lang)
+	case j.Status == meibo.ImportSuccess:
+		v.Summary = meibo.M("import.summary", groupDigits(j.Created), groupDigits(j.Updated), groupDigits(j.Deleted), groupDigits(j.Unchanged)).In(lang)
+	case j.Status == meibo.ImportFailed:
 		v.Summary = service.FailedMsg(j.ErrorCount).In(lang)
 	}
 	v.Progress = c.progressText(lang, j, time.Now())

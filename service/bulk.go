@@ -118,7 +118,7 @@ func init() {
 		"bulk.confirm.all":    {"This deletes every user of group %s: type the group ID to confirm.", "グループ %s のすべてのユーザーを削除します。確認のためグループIDを入力してください。"},
 		"bulk.not_in_group":   {"User %d is not in this group.", "ユーザー %d はこのグループに属していません。"},
 		"bulk.device_missing": {"Device %d is not in this group.", "デバイス %d はこのグループに属していません。"},
-		"bulk.summary":        {"%d changed, %d deleted, %d unchanged.", "変更 %d件、削除 %d件、変更なし %d件。"},
+		"bulk.summary":        {"%s changed, %s deleted, %s unchanged.", "変更 %s件、削除 %s件、変更なし %s件。"},
 		"bulk.failed":         {"Refused: %d problems; nothing was written.", "実行できませんでした。問題 %d件、何も書き込まれていません。"},
 		"bulk.failed.one":     {"Refused: %d problem; nothing was written.", "実行できませんでした。問題 %d件、何も書き込まれていません。"},
 		"bulk.refused.api":    {"%s has API access, which profile %s does not allow.", "%s は API アクセスが有効ですが、プロファイル %s では許可されていません。"},
@@ -504,7 +504,7 @@ func (b *bulkRun) finish(ctx context.Context, tx meibo.Tx) error {
 	j.Created, j.Updated, j.Deleted, j.Unchanged = 0, b.updated, b.deleted, b.same
 	j.Rows = b.updated + b.deleted + b.same
 	j.ErrorCount, j.WarningCount = 0, 0
-	j.Message = meibo.M("bulk.summary", b.updated, b.deleted, b.same).In(meibo.English)
+	j.Message = meibo.M("bulk.summary", formatCount(b.updated), formatCount(b.deleted), formatCount(b.same)).In(meibo.English)
 	file, err := b.changesFile()
 	if err != nil {
 		return err

@@ -571,7 +571,7 @@ func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) e
 		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportSuccess, &now, &now, 1
 		j.Created, j.Updated, j.Deleted, j.Unchanged = imp.counts()
 		j.ErrorCount, j.WarningCount = r.errors, r.warnings
-		j.Message = meibo.M("import.summary", j.Created, j.Updated, j.Deleted, j.Unchanged).In(meibo.English)
+		j.Message = meibo.M("import.summary", formatCount(j.Created), formatCount(j.Updated), formatCount(j.Deleted), formatCount(j.Unchanged)).In(meibo.English)
 		if err := r.redactIfNeeded(ctx, tx, j); err != nil {
 			return err
 		}

@@ -59,7 +59,7 @@ func init() {
 		"import.missing":      {"There is no administrator %s to modify or delete; to add it, leave the processing flag blank.", "変更・削除する管理者 %s が存在しません。追加するには処理フラグを空白にしてください。"},
 		"import.user.exists":  {"The user %s exists already; turn on \"update existing users\" to change it.", "ユーザー %s は既に存在します。変更するには「既存のユーザーを更新する」をオンにしてください。"},
 		"import.department":   {"%s is a department administrator without groups: assign its groups in the console.", "%s は部門管理者ですがグループがありません。コンソールでグループを割り当ててください。"},
-		"import.summary":      {"%d created, %d updated, %d deleted, %d unchanged.", "作成 %d件、更新 %d件、削除 %d件、変更なし %d件。"},
+		"import.summary":      {"%s created, %s updated, %s deleted, %s unchanged.", "作成 %s件、更新 %s件、削除 %s件、変更なし %s件。"},
 		"import.claimed":      {"Import job %d is not waiting to run (another worker took it, or it ran already).", "インポートジョブ %d は実行待ちではありません(他のワーカーが実行したか、実行済みです)。"},
 		"import.file.dropped": {"The uploaded file was not kept: it could not be read as a file of this format, so any passwords in it could not be removed from the copy. Keep the file yourself if you need it.", "アップロードされたファイルは保存されませんでした。この形式のファイルとして読み取れなかったため、含まれているかもしれないパスワードを控えから取り除けなかったからです。必要であれば、ファイルはお手元で保管してください。"},
 		"import.file.changed": {"The file %s changed while it was read; nothing was imported. Import it again once nothing writes to it.", "ファイル %s は読み込み中に変更されました。何もインポートされていません。書き込みが終わってから再度インポートしてください。"},

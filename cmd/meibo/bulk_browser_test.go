@@ -172,6 +172,9 @@ func TestBulkInBrowser(t *testing.T) {
 		b.waitJob(job)
 		t.Logf("disabled %d users in %v (page to page)", bulkUsers, time.Since(start).Round(time.Millisecond))
 		b.wantText("Bulk: disable users", "SUCCESS")
+		// In its own words and with grouped digits: "30,000 changed", not
+		// "0 created, 30000 updated".
+		b.wantText("The action succeeded: " + n + " changed, 0 deleted, 0 unchanged.")
 		if got := b.text(`[data-field=updated]`); got != fmt.Sprint(bulkUsers) {
 			t.Errorf("the job changed %s users, want %d\n%s", got, bulkUsers, b.mainText())
 		}
