@@ -93,6 +93,8 @@ func (c *Console) jobView(lang meibo.Lang, j *meibo.ImportJob) *jobView {
 		v.Summary = meibo.M("bulk.summary", groupDigits(j.Updated), groupDigits(j.Deleted), groupDigits(j.Unchanged)).In(lang)
 	case j.Status == meibo.ImportSuccess:
 		v.Summary = meibo.M("import.summary", groupDigits(j.Created), groupDigits(j.Updated), groupDigits(j.Deleted), groupDigits(j.Unchanged)).In(lang)
+	case j.Status == meibo.ImportFailed && service.IsBulkFormat(j.Format):
+		v.Summary = service.BulkFailedMsg(j.ErrorCount).In(lang) // no file was refused
 	case j.Status == meibo.ImportFailed:
 		v.Summary = service.FailedMsg(j.ErrorCount).In(lang)
 	}

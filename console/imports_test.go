@@ -267,3 +267,27 @@ func TestUploadFarTooLarge(t *testing.T) {
 		r.want(t, "huge body", http.StatusRequestEntityTooLarge, []string{"The upload is larger than the limit of 16 KiB."})
 	}
 }
+
+// TestBulkJobPageWords: a bulk action's page speaks of the action, not of
+// a file: a refused one is "Refused: 1 problem", not "The file was
+// refused".
+func TestBulkJobPageWords(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.svc.CreateProfile(e.sys, "G1", meibo.Profile{Name: "noapi", Actions: []meibo.Action{meibo.ActionLock}}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: "apiuser", APIAccess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.svc.SubmitBulk(e.sys, service.BulkRequest{Action: service.BulkProfile, GroupID: "G1", IDs: []int64{u.ID}, Profile: "noapi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := e.svc.RunImport(e.sys, q.ID, nil)
+	if err != nil || j.Status != meibo.ImportFailed {
+		t.Fatalf("the move: %+v, %v", j, err)
+	}
+	e.admin(meibo.BuiltinAdmin).get("/console/imports/"+strconv.FormatInt(j.ID, 10)).want(t, "a refused bulk action", http.StatusOK,
+		[]string{"Refused: 1 problem; nothing was written."}, "The file was refused")
+}

@@ -525,6 +525,15 @@ func (b *bulkRun) finish(ctx context.Context, tx meibo.Tx) error {
 	return r.s.audit(ctx, tx, "bulk.success", bulkCategory(b.req.Action), "import", idString(j.ID), j.GroupID, d)
 }
 
+// BulkFailedMsg is the outcome of a bulk action refused for n problems, in
+// the right number.
+func BulkFailedMsg(n int) meibo.Msg {
+	if n == 1 {
+		return meibo.M("bulk.failed.one", n)
+	}
+	return meibo.M("bulk.failed", n)
+}
+
 // finishRefused fails the job with its refusals; nothing was written.
 func (b *bulkRun) finishRefused(ctx context.Context) error {
 	r := b.jobRun
@@ -540,11 +549,7 @@ func (b *bulkRun) finishRefused(ctx context.Context) error {
 		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportFailed, &now, &now, 0
 		j.Created, j.Updated, j.Deleted, j.Unchanged = 0, 0, 0, 0
 		j.ErrorCount, j.WarningCount = r.errors, 0
-		key := "bulk.failed"
-		if r.errors == 1 {
-			key = "bulk.failed.one"
-		}
-		j.Message = meibo.M(key, r.errors).In(meibo.English)
+		j.Message = BulkFailedMsg(r.errors).In(meibo.English)
 		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
 			return err
 		} else if !ok {
