@@ -14,6 +14,7 @@ import (
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/csvio"
+	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/web"
 )
 
@@ -67,6 +68,13 @@ func (c *Console) handleMails(q *req) {
 		mails = mails[:logPage]
 		d.Next = strconv.FormatInt(mails[len(mails)-1].ID, 10)
 	}
+	for i, m := range mails {
+		if m.LastError != "" && q.lang != meibo.English {
+			copied := *m
+			copied.LastError = service.MailReasonIn(m.LastError, q.lang)
+			mails[i] = &copied
+		}
+	}
 	d.Mails = mails
 	c.page(q, http.StatusOK, "mails", "outbox.title", d, "")
 }
@@ -86,6 +94,11 @@ func (c *Console) handleMail(q *req) {
 	if err != nil {
 		c.fail(q, err)
 		return
+	}
+	if m.LastError != "" {
+		copied := *m
+		copied.LastError = service.MailReasonIn(m.LastError, q.lang)
+		m = &copied
 	}
 	c.page(q, http.StatusOK, "mail_message", "outbox.message.title", m, "")
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
 )
 
@@ -65,4 +66,21 @@ func TestUserInvitation(t *testing.T) {
 	if r.status < 400 {
 		t.Errorf("an unknown kind of link: %d", r.status)
 	}
+}
+
+// TestOutboxReasonsInJapanese: a message failed for one of meibo's own
+// reasons reads it in the page's language.
+func TestOutboxReasonsInJapanese(t *testing.T) {
+	e := newEnv(t)
+	u, err := e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: "leaver", Email: "leaver@example.org", SendInvitation: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.DeleteUser(e.sys, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	c := e.admin(meibo.BuiltinAdmin)
+	c.get("/console/mail?lang=en").want(t, "outbox in English", http.StatusOK, []string{"The link was not sent: the user no longer exists."})
+	c.get("/console/mail?lang=ja").want(t, "outbox in Japanese", http.StatusOK, []string{"リンクは送信されませんでした: ユーザーが存在しません。"},
+		"the user no longer exists", "the user was deleted")
 }

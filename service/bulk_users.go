@@ -173,7 +173,7 @@ func (b *bulkRun) applyUsers(ctx context.Context, tx meibo.Tx, g *meibo.Group, w
 			}
 			// Invitations and resets not yet sent carry links that no
 			// longer work: fail them rather than send them.
-			if err := tx.FailUsersMails(ctx, setIDs, "the user was deleted"); err != nil {
+			if err := tx.FailUsersMails(ctx, setIDs, meibo.M("mail.link.user_gone").In(meibo.English)); err != nil {
 				return err
 			}
 		case BulkInvite, BulkReset:

@@ -139,3 +139,20 @@ func redactMail(m *meibo.MailMessage) {
 	m.Text = legacyLink.ReplaceAllLiteralString(m.Text, p)
 	m.HTML = legacyLink.ReplaceAllLiteralString(m.HTML, html.EscapeString(p))
 }
+
+// mailReasons are the reasons a message fails that need no argument: a
+// message keeps its reason in English (the outbox is read by operators,
+// the API too), and MailReasonIn words one in another language.
+var mailReasons = []string{"mail.link.user_gone", "mail.link.disabled", "mail.link.superseded", "mail.link.address",
+	"mail.link.expired", "mail.link.no_place", "mail.no_sender"}
+
+// MailReasonIn words a message's stored reason in lang when it is one of
+// meibo's own; other text (an SMTP server's answer) stays as it is.
+func MailReasonIn(stored string, lang meibo.Lang) string {
+	for _, k := range mailReasons {
+		if m := meibo.M(k); m.In(meibo.English) == stored {
+			return m.In(lang)
+		}
+	}
+	return stored
+}

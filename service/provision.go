@@ -154,7 +154,7 @@ func (s *Service) provisionOne(ctx context.Context, tx meibo.Tx, g *meibo.Group,
 		if err := tx.DeleteUsers(ctx, []int64{cur.User.ID}); err != nil {
 			return nil, err
 		}
-		if err := tx.FailUserMails(ctx, cur.User.ID, "the user was deleted"); err != nil {
+		if err := tx.FailUserMails(ctx, cur.User.ID, meibo.M("mail.link.user_gone").In(meibo.English)); err != nil {
 			return nil, err
 		}
 		return nil, s.audit(ctx, tx, "user.delete", meibo.CategoryUser, "user", cur.User.Name, g.ID, userDetails(cur.User))

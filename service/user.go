@@ -389,7 +389,7 @@ func (s *Service) DeleteUser(ctx context.Context, id int64) error {
 		}
 		// Invitations and resets not yet sent carry links that no longer
 		// work: fail them rather than send them.
-		if err := tx.FailUserMails(ctx, u.ID, "the user was deleted"); err != nil {
+		if err := tx.FailUserMails(ctx, u.ID, meibo.M("mail.link.user_gone").In(meibo.English)); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "user.delete", meibo.CategoryUser, "user", u.Name, u.GroupID, userDetails(u))
