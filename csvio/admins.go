@@ -27,6 +27,11 @@ type AdminRecord struct {
 	Notes       string
 	GUID        string
 	Authorities meibo.Authorities
+	// Status is column 41 as written ("0" enabled, "1" disabled): not
+	// read into the administrator (disabling is done in the console), but
+	// compared with it so that a file that means to disable someone is
+	// told it did not.
+	Status string
 }
 
 // adminTitles are the titles of the 44 columns exactly as the manual's sample
@@ -139,6 +144,7 @@ func (a *adminsFormat) record(r *Reader, rec *Record, fields []string) {
 		Name:     adminValue(fields[aName-1]),
 		Email:    adminValue(fields[aEmail-1]),
 		Notes:    adminValue(fields[aNotes-1]),
+		Status:   strings.TrimSpace(fields[aStatus-1]),
 	}
 	rec.Admin = ar
 	switch f := fields[aFlag-1]; f {

@@ -551,9 +551,9 @@ func TestAdminsManualSample(t *testing.T) {
 		}
 		want := []AdminRecord{
 			{Flag: ' ', LoginID: "AUTOBACKUPUSER", Name: "Automatic Backup User", GUID: "5895E395-92F9-4b91-9724-A64688DFECCE",
-				Authorities: meibo.NewAuthorities(meibo.AuthBackup)},
+				Authorities: meibo.NewAuthorities(meibo.AuthBackup), Status: "0"},
 			{Flag: ' ', LoginID: "admin", Name: "admin", GUID: "689A8AA7-39C7-4b10-9F32-6D360350DF12",
-				Authorities: meibo.NewAuthorities(meibo.AuthLogViewer, meibo.AuthConsole)},
+				Authorities: meibo.NewAuthorities(meibo.AuthLogViewer, meibo.AuthConsole), Status: "0"},
 		}
 		if len(res.records) != 2 {
 			t.Fatalf("%s", dump(res))

@@ -70,6 +70,14 @@ func (a *adminsImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.R
 			in.Notes = csvio.KeepStored(rec, cur.Notes, in.Notes)
 		}
 		backup := cur != nil && cur.Builtin && cur.LoginID == meibo.BuiltinBackup
+		if in.Flag != 'D' && !apply {
+			// Column 41 is not read: say so when it asks for what the
+			// administrator is not (a new one is enabled).
+			disabled := cur != nil && cur.Disabled
+			if in.Status == "1" && !disabled || in.Status == "0" && disabled {
+				r.problem(csvio.Problem{Row: rec.Row, Column: csvio.AdminColumn(41), Msg: meibo.M("import.admins.status", in.LoginID), Warning: true})
+			}
+		}
 		switch in.Flag {
 		case 'D':
 			switch {

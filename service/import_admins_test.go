@@ -74,6 +74,17 @@ func TestImportAdmins(t *testing.T) {
 		e.wantSuccess(job, 0, 0, 0, 1)
 		e.sameSnapshot(snap, "an unchanged U row")
 
+		// Column 41 is not read: a row that asks to disable (or a new one
+		// written disabled) is told so, and nothing is disabled.
+		job = e.run(req, ixAdminsFile(t, ixAdmin{flag: "U", id: "ops", name: "Ops team", email: "ops@example.org",
+			auth: ixConsole.With(meibo.AuthImport), raw: map[int]string{41: "1"}}))
+		e.wantSuccess(job, 0, 0, 0, 1)
+		_, warns := e.messages(job)
+		e.wantMessages("warnings", warns, ixWant{2, "41 (Record status)", "Column 41 (Record status) is not read, so ops was neither disabled nor enabled"})
+		if e.admins()["ops"].Disabled {
+			t.Error("column 41 disabled ops")
+		}
+
 		// The built-ins cannot be deleted, nor can one delete oneself.
 		job = e.run(req, ixAdminsFile(t, ixAdmin{flag: "D", id: meibo.BuiltinBackup}))
 		e.wantFailed(job, ixWant{2, "2 (User ID)", "The built-in administrator AUTOBACKUPUSER cannot be deleted"})

@@ -50,21 +50,22 @@ type ImportRequest struct {
 // Messages of import jobs.
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
-		"import.format":       {"Unknown format %q: use personal, users, admins or devices.", "不明な形式「%s」です。personal、users、admins、devices のいずれかを指定してください。"},
-		"import.interrupted":  {"The import was interrupted (the server stopped while it ran); nothing of it was written. Upload the file again.", "インポートが中断されました(実行中にサーバーが停止しました)。何も書き込まれていません。ファイルをもう一度アップロードしてください。"},
-		"import.changed":      {"The data changed while the file was being imported; nothing was written. Import the file again.", "インポート中にデータが変更されたため、何も書き込まれませんでした。もう一度インポートしてください。"},
-		"import.no_group":     {"The %s format needs a group.", "%s 形式にはグループの指定が必要です。"},
-		"import.self":         {"You cannot delete your own account.", "自分自身を削除することはできません。"},
-		"import.new_exists":   {"The administrator %s exists already; to change it, set the processing flag to U.", "管理者 %s は既に存在します。変更するには処理フラグを U にしてください。"},
-		"import.missing":      {"There is no administrator %s to modify or delete; to add it, leave the processing flag blank.", "変更・削除する管理者 %s が存在しません。追加するには処理フラグを空白にしてください。"},
-		"import.user.exists":  {"The user %s exists already; turn on \"update existing users\" to change it.", "ユーザー %s は既に存在します。変更するには「既存のユーザーを更新する」をオンにしてください。"},
-		"import.department":   {"%s is a department administrator without groups: assign its groups in the console.", "%s は部門管理者ですがグループがありません。コンソールでグループを割り当ててください。"},
-		"import.summary":      {"%s created, %s updated, %s deleted, %s unchanged.", "作成 %s件、更新 %s件、削除 %s件、変更なし %s件。"},
-		"import.claimed":      {"Import job %d is not waiting to run (another worker took it, or it ran already).", "インポートジョブ %d は実行待ちではありません(他のワーカーが実行したか、実行済みです)。"},
-		"import.file.dropped": {"The uploaded file was not kept: it could not be read as a file of this format, so any passwords in it could not be removed from the copy. Keep the file yourself if you need it.", "アップロードされたファイルは保存されませんでした。この形式のファイルとして読み取れなかったため、含まれているかもしれないパスワードを控えから取り除けなかったからです。必要であれば、ファイルはお手元で保管してください。"},
-		"import.file.changed": {"The file %s changed while it was read; nothing was imported. Import it again once nothing writes to it.", "ファイル %s は読み込み中に変更されました。何もインポートされていません。書き込みが終わってから再度インポートしてください。"},
-		"import.file.gone":    {"The file of this import was not kept (see its messages).", "このインポートのファイルは保存されていません(メッセージを参照してください)。"},
-		"import.failed":       {"The file was refused: %d errors; nothing was written.", "ファイルは受け付けられませんでした。エラー %d件、何も書き込まれていません。"},
+		"import.format":        {"Unknown format %q: use personal, users, admins or devices.", "不明な形式「%s」です。personal、users、admins、devices のいずれかを指定してください。"},
+		"import.interrupted":   {"The import was interrupted (the server stopped while it ran); nothing of it was written. Upload the file again.", "インポートが中断されました(実行中にサーバーが停止しました)。何も書き込まれていません。ファイルをもう一度アップロードしてください。"},
+		"import.changed":       {"The data changed while the file was being imported; nothing was written. Import the file again.", "インポート中にデータが変更されたため、何も書き込まれませんでした。もう一度インポートしてください。"},
+		"import.no_group":      {"The %s format needs a group.", "%s 形式にはグループの指定が必要です。"},
+		"import.self":          {"You cannot delete your own account.", "自分自身を削除することはできません。"},
+		"import.new_exists":    {"The administrator %s exists already; to change it, set the processing flag to U.", "管理者 %s は既に存在します。変更するには処理フラグを U にしてください。"},
+		"import.missing":       {"There is no administrator %s to modify or delete; to add it, leave the processing flag blank.", "変更・削除する管理者 %s が存在しません。追加するには処理フラグを空白にしてください。"},
+		"import.user.exists":   {"The user %s exists already; turn on \"update existing users\" to change it.", "ユーザー %s は既に存在します。変更するには「既存のユーザーを更新する」をオンにしてください。"},
+		"import.department":    {"%s is a department administrator without groups: assign its groups in the console.", "%s は部門管理者ですがグループがありません。コンソールでグループを割り当ててください。"},
+		"import.admins.status": {"Column 41 (Record status) is not read, so %s was neither disabled nor enabled by this file: do it on the administrator's page in the console.", "列41(Record status)は読み込まれないため、このファイルでは %s は無効にも有効にもなりません。コンソールの管理者の画面で設定してください。"},
+		"import.summary":       {"%s created, %s updated, %s deleted, %s unchanged.", "作成 %s件、更新 %s件、削除 %s件、変更なし %s件。"},
+		"import.claimed":       {"Import job %d is not waiting to run (another worker took it, or it ran already).", "インポートジョブ %d は実行待ちではありません(他のワーカーが実行したか、実行済みです)。"},
+		"import.file.dropped":  {"The uploaded file was not kept: it could not be read as a file of this format, so any passwords in it could not be removed from the copy. Keep the file yourself if you need it.", "アップロードされたファイルは保存されませんでした。この形式のファイルとして読み取れなかったため、含まれているかもしれないパスワードを控えから取り除けなかったからです。必要であれば、ファイルはお手元で保管してください。"},
+		"import.file.changed":  {"The file %s changed while it was read; nothing was imported. Import it again once nothing writes to it.", "ファイル %s は読み込み中に変更されました。何もインポートされていません。書き込みが終わってから再度インポートしてください。"},
+		"import.file.gone":     {"The file of this import was not kept (see its messages).", "このインポートのファイルは保存されていません(メッセージを参照してください)。"},
+		"import.failed":        {"The file was refused: %d errors; nothing was written.", "ファイルは受け付けられませんでした。エラー %d件、何も書き込まれていません。"},
 	})
 }
 
