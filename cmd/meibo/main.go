@@ -179,6 +179,15 @@ func message(err error, lang meibo.Lang) string {
 	}
 	var b strings.Builder
 	b.WriteString(e.Msg.In(lang))
+	if len(e.Fields) == 1 {
+		// One field, whose message is the error's: name the field when
+		// the message does not ("At most 64 characters." says of what).
+		for f, m := range e.Fields {
+			if m.Key == e.Msg.Key && f != "" && !strings.Contains(strings.ToLower(e.Msg.In(meibo.English)), strings.ToLower(f)) {
+				fmt.Fprintf(&b, " (%s)", f)
+			}
+		}
+	}
 	names := make([]string, 0, len(e.Fields))
 	for f := range e.Fields {
 		names = append(names, f)

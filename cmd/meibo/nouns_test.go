@@ -291,6 +291,8 @@ func TestGlobalFlagsAndSuggestions(t *testing.T) {
 		t.Errorf("MEIBO_LANG=ja: %s", r)
 	}
 	c.want(1, []string{"--db", other, "group", "create", "G1"}, "A group with the ID G1 already exists.")
+	// A refusal of one field that does not say which names it.
+	c.want(1, []string{"--db", other, "user", "add", "--group", "G1", strings.Repeat("n", 65)}, "At most 64 characters. (name)")
 	c.want(2, []string{"--db", other, "--lang", "fr", "group", "list"}, "--lang must be en or ja")
 	if r := c.want(0, a("version")); !strings.HasPrefix(r.stdout, "meibo ") || !strings.Contains(r.stdout, "go1.") {
 		t.Errorf("version: %s", r)
