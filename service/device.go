@@ -314,6 +314,21 @@ func (s *Service) queue(ctx context.Context, tx meibo.Tx, d *meibo.Device, actio
 	} else if action != meibo.ActionMessage {
 		message = ""
 	}
+	if action == meibo.ActionWipe {
+		// One wipe at a time: a second one waiting behind the first
+		// could only fail (the first un-enrols the device).
+		for _, st := range []meibo.CommandStatus{meibo.CommandQueued, meibo.CommandDelivered} {
+			pending, err := tx.Commands(ctx, meibo.CommandFilter{DeviceID: d.ID, Status: st, Limit: 100})
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range pending {
+				if p.Action == meibo.ActionWipe {
+					return nil, meibo.Conflict("command.wipe.pending", d.Name)
+				}
+			}
+		}
+	}
 	c := &meibo.Command{DeviceID: d.ID, GroupID: d.GroupID, Action: action, Message: message, RequestedBy: a.Name, RequesterKind: a.Kind}
 	if err := tx.CreateCommand(ctx, c); err != nil {
 		return nil, err

@@ -436,6 +436,11 @@ func TestPortalCommandRules(t *testing.T) {
 			t.Fatalf("refused commands were queued: %+v", cmds)
 		}
 		w := must(e.svc.SendCommand(as(b), bd.ID, service.PortalCommand{Action: meibo.ActionWipe, Password: devPassword, ConfirmName: "bob-phone"}))(t)
+		// One wipe at a time.
+		_, err = e.svc.SendCommand(as(b), bd.ID, service.PortalCommand{Action: meibo.ActionWipe, Password: devPassword, ConfirmName: "bob-phone"})
+		if c := wantCode(t, err, meibo.CodeConflict); c.Msg.Key != "command.wipe.pending" {
+			t.Errorf("a second wipe while one is pending: %v", err)
+		}
 		q := must(e.svc.SendCommand(as(b), bd.ID, service.PortalCommand{Action: meibo.ActionRing}))(t)
 		cmds := e.checkIn(secret)
 		if len(cmds) != 2 || cmds[0].ID != w.ID {
