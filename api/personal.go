@@ -16,6 +16,7 @@ func (s *Server) personalRoutes() {
 	m.Handle("GET /api/v1/my/devices/{id}", s.personal(s.handleMyDevice))
 	m.Handle("POST /api/v1/my/devices/{id}/commands", s.personal(s.handleMyCommand))
 	m.Handle("GET /api/v1/my/commands/{id}", s.personal(s.handleMyCommandStatus))
+	m.Handle("POST /api/v1/my/commands/{id}/cancel", s.personal(s.handleMyCommandCancel))
 	m.Handle("PUT /api/v1/my/password", s.personal(s.handleMyPortalPassword))
 }
 
@@ -85,6 +86,26 @@ func (s *Server) handleMyCommandStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := s.svc.MyCommand(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// handleMyCommandCancel cancels a command still waiting for the device, as
+// the portal's Cancel does: 409 once the device has taken it.
+func (s *Server) handleMyCommandCancel(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.svc.MyCommand(r.Context(), id); err != nil {
+		s.writeError(w, r, err) // not one the caller may see: not found
+		return
+	}
+	c, err := s.svc.CancelCommand(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

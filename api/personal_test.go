@@ -98,6 +98,16 @@ func TestPersonalAPI(t *testing.T) {
 		if r := e.do("GET", "/api/v1/my/commands/{c_alice}", "bob", "", nil); r.status != 404 {
 			t.Errorf("another's command: %d", r.status)
 		}
+		// Cancelled while it waits, by its user only; then too late.
+		if r := e.do("POST", "/api/v1/my/commands/{c_alice}/cancel", "bob", "", nil); r.status != 404 {
+			t.Errorf("another's command cancelled: %d %s", r.status, r.body)
+		}
+		if r := e.do("POST", "/api/v1/my/commands/{c_alice}/cancel", "alice", "", nil); r.status != 200 || !strings.Contains(r.body, `"cancelled"`) {
+			t.Errorf("cancel: %d %s", r.status, r.body)
+		}
+		if r := e.do("POST", "/api/v1/my/commands/{c_alice}/cancel", "alice", "", nil); r.status != 409 {
+			t.Errorf("cancel again: %d %s", r.status, r.body)
+		}
 		// A personal token is not an administrator's, and the reverse.
 		if r := e.do("GET", "/api/v1/groups", "alice", "", nil); r.status != 401 {
 			t.Errorf("personal token on the admin API: %d", r.status)
