@@ -33,11 +33,11 @@ func init() {
 		"groups.rename":        {"Rename", "名前の変更"},
 		"groups.rename.submit": {"Save the name", "名前を保存"},
 		"groups.delete.title":  {"Delete group", "グループの削除"},
-		"groups.delete.intro":  {"Only a group without users and devices can be deleted; its profiles are deleted with it.", "ユーザーとデバイスがないグループだけを削除できます。プロファイルも一緒に削除されます。"},
+		"groups.delete.intro":  {"Deleting a group deletes its profiles with it. A group with users is deleted with them, confirmed by its ID typed; a group that has had devices is kept, with their history.", "グループを削除すると、プロファイルも一緒に削除されます。ユーザーがいるグループは、グループIDを入力して確認すればユーザーと一緒に削除できます。デバイスを登録したことのあるグループは、その履歴とともに残ります。"},
 		"groups.delete.button": {"Delete this group…", "このグループを削除…"},
 		"groups.delete.confirm": {"Delete the group %s (%s) and its profiles? This cannot be undone.",
 			"グループ %s(%s)とそのプロファイルを削除しますか?元に戻すことはできません。"},
-		"groups.delete.members": {"This group still has users (%d) and devices (%d): the group alone cannot be deleted.", "このグループにはまだユーザーが%d人、デバイスが%d台あります。グループだけを削除することはできません。"},
+		"groups.delete.members": {"This group has users (%d) and devices (%d). A group without devices is deleted with its users, below.", "このグループにはユーザーが%d人、デバイスが%d台あります。デバイスのないグループは、下のとおりユーザーと一緒に削除できます。"},
 
 		// Profiles.
 		"profiles.title":               {"Profiles", "プロファイル"},
