@@ -87,6 +87,7 @@ func (s *Server) routes() {
 	m.Handle("DELETE /api/v1/admins/{id}", s.auth(s.handleAdminDelete))
 
 	m.Handle("GET /api/v1/audit", s.auth(s.handleAudit))
+	m.Handle("GET /api/v1/audit.csv", s.auth(s.handleAuditCSV))
 
 	s.importRoutes()
 	s.bulkRoutes()

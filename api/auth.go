@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"io"
 	"maps"
 	"net/http"
 	"time"
@@ -179,7 +180,8 @@ func (s *Server) handleUnifiedUsers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, body)
 }
 
-func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
+// auditFilter reads the audit log's filter from the query.
+func auditFilter(r *http.Request) (meibo.AuditFilter, error) {
 	q := r.URL.Query()
 	f := meibo.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), ObjectKind: q.Get("objectKind"), ObjectID: q.Get("objectId")}
 	for _, p := range []struct {
@@ -189,11 +191,34 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(p.name); v != "" {
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				s.writeError(w, r, meibo.Errorf(meibo.CodeBadRequest, "bad_request", p.name+" must be an RFC 3339 time such as 2026-01-31T09:00:00+09:00"))
-				return
+				return f, meibo.Errorf(meibo.CodeBadRequest, "bad_request", p.name+" must be an RFC 3339 time such as 2026-01-31T09:00:00+09:00")
 			}
 			*p.dst = &t
 		}
+	}
+	return f, nil
+}
+
+// handleAuditCSV writes every event the filter selects as the console's
+// CSV file (Log Viewer with "save CSV file", 22).
+func (s *Server) handleAuditCSV(w http.ResponseWriter, r *http.Request) {
+	f, err := auditFilter(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	name := "audit-" + time.Now().UTC().Format("20060102-150405") + ".csv"
+	s.spool(w, r, name, "text/csv; charset=utf-8", func(out io.Writer) error {
+		_, err := s.svc.WriteAuditCSV(r.Context(), f, out, time.UTC, true)
+		return err
+	})
+}
+
+func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) {
+	f, err := auditFilter(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	before, err := queryInt(r, "before")
 	if err != nil {

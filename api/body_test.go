@@ -4,6 +4,10 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/service"
 )
 
 // TestJSONOverLimit: the API on its own (without the server's body
@@ -44,5 +48,28 @@ func TestJSONSentAsForm(t *testing.T) {
 	}
 	if st, body := post(`{"loginId":`); st != 400 || !strings.Contains(body, "malformed JSON") {
 		t.Errorf("broken JSON sent as a form: %d %s", st, body)
+	}
+}
+
+// TestAuditCSV: the audit log as the console's CSV file, for Log Viewer
+// with "save CSV file" (22) only.
+func TestAuditCSV(t *testing.T) {
+	e := newAPIEnv(t, "sqlite")
+	if _, err := e.svc.CreateAdmin(e.sys, service.AdminInput{LoginID: "saver", Password: "Quiet-ledger-pass-1",
+		Authorities: meibo.NewAuthorities(meibo.AuthLogViewer, meibo.AuthLogSaveCSV)}); err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := e.svc.CreateToken(e.sys, "saver", "csv", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tokens["saver"] = tok
+	if r := e.do("GET", "/api/v1/audit.csv", "viewer", "", nil); r.status != 403 {
+		t.Errorf("without 22: %s", r)
+	}
+	r := e.do("GET", "/api/v1/audit.csv?action=user.create", "saver", "", nil)
+	if r.status != 200 || !strings.HasPrefix(r.body, "\uFEFFid,time,actor_kind,actor,address,action,category,object_kind,object_id,group,details\r\n") ||
+		!strings.Contains(r.body, ",user.create,") || strings.Contains(r.body, ",group.create,") || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
+		t.Errorf("the CSV file: %s", r)
 	}
 }

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/meibo/meibo"
-	"github.com/meibo/meibo/csvio"
 	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/web"
 )
@@ -311,36 +309,8 @@ func (c *Console) handleAuditCSV(q *req) {
 	}
 	name := "audit-" + time.Now().In(c.loc).Format("20060102-150405") + ".csv"
 	c.spoolAttachment(q, name, "text/csv; charset=utf-8", func(w io.Writer) error {
-		if _, err := io.WriteString(w, "\uFEFF"); err != nil {
-			return err
-		}
-		cw := csv.NewWriter(w)
-		cw.UseCRLF = true
-		if err := cw.Write([]string{"id", "time", "actor_kind", "actor", "address", "action", "category", "object_kind",
-			"object_id", "group", "details"}); err != nil {
-			return err
-		}
-		_, err := c.svc.ExportAudit(q.ctx, f, func(e *meibo.AuditEvent) error {
-			details := ""
-			if len(e.Details) > 0 {
-				b, err := json.Marshal(e.Details)
-				if err != nil {
-					return err
-				}
-				details = string(b)
-			}
-			rec := []string{strconv.FormatInt(e.ID, 10), e.At.In(c.loc).Format(time.RFC3339), e.ActorKind, e.ActorName, e.Addr,
-				e.Action, e.Category, e.ObjectKind, e.ObjectID, e.GroupID, details}
-			for i := 1; i < len(rec); i++ {
-				rec[i] = csvio.Neutralise(rec[i])
-			}
-			return cw.Write(rec)
-		})
-		if err != nil {
-			return err
-		}
-		cw.Flush()
-		return cw.Error()
+		_, err := c.svc.WriteAuditCSV(q.ctx, f, w, c.loc, true)
+		return err
 	}, func(err error) { c.fail(q, err) })
 }
 

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/meibo/meibo"
-	"github.com/meibo/meibo/csvio"
 )
 
 // auditFilterFlags are the filters of audit list and export.
@@ -94,22 +92,8 @@ var auditNoun = &noun{name: "audit", verbs: []verb{
 				if err != nil {
 					return err
 				}
-				cw := csv.NewWriter(x.env.stdout)
-				cw.UseCRLF = true
-				cw.Write([]string{"id", "time", "actor_kind", "actor", "address", "action", "category", "object_kind", "object_id", "group", "details"})
-				_, err = x.c.svc.ExportAudit(x.c.ctx, f, func(e *meibo.AuditEvent) error {
-					rec := []string{strconv.FormatInt(e.ID, 10), e.At.Local().Format(time.RFC3339), e.ActorKind, e.ActorName, e.Addr,
-						e.Action, e.Category, e.ObjectKind, e.ObjectID, e.GroupID, auditDetails(e)}
-					for i := 1; i < len(rec); i++ {
-						rec[i] = csvio.Neutralise(rec[i])
-					}
-					return cw.Write(rec)
-				})
-				if err != nil {
-					return err
-				}
-				cw.Flush()
-				return cw.Error()
+				_, err = x.c.svc.WriteAuditCSV(x.c.ctx, f, x.env.stdout, time.Local, false)
+				return err
 			}
 		}},
 }}
