@@ -195,6 +195,13 @@ func TestNounCommands(t *testing.T) {
 			t.Fatalf("token list: %v %s", err, r)
 		}
 		c.want(1, a("token list --admin ghost"))
+		// Without --admin, every administrator's, each with its own.
+		if r := c.want(0, a("token list")); !strings.Contains(r.stdout, "ADMIN") || !strings.Contains(r.stdout, "api ") || !strings.Contains(r.stdout, "deploy") {
+			t.Errorf("token list of everyone:\n%s", r.stdout)
+		}
+		if r := c.want(0, a("token list --json")); !strings.Contains(r.stdout, `"admin": "api"`) || !strings.Contains(r.stdout, `"name": "deploy"`) {
+			t.Errorf("token list of everyone, JSON:\n%s", r.stdout)
+		}
 		c.want(1, a("token revoke --admin api 000000000000"), "no API token")
 		c.want(0, []string{"token", "revoke", "--admin", "api", ks[0].Ref}, "revoked")
 		if r := c.want(0, a("token list --admin api")); strings.Contains(r.stdout, "deploy") {

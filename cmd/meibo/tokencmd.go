@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"time"
+
+	"github.com/meibo/meibo"
 )
 
 var tokenNoun = &noun{name: "token", verbs: []verb{
@@ -27,12 +29,15 @@ var tokenNoun = &noun{name: "token", verbs: []verb{
 				return nil
 			}
 		}},
-	{name: "list", args: "--admin ID [--json | --csv]", summary: "list an administrator's API tokens (never their secrets)", list: true,
+	{name: "list", args: "[--admin ID] [--json | --csv]", summary: "list the API tokens of an administrator, or of every one (never their secrets)", list: true,
 		setup: func(fs *flagSet) func(*verbRun) error {
-			admin := fs.String("admin", "", "administrator ID (required)")
+			admin := fs.String("admin", "", "administrator ID (default: every administrator)")
 			return func(x *verbRun) error {
-				if *admin == "" || len(x.pos) > 0 {
-					return usagef("token list needs --admin ID and no arguments")
+				if len(x.pos) > 0 {
+					return usagef("token list takes no arguments")
+				}
+				if *admin == "" {
+					return listEveryToken(x)
 				}
 				ks, err := x.c.svc.APITokens(x.c.ctx, *admin)
 				if err != nil {
@@ -59,3 +64,29 @@ var tokenNoun = &noun{name: "token", verbs: []verb{
 		}
 	}},
 }}
+
+// listEveryToken lists the API tokens of every administrator, each with
+// its administrator.
+func listEveryToken(x *verbRun) error {
+	admins, err := x.c.svc.Admins(x.c.ctx)
+	if err != nil {
+		return err
+	}
+	type adminToken struct {
+		Admin string `json:"admin"`
+		*meibo.APIToken
+	}
+	all := []adminToken{}
+	t := newTable("ADMIN", "REF", "NAME", "CREATED", "EXPIRES", "LAST USED")
+	for _, ad := range admins {
+		ks, err := x.c.svc.APITokens(x.c.ctx, ad.LoginID)
+		if err != nil {
+			return err
+		}
+		for _, k := range ks {
+			all = append(all, adminToken{Admin: ad.LoginID, APIToken: k})
+			t.add(ad.LoginID, k.Ref, k.Name, k.CreatedAt.Local().Format(time.DateTime), k.ExpiresAt.Local().Format(time.DateTime), when(k.LastUsedAt))
+		}
+	}
+	return x.emit(t, all)
+}
