@@ -164,6 +164,7 @@ var catalogue = map[string]text{
 	"device.enrol.invalid":  {"The enrolment token is not valid: it was used already, has expired or does not exist.", "登録トークンが無効です。使用済みか、有効期限切れか、存在しません。"},
 	"device.auth":           {"The device is not enrolled or was revoked; enrol it again.", "デバイスが登録されていないか、登録が解除されています。もう一度登録してください。"},
 	"command.action":        {"Your profile does not allow “%s”.", "プロファイルで「%s」の操作は許可されていません。"},
+	"command.cancel.admin":  {"An administrator sent this command: only an administrator can cancel it.", "この操作は管理者が送信したため、取り消せるのは管理者だけです。"},
 	"command.wipe.pending":  {"A wipe of %s is on its way already: its status is below.", "%s のワイプはすでに送信済みです。状態は下に表示されています。"},
 	"action.name.lock":      {"Lock", "ロック"},
 	"action.name.ring":      {"Ring", "音を鳴らす"},

@@ -536,11 +536,25 @@ func TestIsolation(t *testing.T) {
 		if p.status != http.StatusSeeOther || p.location != fmt.Sprint("/devices/", devA.ID, "?sent=1") {
 			t.Errorf("dora locks alice's phone: %d %s\n%s", p.status, p.location, p.body)
 		}
-		if p := d.post(fmt.Sprint("/commands/", cmdB.ID, "/cancel"), nil); p.status != http.StatusSeeOther {
+		// Dora cancels what bob sent, not what an administrator sent.
+		if p := browsers["bob"].post(fmt.Sprint("/devices/", devB.ID, "/commands"), url.Values{"action": {"ring"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("bob rings his phone: %d", p.status)
+		}
+		bobs, err := e.svc.DeviceCommands(e.sys, devB.ID, 0)
+		if err != nil || len(bobs) == 0 || bobs[0].RequestedBy != "bob" {
+			t.Fatalf("bob's ring: %+v, %v", bobs, err)
+		}
+		if p := d.post(fmt.Sprint("/commands/", bobs[0].ID, "/cancel"), nil); p.status != http.StatusSeeOther {
 			t.Errorf("dora cancels bob's command: %d", p.status)
 		}
-		if s := e.stored(cmdB.ID); s.Status != meibo.CommandCancelled {
+		if s := e.stored(bobs[0].ID); s.Status != meibo.CommandCancelled {
 			t.Errorf("bob's command after dora cancelled it: %s", s.Status)
+		}
+		if p := d.post(fmt.Sprint("/commands/", cmdB.ID, "/cancel"), nil); p.status != http.StatusForbidden {
+			t.Errorf("dora cancels an administrator's command: %d", p.status)
+		}
+		if s := e.stored(cmdB.ID); s.Status != meibo.CommandQueued {
+			t.Errorf("an administrator's command after dora tried to cancel it: %s", s.Status)
 		}
 		cs, err := e.svc.DeviceCommands(e.sys, devA.ID, 0)
 		if err != nil || len(cs) != 2 || cs[0].RequestedBy != "dora" || cs[0].Action != meibo.ActionLock {

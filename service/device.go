@@ -366,6 +366,12 @@ func (s *Service) CancelCommand(ctx context.Context, id int64) (*meibo.Command, 
 			if err := s.portalSees(ctx, tx, a, d); err != nil {
 				return err
 			}
+			// A portal user cancels what a portal user sent, never an
+			// administrator's lock or wipe of their device (a thief with
+			// the password would cancel it before the device took it).
+			if c.RequesterKind != meibo.ActorUser {
+				return meibo.Forbidden("command.cancel.admin")
+			}
 		default:
 			if _, err := require(ctx, meibo.AuthConsole, meibo.AuthEmergency); err != nil {
 				return err
@@ -381,7 +387,8 @@ func (s *Service) CancelCommand(ctx context.Context, id int64) (*meibo.Command, 
 		if !ok {
 			return meibo.Conflict("command.not_queued")
 		}
-		c.Status = meibo.CommandCancelled
+		now := tx.Now()
+		c.Status, c.FinishedAt = meibo.CommandCancelled, &now
 		return s.audit(ctx, tx, "command.cancel", meibo.CategoryDevice, "command", strconv.FormatInt(id, 10), d.GroupID,
 			map[string]any{"device": d.ID, "requestedBy": c.RequestedBy})
 	})

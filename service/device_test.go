@@ -201,7 +201,7 @@ func TestCommandCancelAndExpire(t *testing.T) {
 		c := must(e.svc.SendCommand(as(a), d.ID, service.PortalCommand{Action: meibo.ActionRing}))(t)
 		e.clock.Add(time.Second)
 		got := must(e.svc.CancelCommand(as(a), c.ID))(t)
-		if got.Status != meibo.CommandCancelled {
+		if got.Status != meibo.CommandCancelled || got.FinishedAt == nil || !got.FinishedAt.Equal(e.clock.Now()) {
 			t.Errorf("cancelled %+v", got)
 		}
 		if s := e.devCommand(c.ID); s.Status != meibo.CommandCancelled || s.FinishedAt == nil || !s.FinishedAt.Equal(e.clock.Now()) {
@@ -215,6 +215,14 @@ func TestCommandCancelAndExpire(t *testing.T) {
 		if cmds := e.checkIn(secret); len(cmds) != 0 {
 			t.Errorf("a cancelled command was delivered: %+v", cmds)
 		}
+		// An administrator's lock of the device is not the user's to
+		// cancel (someone holding the password would, before it arrives).
+		admin := must(e.svc.SendAdminCommand(e.sys, d.ID, meibo.ActionLock, ""))(t)
+		_, err = e.svc.CancelCommand(as(a), admin.ID)
+		if c := wantCode(t, err, meibo.CodeForbidden); c.Msg.Key != "command.cancel.admin" {
+			t.Errorf("a portal user cancels an administrator's command: %v", err)
+		}
+		must(e.svc.CancelCommand(e.sys, admin.ID))(t)
 
 		// Expiry: not delivered once its time is over, expired by the
 		// cleaner, audited as meibo's own work.

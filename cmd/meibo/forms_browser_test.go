@@ -208,7 +208,7 @@ func TestFormsInBrowser(t *testing.T) {
 		if st := b.open("/console/groups/G002/delete?lang=en"); st != http.StatusOK {
 			t.Fatalf("delete page: %d", st)
 		}
-		b.wantText("This group still has users (1)", "Delete the group and its user")
+		b.wantText("This group has users (1)", "Delete the group and its user")
 		if b.exists(`form[action="/console/groups/G002/delete"]`) {
 			t.Errorf("the page offers to delete the group alone:\n%s", b.mainText())
 		}
