@@ -204,7 +204,7 @@ var catalogue = map[string]text{
 	"auth.depends.many":     {"%s (column %d) needs %s.", "%s(列%d)を設定するには%sが必要です。"},
 	"auth.with_column":      {"%s (column %d)", "%s(列%d)"},
 	"auth.exclusive":        {"%s (column %d) cannot be combined with other viewing authorities.", "%s(列%d)は他の閲覧権限と同時に設定できません。"},
-	"auth.unknown":          {"Unknown authority %q: give its name (such as console) or its column number (such as 6).", "不明な権限「%s」です。名前(console など)か列番号(6 など)で指定してください。"},
+	"auth.unknown":          {"Unknown authority %q: give its name (such as console) or its column number as text (such as \"6\").", "不明な権限「%s」です。名前(console など)か列番号の文字列(\"6\" など)で指定してください。"},
 	"conflict.token":        {"A token collided with another one; try again.", "トークンが重複しました。もう一度実行してください。"},
 	"token.disabled":        {"The administrator %s is disabled or cannot sign in; no token was made.", "管理者 %s は無効またはサインインできないため、トークンは作成されませんでした。"},
 	"token.invalid":         {"The token is not valid or has expired.", "トークンが無効か、有効期限が切れています。"},

@@ -34,7 +34,7 @@ func filterProblem(f string) string {
 	case strings.TrimSpace(f) == "":
 		return `the filter is empty: leave the parameter out, or write one such as userName eq "alice"`
 	case strings.Count(f, `"`)%2 == 1:
-		hint = "a value's closing double quote is missing"
+		hint = "a value's double quotes do not pair (one is missing)"
 	case strings.Contains(f, "'") && !strings.Contains(f, `"`):
 		hint = "values are written in double quotes, not single ones"
 	case strings.Count(f, "(") != strings.Count(f, ")"):

@@ -216,7 +216,7 @@ func TestUsersQuery(t *testing.T) {
 		// in the parser's.
 		for f, want := range map[string]string{
 			`userName eq`:             "an attribute, an operator",
-			`userName eq "a`:          "closing double quote is missing",
+			`userName eq "a`:          "double quotes do not pair",
 			`userName eq 'a'`:         "double quotes, not single ones",
 			`(userName eq "a"`:        "parentheses do not pair",
 			`emails[type eq "work"`:   "square brackets do not pair",

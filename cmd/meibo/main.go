@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -167,6 +168,10 @@ func report(env *cliEnv, name string, err error) int {
 	}
 }
 
+// plainField is a field named as a person would read it ("name", "email"),
+// not a setting's key (mfa_required) or a path (authorities.import).
+var plainField = regexp.MustCompile(`^[a-z][a-zA-Z]*$`)
+
 // message renders an error for a person in lang: a meibo error with its
 // fields, or the error text.
 func message(err error, lang meibo.Lang) string {
@@ -183,7 +188,7 @@ func message(err error, lang meibo.Lang) string {
 		// One field, whose message is the error's: name the field when
 		// the message does not ("At most 64 characters." says of what).
 		for f, m := range e.Fields {
-			if m.Key == e.Msg.Key && f != "" && !strings.Contains(strings.ToLower(e.Msg.In(meibo.English)), strings.ToLower(f)) {
+			if m.Key == e.Msg.Key && plainField.MatchString(f) && !strings.Contains(strings.ToLower(e.Msg.In(meibo.English)), strings.ToLower(f)) {
 				fmt.Fprintf(&b, " (%s)", f)
 			}
 		}
