@@ -342,6 +342,10 @@ func (s *Server) handleGroupPatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if err := s.checkGroupIfMatch(r, group, p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	ops, err := s.groupPatchOps(r.Context(), group, p, defaultName(ps), &pr, nil)
 	if err != nil {
 		s.fail(w, r, err)
@@ -356,6 +360,27 @@ func (s *Server) handleGroupPatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkGroupIfMatch refuses a change of a group whose version (with its
+// members) is not one the client names (If-Match; "*" matches any; a
+// version matches with or without its weak prefix).
+func (s *Server) checkGroupIfMatch(r *http.Request, group string, p *meibo.Profile) error {
+	im := strings.TrimSpace(r.Header.Get("If-Match"))
+	if im == "" || im == "*" {
+		return nil
+	}
+	res, err := s.groupResource(r.Context(), group, base(r), p, true)
+	if err != nil {
+		return err
+	}
+	v := res["meta"].(map[string]any)["version"].(string)
+	for _, m := range strings.Split(im, ",") {
+		if m = strings.TrimSpace(m); m == v || "W/"+m == v {
+			return nil
+		}
+	}
+	return &scimError{status: http.StatusPreconditionFailed, detail: "the group has changed since version " + im}
 }
 
 // handleGroupReplace sets a profile's members: the users listed move to
@@ -374,6 +399,10 @@ func (s *Server) handleGroupReplace(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.profile(r.Context(), group, r.PathValue("id"))
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.checkGroupIfMatch(r, group, p); err != nil {
 		s.fail(w, r, err)
 		return
 	}

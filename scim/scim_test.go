@@ -351,6 +351,15 @@ func TestGroups(t *testing.T) {
 		}
 		e.scim("GET", "G1", "/Groups/"+pid, nil, "If-None-Match", v0).want(t, 200)
 		e.scim("GET", "G1", "/Groups/"+pid, nil, "If-None-Match", v1).want(t, 304)
+		// A change sent against the version of before is refused (412),
+		// against the current one it applies.
+		addBob := `{"Operations":[{"op":"add","path":"members","value":[{"value":"` + ids["bob"] + `"}]}]}`
+		e.scim("PATCH", "G1", "/Groups/"+pid, addBob, "If-Match", v0).want(t, 412)
+		e.scim("PUT", "G1", "/Groups/"+pid, `{"displayName":"sales","members":[]}`, "If-Match", v0).want(t, 412)
+		if u, _ := e.svc.UserByName(e.sys, "G1", "bob"); u.ProfileName == "sales" {
+			t.Fatal("a change against a stale version applied")
+		}
+		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"add","path":"members","value":[{"value":"`+ids["alice"]+`"}]}]}`, "If-Match", v1).want(t, 204)
 		rename := func(name string) {
 			e.scim("PATCH", "G1", "/Users/"+ids["alice"], `{"Operations":[{"op":"replace","path":"userName","value":"`+name+`"}]}`).want(t, 200)
 		}
