@@ -165,7 +165,7 @@ func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	etag := res["meta"].(map[string]any)["version"].(string)
-	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == etag {
+	if inm := r.Header.Get("If-None-Match"); noneMatch(inm, etag) {
 		w.Header().Set("ETag", inm)
 		w.WriteHeader(http.StatusNotModified)
 		return

@@ -73,6 +73,27 @@ func userVersion(p *service.ProvisionedUser) string {
 	return `W/"` + strconv.FormatInt(u.UpdatedAt.UnixMicro(), 36) + "-" + hex.EncodeToString(h.Sum(nil)[:6]) + `"`
 }
 
+// noneMatch reports whether an If-None-Match header names the resource's
+// current version etag, so that the answer is 304: "*", or a list of
+// versions compared weakly (with or without the W/ prefix), as RFC 9110
+// asks of GET.
+func noneMatch(header, etag string) bool {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return false
+	}
+	if header == "*" {
+		return true
+	}
+	weak := strings.TrimPrefix(etag, "W/")
+	for _, v := range strings.Split(header, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(v), "W/") == weak {
+			return true
+		}
+	}
+	return false
+}
+
 // version is the ETag of a resource changed at t.
 func version(t time.Time) string {
 	return `W/"` + strconv.FormatInt(t.UnixMicro(), 36) + `"`

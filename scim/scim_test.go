@@ -351,6 +351,10 @@ func TestGroups(t *testing.T) {
 		}
 		e.scim("GET", "G1", "/Groups/"+pid, nil, "If-None-Match", v0).want(t, 200)
 		e.scim("GET", "G1", "/Groups/"+pid, nil, "If-None-Match", v1).want(t, 304)
+		// Compared weakly, in a list, or "*".
+		for _, inm := range []string{strings.TrimPrefix(v1, "W/"), `"other", ` + v1, "*"} {
+			e.scim("GET", "G1", "/Groups/"+pid, nil, "If-None-Match", inm).want(t, 304)
+		}
 		// A change sent against the version of before is refused (412),
 		// against the current one it applies.
 		addBob := `{"Operations":[{"op":"add","path":"members","value":[{"value":"` + ids["bob"] + `"}]}]}`

@@ -158,7 +158,7 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if inm := r.Header.Get("If-None-Match"); inm != "" && inm == userVersion(p) {
+	if inm := r.Header.Get("If-None-Match"); noneMatch(inm, userVersion(p)) {
 		w.Header().Set("ETag", inm)
 		w.WriteHeader(http.StatusNotModified)
 		return
