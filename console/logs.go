@@ -67,11 +67,7 @@ func (c *Console) handleMails(q *req) {
 		d.Next = strconv.FormatInt(mails[len(mails)-1].ID, 10)
 	}
 	for i, m := range mails {
-		if m.LastError != "" && q.lang != meibo.English {
-			copied := *m
-			copied.LastError = service.MailReasonIn(m.LastError, q.lang)
-			mails[i] = &copied
-		}
+		mails[i] = mailInLang(m, q.lang)
 	}
 	d.Mails = mails
 	c.page(q, http.StatusOK, "mails", "outbox.title", d, "")
@@ -93,12 +89,19 @@ func (c *Console) handleMail(q *req) {
 		c.fail(q, err)
 		return
 	}
-	if m.LastError != "" {
-		copied := *m
-		copied.LastError = service.MailReasonIn(m.LastError, q.lang)
-		m = &copied
+	c.page(q, http.StatusOK, "mail_message", "outbox.message.title", mailInLang(m, q.lang), "")
+}
+
+// mailInLang is a message with its stored reason in lang (a copy when it
+// changes).
+func mailInLang(m *meibo.MailMessage, lang meibo.Lang) *meibo.MailMessage {
+	reason := service.MailReasonIn(m.LastError, lang)
+	if reason == m.LastError {
+		return m
 	}
-	c.page(q, http.StatusOK, "mail_message", "outbox.message.title", m, "")
+	copied := *m
+	copied.LastError = reason
+	return &copied
 }
 
 // mailHTMLPolicy confines the HTML version of a message: a sandbox without
