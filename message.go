@@ -133,7 +133,7 @@ var catalogue = map[string]text{
 	"group.id.format":     {"A group ID is 1 to 32 half-width letters, digits, '-' or '_', starting with a letter or digit.", "グループIDは半角英数字・「-」・「_」の1〜32文字で、英数字で始めてください。"},
 	"group.exists":        {"A group with the ID %s already exists.", "グループID %s は既に存在します。"},
 	"group.not_found":     {"There is no group with the ID %s.", "グループID %s は存在しません。"},
-	"group.not_empty":     {"Group %s still has %d users and %d devices; delete or move them first.", "グループ %s にはまだユーザーが%d人、デバイスが%d台あります。先に削除してください。"},
+	"group.not_empty":     {"Group %s still has %d users and %d enrolled devices; delete the users and revoke the devices first.", "グループ %s にはまだユーザーが%d人、登録中のデバイスが%d台あります。先にユーザーを削除し、デバイスを登録解除してください。"},
 	"group.required":      {"Choose a group.", "グループを指定してください。"},
 	"profile.exists":      {"The group already has a profile named %q.", "このグループには既にプロファイル「%s」があります。"},
 	"profile.not_found":   {"There is no profile named %q in this group.", "このグループにプロファイル「%s」はありません。"},

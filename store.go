@@ -52,8 +52,11 @@ type Tx interface {
 	// Groups lists groups by ID; ids nil means all, ids empty means none.
 	Groups(ctx context.Context, ids []string) ([]*Group, error)
 	UpdateGroup(ctx context.Context, g *Group) error
+	// DeleteGroup deletes a group without users or enrolled devices, with
+	// its profiles and its revoked devices.
 	DeleteGroup(ctx context.Context, id string) error
-	// GroupUsage counts the users and devices of a group.
+	// GroupUsage counts the users and the enrolled (not revoked) devices of
+	// a group.
 	GroupUsage(ctx context.Context, id string) (users, devices int, err error)
 
 	CreateProfile(ctx context.Context, p *Profile) error

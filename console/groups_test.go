@@ -61,7 +61,7 @@ func TestGroupsPages(t *testing.T) {
 	// offers no button that cannot work; sent anyway (the users came after
 	// the page), the confirmation again, with the service's reason.
 	r = b.get(Prefix + "/groups/G1/delete")
-	r.expect(t, "confirm G1", http.StatusOK, enText("groups.delete.members", 1, 0))
+	r.expect(t, "confirm G1", http.StatusOK, enText("groups.delete.members", 1))
 	r.lacks(t, "confirm G1", `action="/console/groups/G1/delete"`)
 	r = b.post(Prefix+"/groups/G1/delete", nil)
 	r.expect(t, "delete G1", http.StatusConflict, msgText(meibo.English, "group.not_empty", "G1", 1, 0), `role="alert"`)
@@ -69,13 +69,28 @@ func TestGroupsPages(t *testing.T) {
 		t.Errorf("G1 was deleted: %v", err)
 	}
 
-	// An empty group is.
+	// A group with an enrolled device says to revoke it first, and links
+	// to the group's devices; once it is revoked, the group goes with it.
+	d := e.enrol("G3", "kiosk", "K-1", "")
+	r = b.get(Prefix + "/groups/G3/delete")
+	r.expect(t, "confirm G3 with a device", http.StatusOK, enText("groups.delete.devices", 1, 0), `href="/console/devices?group=G3"`)
+	r.lacks(t, "confirm G3 with a device", `action="/console/groups/G3/delete"`, `action="/console/groups/G3/delete-with-users"`)
+	b.get(Prefix+"/groups/G3").expect(t, "G3 with a device", http.StatusOK, enText("groups.devices"), "<dd>1</dd>")
+	b.post(Prefix+"/groups/G3/delete", nil).expect(t, "delete G3 with a device", http.StatusConflict, msgText(meibo.English, "group.not_empty", "G3", 0, 1))
+	if err := e.svc.RevokeDevice(e.sys, d.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// An empty group is, revoked devices with it.
 	b.get(Prefix+"/groups/G3/delete").expect(t, "confirm G3", http.StatusOK, enText("groups.delete.confirm", "G3", "G3"))
 	r = b.post(Prefix+"/groups/G3/delete", nil)
 	r = b.redirected("delete G3", r, Prefix+"/groups?done=groups.deleted")
 	r.expect(t, "after delete", http.StatusOK, enText("done.groups.deleted"))
 	r.lacks(t, "after delete", `href="/console/groups/G3"`)
 	b.get(Prefix+"/groups/G3").expect(t, "deleted group", http.StatusNotFound, msgText(meibo.English, "group.not_found", "G3"))
+	if _, err := e.svc.Device(e.sys, d.ID); meibo.ErrorCode(err) != meibo.CodeNotFound {
+		t.Errorf("the revoked device of a deleted group: %v", err)
+	}
 
 	// Missing pages.
 	for _, p := range []string{"/groups/NOPE", "/groups/NOPE/delete", "/groups/G1/profiles/999999", "/groups/G1/profiles/x",

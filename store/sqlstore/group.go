@@ -78,6 +78,11 @@ func (t *Tx) DeleteGroup(ctx context.Context, id string) error {
 	if users > 0 || devices > 0 {
 		return meibo.Conflict("group.not_empty", id, users, devices)
 	}
+	// Revoked devices go with the group, their commands with them; the
+	// audit log keeps their history.
+	if _, err := t.execContext(ctx, `DELETE FROM devices WHERE group_id = $1 AND revoked_at IS NOT NULL`, id); err != nil {
+		return fmt.Errorf("delete the group's revoked devices: %w", err)
+	}
 	res, err := t.execContext(ctx, `DELETE FROM groups WHERE id = $1`, id)
 	switch {
 	case t.d.IsForeignKey(err): // a member was added meanwhile
@@ -91,9 +96,11 @@ func (t *Tx) DeleteGroup(ctx context.Context, id string) error {
 	return nil
 }
 
-// GroupUsage counts the users and devices of a group.
+// GroupUsage counts the users and the enrolled (not revoked) devices of a
+// group.
 func (t *Tx) GroupUsage(ctx context.Context, id string) (users, devices int, err error) {
-	err = t.queryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM users WHERE group_id = $1), (SELECT COUNT(*) FROM devices WHERE group_id = $1)`, id).Scan(&users, &devices)
+	err = t.queryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM users WHERE group_id = $1),
+		(SELECT COUNT(*) FROM devices WHERE group_id = $1 AND revoked_at IS NULL)`, id).Scan(&users, &devices)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count group members: %w", err)
 	}

@@ -390,6 +390,34 @@ func TestDeleteGroup(t *testing.T) {
 			wantCode(t, err, meibo.CodeNotFound)
 			return nil
 		})
+
+		// An enrolled device keeps its group; a revoked one does not, and
+		// goes with it.
+		newGroup(t, db, "G2")
+		dev := &meibo.Device{GroupID: "G2", Name: "kiosk", SecretHash: "h-kiosk"}
+		update(t, db, func(tx meibo.Tx) error { return tx.CreateDevice(ctx, dev) })
+		err = db.Update(ctx, func(tx meibo.Tx) error { return tx.DeleteGroup(ctx, "G2") })
+		if e := wantCode(t, err, meibo.CodeConflict); fmt.Sprint(e.Msg.Args) != "[G2 0 1]" {
+			t.Errorf("message %s %v, want group.not_empty [G2 0 1]", e.Msg.Key, e.Msg.Args)
+		}
+		update(t, db, func(tx meibo.Tx) error {
+			if ok, err := tx.RevokeDevice(ctx, dev.ID, time.Now()); err != nil || !ok {
+				return fmt.Errorf("revoke: %v %w", ok, err)
+			}
+			u, d, err := tx.GroupUsage(ctx, "G2")
+			if u != 0 || d != 0 {
+				t.Errorf("GroupUsage with a revoked device = %d, %d", u, d)
+			}
+			if err != nil {
+				return err
+			}
+			return tx.DeleteGroup(ctx, "G2")
+		})
+		view(t, db, func(tx meibo.Tx) error {
+			_, err := tx.Device(ctx, dev.ID)
+			wantCode(t, err, meibo.CodeNotFound)
+			return nil
+		})
 	})
 }
 
