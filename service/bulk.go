@@ -389,20 +389,26 @@ type bulkRun struct {
 	req     BulkRequest
 	changes [][]string // id, name, what, before, after
 	refused []meibo.ImportMessage
-	updated int
-	deleted int
-	same    int
-	mails   int
-	woken   []int64 // devices whose polls are woken after the commit
+	// refusedRows counts the selected users or devices refused; with
+	// those changed, deleted or left, they are the job's rows.
+	refusedRows int
+	updated     int
+	deleted     int
+	same        int
+	mails       int
+	woken       []int64 // devices whose polls are woken after the commit
 }
 
 func (b *bulkRun) change(id int64, name, what, before, after string) {
 	b.changes = append(b.changes, []string{idString(id), name, what, before, after})
 }
 
-func (b *bulkRun) refuse(n int, name string, m meibo.Msg) {
+func (b *bulkRun) refuse(n int, field string, m meibo.Msg) {
 	if len(b.refused) < b.s.maxMessages() {
-		b.refused = append(b.refused, meibo.NewImportMessage(n, name, m, false))
+		b.refused = append(b.refused, meibo.NewImportMessage(n, field, m, false))
+	}
+	if n > 0 {
+		b.refusedRows++
 	}
 	b.errors++
 }
@@ -477,7 +483,7 @@ func (r *jobRun) problemMsg(m meibo.Msg) {
 
 // apply reads the selection and checks (and, with write, makes) the change.
 func (b *bulkRun) apply(ctx context.Context, tx meibo.Tx, write bool) error {
-	b.changes, b.refused, b.errors = nil, nil, 0
+	b.changes, b.refused, b.errors, b.refusedRows = nil, nil, 0, 0
 	b.updated, b.deleted, b.same, b.mails = 0, 0, 0, 0
 	b.prog.setPhase(PhaseValidate)
 	g, err := tx.Group(ctx, b.req.GroupID)
@@ -539,7 +545,7 @@ func (b *bulkRun) finishRefused(ctx context.Context) error {
 	r := b.jobRun
 	r.pending = append(r.pending, b.refused...)
 	r.errors = b.errors
-	r.job.Rows = b.updated + b.deleted + b.same
+	r.job.Rows = b.updated + b.deleted + b.same + b.refusedRows
 	err := r.s.store.Update(ctx, func(tx meibo.Tx) error {
 		if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
 			return err

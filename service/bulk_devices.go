@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -38,7 +37,7 @@ func (b *bulkRun) selectDevices(ctx context.Context, tx meibo.Tx, g *meibo.Group
 		d, err := tx.Device(ctx, id)
 		switch {
 		case meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && d.GroupID != g.ID:
-			b.refuse(i+1, strconv.FormatInt(id, 10), meibo.M("bulk.device_missing", id))
+			b.refuse(i+1, "", meibo.M("bulk.device_missing", id))
 			continue
 		case err != nil:
 			return nil, err

@@ -278,11 +278,11 @@ func TestBulkAllOrNothing(t *testing.T) {
 		before := e.users("G1")
 
 		j := bulk(e, e.sys, service.BulkRequest{Action: service.BulkProfile, GroupID: "G1", Filter: &service.BulkFilter{}, Profile: "kiosk"})
-		if j.Status != meibo.ImportFailed || j.ErrorCount != 1 || j.Updated != 0 {
-			t.Fatalf("job %+v", j)
+		if j.Status != meibo.ImportFailed || j.ErrorCount != 1 || j.Updated != 0 || j.Rows != 40 {
+			t.Fatalf("job %+v (want 40 rows, the one refused among them)", j)
 		}
 		errs, _ := e.messages(j)
-		if len(errs) != 1 || errs[0].Column != "u0021" || !strings.Contains(errs[0].Text, "API access") {
+		if len(errs) != 1 || errs[0].Column != "" || !strings.HasPrefix(errs[0].Text, "u0021 has API access") {
 			t.Errorf("errors %+v", errs)
 		}
 		after := e.users("G1")
@@ -408,8 +408,14 @@ func TestBulkRefusals(t *testing.T) {
 		// whole, nothing written.
 		g1, g2 := e.users("G1"), e.users("G2")
 		j := bulk(e, as(dept), service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", IDs: []int64{g1["u0001"].ID, g2["u0002"].ID}})
-		if j.Status != meibo.ImportFailed || j.ErrorCount != 1 {
-			t.Fatalf("job %+v", j)
+		if j.Status != meibo.ImportFailed || j.ErrorCount != 1 || j.Rows != 2 {
+			t.Fatalf("job %+v (want FAILED, 1 error, 2 rows: the user that would be deleted and the one refused)", j)
+		}
+		// The refusal names the user in its text; its column is empty, a
+		// bulk action having no columns.
+		if ms := must(e.svc.ImportMessages(as(dept), j.ID, 10))(t); len(ms) != 1 || ms[0].Row != 2 || ms[0].Column != "" ||
+			ms[0].Text != fmt.Sprintf("User %d is not in this group.", g2["u0002"].ID) {
+			t.Errorf("messages %+v", ms)
 		}
 		if len(e.users("G1")) != 5 || len(e.users("G2")) != 5 {
 			t.Errorf("users deleted by a refused job")

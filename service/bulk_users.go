@@ -44,7 +44,7 @@ func (b *bulkRun) selectUsers(ctx context.Context, tx meibo.Tx, g *meibo.Group) 
 		u, err := tx.User(ctx, id)
 		switch {
 		case meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && u.GroupID != g.ID:
-			b.refuse(i+1, strconv.FormatInt(id, 10), meibo.M("bulk.not_in_group", id))
+			b.refuse(i+1, "", meibo.M("bulk.not_in_group", id))
 			continue
 		case err != nil:
 			return nil, err
@@ -89,7 +89,7 @@ func (b *bulkRun) applyUsers(ctx context.Context, tx meibo.Tx, g *meibo.Group, w
 				continue
 			}
 			if u.APIAccess && !p.APIAccess {
-				b.refuse(i+1, u.Name, meibo.M("bulk.refused.api", u.Name, p.Name))
+				b.refuse(i+1, "", meibo.M("bulk.refused.api", u.Name, p.Name))
 				continue
 			}
 			b.change(u.ID, u.Name, "profile", u.ProfileName, p.Name)
