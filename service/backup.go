@@ -107,7 +107,8 @@ func (s *Service) Restore(ctx context.Context, r io.Reader, file string, replace
 		return nil, meibo.Errorf(meibo.CodeConflict, "backup.unavailable")
 	}
 	e := &meibo.BackupLogEntry{Kind: "restore", Via: "manual", Actor: a.Name, File: file, StartedAt: s.now()}
-	info, err := s.cfg.Backuper.Restore(ctx, r, replace, func(ctx context.Context, tx meibo.Tx, info *meibo.BackupInfo) error {
+	in := &sizeReader{r: r}
+	info, err := s.cfg.Backuper.Restore(ctx, in, replace, func(ctx context.Context, tx meibo.Tx, info *meibo.BackupInfo) error {
 		fin := tx.Now()
 		e.FinishedAt, e.Outcome = &fin, "ok"
 		e.Size, e.Tables, e.Rows = info.Size, len(info.Tables), info.Rows
@@ -127,8 +128,13 @@ func (s *Service) Restore(ctx context.Context, r io.Reader, file string, replace
 			// that it stays empty and the next try may restore into it.
 			return nil, err
 		}
+		// The refused file's size is logged, to tell which file it was:
+		// what the restore did not read is counted, not kept.
+		if ctx.Err() == nil {
+			_, _ = io.Copy(io.Discard, in)
+		}
 		fin := s.now()
-		e.ID, e.FinishedAt, e.Outcome, e.Error, e.Size, e.Tables, e.Rows = 0, &fin, "failed", err.Error(), 0, 0, 0
+		e.ID, e.FinishedAt, e.Outcome, e.Error, e.Size, e.Tables, e.Rows = 0, &fin, "failed", err.Error(), in.n, 0, 0
 		if lerr := s.store.Update(context.WithoutCancel(ctx), func(tx meibo.Tx) error {
 			if _, err := tx.AddBackupLog(ctx, e); err != nil {
 				return err
@@ -390,4 +396,16 @@ func (s *Service) RunBackupScheduler(ctx context.Context) {
 func (s *Service) CanBackup(ctx context.Context) error {
 	_, err := require(ctx, meibo.AuthBackup)
 	return err
+}
+
+// sizeReader counts the bytes read through it.
+type sizeReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *sizeReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }

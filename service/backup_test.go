@@ -116,8 +116,17 @@ func TestRestoreReplaces(t *testing.T) {
 		}
 		must(e.svc.UserByName(e.sys, "G1", "before"))(t)
 		log = must(svc.BackupLog(e.sys, 10))(t)
-		if len(log) != 3 || log[0].Kind != "restore" || log[0].Outcome != "failed" || log[0].Error == "" {
+		if len(log) != 3 || log[0].Kind != "restore" || log[0].Outcome != "failed" || log[0].Error == "" || log[0].Size != int64(len(cut)) {
 			t.Errorf("backup log after a refused restore: %+v", log[0])
+		}
+		// A file that is no backup at all is refused at its first line;
+		// its whole size is logged.
+		junk := bytes.Repeat([]byte("not a backup\n"), 10000)
+		if _, err := svc.Restore(as(keeper), bytes.NewReader(junk), "notes.txt", true); meibo.ErrorCode(err) != meibo.CodeInvalid {
+			t.Fatalf("restore of a text file: %v", err)
+		}
+		if log = must(svc.BackupLog(e.sys, 10))(t); log[0].Outcome != "failed" || log[0].File != "notes.txt" || log[0].Size != int64(len(junk)) {
+			t.Errorf("backup log after a text file: %+v", log[0])
 		}
 
 		// Into a new database, a cut file leaves it empty: the good file
