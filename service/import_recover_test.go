@@ -399,3 +399,28 @@ func TestImportTakenForDead(t *testing.T) {
 		}
 	})
 }
+
+// TestSubmitAndRunBesideAWorker: an import run where it is submitted (the
+// command line) is claimed in the transaction that records it, so that a
+// worker beside it, here woken by the submission itself, never takes it
+// first: every run succeeds, run by its caller.
+func TestSubmitAndRunBesideAWorker(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.group("G1")
+		ctx, stop := context.WithCancel(bgCtx())
+		done := make(chan struct{})
+		go func() { defer close(done); e.svc.RunImportWorker(ctx) }()
+		defer func() { stop(); <-done }()
+		for i := range 10 {
+			j, err := e.svc.SubmitAndRun(e.sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"},
+				ixCSV("name,password,email", fmt.Sprintf("user%02d,,", i)), nil)
+			if err != nil {
+				t.Fatalf("run %d: %v", i, err)
+			}
+			if j.Status != meibo.ImportSuccess || j.Created != 1 {
+				t.Errorf("run %d: %s, %d created", i, j.Status, j.Created)
+			}
+		}
+	})
+}

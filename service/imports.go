@@ -76,14 +76,17 @@ func init() {
 // administrator files need the authority to manage administrators.
 func (s *Service) SubmitImport(ctx context.Context, req ImportRequest, data []byte) (*meibo.ImportJob, error) {
 	sum := sha256.Sum256(data)
-	return s.submit(ctx, req, int64(len(data)), hex.EncodeToString(sum[:]), func(ctx context.Context, tx meibo.Tx, job *meibo.ImportJob) error {
+	return s.submit(ctx, req, int64(len(data)), hex.EncodeToString(sum[:]), false, func(ctx context.Context, tx meibo.Tx, job *meibo.ImportJob) error {
 		return tx.CreateImportJob(ctx, job, data)
 	})
 }
 
 // submit checks a request for a file of size bytes whose SHA-256 is sum and
-// records it as a QUEUED job, create writing the job and its file.
-func (s *Service) submit(ctx context.Context, req ImportRequest, size int64, sum string, create func(context.Context, meibo.Tx, *meibo.ImportJob) error) (*meibo.ImportJob, error) {
+// records it as a QUEUED job, create writing the job and its file. With
+// here, the job is claimed by this process in the same transaction, to be
+// run by the caller: no worker (of this process or a server beside it) can
+// take it first.
+func (s *Service) submit(ctx context.Context, req ImportRequest, size int64, sum string, here bool, create func(context.Context, meibo.Tx, *meibo.ImportJob) error) (*meibo.ImportJob, error) {
 	a, err := require(ctx, meibo.AuthConsole, meibo.AuthImport)
 	if err != nil {
 		return nil, err
@@ -139,15 +142,28 @@ func (s *Service) submit(ctx context.Context, req ImportRequest, size int64, sum
 		if err := create(ctx, tx, job); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "import.submit", importCategory(job), "import", idString(job.ID), job.GroupID,
-			map[string]any{"format": job.Format, "fileName": job.FileName, "size": job.Size, "sha256": job.SHA256, "dryRun": job.DryRun})
+		if err := s.audit(ctx, tx, "import.submit", importCategory(job), "import", idString(job.ID), job.GroupID,
+			map[string]any{"format": job.Format, "fileName": job.FileName, "size": job.Size, "sha256": job.SHA256, "dryRun": job.DryRun}); err != nil {
+			return err
+		}
+		if !here {
+			return nil
+		}
+		claimed, err := tx.ClaimImportJobID(ctx, job.ID, s.cfg.Worker)
+		if err == nil && claimed == nil {
+			err = meibo.Conflict("import.claimed", job.ID)
+		}
+		job = claimed
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	if !here {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 	return job, nil
 }
@@ -520,28 +536,14 @@ func (s *Service) RunImport(ctx context.Context, id int64, onProgress func(*Prog
 // SubmitAndRun records a job and runs it here at once (the command line),
 // reading the file from data rather than loading it back.
 func (s *Service) SubmitAndRun(ctx context.Context, req ImportRequest, data []byte, onProgress func(*Progress)) (*meibo.ImportJob, error) {
-	queued, err := s.SubmitImport(ctx, req, data)
-	if err != nil {
-		return nil, err
-	}
-	return s.runQueued(ctx, queued, bytesFile(data), onProgress)
-}
-
-// runQueued claims a job just submitted and runs it here.
-func (s *Service) runQueued(ctx context.Context, queued *meibo.ImportJob, file jobFile, onProgress func(*Progress)) (*meibo.ImportJob, error) {
-	var job *meibo.ImportJob
-	var err error
-	err = s.store.Update(ctx, func(tx meibo.Tx) error {
-		job, err = tx.ClaimImportJobID(ctx, queued.ID, s.cfg.Worker)
-		return err
+	sum := sha256.Sum256(data)
+	job, err := s.submit(ctx, req, int64(len(data)), hex.EncodeToString(sum[:]), true, func(ctx context.Context, tx meibo.Tx, job *meibo.ImportJob) error {
+		return tx.CreateImportJob(ctx, job, data)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if job == nil {
-		return nil, meibo.Conflict("import.claimed", queued.ID)
-	}
-	return s.runClaimed(ctx, job, file, onProgress), nil
+	return s.runClaimed(ctx, job, bytesFile(data), onProgress), nil
 }
 
 // SubmitAndRunFile is SubmitAndRun for a file on disk of any size (the
@@ -554,7 +556,7 @@ func (s *Service) SubmitAndRunFile(ctx context.Context, req ImportRequest, path 
 	if err != nil {
 		return nil, err
 	}
-	queued, err := s.submit(ctx, req, size, sum, func(ctx context.Context, tx meibo.Tx, job *meibo.ImportJob) error {
+	job, err := s.submit(ctx, req, size, sum, true, func(ctx context.Context, tx meibo.Tx, job *meibo.ImportJob) error {
 		if err := tx.CreateImportJob(ctx, job, nil); err != nil {
 			return err
 		}
@@ -590,7 +592,7 @@ func (s *Service) SubmitAndRunFile(ctx context.Context, req ImportRequest, path 
 	if err != nil {
 		return nil, err
 	}
-	return s.runQueued(ctx, queued, nil, onProgress)
+	return s.runClaimed(ctx, job, nil, onProgress), nil
 }
 
 // hashFile returns the size and SHA-256 (hex) of the file at path.
