@@ -385,6 +385,22 @@ func TestGroups(t *testing.T) {
 		if u, _ := e.svc.UserByName(e.sys, "G1", "bob"); u.ProfileName != "sales" {
 			t.Errorf("bob's profile after PUT: %s", u.ProfileName)
 		}
+		// The same members again change nothing: no event, the same
+		// version and lastModified.
+		updates := func() int {
+			evs, err := e.svc.AuditEvents(e.sys, meibo.AuditFilter{Action: "user.update", Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(evs)
+		}
+		sameV, sameM := groupMeta(e.scim("GET", "G1", "/Groups/"+pid, nil).want(t, 200))
+		n := updates()
+		e.clock.Add(time.Minute)
+		e.scim("PUT", "G1", "/Groups/"+pid, `{"displayName":"sales","members":[{"value":"`+ids["bob"]+`"}]}`).want(t, 200)
+		if v, m := groupMeta(e.scim("GET", "G1", "/Groups/"+pid, nil).want(t, 200)); v != sameV || m != sameM || updates() != n {
+			t.Errorf("a PUT of the same members: version %s → %s, lastModified %s → %s, %d events → %d", sameV, v, sameM, m, n, updates())
+		}
 		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"remove","path":"members"}]}`).want(t, 204)
 		if u, _ := e.svc.UserByName(e.sys, "G1", "bob"); u.ProfileName == "sales" {
 			t.Errorf("bob still in sales after removing every member")

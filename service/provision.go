@@ -265,6 +265,14 @@ func (s *Service) provisionUpdate(ctx context.Context, tx meibo.Tx, g *meibo.Gro
 	if passwordChanged {
 		u.PasswordHash, u.PasswordChangedAt = hash, ptr(tx.Now())
 	}
+	id := st.Identity
+	id.UserID = u.ID
+	was, had := cur.User, cur.Identity
+	had.UserID = u.ID // a user without an identity row reads as one of the user's, empty
+	if !passwordChanged && !renamed && id == had && u.Email == was.Email && u.Admin == was.Admin &&
+		u.APIAccess == was.APIAccess && u.Disabled == was.Disabled && u.ProfileID == was.ProfileID {
+		return cur, nil // nothing to change: nothing written, nothing audited
+	}
 	if renamed {
 		if _, err := tx.UserByName(ctx, g.ID, u.Name); err == nil {
 			return nil, meibo.ConflictField("name", "user.exists", u.Name)
@@ -291,8 +299,6 @@ func (s *Service) provisionUpdate(ctx context.Context, tx meibo.Tx, g *meibo.Gro
 	if err := s.endPersonalTokens(ctx, tx, &u); err != nil {
 		return nil, err
 	}
-	id := st.Identity
-	id.UserID = u.ID
 	if id != cur.Identity {
 		if err := tx.PutUserIdentity(ctx, g.ID, id); err != nil {
 			return nil, err
