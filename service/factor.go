@@ -595,6 +595,9 @@ func (s *Service) SetMFAPolicy(ctx context.Context, p meibo.MFAPolicy) error {
 		if err != nil {
 			return err
 		}
+		if old.String() == p.String() {
+			return nil // saved as it was: nothing written, nothing audited
+		}
 		if a.Kind == meibo.ActorAdmin {
 			// A policy that would stop its own author: the author sets up
 			// a factor first (the command line, as the system, may).

@@ -154,6 +154,11 @@ func TestMFAPolicySetUpFirst(t *testing.T) {
 		if got := must(e.svc.MFAPolicy(e.sys))(t); got.String() != "6,7" {
 			t.Fatalf("policy %q", got)
 		}
+		// Saved again as it is: no second event.
+		noErr(t, e.svc.SetMFAPolicy(e.sys, must(meibo.ParseMFAPolicy("7,6"))(t)))
+		if evs := e.eventsFor("settings.update"); len(evs) != 1 {
+			t.Errorf("the policy saved twice the same: %d events", len(evs))
+		}
 
 		// An authority the policy names: set-up first.
 		cookie, sess := e.signIn("boss", pw)
