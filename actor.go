@@ -25,6 +25,7 @@ type Actor struct {
 	Groups      []string // department groups (AuthDepartment)
 	GroupID     string   // a portal user's group
 	GroupAdmin  bool     // a portal user who may see every device of the group
+	APIAccess   bool     // a portal user with API access, who may make personal tokens
 	Session     string   // the hash of the browser session acting, if any
 	// MustChangePassword is set for the built-in admin still holding the
 	// password printed at the first start (Admin.MustChangePassword).

@@ -22,6 +22,11 @@ func TestPersonalTokenPages(t *testing.T) {
 		u := e.user("G1", "ann", false)
 		b := e.browser().signIn("G1", "ann")
 
+		// Without API access the menu does not offer the page; opened by
+		// its address, it says why there is nothing to do.
+		if p := b.do("GET", "/", nil); strings.Contains(p.body, `href="/tokens"`) {
+			t.Errorf("the menu offers API tokens without API access")
+		}
 		p := b.do("GET", "/tokens", nil)
 		if p.status != http.StatusOK || !strings.Contains(p.body, `id="tokens-denied"`) || strings.Contains(p.body, `id="token-create"`) {
 			t.Fatalf("without API access: %d\n%s", p.status, p.body)
@@ -32,6 +37,9 @@ func TestPersonalTokenPages(t *testing.T) {
 
 		if _, err := e.svc.UpdateUser(e.sys, u.ID, meibo.UserUpdate{APIAccess: ptr(true)}); err != nil {
 			t.Fatal(err)
+		}
+		if p := b.do("GET", "/", nil); !strings.Contains(p.body, `href="/tokens"`) {
+			t.Errorf("the menu does not offer API tokens with API access")
 		}
 		if p := b.post("/tokens", url.Values{"name": {""}, "days": {"30"}}); p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, `id="name-error"`) {
 			t.Errorf("blank name: %d", p.status)

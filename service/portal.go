@@ -132,7 +132,8 @@ func (s *Service) PortalActor(ctx context.Context, secret, addr string) (*meibo.
 	if u.Disabled {
 		return nil, nil, sessionUnauthorized
 	}
-	act := &meibo.Actor{Kind: meibo.ActorUser, ID: u.ID, Name: u.Name, GroupID: u.GroupID, GroupAdmin: u.Admin, Addr: addr, Session: sess.Hash}
+	act := &meibo.Actor{Kind: meibo.ActorUser, ID: u.ID, Name: u.Name, GroupID: u.GroupID, GroupAdmin: u.Admin, APIAccess: u.APIAccess,
+		Addr: addr, Session: sess.Hash}
 	act.Refused = s.refuser(act)
 	return act, sess, nil
 }
