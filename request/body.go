@@ -54,7 +54,7 @@ func Bodies(next http.Handler, rule func(*http.Request) BodyRule, refuse RefuseF
 			_ = rc.SetReadDeadline(time.Now().Add(br.Timeout))
 		}
 		if r.ContentLength > br.Max {
-			refuse(w, r, http.StatusRequestEntityTooLarge, meibo.M("body.too_large", FormatBytes(br.Max), br.Flag))
+			refuse(w, r, http.StatusRequestEntityTooLarge, tooLarge(r, br))
 			return
 		}
 		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, br.Max))
@@ -62,11 +62,15 @@ func Bodies(next http.Handler, rule func(*http.Request) BodyRule, refuse RefuseF
 		var ne net.Error
 		switch {
 		case errors.As(err, &big):
-			refuse(w, r, http.StatusRequestEntityTooLarge, meibo.M("body.too_large", FormatBytes(br.Max), br.Flag))
+			refuse(w, r, http.StatusRequestEntityTooLarge, tooLarge(r, br))
 			return
 		case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
 			w.Header().Set("Connection", "close")
-			refuse(w, r, http.StatusRequestTimeout, meibo.M("body.too_slow", br.Timeout.String()))
+			if IsAPI(r) {
+				refuse(w, r, http.StatusRequestTimeout, meibo.M("body.too_slow", br.Timeout.String()))
+			} else {
+				refuse(w, r, http.StatusRequestTimeout, meibo.M("body.too_slow.page", br.Timeout.String()))
+			}
 			return
 		case err != nil:
 			// The client went away or sent a broken body: nothing to answer.
@@ -83,8 +87,22 @@ func Bodies(next http.Handler, rule func(*http.Request) BodyRule, refuse RefuseF
 	})
 }
 
+// tooLarge is the refusal of a body over the limit: to a program (the API,
+// SCIM, devices) it names the flag that sets the limit, for its operator;
+// to a person on a page it says what to do.
+func tooLarge(r *http.Request, br BodyRule) meibo.Msg {
+	if IsAPI(r) {
+		return meibo.M("body.too_large", FormatBytes(br.Max), br.Flag)
+	}
+	return meibo.M("body.too_large.page", FormatBytes(br.Max))
+}
+
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
+		"body.too_large.page": {"What was sent is larger than the limit of %s. Go back and send less at once; if it must be larger, ask the administrator of meibo.",
+			"送信された内容が上限 %s を超えています。前のページに戻り、一度に送る量を減らしてください。より大きな送信が必要な場合は meibo の管理者にお問い合わせください。"},
+		"body.too_slow.page": {"What was sent did not arrive within %s. Go back and send it again.",
+			"送信された内容が %s 以内に届きませんでした。前のページに戻り、もう一度送信してください。"},
 		"body.too_large": {"The request body is larger than the limit of %s for this address (set by --%s).",
 			"リクエストの本文がこのアドレスの上限 %s を超えています(--%s で変更できます)。"},
 		"body.too_slow": {"The request body did not arrive within %s (the limit for addresses used without credentials, set by --body-read-timeout).",
