@@ -174,6 +174,8 @@ var scenarios = []scenario{
 	{name: "an oversized upload", method: "POST", path: "/api/v1/imports", as: "manager",
 		upload: usersUpload("G1", "name,password,email\r\n"+strings.Repeat("someone,,\r\n", maxUpload/10)),
 		status: 413, expect: []string{`"code":"too_large"`, "larger than the limit of 16 KiB"}},
+	{name: "a SCIM token of negative hours", method: "POST", path: "/api/v1/groups/G1/scim-tokens", as: "manager", body: `{"name":"x","ttlHours":-5}`,
+		status: 422, expect: []string{`"fields":{"ttlHours":`}},
 	{name: "an export in an unknown encoding", method: "GET", path: "/api/v1/exports/users?group=G1&encoding=latin1", as: "manager", status: 400},
 	{name: "an export without a group", method: "GET", path: "/api/v1/exports/users", as: "manager", status: 422},
 

@@ -39,7 +39,7 @@ func (s *Server) handleSCIMTokenCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	secret, k, err := s.svc.CreateSCIMToken(r.Context(), r.PathValue("group"), in.Name, time.Duration(in.TTLHours)*time.Hour)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.writeError(w, r, renameField(err, "ttl", "ttlHours"))
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"token": secret, "scimToken": k, "path": "/scim/v2/" + k.GroupID})
