@@ -124,7 +124,7 @@ func TestAudit(t *testing.T) {
 	}
 	a.get("/console/audit.csv?since=nonsense").want(t, "CSV with a bad date", http.StatusSeeOther, nil)
 	r = a.get("/console/audit?action=audit.export")
-	r.want(t, "the export is recorded", http.StatusOK, []string{"<code>audit.export</code>", ">auditor<"})
+	r.want(t, "the export is recorded", http.StatusOK, []string{"<code>audit.export</code>", ">auditor<", ">sign-in and access<"})
 
 	// An import's event links to its page for whoever may open it (21),
 	// not for a viewer it would answer "not found".

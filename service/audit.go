@@ -104,7 +104,7 @@ func (s *Service) ExportAudit(ctx context.Context, f meibo.AuditFilter, fn func(
 		details["until"] = f.Until.UTC()
 	}
 	return n, s.store.Update(ctx, func(tx meibo.Tx) error {
-		return s.audit(ctx, tx, "audit.export", meibo.CategoryUser, "audit", "", "", details)
+		return s.audit(ctx, tx, "audit.export", meibo.CategorySignIn, "audit", "", "", details)
 	})
 }
 
