@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"github.com/meibo/meibo"
 )
@@ -59,7 +60,8 @@ type ProvisionResult struct {
 // password policy, the licence limit, audit. With atomic, every change is
 // made in one transaction and the first error undoes them all (the results
 // end at the failed change); otherwise each is made alone, and after
-// maxErrors errors (0: no limit) the rest are not tried.
+// maxErrors errors (0: no limit) the rest are not tried. An error of a
+// change's own Target or Apply refuses that change alone.
 func (s *Service) Provision(ctx context.Context, groupID string, ops []ProvisionOp, atomic bool, maxErrors int) ([]ProvisionResult, error) {
 	a, err := requireUsers(ctx)
 	if err != nil {
@@ -107,7 +109,8 @@ func (s *Service) Provision(ctx context.Context, groupID string, ops []Provision
 			return err
 		})
 		if err != nil {
-			if meibo.ErrorCode(err) == meibo.CodeInternal {
+			var refused *opRefused
+			if meibo.ErrorCode(err) == meibo.CodeInternal && !errors.As(err, &refused) {
 				return results, err
 			}
 			results = append(results, ProvisionResult{Err: err})
@@ -124,13 +127,22 @@ func (s *Service) Provision(ctx context.Context, groupID string, ops []Provision
 	return results, nil
 }
 
+// opRefused is an error of a change's own Target or Apply: the caller's
+// reason to refuse that change (a value it cannot read, a version it does
+// not hold), not a failure of the service, so that the changes after it
+// are still tried. It unwraps to the caller's error.
+type opRefused struct{ err error }
+
+func (e *opRefused) Error() string { return e.err.Error() }
+func (e *opRefused) Unwrap() error { return e.err }
+
 // provisionOne makes one change inside tx.
 func (s *Service) provisionOne(ctx context.Context, tx meibo.Tx, g *meibo.Group, op ProvisionOp) (*ProvisionedUser, error) {
 	var cur *ProvisionedUser
 	if op.Target != nil {
 		id, err := op.Target()
 		if err != nil {
-			return nil, err
+			return nil, &opRefused{err}
 		}
 		op.UserID = id
 	}
@@ -166,7 +178,7 @@ func (s *Service) provisionOne(ctx context.Context, tx meibo.Tx, g *meibo.Group,
 	}
 	st, err := op.Apply(copied)
 	if err != nil {
-		return nil, err
+		return nil, &opRefused{err}
 	}
 	if cur == nil {
 		return s.provisionCreate(ctx, tx, g, st)
