@@ -41,7 +41,7 @@ func (s *Server) groupResource(ctx context.Context, groupID, baseURL string, p *
 		return res, nil
 	}
 	list := []any{}
-	h := sha256.New()
+	var users []*meibo.User
 	f := meibo.UserFilter{GroupID: groupID, ProfileID: &p.ID, Limit: 500}
 	for {
 		page, err := s.svc.FindUsers(ctx, f)
@@ -51,11 +51,11 @@ func (s *Server) groupResource(ctx context.Context, groupID, baseURL string, p *
 		for _, u := range page.Users {
 			uid := strconv.FormatInt(u.ID, 10)
 			list = append(list, map[string]any{"value": uid, "display": u.Name, "$ref": baseURL + "/Users/" + uid})
-			fmt.Fprintf(h, "%d %q\n", u.ID, u.Name)
 			if u.UpdatedAt.After(modified) {
 				modified = u.UpdatedAt
 			}
 		}
+		users = append(users, page.Users...)
 		if !page.HasNext || len(page.Users) == 0 {
 			break
 		}
@@ -63,8 +63,18 @@ func (s *Server) groupResource(ctx context.Context, groupID, baseURL string, p *
 	}
 	res["members"] = list
 	meta["lastModified"] = modified.UTC().Format("2006-01-02T15:04:05.999999Z07:00")
-	meta["version"] = `W/"` + strconv.FormatInt(p.UpdatedAt.UnixMicro(), 36) + "-" + hex.EncodeToString(h.Sum(nil)[:8]) + `"`
+	meta["version"] = groupVersion(p, users)
 	return res, nil
+}
+
+// groupVersion is the ETag of a profile with its members (in the order of
+// their names).
+func groupVersion(p *meibo.Profile, members []*meibo.User) string {
+	h := sha256.New()
+	for _, u := range members {
+		fmt.Fprintf(h, "%d %q\n", u.ID, u.Name)
+	}
+	return `W/"` + strconv.FormatInt(p.UpdatedAt.UnixMicro(), 36) + "-" + hex.EncodeToString(h.Sum(nil)[:8]) + `"`
 }
 
 // wantsMembers tells whether a request's attribute selection keeps
@@ -342,16 +352,12 @@ func (s *Server) handleGroupPatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.checkGroupIfMatch(r, group, p); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	ops, err := s.groupPatchOps(r.Context(), group, p, defaultName(ps), &pr, nil)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.runGroupOps(r, ops); err != nil {
+	if err := s.runGroupOps(r, p, ops); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -362,25 +368,23 @@ func (s *Server) handleGroupPatch(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// checkGroupIfMatch refuses a change of a group whose version (with its
-// members) is not one the client names (If-Match; "*" matches any; a
-// version matches with or without its weak prefix).
-func (s *Server) checkGroupIfMatch(r *http.Request, group string, p *meibo.Profile) error {
+// groupIfMatch returns the check of a group change's If-Match against the
+// group's version (with its members) in the change's transaction: "*" or
+// none matches any; a version matches with or without its weak prefix.
+func groupIfMatch(r *http.Request) func(*meibo.Profile, []*meibo.User) error {
 	im := strings.TrimSpace(r.Header.Get("If-Match"))
-	if im == "" || im == "*" {
-		return nil
-	}
-	res, err := s.groupResource(r.Context(), group, base(r), p, true)
-	if err != nil {
-		return err
-	}
-	v := res["meta"].(map[string]any)["version"].(string)
-	for _, m := range strings.Split(im, ",") {
-		if m = strings.TrimSpace(m); m == v || "W/"+m == v {
+	return func(p *meibo.Profile, members []*meibo.User) error {
+		if im == "" || im == "*" {
 			return nil
 		}
+		v := groupVersion(p, members)
+		for _, m := range strings.Split(im, ",") {
+			if m = strings.TrimSpace(m); m == v || "W/"+m == v {
+				return nil
+			}
+		}
+		return &scimError{status: http.StatusPreconditionFailed, detail: "the group has changed since version " + im}
 	}
-	return &scimError{status: http.StatusPreconditionFailed, detail: "the group has changed since version " + im}
 }
 
 // handleGroupReplace sets a profile's members: the users listed move to
@@ -399,10 +403,6 @@ func (s *Server) handleGroupReplace(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.profile(r.Context(), group, r.PathValue("id"))
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.checkGroupIfMatch(r, group, p); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -436,19 +436,20 @@ func (s *Server) handleGroupReplace(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if err := s.runGroupOps(r, ops); err != nil {
+	if err := s.runGroupOps(r, p, ops); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.writeGroup(w, r, r.PathValue("id"))
 }
 
-// runGroupOps makes the moves of a group change in one transaction.
-func (s *Server) runGroupOps(r *http.Request, ops []service.ProvisionOp) error {
-	if len(ops) == 0 {
+// runGroupOps makes the moves of a change of profile p in one transaction,
+// once the request's If-Match has been held to the profile there.
+func (s *Server) runGroupOps(r *http.Request, p *meibo.Profile, ops []service.ProvisionOp) error {
+	if len(ops) == 0 && r.Header.Get("If-Match") == "" {
 		return nil
 	}
-	res, err := s.svc.Provision(r.Context(), r.PathValue("group"), ops, true, 0)
+	res, err := s.svc.ProvisionProfile(r.Context(), r.PathValue("group"), p.ID, groupIfMatch(r), ops)
 	if err != nil {
 		return err
 	}

@@ -67,33 +67,10 @@ func (s *Service) Provision(ctx context.Context, groupID string, ops []Provision
 	if err != nil {
 		return nil, err
 	}
-	results := make([]ProvisionResult, 0, len(ops))
 	if atomic {
-		err := s.store.Update(ctx, func(tx meibo.Tx) error {
-			g, err := s.group(ctx, tx, a, groupID)
-			if err != nil {
-				return err
-			}
-			if err := tx.Lock(ctx, "users"); err != nil {
-				return err
-			}
-			for _, op := range ops {
-				p, err := s.provisionOne(ctx, tx, g, op)
-				results = append(results, ProvisionResult{User: p, Err: err})
-				if err != nil {
-					return err
-				}
-				if op.Done != nil {
-					op.Done(p)
-				}
-			}
-			return nil
-		})
-		if err != nil && len(results) > 0 && results[len(results)-1].Err != nil {
-			return results, nil
-		}
-		return results, err
+		return s.provisionAtomic(ctx, a, groupID, ops, nil)
 	}
+	results := make([]ProvisionResult, 0, len(ops))
 	errs := 0
 	for _, op := range ops {
 		var p *ProvisionedUser
@@ -125,6 +102,78 @@ func (s *Service) Provision(ctx context.Context, groupID string, ops []Provision
 		results = append(results, ProvisionResult{User: p})
 	}
 	return results, nil
+}
+
+// ProvisionProfile applies changes to a group's users as Provision does
+// with atomic, once check has accepted the profile and its members (by
+// name) as they are in the changes' transaction: a client's version of the
+// profile is compared with the one that is changed, not with one that
+// another change may replace before this one is made. An error of check is
+// returned as it is, and nothing is written.
+func (s *Service) ProvisionProfile(ctx context.Context, groupID string, profileID int64,
+	check func(p *meibo.Profile, members []*meibo.User) error, ops []ProvisionOp) ([]ProvisionResult, error) {
+	a, err := requireUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.provisionAtomic(ctx, a, groupID, ops, func(tx meibo.Tx, g *meibo.Group) error {
+		p, err := tx.Profile(ctx, profileID)
+		if meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && p.GroupID != g.ID {
+			return meibo.NotFound("profile.not_found", idString(profileID))
+		} else if err != nil {
+			return err
+		}
+		var members []*meibo.User
+		f := meibo.UserFilter{GroupID: g.ID, ProfileID: &p.ID, Limit: 500}
+		for {
+			page, err := tx.FindUsers(ctx, f)
+			if err != nil {
+				return err
+			}
+			members = append(members, page.Users...)
+			if !page.HasNext || len(page.Users) == 0 {
+				break
+			}
+			f.After = page.Users[len(page.Users)-1].Name
+		}
+		return check(p, members)
+	})
+}
+
+// provisionAtomic makes every change in one transaction, after before (if
+// set) has run in it with the users locked.
+func (s *Service) provisionAtomic(ctx context.Context, a *meibo.Actor, groupID string, ops []ProvisionOp,
+	before func(meibo.Tx, *meibo.Group) error) ([]ProvisionResult, error) {
+	results := make([]ProvisionResult, 0, len(ops))
+	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		g, err := s.group(ctx, tx, a, groupID)
+		if err != nil {
+			return err
+		}
+		if err := tx.Lock(ctx, "users"); err != nil {
+			return err
+		}
+		if before != nil {
+			if err := before(tx, g); err != nil {
+				return err
+			}
+		}
+		for _, op := range ops {
+			p, err := s.provisionOne(ctx, tx, g, op)
+			results = append(results, ProvisionResult{User: p, Err: err})
+			if err != nil {
+				return err
+			}
+			if op.Done != nil {
+				op.Done(p)
+			}
+		}
+		return nil
+	})
+	if err != nil && len(results) > 0 && results[len(results)-1].Err != nil {
+		return results, nil
+	}
+	return results, err
 }
 
 // opRefused is an error of a change's own Target or Apply: the caller's
