@@ -87,6 +87,9 @@ func runBackup(ctx context.Context, env *cliEnv, args []string) error {
 	if *out == "" {
 		return usagef("give the file to write with -o FILE")
 	}
+	if f := databaseFile(dsn, *out); f != "" {
+		return usagef("-o %s is the database being backed up (%s): give another file for the backup", *out, f)
+	}
 	db, svc, actx, err := openBackup(ctx, dsn, false)
 	if err != nil {
 		return err
@@ -112,6 +115,31 @@ func runBackup(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "wrote %s: %d tables, %d rows, %d bytes (schema %s)\n", *out, len(info.Tables), info.Rows, info.Size, info.Schema)
 	return nil
+}
+
+// databaseFile returns the file of the SQLite database dsn (or of its
+// journal) that path names, if it names one: a backup written there would
+// destroy what it backs up.
+func databaseFile(dsn, path string) string {
+	if store.IsPostgres(dsn) {
+		return ""
+	}
+	target, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	ti, terr := os.Stat(path)
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		f := dsn + suffix
+		abs, err := filepath.Abs(f)
+		if err == nil && abs == target {
+			return f
+		}
+		if fi, err := os.Stat(f); err == nil && terr == nil && os.SameFile(fi, ti) {
+			return f
+		}
+	}
+	return ""
 }
 
 func printTables(env *cliEnv, info *meibo.BackupInfo) error {

@@ -81,4 +81,24 @@ func TestMoveToPostgres(t *testing.T) {
 			t.Errorf("%s was created", p)
 		}
 	}
+	// The database itself, or its journal, is no file to write a backup to.
+	for _, out := range []string{c.db, filepath.Dir(c.db) + "/./" + filepath.Base(c.db) + "-wal", c.db + "-shm"} {
+		r := c.run([]string{"backup", "--db", c.db, "-o", out})
+		if r.code != 2 || !strings.Contains(r.stderr, "is the database being backed up") {
+			t.Errorf("backup -o %s: %s", out, r)
+		}
+	}
+	if r := c.ok("group", "list"); !strings.Contains(r.stdout, "G1") {
+		t.Errorf("the database after the refused backups: %s", r)
+	}
+	// A file to write or to check comes from the command line alone: a
+	// variable left in the shell neither turns a backup into a check nor
+	// chooses where it is written.
+	fresh := filepath.Join(c.dir, "fresh.mbk")
+	if r := c.run([]string{"backup", "-o", fresh}, "MEIBO_VERIFY="+mbk); r.code != 0 || !strings.Contains(r.stdout, "wrote "+fresh) {
+		t.Errorf("backup beside MEIBO_VERIFY: %s", r)
+	}
+	if r := c.run([]string{"backup"}, "MEIBO_O="+c.db); r.code != 2 || !strings.Contains(r.stderr, "-o FILE") {
+		t.Errorf("backup with MEIBO_O set only: %s", r)
+	}
 }

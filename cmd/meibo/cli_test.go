@@ -567,14 +567,19 @@ func TestEnvironmentFallback(t *testing.T) {
 		t.Errorf("MEIBO_ARGON2_MEMORY=1024: %s", r)
 	}
 
-	// The export flags, -o included.
-	out := filepath.Join(c.dir, "users.csv")
-	r = c.run([]string{"export"}, "MEIBO_FORMAT=users", "MEIBO_GROUP=G1", "MEIBO_O="+out, "MEIBO_BOM=true", "MEIBO_ENCODING=utf-8")
+	// The export flags; the file written comes from the command line
+	// alone (a MEIBO_O left in a shell would write every export over one
+	// file).
+	out, other := filepath.Join(c.dir, "users.csv"), filepath.Join(c.dir, "other.csv")
+	r = c.run([]string{"export", "-o", out}, "MEIBO_FORMAT=users", "MEIBO_GROUP=G1", "MEIBO_O="+other, "MEIBO_BOM=true", "MEIBO_ENCODING=utf-8")
 	if r.code != 0 {
 		t.Fatalf("export from the environment: %s", r)
 	}
 	if b, err := os.ReadFile(out); err != nil || !bytes.HasPrefix(b, []byte("\uFEFFname,")) {
-		t.Errorf("MEIBO_O/MEIBO_BOM: %q, %v", b, err)
+		t.Errorf("MEIBO_BOM: %q, %v", b, err)
+	}
+	if _, err := os.Stat(other); err == nil {
+		t.Errorf("MEIBO_O chose the file written")
 	}
 
 	// What a command writes into a user is never taken from the

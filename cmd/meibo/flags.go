@@ -46,15 +46,18 @@ func newFlags(env *cliEnv, name, usage string) *flagSet {
 // commandLineOnly are the flags no environment variable sets: what a
 // command writes into a user, an administrator, a group or a profile (a
 // password, an address, a name, authorities, "admin"), a device command's
-// message, and restore's --replace. A variable left in a shell must never
-// change every user edited after it (MEIBO_PASSWORD), and one variable must
-// not stand for two flags of different meanings (MEIBO_ADMIN was both
-// "user add --admin" and "token create --admin ID").
+// message, restore's --replace, and the file a backup or an export writes
+// (-o) or a backup checks (--verify). A variable left in a shell must never
+// change every user edited after it (MEIBO_PASSWORD), nor turn every nightly
+// backup into a check of an old file (MEIBO_VERIFY) or a write over another
+// file (MEIBO_O); and one variable must not stand for two flags of
+// different meanings (MEIBO_ADMIN was both "user add --admin" and "token
+// create --admin ID").
 var commandLineOnly = map[string]bool{
 	"name": true, "email": true, "password": true, "password-file": true, "password-hash": true,
 	"admin": true, "api-access": true, "disabled": true, "enabled": true, "profile": true,
 	"notes": true, "authorities": true, "groups": true, "actions": true,
-	"message": true, "replace": true,
+	"message": true, "replace": true, "o": true, "verify": true,
 }
 
 func envName(flagName string) string {

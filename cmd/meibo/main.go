@@ -219,7 +219,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "--db and --lang may also come before the command: meibo --db meibo.db user list --group G1.")
 	fmt.Fprintln(w, "Flags can also be set in the environment: --db is MEIBO_DB, --admin-password is MEIBO_ADMIN_PASSWORD;")
-	fmt.Fprintln(w, "what a command writes (--password, --email, --name, --admin, …) and --replace come from the command line alone.")
+	fmt.Fprintln(w, "what a command writes (--password, --email, --name, --admin, …) --replace, -o and --verify come from the command line alone.")
 	fmt.Fprintln(w, "Run meibo COMMAND --help for a command's flags.")
 }
 
