@@ -21,7 +21,26 @@ func parseFilter(f string) (filter.Expression, error) {
 	if err != nil {
 		return nil, badRequest("invalidFilter", filterProblem(f))
 	}
+	normalizeNames(e)
 	return e, nil
+}
+
+// normalizeNames writes the userName values of a filter in the normal form
+// user names are stored in (NFC), so that a name sent decomposed
+// ("Cafe\u0301") finds the user it names, as a create of it conflicts.
+func normalizeNames(e filter.Expression) {
+	switch x := e.(type) {
+	case *filter.LogicalExpression:
+		normalizeNames(x.Left)
+		normalizeNames(x.Right)
+	case *filter.NotExpression:
+		normalizeNames(x.Expression)
+	case *filter.AttributeExpression:
+		if v, ok := x.CompareValue.(string); ok && x.AttributePath.SubAttribute == nil &&
+			strings.EqualFold(x.AttributePath.AttributeName, "userName") {
+			x.CompareValue = meibo.NormalizeName(v)
+		}
+	}
 }
 
 // filterProblem says what is wrong with a filter the parser refused, for
