@@ -13,6 +13,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -173,9 +174,16 @@ func toSCIMError(err error) (*scimError, bool) {
 	if !errors.As(err, &me) {
 		return &scimError{status: http.StatusInternalServerError, detail: "internal error"}, false
 	}
+	// The detail names each attribute refused, as SCIM names it.
 	detail := me.Msg.In(meibo.English)
-	for f, m := range me.Fields {
-		if d := m.In(meibo.English); d != detail {
+	for _, f := range slices.Sorted(maps.Keys(me.Fields)) {
+		d := me.Fields[f].In(meibo.English)
+		if a, ok := fieldAttrs[f]; ok {
+			f = a
+		}
+		if d == detail && len(me.Fields) == 1 {
+			detail = f + ": " + d
+		} else {
 			detail += "; " + f + ": " + d
 		}
 	}
@@ -202,6 +210,11 @@ func toSCIMError(err error) (*scimError, bool) {
 	}
 	return &scimError{status: http.StatusInternalServerError, detail: "internal error"}, false
 }
+
+// fieldAttrs names the SCIM attributes of the service's fields where
+// they differ.
+var fieldAttrs = map[string]string{"name": "userName", "email": "emails", "givenName": "name.givenName",
+	"familyName": "name.familyName", "profile": SchemaMeibo + ":profile", "apiAccess": SchemaMeibo + ":apiAccess"}
 
 func (e *scimError) body() map[string]any {
 	b := map[string]any{"schemas": []string{SchemaError}, "status": strconv.Itoa(e.status), "detail": e.detail}

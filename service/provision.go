@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"errors"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/meibo/meibo"
 )
@@ -235,6 +237,49 @@ func (s *Service) provisionOne(ctx context.Context, tx meibo.Tx, g *meibo.Group,
 	return s.provisionUpdate(ctx, tx, g, cur, st)
 }
 
+// Bounds of what an identity provider tells of a user beside its fields,
+// as the JSON API bounds free text.
+const (
+	// IdentityNameMaxLength bounds a display name, a given and a family
+	// name, in characters.
+	IdentityNameMaxLength = 100
+	// ExternalIDMaxLength bounds an identity provider's ID of a user, in
+	// characters (Entra ID's are 36, Okta's 20).
+	ExternalIDMaxLength = 255
+)
+
+// checkIdentity validates the parts of id that differ from was (all of them
+// for a new user, zero was): at most their bound, no control characters, so
+// that a user kept from before a bound can still be changed otherwise.
+func checkIdentity(id, was meibo.UserIdentity) error {
+	var v meibo.Validation
+	for _, f := range []struct {
+		field    string
+		now, was string
+		max      int
+	}{
+		{"externalId", id.ExternalID, was.ExternalID, ExternalIDMaxLength},
+		{"displayName", id.DisplayName, was.DisplayName, IdentityNameMaxLength},
+		{"givenName", id.GivenName, was.GivenName, IdentityNameMaxLength},
+		{"familyName", id.FamilyName, was.FamilyName, IdentityNameMaxLength},
+	} {
+		if f.now == f.was {
+			continue
+		}
+		if utf8.RuneCountInString(f.now) > f.max {
+			v.Add(f.field, "too_long", f.max)
+			continue
+		}
+		for _, r := range f.now {
+			if unicode.IsControl(r) {
+				v.Add(f.field, "control_chars")
+				break
+			}
+		}
+	}
+	return v.Err()
+}
+
 func (s *Service) provisionProfile(ctx context.Context, tx meibo.Tx, g *meibo.Group, st *ProvisionState) (*meibo.Profile, error) {
 	p, err := resolveProfile(ctx, tx, g.ID, st.Profile)
 	if err != nil {
@@ -260,6 +305,9 @@ func (s *Service) provisionCreate(ctx context.Context, tx meibo.Tx, g *meibo.Gro
 	st.Name = meibo.NormalizeName(st.Name)
 	u := &meibo.User{GroupID: g.ID, Name: st.Name, Email: st.Email, Admin: st.Admin, APIAccess: st.APIAccess, Disabled: st.Disabled}
 	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkIdentity(st.Identity, meibo.UserIdentity{}); err != nil {
 		return nil, err
 	}
 	p, err := s.provisionProfile(ctx, tx, g, st)
@@ -306,6 +354,9 @@ func (s *Service) provisionUpdate(ctx context.Context, tx meibo.Tx, g *meibo.Gro
 	renamed := st.Name != u.Name
 	u.Name, u.Email, u.Admin, u.APIAccess, u.Disabled = st.Name, st.Email, st.Admin, st.APIAccess, st.Disabled
 	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkIdentity(st.Identity, cur.Identity); err != nil {
 		return nil, err
 	}
 	if st.Profile != "" && st.Profile != u.ProfileName || st.APIAccess {
