@@ -259,6 +259,10 @@ type Tx interface {
 	// BackupSettings reads the automatic backups' settings (zero: none).
 	BackupSettings(ctx context.Context) (BackupSettings, error)
 	PutBackupSettings(ctx context.Context, s BackupSettings) error
+	// InstallationID is this database's own identity, made the first time
+	// it is asked for (in a transaction that may write); backups leave it
+	// out, so a restored copy has its own.
+	InstallationID(ctx context.Context) (string, error)
 
 	// CreateImportJob records a job and keeps its file.
 	CreateImportJob(ctx context.Context, j *ImportJob, file []byte) error

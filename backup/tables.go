@@ -43,6 +43,7 @@ var Tables = []string{
 // Excluded are the tables a backup leaves out, and why.
 var Excluded = map[string]string{
 	"schema_migrations":  "the schema itself: the target database is migrated by its own meibo",
+	"installation":       "the database's own identity: a copy restored elsewhere keeps its own, and names its scheduled backups apart",
 	"sessions":           "browser sessions: a restore signs everyone out",
 	"sign_in_throttle":   "failed sign-in counters: short-lived",
 	"sign_in_ceremonies": "passkey challenges and identity provider states: minutes long",

@@ -312,12 +312,21 @@ func (s *Service) RunScheduledBackup(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	slot := sched.Last(s.now(), s.cfg.Location).UTC()
-	name := "meibo-" + slot.Format("20060102-150405") + ".mbk"
-	e := &meibo.BackupLogEntry{Kind: "backup", Via: "scheduled", Slot: slot.Format(time.RFC3339), Actor: meibo.BuiltinBackup,
-		File: filepath.Join(st.Dir, name), Outcome: "running"}
+	e := &meibo.BackupLogEntry{Kind: "backup", Via: "scheduled", Slot: slot.Format(time.RFC3339), Actor: meibo.BuiltinBackup, Outcome: "running"}
 	var claimed bool
+	var prefix, name string
 	if err := s.store.Update(ctx, func(tx meibo.Tx) error {
-		var err error
+		id, err := tx.InstallationID(ctx)
+		if err != nil {
+			return err
+		}
+		// The installation's own ID names its files: a copy restored from
+		// its backups (which carry these settings) into another database
+		// backs up under its own, and neither overwrites nor removes the
+		// other's files in a folder they share.
+		prefix = scheduledPrefix(id)
+		name = prefix + slot.Format("20060102-150405") + ".mbk"
+		e.File = filepath.Join(st.Dir, name)
 		claimed, err = tx.AddBackupLog(ctx, e)
 		return err
 	}); err != nil || !claimed {
@@ -327,7 +336,13 @@ func (s *Service) RunScheduledBackup(ctx context.Context) (bool, error) {
 	if _, err := s.backupToFile(ctx, e, st.Dir, name); err != nil {
 		return true, err
 	}
-	return true, rotate(st.Dir, max(st.Keep, 1))
+	return true, rotate(st.Dir, prefix, max(st.Keep, 1))
+}
+
+// scheduledPrefix is how the scheduled backup files of the installation
+// whose ID is id begin: meibo-<the ID's first 8 digits>-.
+func scheduledPrefix(id string) string {
+	return "meibo-" + id[:min(len(id), 8)] + "-"
 }
 
 // backupToFile writes into a temporary file in dir, renamed when complete.
@@ -357,10 +372,10 @@ type failWriter struct{ err error }
 
 func (f failWriter) Write([]byte) (int, error) { return 0, f.err }
 
-// rotate removes the oldest scheduled backup files of dir past keep (their
-// names sort by time).
-func rotate(dir string, keep int) error {
-	names, err := filepath.Glob(filepath.Join(dir, "meibo-*.mbk"))
+// rotate removes the oldest of the installation's scheduled backup files in
+// dir (those whose names begin with prefix; they sort by time) past keep.
+func rotate(dir, prefix string, keep int) error {
+	names, err := filepath.Glob(filepath.Join(dir, prefix+"*.mbk"))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sync"
 	"testing"
@@ -224,6 +225,68 @@ func TestScheduledBackup(t *testing.T) {
 		}
 		if evs := must(servers[1].AuditEvents(e.sys, meibo.AuditFilter{Action: "backup.create"}))(t); len(evs) != 4 || evs[0].ActorName != meibo.BuiltinBackup {
 			t.Errorf("scheduled backup events: %+v", evs)
+		}
+	})
+}
+
+// TestScheduledBackupsOfACopy: an installation restored from another's
+// backup takes its backup settings with it, folder included; its scheduled
+// files are named by its own installation, so that neither overwrites nor
+// removes the other's files, nor a file of another name in the folder.
+func TestScheduledBackupsOfACopy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.group("G1")
+		dir := t.TempDir()
+		download := filepath.Join(dir, "meibo-20240401-080000.mbk")
+		if err := os.WriteFile(download, []byte("a download kept here"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		orig := e.backupService()
+		must(orig.UpdateBackupSettings(e.sys, meibo.BackupSettings{Schedule: "every 6h", Dir: dir, Keep: 2}))(t)
+		if ok, err := orig.RunScheduledBackup(bg); !ok || err != nil {
+			t.Fatalf("first scheduled backup: %v %v", ok, err)
+		}
+		var file bytes.Buffer
+		must(orig.Backup(e.sys, &file, "copy.mbk"))(t)
+
+		cp := newEnv(t, engine)
+		copySvc := cp.backupService()
+		must(copySvc.Restore(cp.sys, bytes.NewReader(file.Bytes()), "copy.mbk", false))(t)
+		if st := must(copySvc.BackupSettings(cp.sys))(t); st.Dir != dir {
+			t.Fatalf("the copy's settings: %+v", st)
+		}
+		for range 3 {
+			e.clock.Add(6 * time.Hour)
+			cp.clock.Add(6 * time.Hour)
+			for _, s := range []*service.Service{orig, copySvc} {
+				if ok, err := s.RunScheduledBackup(bg); !ok || err != nil {
+					t.Fatalf("scheduled backup: %v %v", ok, err)
+				}
+			}
+		}
+		names := map[string]int{}
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
+		for _, f := range files {
+			base := filepath.Base(f)
+			if f == download {
+				continue
+			}
+			if !regexp.MustCompile(`^meibo-[0-9a-f]{8}-\d{8}-\d{6}\.mbk$`).MatchString(base) {
+				t.Errorf("a scheduled backup named %s", base)
+			}
+			names[base[:len("meibo-12345678-")]]++
+		}
+		if len(names) != 2 {
+			t.Errorf("the two installations' files: %v (%v)", names, files)
+		}
+		for p, n := range names {
+			if n != 2 {
+				t.Errorf("%d files of %s, want the 2 kept", n, p)
+			}
+		}
+		if b, err := os.ReadFile(download); err != nil || string(b) != "a download kept here" {
+			t.Errorf("the download in the folder: %q %v", b, err)
 		}
 	})
 }

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -98,4 +100,29 @@ func (t *Tx) PutBackupSettings(ctx context.Context, s meibo.BackupSettings) erro
 	_, err = t.exec(ctx, "write backup settings", `INSERT INTO settings (key, value) VALUES ($1, $2)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, backupSettingsKey, string(b))
 	return err
+}
+
+// InstallationID returns this database's own identity, made (16 random hex
+// digits) the first time it is asked for. Backups leave it out.
+func (t *Tx) InstallationID(ctx context.Context) (string, error) {
+	var id string
+	err := t.queryRowContext(ctx, `SELECT id FROM installation`).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("read installation: %w", err)
+	}
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("make installation id: %w", err)
+	}
+	if _, err := t.exec(ctx, "write installation", `INSERT INTO installation (one, id) VALUES (1, $1) ON CONFLICT (one) DO NOTHING`,
+		hex.EncodeToString(b)); err != nil {
+		return "", err
+	}
+	if err := t.queryRowContext(ctx, `SELECT id FROM installation`).Scan(&id); err != nil {
+		return "", fmt.Errorf("read installation: %w", err)
+	}
+	return id, nil
 }
