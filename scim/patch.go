@@ -152,14 +152,17 @@ func applyPath(res map[string]any, raw, kind string, value any) error {
 				fallthrough
 			default:
 				if m, ok := value.(map[string]any); ok {
-					if cm, ok := cur.(map[string]any); ok && kind == "add" {
-						for k, v := range m {
+					n := map[string]any{}
+					setPath(n, key, m)
+					// A complex attribute's sub-attributes not given are
+					// left as they are, by add and by replace alike (RFC
+					// 7644 §3.5.2.1, §3.5.2.3).
+					if cm, ok := cur.(map[string]any); ok {
+						for k, v := range n[key].(map[string]any) {
 							cm[k] = v
 						}
 						return nil
 					}
-					n := map[string]any{}
-					setPath(n, key, m)
 					obj[key] = n[key]
 					return nil
 				}
