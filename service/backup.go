@@ -115,6 +115,9 @@ func (s *Service) Restore(ctx context.Context, r io.Reader, file string, replace
 		if err := settleBackupLog(ctx, tx, info); err != nil {
 			return err
 		}
+		if err := s.settleRestoredImports(ctx, tx); err != nil {
+			return err
+		}
 		if _, err := tx.AddBackupLog(ctx, e); err != nil {
 			return err
 		}

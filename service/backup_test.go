@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -287,6 +288,41 @@ func TestScheduledBackupsOfACopy(t *testing.T) {
 		}
 		if b, err := os.ReadFile(download); err != nil || string(b) != "a download kept here" {
 			t.Errorf("the download in the folder: %q %v", b, err)
+		}
+	})
+}
+
+// TestRestoreSettlesRunningImports: an import running when a backup was
+// taken fails in the restored installation at once, saying why, counted as
+// an error, its file kept without its passwords; it does not wait for the
+// two minutes after which a silent worker's job is given up.
+func TestRestoreSettlesRunningImports(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.group("G1")
+		q := must(e.svc.SubmitImport(e.sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1", FileName: "u.csv"},
+			[]byte("name,password,email\r\nann,Amber-canyon-17,ann@example.org\r\n")))(t)
+		noErr(t, e.db.Update(bg, func(tx meibo.Tx) error {
+			j, err := tx.ClaimImportJobID(bg, q.ID, "elsewhere:1")
+			if err == nil && j == nil {
+				t.Fatal("the job was not claimed")
+			}
+			return err
+		}))
+		var file bytes.Buffer
+		must(e.backupService().Backup(e.sys, &file, "running.mbk"))(t)
+
+		cp := newEnv(t, engine)
+		must(cp.backupService().Restore(cp.sys, bytes.NewReader(file.Bytes()), "running.mbk", false))(t)
+		j := must(cp.svc.ImportJob(cp.sys, q.ID))(t)
+		if j.Status != meibo.ImportFailed || j.ErrorCount != 1 || !strings.Contains(j.Message, "running when the backup") {
+			t.Errorf("the running job after the restore: %s, %d errors, %q", j.Status, j.ErrorCount, j.Message)
+		}
+		if ms := must(cp.svc.ImportMessages(cp.sys, q.ID, 10))(t); len(ms) != 1 || !strings.Contains(ms[0].Text, "Upload the file again") {
+			t.Errorf("its messages: %+v", ms)
+		}
+		if _, data, err := cp.svc.ImportFile(cp.sys, q.ID); err != nil || strings.Contains(string(data), "Amber-canyon-17") {
+			t.Errorf("its file: %q %v", data, err)
 		}
 	})
 }

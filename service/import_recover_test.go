@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -36,8 +37,8 @@ func ixDeadPID(t *testing.T) int {
 func (e *ixEnv) ixInterrupted(id int64) {
 	e.t.Helper()
 	j := e.stored(id)
-	if j.Status != meibo.ImportFailed || j.FinishedAt == nil || j.Created+j.Updated+j.Deleted+j.Unchanged != 0 {
-		e.t.Errorf("job %d after recovery: %s, %d/%d/%d/%d", id, j.Status, j.Created, j.Updated, j.Deleted, j.Unchanged)
+	if j.Status != meibo.ImportFailed || j.FinishedAt == nil || j.Created+j.Updated+j.Deleted+j.Unchanged != 0 || j.ErrorCount != 1 {
+		e.t.Errorf("job %d after recovery: %s, %d/%d/%d/%d, %d errors", id, j.Status, j.Created, j.Updated, j.Deleted, j.Unchanged, j.ErrorCount)
 	}
 	if want := "The import was interrupted"; len(j.Message) < len(want) || j.Message[:len(want)] != want {
 		e.t.Errorf("job %d message %q", id, j.Message)
@@ -116,7 +117,7 @@ func TestImportStale(t *testing.T) {
 		e := newIxEnv(t, engine)
 		e.group("G1")
 		before := e.snapshot()
-		job, err := e.svc.SubmitImport(e.sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, ixCSV("name,password,email", "bob,,"))
+		job, err := e.svc.SubmitImport(e.sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, ixCSV("name,password,email", "bob,Amber-canyon-17,"))
 		e.must(err)
 		e.must(e.db.Update(bgCtx(), func(tx meibo.Tx) error {
 			_, err := tx.ClaimImportJobID(bgCtx(), job.ID, "otherhost:4242")
@@ -131,6 +132,10 @@ func TestImportStale(t *testing.T) {
 		e.must(e.svc.RecoverImports(bgCtx()))
 		e.ixInterrupted(job.ID)
 		e.sameSnapshot(before, "a stale job")
+		// Its file is kept without its passwords, as every job's that ran.
+		if _, data, err := e.svc.ImportFile(e.sys, job.ID); err != nil || strings.Contains(string(data), "Amber-canyon-17") {
+			t.Errorf("the stale job's file: %q %v", data, err)
+		}
 	})
 }
 

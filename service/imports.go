@@ -50,7 +50,9 @@ type ImportRequest struct {
 // Messages of import jobs.
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
-		"import.format":        {"Unknown format %q: use personal, users, admins or devices.", "不明な形式「%s」です。personal、users、admins、devices のいずれかを指定してください。"},
+		"import.format": {"Unknown format %q: use personal, users, admins or devices.", "不明な形式「%s」です。personal、users、admins、devices のいずれかを指定してください。"},
+		"import.restored": {"The import was running when the backup this installation was restored from was taken; nothing of it was written. Upload the file again.",
+			"このインストールの復元に使ったバックアップの取得時に、インポートは実行中でした。何も書き込まれていません。ファイルをもう一度アップロードしてください。"},
 		"import.interrupted":   {"The import was interrupted (the server stopped while it ran); nothing of it was written. Upload the file again.", "インポートが中断されました(実行中にサーバーが停止しました)。何も書き込まれていません。ファイルをもう一度アップロードしてください。"},
 		"import.changed":       {"The data changed while the file was being imported; nothing was written. Import the file again.", "インポート中にデータが変更されたため、何も書き込まれませんでした。もう一度インポートしてください。"},
 		"import.no_group":      {"The %s format needs a group.", "%s 形式にはグループの指定が必要です。"},
@@ -373,12 +375,30 @@ func (s *Service) RecoverImports(ctx context.Context) error {
 			return err
 		}
 		for _, j := range stale {
-			if err := tx.AddImportMessages(ctx, j.ID, []meibo.ImportMessage{meibo.NewImportMessage(0, "", msg, false)}); err != nil {
+			if err := s.afterInterrupted(ctx, tx, j, msg); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// settleRestoredImports fails, in data just restored, the jobs that were
+// running when the backup was taken: no worker of this installation runs
+// them, and nothing of them was written.
+func (s *Service) settleRestoredImports(ctx context.Context, tx meibo.Tx) error {
+	jobs, err := tx.ImportJobs(ctx, meibo.ImportFilter{Limit: 500, Status: meibo.ImportRunning})
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if j.Status == meibo.ImportRunning {
+			if err := s.failInterrupted(ctx, tx, j, meibo.M("import.restored")); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Service) failInterrupted(ctx context.Context, tx meibo.Tx, j *meibo.ImportJob, msg meibo.Msg) error {
@@ -391,6 +411,12 @@ func (s *Service) failInterrupted(ctx context.Context, tx meibo.Tx, j *meibo.Imp
 	if ok, err := tx.FinishImportJob(ctx, j); err != nil || !ok {
 		return err
 	}
+	return s.afterInterrupted(ctx, tx, j, msg)
+}
+
+// afterInterrupted keeps a failed job's file without its passwords and
+// records why it failed.
+func (s *Service) afterInterrupted(ctx context.Context, tx meibo.Tx, j *meibo.ImportJob, msg meibo.Msg) error {
 	data, err := tx.ImportFile(ctx, j.ID)
 	if err != nil {
 		return err

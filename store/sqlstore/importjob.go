@@ -312,7 +312,7 @@ func (t *Tx) ImportMessages(ctx context.Context, jobID int64, limit int) ([]meib
 // FailStaleImports marks FAILED every RUNNING job not heard of since before.
 func (t *Tx) FailStaleImports(ctx context.Context, before time.Time, message string) ([]*meibo.ImportJob, error) {
 	rows, err := t.queryContext(ctx, `UPDATE import_jobs SET status = 'FAILED', finished_at = $1, message = $2, progress = 0,
-		created = 0, updated = 0, deleted = 0, unchanged = 0
+		created = 0, updated = 0, deleted = 0, unchanged = 0, error_count = error_count + 1
 		WHERE status = 'RUNNING' AND (heartbeat_at IS NULL OR heartbeat_at < $3) RETURNING `+importCols, t.now, message, before.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("fail stale import jobs: %w", err)
