@@ -68,6 +68,12 @@ func attr(name, typ, mutability, returned, uniqueness string, required, caseExac
 func schemas(baseURL string) []map[string]any {
 	rw, ro, wo := "readWrite", "readOnly", "writeOnly"
 	def, never, always := "default", "never", "always"
+	emails := attr("emails", "complex", rw, def, "none", false, false, true,
+		attr("value", "string", rw, def, "none", false, false, false),
+		attr("type", "string", rw, def, "none", false, false, false),
+		attr("primary", "boolean", rw, def, "none", false, false, false))
+	emails["description"] = "meibo keeps one address: the primary one given, else the one of type work (or of no type), else the first; " +
+		"it is returned as the primary address of type work. An address added that is neither primary nor of type work (home, other) is not kept."
 	user := map[string]any{
 		"schemas": []string{SchemaSchema}, "id": SchemaUser, "name": "User", "description": "A user of a meibo group",
 		"attributes": []any{
@@ -82,10 +88,7 @@ func schemas(baseURL string) []map[string]any {
 			attr("displayName", "string", rw, def, "none", false, false, false),
 			attr("active", "boolean", rw, def, "none", false, false, false),
 			attr("password", "string", wo, never, "none", false, true, false),
-			attr("emails", "complex", rw, def, "none", false, false, true,
-				attr("value", "string", rw, def, "none", false, false, false),
-				attr("type", "string", rw, def, "none", false, false, false),
-				attr("primary", "boolean", rw, def, "none", false, false, false)),
+			emails,
 		},
 		"meta": map[string]any{"resourceType": "Schema", "location": baseURL + "/Schemas/" + SchemaUser},
 	}

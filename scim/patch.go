@@ -84,8 +84,12 @@ func merge(dst, src map[string]any, add bool) {
 				continue
 			}
 		case []any:
-			if dl, ok := dst[k].([]any); ok && add && !singleValued(k) {
-				dst[k] = append(dl, sv...)
+			if dl, ok := dst[k].([]any); ok && add {
+				if singleValued(k) {
+					dst[k] = addEmails(dl, sv)
+				} else {
+					dst[k] = append(dl, sv...)
+				}
 				continue
 			}
 		}
@@ -132,6 +136,10 @@ func applyPath(res map[string]any, raw, kind string, value any) error {
 			case "add":
 				if l, ok := cur.([]any); ok {
 					if vl, ok := value.([]any); ok {
+						if singleValued(key) {
+							obj[key] = addEmails(l, vl)
+							return nil
+						}
 						// A new primary value makes the others not primary
 						// (RFC 7644 §3.5.2.1).
 						if anyPrimary(vl) {
@@ -141,11 +149,7 @@ func applyPath(res map[string]any, raw, kind string, value any) error {
 								}
 							}
 						}
-						if singleValued(key) {
-							obj[key] = vl
-						} else {
-							obj[key] = append(l, vl...)
-						}
+						obj[key] = append(l, vl...)
 						return nil
 					}
 				}
@@ -276,6 +280,33 @@ func anyPrimary(list []any) bool {
 		}
 	}
 	return false
+}
+
+// addEmails returns the user's addresses after an add of added to cur:
+// meibo keeps one, so an added address that is primary, of type work or of no
+// type becomes the address; others (home, other) are taken and not kept,
+// so that a second address does not replace the first.
+func addEmails(cur, added []any) []any {
+	pick := -1
+	for i, e := range added {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return added // refused as stateFrom reads it
+		}
+		if p, _, ok := lookup(m, "primary"); ok {
+			if b, _ := boolean(p, "primary"); b {
+				pick = i
+				break
+			}
+		}
+		if t, _ := str(m, "type"); pick < 0 && (t == "" || strings.EqualFold(t, "work")) {
+			pick = i
+		}
+	}
+	if pick < 0 {
+		return cur
+	}
+	return []any{added[pick]}
 }
 
 // singleValued reports whether meibo keeps one value of a multi-valued
