@@ -302,6 +302,7 @@ func readRows(rows *sql.Rows, ncols int, batches chan<- [][]any, failed *atomic.
 type stream struct {
 	br   *bufio.Reader
 	zr   *gzip.Reader
+	raw  *bufio.Reader // the compressed file, read by zr through it
 	cr   *countReader
 	line []byte
 	info meibo.BackupInfo
@@ -329,14 +330,19 @@ func damaged(err error) error {
 // package reads.
 func open(r io.Reader) (*stream, error) {
 	cr := &countReader{r: r}
-	zr, err := gzip.NewReader(cr)
+	// A backup is one gzip member: what follows it is no part of it, and
+	// is refused as such (read through raw, which gzip reads without
+	// buffering of its own, so that it is there to be seen).
+	raw := bufio.NewReader(cr)
+	zr, err := gzip.NewReader(raw)
 	if err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return nil, meibo.Errorf(meibo.CodeInvalid, "backup.not_backup", "the file is empty or cut short")
 		}
 		return nil, meibo.Errorf(meibo.CodeInvalid, "backup.not_backup", "not gzip-compressed")
 	}
-	s := &stream{br: bufio.NewReaderSize(zr, 256<<10), zr: zr, cr: cr}
+	zr.Multistream(false)
+	s := &stream{br: bufio.NewReaderSize(zr, 256<<10), zr: zr, raw: raw, cr: cr}
 	line, err := s.next()
 	if err != nil {
 		return nil, err
@@ -402,8 +408,15 @@ func (s *stream) read(begin func(table string, cols []column) (tableSink, error)
 	if c.Tables != len(s.info.Tables) || c.Rows != s.info.Rows {
 		return meibo.Errorf(meibo.CodeInvalid, "backup.damaged", fmt.Sprintf("the file ends with %d tables and %d rows, but holds %d and %d", c.Tables, c.Rows, len(s.info.Tables), s.info.Rows))
 	}
-	// Read to the end, where gzip checks its own checksum and length.
+	// Read to the end, where gzip checks its own checksum and length;
+	// nothing may follow.
 	if _, err := s.br.ReadByte(); err != io.EOF {
+		if err == nil {
+			return meibo.Errorf(meibo.CodeInvalid, "backup.damaged", "data after the end")
+		}
+		return damaged(err)
+	}
+	if _, err := s.raw.ReadByte(); err != io.EOF {
 		if err == nil {
 			return meibo.Errorf(meibo.CodeInvalid, "backup.damaged", "data after the end")
 		}

@@ -344,6 +344,9 @@ func TestRefusals(t *testing.T) {
 				return strings.Replace(s, `"schema":"`, `"schema":"9999_future.sql`, 1)
 			}), "backup.newer_schema"},
 			{"not a backup", []byte("name,password\nalice,x\n"), "backup.not_backup"},
+			{"a short text after the end", append(slices.Clone(file), "garbage\n"...), "backup.damaged"},
+			{"a longer text after the end", append(slices.Clone(file), "some notes kept with the file\n"...), "backup.damaged"},
+			{"a backup after the end", append(slices.Clone(file), file...), "backup.damaged"},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -355,6 +358,9 @@ func TestRefusals(t *testing.T) {
 				}
 				if e.Msg.String() == "" || strings.Contains(e.Msg.String(), "%!") {
 					t.Errorf("message %q", e.Msg.String())
+				}
+				if strings.Contains(c.name, "after the end") && !strings.Contains(e.Msg.String(), "data after the end") {
+					t.Errorf("message %q, want data after the end", e.Msg.String())
 				}
 				for table, rows := range dump(t, dst) {
 					if len(rows) > 0 {
