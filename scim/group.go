@@ -296,7 +296,41 @@ func (s *Server) groupPatchOps(ctx context.Context, group string, p *meibo.Profi
 				ops = append(ops, moveOp(t, def, p.Name))
 			}
 		case "replace":
-			return nil, badRequest("invalidSyntax", "replace the members of a group with PUT")
+			if pp.ValueExpression != nil {
+				return nil, badRequest("invalidPath", `members are replaced as a whole: path "members"`)
+			}
+			rops, err := s.replaceMembers(ctx, group, p, def, targets)
+			if err != nil {
+				return nil, err
+			}
+			ops = append(ops, rops...)
+		}
+	}
+	return ops, nil
+}
+
+// replaceMembers makes targets the members of profile p: they move to it,
+// the others move to the default profile def. A target not yet known (a
+// user a bulk request creates) is no member yet.
+func (s *Server) replaceMembers(ctx context.Context, group string, p *meibo.Profile, def string, targets []func() (int64, error)) ([]service.ProvisionOp, error) {
+	want := map[int64]bool{}
+	var ops []service.ProvisionOp
+	for _, t := range targets {
+		if id, err := t(); err == nil {
+			want[id] = true
+		}
+		ops = append(ops, moveOp(t, p.Name, ""))
+	}
+	if p.Name == def {
+		return ops, nil
+	}
+	cur, err := s.members(ctx, group, p)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range cur {
+		if id, _ := t(); !want[id] {
+			ops = append(ops, moveOp(t, def, p.Name))
 		}
 	}
 	return ops, nil
@@ -416,25 +450,10 @@ func (s *Server) handleGroupReplace(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	want := map[int64]bool{}
-	var ops []service.ProvisionOp
-	for _, t := range targets {
-		id, _ := t()
-		want[id] = true
-		ops = append(ops, moveOp(t, p.Name, ""))
-	}
-	def := defaultName(ps)
-	if p.Name != def {
-		cur, err := s.members(r.Context(), group, p)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		for _, t := range cur {
-			if id, _ := t(); !want[id] {
-				ops = append(ops, moveOp(t, def, p.Name))
-			}
-		}
+	ops, err := s.replaceMembers(r.Context(), group, p, defaultName(ps), targets)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	if err := s.runGroupOps(r, p, ops); err != nil {
 		s.fail(w, r, err)

@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -51,6 +52,41 @@ func TestGroupIfMatchAtOnce(t *testing.T) {
 		members, _ := g.body["members"].([]any)
 		if made != 1 || len(members) != 1 {
 			t.Errorf("%d changes made, %d members: %v", made, len(members), statuses)
+		}
+	})
+}
+
+// A PATCH replace of members sets them, as a PUT does: those given move to
+// the profile, the others to the default one (RFC 7644 §3.5.2.3).
+func TestGroupPatchReplaceMembers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		ids := createUsers(t, e, "alice", "bob", "carol")
+		p, err := e.svc.CreateProfile(e.sys, "G1", meibo.Profile{Name: "sales"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid := fmt.Sprint(p.ID)
+		members := func() string {
+			t.Helper()
+			g := e.scim("GET", "G1", "/Groups/"+pid, nil).want(t, 200)
+			var out []string
+			for _, m := range g.body["members"].([]any) {
+				out = append(out, m.(map[string]any)["display"].(string))
+			}
+			return strings.Join(out, ",")
+		}
+		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"add","path":"members","value":[{"value":"`+ids["alice"]+`"},{"value":"`+ids["bob"]+`"}]}]}`).want(t, 204)
+		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"replace","path":"members","value":[{"value":"`+ids["bob"]+`"},{"value":"`+ids["carol"]+`"}]}]}`).want(t, 204)
+		if got := members(); got != "bob,carol" {
+			t.Errorf("after replace: %s", got)
+		}
+		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"Replace","value":{"members":[{"value":"`+ids["alice"]+`"}]}}]}`).want(t, 204)
+		if got := members(); got != "alice" {
+			t.Errorf("after a path-less replace: %s", got)
+		}
+		if u, _ := e.svc.UserByName(e.sys, "G1", "carol"); u.ProfileName != "default" {
+			t.Errorf("carol left in %s", u.ProfileName)
 		}
 	})
 }
