@@ -176,7 +176,10 @@ func (t *Tx) CheckInDevice(ctx context.Context, id int64, st meibo.DeviceStatus,
 		if when.IsZero() {
 			when = at
 		}
-		sets = append(sets, "lat = "+arg(l.Latitude), "lon = "+arg(l.Longitude), "accuracy = "+arg(l.Accuracy), "located_at = "+arg(when.UTC()))
+		// Kept to the microsecond, as every time meibo stores: PostgreSQL
+		// keeps no more, and both engines answer the same.
+		sets = append(sets, "lat = "+arg(l.Latitude), "lon = "+arg(l.Longitude), "accuracy = "+arg(l.Accuracy),
+			"located_at = "+arg(when.UTC().Truncate(time.Microsecond)))
 	}
 	_, err := t.exec(ctx, "record check-in", `UPDATE devices SET `+strings.Join(sets, ", ")+` WHERE id = `+arg(id), w.args...)
 	return err
