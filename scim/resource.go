@@ -345,7 +345,8 @@ func project(res map[string]any, attributes, excluded string) map[string]any {
 	if len(attrs) == 0 && len(excl) == 0 {
 		return res
 	}
-	always := map[string]bool{"id": true, "schemas": true, "meta": true}
+	// returned "always" in the Schemas, and what every resource carries.
+	always := map[string]bool{"id": true, "schemas": true, "meta": true, "userName": true}
 	if len(attrs) > 0 {
 		out := map[string]any{}
 		for k := range always {
@@ -363,6 +364,24 @@ func project(res map[string]any, attributes, excluded string) map[string]any {
 		out[k] = v
 	}
 	for _, a := range excl {
+		// The extension's URN holds dots ("…:2.0:User"): it is cut off
+		// before the path is.
+		if strings.EqualFold(a, SchemaMeibo) {
+			delete(out, SchemaMeibo)
+			continue
+		}
+		if len(a) > len(SchemaMeibo) && strings.EqualFold(a[:len(SchemaMeibo)+1], SchemaMeibo+":") {
+			if ext, ok := out[SchemaMeibo].(map[string]any); ok {
+				c := map[string]any{}
+				for k, v := range ext {
+					if !strings.EqualFold(k, a[len(SchemaMeibo)+1:]) {
+						c[k] = v
+					}
+				}
+				out[SchemaMeibo] = c
+			}
+			continue
+		}
 		a = stripSchema(a)
 		top, sub, dotted := strings.Cut(a, ".")
 		_, key, ok := lookup(out, top)
@@ -398,6 +417,12 @@ func stripSchema(a string) string {
 }
 
 func copyPath(from, to map[string]any, a string) {
+	if strings.EqualFold(a, SchemaMeibo) {
+		if v, ok := from[SchemaMeibo]; ok {
+			to[SchemaMeibo] = v
+		}
+		return
+	}
 	if len(a) > len(SchemaMeibo) && strings.EqualFold(a[:len(SchemaMeibo)+1], SchemaMeibo+":") {
 		ext, _ := from[SchemaMeibo].(map[string]any)
 		if v, k, ok := lookup(ext, a[len(SchemaMeibo)+1:]); ok {

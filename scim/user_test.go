@@ -42,3 +42,33 @@ func TestUserTextBounds(t *testing.T) {
 			"externalId": strings.Repeat("x", 255)}).want(t, 201)
 	})
 }
+
+// attributes and excludedAttributes keep what is returned always (id,
+// userName) and read the extension's URN, dots and all.
+func TestUserAttributeSelection(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		id := createUsers(t, e, "alice")["alice"]
+		const ext = "urn:meibo:params:scim:schemas:extension:meibo:2.0:User"
+		a := e.scim("GET", "G1", "/Users/"+id+"?excludedAttributes=userName,id,"+ext+":admin", nil).want(t, 200)
+		if a.str("userName") != "alice" || a.str("id") != id {
+			t.Errorf("returned always, excluded: %s", a.raw)
+		}
+		x, _ := a.body[ext].(map[string]any)
+		if _, ok := x["admin"]; ok || x["profile"] != "default" {
+			t.Errorf("excluded %s:admin: %s", ext, a.raw)
+		}
+		a = e.scim("GET", "G1", "/Users/"+id+"?excludedAttributes="+ext, nil).want(t, 200)
+		if _, ok := a.body[ext]; ok || a.str("emails") == "" {
+			t.Errorf("excluded %s: %s", ext, a.raw)
+		}
+		a = e.scim("GET", "G1", "/Users/"+id+"?attributes=displayName,"+ext, nil).want(t, 200)
+		if _, ok := a.body[ext]; !ok || a.str("userName") != "alice" || a.str("emails") != "" {
+			t.Errorf("attributes %s: %s", ext, a.raw)
+		}
+		l := e.scim("GET", "G1", "/Users?attributes=emails", nil).want(t, 200)
+		if r := l.body["Resources"].([]any)[0].(map[string]any); r["userName"] != "alice" {
+			t.Errorf("a list's attributes leave out userName: %s", l.raw)
+		}
+	})
+}
