@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -426,6 +427,41 @@ func TestSubmitAndRunBesideAWorker(t *testing.T) {
 			if j.Status != meibo.ImportSuccess || j.Created != 1 {
 				t.Errorf("run %d: %s, %d created", i, j.Status, j.Created)
 			}
+		}
+	})
+}
+
+// TestImportGoneWhileRunning: a job whose record is gone while it runs (a
+// restore replaced the data beneath a running server) writes nothing, is
+// not recreated, and is no internal error: the worker lets it go.
+func TestImportGoneWhileRunning(t *testing.T) {
+	files := map[string][]byte{
+		"one to apply":  ixCSV("name,password,email", "bob,,"),
+		"one to refuse": ixCSV("name,password,email", "bob,,", "bad name!,,"),
+	}
+	storetest.Each(t, func(t *testing.T, engine string) {
+		for name, file := range files {
+			t.Run(name, func(t *testing.T) {
+				var logged bytes.Buffer
+				e := newIxEnv(t, engine, func(c *service.Config) { c.Logger = slog.New(slog.NewTextHandler(&logged, nil)) })
+				e.group("G1")
+				before := e.snapshot()
+				e.store.beforeApply(func() {
+					if _, err := e.db.WriteDB().Exec(`DELETE FROM import_jobs`); err != nil {
+						t.Error(err)
+					}
+				})
+				if _, err := e.svc.SubmitAndRun(e.sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, file, nil); err != nil {
+					t.Fatal(err)
+				}
+				if jobs := must(e.svc.ImportJobs(e.sys, meibo.ImportFilter{Limit: 10}))(t); len(jobs) != 0 {
+					t.Errorf("jobs after the job was gone: %+v", jobs)
+				}
+				e.sameSnapshot(before, "a job gone while it ran")
+				if strings.Contains(logged.String(), "level=ERROR") {
+					t.Errorf("logged as an error:\n%s", logged.String())
+				}
+			})
 		}
 	})
 }

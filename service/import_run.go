@@ -291,7 +291,7 @@ func (r *jobRun) run() error {
 		r.problem(csvio.Problem{Msg: meibo.M("import.changed")})
 		return r.finishFailed(ctx)
 	case errors.Is(err, errTakenOver):
-		r.s.log.Warn("import job was taken for dead while it ran; its changes were rolled back", "job", r.job.ID)
+		r.s.log.Warn("import job was taken for dead while it ran, or is gone (a restore replaced the data); its changes were rolled back", "job", r.job.ID)
 		return nil
 	case err != nil:
 		return err
@@ -307,7 +307,7 @@ func (r *jobRun) run() error {
 
 var (
 	errRefused   = errors.New("import refused")
-	errTakenOver = errors.New("import job taken for dead by another process")
+	errTakenOver = errors.New("import job taken for dead by another process, or gone")
 )
 
 // pass reads the whole file once. Without tx, each batch is checked in a read
@@ -507,17 +507,24 @@ func (a *reader) stop() {
 // that process marked it.
 func (r *jobRun) finishFailed(ctx context.Context) error {
 	err := r.s.store.Update(ctx, func(tx meibo.Tx) error {
-		if len(r.pending) > 0 {
-			if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
-				return err
-			}
-		}
 		now := r.s.now()
 		j := r.job
 		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportFailed, &now, &now, 0
 		j.Created, j.Updated, j.Deleted, j.Unchanged = 0, 0, 0, 0
 		j.ErrorCount, j.WarningCount = r.errors, r.warnings
 		j.Message = FailedMsg(r.errors).In(meibo.English)
+		// First the job, still ours: one another process failed meanwhile,
+		// or one that is gone (a restore replaced the data), is left be.
+		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
+			return err
+		} else if !ok {
+			return errTakenOver
+		}
+		if len(r.pending) > 0 {
+			if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
+				return err
+			}
+		}
 		if !IsBulkFormat(j.Format) {
 			data, err := r.fileBytes(ctx, tx)
 			if err != nil {
@@ -527,16 +534,11 @@ func (r *jobRun) finishFailed(ctx context.Context) error {
 				return err
 			}
 		}
-		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
-			return err
-		} else if !ok {
-			return errTakenOver
-		}
 		return r.s.audit(ctx, tx, "import.failed", importCategory(j), "import", idString(j.ID), j.GroupID,
 			map[string]any{"errors": r.errors, "format": j.Format, "dryRun": j.DryRun})
 	})
 	if errors.Is(err, errTakenOver) {
-		r.s.log.Warn("import job was taken for dead while it ran", "job", r.job.ID)
+		r.s.log.Warn("import job was taken for dead while it ran, or is gone (a restore replaced the data)", "job", r.job.ID)
 		return nil
 	}
 	return err
@@ -556,6 +558,20 @@ func (r *jobRun) fail(m meibo.Msg) {
 // the apply transaction, so the job's outcome commits with its changes.
 func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) error {
 	write := func(tx meibo.Tx) error {
+		now := r.s.now() // not tx.Now(): that is when the apply began
+		j := r.job
+		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportSuccess, &now, &now, 1
+		j.Created, j.Updated, j.Deleted, j.Unchanged = imp.counts()
+		j.ErrorCount, j.WarningCount = r.errors, r.warnings
+		j.Message = meibo.M("import.summary", formatCount(j.Created), formatCount(j.Updated), formatCount(j.Deleted), formatCount(j.Unchanged)).In(meibo.English)
+		// First the job, still ours: one another process failed as
+		// interrupted meanwhile, or one that is gone (a restore replaced
+		// the data), rolls the changes back.
+		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
+			return err
+		} else if !ok {
+			return errTakenOver
+		}
 		if len(r.pending) > 0 {
 			if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
 				return err
@@ -566,20 +582,8 @@ func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) e
 				return err
 			}
 		}
-		now := r.s.now() // not tx.Now(): that is when the apply began
-		j := r.job
-		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportSuccess, &now, &now, 1
-		j.Created, j.Updated, j.Deleted, j.Unchanged = imp.counts()
-		j.ErrorCount, j.WarningCount = r.errors, r.warnings
-		j.Message = meibo.M("import.summary", formatCount(j.Created), formatCount(j.Updated), formatCount(j.Deleted), formatCount(j.Unchanged)).In(meibo.English)
 		if err := r.redactIfNeeded(ctx, tx, j); err != nil {
 			return err
-		}
-		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
-			return err
-		} else if !ok {
-			// Another process failed the job as interrupted: roll back.
-			return errTakenOver
 		}
 		return r.s.audit(ctx, tx, "import.success", importCategory(j), "import", idString(j.ID), j.GroupID,
 			map[string]any{"format": j.Format, "dryRun": j.DryRun, "fileName": j.FileName, "sha256": j.SHA256,
@@ -590,7 +594,7 @@ func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) e
 	}
 	err := r.s.store.Update(ctx, write)
 	if errors.Is(err, errTakenOver) {
-		r.s.log.Warn("import job was taken for dead while it ran", "job", r.job.ID)
+		r.s.log.Warn("import job was taken for dead while it ran, or is gone (a restore replaced the data)", "job", r.job.ID)
 		return nil
 	}
 	return err
