@@ -29,7 +29,6 @@ type bulkRequest struct {
 // no limit) the rest are not tried. Operations may name users created
 // earlier in the request as "bulkId:…", in paths and in members.
 func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, s.maxPayload)
 	var br bulkRequest
 	if err := decode(r, &br); err != nil {
 		s.fail(w, r, err)
@@ -40,7 +39,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(br.Operations) > MaxOperations {
-		s.fail(w, r, &scimError{status: http.StatusRequestEntityTooLarge, scimType: "tooMany",
+		s.fail(w, r, &scimError{status: http.StatusRequestEntityTooLarge,
 			detail: "at most " + strconv.Itoa(MaxOperations) + " operations in one bulk request"})
 		return
 	}

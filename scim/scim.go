@@ -128,6 +128,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &scimError{status: http.StatusNotFound, detail: "no such endpoint"})
 		return
 	}
+	// Every body is bounded here, so that one over the bound is answered
+	// as a SCIM error (413, without a scimType: tooMany is a filter's).
+	if r.ContentLength > s.maxPayload {
+		writeError(w, tooLarge(s.maxPayload))
+		return
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxPayload)
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -204,7 +213,7 @@ func toSCIMError(err error) (*scimError, bool) {
 		// No scimType fits; the status says the request cannot be made.
 		return &scimError{status: http.StatusConflict, detail: detail}, true
 	case meibo.CodeTooLarge:
-		return &scimError{status: http.StatusRequestEntityTooLarge, scimType: "tooMany", detail: detail}, true
+		return &scimError{status: http.StatusRequestEntityTooLarge, detail: detail}, true
 	case meibo.CodeRateLimited:
 		return &scimError{status: http.StatusTooManyRequests, detail: detail}, true
 	}
@@ -252,7 +261,7 @@ func decode(r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return &scimError{status: http.StatusRequestEntityTooLarge, scimType: "tooMany", detail: "the request body is too large"}
+			return tooLarge(mbe.Limit)
 		}
 		if errors.Is(err, io.EOF) {
 			return badRequest("invalidSyntax", "the request body is empty")
@@ -260,6 +269,12 @@ func decode(r *http.Request, v any) error {
 		return badRequest("invalidSyntax", "the request body is not valid JSON: "+err.Error())
 	}
 	return nil
+}
+
+// tooLarge is the refusal of a body over max bytes.
+func tooLarge(max int64) *scimError {
+	return &scimError{status: http.StatusRequestEntityTooLarge,
+		detail: "the request body is larger than the limit of " + request.FormatBytes(max) + " (set by --json-max-bytes)"}
 }
 
 // base is the URL of the group's endpoint, for meta.location.
