@@ -176,7 +176,7 @@ func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, id string) {
 	}
 	etag := res["meta"].(map[string]any)["version"].(string)
 	if inm := r.Header.Get("If-None-Match"); noneMatch(inm, etag) {
-		w.Header().Set("ETag", inm)
+		w.Header().Set("ETag", etag)
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}

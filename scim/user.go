@@ -159,7 +159,7 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if inm := r.Header.Get("If-None-Match"); noneMatch(inm, userVersion(p)) {
-		w.Header().Set("ETag", inm)
+		w.Header().Set("ETag", userVersion(p))
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}

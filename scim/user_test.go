@@ -72,3 +72,19 @@ func TestUserAttributeSelection(t *testing.T) {
 		}
 	})
 }
+
+// A 304 carries the resource's own ETag, not the request's If-None-Match.
+func TestNotModifiedETag(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		id := createUsers(t, e, "alice")["alice"]
+		for _, path := range []string{"/Users/" + id, "/Groups/1"} {
+			etag := e.scim("GET", "G1", path, nil).want(t, 200).header.Get("ETag")
+			for _, inm := range []string{"*", strings.TrimPrefix(etag, "W/") + `, W/"other"`} {
+				if got := e.scim("GET", "G1", path, nil, "If-None-Match", inm).want(t, 304).header.Get("ETag"); got != etag {
+					t.Errorf("%s If-None-Match %s: ETag %s, want %s", path, inm, got, etag)
+				}
+			}
+		}
+	})
+}
