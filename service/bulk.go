@@ -511,10 +511,8 @@ func (b *bulkRun) finish(ctx context.Context, tx meibo.Tx) error {
 	j.Rows = b.updated + b.deleted + b.same
 	j.ErrorCount, j.WarningCount = 0, 0
 	j.Message = meibo.M("bulk.summary", formatCount(b.updated), formatCount(b.deleted), formatCount(b.same)).In(meibo.English)
-	if ok, err := tx.FinishImportJob(ctx, j); err != nil {
+	if err := r.stillOurs(ctx, tx); err != nil {
 		return err
-	} else if !ok {
-		return errTakenOver
 	}
 	file, err := b.changesFile()
 	if err != nil {
@@ -522,6 +520,11 @@ func (b *bulkRun) finish(ctx context.Context, tx meibo.Tx) error {
 	}
 	if err := tx.ReplaceImportFile(ctx, j.ID, file); err != nil {
 		return err
+	}
+	if ok, err := tx.FinishImportJob(ctx, j); err != nil {
+		return err
+	} else if !ok {
+		return errTakenOver
 	}
 	d := b.req.details()
 	d["updated"], d["deleted"], d["unchanged"] = b.updated, b.deleted, b.same
@@ -547,6 +550,12 @@ func (b *bulkRun) finishRefused(ctx context.Context) error {
 	r.errors = b.errors
 	r.job.Rows = b.updated + b.deleted + b.same + b.refusedRows
 	err := r.s.store.Update(ctx, func(tx meibo.Tx) error {
+		if err := r.stillOurs(ctx, tx); err != nil {
+			return err
+		}
+		if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
+			return err
+		}
 		now := r.s.now()
 		j := r.job
 		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportFailed, &now, &now, 0
@@ -557,9 +566,6 @@ func (b *bulkRun) finishRefused(ctx context.Context) error {
 			return err
 		} else if !ok {
 			return errTakenOver
-		}
-		if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
-			return err
 		}
 		d := b.req.details()
 		d["errors"] = r.errors

@@ -507,24 +507,20 @@ func (a *reader) stop() {
 // that process marked it.
 func (r *jobRun) finishFailed(ctx context.Context) error {
 	err := r.s.store.Update(ctx, func(tx meibo.Tx) error {
-		now := r.s.now()
-		j := r.job
-		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportFailed, &now, &now, 0
-		j.Created, j.Updated, j.Deleted, j.Unchanged = 0, 0, 0, 0
-		j.ErrorCount, j.WarningCount = r.errors, r.warnings
-		j.Message = FailedMsg(r.errors).In(meibo.English)
-		// First the job, still ours: one another process failed meanwhile,
-		// or one that is gone (a restore replaced the data), is left be.
-		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
+		if err := r.stillOurs(ctx, tx); err != nil {
 			return err
-		} else if !ok {
-			return errTakenOver
 		}
 		if len(r.pending) > 0 {
 			if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
 				return err
 			}
 		}
+		now := r.s.now()
+		j := r.job
+		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportFailed, &now, &now, 0
+		j.Created, j.Updated, j.Deleted, j.Unchanged = 0, 0, 0, 0
+		j.ErrorCount, j.WarningCount = r.errors, r.warnings
+		j.Message = FailedMsg(r.errors).In(meibo.English)
 		if !IsBulkFormat(j.Format) {
 			data, err := r.fileBytes(ctx, tx)
 			if err != nil {
@@ -534,6 +530,11 @@ func (r *jobRun) finishFailed(ctx context.Context) error {
 				return err
 			}
 		}
+		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
+			return err
+		} else if !ok {
+			return errTakenOver
+		}
 		return r.s.audit(ctx, tx, "import.failed", importCategory(j), "import", idString(j.ID), j.GroupID,
 			map[string]any{"errors": r.errors, "format": j.Format, "dryRun": j.DryRun})
 	})
@@ -542,6 +543,22 @@ func (r *jobRun) finishFailed(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// stillOurs makes sure, first in the transaction that ends a job, that the
+// job is still RUNNING in this worker's hands (and holds it so): one that
+// another process failed meanwhile, or one that is gone (a restore replaced
+// the data beneath the server), is errTakenOver, and nothing of it is
+// written.
+func (r *jobRun) stillOurs(ctx context.Context, tx meibo.Tx) error {
+	ok, err := tx.TouchImportJob(ctx, r.job.ID, r.job.Worker, int(r.prog.Rows.Load()), r.prog.Fraction())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errTakenOver
+	}
+	return nil
 }
 
 // fail ends the job as FAILED with one job-level message (after an internal
@@ -558,19 +575,8 @@ func (r *jobRun) fail(m meibo.Msg) {
 // the apply transaction, so the job's outcome commits with its changes.
 func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) error {
 	write := func(tx meibo.Tx) error {
-		now := r.s.now() // not tx.Now(): that is when the apply began
-		j := r.job
-		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportSuccess, &now, &now, 1
-		j.Created, j.Updated, j.Deleted, j.Unchanged = imp.counts()
-		j.ErrorCount, j.WarningCount = r.errors, r.warnings
-		j.Message = meibo.M("import.summary", formatCount(j.Created), formatCount(j.Updated), formatCount(j.Deleted), formatCount(j.Unchanged)).In(meibo.English)
-		// First the job, still ours: one another process failed as
-		// interrupted meanwhile, or one that is gone (a restore replaced
-		// the data), rolls the changes back.
-		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
+		if err := r.stillOurs(ctx, tx); err != nil {
 			return err
-		} else if !ok {
-			return errTakenOver
 		}
 		if len(r.pending) > 0 {
 			if err := tx.AddImportMessages(ctx, r.job.ID, r.pending); err != nil {
@@ -582,8 +588,20 @@ func (r *jobRun) finishSuccess(ctx context.Context, tx meibo.Tx, imp importer) e
 				return err
 			}
 		}
+		now := r.s.now() // not tx.Now(): that is when the apply began
+		j := r.job
+		j.Status, j.FinishedAt, j.HeartbeatAt, j.Progress = meibo.ImportSuccess, &now, &now, 1
+		j.Created, j.Updated, j.Deleted, j.Unchanged = imp.counts()
+		j.ErrorCount, j.WarningCount = r.errors, r.warnings
+		j.Message = meibo.M("import.summary", formatCount(j.Created), formatCount(j.Updated), formatCount(j.Deleted), formatCount(j.Unchanged)).In(meibo.English)
 		if err := r.redactIfNeeded(ctx, tx, j); err != nil {
 			return err
+		}
+		if ok, err := tx.FinishImportJob(ctx, j); err != nil {
+			return err
+		} else if !ok {
+			// Another process failed the job as interrupted: roll back.
+			return errTakenOver
 		}
 		return r.s.audit(ctx, tx, "import.success", importCategory(j), "import", idString(j.ID), j.GroupID,
 			map[string]any{"format": j.Format, "dryRun": j.DryRun, "fileName": j.FileName, "sha256": j.SHA256,
