@@ -13,6 +13,7 @@ import (
 
 	"github.com/meibo/meibo/api"
 	"github.com/meibo/meibo/request"
+	"github.com/meibo/meibo/scim"
 	"github.com/meibo/meibo/store/sqlstore"
 	"github.com/meibo/meibo/web"
 )
@@ -74,6 +75,10 @@ func (c *httpConfig) bodyRule(r *http.Request) request.BodyRule {
 		json.Timeout = c.BodyReadTimeout
 		return json
 	case p == "/api/v1/imports":
+		return request.BodyRule{}
+	case strings.HasPrefix(p, scim.Prefix):
+		// The SCIM service bounds its bodies itself (by --json-max-bytes
+		// too), answering as a SCIM error.
 		return request.BodyRule{}
 	case request.IsAPI(r):
 		return json

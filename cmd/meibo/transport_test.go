@@ -150,7 +150,8 @@ func TestTrustedProxies(t *testing.T) {
 }
 
 // TestBodyLimits: a JSON body over 1 MiB is 413 with a JSON error naming
-// the limit; a form too large for the sign-in page is 413 too.
+// the limit; a form too large for the sign-in page is 413 too, and a SCIM
+// request a SCIM error.
 func TestBodyLimits(t *testing.T) {
 	m, _ := startTransport(t, "sqlite", nil)
 	base := m.URL()
@@ -192,12 +193,27 @@ func TestBodyLimits(t *testing.T) {
 		t.Errorf("a small body: %d", res.StatusCode)
 	}
 
+	// A SCIM request over the bound is answered by the SCIM service, as a
+	// SCIM error.
+	req, _ = http.NewRequest("POST", base+"/scim/v2/G1/Users", strings.NewReader(strings.Repeat(" ", 2<<20)))
+	req.Header.Set("Content-Type", "application/scim+json")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/scim+json") ||
+		!strings.Contains(string(b), "urn:ietf:params:scim:api:messages:2.0:Error") {
+		t.Errorf("a large SCIM request: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), b)
+	}
+
 	form := url.Values{"loginId": {"admin"}, "password": {strings.Repeat("p", 100<<10)}}
 	res, err = http.PostForm(base+"/console/signin", form)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(res.Body)
+	b, _ = io.ReadAll(res.Body)
 	res.Body.Close()
 	// A page speaks to the person who sent the form, not to the operator:
 	// what to do, without the flag that sets the limit.
