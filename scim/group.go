@@ -215,7 +215,7 @@ func memberIDs(v any, refs func(string) (int64, error)) ([]func() (int64, error)
 		}
 		id, err := strconv.ParseInt(val, 10, 64)
 		if err != nil {
-			return nil, &scimError{status: http.StatusNotFound, detail: "no such user " + val}
+			return nil, badRequest("invalidValue", "members: there is no user with the ID "+strconv.Quote(val)+" in this group")
 		}
 		out = append(out, func() (int64, error) { return id, nil })
 	}
@@ -247,9 +247,17 @@ func (s *Server) groupPatchOps(ctx context.Context, group string, p *meibo.Profi
 			if !ok {
 				return nil, badRequest("invalidValue", "an operation without a path needs an object value")
 			}
+			// A new displayName is refused as with its path (the name is
+			// the profile's, changed in the console); the same one, as an
+			// identity provider sends it with the members, is no change.
+			if dn, err := str(obj, "displayName"); err != nil {
+				return nil, err
+			} else if dn != "" && dn != p.Name {
+				return nil, badRequest("mutability", "a group's displayName is its profile's name, changed in the console")
+			}
 			mv, _, hasMembers := lookup(obj, "members")
 			if !hasMembers {
-				continue // displayName and the rest are not changed through SCIM
+				continue // the rest is not changed through SCIM
 			}
 			path, value = "members", mv
 		}
@@ -474,6 +482,11 @@ func (s *Server) runGroupOps(r *http.Request, p *meibo.Profile, ops []service.Pr
 	}
 	for _, x := range res {
 		if x.Err != nil {
+			// A member that is no user of the group is a bad value of
+			// this group's change, not a group that is gone (404).
+			if e := meibo.AsError(x.Err); e.Code == meibo.CodeNotFound && e.Msg.Key == "user.id.not_found" {
+				return badRequest("invalidValue", "members: "+e.Msg.In(meibo.English))
+			}
 			return x.Err
 		}
 	}

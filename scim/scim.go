@@ -115,6 +115,11 @@ func New(svc *service.Service, opts Options) *Server {
 	m.Handle("PATCH /scim/v2/{group}/Groups/{id}", s.auth(s.handleGroupPatch))
 	m.Handle("PUT /scim/v2/{group}/Groups/{id}", s.auth(s.handleGroupReplace))
 	m.Handle("POST /scim/v2/{group}/Groups", s.auth(s.handleGroupFixed))
+	// A SCIM token acts for no user: /Me is not supported (RFC 7644
+	// §3.11: 501).
+	m.Handle("GET /scim/v2/{group}/Me", s.auth(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, &scimError{status: http.StatusNotImplemented, detail: "/Me is not supported: a SCIM token acts for no user"})
+	}))
 	m.Handle("DELETE /scim/v2/{group}/Groups/{id}", s.auth(s.handleGroupFixed))
 	m.Handle("POST /scim/v2/{group}/Bulk", s.auth(s.handleBulk))
 	return s

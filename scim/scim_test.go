@@ -385,6 +385,24 @@ func TestGroups(t *testing.T) {
 		if u, _ := e.svc.UserByName(e.sys, "G1", "bob"); u.ProfileName != "sales" {
 			t.Errorf("bob's profile after PUT: %s", u.ProfileName)
 		}
+		// A new name without a path is refused as with one; the same name
+		// beside the members, as identity providers send it, is no change.
+		if b := e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"replace","value":{"displayName":"Totally New"}}]}`).want(t, 400); b.str("scimType") != "mutability" {
+			t.Errorf("a path-less rename: %s", b.raw)
+		}
+		if ps, _ := e.svc.Profiles(e.sys, "G1"); !slices.ContainsFunc(ps, func(p *meibo.Profile) bool { return p.Name == "sales" }) {
+			t.Errorf("the profile was renamed: %+v", ps)
+		}
+		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"replace","value":{"displayName":"sales","members":[{"value":"`+ids["bob"]+`"}]}}]}`).want(t, 204)
+		e.scim("GET", "G1", "/Me", nil).want(t, 501)
+		// A member who is no user of the group is a bad value (400), not
+		// a group that is gone (404).
+		for _, m := range []string{"999999", "abc"} {
+			b := e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"add","path":"members","value":[{"value":"`+m+`"}]}]}`).want(t, 400)
+			if b.str("scimType") != "invalidValue" || !strings.Contains(b.raw, m) {
+				t.Errorf("member %s: %s", m, b.raw)
+			}
+		}
 		// The same members again change nothing: no event, the same
 		// version and lastModified.
 		updates := func() int {
