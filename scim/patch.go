@@ -2,6 +2,7 @@ package scim
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	filter "github.com/scim2/filter-parser/v2"
@@ -52,6 +53,15 @@ func applyPatch(res map[string]any, ops []patchOp) error {
 			// applied as the path it is.
 			plain := map[string]any{}
 			for k, v := range obj {
+				switch {
+				case strings.EqualFold(k, "id"):
+					if err := sameID(res, v); err != nil {
+						return err
+					}
+					continue
+				case strings.EqualFold(k, "meta"), strings.EqualFold(k, "schemas"):
+					continue // the service provider's, as a whole resource carries them
+				}
 				if strings.ContainsRune(k, '[') {
 					if err := applyPath(res, k, kind, v); err != nil {
 						return err
@@ -120,6 +130,12 @@ func applyPath(res map[string]any, raw, kind string, value any) error {
 		}
 	}
 	attr := canonical(p.AttributePath.AttributeName, append(coreAttrs, extAttrs...))
+	switch {
+	case strings.EqualFold(attr, "id") && kind != "remove":
+		return sameID(res, value)
+	case strings.EqualFold(attr, "id"), strings.EqualFold(attr, "meta"):
+		return badRequest("mutability", attr+" is read-only: the service provider keeps it")
+	}
 	sub := p.AttributePath.SubAttributeName()
 	if sub == "" {
 		sub = p.SubAttributeName()
@@ -313,3 +329,12 @@ func addEmails(cur, added []any) []any {
 // attribute: a user has one e-mail address, so the address added is the
 // address, rather than a second one behind the first.
 func singleValued(attr string) bool { return strings.EqualFold(attr, "emails") }
+
+// sameID refuses a change of a resource's id (read-only: RFC 7643 §3.1); the
+// id it already has is no change.
+func sameID(res map[string]any, v any) error {
+	if s, ok := v.(string); ok && s == fmt.Sprint(res["id"]) {
+		return nil
+	}
+	return badRequest("mutability", "id is read-only: the service provider keeps it")
+}

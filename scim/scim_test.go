@@ -395,6 +395,15 @@ func TestGroups(t *testing.T) {
 		}
 		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"replace","value":{"displayName":"sales","members":[{"value":"`+ids["bob"]+`"}]}}]}`).want(t, 204)
 		e.scim("GET", "G1", "/Me", nil).want(t, 501)
+		// Read-only attributes are refused with a new value; the id the
+		// user has, as a whole resource carries it, is no change.
+		for _, op := range []string{`{"op":"replace","path":"id","value":"5"}`, `{"op":"replace","path":"meta.created","value":"2020-01-01T00:00:00Z"}`,
+			`{"op":"replace","value":{"id":"5"}}`} {
+			if b := e.scim("PATCH", "G1", "/Users/"+ids["bob"], `{"Operations":[`+op+`]}`).want(t, 400); b.str("scimType") != "mutability" {
+				t.Errorf("%s: %s", op, b.raw)
+			}
+		}
+		e.scim("PATCH", "G1", "/Users/"+ids["bob"], `{"Operations":[{"op":"replace","path":"id","value":"`+ids["bob"]+`"}]}`).want(t, 200)
 		// A member who is no user of the group is a bad value (400), not
 		// a group that is gone (404).
 		for _, m := range []string{"999999", "abc"} {
