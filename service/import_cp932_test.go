@@ -100,10 +100,12 @@ func TestCP932ExportImportLookAlikes(t *testing.T) {
 	})
 }
 
-// TestCP932LookAlikeNames: a name read from Shift_JIS stands first for the
-// user of that very name, then for the one user whose name reads back as
-// it; several such users are an error of the row. A UTF-8 file's names are
-// exact.
+// TestCP932LookAlikeNames: a name read from Shift_JIS stands for the one
+// user whose name reads back as it, that very name included; several such
+// users are an error of the row, even when one of them has the very name:
+// an export of either wrote the same row, and taking it for the one of the
+// name as read wrote one user's row onto the other. A UTF-8 file's names
+// are exact.
 func TestCP932LookAlikeNames(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		e := newIxEnv(t, engine)
@@ -118,14 +120,34 @@ func TestCP932LookAlikeNames(t *testing.T) {
 		e.sameSnapshot(before, "an ambiguous name")
 
 		job = e.run(update, cxSJIS(t, "name,password,email\r\n高橋～健,,fullwidth@example.jp\r\n渡辺～,,wave@example.jp\r\n"))
-		e.wantSuccess(job, 0, 2, 0, 0)
+		e.wantFailed(job, ixWant{2, "name", `"高橋～健", read from Shift_JIS, stands for several users (高橋～健, 高橋〜健)`})
+		e.sameSnapshot(before, "a name of one user that reads back as another's")
+
+		job = e.run(update, cxSJIS(t, "name,password,email\r\n渡辺～,,wave@example.jp\r\n"))
+		e.wantSuccess(job, 0, 1, 0, 0)
 		users := e.users("G1")
-		if users["高橋～健"].Email != "fullwidth@example.jp" || users["高橋〜健"].Email != "" {
-			t.Errorf("高橋～健 <%s>, 高橋〜健 <%s>: the exact name is the one updated", users["高橋～健"].Email, users["高橋〜健"].Email)
-		}
 		if u := users["渡辺〜"]; u == nil || u.Email != "wave@example.jp" || users["渡辺～"] != nil {
 			t.Errorf("渡辺～ read from Shift_JIS did not update 渡辺〜: %+v", users)
 		}
+
+		// A profile read from Shift_JIS: the user's own when its name reads
+		// back as the row's (an export imported again moves no one), else
+		// the one that does; several are an error of the row.
+		for _, n := range []string{"波〜班", "波～班"} {
+			must(e.svc.CreateProfile(e.sys, "G1", meibo.Profile{Name: n}))(t)
+		}
+		wave := e.users("G1")["渡辺〜"]
+		must(e.svc.UpdateUser(e.sys, wave.ID, meibo.UserUpdate{Profile: ptr("波〜班")}))(t)
+		job = e.run(update, cxSJIS(t, "name,password,email,profile\r\n渡辺～,,wave@example.jp,波～班\r\n"))
+		e.wantSuccess(job, 0, 0, 0, 1)
+		if u := e.users("G1")["渡辺〜"]; u.ProfileName != "波〜班" {
+			t.Errorf("the user's profile after its export read back: %s", u.ProfileName)
+		}
+		e.user("G1", service.UserInput{Name: "ann"})
+		before = e.snapshot()
+		job = e.run(update, cxSJIS(t, "name,password,email,profile\r\nann,,,波～班\r\n"))
+		e.wantFailed(job, ixWant{2, "profile", `The profile "波～班", read from Shift_JIS, stands for several profiles (波～班, 波〜班)`})
+		e.sameSnapshot(before, "an ambiguous profile")
 
 		// The same row in UTF-8 names a new user: UTF-8 holds both.
 		job = e.run(update, []byte("name,password,email\r\n渡辺～,,utf8@example.jp\r\n"))

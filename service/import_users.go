@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strings"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/csvio"
@@ -122,9 +123,12 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 		if cur != nil && !in.HasProfile {
 			profile = &meibo.Profile{ID: cur.ProfileID, Name: cur.ProfileName, APIAccess: u.profileAPI(cur.ProfileName)}
 		} else if in.Profile != "" {
-			switch named := u.profileNamed(rec, in.Profile); {
+			switch named, several := u.profileNamed(rec, in.Profile, cur); {
 			case hasErrorAt(rec, "profile"):
 				bad = true // unreadable (bytes not of the encoding): said already
+			case several != nil:
+				r.problemAt(rec, "profile", meibo.M("import.cp932.ambiguous.profile", in.Profile, strings.Join(several, ", ")))
+				bad = true
 			case named == nil:
 				r.problemAt(rec, "profile", meibo.M("profile.not_found", in.Profile))
 				bad = true
@@ -273,23 +277,39 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 	return endUsersAccess(ctx, tx, ended)
 }
 
-// profileNamed returns the group's profile named name; for a record read
-// as CP932, the one profile whose name reads back as name if none is named
-// so exactly (nil when none or several are).
-func (u *usersImporter) profileNamed(rec *csvio.Record, name string) *meibo.Profile {
-	if p := u.profiles[name]; p != nil || !rec.CP932 {
-		return p
+// profileNamed returns the group's profile named name. For a record read
+// as CP932 it is the one profile whose name reads back as name, that very
+// name included; the user's own profile when it is one of them (an export
+// imported again changes nothing); else several is every such profile,
+// which the row cannot choose between.
+func (u *usersImporter) profileNamed(rec *csvio.Record, name string, cur *meibo.User) (p *meibo.Profile, several []string) {
+	if !rec.CP932 {
+		return u.profiles[name], nil
 	}
-	var found *meibo.Profile
+	var found []*meibo.Profile
+	if p := u.profiles[name]; p != nil {
+		found = append(found, p)
+	}
 	for _, s := range csvio.CP932Spellings(name) {
 		if p := u.profiles[s]; p != nil {
-			if found != nil {
-				return nil
-			}
-			found = p
+			found = append(found, p)
 		}
 	}
-	return found
+	for _, p := range found {
+		if cur != nil && p.ID == cur.ProfileID {
+			return p, nil
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, nil
+	case 1:
+		return found[0], nil
+	}
+	for _, p := range found {
+		several = append(several, p.Name)
+	}
+	return nil, several
 }
 
 // profileAPI reports whether the profile named name allows API access.
