@@ -1,6 +1,7 @@
 package meibo
 
 import (
+	"fmt"
 	"strings"
 	"time"
 	"unicode"
@@ -57,11 +58,32 @@ func CheckUserName(name string) error {
 	return nil
 }
 
+// CheckNewUserName validates the name of a user being made (or renamed):
+// CheckUserName, and no invisible formatting character (a zero-width space
+// or joiner, a byte order mark, a right-to-left override: Unicode's
+// category Cf), with which a second user would look exactly like another
+// and could not be typed. Users named so before keep their names.
+func CheckNewUserName(name string) error {
+	if err := CheckUserName(name); err != nil {
+		return err
+	}
+	for _, r := range name {
+		if unicode.Is(unicode.Cf, r) {
+			return FieldError("name", "user.name.invisible", fmt.Sprintf("U+%04X", r))
+		}
+	}
+	return nil
+}
+
 // Validate checks the user's own fields (not those that need other records,
-// such as the profile).
+// such as the profile); a new user's name as CheckNewUserName does.
 func (u *User) Validate() error {
 	var v Validation
-	if err := v.AddError("name", CheckUserName(u.Name)); err != nil {
+	check := CheckUserName
+	if u.ID == 0 {
+		check = CheckNewUserName
+	}
+	if err := v.AddError("name", check(u.Name)); err != nil {
 		return err
 	}
 	if err := v.AddError("email", CheckEmail("email", u.Email)); err != nil {

@@ -117,6 +117,13 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 			r.problemAt(rec, "name", meibo.M("import.user.exists", in.Name))
 			continue
 		}
+		if cur == nil && !hasErrorAt(rec, "name") {
+			if bad := meibo.CheckNewUserName(in.Name); bad != nil {
+				if err := r.problemErr(rec, "name", bad); err != nil {
+					return err
+				}
+			}
+		}
 		// The checks of one row that do not depend on each other all run,
 		// so that a row's every error is listed at once.
 		profile, bad := u.def, false

@@ -356,6 +356,11 @@ func (s *Service) provisionUpdate(ctx context.Context, tx meibo.Tx, g *meibo.Gro
 	if err := u.Validate(); err != nil {
 		return nil, err
 	}
+	if renamed {
+		if err := meibo.CheckNewUserName(u.Name); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkIdentity(st.Identity, cur.Identity); err != nil {
 		return nil, err
 	}

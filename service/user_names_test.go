@@ -80,3 +80,32 @@ func TestNamesComposed(t *testing.T) {
 		}
 	})
 }
+
+// TestInvisibleNames: a new user's name may not hold an invisible
+// formatting character (a zero-width space, a byte order mark, a
+// right-to-left override): a second "sato" would look exactly like the
+// first, and nobody could type it. Made by hand, by a file or by SCIM, it
+// is refused; a user named so before keeps the name and can still be
+// changed.
+func TestInvisibleNames(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		e.group("G1")
+		for _, n := range []string{"sa\u200bto", "sat\ufeffo", "sato\u202e"} {
+			_, err := e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: n})
+			if f := meibo.AsError(err); f == nil || f.Fields["name"].Key != "user.name.invisible" {
+				t.Errorf("%q: %v", n, err)
+			}
+		}
+		before := e.snapshot()
+		job := e.run(service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, ixCSV("name,password,email", "sato,,", "sa\u200bto,,"))
+		e.wantFailed(job, ixWant{3, "name", "invisible characters (here U+200B)"})
+		e.sameSnapshot(before, "a file with an invisible character in a name")
+
+		cxLegacyUser(e, "G1", "old\u200bname", "")
+		u := e.users("G1")["old\u200bname"]
+		if _, err := e.svc.UpdateUser(e.sys, u.ID, meibo.UserUpdate{Email: ptr("old@example.org")}); err != nil {
+			t.Errorf("a user named so before could not be changed: %v", err)
+		}
+	})
+}
