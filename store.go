@@ -268,8 +268,9 @@ type Tx interface {
 	CreateImportJob(ctx context.Context, j *ImportJob, file []byte) error
 	ImportJob(ctx context.Context, id int64) (*ImportJob, error)
 	ImportJobs(ctx context.Context, f ImportFilter) ([]*ImportJob, error)
-	// ImportJobConfirmedBy returns the job that imported the dry run id for
-	// real (whose Confirms is id), 0 when none has.
+	// ImportJobConfirmedBy returns the job that imported (or is importing)
+	// the dry run id for real (whose Confirms is id), 0 when none has; a
+	// confirmation that failed does not count.
 	ImportJobConfirmedBy(ctx context.Context, id int64) (int64, error)
 	// AppendImportFile writes chunk seq (0, 1, …) of a job's kept file, for
 	// a file written as it is read (CreateImportJob with a nil file writes

@@ -155,3 +155,41 @@ func TestConfirmImport(t *testing.T) {
 		}
 	})
 }
+
+// TestConfirmAfterFailure: a confirmation that failed (the licence was full:
+// nothing was written) does not use the dry run up: once there is room, it
+// is confirmed again, and then no more.
+func TestConfirmAfterFailure(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		e.group("G1")
+		e.user("G1", service.UserInput{Name: "ann"})
+		var err error
+		dry4 := e.run(service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1", DryRun: true}, []byte("name,password,email\r\ndee,,dee@example.com\r\n"))
+		e.wantSuccess(dry4, 1, 0, 0, 0)
+		_, err = e.svc.UpdateSettings(e.sys, map[string]string{meibo.SettingLicenceLimit: "1"})
+		e.must(err)
+		full, err := e.svc.ConfirmImport(e.sys, dry4.ID, nil)
+		e.must(err)
+		if full, err = e.svc.RunImport(e.sys, full.ID, nil); err != nil || full.Status != meibo.ImportFailed {
+			t.Fatalf("the confirmation past the licence: %+v, %v", full, err)
+		}
+		if got := must(e.svc.ImportJob(e.sys, dry4.ID))(t); got.ImportedAs != 0 {
+			t.Errorf("the dry run names its failed confirmation as its import: %d", got.ImportedAs)
+		}
+		_, err = e.svc.UpdateSettings(e.sys, map[string]string{meibo.SettingLicenceLimit: "0"})
+		e.must(err)
+		again, err := e.svc.ConfirmImport(e.sys, dry4.ID, nil)
+		e.must(err)
+		if again, err = e.svc.RunImport(e.sys, again.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		e.wantSuccess(again, 1, 0, 0, 0)
+		if got := must(e.svc.ImportJob(e.sys, dry4.ID))(t); got.ImportedAs != again.ID {
+			t.Errorf("the dry run's import: %d, want %d", got.ImportedAs, again.ID)
+		}
+		_, err = e.svc.ConfirmImport(e.sys, dry4.ID, nil)
+		wantCode(t, err, meibo.CodeConflict)
+
+	})
+}

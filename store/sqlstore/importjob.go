@@ -139,11 +139,12 @@ func (t *Tx) ImportJobs(ctx context.Context, f meibo.ImportFilter) ([]*meibo.Imp
 	return all(ctx, t, scanImportJob, "list import jobs", q+" ORDER BY id DESC LIMIT "+strconv.Itoa(limit), w.args...)
 }
 
-// ImportJobConfirmedBy returns the job that imported the dry run id for
-// real, 0 when none has.
+// ImportJobConfirmedBy returns the job that imported (or is importing) the
+// dry run id for real, 0 when none has; a confirmation that failed wrote
+// nothing and does not count.
 func (t *Tx) ImportJobConfirmedBy(ctx context.Context, id int64) (int64, error) {
 	var by int64
-	err := t.queryRowContext(ctx, `SELECT id FROM import_jobs WHERE confirms = $1`, id).Scan(&by)
+	err := t.queryRowContext(ctx, `SELECT id FROM import_jobs WHERE confirms = $1 AND status <> 'FAILED'`, id).Scan(&by)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
