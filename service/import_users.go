@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/csvio"
 )
@@ -290,6 +292,10 @@ func (u *usersImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.Re
 // imported again changes nothing); else several is every such profile,
 // which the row cannot choose between.
 func (u *usersImporter) profileNamed(rec *csvio.Record, name string, cur *meibo.User) (p *meibo.Profile, several []string) {
+	if u.profiles[name] == nil {
+		// Written decomposed (as macOS may save text): the same name.
+		name = norm.NFC.String(name)
+	}
 	if !rec.CP932 {
 		return u.profiles[name], nil
 	}

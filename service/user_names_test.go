@@ -109,3 +109,19 @@ func TestInvisibleNames(t *testing.T) {
 		}
 	})
 }
+
+// TestProfileNamesDecomposed: a profile named in a file decomposed (ガ as カ
+// and U+3099, as macOS may save text) is the profile of that name.
+func TestProfileNamesDecomposed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		e.group("G1")
+		e.profile("G1", "ガ営業", false)
+		job := e.run(service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"},
+			ixCSV("name,password,email,profile", "prof1,,pr1@example.com,"+norm.NFD.String("ガ営業")))
+		e.wantSuccess(job, 1, 0, 0, 0)
+		if u := e.users("G1")["prof1"]; u == nil || u.ProfileName != "ガ営業" {
+			t.Errorf("prof1: %+v", u)
+		}
+	})
+}
