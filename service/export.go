@@ -34,6 +34,7 @@ func (s *Service) ExportUsers(ctx context.Context, groupID string, w io.Writer, 
 	}
 	n := 0
 	var group string
+	var refused exportRefusals
 	err = s.store.View(ctx, func(tx meibo.Tx) error {
 		g, err := s.group(ctx, tx, a, groupID)
 		if err != nil {
@@ -42,9 +43,12 @@ func (s *Service) ExportUsers(ctx context.Context, groupID string, w io.Writer, 
 		group = g.ID
 		n, err = writeBehind(func(emit func(*meibo.User) error) error {
 			return tx.EachUser(ctx, g.ID, emit)
-		}, cw.Write)
+		}, writeOrGather(&refused, cw.Write))
 		return err
 	})
+	if err == nil {
+		err = refused.err()
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -90,10 +94,15 @@ func (s *Service) ExportAdmins(ctx context.Context, w io.Writer, enc csvio.Encod
 	if err != nil {
 		return 0, err
 	}
+	var refused exportRefusals
+	write := writeOrGather(&refused, cw.Write)
 	for _, ad := range admins {
-		if err := cw.Write(ad); err != nil {
+		if err := write(ad); err != nil {
 			return 0, err
 		}
+	}
+	if err := refused.err(); err != nil {
+		return 0, err
 	}
 	if err := cw.Flush(); err != nil {
 		return 0, err

@@ -32,17 +32,22 @@ func (s *Service) ExportDevices(ctx context.Context, groupID string, w io.Writer
 	}
 	n := 0
 	var group string
+	var refused exportRefusals
 	err = s.store.View(ctx, func(tx meibo.Tx) error {
 		g, err := s.group(ctx, tx, a, groupID)
 		if err != nil {
 			return err
 		}
 		group = g.ID
+		write := writeOrGather(&refused, cw.Write)
 		return eachDevice(ctx, tx, g.ID, false, func(d *meibo.Device) error {
 			n++
-			return cw.Write(d)
+			return write(d)
 		})
 	})
+	if err == nil {
+		err = refused.err()
+	}
 	if err != nil {
 		return 0, err
 	}
