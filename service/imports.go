@@ -645,6 +645,8 @@ type ImportReport struct {
 	Updated       int             `json:"updated"`
 	Deleted       int             `json:"deleted"`
 	Unchanged     int             `json:"unchanged"`
+	Rows          int             `json:"rows"`
+	Encoding      string          `json:"encoding"` // the file's, as read (auto: what was detected)
 	RowsPerSecond float64         `json:"rowsPerSecond"`
 	Errors        []ReportMessage `json:"errors"`
 	Warnings      []ReportMessage `json:"warnings"`
@@ -667,7 +669,10 @@ func (s *Service) Report(ctx context.Context, j *meibo.ImportJob, lang meibo.Lan
 		return nil, err
 	}
 	r := &ImportReport{ID: j.ID, Status: string(j.Status), DryRun: j.DryRun, Created: j.Created, Updated: j.Updated, Deleted: j.Deleted,
-		Unchanged: j.Unchanged, Errors: []ReportMessage{}, Warnings: []ReportMessage{}}
+		Unchanged: j.Unchanged, Rows: j.Rows, Encoding: j.Encoding, Errors: []ReportMessage{}, Warnings: []ReportMessage{}}
+	if j.DetectedEncoding != "" {
+		r.Encoding = j.DetectedEncoding
+	}
 	if j.StartedAt != nil && j.FinishedAt != nil {
 		if d := j.FinishedAt.Sub(*j.StartedAt).Seconds(); d > 0 {
 			r.RowsPerSecond = float64(j.Rows) / d

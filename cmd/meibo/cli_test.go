@@ -112,7 +112,7 @@ func (c *cli) userNames(group string) []string {
 }
 
 // reportKeys are the keys of `meibo import --json`, exactly.
-var reportKeys = []string{"created", "deleted", "dryRun", "errors", "id", "rowsPerSecond", "status", "unchanged", "updated", "warnings"}
+var reportKeys = []string{"created", "deleted", "dryRun", "encoding", "errors", "id", "rows", "rowsPerSecond", "status", "unchanged", "updated", "warnings"}
 
 type importReport struct {
 	ID       int64  `json:"id"`
@@ -120,6 +120,8 @@ type importReport struct {
 	DryRun   bool   `json:"dryRun"`
 	Created  int    `json:"created"`
 	Updated  int    `json:"updated"`
+	Rows     int    `json:"rows"`
+	Encoding string `json:"encoding"`
 	Errors   []map[string]any
 	Warnings []map[string]any
 }
@@ -232,7 +234,7 @@ func TestImportCommand(t *testing.T) {
 		t.Fatalf("dry run: %s", r)
 	}
 	rep := oneObject(t, r.stdout)
-	if rep.Status != "SUCCESS" || !rep.DryRun || rep.Created != 2 {
+	if rep.Status != "SUCCESS" || !rep.DryRun || rep.Created != 2 || rep.Rows != 2 || rep.Encoding != "utf-8" {
 		t.Errorf("dry run report %+v", rep)
 	}
 	if names := c.userNames("G1"); len(names) != 0 {
