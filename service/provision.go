@@ -77,11 +77,8 @@ func (s *Service) Provision(ctx context.Context, groupID string, ops []Provision
 	for _, op := range ops {
 		var p *ProvisionedUser
 		err := s.store.Update(ctx, func(tx meibo.Tx) error {
-			g, err := s.group(ctx, tx, a, groupID)
+			g, err := s.lockedGroup(ctx, tx, a, groupID)
 			if err != nil {
-				return err
-			}
-			if err := tx.Lock(ctx, "users"); err != nil {
 				return err
 			}
 			p, err = s.provisionOne(ctx, tx, g, op)
@@ -126,20 +123,25 @@ func (s *Service) ProvisionProfile(ctx context.Context, groupID string, profileI
 			return err
 		}
 		var members []*meibo.User
-		f := meibo.UserFilter{GroupID: g.ID, ProfileID: &p.ID, Limit: 500}
-		for {
-			page, err := tx.FindUsers(ctx, f)
-			if err != nil {
-				return err
-			}
-			members = append(members, page.Users...)
-			if !page.HasNext || len(page.Users) == 0 {
-				break
-			}
-			f.After = page.Users[len(page.Users)-1].Name
+		err = eachUserPage(ctx, tx, meibo.UserFilter{GroupID: g.ID, ProfileID: &p.ID}, func(us []*meibo.User) error {
+			members = append(members, us...)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		return check(p, members)
 	})
+}
+
+// lockedGroup returns the group a changes users of, with the users locked
+// for the transaction.
+func (s *Service) lockedGroup(ctx context.Context, tx meibo.Tx, a *meibo.Actor, groupID string) (*meibo.Group, error) {
+	g, err := s.group(ctx, tx, a, groupID)
+	if err != nil {
+		return nil, err
+	}
+	return g, tx.Lock(ctx, "users")
 }
 
 // provisionAtomic makes every change in one transaction, after before (if
@@ -148,11 +150,8 @@ func (s *Service) provisionAtomic(ctx context.Context, a *meibo.Actor, groupID s
 	before func(meibo.Tx, *meibo.Group) error) ([]ProvisionResult, error) {
 	results := make([]ProvisionResult, 0, len(ops))
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
-		g, err := s.group(ctx, tx, a, groupID)
+		g, err := s.lockedGroup(ctx, tx, a, groupID)
 		if err != nil {
-			return err
-		}
-		if err := tx.Lock(ctx, "users"); err != nil {
 			return err
 		}
 		if before != nil {
