@@ -223,6 +223,8 @@ func (r *Reader) Next() (*Record, error) {
 	case r.longCells(rec, fields):
 	case blank(fields):
 		rec.warn("", "csv.row.blank")
+	case len(fields) != r.f.width() && holdsCR(fields):
+		rec.problem("", "csv.row.cr")
 	case len(fields) != r.f.width() && r.format == meibo.FormatAdmins:
 		rec.problem("", "csv.admins.fields", len(fields))
 	case len(fields) != r.f.width():
@@ -437,6 +439,17 @@ func (r *Reader) readHeader() error {
 	}
 	r.header = append([]string(nil), fields...)
 	return r.f.header(r, fields)
+}
+
+// holdsCR reports whether a value holds a carriage return: a line break of
+// old Mac files (CR alone), inside which encoding/csv sees no end of row.
+func holdsCR(fields []string) bool {
+	for _, f := range fields {
+		if strings.IndexByte(f, '\r') >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // colNumber names a column that has no usable name by its position: "#3".

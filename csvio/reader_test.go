@@ -414,6 +414,22 @@ func TestUsersHeaderCase(t *testing.T) {
 	}
 }
 
+// A CR alone ends no row for encoding/csv: the lines it joins make one row
+// of too many values, whose message names the line break, not the commas.
+// A row of the right width with a CR in a value is left to that value's
+// checks.
+func TestLoneCRInRow(t *testing.T) {
+	data := "name,password,email\r\nalice,Pass-word-123,a@example.com\rbob,Pass-word-123,b@example.com\r\n" +
+		"carol,Pass-word-123,c@example.com,x\r\n"
+	res := read(t, []byte(data), meibo.FormatUsers, UTF8, 0)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	checkProblems(t, allProblems(res),
+		want{2, "", "csv.row.cr", false},
+		want{3, "", "csv.fields", false})
+}
+
 func TestUsersErrors(t *testing.T) {
 	res := readFile(t, "users_errors.csv", meibo.FormatUsers, Auto)
 	if res.err != nil {
