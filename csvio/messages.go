@@ -14,6 +14,8 @@ var messages = map[string][2]string{
 	// Choosing what to read.
 	"csv.format.unknown":   {"Unknown file format %q; the formats are personal, users, admins and devices.", "不明なファイル形式「%s」です。personal、users、admins、devices のいずれかを指定してください。"},
 	"csv.encoding.unknown": {"Unknown encoding %q; choose auto, utf-8 or cp932 (Shift_JIS).", "不明な文字コード「%s」です。auto、utf-8、cp932(Shift_JIS)のいずれかを指定してください。"},
+	"csv.encoding.mixed":   {"The value reads as %q in UTF-8, but was read as %q in Shift_JIS (CP932), the encoding detected for the file because other rows are not UTF-8: the file seems to mix both encodings. Save the whole file in one encoding and upload it again; if the Shift_JIS reading is right, choose Shift_JIS (cp932) as the file's encoding.", "この値はUTF-8では「%s」と読めますが、ファイルの他の行がUTF-8でないため、Shift_JIS(CP932)として「%s」と読み込みました。ファイルに2つの文字コードが混在しているようです。ファイル全体を1つの文字コードで保存して、もう一度アップロードしてください。Shift_JISでの読み方が正しい場合は、ファイルの文字コードとしてShift_JIS(cp932)を指定してください。"},
+	"csv.encoding.both":    {"The value was read as %q in Shift_JIS (CP932), the encoding detected for the file; in UTF-8 it would read as %q. If that is the right reading, the file mixes encodings: save it in one encoding and upload it again.", "この値はファイルの文字コードとして判定したShift_JIS(CP932)で「%s」と読み込みました。UTF-8では「%s」と読めます。そちらが正しい場合はファイルに文字コードが混在しています。1つの文字コードで保存して、もう一度アップロードしてください。"},
 	"csv.encoding.write":   {"Files can be written in utf-8 or cp932 only, not %q.", "ファイルは utf-8 または cp932 でのみ書き出せます(指定: %q)。"},
 
 	// The file as a whole.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
 
 	"github.com/meibo/meibo"
@@ -35,6 +36,7 @@ type Reader struct {
 	header   []string   // the header (title line) as read
 	err      error      // sticky: io.EOF or the file-level error
 	sets     []*seenSet // the names seen, to find duplicates (closed at the end)
+	auto     bool       // the encoding is detected, not chosen
 }
 
 // rowFormat is what differs between the formats: reading the header or title
@@ -83,7 +85,7 @@ func NewReader(r io.Reader, format string, enc Encoding, limit int64) (*Reader, 
 	default:
 		return nil, meibo.Errorf(meibo.CodeInvalid, "csv.encoding.unknown", string(enc))
 	}
-	rd := &Reader{format: format, f: f}
+	rd := &Reader{format: format, f: f, auto: enc == Auto}
 
 	// A seekable file tells its size, and can be read twice.
 	seeker, _ := r.(io.Seeker)
@@ -239,7 +241,37 @@ func (r *Reader) Next() (*Record, error) {
 			}
 		}
 	}
+	if r.auto && rec.CP932 {
+		r.bothWays(rec, fields)
+	}
 	return rec, nil
+}
+
+// bothWays checks the values of a record read as CP932 because the encoding
+// was detected, not chosen: a value whose bytes are valid UTF-8 too may be a
+// row of a file that mixes both encodings (日本 saved as UTF-8 reads as
+// 譌･譛ｬ in CP932). A UTF-8 reading that is Japanese text (kanji, kana,
+// full-width forms) is next to never what Shift_JIS bytes make, so it is an
+// error of the row: the file's encoding, chosen, imports it. A Latin reading
+// (José saved as UTF-8 reads as Josﾃｩ) is also what some half-width
+// katakana are (ﾅｶ is Ŷ in UTF-8), so it is a warning. Others (﨑 starts a
+// Hangul syllable) are chance, and say nothing.
+func (r *Reader) bothWays(rec *Record, fields []string) {
+	for i, f := range fields {
+		if ascii(f) || strings.ContainsRune(f, utf8.RuneError) {
+			continue
+		}
+		b, err := japanese.ShiftJIS.NewEncoder().Bytes([]byte(f))
+		if err != nil || !utf8.Valid(b) {
+			continue
+		}
+		switch other := string(b); {
+		case textOf(other, japaneseRune):
+			rec.problem(r.f.column(i), "csv.encoding.mixed", other, f)
+		case textOf(other, latinRune):
+			rec.warn(r.f.column(i), "csv.encoding.both", f, other)
+		}
+	}
 }
 
 // Close releases what the reader holds beyond its memory (the temporary
@@ -451,6 +483,32 @@ func holdsCR(fields []string) bool {
 	}
 	return false
 }
+
+// textOf reports whether s holds a character other than ASCII and all such
+// characters are of the script in.
+func textOf(s string, in func(rune) bool) bool {
+	some := false
+	for _, c := range s {
+		switch {
+		case c < utf8.RuneSelf:
+		case in(c):
+			some = true
+		default:
+			return false
+		}
+	}
+	return some
+}
+
+// japaneseRune: CJK punctuation, kana, ideographs, full-width and half-width
+// forms.
+func japaneseRune(c rune) bool {
+	return 0x3000 <= c && c <= 0x30FF || 0x3400 <= c && c <= 0x4DBF || 0x4E00 <= c && c <= 0x9FFF ||
+		0xF900 <= c && c <= 0xFAFF || 0xFF00 <= c && c <= 0xFFEF
+}
+
+// latinRune: the letters of Latin-1 and Latin Extended-A and -B.
+func latinRune(c rune) bool { return 0xC0 <= c && c <= 0x24F && c != 0xD7 && c != 0xF7 }
 
 // colNumber names a column that has no usable name by its position: "#3".
 func colNumber(i int) string { return "#" + strconv.Itoa(i+1) }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"golang.org/x/text/encoding/japanese"
+
 	"github.com/meibo/meibo"
 )
 
@@ -428,6 +430,42 @@ func TestLoneCRInRow(t *testing.T) {
 	checkProblems(t, allProblems(res),
 		want{2, "", "csv.row.cr", false},
 		want{3, "", "csv.fields", false})
+}
+
+// A file detected as CP932 whose values read as UTF-8 too: kanji saved as
+// UTF-8 among Shift_JIS rows are an error of their row, half-width katakana
+// that happen to be valid UTF-8 a warning; a file whose encoding is chosen
+// is read as chosen.
+func TestEncodingReadBothWays(t *testing.T) {
+	sjis := func(s string) string {
+		b, err := japanese.ShiftJIS.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	data := "name,password,email\r\n" +
+		"山田,Pass-word-123,a@example.com\r\n" + // UTF-8
+		sjis("高橋,Pass-word-123,b@example.com\r\n") +
+		sjis("ﾅｶ,Pass-word-123,c@example.com\r\n") // C5 B6: Ŷ in UTF-8
+	res := read(t, []byte(data), meibo.FormatUsers, Auto, 0)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if res.detected != CP932 {
+		t.Fatalf("detected %s", res.detected)
+	}
+	checkProblems(t, allProblems(res),
+		want{2, "name", "csv.encoding.mixed", false},
+		want{4, "name", "csv.encoding.both", true})
+	if got := allProblems(res)[0].Msg.Args; fmt.Sprint(got) != "[山田 螻ｱ逕ｰ]" {
+		t.Errorf("readings: %v", got)
+	}
+	res = read(t, []byte(data), meibo.FormatUsers, CP932, 0)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	checkProblems(t, allProblems(res))
 }
 
 func TestUsersErrors(t *testing.T) {
