@@ -15,8 +15,49 @@ import (
 	"github.com/meibo/meibo/service"
 )
 
+// The bounds of a filter or path read with the SCIM grammar. Its parser
+// recurses once a level of parentheses or brackets, without a bound of its
+// own (a filter of 100,000 nested parentheses overflowed the stack and ended
+// the server), and reads some 5 µs a byte. Identity providers send a
+// comparison or a few.
+const (
+	maxFilterBytes = 4096
+	maxFilterDepth = 32
+)
+
+// checkFilterSize refuses (scimType invalid, for invalidFilter or
+// invalidPath) what is over the bounds, before it is parsed.
+func checkFilterSize(f, invalid, what string) error {
+	if len(f) > maxFilterBytes {
+		return badRequest(invalid, fmt.Sprintf("the %s is %d bytes long; at most %d are read", what, len(f), maxFilterBytes))
+	}
+	depth, quoted, escaped := 0, false, false
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		switch {
+		case escaped:
+			escaped = false
+		case quoted && c == '\\':
+			escaped = true
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '(' || c == '[':
+			if depth++; depth > maxFilterDepth {
+				return badRequest(invalid, fmt.Sprintf("the %s nests parentheses and brackets more than %d deep", what, maxFilterDepth))
+			}
+		case c == ')' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
 // parseFilter parses a filter with the SCIM grammar (RFC 7644 §3.4.2.2).
 func parseFilter(f string) (filter.Expression, error) {
+	if err := checkFilterSize(f, "invalidFilter", "filter"); err != nil {
+		return nil, err
+	}
 	e, err := filter.ParseFilterNumber([]byte(f))
 	if err != nil {
 		return nil, badRequest("invalidFilter", filterProblem(f))
@@ -522,6 +563,9 @@ func (s *Server) listUsers(ctx context.Context, groupID, baseURL string, e filte
 func sortResources(list []map[string]any, sortBy, sortOrder string) error {
 	if sortBy == "" {
 		return nil
+	}
+	if err := checkFilterSize(sortBy, "invalidPath", "sortBy"); err != nil {
+		return err
 	}
 	p, err := filter.ParseAttrPath([]byte(stripSchema(sortBy)))
 	if err != nil {

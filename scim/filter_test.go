@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/meibo/meibo/store/storetest"
@@ -27,4 +28,49 @@ func TestUserNameFilterNormalized(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A filter or path over the bounds is refused before it is parsed: the
+// parser recurses a level of parentheses, and 100,000 of them overflowed the
+// stack, which ended the server. Parentheses inside a quoted value do not
+// count.
+func TestFilterBounds(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	e.scim("POST", "G1", "/Users", map[string]any{"userName": "alice"}).want(t, 201)
+	nested := func(n int) string {
+		return strings.Repeat("(", n) + `userName eq "alice"` + strings.Repeat(")", n)
+	}
+	for _, tc := range []struct {
+		filter string
+		status int
+		want   string
+	}{
+		{nested(32), 200, ""},
+		{`userName eq "` + strings.Repeat("(", 40) + `"`, 200, ""},
+		{nested(33), 400, "more than 32 deep"},
+		{nested(100000), 400, "at most 4096"},
+		{strings.Repeat(`userName eq "a" or `, 300) + `userName eq "alice"`, 400, "at most 4096"},
+	} {
+		name := tc.filter
+		if len(name) > 40 {
+			name = name[:40]
+		}
+		b := e.scim("POST", "G1", "/Users/.search", map[string]any{"filter": tc.filter}).want(t, tc.status)
+		if tc.status == 400 && (b.str("scimType") != "invalidFilter" || !strings.Contains(b.str("detail"), tc.want)) {
+			t.Errorf("%s…: %s", name, b.raw)
+		}
+		if tc.status == 200 && b.str("totalResults") != "1" && !strings.Contains(tc.filter, `"(`) {
+			t.Errorf("%s…: %s", name, b.raw)
+		}
+		if len(tc.filter) < 8000 {
+			e.scim("GET", "G1", "/Users?filter="+url.QueryEscape(tc.filter), nil).want(t, tc.status)
+			e.scim("GET", "G1", "/Groups?filter="+url.QueryEscape(strings.Replace(tc.filter, "userName", "displayName", -1)), nil).want(t, tc.status)
+		}
+	}
+	id := e.scim("POST", "G1", "/Users", map[string]any{"userName": "bob"}).want(t, 201).str("id")
+	path := "emails[" + strings.Repeat("(", 40) + `type eq "work"` + strings.Repeat(")", 40) + "].value"
+	b := e.scim("PATCH", "G1", "/Users/"+id, map[string]any{"Operations": []any{map[string]any{"op": "remove", "path": path}}}).want(t, 400)
+	if b.str("scimType") != "invalidPath" {
+		t.Errorf("deep path: %s", b.raw)
+	}
 }

@@ -261,6 +261,9 @@ func (s *Server) groupPatchOps(ctx context.Context, group string, p *meibo.Profi
 			}
 			path, value = "members", mv
 		}
+		if err := checkFilterSize(path, "invalidPath", "path"); err != nil {
+			return nil, err
+		}
 		pp, err := filter.ParsePathNumber([]byte(path))
 		if err != nil {
 			return nil, badRequest("invalidPath", "the path cannot be read: "+err.Error())
