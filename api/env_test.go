@@ -104,6 +104,7 @@ var apiAdmins = map[string]meibo.Authorities{
 	"noimport": meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthExport),
 	"noexport": meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthImport),
 	"dept":     meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthImport, meibo.AuthExport, meibo.AuthDepartment),
+	"deptlic":  meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthGroupSettings, meibo.AuthDepartment),
 	"viewer":   meibo.NewAuthorities(meibo.AuthLogViewer, meibo.AuthLogAttachments),
 	"blind":    meibo.NewAuthorities(meibo.AuthNoViewing),
 }

@@ -23,6 +23,9 @@ type licenceData struct {
 	Over    bool              // more unified users than the limit (it was lowered)
 	// CanSettings: the administrator may change the limit.
 	CanSettings bool
+	// CountOnly: a department administrator, who sees the count but not
+	// the list, which spans every group.
+	CountOnly bool
 }
 
 func (c *Console) handleLicence(q *req) {
@@ -33,14 +36,19 @@ func (c *Console) handleLicence(q *req) {
 	}
 	qs := q.r.URL.Query()
 	after := meibo.UnifiedKey{Name: qs.Get("afterName"), EmailKey: qs.Get("afterKey")}
+	d := licenceData{Licence: l, Paged: after != meibo.UnifiedKey{}, Over: l.Limit > 0 && l.Used > l.Limit,
+		CanSettings: q.actor.Authorities.ManagesAdmins(), CountOnly: q.actor.Department()}
+	if d.CountOnly {
+		c.page(q, http.StatusOK, "licence", "licence.title", d, notice(q))
+		return
+	}
 	// One more than shown tells whether there is a next page.
 	users, err := c.svc.UnifiedUsers(q.ctx, after, licencePageSize+1)
 	if err != nil {
 		c.fail(q, err)
 		return
 	}
-	d := licenceData{Licence: l, Users: users, Paged: after != meibo.UnifiedKey{}, Over: l.Limit > 0 && l.Used > l.Limit,
-		CanSettings: q.actor.Authorities.ManagesAdmins()}
+	d.Users = users
 	if len(users) > licencePageSize {
 		d.Users = users[:licencePageSize]
 		d.Next = &d.Users[licencePageSize-1].Key

@@ -70,8 +70,8 @@ func TestLicencePage(t *testing.T) {
 	// it, not to change the limit; without them it is refused.
 	s := e.admin("settings")
 	r = s.get(Prefix + "/licence")
-	r.expect(t, "with 35", http.StatusOK, enText("licence.title"))
-	r.lacks(t, "with 35", `href="/console/settings"`)
+	r.expect(t, "with 35", http.StatusOK, enText("licence.title"), enText("licence.unlimited", 57), enText("licence.unified.department"))
+	r.lacks(t, "with 35", `href="/console/settings"`, "alice@example.org", "u000@example.org")
 	for _, who := range []string{"dept", "blind", "viewer"} {
 		b := e.admin(who)
 		b.get(Prefix+"/licence").expect(t, who, http.StatusForbidden)

@@ -99,10 +99,15 @@ func requireLicenceView(ctx context.Context) error {
 	return err
 }
 
-// UnifiedUsers lists unified users in name order after the given key.
+// UnifiedUsers lists unified users in name order after the given key. The
+// list spans every group, so a department administrator, who sees the
+// count, is refused it.
 func (s *Service) UnifiedUsers(ctx context.Context, after meibo.UnifiedKey, limit int) ([]meibo.UnifiedUser, error) {
 	if err := requireLicenceView(ctx); err != nil {
 		return nil, err
+	}
+	if a, _ := actor(ctx); a.Department() {
+		return nil, meibo.Forbidden("licence.list.department")
 	}
 	var out []meibo.UnifiedUser
 	err := s.store.View(ctx, func(tx meibo.Tx) error {
