@@ -433,9 +433,7 @@ func (s *Service) Enrol(ctx context.Context, in EnrolInfo, addr string) (string,
 	}
 	var v meibo.Validation
 	for f, val := range map[string]string{"platform": in.Platform, "model": in.Model, "osVersion": in.OSVersion, "serial": in.Serial} {
-		if utf8.RuneCountInString(val) > 128 {
-			v.Add(f, "too_long", 128)
-		}
+		checkDeviceText(&v, f, val)
 	}
 	if err := v.Err(); err != nil {
 		return "", nil, err
@@ -522,7 +520,13 @@ func (s *Service) AuthenticateDevice(ctx context.Context, secret string) (*meibo
 // A poll may end up to a fifth of wait early, and its slow re-reads come at
 // random moments: devices that began together (a fleet after a restart of
 // the server) drift apart instead of checking in all at once, every time.
+//
+// A status out of range (see checkDeviceStatus) is refused, and nothing of
+// it recorded.
 func (s *Service) CheckIn(ctx context.Context, d *meibo.Device, st meibo.DeviceStatus, wait time.Duration) ([]*meibo.Command, error) {
+	if err := checkDeviceStatus(st, s.now()); err != nil {
+		return nil, err
+	}
 	if err := s.store.Update(ctx, func(tx meibo.Tx) error { return tx.CheckInDevice(ctx, d.ID, st, tx.Now()) }); err != nil {
 		return nil, err
 	}
@@ -623,6 +627,11 @@ type CommandResult struct {
 func (s *Service) ReportResult(ctx context.Context, d *meibo.Device, id int64, res CommandResult) (*meibo.Command, error) {
 	if res.Status != meibo.CommandDone && res.Status != meibo.CommandFailed {
 		return nil, meibo.FieldError("status", "command.result")
+	}
+	var v meibo.Validation
+	checkLocation(&v, res.Location, s.now())
+	if err := v.Err(); err != nil {
+		return nil, err
 	}
 	var c *meibo.Command
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
