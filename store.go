@@ -240,8 +240,9 @@ type Tx interface {
 	UseUserToken(ctx context.Context, hash string, at time.Time) (bool, error)
 	// RevokeUserTokens revokes every usable token of a user.
 	RevokeUserTokens(ctx context.Context, userID int64, at time.Time) error
-	// EndUsersAccess ends the portal sessions and revokes the usable
-	// password links of every user of ids, in a few statements.
+	// EndUsersAccess ends the portal sessions, revokes the usable password
+	// links and deletes the personal API tokens of every user of ids, in a
+	// few statements.
 	EndUsersAccess(ctx context.Context, ids []int64, at time.Time) error
 
 	AddAudit(ctx context.Context, events ...*AuditEvent) error

@@ -273,9 +273,9 @@ func pairsOf(ctx context.Context, tx meibo.Tx, key string, match func(string) bo
 	return keys, nil
 }
 
-// EndSessions ends every session and token of a user (portal sessions and
-// their unused invitation and reset links) or of an administrator (console
-// sessions and API tokens), found by ID or by name.
+// EndSessions ends every session and token of a user (portal sessions,
+// unused invitation and reset links, personal API tokens) or of an
+// administrator (console sessions and API tokens), found by ID or by name.
 func (s *Service) EndSessions(ctx context.Context, who Account) (*Account, error) {
 	a, err := requireEmergency(ctx)
 	if err != nil {
@@ -298,6 +298,9 @@ func (s *Service) EndSessions(ctx context.Context, who Account) (*Account, error
 				return err
 			}
 			if err := tx.RevokeUserTokens(ctx, u.ID, now); err != nil {
+				return err
+			}
+			if _, err := tx.DeletePersonalTokensOf(ctx, []int64{u.ID}); err != nil {
 				return err
 			}
 			return s.audit(ctx, tx, "user.sessions.end", meibo.CategorySignIn, "user", u.Name, u.GroupID, nil)

@@ -136,3 +136,39 @@ func TestPersonalTokensEndOnBulk(t *testing.T) {
 		ptWant(t, ptHeld(e, "G1"))
 	})
 }
+
+// TestPersonalTokensEndWithPassword: what ends a user's sessions because
+// their password may be known to someone else ends their personal tokens
+// too, which were made with it: a new password set by an administrator, the
+// emergency "end sessions", the bulk sign-out, a personal file's new
+// password. Users none of these touched keep theirs.
+func TestPersonalTokensEndWithPassword(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newBkEnv(t, engine)
+		e.group("G1")
+		bkUsers(e, "G1", meibo.DefaultProfileName, 8)
+		all := []string{"u0001", "u0002", "u0004", "u0005", "u0007"}
+		ptGive(e, "G1", all...)
+		us := e.users("G1")
+		pw := "Green-Valley-Stone-88"
+		if _, err := e.svc.UpdateUser(e.sys, us["u0001"].ID, meibo.UserUpdate{Password: &pw}); err != nil {
+			t.Fatal(err)
+		}
+		ptWant(t, ptHeld(e, "G1"), "u0002", "u0004", "u0005", "u0007")
+		if _, err := e.svc.EndSessions(e.sys, service.Account{Kind: "user", ID: us["u0002"].ID}); err != nil {
+			t.Fatal(err)
+		}
+		ptWant(t, ptHeld(e, "G1"), "u0004", "u0005", "u0007")
+		j := bulk(e, e.sys, service.BulkRequest{Action: service.BulkSignOut, GroupID: "G1", IDs: []int64{us["u0004"].ID}})
+		if j.Status != meibo.ImportSuccess {
+			t.Fatalf("sign out: %+v", j)
+		}
+		ptWant(t, ptHeld(e, "G1"), "u0005", "u0007")
+		job := e.run(service.ImportRequest{Format: meibo.FormatPersonal, GroupID: "G1"}, ixCSV("UserName,Password,Passcode", "u0005,"+pw+","))
+		if job.Status != meibo.ImportSuccess {
+			errs, _ := e.messages(job)
+			t.Fatalf("personal import: %s %v", job.Message, errs)
+		}
+		ptWant(t, ptHeld(e, "G1"), "u0007")
+	})
+}
