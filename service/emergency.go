@@ -204,11 +204,15 @@ func (s *Service) LiftThrottle(ctx context.Context, key string) (*ThrottleEntry,
 			keys = append(keys, factorPrefix+strings.TrimPrefix(key, accountPrefix))
 		case "address":
 			// A department administrator lifts the address's pairs with
-			// the accounts they see only.
+			// the accounts they see only, and not the address's own
+			// counter, which counts failures against every account.
 			keys, err = pairsOf(ctx, tx, key, func(k string) bool {
 				p, ok := parseThrottleKey(k)
 				return ok && p.Address == e.Address && seesAccount(a, p.Account)
 			})
+			if a.Department() && len(keys) > 0 {
+				keys = keys[1:]
+			}
 		}
 		if err != nil {
 			return err

@@ -88,18 +88,34 @@ func TestEmergencyLift(t *testing.T) {
 		must(e.svc.LiftThrottle(holder, entryFor(list, "pair", "ops").Key))(t)
 		must2(e.svc.Login(bg, "ops", pw, addr))(t)
 		// Lifting the address: a department holder lifts its pairs with
-		// its groups' users only.
+		// its groups' users only, and never the address's own counter,
+		// which counts failures against every account.
+		for range pairFree {
+			e.portalSignIn("G1", "alice", "guess", addr)
+		}
+		wantCode(t, e.portalSignIn("G1", "alice", devPassword, addr), meibo.CodeRateLimited)
 		must(e.svc.LiftThrottle(dept, "addr:"+addr))(t)
+		noErr(t, e.portalSignIn("G1", "alice", devPassword, addr))
 		wantCode(t, e.portalSignIn("G2", "carol", devPassword, addr), meibo.CodeRateLimited)
+		_, err = e.svc.LiftThrottle(dept, "addr:"+addr)
+		wantCode(t, err, meibo.CodeNotFound)
+		var kept bool
+		for _, en := range must(e.svc.Throttles(holder))(t) {
+			kept = kept || (en.Kind == "address" && en.Address == addr && en.Failures > 0)
+		}
+		if !kept {
+			t.Errorf("a department holder lifted the address's own counter")
+		}
 		must(e.svc.LiftThrottle(holder, entryFor(list, "pair", "carol").Key))(t)
 		noErr(t, e.portalSignIn("G2", "carol", devPassword, addr))
+		must(e.svc.LiftThrottle(holder, "addr:"+addr))(t)
 		_, err = e.svc.LiftThrottle(holder, "addr:"+addr)
 		wantCode(t, err, meibo.CodeNotFound)
 		_, err = e.svc.LiftThrottle(holder, "own:admin:#1")
 		wantCode(t, err, meibo.CodeNotFound)
 
 		lifts := e.eventsFor("signin.lift")
-		if len(lifts) != 4 {
+		if len(lifts) != 5 {
 			t.Fatalf("%d lift events", len(lifts))
 		}
 		if ev := lifts[len(lifts)-1]; ev.ActorName != "warden" || ev.ObjectKind != "user" || ev.ObjectID != "alice" || ev.GroupID != "G1" {
