@@ -21,6 +21,9 @@ import (
 // BodyRule bounds the body of one request: at most Max bytes (0: the route
 // bounds it itself, e.g. an upload), read within Timeout (0: the server's
 // read timeout). Flag names the setting that changes Max, for the refusal.
+// Bodies reads a body before any handler checks credentials, so a rule
+// with a Max should have a Timeout: else anyone may hold Max bytes of
+// memory and a connection for the server's read timeout.
 type BodyRule struct {
 	Max     int64
 	Flag    string
@@ -105,8 +108,8 @@ func init() {
 			"送信された内容が %s 以内に届きませんでした。前のページに戻り、もう一度送信してください。"},
 		"body.too_large": {"The request body is larger than the limit of %s for this address (set by --%s).",
 			"リクエストの本文がこのアドレスの上限 %s を超えています(--%s で変更できます)。"},
-		"body.too_slow": {"The request body did not arrive within %s (the limit for addresses used without credentials, set by --body-read-timeout).",
-			"リクエストの本文が %s 以内に届きませんでした(資格情報なしで使うアドレスの上限。--body-read-timeout で変更できます)。"},
+		"body.too_slow": {"The request body did not arrive within %s (the limit for bodies read before their credentials are checked, set by --body-read-timeout).",
+			"リクエストの本文が %s 以内に届きませんでした(資格情報を確認する前に読む本文の上限。--body-read-timeout で変更できます)。"},
 		"origin.refused": {"This form was sent from another site, so it was refused. Open the page on meibo itself and send the form again.",
 			"このフォームは別のサイトから送信されたため拒否しました。meibo のページを開いてから、もう一度送信してください。"},
 	})

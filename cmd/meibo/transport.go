@@ -29,8 +29,9 @@ type httpConfig struct {
 	// FormMaxBytes the forms of the sign-in, public and portal pages
 	// (default 64 KiB). Uploads have --import-max-bytes.
 	JSONMaxBytes, FormMaxBytes int64
-	// BodyReadTimeout is how long a body may take to arrive on the
-	// addresses used without credentials (default 10 s).
+	// BodyReadTimeout is how long a JSON or form body may take to arrive
+	// (default 10 s): each is read whole before its credentials are
+	// checked, so anyone can send one. Uploads are read after.
 	BodyReadTimeout time.Duration
 	// Portal and console session lifetimes (see service.Config).
 	SessionIdle, SessionMax           time.Duration
@@ -43,7 +44,7 @@ func httpFlags(fs *flagSet, c *httpConfig) {
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "CIDRs of reverse proxies whose X-Forwarded-For/-Proto and Forwarded headers are believed (e.g. 127.0.0.1/32,::1/128)")
 	fs.Int64Var(&c.JSONMaxBytes, "json-max-bytes", 1<<20, "largest JSON request body in bytes (at most 1 MiB)")
 	fs.Int64Var(&c.FormMaxBytes, "form-max-bytes", 64<<10, "largest form body of the sign-in, password and portal pages in bytes")
-	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", 10*time.Second, "time a request body may take to arrive on sign-in, password, login and enrolment addresses")
+	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", 10*time.Second, "time a JSON or form request body may take to arrive (each is read before its credentials are checked; uploads, read after, are not bound by it)")
 	fs.DurationVar(&c.SessionIdle, "session-idle", 30*time.Minute, "a portal session ends after so long without a request")
 	fs.DurationVar(&c.SessionMax, "session-max", 12*time.Hour, "a portal session ends so long after sign-in")
 	fs.DurationVar(&c.AdminSessionIdle, "admin-session-idle", 15*time.Minute, "a console session ends after so long without a request")
@@ -62,19 +63,22 @@ func (c *httpConfig) defaults() {
 	}
 }
 
-// bodyRule is the bound of each request's body. Sign-in, password, login
-// and enrolment bodies are small and must arrive quickly: anyone can send
-// them. JSON bodies are small; an import upload and the console's forms
-// (which carry uploads) bound themselves.
+// bodyRule is the bound of each request's body. JSON bodies and forms are
+// small, and request.Bodies reads each whole before the handler checks its
+// credentials: anyone can send one (a made-up token too), so each must
+// arrive within --body-read-timeout, not hold its memory and connection
+// for the server's read timeout. An import upload, SCIM and the console's
+// forms (which carry uploads) bound themselves, read after their
+// credentials are checked.
 func (c *httpConfig) bodyRule(r *http.Request) request.BodyRule {
 	p := r.URL.Path
-	json := request.BodyRule{Max: c.JSONMaxBytes, Flag: "json-max-bytes"}
-	form := request.BodyRule{Max: c.FormMaxBytes, Flag: "form-max-bytes"}
+	json := request.BodyRule{Max: c.JSONMaxBytes, Flag: "json-max-bytes", Timeout: c.BodyReadTimeout}
+	form := request.BodyRule{Max: c.FormMaxBytes, Flag: "form-max-bytes", Timeout: c.BodyReadTimeout}
 	switch {
-	case p == "/api/v1/login" || p == "/device/v1/enrol":
-		json.Timeout = c.BodyReadTimeout
-		return json
-	case p == "/api/v1/imports":
+	case p == "/api/v1/imports" || (strings.HasPrefix(p, "/api/v1/imports/") && strings.HasSuffix(p, "/confirm")):
+		// An import's file (sent again to confirm a dry run when it held
+		// passwords) is read after the token is checked, up to
+		// --import-max-bytes, and may take long on a slow link.
 		return request.BodyRule{}
 	case strings.HasPrefix(p, scim.Prefix):
 		// The SCIM service bounds its bodies itself (by --json-max-bytes
@@ -82,8 +86,7 @@ func (c *httpConfig) bodyRule(r *http.Request) request.BodyRule {
 		return request.BodyRule{}
 	case request.IsAPI(r):
 		return json
-	case p == "/console/signin" || p == "/signin" || p == "/reset" || strings.HasPrefix(p, "/password/"):
-		form.Timeout = c.BodyReadTimeout
+	case p == "/console/signin":
 		return form
 	case p == "/console" || strings.HasPrefix(p, "/console/"):
 		return request.BodyRule{}

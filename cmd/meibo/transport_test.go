@@ -225,7 +225,8 @@ func TestBodyLimits(t *testing.T) {
 
 // slowPost sends the headers of a POST to path with a body of 100 bytes,
 // then only 10 of them, and returns the connection (its answer unread).
-func slowPost(t *testing.T, base, path, contentType string) net.Conn {
+// A bearer token, when given, is sent too.
+func slowPost(t *testing.T, base, path, contentType, bearer string) net.Conn {
 	t.Helper()
 	u, _ := url.Parse(base)
 	conn, err := net.Dial("tcp", u.Host)
@@ -233,27 +234,37 @@ func slowPost(t *testing.T, base, path, contentType string) net.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: 100\r\n\r\n0123456789", path, u.Host, contentType)
+	auth := ""
+	if bearer != "" {
+		auth = "Authorization: Bearer " + bearer + "\r\n"
+	}
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n%sContent-Length: 100\r\n\r\n0123456789", path, u.Host, contentType, auth)
 	return conn
 }
 
-// TestSlowBodies: a body that does not arrive within --body-read-timeout
-// on the sign-in addresses is answered 408 and the connection closed, while
-// other clients are served meanwhile.
+// TestSlowBodies: a JSON or form body that does not arrive within
+// --body-read-timeout is answered 408 and the connection closed, while
+// other clients are served meanwhile. Such a body is read before its
+// credentials are checked: on the sign-in addresses, and on every address
+// of the API, the device protocol and the pages, whatever token it claims.
 func TestSlowBodies(t *testing.T) {
 	m, _ := startTransport(t, "sqlite", func(c *Config) { c.HTTP.BodyReadTimeout = 1500 * time.Millisecond })
 	base := m.URL()
-	paths := []struct{ path, ct string }{
-		{"/api/v1/login", "application/json"},
-		{"/console/signin", "application/x-www-form-urlencoded"},
-		{"/signin", "application/x-www-form-urlencoded"},
-		{"/reset", "application/x-www-form-urlencoded"},
-		{"/device/v1/enrol", "application/json"},
+	paths := []struct{ path, ct, bearer string }{
+		{"/api/v1/login", "application/json", ""},
+		{"/console/signin", "application/x-www-form-urlencoded", ""},
+		{"/signin", "application/x-www-form-urlencoded", ""},
+		{"/reset", "application/x-www-form-urlencoded", ""},
+		{"/device/v1/enrol", "application/json", ""},
+		{"/api/v1/groups", "application/json", ""},
+		{"/api/v1/groups", "application/json", "mbt_" + strings.Repeat("x", 40)},
+		{"/device/v1/checkin", "application/json", "mbd_" + strings.Repeat("x", 40)},
+		{"/portal/password", "application/x-www-form-urlencoded", ""},
 	}
 	start := time.Now()
 	conns := make([]net.Conn, len(paths))
 	for i, p := range paths {
-		conns[i] = slowPost(t, base, p.path, p.ct)
+		conns[i] = slowPost(t, base, p.path, p.ct, p.bearer)
 	}
 	// The slow clients block no one.
 	if st, _ := apiLogin(t, base, "", transportPassword); st != 200 {
@@ -285,6 +296,29 @@ func TestSlowBodies(t *testing.T) {
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("cutting the slow bodies off took %v", took)
+	}
+
+	// An import's file (of 10 MiB here), which may take long on a slow
+	// link, is read only after its token is checked: a made-up one is
+	// answered at once.
+	u, _ := url.Parse(base)
+	for _, p := range []string{"/api/v1/imports", "/api/v1/imports/1/confirm"} {
+		conn, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: multipart/form-data; boundary=x\r\nAuthorization: Bearer mbt_%s\r\n"+
+			"Content-Length: %d\r\n\r\n--x\r\n", p, u.Host, strings.Repeat("x", 40), 10<<20)
+		conn.SetReadDeadline(time.Now().Add(time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s with a made-up token: %v", p, err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s with a made-up token: %d", p, res.StatusCode)
+		}
 	}
 }
 
