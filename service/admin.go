@@ -70,6 +70,9 @@ func (s *Service) CreateAdmin(ctx context.Context, in AdminInput) (*meibo.Admin,
 	if err := ad.Validate(); err != nil {
 		return nil, err
 	}
+	if len(ad.Groups) > 0 && !ad.Authorities.Has(meibo.AuthDepartment) {
+		return nil, meibo.FieldError("groups", "admin.groups.not_department")
+	}
 	if in.LoginID == meibo.BuiltinBackup || in.LoginID == meibo.BuiltinAdmin {
 		return nil, meibo.ConflictField("loginId", "admin.exists", in.LoginID)
 	}
@@ -253,11 +256,19 @@ func applyAdminUpdate(ctx context.Context, tx meibo.Tx, ad *meibo.Admin, up meib
 		ad.Authorities = *up.Authorities
 	}
 	if up.Groups != nil {
+		if len(*up.Groups) > 0 && !ad.Authorities.Has(meibo.AuthDepartment) {
+			return meibo.FieldError("groups", "admin.groups.not_department")
+		}
 		groups, err := resolveGroups(ctx, tx, *up.Groups)
 		if err != nil {
 			return err
 		}
 		ad.Groups = groups
+	}
+	if !ad.Authorities.Has(meibo.AuthDepartment) {
+		// Groups limit a department administrator only: one who is no
+		// longer one keeps none.
+		ad.Groups = nil
 	}
 	if up.Disabled != nil {
 		ad.Disabled = *up.Disabled

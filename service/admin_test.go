@@ -49,6 +49,7 @@ func TestCreateAdmin(t *testing.T) {
 			{"34 without 8", service.AdminInput{LoginID: "x", Authorities: meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthDevices, meibo.AuthDevicesOnly)}, meibo.CodeInvalid, "authorities.devicesOnly", "auth.depends"},
 			{"notes", service.AdminInput{LoginID: "x", Notes: strings.Repeat("備", 129)}, meibo.CodeInvalid, "notes", "admin.notes.long"},
 			{"two e-mails", service.AdminInput{LoginID: "x", Email: "a@example.com; b@example.com"}, meibo.CodeInvalid, "email", "email.several"},
+			{"groups without 8", service.AdminInput{LoginID: "x", Authorities: meibo.NewAuthorities(meibo.AuthConsole), Groups: []string{"G1"}}, meibo.CodeInvalid, "groups", "admin.groups.not_department"},
 			{"unknown group", service.AdminInput{LoginID: "x", Authorities: meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthDepartment), Groups: []string{"G9"}}, meibo.CodeInvalid, "groups", "admin.group.unknown"},
 			{"short password", service.AdminInput{LoginID: "x", Password: "1234567"}, meibo.CodeInvalid, "password", "password.short"},
 			{"password with the ID", service.AdminInput{LoginID: "yamada", Password: "yamada-2024-xyz"}, meibo.CodeInvalid, "password", "password.own_id"},
@@ -266,6 +267,19 @@ func TestUpdateAdmin(t *testing.T) {
 		}
 		if got := must(e.svc.Admin(ctx, ops.ID))(t); got.Name != name {
 			t.Errorf("a refused update changed the name to %q", got.Name)
+		}
+		// Groups limit a department administrator only: given to another,
+		// refused; an administrator who is no longer one keeps none.
+		plain := meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthExport)
+		_, err = e.svc.UpdateAdmin(ctx, ops.ID, meibo.AdminUpdate{Authorities: &plain, Groups: &groups})
+		if wantCode(t, err, meibo.CodeInvalid).Fields["groups"].Key != "admin.groups.not_department" {
+			t.Errorf("groups without 8: %v", err)
+		}
+		if got := must(e.svc.UpdateAdmin(ctx, ops.ID, meibo.AdminUpdate{Authorities: &plain}))(t); len(got.Groups) != 0 {
+			t.Errorf("groups kept without 8: %v", got.Groups)
+		}
+		if got := must(e.svc.Admin(ctx, ops.ID))(t); len(got.Groups) != 0 || got.Authorities != plain {
+			t.Errorf("stored without 8: %+v", got)
 		}
 		newPW := "second pass phrase"
 		must(e.svc.UpdateAdmin(ctx, ops.ID, meibo.AdminUpdate{Password: &newPW}))(t)
