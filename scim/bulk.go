@@ -49,7 +49,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	group := r.PathValue("group")
-	baseURL := base(r)
+	baseURL := s.base(r)
 	ps, err := s.svc.Profiles(r.Context(), group)
 	if err != nil {
 		s.fail(w, r, err)

@@ -21,7 +21,7 @@ func (s *Server) handleSPC(w http.ResponseWriter, r *http.Request) {
 			"description": "A SCIM token of the group, made in the console (the group's SCIM page), through the API or by meibo scim token create",
 			"primary":     true,
 		}},
-		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": base(r) + "/ServiceProviderConfig"},
+		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": s.base(r) + "/ServiceProviderConfig"},
 	})
 }
 
@@ -37,13 +37,13 @@ func resourceTypes(baseURL string) []map[string]any {
 }
 
 func (s *Server) handleResourceTypes(w http.ResponseWriter, r *http.Request) {
-	rts := resourceTypes(base(r))
+	rts := resourceTypes(s.base(r))
 	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{SchemaList}, "totalResults": len(rts), "startIndex": 1,
 		"itemsPerPage": len(rts), "Resources": rts})
 }
 
 func (s *Server) handleResourceType(w http.ResponseWriter, r *http.Request) {
-	for _, rt := range resourceTypes(base(r)) {
+	for _, rt := range resourceTypes(s.base(r)) {
 		if strings.EqualFold(rt["id"].(string), r.PathValue("id")) {
 			writeJSON(w, http.StatusOK, rt)
 			return
@@ -117,13 +117,13 @@ func schemas(baseURL string) []map[string]any {
 }
 
 func (s *Server) handleSchemas(w http.ResponseWriter, r *http.Request) {
-	ss := schemas(base(r))
+	ss := schemas(s.base(r))
 	writeJSON(w, http.StatusOK, map[string]any{"schemas": []string{SchemaList}, "totalResults": len(ss), "startIndex": 1,
 		"itemsPerPage": len(ss), "Resources": ss})
 }
 
 func (s *Server) handleSchema(w http.ResponseWriter, r *http.Request) {
-	for _, sc := range schemas(base(r)) {
+	for _, sc := range schemas(s.base(r)) {
 		if strings.EqualFold(sc["id"].(string), r.PathValue("id")) {
 			writeJSON(w, http.StatusOK, sc)
 			return

@@ -129,7 +129,7 @@ func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
 	members := wantsMembers(attrs, excl) || e != nil && strings.Contains(strings.ToLower(lq.Filter), "members")
 	var all []map[string]any
 	for _, p := range ps {
-		res, err := s.groupResource(r.Context(), r.PathValue("group"), base(r), p, members)
+		res, err := s.groupResource(r.Context(), r.PathValue("group"), s.base(r), p, members)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -169,7 +169,7 @@ func (s *Server) writeGroup(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	q := r.URL.Query()
-	res, err := s.groupResource(r.Context(), r.PathValue("group"), base(r), p, wantsMembers(q.Get("attributes"), q.Get("excludedAttributes")))
+	res, err := s.groupResource(r.Context(), r.PathValue("group"), s.base(r), p, wantsMembers(q.Get("attributes"), q.Get("excludedAttributes")))
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -62,6 +62,9 @@ type Options struct {
 	// included), as the server bounds JSON bodies; /ServiceProviderConfig
 	// tells it (default DefaultMaxPayloadSize).
 	MaxPayloadSize int64
+	// PublicURL is meibo's address as people reach it (--public-url), the
+	// base of the locations answers name; blank: the request's own host.
+	PublicURL string
 }
 
 // Server serves every group's SCIM endpoint.
@@ -70,6 +73,7 @@ type Server struct {
 	log        *slog.Logger
 	mux        *routeMux
 	maxPayload int64
+	publicURL  string // without a trailing slash
 }
 
 // routeMux is the service providers' ServeMux, remembering the patterns
@@ -96,7 +100,8 @@ func New(svc *service.Service, opts Options) *Server {
 	if opts.MaxPayloadSize <= 0 {
 		opts.MaxPayloadSize = DefaultMaxPayloadSize
 	}
-	s := &Server{svc: svc, log: opts.Logger, mux: &routeMux{ServeMux: http.NewServeMux()}, maxPayload: opts.MaxPayloadSize}
+	s := &Server{svc: svc, log: opts.Logger, mux: &routeMux{ServeMux: http.NewServeMux()}, maxPayload: opts.MaxPayloadSize,
+		publicURL: strings.TrimRight(opts.PublicURL, "/")}
 	m := s.mux
 	m.Handle("GET /scim/v2/{group}/ServiceProviderConfig", s.auth(s.handleSPC))
 	m.Handle("GET /scim/v2/{group}/ResourceTypes", s.auth(s.handleResourceTypes))
@@ -282,8 +287,12 @@ func tooLarge(max int64) *scimError {
 		detail: "the request body is larger than the limit of " + request.FormatBytes(max) + " (set by --json-max-bytes)"}
 }
 
-// base is the URL of the group's endpoint, for meta.location.
-func base(r *http.Request) string {
+// base is the URL of the group's endpoint, for meta.location and $ref: under
+// the public URL when one is set, else as the request reached meibo.
+func (s *Server) base(r *http.Request) string {
+	if s.publicURL != "" {
+		return s.publicURL + Prefix + r.PathValue("group")
+	}
 	scheme := "http"
 	if request.IsHTTPS(r) {
 		scheme = "https"

@@ -102,7 +102,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, lq listQuery) {
 	}
 	// Sorted lists are read whole, then cut; the others keep only the page.
 	win := window{skip: start - 1, limit: count, all: lq.SortBy != ""}
-	page, total, err := s.listUsers(r.Context(), r.PathValue("group"), base(r), e, win)
+	page, total, err := s.listUsers(r.Context(), r.PathValue("group"), s.base(r), e, win)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -138,7 +138,7 @@ func userID(r *http.Request) (int64, error) {
 
 // writeUser answers one user with its ETag, projected as asked.
 func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, p *service.ProvisionedUser) {
-	res := userResource(p, base(r))
+	res := userResource(p, s.base(r))
 	w.Header().Set("ETag", userVersion(p))
 	if status == http.StatusCreated {
 		w.Header().Set("Location", res["meta"].(map[string]any)["location"].(string))
@@ -268,7 +268,7 @@ func (s *Server) handleUserPatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.one(w, r, patchUserOp(id, &pr, r.Header.Get("If-Match"), base(r)), http.StatusOK)
+	s.one(w, r, patchUserOp(id, &pr, r.Header.Get("If-Match"), s.base(r)), http.StatusOK)
 }
 
 func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request) {

@@ -159,6 +159,9 @@ func (m *Main) Open(ctx context.Context) error {
 		AdminSessionIdle: cfg.HTTP.AdminSessionIdle, AdminSessionMax: cfg.HTTP.AdminSessionMax,
 		Backuper: backup.Store{DB: m.DB, Version: version}}
 	cfg.ImportLimits.apply(&scfg)
+	// Set by the operator, not made up below: answers that name meibo's
+	// own address (SCIM's locations) use it, else the request's host.
+	publicURL := cfg.Mail.PublicURL
 	if cfg.Mail.PublicURL == "" {
 		cfg.Mail.PublicURL = defaultPublicURL(m.ln.Addr().String())
 		if m.certs != nil {
@@ -267,7 +270,7 @@ func (m *Main) Open(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.Handle("/api/", apiSrv)
 	mux.Handle("/device/", apiSrv)
-	mux.Handle(scim.Prefix, scim.New(m.Service, scim.Options{Logger: m.log, MaxPayloadSize: cfg.HTTP.JSONMaxBytes}))
+	mux.Handle(scim.Prefix, scim.New(m.Service, scim.Options{Logger: m.log, MaxPayloadSize: cfg.HTTP.JSONMaxBytes, PublicURL: publicURL}))
 	public.Register(mux)
 	con.Register(mux)
 	por, err := portal.New(m.Service, portal.Options{Logger: m.log, Location: loc, Assets: public.Assets()})
