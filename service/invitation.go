@@ -237,8 +237,10 @@ var (
 // message and take the same time either way); only too many requests for
 // one account or from one address are refused, with a rate-limited error.
 func (s *Service) RequestPasswordReset(ctx context.Context, groupID, userName, addr string, lang meibo.Lang) error {
+	// Names are stored composed (NFC): one typed decomposed finds its user.
+	userName = meibo.NormalizeName(userName)
 	account := resetPrefix + strings.ToLower(groupID) + "/" + userName
-	if err := s.reserve(ctx, map[string]throttleRule{account: resetAccountRule, resetAddr + addr: resetAddressRule}); err != nil {
+	if err := s.reserve(ctx, map[string]throttleRule{account: resetAccountRule, resetAddr + throttleAddress(addr): resetAddressRule}); err != nil {
 		return err
 	}
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorUser, Name: userName, GroupID: groupID, Addr: addr})

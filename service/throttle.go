@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -165,8 +166,26 @@ type signInAttempt struct {
 }
 
 func newSignInAttempt(account, addr string) signInAttempt {
-	return signInAttempt{account: account, addr: addr, pair: pairPrefix + addr + " " + account, acct: accountPrefix + account,
-		addrKey: addressPrefix + addr, known: knownPrefix + addr + " " + account}
+	net := throttleAddress(addr)
+	return signInAttempt{account: account, addr: addr, pair: pairPrefix + net + " " + account, acct: accountPrefix + account,
+		addrKey: addressPrefix + net, known: knownPrefix + net + " " + account}
+}
+
+// throttleAddress is what the counters of a client address count: an IPv6
+// client's /64 network, which one client commonly holds whole (a new
+// address of it would otherwise start new counters); an IPv4 address as it
+// is, also written as IPv6 (::ffff:192.0.2.1).
+func throttleAddress(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	switch {
+	case err != nil:
+		return addr
+	case a.Is4In6():
+		return a.Unmap().String()
+	case a.Is6():
+		return netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
+	}
+	return addr
 }
 
 // reserveSignIn counts a sign-in attempt before its password is checked, or

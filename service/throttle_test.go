@@ -173,6 +173,34 @@ func TestThrottleSpray(t *testing.T) {
 	})
 }
 
+// TestThrottleSprayIPv6: an IPv6 client holds its /64 whole, so the
+// addresses of one /64 share the address's and the pairs' counters; another
+// /64 has its own. IPv4 written as IPv6 counts as the IPv4 address.
+func TestThrottleSprayIPv6(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.group("G1")
+		e.devUser("G1", "alice", false)
+		for i := range addressFree {
+			wantCode(t, e.portalSignIn("G1", fmt.Sprint("user", i), "guess", fmt.Sprintf("2001:db8:1:2::%x", i+1)), meibo.CodeUnauthorized)
+		}
+		wantCode(t, e.portalSignIn("G1", "alice", devPassword, "2001:db8:1:2:ffff::9"), meibo.CodeRateLimited)
+		noErr(t, e.portalSignIn("G1", "alice", devPassword, "2001:db8:1:3::1"))
+		for range pairFree {
+			wantCode(t, e.portalSignIn("G1", "alice", "guess", "198.51.100.7"), meibo.CodeUnauthorized)
+		}
+		wantCode(t, e.portalSignIn("G1", "alice", devPassword, "::ffff:198.51.100.7"), meibo.CodeRateLimited)
+		list := must(e.svc.Throttles(e.sys))(t)
+		var net bool
+		for _, en := range list {
+			net = net || (en.Kind == "address" && en.Address == "2001:db8:1:2::/64")
+		}
+		if !net {
+			t.Errorf("no counter of 2001:db8:1:2::/64 in %+v", list)
+		}
+	})
+}
+
 // TestThrottleBurst sends 200 wrong passwords for one account at once, from
 // one address and then from 200: no more passwords are checked than the
 // pair's, then the account's, free failures; every attempt is either checked
