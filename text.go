@@ -47,7 +47,8 @@ func Columns(s string) int {
 // hasControl reports whether s holds a control character.
 func hasControl(s string) bool {
 	for _, r := range s {
-		if unicode.IsControl(r) {
+		// The line and paragraph separators break lines as a line feed does.
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
 			return true
 		}
 	}

@@ -56,9 +56,11 @@ func TestAdminNotesColumns(t *testing.T) {
 			}
 		}
 	}
-	a.Notes = "line\nbreak"
-	if m := fieldErr(t, a.Validate())["notes"]; m.Key != "control_chars" {
-		t.Errorf("notes with a line break: %v", m)
+	for _, br := range []string{"\n", "\u2028", "\u2029"} {
+		a.Notes = "line" + br + "break"
+		if m := fieldErr(t, a.Validate())["notes"]; m.Key != "control_chars" {
+			t.Errorf("notes with the line break %q: %v", br, m)
+		}
 	}
 }
 
