@@ -295,6 +295,9 @@ func (s *Service) EndSessions(ctx context.Context, who Account) (*Account, error
 				return err
 			}
 			if err := inScope(a, u.GroupID); err != nil {
+				if who.Name == "" {
+					return meibo.NotFound("user.id.not_found", who.ID)
+				}
 				return meibo.NotFound("user.not_found", who.Name)
 			}
 			out = Account{Kind: "user", ID: u.ID, Group: u.GroupID, Name: u.Name}
@@ -310,6 +313,9 @@ func (s *Service) EndSessions(ctx context.Context, who Account) (*Account, error
 			return s.audit(ctx, tx, "user.sessions.end", meibo.CategorySignIn, "user", u.Name, u.GroupID, nil)
 		case "admin":
 			if a.Department() {
+				if who.Name == "" {
+					return meibo.NotFound("not_found")
+				}
 				return meibo.NotFound("admin.not_found", who.Name)
 			}
 			var ad *meibo.Admin

@@ -171,10 +171,17 @@ func TestEmergencyEndSessions(t *testing.T) {
 		wantCode(t, err, meibo.CodeForbidden)
 		_, err = e.svc.EndSessions(viewer, service.Account{Kind: "admin", ID: ops.ID})
 		wantCode(t, err, meibo.CodeForbidden)
+		// Refused as not found, the message naming what was asked for.
 		_, err = e.svc.EndSessions(dept, service.Account{Kind: "user", ID: carol.ID})
-		wantCode(t, err, meibo.CodeNotFound)
+		if ae := wantCode(t, err, meibo.CodeNotFound); ae.Msg.Key != "user.id.not_found" || fmt.Sprint(ae.Msg.Args) != fmt.Sprint([]any{carol.ID}) {
+			t.Errorf("another group's user by ID: %v", ae.Msg)
+		}
 		_, err = e.svc.EndSessions(dept, service.Account{Kind: "admin", Name: "ops"})
 		wantCode(t, err, meibo.CodeNotFound)
+		_, err = e.svc.EndSessions(dept, service.Account{Kind: "admin", ID: ops.ID})
+		if ae := wantCode(t, err, meibo.CodeNotFound); ae.Msg.Key != "not_found" {
+			t.Errorf("an administrator by ID: %v", ae.Msg)
+		}
 		check(true, true, true)
 
 		acc := must(e.svc.EndSessions(dept, service.Account{Kind: "user", Group: "g1", Name: "alice"}))(t)
