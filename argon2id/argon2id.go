@@ -117,10 +117,12 @@ func Decode(hash string) (p Params, salt, key []byte, err error) {
 	if p.Memory == 0 || p.Time == 0 || p.Threads == 0 {
 		return p, nil, nil, errors.New("argon2id: zero parameter")
 	}
-	if salt, err = b64.DecodeString(parts[4]); err != nil {
+	// Padding is read too: hashes imported from other systems were stored
+	// as written before meibo dropped it (package passhash).
+	if salt, err = b64.DecodeString(strings.TrimRight(parts[4], "=")); err != nil {
 		return p, nil, nil, fmt.Errorf("argon2id: bad salt: %w", err)
 	}
-	if key, err = b64.DecodeString(parts[5]); err != nil || len(key) == 0 {
+	if key, err = b64.DecodeString(strings.TrimRight(parts[5], "=")); err != nil || len(key) == 0 {
 		return p, nil, nil, fmt.Errorf("argon2id: bad key: %w", err)
 	}
 	p.SaltLen, p.KeyLen = uint32(len(salt)), uint32(len(key))

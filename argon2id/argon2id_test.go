@@ -128,3 +128,23 @@ func BenchmarkHashAllCores(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/time.Since(start).Seconds(), "hashes/s")
 }
+
+// TestPadded: a hash whose salt and key carry base64 padding, as other
+// systems write them and meibo once stored them, verifies.
+func TestPadded(t *testing.T) {
+	h := ForTests()
+	hash, err := h.Hash("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(hash, "$")
+	parts[4] += "=="[:(4-len(parts[4])%4)%4] // 16 bytes: 22 characters and "=="
+	parts[5] += "=="[:(4-len(parts[5])%4)%4] // 32 bytes: 43 characters and "="
+	padded := strings.Join(parts, "$")
+	if !strings.HasSuffix(padded, "=") {
+		t.Fatalf("%s has no padding", padded)
+	}
+	if ok, _, err := h.Verify(padded, "correct horse battery"); !ok || err != nil {
+		t.Errorf("Verify(%s) = %v, %v", padded, ok, err)
+	}
+}
