@@ -14,8 +14,10 @@ func init() { meibo.RegisterMessages(peopleMessages) }
 // around passwords, values in columns meibo does not read.
 var peopleMessages = map[string][2]string{
 	"csv.password.hash.both": {"Both %s and a password hash are given; a row takes one of them.", "%s とパスワードハッシュの両方があります。1行にはどちらか一方だけを書いてください。"},
-	"csv.password.hash.unknown": {"The password hash is of no known format. meibo reads bcrypt, argon2id, argon2i, scrypt, PBKDF2 (PHC, Django, Keycloak), SHA-crypt ($5$, $6$) and salted SHA ({SSHA}, {SSHA256}, {SSHA512}).",
-		"パスワードハッシュの形式を判別できません。対応形式: bcrypt、argon2id、argon2i、scrypt、PBKDF2(PHC、Django、Keycloak)、SHA-crypt($5$、$6$)、ソルト付きSHA({SSHA}、{SSHA256}、{SSHA512})。"},
+	"csv.password.hash.unknown": {"The password hash is of no known format. meibo reads bcrypt, argon2id, argon2i, scrypt, PBKDF2 (PHC, Django, Keycloak, Werkzeug), SHA-crypt ($5$, $6$, also after {CRYPT}), Django's argon2$, bcrypt$ and bcrypt_sha256$, and salted SHA ({SSHA}, {SSHA256}, {SSHA512}).",
+		"パスワードハッシュの形式を判別できません。対応形式: bcrypt、argon2id、argon2i、scrypt、PBKDF2(PHC、Django、Keycloak、Werkzeug)、SHA-crypt($5$、$6$。{CRYPT} 付きも可)、Django の argon2$・bcrypt$・bcrypt_sha256$、ソルト付きSHA({SSHA}、{SSHA256}、{SSHA512})。"},
+	"csv.password.hash.cost": {"The password hash (%s, %s) would take about %s of processor time and %s of memory to check at each sign-in; meibo takes hashes that need at most %s and %s, so that sign-ins cannot stall the server. Hash the password again with lower costs in the other system, or give a password instead.",
+		"パスワードハッシュ(%s、%s)は、サインインのたびに確認に約 %s の処理時間と %s のメモリを要します。サインインでサーバーが止まらないよう、meibo が受け付けるのは %s・%s までのハッシュです。元のシステムでより低いコストでハッシュし直すか、代わりにパスワードを指定してください。"},
 	"csv.password.hash.malformed": {"The password hash looks like %s but is malformed: %s.", "パスワードハッシュは %s の形式に見えますが、正しくありません: %s。"},
 	"csv.admins.email.extra": {"Column %s is not read: meibo keeps one e-mail address per administrator (column 16). The value was ignored; move it to column 16 if it is the one to keep.",
 		"列 %s は読み込みません。meibo は管理者ごとにメールアドレスを1つ(16列目)だけ保持します。値は無視しました。残すアドレスであれば16列目に移してください。"},
@@ -54,7 +56,11 @@ func readHash(rec *Record, col, pwCol, h, pw string) string {
 	}
 	stored, err := passhash.Check(h)
 	var fe *passhash.FormatError
+	var ce *passhash.CostError
 	switch {
+	case errors.As(err, &ce):
+		rec.problem(col, "csv.password.hash.cost", ce.Format, ce.Params, ce.Cost.TimeText(), ce.Cost.MemoryText(), passhash.MaxCost.TimeText(), passhash.MaxCost.MemoryText())
+		return ""
 	case errors.As(err, &fe):
 		rec.problem(col, "csv.password.hash.malformed", fe.Format, fe.Reason)
 		return ""

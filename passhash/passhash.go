@@ -20,12 +20,17 @@ import (
 	"crypto/sha512"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
+	"io"
+	"math"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/GehirnInc/crypt"
 	"github.com/GehirnInc/crypt/sha256_crypt"
@@ -50,19 +55,96 @@ const (
 	SSHA256    = "{SSHA256}"
 	SSHA512    = "{SSHA512}"
 	ScryptSalt = "scrypt ($7$)"
+
+	DjangoArgon2 = "Django Argon2"        // argon2$argon2id$…: stored as Argon2
+	DjangoBcrypt = "Django bcrypt"        // bcrypt$$2b$…: stored as bcrypt
+	DjangoSHA256 = "Django bcrypt_sha256" // bcrypt of the hex SHA-256 of the password
+	LDAPCrypt    = "{CRYPT}"              // {CRYPT}$6$…: stored without {CRYPT}
+	Werkzeug     = "Werkzeug"             // pbkdf2:sha256:600000$salt$hex, scrypt:32768:8:1$salt$hex
 )
 
-// Bounds on the cost a hash may ask for, so that a file cannot make a
-// sign-in spend minutes or gigabytes on one verification.
+// Cost is what one verification of a password against a hash takes:
+// processor time, estimated for one core like the one the rates below were
+// measured on, and memory.
+type Cost struct {
+	Time   time.Duration
+	Memory int64 // bytes
+}
+
+// MaxCost bounds one verification: Check refuses a hash that would take
+// more, and Verify does not run it. 1.5 s is a little more than bcrypt cost
+// 14 (about 1 s) and allows the strong settings of real systems (Django's
+// 1,200,000 PBKDF2 iterations take about 0.2 s, scrypt ln=17 r=8 about
+// 0.4 s, Argon2id m=256 MiB t=4 about 0.9 s); 256 MiB allows Argon2 and
+// scrypt at four times the memory OWASP recommends.
+var MaxCost = Cost{Time: 1500 * time.Millisecond, Memory: 256 << 20}
+
+// Within reports whether c takes no more time and no more memory than limit.
+func (c Cost) Within(limit Cost) bool { return c.Time <= limit.Time && c.Memory <= limit.Memory }
+
+// Max is the larger of c and d in each of time and memory.
+func (c Cost) Max(d Cost) Cost {
+	return Cost{Time: max(c.Time, d.Time), Memory: max(c.Memory, d.Memory)}
+}
+
+// TimeText is c's time for people: "0.8 s", "24 s", "9 minutes".
+func (c Cost) TimeText() string {
+	s := c.Time.Seconds()
+	switch {
+	case s < 10:
+		return fmt.Sprintf("%.1f s", s)
+	case s < 120:
+		return fmt.Sprintf("%.0f s", s)
+	case s < 2*3600:
+		return fmt.Sprintf("%.0f minutes", s/60)
+	}
+	return fmt.Sprintf("%.0f hours", s/3600)
+}
+
+// MemoryText is c's memory for people: "64 MiB", "1 GiB", "12 KiB".
+func (c Cost) MemoryText() string {
+	m := float64(c.Memory)
+	switch {
+	case m >= 1<<30:
+		return strconv.FormatFloat(math.Round(m/(1<<30)*10)/10, 'f', -1, 64) + " GiB"
+	case m >= 1<<20:
+		return fmt.Sprintf("%.0f MiB", m/(1<<20))
+	}
+	return fmt.Sprintf("%.0f KiB", math.Ceil(m/(1<<10)))
+}
+
+// Processor time of each algorithm, per unit of its cost parameters,
+// measured with golang.org/x/crypto, the standard library and
+// github.com/GehirnInc/crypt on one core of an AMD EPYC (SHA extensions)
+// under Go 1.26: the estimates of Cost, meant to be right within a factor
+// of two or so on a server's core.
 const (
-	maxBcryptCost  = 16
-	maxArgonMemory = 1 << 20 // KiB: 1 GiB
-	maxArgonTime   = 100
-	maxArgonLanes  = 64
-	maxScryptMem   = 1 << 30 // bytes: 128·N·r
-	maxScryptP     = 64
-	maxIterations  = 10_000_000
-	maxKeyLen      = 256
+	nsBcrypt       = 60_000 // per 2^cost
+	nsPBKDF2SHA1   = 185    // per iteration and block of output
+	nsPBKDF2SHA256 = 155
+	nsPBKDF2SHA512 = 390
+	nsArgon2       = 800 // per KiB and pass, whatever the lanes
+	nsScrypt       = 370 // per N·r·p
+	// SHA-crypt hashes the password twice a round: per round and per byte
+	// of the password.
+	nsSHA256Crypt, nsSHA256CryptByte = 150, 1.4
+	nsSHA512Crypt, nsSHA512CryptByte = 300, 2.5
+	// typicalPassword is the length, in bytes, at which Check estimates
+	// SHA-crypt (Verify takes the password's).
+	typicalPassword = 64
+)
+
+func nanos(n float64) time.Duration {
+	if n >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(n)
+}
+
+// Sanity bounds on a hash's numbers, so that the estimates cannot overflow.
+const (
+	maxKeyLen     = 256
+	maxIterations = math.MaxInt32
 )
 
 // ErrUnknown is returned for a string that looks like no known format.
@@ -72,6 +154,16 @@ var ErrUnknown = errors.New("passhash: not a known password hash format")
 // for none.
 func Identify(h string) string {
 	switch {
+	case strings.HasPrefix(h, "argon2$argon2"):
+		return DjangoArgon2
+	case strings.HasPrefix(h, "bcrypt$$2"):
+		return DjangoBcrypt
+	case strings.HasPrefix(h, "bcrypt_sha256$"):
+		return DjangoSHA256
+	case hasPrefixFold(h, "{CRYPT}"):
+		return LDAPCrypt
+	case strings.HasPrefix(h, "pbkdf2:"), strings.HasPrefix(h, "scrypt:"):
+		return Werkzeug
 	case strings.HasPrefix(h, "$2a$"), strings.HasPrefix(h, "$2b$"), strings.HasPrefix(h, "$2y$"):
 		return Bcrypt
 	case strings.HasPrefix(h, "$argon2id$"):
@@ -128,31 +220,79 @@ func bad(format, reason string, args ...any) error {
 	return &FormatError{Format: format, Reason: fmt.Sprintf(reason, args...)}
 }
 
+// CostError is a hash whose verification would cost more than MaxCost.
+type CostError struct {
+	Format string // as Identify names it
+	Params string // the parameters that make it costly, as the hash has them
+	Cost   Cost
+}
+
+func (e *CostError) Error() string {
+	mem := ""
+	if e.Cost.Memory >= 1<<20 {
+		mem = " and " + e.Cost.MemoryText() + " of memory"
+	}
+	return fmt.Sprintf("passhash: %s hash with %s would take about %s of processor time%s to check; at most %s and %s are allowed",
+		e.Format, e.Params, e.Cost.TimeText(), mem, MaxCost.TimeText(), MaxCost.MemoryText())
+}
+
 // Check parses h and returns the form meibo stores: h itself, but for
-// Keycloak's credential JSON, which becomes a PBKDF2 PHC string. An error
-// is ErrUnknown or a *FormatError naming the format.
+// Keycloak's credential JSON, which becomes a PBKDF2 PHC string, Argon2,
+// whose salt and hash are written without base64 padding, and the
+// wrappers of other formats ({CRYPT}, Django's argon2$ and bcrypt$), which
+// are dropped. An error is ErrUnknown, a *FormatError naming the format or
+// a *CostError for a hash that would take more than MaxCost to verify.
 func Check(h string) (string, error) {
 	p, err := parse(h)
 	if err != nil {
 		return "", err
 	}
+	if err := p.bound(typicalPassword); err != nil {
+		return "", err
+	}
 	return p.stored, nil
 }
 
+// Estimate returns what verifying a password against h costs, for a
+// password of 64 bytes, whether or not that is within MaxCost. A malformed
+// or unknown hash is an error, as for Check.
+func Estimate(h string) (Cost, error) {
+	p, err := parse(h)
+	if err != nil {
+		return Cost{}, err
+	}
+	return p.cost(typicalPassword), nil
+}
+
 // Verify reports whether password matches h, comparing in constant time.
-// A malformed or unknown hash is an error.
+// A malformed or unknown hash is an error, and so is a hash that would
+// take more than MaxCost to verify (a *CostError): it is not run.
 func Verify(h, password string) (bool, error) {
 	p, err := parse(h)
 	if err != nil {
 		return false, err
 	}
+	if err := p.bound(len(password)); err != nil {
+		return false, err
+	}
 	return p.verify([]byte(password)), nil
 }
 
-// parsed is a hash read: what to store and how to check a password.
+// parsed is a hash read: what to store, how to check a password and what
+// checking a password of n bytes costs.
 type parsed struct {
 	stored string
 	verify func(pw []byte) bool
+	format string // as Identify names it
+	params string // the cost parameters, for messages
+	cost   func(n int) Cost
+}
+
+func (p *parsed) bound(n int) error {
+	if c := p.cost(n); !c.Within(MaxCost) {
+		return &CostError{Format: p.format, Params: p.params, Cost: c}
+	}
+	return nil
 }
 
 func parse(h string) (*parsed, error) {
@@ -176,6 +316,16 @@ func parse(h string) (*parsed, error) {
 		return parseSHACrypt(f, h)
 	case SSHA, SSHA256, SSHA512:
 		return parseSSHA(f, h)
+	case DjangoArgon2:
+		return parseArgon2(Identify(h[len("argon2"):]), h[len("argon2"):])
+	case DjangoBcrypt:
+		return parseBcrypt(h[len("bcrypt$"):])
+	case DjangoSHA256:
+		return parseDjangoSHA256(h)
+	case LDAPCrypt:
+		return parseLDAPCrypt(h)
+	case Werkzeug:
+		return parseWerkzeug(h)
 	}
 	return nil, ErrUnknown
 }
@@ -196,14 +346,15 @@ func parseBcrypt(h string) (*parsed, error) {
 	if err != nil {
 		return nil, bad(Bcrypt, "%v", strings.TrimPrefix(err.Error(), "crypto/bcrypt: "))
 	}
-	if cost > maxBcryptCost {
-		return nil, bad(Bcrypt, "cost %d is above %d", cost, maxBcryptCost)
-	}
-	return &parsed{stored: h, verify: func(pw []byte) bool {
-		// bcrypt reads at most 72 bytes; a longer password never matches
-		// rather than matching on its start.
-		return len(pw) <= 72 && bcrypt.CompareHashAndPassword([]byte(h), pw) == nil
-	}}, nil
+	return &parsed{stored: h, format: Bcrypt, params: fmt.Sprintf("cost %d", cost),
+		cost: func(int) Cost { return Cost{Time: nanos(nsBcrypt * math.Ldexp(1, cost)), Memory: 4 << 10} },
+		verify: func(pw []byte) bool {
+			// bcrypt reads the first 72 bytes of a password, and PHP, Ruby,
+			// passlib and Spring hash those and ignore the rest: so does
+			// this (since the hash is replaced at this sign-in, the whole
+			// password counts from then on).
+			return bcrypt.CompareHashAndPassword([]byte(h), pw[:min(len(pw), 72)]) == nil
+		}}, nil
 }
 
 const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -232,12 +383,12 @@ func parseArgon2(f, h string) (*parsed, error) {
 		return nil, bad(f, "parameters %q are not m=…,t=…,p=…", parts[3])
 	}
 	switch {
-	case m < 8*uint32(p) || m > maxArgonMemory:
-		return nil, bad(f, "memory m=%d is outside %d..%d KiB", m, 8*uint32(p), maxArgonMemory)
-	case t < 1 || t > maxArgonTime:
-		return nil, bad(f, "passes t=%d are outside 1..%d", t, maxArgonTime)
-	case p < 1 || p > maxArgonLanes:
-		return nil, bad(f, "lanes p=%d are outside 1..%d", p, maxArgonLanes)
+	case p < 1:
+		return nil, bad(f, "lanes p=%d are fewer than 1", p)
+	case m < 8*uint32(p):
+		return nil, bad(f, "memory m=%d KiB is less than 8 KiB a lane", m)
+	case t < 1:
+		return nil, bad(f, "passes t=%d are fewer than 1", t)
 	}
 	salt, err := b64(parts[4])
 	if err != nil || len(salt) < 8 {
@@ -251,9 +402,16 @@ func parseArgon2(f, h string) (*parsed, error) {
 	if f == Argon2i {
 		fn = argon2.Key
 	}
-	return &parsed{stored: h, verify: func(pw []byte) bool {
-		return equal(fn(pw, salt, t, m, p, uint32(len(key))), key)
-	}}, nil
+	// Stored as argon2id.Decode reads it: unpadded base64, v=19 written.
+	enc := base64.RawStdEncoding
+	stored := fmt.Sprintf("$%s$v=%d$m=%d,t=%d,p=%d$%s$%s", f, argon2.Version, m, t, p, enc.EncodeToString(salt), enc.EncodeToString(key))
+	return &parsed{stored: stored, format: f, params: fmt.Sprintf("m=%d,t=%d,p=%d", m, t, p),
+		cost: func(int) Cost {
+			return Cost{Time: nanos(nsArgon2 * float64(m) * float64(t)), Memory: int64(m) << 10}
+		},
+		verify: func(pw []byte) bool {
+			return equal(fn(pw, salt, t, m, p, uint32(len(key))), key)
+		}}, nil
 }
 
 // scrypt (PHC, as passlib writes it): $scrypt$ln=16,r=8,p=1$salt$key.
@@ -277,22 +435,29 @@ func parseScryptPHC(h string) (*parsed, error) {
 	if err != nil || len(key) < 4 || len(key) > maxKeyLen {
 		return nil, bad(Scrypt, "hash is not base64 of 4 to %d bytes", maxKeyLen)
 	}
-	return &parsed{stored: h, verify: func(pw []byte) bool {
+	return scryptParsed(Scrypt, h, parts[2], ln, r, p, func(pw []byte) bool {
 		got, err := scrypt.Key(pw, salt, 1<<ln, r, p, len(key))
 		return err == nil && equal(got, key)
-	}}, nil
+	}), nil
 }
 
 func scryptBounds(f string, ln, r, p int) error {
 	switch {
 	case ln < 1 || ln > 30:
 		return bad(f, "cost 2^%d is outside 2^1..2^30", ln)
-	case r < 1 || p < 1 || p > maxScryptP:
+	case r < 1 || p < 1 || r >= 1<<30/p:
 		return bad(f, "r=%d, p=%d are out of range", r, p)
-	case int64(128)*int64(r)<<ln > maxScryptMem:
-		return bad(f, "memory 128·N·r is above 1 GiB")
 	}
 	return nil
+}
+
+// scryptParsed is a scrypt hash of cost 2^ln, r and p (checked by
+// scryptBounds): its time grows with N·r·p, its memory with 128·N·r.
+func scryptParsed(f, h, params string, ln, r, p int, verify func(pw []byte) bool) *parsed {
+	return &parsed{stored: h, format: f, params: params, verify: verify, cost: func(int) Cost {
+		n := math.Ldexp(1, ln)
+		return Cost{Time: nanos(nsScrypt * n * float64(r) * float64(p)), Memory: int64(min(128*n*float64(r), math.MaxInt64))}
+	}}
 }
 
 // abase64 reads passlib's adapted base64 ('.' for '+', no padding) and
@@ -325,10 +490,11 @@ func parseScrypt7(h string) (*parsed, error) {
 	if len(enc) != 43 || !inAlphabet(enc, itoa64) {
 		return nil, bad(ScryptSalt, "hash is not 43 characters of crypt base64")
 	}
-	return &parsed{stored: h, verify: func(pw []byte) bool {
+	params := fmt.Sprintf("ln=%d,r=%d,p=%d", ln, r, p)
+	return scryptParsed(ScryptSalt, h, params, ln, int(r), int(p), func(pw []byte) bool {
 		got, err := scrypt.Key(pw, salt, 1<<ln, int(r), int(p), 32)
 		return err == nil && equal([]byte(encode64(got)), []byte(enc))
-	}}, nil
+	}), nil
 }
 
 func inAlphabet(s, alphabet string) bool {
@@ -384,11 +550,28 @@ func hashFunc(name string) func() hash.Hash {
 	return nil
 }
 
-func pbkdf2Verify(h func() hash.Hash, iter int, salt, key []byte) func(pw []byte) bool {
-	return func(pw []byte) bool {
-		got, err := pbkdf2.Key(h, string(pw), salt, iter, len(key))
-		return err == nil && equal(got, key)
+// pbkdf2Parsed is a PBKDF2 hash: its time is the iterations times the
+// blocks of the digest's size that make its key.
+func pbkdf2Parsed(f, stored, digest string, iter int, salt, key []byte) *parsed {
+	h := hashFunc(digest)
+	size, ns := h().Size(), float64(nsPBKDF2SHA1)
+	switch size {
+	case sha256.Size:
+		ns = nsPBKDF2SHA256
+	case sha512.Size:
+		ns = nsPBKDF2SHA512
 	}
+	blocks := (len(key) + size - 1) / size
+	params := fmt.Sprintf("%d iterations", iter)
+	if blocks > 1 {
+		params += fmt.Sprintf(" × %d blocks of output (a %d-byte key)", blocks, len(key))
+	}
+	return &parsed{stored: stored, format: f, params: params,
+		cost: func(int) Cost { return Cost{Time: nanos(ns * float64(iter) * float64(blocks)), Memory: 1 << 10} },
+		verify: func(pw []byte) bool {
+			got, err := pbkdf2.Key(h, string(pw), salt, iter, len(key))
+			return err == nil && equal(got, key)
+		}}
 }
 
 func iterBounds(f string, iter int) error {
@@ -407,8 +590,7 @@ func parsePBKDF2PHC(h string) (*parsed, error) {
 	}
 	digest, _ := strings.CutPrefix(parts[1], "pbkdf2")
 	digest = strings.TrimPrefix(digest, "-")
-	fn := hashFunc(digest)
-	if fn == nil {
+	if hashFunc(digest) == nil {
 		return nil, bad(PBKDF2, "digest %q is not sha1, sha256 or sha512", digest)
 	}
 	var iter int
@@ -438,7 +620,7 @@ func parsePBKDF2PHC(h string) (*parsed, error) {
 	if err != nil || len(key) < 4 || len(key) > maxKeyLen {
 		return nil, bad(PBKDF2, "hash is not base64 of 4 to %d bytes", maxKeyLen)
 	}
-	return &parsed{stored: h, verify: pbkdf2Verify(fn, iter, salt, key)}, nil
+	return pbkdf2Parsed(PBKDF2, h, digest, iter, salt, key), nil
 }
 
 // Django: pbkdf2_sha256$iterations$salt$hash; the salt is used as its text.
@@ -447,8 +629,8 @@ func parseDjango(h string) (*parsed, error) {
 	if len(parts) != 4 {
 		return nil, bad(Django, "expected pbkdf2_<digest>$<iterations>$salt$hash")
 	}
-	fn := hashFunc(strings.TrimPrefix(parts[0], "pbkdf2_"))
-	if fn == nil {
+	digest := strings.TrimPrefix(parts[0], "pbkdf2_")
+	if hashFunc(digest) == nil {
 		return nil, bad(Django, "algorithm %q is not pbkdf2_sha256 or pbkdf2_sha1", parts[0])
 	}
 	iter, err := strconv.Atoi(parts[1])
@@ -465,7 +647,7 @@ func parseDjango(h string) (*parsed, error) {
 	if err != nil || len(key) < 4 || len(key) > maxKeyLen {
 		return nil, bad(Django, "hash is not base64 of 4 to %d bytes", maxKeyLen)
 	}
-	return &parsed{stored: h, verify: pbkdf2Verify(fn, iter, []byte(parts[2]), key)}, nil
+	return pbkdf2Parsed(Django, h, digest, iter, []byte(parts[2]), key), nil
 }
 
 // Keycloak keeps a password credential as two JSON texts, secretData
@@ -481,7 +663,7 @@ func parseKeycloak(h string) (*parsed, error) {
 	}
 	dec := json.NewDecoder(strings.NewReader(h))
 	if err := dec.Decode(&outer); err != nil {
-		return nil, bad(Keycloak, "not a JSON object: %v", err)
+		return nil, keycloakJSONError(err)
 	}
 	f := outer.keycloakFields
 	for _, raw := range []json.RawMessage{outer.SecretData, outer.CredentialData} {
@@ -491,19 +673,18 @@ func parseKeycloak(h string) (*parsed, error) {
 		if raw[0] == '"' { // a JSON text inside a string
 			var s string
 			if err := json.Unmarshal(raw, &s); err != nil {
-				return nil, bad(Keycloak, "%v", err)
+				return nil, keycloakJSONError(err)
 			}
 			raw = []byte(s)
 		}
 		d := json.NewDecoder(bytes.NewReader(raw))
 		if err := d.Decode(&f); err != nil {
-			return nil, bad(Keycloak, "%v", err)
+			return nil, keycloakJSONError(err)
 		}
 	}
 	alg := strings.TrimPrefix(strings.ToLower(f.Algorithm), "pbkdf2")
 	alg = strings.TrimPrefix(alg, "-")
-	fn := hashFunc(alg)
-	if fn == nil || !strings.HasPrefix(strings.ToLower(f.Algorithm), "pbkdf2") {
+	if hashFunc(alg) == nil || !strings.HasPrefix(strings.ToLower(f.Algorithm), "pbkdf2") {
 		return nil, bad(Keycloak, "algorithm %q is not pbkdf2, pbkdf2-sha256 or pbkdf2-sha512", f.Algorithm)
 	}
 	if err := iterBounds(Keycloak, f.Iterations); err != nil {
@@ -522,8 +703,30 @@ func parseKeycloak(h string) (*parsed, error) {
 	}
 	enc := base64.RawStdEncoding
 	stored := fmt.Sprintf("$pbkdf2-%s$i=%d,l=%d$%s$%s", alg, f.Iterations, len(key), enc.EncodeToString(salt), enc.EncodeToString(key))
-	return &parsed{stored: stored, verify: pbkdf2Verify(fn, f.Iterations, salt, key)}, nil
+	return pbkdf2Parsed(Keycloak, stored, alg, f.Iterations, salt, key), nil
 }
+
+// keycloakJSONError says what is wrong with the JSON of a credential in
+// its own words: a value of the wrong type is named by its field.
+func keycloakJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te) && te.Type.Kind() == reflect.Int:
+		return bad(Keycloak, "%s is %s, not a whole number", jsonField(te.Field), te.Value)
+	case errors.As(err, &te):
+		return bad(Keycloak, "%s is %s, not text", jsonField(te.Field), te.Value)
+	case errors.As(err, &se):
+		return bad(Keycloak, "not JSON: %s at character %d", strings.TrimPrefix(se.Error(), "json: "), se.Offset)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return bad(Keycloak, "the JSON ends before its object does")
+	}
+	return bad(Keycloak, "not a JSON object: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// jsonField is the JSON name of a field as encoding/json reports it
+// ("keycloakFields.hashIterations").
+func jsonField(f string) string { return f[strings.LastIndexByte(f, '.')+1:] }
 
 type keycloakFields struct {
 	Value      string `json:"value"`
@@ -535,6 +738,7 @@ type keycloakFields struct {
 // SHA-crypt: $5$[rounds=N$]salt$hash (43 characters) and $6$… (86).
 func parseSHACrypt(f, h string) (*parsed, error) {
 	parts := strings.Split(h, "$")
+	rounds := 5000 // the default of the specification
 	if len(parts) == 5 {
 		v, ok := strings.CutPrefix(parts[2], "rounds=")
 		n, err := strconv.Atoi(v)
@@ -544,14 +748,17 @@ func parseSHACrypt(f, h string) (*parsed, error) {
 		if n > maxIterations {
 			return nil, bad(f, "%d rounds are above %d", n, maxIterations)
 		}
+		rounds = max(n, 1000) // as the specification reads fewer
 		parts = append(parts[:2], parts[3:]...)
 	}
 	if len(parts) != 4 {
 		return nil, bad(f, "expected $%s$[rounds=N$]salt$hash", parts[1])
 	}
 	want, c := 43, sha256_crypt.New()
+	ns, nsByte := float64(nsSHA256Crypt), nsSHA256CryptByte
 	if f == SHA512 {
 		want, c = 86, sha512_crypt.New()
+		ns, nsByte = nsSHA512Crypt, nsSHA512CryptByte
 	}
 	if len(parts[2]) > 16 || strings.ContainsAny(parts[2], "$:\n") {
 		return nil, bad(f, "salt is longer than 16 characters")
@@ -560,7 +767,11 @@ func parseSHACrypt(f, h string) (*parsed, error) {
 		return nil, bad(f, "hash is not %d characters of crypt base64", want)
 	}
 	setting := h[:strings.LastIndexByte(h, '$')]
-	return &parsed{stored: h, verify: func(pw []byte) bool { return verifyCrypt(c, setting, h, pw) }}, nil
+	return &parsed{stored: h, format: f, params: fmt.Sprintf("%d rounds", rounds),
+		cost: func(n int) Cost {
+			return Cost{Time: nanos(float64(rounds) * (ns + nsByte*float64(n))), Memory: 1 << 10}
+		},
+		verify: func(pw []byte) bool { return verifyCrypt(c, setting, h, pw) }}, nil
 }
 
 // verifyCrypt hashes pw with the setting (prefix, rounds, salt) of h and
@@ -591,10 +802,103 @@ func parseSSHA(f, h string) (*parsed, error) {
 		return nil, bad(f, "%d bytes: no room for a salt after the %d-byte digest", len(raw), size)
 	}
 	sum, salt := raw[:size], raw[size:]
-	return &parsed{stored: h, verify: func(pw []byte) bool {
+	return &parsed{stored: h, format: f, params: "one digest", cost: func(int) Cost { return Cost{Time: time.Microsecond, Memory: 1 << 10} }, verify: func(pw []byte) bool {
 		d := fn()
 		d.Write(pw)
 		d.Write(salt)
 		return equal(d.Sum(nil), sum)
 	}}, nil
+}
+
+// Django's BCryptSHA256PasswordHasher: bcrypt_sha256$ + a bcrypt hash of
+// the hexadecimal SHA-256 of the password (64 characters, so that no part
+// of a long password is lost). Stored as it is.
+func parseDjangoSHA256(h string) (*parsed, error) {
+	inner := strings.TrimPrefix(h, "bcrypt_sha256$")
+	if Identify(inner) != Bcrypt {
+		return nil, bad(DjangoSHA256, "expected bcrypt_sha256$ and a bcrypt hash ($2b$…)")
+	}
+	p, err := parseBcrypt(inner)
+	if err != nil {
+		return nil, err
+	}
+	verify := p.verify
+	p.stored, p.format = h, DjangoSHA256
+	p.verify = func(pw []byte) bool {
+		sum := sha256.Sum256(pw)
+		return verify([]byte(hex.EncodeToString(sum[:])))
+	}
+	return p, nil
+}
+
+// LDAP's {CRYPT} + a crypt(3) hash: read, and stored, as that hash.
+func parseLDAPCrypt(h string) (*parsed, error) {
+	inner := h[len(LDAPCrypt):]
+	switch f := Identify(inner); f {
+	case Bcrypt, SHA256, SHA512, ScryptSalt:
+		return parse(inner)
+	}
+	what := "it"
+	if i := strings.IndexByte(inner[min(1, len(inner)):], '$'); strings.HasPrefix(inner, "$") && i > 0 {
+		what = inner[:i+2]
+	}
+	if strings.HasPrefix(inner, "$1$") {
+		what = "MD5-crypt ($1$)"
+	}
+	return nil, bad(LDAPCrypt, "%s is not a crypt hash meibo reads: SHA-crypt ($5$, $6$), bcrypt ($2b$) or scrypt ($7$)", what)
+}
+
+// Werkzeug (Flask): method$salt$hex, the salt used as its text, the method
+// pbkdf2:<digest>:<iterations> or scrypt:<N>:<r>:<p> (a 64-byte key).
+// Stored as it is.
+func parseWerkzeug(h string) (*parsed, error) {
+	parts := strings.Split(h, "$")
+	if len(parts) != 3 {
+		return nil, bad(Werkzeug, "expected method$salt$hash (pbkdf2:sha256:600000$…$…)")
+	}
+	method := strings.Split(parts[0], ":")
+	salt := []byte(parts[1])
+	if len(salt) == 0 {
+		return nil, bad(Werkzeug, "salt is blank")
+	}
+	key, err := hex.DecodeString(parts[2])
+	if err != nil || len(key) < 4 || len(key) > maxKeyLen {
+		return nil, bad(Werkzeug, "hash is not hexadecimal of 4 to %d bytes", maxKeyLen)
+	}
+	if method[0] == "scrypt" {
+		if len(method) != 4 {
+			return nil, bad(Werkzeug, "method %q is not scrypt:N:r:p", parts[0])
+		}
+		n, err1 := strconv.Atoi(method[1])
+		r, err2 := strconv.Atoi(method[2])
+		p, err3 := strconv.Atoi(method[3])
+		if err1 != nil || err2 != nil || err3 != nil || n < 2 || n&(n-1) != 0 {
+			return nil, bad(Werkzeug, "method %q is not scrypt:N:r:p with N a power of 2", parts[0])
+		}
+		ln := 0
+		for 1<<ln < n {
+			ln++
+		}
+		if err := scryptBounds(Werkzeug, ln, r, p); err != nil {
+			return nil, err
+		}
+		return scryptParsed(Werkzeug, h, parts[0], ln, r, p, func(pw []byte) bool {
+			got, err := scrypt.Key(pw, salt, n, r, p, len(key))
+			return err == nil && equal(got, key)
+		}), nil
+	}
+	if len(method) == 2 {
+		return nil, bad(Werkzeug, "method %q does not name its iterations (%s:<iterations>)", parts[0], parts[0])
+	}
+	if len(method) != 3 || hashFunc(method[1]) == nil {
+		return nil, bad(Werkzeug, "method %q is not pbkdf2:<sha1, sha256 or sha512>:<iterations>", parts[0])
+	}
+	iter, err := strconv.Atoi(method[2])
+	if err != nil {
+		return nil, bad(Werkzeug, "iterations %q are not a number", method[2])
+	}
+	if err := iterBounds(Werkzeug, iter); err != nil {
+		return nil, err
+	}
+	return pbkdf2Parsed(Werkzeug, h, method[1], iter, salt, key), nil
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/csvio"
@@ -17,7 +18,9 @@ func init() {
 		"user.password.hash_both":      {"Give a password or a password hash, not both.", "パスワードとパスワードハッシュのどちらか一方だけを指定してください。"},
 		"user.password.hash_unknown":   {"The password hash is of no known format.", "パスワードハッシュの形式を判別できません。"},
 		"user.password.hash_malformed": {"The password hash looks like %s but is malformed: %s.", "パスワードハッシュは %s の形式に見えますが、正しくありません: %s。"},
-		"user.password.hash_weak":      {"The password hash is %s, a weak format, refused here; import it with weak hashes allowed if it must be kept.", "パスワードハッシュは弱い形式(%s)のため受け付けません。どうしても必要な場合は、弱いハッシュを許可してインポートしてください。"},
+		"user.password.hash_cost": {"The password hash (%s, %s) would take about %s of processor time and %s of memory to check at each sign-in; meibo takes hashes that need at most %s and %s. Hash the password again with lower costs, or give a password instead.",
+			"パスワードハッシュ(%s、%s)は、サインインのたびに確認に約 %s の処理時間と %s のメモリを要します。meibo が受け付けるのは %s・%s までのハッシュです。より低いコストでハッシュし直すか、代わりにパスワードを指定してください。"},
+		"user.password.hash_weak": {"The password hash is %s, a weak format, refused here; import it with weak hashes allowed if it must be kept.", "パスワードハッシュは弱い形式(%s)のため受け付けません。どうしても必要な場合は、弱いハッシュを許可してインポートしてください。"},
 	})
 }
 
@@ -63,6 +66,9 @@ func (r *jobRun) reportWeakHashes(ctx context.Context, tx meibo.Tx, groupID stri
 func checkHash(h string) (string, error) {
 	stored, err := passhash.Check(h)
 	if err != nil {
+		if ce, ok := errors.AsType[*passhash.CostError](err); ok {
+			return "", meibo.FieldError("passwordHash", "user.password.hash_cost", ce.Format, ce.Params, ce.Cost.TimeText(), ce.Cost.MemoryText(), passhash.MaxCost.TimeText(), passhash.MaxCost.MemoryText())
+		}
 		if fe, ok := err.(*passhash.FormatError); ok {
 			return "", meibo.FieldError("passwordHash", "user.password.hash_malformed", fe.Format, fe.Reason)
 		}
