@@ -9,6 +9,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime"
 	"strings"
@@ -94,6 +95,11 @@ type Service struct {
 
 	refusals      map[string]*refusalWindow // by actor and kind (refusal.go)
 	refusalWrites sync.WaitGroup
+
+	// Verifications of hashes brought from other systems (verifyPassword).
+	legacySlots chan struct{}
+	ownOnce     sync.Once
+	ownCost     passhash.Cost
 }
 
 // New returns a service.
@@ -144,7 +150,10 @@ func New(store meibo.Store, cfg Config) *Service {
 		cfg.AdminSessionMax = 8 * time.Hour
 	}
 	return &Service{store: store, cfg: cfg, log: cfg.Logger, progress: map[int64]*Progress{}, wake: make(chan struct{}, 1),
-		mailWake: make(chan struct{}, 1), indexWake: make(chan struct{}, 1)}
+		mailWake: make(chan struct{}, 1), indexWake: make(chan struct{}, 1),
+		// Half the cores (and so at most that many times 256 MiB): a burst
+		// of sign-ins at moved accounts leaves the rest to everything else.
+		legacySlots: make(chan struct{}, (runtime.GOMAXPROCS(0)+1)/2)}
 }
 
 // Store returns the service's store (for adapters that need the engine name).
@@ -246,6 +255,13 @@ func (s *Service) hashPassword(pw string) (string, error) {
 
 // verifyPassword checks a password against a hash; an empty hash never
 // matches, but costs the same time.
+//
+// A hash brought from another system is verified only if that costs at most
+// passhash.MaxCost (an Argon2id hash: or meibo's own cost, when higher):
+// import refuses costlier ones, but a hash stored before it did fails the
+// sign-in, with a log line saying the account needs a new password, rather
+// than take minutes and gigabytes at every attempt. These verifications run
+// at most legacySlots at a time; the others wait their turn.
 func (s *Service) verifyPassword(hash, pw string) (ok, rehash bool) {
 	pw = meibo.NormalizePassword(pw)
 	if hash == "" {
@@ -254,19 +270,54 @@ func (s *Service) verifyPassword(hash, pw string) (ok, rehash bool) {
 	}
 	if !strings.HasPrefix(hash, "$argon2id$") {
 		// A hash brought from another system: checked once, then replaced.
+		s.legacySlots <- struct{}{}
 		ok, err := passhash.Verify(hash, pw)
+		<-s.legacySlots
 		if err != nil {
-			s.log.Error("password hash unreadable", "err", err)
+			s.hashRefused(err)
 			return false, false
 		}
 		return ok, true
 	}
-	ok, rehash, err := s.cfg.Hasher.Verify(hash, pw)
+	c, err := passhash.Estimate(hash)
+	if err != nil {
+		s.log.Error("password hash unreadable", "err", err)
+		return false, false
+	}
+	own := s.hasherCost()
+	if !c.Within(passhash.MaxCost.Max(own)) {
+		s.hashRefused(&passhash.CostError{Format: passhash.Argon2id, Params: strings.Split(hash, "$")[3], Cost: c})
+		return false, false
+	}
+	if !c.Within(own) {
+		s.legacySlots <- struct{}{}
+		defer func() { <-s.legacySlots }()
+	}
+	ok, rehash, err = s.cfg.Hasher.Verify(hash, pw)
 	if err != nil {
 		s.log.Error("password hash unreadable", "err", err)
 		return false, false
 	}
 	return ok, rehash
+}
+
+// hashRefused logs why a stored hash was not verified.
+func (s *Service) hashRefused(err error) {
+	if _, ok := errors.AsType[*passhash.CostError](err); ok {
+		s.log.Error("password hash not verified: it costs too much; the account needs a new password (a reset or an administrator)", "err", err)
+		return
+	}
+	s.log.Error("password hash unreadable", "err", err)
+}
+
+// hasherCost is what verifying one of meibo's own hashes costs.
+func (s *Service) hasherCost() passhash.Cost {
+	s.ownOnce.Do(func() {
+		if h, err := s.cfg.Hasher.Hash("meibo cost probe"); err == nil {
+			s.ownCost, _ = passhash.Estimate(h)
+		}
+	})
+	return s.ownCost
 }
 
 var (
