@@ -247,13 +247,21 @@ func Route(mux http.Handler) http.Handler {
 // Pattern is the route label of a mux pattern: the path of the pattern
 // without its method (the method is a label of its own), or "unmatched"
 // for a request no route took. Patterns hold wildcards such as {id},
-// never the values of a request.
+// never the values of a request. A pattern of one path (/console/{$}) is
+// that path (/console/); one of every path under it (/console/, which
+// answers 404 to what no other route takes) ends in "*" (/console/*).
 func Pattern(p string) string {
 	if p == "" {
 		return "unmatched"
 	}
 	if _, path, ok := strings.Cut(p, " "); ok {
 		p = path
+	}
+	if exact, ok := strings.CutSuffix(p, "{$}"); ok {
+		return exact
+	}
+	if strings.HasSuffix(p, "/") {
+		return p + "*"
 	}
 	return p
 }

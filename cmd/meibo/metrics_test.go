@@ -136,7 +136,7 @@ next:
 // The values each label of meibo's metrics may take: fixed words, route
 // patterns, status codes. Anything else (an ID, a name, an address) fails.
 var allowedLabels = map[string]*regexp.Regexp{
-	"route":   regexp.MustCompile(`^(unmatched|/[A-Za-z0-9/_.{}-]*)$`),
+	"route":   regexp.MustCompile(`^(unmatched|/[A-Za-z0-9/_.{}-]*\*?)$`),
 	"method":  regexp.MustCompile(`^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|other)$`),
 	"status":  regexp.MustCompile(`^[1-5][0-9][0-9]$`),
 	"surface": regexp.MustCompile(`^(console|api|portal)$`),
