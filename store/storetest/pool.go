@@ -22,6 +22,16 @@ import (
 // has analyzed (or vacuumed), which would plan differently from a new one,
 // is dropped instead, as is one that cannot be emptied.
 //
+// A test's stores are closed before its schema goes back, but closing a
+// database/sql pool does not wait for the connections in use: a goroutine
+// the test left behind (an audit write of the service's) may still be in a
+// transaction, and commit it while the schema is emptied or once it is in
+// the pool. Its rows would then be in the next test's store, numbered from
+// where the sequences were before they were set back, and that test would
+// meet them as a duplicate key. So the store's connections name the schema
+// (application_name), and the schema's release ends every session that is
+// still connected by that name before emptying it.
+//
 // Pooled schemas are called tp_KEY_N, KEY the process's key, which the
 // process holds as a PostgreSQL advisory lock for as long as it runs. The
 // first process to use the pool drops the schemas of processes whose lock
@@ -68,7 +78,21 @@ func pooledSchemaDSN(t testing.TB) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { release(schema) })
-	return appDSN(t, dsn, schema)
+	return withApplicationName(t, appDSN(t, dsn, schema), schema)
+}
+
+// withApplicationName is dsn whose connections tell the server name as
+// their application_name.
+func withApplicationName(t testing.TB, dsn, name string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // startPool opens the pool's connections, takes the process's key and drops
@@ -147,7 +171,11 @@ func dropEndedPools(ctx context.Context) error {
 func release(schema string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := empty(ctx, schema); err != nil {
+	err := endSessions(ctx, schema)
+	if err == nil {
+		err = empty(ctx, schema)
+	}
+	if err != nil {
 		if _, err := pool.admin.ExecContext(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`); err != nil {
 			fmt.Printf("storetest: drop schema %s: %v\n", schema, err)
 		}
@@ -158,12 +186,37 @@ func release(schema string) {
 	pool.mu.Unlock()
 }
 
+// endSessions ends the sessions still connected to schema's stores (see
+// withApplicationName), and waits until they are gone: their transactions
+// are rolled back, and nothing of them reaches the schema any more.
+func endSessions(ctx context.Context, schema string) error {
+	for {
+		// The sessions are chosen first (a condition beside the call
+		// would not be sure to be evaluated before it); pg_terminate_backend
+		// waits up to its timeout for each to end, and one that takes
+		// longer is asked again.
+		var left int
+		err := pool.admin.QueryRowContext(ctx, `WITH s AS MATERIALIZED (
+				SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid())
+			SELECT count(*) FILTER (WHERE NOT pg_terminate_backend(pid, 1000)) FROM s`, schema).Scan(&left)
+		if err != nil {
+			return fmt.Errorf("end the sessions of %s: %w", schema, err)
+		}
+		if left == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("end the sessions of %s: %d left: %w", schema, left, err)
+		}
+	}
+}
+
 // errNotNew is empty's refusal of a schema that would not be as a new one.
 var errNotNew = fmt.Errorf("the schema's tables have statistics")
 
-// empty deletes every row of schema but its migrations', in one transaction
-// with the triggers and foreign keys off (session_replication_role, as the
-// superuser), then sets its sequences back to their start.
+// empty deletes every row of schema but its migrations' and sets its
+// sequences back to their start, in one transaction with the triggers and
+// foreign keys off (session_replication_role, as the superuser).
 func empty(ctx context.Context, schema string) error {
 	tx, err := pool.admin.BeginTx(ctx, nil)
 	if err != nil {
@@ -200,22 +253,27 @@ func empty(ctx context.Context, schema string) error {
 	if len(tables) == 0 {
 		return fmt.Errorf("schema %s has no tables", schema)
 	}
+	// The tables are locked before they are emptied and the sequences set
+	// back in the same transaction, so that no writer (a session
+	// endSessions did not know of) can come between: one that holds a
+	// table is waited for, for at most lock_timeout (then the schema is
+	// dropped), and one that comes later waits for the commit. setval is
+	// not undone by a rollback, but a schema that fails to empty is dropped.
 	var stmts strings.Builder
 	stmts.WriteString(`SET LOCAL lock_timeout = '5s'; SET LOCAL session_replication_role = replica;`)
+	stmts.WriteString(" LOCK TABLE " + strings.Join(tables, ", ") + " IN EXCLUSIVE MODE;")
 	for _, t := range tables {
 		stmts.WriteString(" DELETE FROM " + t + ";")
 	}
 	if _, err := tx.ExecContext(ctx, stmts.String()); err != nil {
 		return fmt.Errorf("empty %s: %w", schema, err)
 	}
-	// setval is not undone by a rollback: the sequences start again only
-	// once the rows are gone.
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	_, err = pool.admin.ExecContext(ctx, `SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+	_, err = tx.ExecContext(ctx, `SELECT setval(s.seqrelid, s.seqstart, false) FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
 		WHERE c.relnamespace = $1::regnamespace`, schema)
-	return err
+	if err != nil {
+		return fmt.Errorf("empty %s: set its sequences back: %w", schema, err)
+	}
+	return tx.Commit()
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -154,3 +154,89 @@ func TestPoolDropsEndedProcessesSchemas(t *testing.T) {
 		t.Error("the pool's own key was free")
 	}
 }
+
+// TestPoolEndsLateWriters: a transaction that outlives its test's store (a
+// goroutine the test left behind, as an audit write of the service's may
+// be) writes nothing into the schema once it is given back; the next test
+// on the schema meets none of its rows, and numbers its own from the start.
+func TestPoolEndsLateWriters(t *testing.T) {
+	PostgresDSN(t)
+	ctx := meibo.WithActor(context.Background(), meibo.System("test"))
+	addEvent := func(action string) func(tx meibo.Tx) error {
+		return func(tx meibo.Tx) error {
+			return tx.AddAudit(ctx, &meibo.AuditEvent{ActorKind: meibo.ActorSystem, ActorName: "test", Action: action, Category: meibo.CategoryConfig})
+		}
+	}
+	const insert = `INSERT INTO audit_events (at, actor_kind, actor_name, addr, action, category, object_kind, object_id, group_id, details)
+		VALUES (now(), 'system', 'test', '', $1, 'config', '', '', '', '{}')`
+	var schema string
+	var lateErr error
+	t.Run("used", func(t *testing.T) {
+		var late *sql.Tx
+		// Registered before the store's cleanups, so run after them: the
+		// late transaction goes on once the store is closed and its
+		// schema given back, and commits.
+		t.Cleanup(func() {
+			defer late.Rollback() //nolint:errcheck // after a commit, a no-op
+			if _, lateErr = late.Exec(insert, "late.after"); lateErr == nil {
+				lateErr = late.Commit()
+			}
+		})
+		db := Open(t, "postgres", nil)
+		if err := db.Update(ctx, addEvent("early")); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if late, err = db.WriteDB().BeginTx(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := late.QueryRow(`SELECT current_schema()`).Scan(&schema); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := late.Exec(insert, "late.before"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if lateErr == nil {
+		t.Error("the late transaction committed after its schema was given back")
+	}
+	if !pooled(schema) {
+		t.Fatalf("%s is not back in the pool", schema)
+	}
+	var n int
+	if err := pool.admin.QueryRow(`SELECT count(*) FROM ` + schema + `.audit_events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("the pooled schema holds %d audit events, want 0", n)
+	}
+	t.Run("again", func(t *testing.T) {
+		db := Open(t, "postgres", nil)
+		if err := db.Update(ctx, addEvent("again")); err != nil {
+			t.Fatal(err) // a duplicate key, were a late row numbered as the next one
+		}
+		var again string
+		var evs []*meibo.AuditEvent
+		err := db.View(ctx, func(tx meibo.Tx) error {
+			if err := db.ReadDB().QueryRow(`SELECT current_schema()`).Scan(&again); err != nil {
+				return err
+			}
+			var err error
+			evs, err = tx.AuditEvents(ctx, meibo.AuditFilter{})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again != schema {
+			t.Fatalf("took %s, want %s again", again, schema)
+		}
+		if len(evs) != 1 || evs[0].ID != 1 || evs[0].Action != "again" {
+			var got []string
+			for _, e := range evs {
+				got = append(got, fmt.Sprintf("%d:%s", e.ID, e.Action))
+			}
+			t.Errorf("the schema taken again holds the events %v, want only 1:again", got)
+		}
+	})
+}
