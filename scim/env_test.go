@@ -43,6 +43,7 @@ func newEnv(t *testing.T, engine string) *env {
 	c := &clock{now: time.Now().UTC()}
 	db := storetest.Open(t, engine, c.Now)
 	svc := service.New(db, service.Config{Hasher: h, Logger: log, HashWorkers: 1, Clock: c.Now})
+	t.Cleanup(svc.WaitAudits) // the audits of refused requests, before the store closes
 	mux := http.NewServeMux()
 	mux.Handle("/api/", api.New(svc, api.Options{Logger: log}))
 	mux.Handle(scim.Prefix, scim.New(svc, scim.Options{Logger: log}))

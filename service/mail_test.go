@@ -71,7 +71,9 @@ func newMlEnv(t *testing.T, engine string, configure ...func(*service.Config)) *
 		f(&cfg)
 	}
 	st := &mlStore{Store: db}
-	return &mlEnv{t: t, engine: engine, db: db, store: st, svc: service.New(st, cfg), cfg: cfg, clock: clock, smtp: srv, hasher: h,
+	svc := service.New(st, cfg)
+	t.Cleanup(svc.WaitAudits) // the audits of refused requests, before the store closes
+	return &mlEnv{t: t, engine: engine, db: db, store: st, svc: svc, cfg: cfg, clock: clock, smtp: srv, hasher: h,
 		sys: meibo.WithActor(bg, meibo.System("cli:test"))}
 }
 
