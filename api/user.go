@@ -83,7 +83,9 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 	if in.SendInvitation != nil {
 		in.UserInput.SendInvitation = *in.SendInvitation
 	} else {
-		in.UserInput.SendInvitation = s.svc.ShouldInvite(nil, in.Email, in.Password)
+		// Not asked: a disabled user is not invited (one asked for is
+		// refused, with the reason).
+		in.UserInput.SendInvitation = !in.Disabled && s.svc.ShouldInvite(nil, in.Email, in.Password)
 	}
 	u, err := s.svc.CreateUser(r.Context(), r.PathValue("group"), in.UserInput)
 	if err != nil {
@@ -184,6 +186,20 @@ func (s *Server) handleUserDuplicate(w http.ResponseWriter, r *http.Request) {
 	invite := s.svc.ShouldInvite(in.SendInvitation, in.Email, in.Password)
 	if in.SendInvitation != nil && *in.SendInvitation {
 		invite = true // asked for: refused when there is no address
+	}
+	if invite && in.SendInvitation == nil {
+		// Not asked: a copy that is disabled (given so, or as its source
+		// is) is not invited.
+		disabled := in.Disabled != nil && *in.Disabled
+		if in.Disabled == nil {
+			src, err := s.svc.User(r.Context(), id)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			disabled = src.Disabled
+		}
+		invite = !disabled
 	}
 	u, err := s.svc.DuplicateUserWith(r.Context(), id, service.UserInput{Name: in.Name, Email: in.Email, Password: in.Password,
 		SendInvitation: invite}, in.DuplicateChanges)

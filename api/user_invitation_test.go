@@ -67,6 +67,35 @@ func TestAPIInvitationsByDefault(t *testing.T) {
 		optedOut := create(map[string]any{"name": "ben", "email": "ben@example.org", "sendInvitation": false})
 		withPassword := create(map[string]any{"name": "cat", "email": "cat@example.org", "password": "Amber-canyon-17"})
 		noAddress := create(map[string]any{"name": "dan"})
+		// Disabled, not asked: created, not invited (asked: refused).
+		disabled := create(map[string]any{"name": "eve", "email": "eve@example.org", "disabled": true})
+		if st := e.call(srv.URL, "admin", "POST", "/api/v1/groups/G1/users", map[string]any{"name": "fay", "email": "fay@example.org", "disabled": true, "sendInvitation": true}, nil, nil); st != 422 {
+			t.Errorf("a disabled user asked to be invited: %d", st)
+		}
+		// Copies of a disabled user, or made disabled, are not invited
+		// unless asked.
+		dup := func(src int64, body map[string]any) int64 {
+			t.Helper()
+			var u struct {
+				ID int64 `json:"id"`
+			}
+			if st := e.call(srv.URL, "admin", "POST", fmt.Sprintf("/api/v1/users/%d/duplicate", src), body, nil, &u); st != 201 {
+				t.Fatalf("duplicate %v: %d", body, st)
+			}
+			return u.ID
+		}
+		copyOfDisabled := dup(disabled, map[string]any{"name": "eve2", "email": "eve2@example.org"})
+		madeDisabled := dup(byDefault, map[string]any{"name": "ann2", "email": "ann2@example.org", "disabled": true, "admin": true})
+		for id, want := range map[int64]string{disabled: "none", copyOfDisabled: "none", madeDisabled: "none"} {
+			if got := state(id); got != want {
+				t.Errorf("user %d: invitation %q, want %q", id, got, want)
+			}
+		}
+		for _, id := range []int64{disabled, copyOfDisabled, madeDisabled} {
+			if st := e.call(srv.URL, "admin", "DELETE", fmt.Sprintf("/api/v1/users/%d", id), nil, nil, nil); st != 204 {
+				t.Fatalf("delete %d: %d", id, st)
+			}
+		}
 		for id, want := range map[int64]string{byDefault: "pending", optedOut: "none", withPassword: "none", noAddress: "none"} {
 			if got := state(id); got != want {
 				t.Errorf("user %d: invitation %q, want %q", id, got, want)
