@@ -57,7 +57,21 @@ func Bodies(next http.Handler, rule func(*http.Request) BodyRule, refuse RefuseF
 			_ = rc.SetReadDeadline(time.Now().Add(br.Timeout))
 		}
 		if r.ContentLength > br.Max {
+			// Answered at once, and an HTTP/1 connection closed after:
+			// else net/http, to keep the connection, reads a declared
+			// body of less than 256 KiB to its end before answering,
+			// waiting up to Timeout for one that may never come. What
+			// arrives within a moment of the answer is still read (and
+			// dropped), so that a client still sending is not reset
+			// before it reads the answer. (HTTP/2 reads no more of it.)
+			if r.ProtoMajor == 1 {
+				w.Header().Set("Connection", "close")
+			}
 			refuse(w, r, http.StatusRequestEntityTooLarge, tooLarge(r, br))
+			if r.ProtoMajor == 1 {
+				_ = rc.Flush()
+				_ = rc.SetReadDeadline(time.Now().Add(tooLargeGrace))
+			}
 			return
 		}
 		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, br.Max))
@@ -89,6 +103,10 @@ func Bodies(next http.Handler, rule func(*http.Request) BodyRule, refuse RefuseF
 		next.ServeHTTP(w, r)
 	})
 }
+
+// tooLargeGrace is how long the rest of a body declared too large is read
+// (and dropped) after its refusal before the connection is closed.
+const tooLargeGrace = time.Second
 
 // tooLarge is the refusal of a body over the limit: to a program (the API,
 // SCIM, devices) it names the flag that sets the limit, for its operator;

@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -220,6 +221,45 @@ func TestBodyLimits(t *testing.T) {
 	if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "64 KiB") || !strings.Contains(string(b), "Go back and send less at once") ||
 		strings.Contains(string(b), "--form-max-bytes") {
 		t.Errorf("a large sign-in form: %d %s", res.StatusCode, b)
+	}
+}
+
+// TestDeclaredTooLarge: a form whose declared Content-Length is over the
+// limit is answered 413 at once and its connection closed, without waiting
+// for a body that may never come (a body under 256 KiB would otherwise be
+// read to its end, up to --body-read-timeout, before the answer).
+func TestDeclaredTooLarge(t *testing.T) {
+	m, _ := startTransport(t, "sqlite", nil) // --body-read-timeout of 10 s
+	u, _ := url.Parse(m.URL())
+	for _, p := range []string{"/console/signin", "/signin", "/reset"} {
+		conn, err := net.Dial("tcp", u.Host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		start := time.Now()
+		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+			"Content-Length: 100000\r\n\r\nloginId=admin", p, u.Host)
+		conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%s: no answer within 3 s: %v", p, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "64 KiB") {
+			t.Errorf("%s: %d %s", p, res.StatusCode, b)
+		}
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("%s: answered after %v", p, took)
+		}
+		if !res.Close {
+			t.Errorf("%s: no Connection: close", p)
+		}
+		// Closed by the server within a moment, not left to time out.
+		if n, err := conn.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("%s: the connection is still open (%d bytes, %v)", p, n, err)
+		}
 	}
 }
 
