@@ -26,6 +26,7 @@ func TestBackupRoutes(t *testing.T) {
 		db := storetest.Open(t, engine, nil)
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		svc := service.New(db, service.Config{Hasher: h, Logger: log, Backuper: backup.Store{DB: db, Version: "test"}})
+		t.Cleanup(svc.WaitAudits) // the audits of refused requests, before the store closes
 		srv := newTestServer(t, api.New(svc, api.Options{Logger: log}))
 		t.Cleanup(srv.Close)
 		sys := meibo.WithActor(context.Background(), meibo.System("cli:test"))

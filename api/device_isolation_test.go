@@ -40,6 +40,7 @@ func newIsoEnv(t *testing.T, engine string) *isoEnv {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db := storetest.Open(t, engine, nil)
 	svc := service.New(db, service.Config{Hasher: h, Logger: log})
+	t.Cleanup(svc.WaitAudits) // the audits of refused requests, before the store closes
 	srv := newTestServer(t, api.WithRequestID(log, api.New(svc, api.Options{Logger: log})))
 	t.Cleanup(srv.Close)
 	e := &isoEnv{t: t, db: db, svc: svc, srv: srv, sys: meibo.WithActor(context.Background(), meibo.System("cli:test"))}

@@ -117,6 +117,7 @@ func newAPIEnv(t *testing.T, engine string) *apiEnv {
 	db := storetest.Open(t, engine, nil)
 	st := &faultStore{Store: db}
 	svc := service.New(st, service.Config{Hasher: h, Logger: log, HashWorkers: 2, ImportMaxBytes: maxUpload, Worker: "apitest:1", Location: apiZone})
+	t.Cleanup(svc.WaitAudits) // the audits of refused requests, before the store closes
 	srv := newTestServer(t, api.WithRequestID(log, api.New(svc, api.Options{Logger: log, MaxUpload: maxUpload})))
 	t.Cleanup(srv.Close)
 	e := &apiEnv{t: t, store: st, svc: svc, srv: srv, logs: logs, sys: meibo.WithActor(context.Background(), meibo.System("cli:test")),

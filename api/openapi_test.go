@@ -41,6 +41,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	doc, _ := loadOpenAPI(t)
 	db := storetest.Open(t, "sqlite", nil)
 	svc := service.New(db, service.Config{Logger: slog.New(slog.DiscardHandler)})
+	t.Cleanup(svc.WaitAudits) // the audits of refused requests, before the store closes
 	patterns := api.New(svc, api.Options{}).Routes()
 	scimRoutes := scim.New(svc, scim.Options{}).Routes()
 	patterns = append(patterns, scimRoutes...)

@@ -133,6 +133,7 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	svc := service.New(storetest.Open(t, "sqlite", nil), service.Config{Hasher: testHasher(), Logger: log, HashWorkers: 2,
 		ImportMaxBytes: maxUpload, Worker: "consoletest:1", PublicURL: "https://meibo.example", Location: zone})
+	t.Cleanup(svc.WaitAudits) // the audits of refused requests, before the store closes
 	public, err := web.NewPublic(svc, web.PublicOptions{Logger: log, Location: zone})
 	if err != nil {
 		t.Fatal(err)

@@ -84,6 +84,7 @@ func newPortalEnv(t *testing.T, engine string) *portalEnv {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ch := &countingHasher{h: h}
 	svc := service.New(db, service.Config{Hasher: ch, Logger: log, Clock: c.Now})
+	t.Cleanup(svc.WaitAudits) // the audits of refused requests, before the store closes
 	pub, err := web.NewPublic(svc, web.PublicOptions{Logger: log})
 	if err != nil {
 		t.Fatal(err)

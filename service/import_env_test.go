@@ -66,6 +66,7 @@ func newIxEnv(t *testing.T, engine string, configure ...func(*service.Config)) *
 		f(&e.cfg)
 	}
 	e.svc = service.New(e.store, e.cfg)
+	t.Cleanup(e.svc.WaitAudits) // the audits of refused requests, before the store closes
 	return e
 }
 
@@ -73,7 +74,9 @@ func newIxEnv(t *testing.T, engine string, configure ...func(*service.Config)) *
 func (e *ixEnv) otherService(configure func(*service.Config)) *service.Service {
 	cfg := e.cfg
 	configure(&cfg)
-	return service.New(e.store, cfg)
+	svc := service.New(e.store, cfg)
+	e.t.Cleanup(svc.WaitAudits) // the audits of refused requests, before the store closes
+	return svc
 }
 
 func (e *ixEnv) must(err error) {
@@ -588,4 +591,52 @@ func ixDiff(a, b []string) (onlyA, onlyB []string) {
 		}
 	}
 	return onlyA, onlyB
+}
+
+// ixLog is a log that tests read while services write to it.
+type ixLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *ixLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *ixLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestIxEnvWaitsForRefusalAudits: the audit of a refused request, written
+// after the answer, is written before the environment's store closes, not
+// attempted on a closed one (or on a pooled schema already given to
+// another test).
+func TestIxEnvWaitsForRefusalAudits(t *testing.T) {
+	logs := &ixLog{}
+	var svc *service.Service
+	t.Run("env", func(t *testing.T) {
+		e := newIxEnv(t, "sqlite", func(c *service.Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
+		pw := "correct horse battery"
+		e.admin(service.AdminInput{LoginID: "reader", Password: pw, Authorities: meibo.NewAuthorities(meibo.AuthLogViewer)})
+		tok, _, err := e.svc.Login(bg, "reader", pw, "192.0.2.1")
+		e.must(err)
+		reader, err := e.svc.Authenticate(bg, tok, "192.0.2.1")
+		e.must(err)
+		// The audit's write starts only once the test has ended.
+		e.store.mu.Lock()
+		e.store.onWrite = func() { time.Sleep(300 * time.Millisecond) }
+		e.store.mu.Unlock()
+		if _, err := e.svc.Throttles(as(reader)); meibo.ErrorCode(err) != meibo.CodeForbidden {
+			t.Fatalf("throttles without the authority: %v", err)
+		}
+		svc = e.svc
+	})
+	svc.WaitAudits()
+	if strings.Contains(logs.String(), "audit a refused request") {
+		t.Errorf("the audit was written after the store closed:\n%s", logs.String())
+	}
 }

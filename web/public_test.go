@@ -83,6 +83,7 @@ func newPubEnv(t *testing.T, engine string, minReset time.Duration) *pubEnv {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sent := &sentMail{msgs: map[int64]*meibo.MailMessage{}}
 	svc := service.New(db, service.Config{Hasher: h, Logger: log, Clock: c.Now, PublicURL: publicURL, Sender: sent})
+	t.Cleanup(svc.WaitAudits) // the audits of refused requests, before the store closes
 	pub, err := web.NewPublic(svc, web.PublicOptions{Logger: log, MinResetTime: minReset})
 	if err != nil {
 		t.Fatal(err)

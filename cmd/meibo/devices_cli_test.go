@@ -43,6 +43,7 @@ func TestDevicesCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	svc.WaitAudits() // the audits of refused requests, before the database closes
 	db.Close()
 
 	out := c.file("devices.csv", nil)
