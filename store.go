@@ -107,6 +107,10 @@ type Tx interface {
 	SetUsers(ctx context.Context, ids []int64, set UserSet) error
 	// UpdateUsers writes every field of each user but its ID, group and name.
 	UpdateUsers(ctx context.Context, users []*User) error
+	// ReplacePasswordHash writes hash as user id's password hash if it
+	// still is old (the same password hashed anew), and reports whether it
+	// was.
+	ReplacePasswordHash(ctx context.Context, id int64, old, hash string) (bool, error)
 	DeleteUsers(ctx context.Context, ids []int64) error
 	// SetUserSignIn records a successful sign-in.
 	SetUserSignIn(ctx context.Context, id int64, at time.Time) error

@@ -80,12 +80,9 @@ func (s *Service) portalSignIn(ctx context.Context, groupID, userName, password,
 			return err
 		}
 		if newHash != "" {
-			cur, err := tx.User(ctx, u.ID)
-			if err != nil {
-				return err
-			}
-			cur.PasswordHash = newHash
-			if err := tx.UpdateUsers(ctx, []*meibo.User{cur}); err != nil {
+			// Only over the hash just checked: a password set meanwhile
+			// (by an administrator, an import) stays.
+			if _, err := tx.ReplacePasswordHash(ctx, u.ID, u.PasswordHash, newHash); err != nil {
 				return err
 			}
 		}

@@ -265,6 +265,15 @@ func (t *Tx) CountUsers(ctx context.Context, groupID string) (int, error) {
 
 const userUpdateCols = 11
 
+// ReplacePasswordHash writes a user's password hash over old only.
+func (t *Tx) ReplacePasswordHash(ctx context.Context, id int64, old, hash string) (bool, error) {
+	res, err := t.exec(ctx, "replace a password hash", `UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, hash, id, old)
+	if err != nil {
+		return false, err
+	}
+	return affected(res) > 0, nil
+}
+
 // UpdateUsers writes users' changeable fields in batches.
 func (t *Tx) UpdateUsers(ctx context.Context, users []*meibo.User) error {
 	if c := t.copier(len(users)); c != nil {

@@ -526,3 +526,39 @@ func TestUserTimes(t *testing.T) {
 		}
 	})
 }
+
+// TestReplacePasswordHash: a sign-in's new hash of the same password goes
+// over the hash it checked only; a password set meanwhile stays.
+func TestReplacePasswordHash(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		db := storetest.Open(t, engine, nil)
+		p := newGroup(t, db, "G1")
+		u := user(p, "taro", "")
+		u.PasswordHash = "$2b$10$old"
+		update(t, db, func(tx meibo.Tx) error { return tx.CreateUsers(ctx, []*meibo.User{u}) })
+		for _, c := range []struct {
+			old, hash string
+			want      bool
+			stored    string
+		}{
+			{"$2b$10$other", "$argon2id$new", false, "$2b$10$old"},
+			{"$2b$10$old", "$argon2id$new", true, "$argon2id$new"},
+			{"$2b$10$old", "$argon2id$newer", false, "$argon2id$new"},
+		} {
+			update(t, db, func(tx meibo.Tx) error {
+				ok, err := tx.ReplacePasswordHash(ctx, u.ID, c.old, c.hash)
+				if err == nil && ok != c.want {
+					t.Errorf("replace %s with %s: %v, want %v", c.old, c.hash, ok, c.want)
+				}
+				return err
+			})
+			view(t, db, func(tx meibo.Tx) error {
+				got, err := tx.User(ctx, u.ID)
+				if err == nil && got.PasswordHash != c.stored {
+					t.Errorf("after replacing %s: %s, want %s", c.old, got.PasswordHash, c.stored)
+				}
+				return err
+			})
+		}
+	})
+}
