@@ -36,6 +36,7 @@ func exported(t *testing.T) map[string]bool {
 		DevicesOnline:      func() int { return 3 },
 	})
 	r.SignIn("api", "success")
+	r.SecondFactor("console", "totp", "refused")
 	r.ImportFinished("users", "success", 10, time.Second)
 	r.ExportFinished("users", "success", 10, time.Second)
 	r.MailAttempt("sent")
@@ -99,7 +100,8 @@ func TestMetricNames(t *testing.T) {
 
 // TestAlertRules: docs/alerts.yml is a Prometheus rule file whose
 // expressions name only metrics meibo exports, with the alerts the README
-// promises (an import stuck RUNNING, mail waiting, server errors).
+// promises (an import stuck RUNNING, mail waiting, server errors, refused
+// second factors).
 func TestAlertRules(t *testing.T) {
 	names := exported(t)
 	b, err := os.ReadFile("../docs/alerts.yml")
@@ -138,7 +140,7 @@ func TestAlertRules(t *testing.T) {
 			checkExpr(t, names, "docs/alerts.yml "+r.Alert, r.Expr)
 		}
 	}
-	for _, want := range []string{"MeiboImportStuck", "MeiboMailBacklog", "MeiboHTTPErrorRate"} {
+	for _, want := range []string{"MeiboImportStuck", "MeiboMailBacklog", "MeiboHTTPErrorRate", "MeiboSecondFactorsRefused"} {
 		if !slices.Contains(alerts, want) {
 			t.Errorf("docs/alerts.yml has no %s", want)
 		}
@@ -178,7 +180,7 @@ func TestDashboard(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"meibo_http_requests_total", "meibo_signins_total", "meibo_import_jobs_total", "meibo_import_last_rows_per_second",
+	for _, want := range []string{"meibo_http_requests_total", "meibo_signins_total", "meibo_second_factor_total", "meibo_import_jobs_total", "meibo_import_last_rows_per_second",
 		"meibo_mail_pending", "meibo_mail_attempts_total", "meibo_search_index_waiting_users", "meibo_devices_online", "meibo_command_delivery_seconds_bucket",
 		"meibo_db_transaction_duration_seconds_bucket", "go_sql_in_use_connections", "go_goroutines"} {
 		if !used[want] {
@@ -196,6 +198,38 @@ func checkExpr(t *testing.T, names map[string]bool, where, expr string) {
 	for _, n := range refs {
 		if !names[n] {
 			t.Errorf("%s: %s is not a metric meibo exports (%q)", where, n, expr)
+		}
+	}
+}
+
+// TestMetricsInREADME: every metric of meibo's own (meibo_*) has its row in
+// the README's table of metrics, and the table names no other.
+func TestMetricsInREADME(t *testing.T) {
+	names := exported(t)
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "| `meibo_") {
+			table = append(table, line)
+		}
+	}
+	documented := map[string]bool{}
+	for _, row := range table {
+		first := strings.SplitN(row, "|", 3)[1]
+		for _, m := range regexp.MustCompile("`(meibo_[a-z_]+)").FindAllStringSubmatch(first, -1) {
+			documented[m[1]] = true
+			if !names[m[1]] {
+				t.Errorf("README's table of metrics names %s, which meibo does not export", m[1])
+			}
+		}
+	}
+	for n := range names {
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_sum"), "_count")
+		if strings.HasPrefix(n, "meibo_") && names[base] && !documented[base] {
+			t.Errorf("%s is not in README's table of metrics", base)
 		}
 	}
 }

@@ -1,14 +1,14 @@
 // Package metrics exports meibo's counts and timings to Prometheus: HTTP
-// requests by route pattern, sign-ins, imports and exports, the mail
-// outbox, devices and their commands, database pools and transactions, and
-// the Go runtime and process.
+// requests by route pattern, sign-ins and checks of second factors, imports
+// and exports, the mail outbox, devices and their commands, database pools
+// and transactions, and the Go runtime and process.
 //
 // It implements service.Metrics; the service itself knows nothing of
 // Prometheus. Labels are fixed words only (route patterns, methods,
-// statuses, surfaces, outcomes, formats, actions): never an ID, a name or an
-// address. It imports the service (for its interface) and nothing of
-// storage: cmd/meibo hands it the pools and the functions it reads at
-// scrape time.
+// statuses, surfaces, factors, outcomes, formats, actions): never an ID, a
+// name or an address. It imports the service (for its interface) and
+// nothing of storage: cmd/meibo hands it the pools and the functions it
+// reads at scrape time.
 package metrics
 
 import (
@@ -56,7 +56,8 @@ type Registry struct {
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
 
-	signIns *prometheus.CounterVec
+	signIns       *prometheus.CounterVec
+	secondFactors *prometheus.CounterVec
 
 	importJobs     *prometheus.CounterVec
 	importRows     *prometheus.CounterVec
@@ -99,6 +100,9 @@ func New(src Sources) *Registry {
 		[]string{"route", "method"})
 	r.signIns = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meibo_signins_total",
 		Help: "Sign-in attempts by surface (console, api, portal) and outcome (success, refused, throttled, error)."}, []string{"surface", "outcome"})
+	r.secondFactors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meibo_second_factor_total",
+		Help: "Checks of administrators' second factors by surface (console, api), factor (totp, recovery, passkey) and outcome " +
+			"(success, refused, throttled, error)."}, []string{"surface", "factor", "outcome"})
 
 	r.importJobs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meibo_import_jobs_total",
 		Help: "Import jobs finished by this server, by format and outcome (success, failed)."}, []string{"format", "outcome"})
@@ -130,10 +134,19 @@ func New(src Sources) *Registry {
 		Help:    "Database transactions from begin to commit or rollback, by kind (read, write) and outcome (commit, rollback).",
 		Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60}}, []string{"kind", "outcome"})
 
-	for _, c := range []prometheus.Collector{r.httpRequests, r.httpDuration, r.signIns, r.importJobs, r.importRows, r.importDuration,
+	for _, c := range []prometheus.Collector{r.httpRequests, r.httpDuration, r.signIns, r.secondFactors, r.importJobs, r.importRows, r.importDuration,
 		r.importRate, r.exportJobs, r.exportRows, r.exportDuration, r.mailAttempts, r.commandsDelivered, r.commandDelivery,
 		r.commandsFinished, r.txDuration} {
 		f(c)
+	}
+	// The second factors each surface checks start at zero, so that the
+	// first refusals show as an increase.
+	for surface, factors := range map[string][]string{"console": {"totp", "recovery", "passkey"}, "api": {"totp", "recovery"}} {
+		for _, factor := range factors {
+			for _, outcome := range []string{"success", "refused", "throttled"} {
+				r.secondFactors.WithLabelValues(surface, factor, outcome)
+			}
+		}
 	}
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -164,6 +177,11 @@ func (r *Registry) Gatherer() prometheus.Gatherer { return r.reg }
 // SignIn implements service.Metrics.
 func (r *Registry) SignIn(surface, outcome string) {
 	r.signIns.WithLabelValues(surface, outcome).Inc()
+}
+
+// SecondFactor implements service.Metrics.
+func (r *Registry) SecondFactor(surface, factor, outcome string) {
+	r.secondFactors.WithLabelValues(surface, factor, outcome).Inc()
 }
 
 // ImportFinished implements service.Metrics.

@@ -156,7 +156,7 @@ func (s *Service) SecondFactor(ctx context.Context, secret, code, addr string) e
 	if sess.Stage != meibo.StageSecond {
 		return meibo.Errorf(meibo.CodeConflict, "mfa.stage")
 	}
-	method, err := s.checkCode(ctx, ad, code, addr)
+	method, err := s.checkCode(ctx, ad, code, addr, "console")
 	if err != nil {
 		return err
 	}
@@ -172,14 +172,21 @@ func (s *Service) SecondFactor(ctx context.Context, secret, code, addr string) e
 
 // checkCode checks an authenticator code (six digits) or a recovery code of
 // ad under the second-factor counter, and uses it. It returns the method.
-func (s *Service) checkCode(ctx context.Context, ad *meibo.Admin, code, addr string) (string, error) {
+// The check is counted on surface (console, api), by the method the code's
+// shape names, whatever its outcome.
+func (s *Service) checkCode(ctx context.Context, ad *meibo.Admin, code, addr, surface string) (_ string, err error) {
+	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
+	shape := meibo.MethodRecovery
+	if len(code) == 6 {
+		shape = meibo.MethodTOTP
+	}
+	defer func() { s.countSecondFactor(surface, shape, err) }()
 	key := factorPrefix + adminAccount(ad.LoginID)
 	if err := s.reserve(ctx, map[string]throttleRule{key: ownRule}); err != nil {
 		return "", err
 	}
-	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	var method string
-	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+	err = s.store.Update(ctx, func(tx meibo.Tx) error {
 		if len(code) == 6 {
 			t, err := tx.TOTP(ctx, ad.ID)
 			if meibo.ErrorCode(err) == meibo.CodeNotFound || (err == nil && t.ConfirmedAt == nil) {
@@ -659,7 +666,7 @@ func (s *Service) loginFactor(ctx context.Context, loginID, password, code, addr
 		if code == "" {
 			return "", nil, meibo.Errorf(meibo.CodeUnauthorized, "mfa.code.required")
 		}
-		method, err := s.checkCode(ctx, ad, code, addr)
+		method, err := s.checkCode(ctx, ad, code, addr, "api")
 		if err != nil {
 			return "", nil, err
 		}

@@ -16,6 +16,10 @@ type Metrics interface {
 	// SignIn counts a sign-in attempt on a surface (console, api, portal)
 	// with its outcome (success, refused, throttled, error).
 	SignIn(surface, outcome string)
+	// SecondFactor counts a check of an administrator's second factor on
+	// a surface (console, api) by factor (totp, recovery, passkey) with
+	// its outcome (success, refused, throttled, error).
+	SecondFactor(surface, factor, outcome string)
 	// ImportFinished counts a finished import job by format and outcome
 	// (success, failed) with its rows and how long it ran.
 	ImportFinished(format, outcome string, rows int, took time.Duration)
@@ -35,6 +39,7 @@ type Metrics interface {
 type noMetrics struct{}
 
 func (noMetrics) SignIn(string, string)                             {}
+func (noMetrics) SecondFactor(string, string, string)               {}
 func (noMetrics) ImportFinished(string, string, int, time.Duration) {}
 func (noMetrics) ExportFinished(string, string, int, time.Duration) {}
 func (noMetrics) MailAttempt(string)                                {}
@@ -66,6 +71,13 @@ func signInOutcome(err error) string {
 // countSignIn counts a sign-in on surface with the outcome err tells.
 func (s *Service) countSignIn(surface string, err error) {
 	s.metrics().SignIn(surface, signInOutcome(err))
+}
+
+// countSecondFactor counts a check of a second factor (totp, recovery,
+// passkey) on surface with the outcome err tells (the words of a sign-in's
+// outcome).
+func (s *Service) countSecondFactor(surface, factor string, err error) {
+	s.metrics().SecondFactor(surface, factor, signInOutcome(err))
 }
 
 // LoginFactor is Login with a second factor (see loginFactor), counted as

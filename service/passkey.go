@@ -435,6 +435,14 @@ func (s *Service) FinishPasskeySecond(ctx context.Context, secret, origin string
 	if sess.Stage != meibo.StageSecond {
 		return meibo.Errorf(meibo.CodeConflict, "mfa.stage")
 	}
+	err = s.finishPasskeySecond(ctx, sess, ad, origin, response, addr)
+	s.countSecondFactor("console", meibo.MethodPasskey, err)
+	return err
+}
+
+// finishPasskeySecond checks the passkey's answer for the session waiting
+// for its second factor and completes it.
+func (s *Service) finishPasskeySecond(ctx context.Context, sess *meibo.Session, ad *meibo.Admin, origin string, response []byte, addr string) error {
 	failed := meibo.Errorf(meibo.CodeUnauthorized, "mfa.passkey.failed")
 	rp, err := s.relyingParty(origin)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/csvio"
 	"github.com/meibo/meibo/internal/smtptest"
+	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store/storetest"
 )
 
@@ -140,6 +141,7 @@ var allowedLabels = map[string]*regexp.Regexp{
 	"method":  regexp.MustCompile(`^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|other)$`),
 	"status":  regexp.MustCompile(`^[1-5][0-9][0-9]$`),
 	"surface": regexp.MustCompile(`^(console|api|portal)$`),
+	"factor":  regexp.MustCompile(`^(totp|recovery|passkey)$`),
 	"outcome": regexp.MustCompile(`^(success|refused|throttled|error|failed|sent|retry|done|cancelled|commit|rollback)$`),
 	"format":  regexp.MustCompile(`^(users|admins|devices|personal|bulk:[a-z]+\.[a-z]+)$`),
 	"action":  regexp.MustCompile(`^(lock|ring|locate|message|wipe)$`),
@@ -182,6 +184,48 @@ func TestMetrics(t *testing.T) {
 		for range 2 {
 			c.json("POST", "/api/v1/login", map[string]string{"loginId": "admin", "password": "Wrong-pass-phrase-1"}, "", 401)
 		}
+
+		// Second factors: an administrator with an authenticator app signs
+		// in to the console (one more console sign-in, at the password) and
+		// gives a wrong code, then the right one; on the API, a wrong code
+		// and a wrong recovery code (two refused API sign-ins), then a
+		// recovery code (an API sign-in).
+		const keeperPassword = "Lantern-quiet-pw3"
+		if _, err := m.Service.CreateAdmin(meibo.WithActor(ctx, meibo.System("test")), service.AdminInput{LoginID: "keeper", Name: "Keeper",
+			Password: keeperPassword, Authorities: meibo.NewAuthorities(meibo.AuthConsole)}); err != nil {
+			t.Fatal(err)
+		}
+		setupSession, _, err := m.Service.SignIn(ctx, "keeper", keeperPassword, "192.0.2.9", "test", meibo.English)
+		if err != nil {
+			t.Fatal(err)
+		}
+		act, _, err := m.Service.FactorActor(ctx, setupSession, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		setup, err := m.Service.BeginTOTP(meibo.WithActor(ctx, act))
+		if err != nil {
+			t.Fatal(err)
+		}
+		recovery, err := m.Service.ConfirmTOTP(meibo.WithActor(ctx, act), totpCodeNow(t, setup.Secret))
+		if err != nil || len(recovery) == 0 {
+			t.Fatalf("confirm the authenticator: %v, %d recovery codes", err, len(recovery))
+		}
+		second, sess, err := m.Service.SignIn(ctx, "keeper", keeperPassword, "192.0.2.9", "test", meibo.English)
+		if err != nil || sess.Stage != meibo.StageSecond {
+			t.Fatalf("sign-in with an authenticator: %v, %+v", err, sess)
+		}
+		if err := m.Service.SecondFactor(ctx, second, totpCode(t, setup.Secret, time.Now().Add(time.Hour)), "192.0.2.9"); meibo.ErrorCode(err) != meibo.CodeUnauthorized {
+			t.Fatalf("a wrong code in the console: %v", err)
+		}
+		// The next step's code: the confirmation used this one.
+		if err := m.Service.SecondFactor(ctx, second, totpCode(t, setup.Secret, time.Now().Add(30*time.Second)), "192.0.2.9"); err != nil {
+			t.Fatalf("the right code in the console: %v", err)
+		}
+		for _, code := range []string{totpCode(t, setup.Secret, time.Now().Add(time.Hour)), "wrong-recovery-code"} {
+			c.json("POST", "/api/v1/login", map[string]string{"loginId": "keeper", "password": keeperPassword, "code": code}, "", 401)
+		}
+		c.json("POST", "/api/v1/login", map[string]string{"loginId": "keeper", "password": keeperPassword, "code": recovery[0]}, "", 200)
 
 		// A user with an invitation: one mail, sent.
 		c.json("POST", "/api/v1/groups", map[string]string{"id": "G1", "name": "Sales"}, tok, 201)
@@ -258,15 +302,21 @@ func TestMetrics(t *testing.T) {
 			labels []string
 			value  float64
 		}{
-			{"meibo_http_requests_total", []string{"route", "/api/v1/login", "method", "POST", "status", "200"}, 1},
-			{"meibo_http_requests_total", []string{"route", "/api/v1/login", "method", "POST", "status", "401"}, 2},
+			{"meibo_http_requests_total", []string{"route", "/api/v1/login", "method", "POST", "status", "200"}, 2},
+			{"meibo_http_requests_total", []string{"route", "/api/v1/login", "method", "POST", "status", "401"}, 4},
 			{"meibo_http_requests_total", []string{"route", "/api/v1/imports", "method", "POST", "status", "202"}, 1},
 			{"meibo_http_requests_total", []string{"route", "/api/v1/devices/{id}/commands", "method", "POST", "status", "202"}, 1},
 			{"meibo_http_requests_total", []string{"route", "/metrics", "method", "GET", "status", "401"}, 2},
 			{"meibo_http_request_duration_seconds", []string{"route", "/device/v1/checkin", "method", "POST"}, 1},
-			{"meibo_signins_total", []string{"surface", "api", "outcome", "success"}, 1},
-			{"meibo_signins_total", []string{"surface", "api", "outcome", "refused"}, 2},
-			{"meibo_signins_total", []string{"surface", "console", "outcome", "success"}, 1},
+			{"meibo_signins_total", []string{"surface", "api", "outcome", "success"}, 2},
+			{"meibo_signins_total", []string{"surface", "api", "outcome", "refused"}, 4},
+			{"meibo_signins_total", []string{"surface", "console", "outcome", "success"}, 3},
+			{"meibo_second_factor_total", []string{"surface", "console", "factor", "totp", "outcome", "refused"}, 1},
+			{"meibo_second_factor_total", []string{"surface", "console", "factor", "totp", "outcome", "success"}, 1},
+			{"meibo_second_factor_total", []string{"surface", "api", "factor", "totp", "outcome", "refused"}, 1},
+			{"meibo_second_factor_total", []string{"surface", "api", "factor", "recovery", "outcome", "refused"}, 1},
+			{"meibo_second_factor_total", []string{"surface", "api", "factor", "recovery", "outcome", "success"}, 1},
+			{"meibo_second_factor_total", []string{"surface", "console", "factor", "passkey", "outcome", "refused"}, 0}, // there from the start
 			{"meibo_signins_total", []string{"surface", "portal", "outcome", "refused"}, float64(portalRefused)},
 			{"meibo_signins_total", []string{"surface", "portal", "outcome", "throttled"}, 1},
 			{"meibo_import_jobs_total", []string{"format", "users", "outcome", "success"}, 1},
@@ -308,7 +358,7 @@ func TestMetrics(t *testing.T) {
 		}
 
 		// No label holds an ID, a name or an address.
-		secrets := []string{"taro", "hanako", "G1", "Sales", "admin", "127.0.0.1", "192.0.2", "example.org", secret}
+		secrets := []string{"taro", "hanako", "keeper", "G1", "Sales", "admin", "127.0.0.1", "192.0.2", "example.org", secret}
 		var names []string
 		for name, f := range fams {
 			names = append(names, name)
