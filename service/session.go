@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"strings"
 	"time"
 
 	"github.com/meibo/meibo"
@@ -139,10 +140,14 @@ func (s *Service) ConsoleActor(ctx context.Context, secret, addr string) (*meibo
 	} else if err != nil {
 		return nil, nil, err
 	}
-	if !ad.CanSignIn() {
+	// An administrator kept for single sign-on has no password: its
+	// session from the identity provider is as good as one from a password.
+	viaSSO := strings.HasPrefix(sess.Methods, meibo.MethodSSO+":")
+	if !ad.CanSignIn() && !(viaSSO && !ad.Disabled && !ad.Builtin) {
 		return nil, nil, sessionUnauthorized
 	}
-	if due {
+	// A provider's second factor, trusted (mfaAmr), meets the policy.
+	if due && !(viaSSO && strings.HasSuffix(sess.Methods, "+mfa")) {
 		// The policy came to cover the administrator after this session
 		// signed in: it sets up a factor before anything else, as a new
 		// sign-in would.

@@ -91,12 +91,24 @@ func (s *Service) signInSSO(ctx context.Context, id SSOIdentity, addr, userAgent
 	secret, hash := meibo.NewToken("mbs_")
 	var sess *meibo.Session
 	var ad *meibo.Admin
+	reason := "no administrator matches " + id.Claim + " " + id.Value
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
 		var err error
-		if ad, err = ssoAdmin(ctx, tx, id); err != nil {
+		var refusal string
+		if ad, refusal, err = ssoAdmin(ctx, tx, id); err != nil {
 			return err
 		}
-		if ad == nil || ad.Disabled || (ad.Builtin && ad.LoginID == meibo.BuiltinBackup) {
+		switch {
+		case refusal != "":
+			reason = refusal
+			return unknown
+		case ad == nil:
+			return unknown
+		case ad.Builtin:
+			reason = "the built-in administrator " + ad.LoginID + " signs in with its password only"
+			return unknown
+		case ad.Disabled:
+			reason = "administrator " + ad.LoginID + " is disabled"
 			return unknown
 		}
 		if err := tx.LinkSSO(ctx, &meibo.SSOLink{Provider: id.Provider, Subject: id.Subject, AdminID: ad.ID}); err != nil {
@@ -125,7 +137,7 @@ func (s *Service) signInSSO(ctx context.Context, id SSOIdentity, addr, userAgent
 	})
 	if err != nil {
 		if meibo.ErrorCode(err) == meibo.CodeUnauthorized {
-			s.auditSSOFailed(ctx, id.Provider, "no administrator matches "+id.Claim+" "+id.Value, addr)
+			s.auditSSOFailed(ctx, id.Provider, reason, addr)
 		}
 		return "", nil, err
 	}
@@ -133,38 +145,62 @@ func (s *Service) signInSSO(ctx context.Context, id SSOIdentity, addr, userAgent
 }
 
 // ssoAdmin finds the administrator of an identity: its link, or the claim.
-func ssoAdmin(ctx context.Context, tx meibo.Tx, id SSOIdentity) (*meibo.Admin, error) {
+// (The caller refuses the built-in administrators, whose break-glass admin
+// signs in with its password.) A claim never names one linked to another
+// subject of the same provider: the link pins the identity, and an address
+// or user name given anew at the provider (a leaver's address to a new
+// hire, a name anyone may choose) must not take the account over. refusal
+// says why there is none for the operator, "" when nothing matched.
+func ssoAdmin(ctx context.Context, tx meibo.Tx, id SSOIdentity) (ad *meibo.Admin, refusal string, err error) {
 	l, err := tx.SSOLink(ctx, id.Provider, id.Subject)
 	switch {
 	case err == nil:
-		return tx.Admin(ctx, l.AdminID)
+		ad, err := tx.Admin(ctx, l.AdminID)
+		return ad, "", err
 	case meibo.ErrorCode(err) != meibo.CodeNotFound:
-		return nil, err
+		return nil, "", err
 	}
 	if id.Value == "" {
-		return nil, nil
+		return nil, "", nil
 	}
 	if id.Claim != "email" {
-		ad, err := tx.AdminByLoginID(ctx, id.Value)
+		ad, err = tx.AdminByLoginID(ctx, id.Value)
 		if meibo.ErrorCode(err) == meibo.CodeNotFound {
-			return nil, nil
+			return nil, "", nil
+		} else if err != nil {
+			return nil, "", err
 		}
-		return ad, err
-	}
-	admins, err := tx.Admins(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var found *meibo.Admin
-	for _, ad := range admins {
-		if ad.Email != "" && strings.EqualFold(ad.Email, id.Value) {
-			if found != nil {
-				return nil, nil // two administrators share the address: neither
+	} else {
+		admins, err := tx.Admins(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, a := range admins {
+			if a.Email != "" && strings.EqualFold(a.Email, id.Value) {
+				if ad != nil {
+					return nil, "two administrators have the address " + id.Value, nil
+				}
+				ad = a
 			}
-			found = ad
+		}
+		if ad == nil {
+			return nil, "", nil
 		}
 	}
-	return found, nil
+	if ad.Builtin {
+		return ad, "", nil // refused by the caller, whatever the link
+	}
+	links, err := tx.SSOLinks(ctx, ad.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, l := range links {
+		if l.Provider == id.Provider {
+			return nil, "administrator " + ad.LoginID + " is linked to another subject of this provider (" + l.Subject +
+				"); a manager of administrators removes that link first", nil
+		}
+	}
+	return ad, "", nil
 }
 
 // RemoveSSOLinks forgets an administrator's links to one identity provider
