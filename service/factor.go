@@ -734,7 +734,9 @@ func (s *Service) SessionToken(ctx context.Context, name string) (string, *meibo
 // passwordAllowed refuses the password of an administrator who has signed
 // in with an identity provider when the operator turned that off.
 func (s *Service) passwordAllowed(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error {
-	if !s.cfg.Factors.PasswordOffWithSSO {
+	// The built-in administrator is the break-glass account: its password
+	// stays, whatever links an earlier version made.
+	if !s.cfg.Factors.PasswordOffWithSSO || ad.Builtin {
 		return nil
 	}
 	links, err := tx.SSOLinks(ctx, ad.ID)

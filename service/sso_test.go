@@ -54,6 +54,18 @@ func TestSSOIdentityPinned(t *testing.T) {
 			return err
 		}))
 
+		// The built-in administrator's password stays with every setting,
+		// even linked (as an earlier version could link it).
+		root := must(svc.AdminByLoginID(e.sys, meibo.BuiltinAdmin))(t)
+		noErr(t, e.db.Update(bg, func(tx meibo.Tx) error {
+			return tx.LinkSSO(bg, &meibo.SSOLink{Provider: "kc", Subject: "s-old", AdminID: root.ID})
+		}))
+		off := service.New(e.db, service.Config{Hasher: e.hasher, Factors: service.FactorConfig{PasswordOffWithSSO: true}})
+		t.Cleanup(off.WaitAudits)
+		if _, _, err := off.SignIn(bg, meibo.BuiltinAdmin, "root pass phrase", "192.0.2.3", "", meibo.English); err != nil {
+			t.Errorf("the built-in administrator's password with passwordOffWithSso: %v", err)
+		}
+
 		// An administrator without a password, by single sign-on.
 		cookie, _, err := svc.SignInSSO(bg, service.SSOIdentity{Provider: "corp", Subject: "s-carol", Claim: "email", Value: "carol@example.com"}, "192.0.2.2", "", meibo.English)
 		noErr(t, err)
