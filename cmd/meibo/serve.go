@@ -174,6 +174,12 @@ func (m *Main) Open(ctx context.Context) error {
 			"session cookies cross the network unencrypted. Serve https (--tls-cert and --tls-key), or put it behind a proxy "+
 			"that does and give --public-url https://…", m.ln.Addr(), cfg.Mail.PublicURL), "addr", m.ln.Addr().String())
 	}
+	if why := metricsExposed(cfg.Metrics, m.ln.Addr(), len(trusted) > 0); why != "" {
+		m.log.Warn(fmt.Sprintf("/metrics is served on %s to %s, without a token: anyone who reaches it reads the sign-in counts, "+
+			"route latencies and queue backlogs. Give scrapers a token with --metrics-token-file, serve the metrics on an address "+
+			"of their own with --metrics-addr (e.g. 127.0.0.1:9090), or turn them off with --no-metrics", m.ln.Addr(), why),
+			"addr", m.ln.Addr().String())
+	}
 	if err := cfg.Mail.apply(&scfg); err != nil {
 		m.DB.Close()
 		return err
@@ -517,6 +523,23 @@ func redactDSN(dsn string) string {
 func loopback(addr net.Addr) bool {
 	tcp, ok := addr.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// metricsExposed says who besides this machine reads /metrics on the main
+// listener at addr without a token ("" when no one: the metrics are off,
+// have an address or a token of their own, or the listener is loopback and
+// no proxy forwards to it). Behind a proxy the loopback listener is
+// reached from elsewhere: a proxy forwards /metrics like every other path.
+func metricsExposed(c metricsConfig, addr net.Addr, proxied bool) string {
+	switch {
+	case c.Disable || c.Addr != "" || c.Token != "":
+		return ""
+	case !loopback(addr):
+		return "other machines"
+	case proxied:
+		return "whoever reaches the proxies of --trusted-proxies"
+	}
+	return ""
 }
 
 // refuseNewer refuses a database that a newer meibo has migrated: this

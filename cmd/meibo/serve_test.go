@@ -126,6 +126,49 @@ func TestPlainHTTPForOthers(t *testing.T) {
 	}
 }
 
+// TestMetricsExposedWarning checks that the server warns, naming the flags
+// that close it, when it serves /metrics without a token on its main
+// listener to other machines (a listener that is not loopback, or one a
+// trusted proxy forwards to), and not on a laptop's loopback listener nor
+// when the metrics have a token, an address of their own or are off.
+func TestMetricsExposedWarning(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		addr string
+		edit func(*Config)
+		warn bool
+	}{
+		{"every interface", "0.0.0.0:0", nil, true},
+		{"loopback", "127.0.0.1:0", nil, false},
+		{"loopback behind a proxy", "127.0.0.1:0", func(c *Config) { c.HTTP.TrustedProxies = "127.0.0.1/32" }, true},
+		{"a token", "0.0.0.0:0", func(c *Config) { c.Metrics.Token = "scraper-token" }, false},
+		{"an address of their own", "0.0.0.0:0", func(c *Config) { c.Metrics.Addr = "127.0.0.1:0" }, false},
+		{"no metrics", "0.0.0.0:0", func(c *Config) { c.Metrics.Disable = true }, false},
+	} {
+		var logs syncBuffer
+		cfg := testConfig(migratedDB(t), io.Discard)
+		cfg.Addr = c.addr
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		if c.edit != nil {
+			c.edit(&cfg)
+		}
+		m := NewMain(cfg)
+		if err := m.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		m.Close()
+		log := logs.String()
+		warned := strings.Contains(log, "/metrics is served on")
+		if warned != c.warn {
+			t.Errorf("%s: warned %v; log:\n%s", c.name, warned, log)
+		}
+		if warned && (!strings.Contains(log, "--metrics-token-file") || !strings.Contains(log, "--metrics-addr") || !strings.Contains(log, "level=WARN")) {
+			t.Errorf("%s: the warning names neither flag:\n%s", c.name, log)
+		}
+	}
+}
+
 // TestReadOnlyDatabase checks that the server refuses, at its start and
 // saying why, a PostgreSQL database that takes no writes (here: read-only
 // transactions by default, as on a standby), while a command still reads
