@@ -99,6 +99,14 @@ func signIns(t *testing.T, url, surface, outcome string) float64 {
 	return v
 }
 
+// secondFactors is the count of second-factor checks on surface of factor
+// with outcome that the server at url reports.
+func secondFactors(t *testing.T, url, surface, factor, outcome string) float64 {
+	t.Helper()
+	v, _ := value(scrape(t, url), "meibo_second_factor_total", "surface", surface, "factor", factor, "outcome", outcome)
+	return v
+}
+
 // value is the value of the series of name with exactly the labels given
 // (a counter's or gauge's value, a histogram's count), and whether it is there.
 func value(fams map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {

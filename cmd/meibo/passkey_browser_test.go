@@ -78,13 +78,29 @@ func TestPasskeysInBrowser(t *testing.T) {
 		b := b.with(t)
 		b.signIn("keys", pw)
 		register("Laptop")
-		// The first factor comes with recovery codes, shown once.
-		b.waitFor(`!document.getElementById("passkey-codes").hidden`, 10*time.Second)
+		// The first factor comes with recovery codes, shown once, on a page
+		// that shows the state after the change: the passkey is there, and
+		// so are the ten codes unused.
+		waitCodesShown(b)
 		if n := evalJS[int](b, `document.querySelectorAll("#shown-once code").length`); n != 10 {
 			t.Errorf("%d recovery codes shown", n)
 		}
+		b.wantText("The passkey was added.")
+		if got := b.text("#passkey-list"); !strings.Contains(got, "Laptop") {
+			t.Errorf("right after the add, the passkeys shown are %q", got)
+		}
+		if got := strings.TrimSpace(b.text("#recovery-left")); got != "10 unused." {
+			t.Errorf("right after the add, the recovery codes shown are %q", got)
+		}
+		if got := b.mainText(); strings.Contains(got, "No passkey") {
+			t.Errorf("right after the add, the page contradicts itself:\n%s", got)
+		}
 		b.submit("#once-continue")
-		b.wantText("Laptop")
+		b.wantText("Laptop", "10 unused.")
+		// Shown once: the page after does not show them again.
+		if n := evalJS[int](b, `document.querySelectorAll("#shown-once code").length`); n != 0 {
+			t.Errorf("%d recovery codes shown again", n)
+		}
 		if n := credentials(t, b, laptop); n != 1 {
 			t.Fatalf("the authenticator holds %d passkeys", n)
 		}
@@ -131,6 +147,7 @@ func TestPasskeysInBrowser(t *testing.T) {
 		b := b.with(t)
 		signOut()
 		before := signIns(t, s.base, "console", "success")
+		passkeysBefore := secondFactors(t, s.base, "console", "passkey", "success")
 		b.signIn("keys", pw)
 		if loc := b.location(); !strings.HasSuffix(loc, "/console/signin/second") {
 			t.Fatalf("after the password: %s", loc)
@@ -138,9 +155,12 @@ func TestPasskeysInBrowser(t *testing.T) {
 		b.click("#passkey-second-button")
 		waitPath(b, "/console/")
 		// One sign-in, counted at its password: the second factor
-		// completes it and is not counted again.
+		// completes it and is not counted again, but as a second factor.
 		if got := signIns(t, s.base, "console", "success") - before; got != 1 {
 			t.Errorf("a password and a passkey counted +%v console sign-ins, want +1", got)
+		}
+		if got := secondFactors(t, s.base, "console", "passkey", "success") - passkeysBefore; got != 1 {
+			t.Errorf("a passkey as the second factor counted +%v, want +1", got)
 		}
 		b.open("/console/account/security")
 		b.wantText("password+passkey")
@@ -162,6 +182,24 @@ func TestPasskeysInBrowser(t *testing.T) {
 			t.Errorf("passkeys after removing Laptop: %q", got)
 		}
 	})
+}
+
+// waitCodesShown waits until the tab shows recovery codes of a passkey
+// added (in the page that asked or one it goes to next: it may be loading
+// meanwhile).
+func waitCodesShown(b *browserTab) {
+	b.t.Helper()
+	const shown = `(e => !!e && !e.hidden && document.readyState === "complete" && document.querySelectorAll("#shown-once code").length > 0)(document.getElementById("passkey-codes"))`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if ok, err := tryEvalJS[bool](b, shown); err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("waiting for the recovery codes: at %s\n%s", b.location(), b.mainText())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // waitPath waits until the tab's address ends with suffix (a page that
