@@ -172,11 +172,10 @@ type securityData struct {
 	Admin    *meibo.Admin
 	Factors  *meibo.Factors
 	Sessions []*meibo.Session
-	Current  string   // the hash of this session
-	Setup    bool     // the session must set up a factor first
-	Self     bool     // the administrator is the one signed in
-	Own      bool     // the own security page (with its forms)
-	Codes    []string // recovery codes made with a first passkey, shown once
+	Current  string // the hash of this session
+	Setup    bool   // the session must set up a factor first
+	Self     bool   // the administrator is the one signed in
+	Own      bool   // the own security page (with its forms)
 	Lang     meibo.Lang
 	CSRF     string
 }
@@ -203,7 +202,6 @@ func (c *Console) handleSecurity(q *req) {
 		c.fail(q, err)
 		return
 	}
-	d.Codes = c.takeCodes(q)
 	msg := notice(q)
 	if d.Setup {
 		msg = web.T(q.lang, "security.setup.required")

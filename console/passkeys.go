@@ -1,14 +1,10 @@
 package console
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/web"
@@ -153,59 +149,15 @@ func (c *Console) handlePasskeyRegisterBegin(q *req) {
 	c.passkeyJSON(q.w, http.StatusOK, json.RawMessage(opts))
 }
 
-// handlePasskeyRegister keeps a new passkey and sends the browser to the
-// security page, which then shows it. Recovery codes made with it (the
-// first factor) go there in a cookie, to be shown once with it: shown in
-// the page that asked, they would sit above that page's passkeys and
-// recovery codes as they were before.
+// handlePasskeyRegister keeps a new passkey; recovery codes made with it
+// (the first factor) are in the answer, to be shown once.
 func (c *Console) handlePasskeyRegister(q *req) {
 	codes, err := c.svc.FinishPasskeyRegistration(q.ctx, origin(q.r), q.r.PostFormValue("name"), []byte(q.r.PostFormValue("credential")))
 	if err != nil {
 		c.passkeyError(q.w, q.r, err)
 		return
 	}
-	if len(codes) > 0 {
-		c.keepCodes(q, codes)
-	}
-	c.passkeyJSON(q.w, http.StatusOK, map[string]any{"next": securityPath + "?done=passkey.added"})
-}
-
-// codesCookie carries recovery codes from the answer that made them to the
-// security page shown next, for a minute at most; the page forgets them.
-const codesCookie = "meibo_codes"
-
-// codesMAC binds the codes carried to the session (its CSRF token, which
-// no other page or site reads), so that nothing else can put codes there.
-func codesMAC(csrf, payload string) string {
-	m := hmac.New(sha256.New, []byte(csrf))
-	m.Write([]byte("recovery-codes\x00" + payload))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-func (c *Console) keepCodes(q *req, codes []string) {
-	payload := base64.RawURLEncoding.EncodeToString([]byte(strings.Join(codes, " ")))
-	web.SetCookie(q.w, q.r, &http.Cookie{Name: codesCookie, Value: payload + "." + codesMAC(q.sess.CSRF, payload), Path: securityPath,
-		MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-}
-
-// takeCodes returns the recovery codes kept for this session's security
-// page (none when there are none or they are not its own) and forgets them.
-func (c *Console) takeCodes(q *req) []string {
-	v := web.CookieValue(q.r, codesCookie)
-	if v == "" {
-		return nil
-	}
-	web.SetCookie(q.w, q.r, &http.Cookie{Name: codesCookie, Value: "", Path: securityPath, MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode})
-	payload, mac, ok := strings.Cut(v, ".")
-	if !ok || !hmac.Equal([]byte(mac), []byte(codesMAC(q.sess.CSRF, payload))) {
-		return nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		return nil
-	}
-	return strings.Fields(string(b))
+	c.passkeyJSON(q.w, http.StatusOK, map[string]any{"next": securityPath + "?done=passkey.added", "codes": codes})
 }
 
 func (c *Console) handlePasskeyRemove(q *req) {
