@@ -17,12 +17,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -215,7 +217,7 @@ func (c *Client) discover(ctx context.Context, p *Provider) (*discovered, error)
 	}
 	op, err := oidc.NewProvider(c.ctx(ctx), p.Issuer)
 	if err != nil {
-		return nil, fmt.Errorf("sso: discover %s: %w", p.ID, err)
+		return nil, fmt.Errorf("%w: discovery of %s: %w", ErrUnreachable, p.Issuer, err)
 	}
 	now := c.Now
 	if now == nil {
@@ -223,7 +225,9 @@ func (c *Client) discover(ctx context.Context, p *Provider) (*discovered, error)
 	}
 	d := &discovered{
 		provider: op,
-		verifier: op.Verifier(&oidc.Config{ClientID: p.ClientID, Now: now}),
+		// go-oidc has no leeway for the expiry: its clock is set back by
+		// ClockSkew instead (its own 5 minutes for "nbf" stay).
+		verifier: op.Verifier(&oidc.Config{ClientID: p.ClientID, Now: func() time.Time { return now().Add(-ClockSkew) }}),
 		oauth: &oauth2.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, Endpoint: op.Endpoint(),
 			RedirectURL: c.RedirectURL(p.ID), Scopes: p.Scopes},
 	}
@@ -255,10 +259,123 @@ func (c *Client) Start(ctx context.Context, id, next string) (string, *Flow, err
 	return u, f, nil
 }
 
-// ErrRefused is every refusal of a provider's answer: a wrong state, a
-// code the provider would not exchange, an ID token that does not verify
-// (signature, issuer, audience, expiry, nonce), a missing claim.
-var ErrRefused = errors.New("sso: refused")
+// ClockSkew is how far meibo's clock may be ahead of a provider's: an ID
+// token is taken up to this long after its expiry.
+const ClockSkew = 2 * time.Minute
+
+// The failures of a sign-in, told apart with errors.Is (and errors.As for
+// a *ProviderError), for the person's message and the operator's log.
+var (
+	// ErrUnreachable: the provider could not be reached or did not answer
+	// as one: its discovery document, its token or UserInfo endpoint (a
+	// network error, an answer without an OAuth error code).
+	ErrUnreachable = errors.New("provider unreachable")
+	// ErrStale: a sign-in that is over or is not this browser's: the state
+	// does not match the flow, or the provider no longer exchanges the
+	// code (invalid_grant: used already, or expired).
+	ErrStale = errors.New("sign-in expired or replayed")
+	// ErrRefused: the ID token does not verify (signature, issuer,
+	// audience, expiry, nonce) or the answer lacks one.
+	ErrRefused = errors.New("ID token refused")
+	// ErrNoIdentity: the provider's answer names no one: the configured
+	// claim is missing, or the e-mail address is not verified.
+	ErrNoIdentity = errors.New("no identity")
+)
+
+// ProviderError is an OAuth error the provider answered: at the redirect
+// back ("access_denied"...), or at its token endpoint ("invalid_client": the
+// client ID or secret meibo was given).
+type ProviderError struct {
+	Code        string
+	Description string // clipped to 200 characters, control characters removed
+	// Token: answered by the token endpoint (meibo's configuration is at
+	// fault), not at the redirect (the person or the provider's policy).
+	Token bool
+}
+
+func (e *ProviderError) Error() string {
+	s := "provider error: " + e.Code
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	return s
+}
+
+// Operator reports whether the operator, not the person, must act: the
+// provider refused meibo itself (its client ID or secret, a grant it does
+// not allow) or failed.
+func (e *ProviderError) Operator() bool {
+	switch e.Code {
+	case "server_error", "temporarily_unavailable":
+		return true
+	case "invalid_grant":
+		return false // a code used already or expired
+	}
+	return e.Token
+}
+
+// AnswerError is the error the provider answered at the redirect back
+// (error, error_description), or nil.
+func AnswerError(q url.Values) *ProviderError {
+	code := q.Get("error")
+	if code == "" {
+		return nil
+	}
+	return &ProviderError{Code: Clip(code, 64), Description: Clip(q.Get("error_description"), 200)}
+}
+
+// Clip keeps the first n characters of s, control characters removed.
+func Clip(s string, n int) string {
+	var b strings.Builder
+	for _, r := range strings.TrimSpace(s) {
+		if n == 0 {
+			b.WriteString("…")
+			break
+		}
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			r = ' '
+		}
+		b.WriteRune(r)
+		n--
+	}
+	return b.String()
+}
+
+// exchangeError classes a failed exchange of the code.
+func exchangeError(err error) error {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		return fmt.Errorf("%w: token exchange: %w", ErrUnreachable, err)
+	}
+	if re.ErrorCode == "" {
+		status := ""
+		if re.Response != nil {
+			status = re.Response.Status
+		}
+		return fmt.Errorf("%w: token exchange: the token endpoint answered %s", ErrUnreachable, status)
+	}
+	pe := &ProviderError{Code: Clip(re.ErrorCode, 64), Description: Clip(re.ErrorDescription, 200), Token: true}
+	if re.ErrorCode == "invalid_grant" {
+		return fmt.Errorf("%w: token exchange: %w", ErrStale, pe)
+	}
+	return fmt.Errorf("token exchange: %w", pe)
+}
+
+// emailVerified reads the "email_verified" claim: false when the provider
+// says the address is not verified, as a JSON boolean or as a string (as
+// some providers send it: only "true", in any case, is verified). An
+// absent claim is not a refusal: Entra ID never sends it.
+func emailVerified(claims map[string]any) bool {
+	switch v := claims["email_verified"].(type) {
+	case bool:
+		return v
+	case string:
+		return strings.EqualFold(strings.TrimSpace(v), "true")
+	case nil:
+		return true
+	}
+	return false
+}
 
 // Finish checks the provider's answer (state and code) against the flow and
 // returns who signed in.
@@ -268,7 +385,7 @@ func (c *Client) Finish(ctx context.Context, f *Flow, state, code string) (*Iden
 		return nil, errUnknownProvider
 	}
 	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(f.State)) != 1 {
-		return nil, fmt.Errorf("%w: state does not match", ErrRefused)
+		return nil, fmt.Errorf("%w: state does not match", ErrStale)
 	}
 	if code == "" {
 		return nil, fmt.Errorf("%w: no code", ErrRefused)
@@ -280,7 +397,7 @@ func (c *Client) Finish(ctx context.Context, f *Flow, state, code string) (*Iden
 	ctx = c.ctx(ctx)
 	tok, err := d.oauth.Exchange(ctx, code, oauth2.VerifierOption(f.Verifier))
 	if err != nil {
-		return nil, fmt.Errorf("%w: exchange the code: %w", ErrRefused, err)
+		return nil, exchangeError(err)
 	}
 	raw, ok := tok.Extra("id_token").(string)
 	if !ok || raw == "" {
@@ -298,33 +415,29 @@ func (c *Client) Finish(ctx context.Context, f *Flow, state, code string) (*Iden
 		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	value, _ := claims[p.Claim].(string)
+	verified := emailVerified(claims)
 	if value == "" {
 		// Some providers put profile claims in the UserInfo answer only.
 		info, err := d.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
 		if err != nil {
-			return nil, fmt.Errorf("%w: userinfo: %w", ErrRefused, err)
+			return nil, fmt.Errorf("%w: userinfo: %w", ErrUnreachable, err)
 		}
 		if info.Subject != idt.Subject {
 			return nil, fmt.Errorf("%w: userinfo of another subject", ErrRefused)
 		}
 		more := map[string]any{}
 		if err := info.Claims(&more); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+			return nil, fmt.Errorf("%w: userinfo: %w", ErrRefused, err)
 		}
 		value, _ = more[p.Claim].(string)
-		if p.Claim == "email" {
-			// An address the provider has not verified names nobody.
-			if v, ok := more["email_verified"].(bool); ok && !v {
-				value = ""
-			}
-		}
-	} else if p.Claim == "email" {
-		if v, ok := claims["email_verified"].(bool); ok && !v {
-			value = ""
-		}
+		verified = verified && emailVerified(more)
 	}
 	if value == "" {
-		return nil, fmt.Errorf("%w: no %s claim", ErrRefused, p.Claim)
+		return nil, fmt.Errorf("%w: no %s claim", ErrNoIdentity, p.Claim)
+	}
+	if p.Claim == "email" && !verified {
+		// An address the provider has not verified names nobody.
+		return nil, fmt.Errorf("%w: the provider has not verified the e-mail address %s (email_verified)", ErrNoIdentity, Clip(value, 100))
 	}
 	id := &Identity{Provider: p.ID, Subject: idt.Subject, Claim: p.Claim, Value: value}
 	if amr, ok := claims["amr"].([]any); ok {
@@ -338,4 +451,41 @@ func (c *Client) Finish(ctx context.Context, f *Flow, state, code string) (*Iden
 		}
 	}
 	return id, nil
+}
+
+// ErrNoSecret: a provider without a client secret whose discovery document
+// does not offer public clients (token_endpoint_auth_methods_supported
+// lacks "none"), so that its token endpoint will refuse meibo.
+var ErrNoSecret = errors.New("no client secret")
+
+// Check discovers provider id as a sign-in would (keeping what it found)
+// and reports what would fail its sign-ins: a provider that cannot be
+// reached or discovered (ErrUnreachable), or a client secret it needs and
+// meibo was not given (ErrNoSecret).
+func (c *Client) Check(ctx context.Context, id string) error {
+	p, ok := c.find(id)
+	if !ok {
+		return errUnknownProvider
+	}
+	d, err := c.discover(ctx, p)
+	if err != nil {
+		return err
+	}
+	if p.ClientSecret != "" {
+		return nil
+	}
+	var doc struct {
+		Methods []string `json:"token_endpoint_auth_methods_supported"`
+	}
+	if err := d.provider.Claims(&doc); err != nil {
+		return fmt.Errorf("%w: discovery of %s: %w", ErrUnreachable, p.Issuer, err)
+	}
+	if len(doc.Methods) == 0 {
+		doc.Methods = []string{"client_secret_basic"} // the default of OpenID Connect Discovery
+	}
+	if !slices.Contains(doc.Methods, "none") {
+		return fmt.Errorf("%w: provider %s takes clients that authenticate only (%s): give its secret in clientSecretFile",
+			ErrNoSecret, p.ID, strings.Join(doc.Methods, ", "))
+	}
+	return nil
 }
