@@ -1,8 +1,12 @@
 package console
 
 import (
+	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
@@ -10,9 +14,40 @@ import (
 	"github.com/meibo/meibo/web"
 )
 
-// ssoCookie finds the state of a sign-in sent to an identity provider. It
-// is sent back on the provider's top-level redirect (SameSite=Lax).
-const ssoCookie = "meibo_sso"
+// A sign-in sent to an identity provider is found again by a cookie named
+// after the start of its state (ssoCookie + "_" + 16 characters), so that
+// sign-ins begun in two tabs do not take each other's place: each callback
+// finds its own. It is sent back on the provider's top-level redirect
+// (SameSite=Lax), to the callbacks only, lasts as long as the flow kept by
+// the service (ten minutes, once), and a browser keeps at most
+// maxSSOFlows of them.
+const (
+	ssoCookie    = "meibo_sso"
+	ssoStateKey  = 16
+	maxSSOFlows  = 4
+	ssoCookieAge = 600
+)
+
+var ssoCookiePath = Prefix + "/signin/sso/"
+
+// ssoFlowCookie is the cookie name of the flow of state ("" for a state
+// that cannot be one of meibo's).
+func ssoFlowCookie(state string) string {
+	if len(state) < ssoStateKey {
+		return ""
+	}
+	key := state[:ssoStateKey]
+	for _, r := range key {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return ""
+		}
+	}
+	return ssoCookie + "_" + key
+}
+
+func clearSSOCookie(w http.ResponseWriter, r *http.Request, name string) {
+	web.SetCookie(w, r, &http.Cookie{Name: name, Value: "", Path: ssoCookiePath, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
 
 // handleSSOStart sends the browser to an identity provider.
 func (c *Console) handleSSOStart(w http.ResponseWriter, r *http.Request) {
@@ -21,14 +56,14 @@ func (c *Console) handleSSOStart(w http.ResponseWriter, r *http.Request) {
 		c.handleNotFound(w, r)
 		return
 	}
-	u, flow, err := c.sso.Start(r.Context(), r.PathValue("id"), r.URL.Query().Get("next"))
+	id := r.PathValue("id")
+	u, flow, err := c.sso.Start(r.Context(), id, r.URL.Query().Get("next"))
 	if meibo.ErrorCode(err) == meibo.CodeNotFound {
 		c.handleNotFound(w, r)
 		return
 	}
 	if err != nil {
-		c.log.Error("sso start", "provider", r.PathValue("id"), "err", err)
-		c.ssoRefused(w, r, http.StatusBadGateway, meibo.M("sso.failed").In(lang))
+		c.ssoFailed(w, r, id, err)
 		return
 	}
 	data, _ := json.Marshal(flow)
@@ -38,8 +73,19 @@ func (c *Console) handleSSOStart(w http.ResponseWriter, r *http.Request) {
 		c.ssoRefused(w, r, http.StatusInternalServerError, web.T(lang, "error.internal"))
 		return
 	}
-	web.SetCookie(w, r, &http.Cookie{Name: ssoCookie, Value: secret, Path: Prefix + "/", MaxAge: 600, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode})
+	// The oldest flows of the browser (cookies come in the order they were
+	// set) give way, so that it keeps a few.
+	var flows []string
+	for _, k := range r.Cookies() {
+		if strings.HasPrefix(k.Name, ssoCookie+"_") {
+			flows = append(flows, k.Name)
+		}
+	}
+	for i := 0; i < len(flows)-(maxSSOFlows-1); i++ {
+		clearSSOCookie(w, r, flows[i])
+	}
+	web.SetCookie(w, r, &http.Cookie{Name: ssoFlowCookie(flow.State), Value: secret, Path: ssoCookiePath, MaxAge: ssoCookieAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, u, http.StatusSeeOther)
 }
 
@@ -53,38 +99,54 @@ func (c *Console) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 		c.handleNotFound(w, r)
 		return
 	}
-	web.SetCookie(w, r, &http.Cookie{Name: ssoCookie, Value: "", Path: Prefix + "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode})
-	refuse := func(reason string) {
-		c.svc.SSOFailed(r.Context(), id, reason, web.ClientAddr(r))
-		c.ssoRefused(w, r, http.StatusUnauthorized, meibo.M("sso.failed").In(lang))
+	q := r.URL.Query()
+	secret := ""
+	if name := ssoFlowCookie(q.Get("state")); name != "" {
+		secret = web.CookieValue(r, name)
+		clearSSOCookie(w, r, name)
 	}
-	data, err := c.svc.TakeSSOFlow(r.Context(), web.CookieValue(r, ssoCookie))
+	answered := sso.AnswerError(q)
+	data, err := c.svc.TakeSSOFlow(r.Context(), secret)
+	if err != nil && meibo.ErrorCode(err) != meibo.CodeUnauthorized {
+		c.log.Error("sso callback", "err", err)
+		c.ssoRefused(w, r, http.StatusInternalServerError, web.T(lang, "error.internal"))
+		return
+	}
 	if err != nil {
-		refuse("no sign-in under way")
+		// (An error the provider answered is not shown: without a sign-in
+		// under way, anyone could have written it in the address.)
+		why := fmt.Errorf("%w: no sign-in under way in this browser for this state (ended, used already, or begun elsewhere)", sso.ErrStale)
+		if answered != nil {
+			why = fmt.Errorf("%w; the provider answered %s", why, answered)
+		}
+		c.ssoFailed(w, r, id, why)
 		return
 	}
 	var flow sso.Flow
 	if err := json.Unmarshal([]byte(data), &flow); err != nil || flow.Provider != id {
-		refuse("another provider's sign-in")
+		c.ssoFailed(w, r, id, fmt.Errorf("%w: the sign-in was begun with another provider", sso.ErrStale))
 		return
 	}
-	q := r.URL.Query()
-	if e := q.Get("error"); e != "" {
-		refuse("the provider answered " + e)
+	if answered != nil {
+		if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(flow.State)) != 1 {
+			c.ssoFailed(w, r, id, fmt.Errorf("%w: state does not match; the provider answered %s", sso.ErrStale, answered))
+			return
+		}
+		c.ssoFailed(w, r, id, answered)
 		return
 	}
 	who, err := c.sso.Finish(r.Context(), &flow, q.Get("state"), q.Get("code"))
 	if err != nil {
-		c.log.Info("sso refused", "provider", id, "err", err)
-		refuse(err.Error())
+		c.ssoFailed(w, r, id, err)
 		return
 	}
-	secret, _, err := c.svc.SignInSSO(r.Context(), service.SSOIdentity{Provider: who.Provider, Subject: who.Subject, Claim: who.Claim,
+	secret, _, err = c.svc.SignInSSO(r.Context(), service.SSOIdentity{Provider: who.Provider, Subject: who.Subject, Claim: who.Claim,
 		Value: who.Value, MFA: who.MFA}, web.ClientAddr(r), r.UserAgent(), lang)
 	if err != nil {
 		if meibo.ErrorCode(err) == meibo.CodeUnauthorized {
-			c.ssoRefused(w, r, http.StatusUnauthorized, meibo.AsError(err).Msg.In(lang))
+			// The service audited why; the person learns nothing of which
+			// administrators there are.
+			c.ssoRefused(w, r, http.StatusUnauthorized, web.T(lang, "ssoerr.unknown"))
 			return
 		}
 		c.log.Error("sso sign-in", "err", err)
@@ -93,6 +155,45 @@ func (c *Console) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	c.setCookie(w, r, secret)
 	http.Redirect(w, r, safeNext(flow.Next), http.StatusSeeOther)
+}
+
+// ssoFailed logs and audits a failed sign-in with provider, and shows the
+// person what to do: come back later (the provider cannot be reached, or
+// refuses meibo itself: the operator is told), start again (a sign-in that
+// is over), what the provider said (an error it answered at the redirect),
+// or ask a manager of administrators (an account that names no one).
+func (c *Console) ssoFailed(w http.ResponseWriter, r *http.Request, provider string, err error) {
+	lang := web.Lang(w, r)
+	var pe *sso.ProviderError
+	operator, status, msg := false, http.StatusUnauthorized, ""
+	switch {
+	case errors.Is(err, sso.ErrUnreachable):
+		operator, status, msg = true, http.StatusBadGateway, web.T(lang, "ssoerr.unreachable")
+		c.log.Warn("sso: the identity provider cannot be reached: its sign-ins fail", "provider", provider, "err", err)
+	case errors.Is(err, sso.ErrStale):
+		msg = web.T(lang, "ssoerr.stale")
+		c.log.Info("sso refused", "provider", provider, "err", err)
+	case errors.As(err, &pe) && pe.Operator():
+		operator, status, msg = true, http.StatusBadGateway, web.T(lang, "ssoerr.unreachable")
+		c.log.Error("sso: the identity provider refused meibo: check the provider's clientId and clientSecretFile, and the redirect URL registered with it",
+			"provider", provider, "redirect", c.sso.RedirectURL(provider), "err", err)
+	case errors.As(err, &pe):
+		msg = web.T(lang, "ssoerr.denied", pe.Code)
+		if pe.Description != "" {
+			msg = web.T(lang, "ssoerr.denied.said", pe.Description)
+		}
+		c.log.Info("sso refused by the provider", "provider", provider, "err", err)
+	case errors.Is(err, sso.ErrNoIdentity):
+		msg = web.T(lang, "ssoerr.unknown")
+		c.log.Info("sso refused", "provider", provider, "err", err)
+	default:
+		// An ID token that does not verify: an attack, or a provider (or
+		// a clock) the operator should look at.
+		msg = web.T(lang, "ssoerr.refused")
+		c.log.Warn("sso: the identity provider's answer does not verify", "provider", provider, "err", err)
+	}
+	c.svc.SSOFailed(r.Context(), provider, err.Error(), web.ClientAddr(r), operator)
+	c.ssoRefused(w, r, status, msg)
 }
 
 // ssoRefused shows the sign-in page with a refusal.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -59,17 +60,33 @@ func (s *Service) TakeSSOFlow(ctx context.Context, secret string) (string, error
 	return data, err
 }
 
-// SSOFailed audits a refused answer of an identity provider, and counts it
-// as a refused sign-in on the console.
-func (s *Service) SSOFailed(ctx context.Context, provider, reason, addr string) {
-	s.countSignIn("console", meibo.Errorf(meibo.CodeUnauthorized, "sso.failed"))
-	s.auditSSOFailed(ctx, provider, reason, addr)
+// SSOFailed audits a failed sign-in with an identity provider, and counts
+// it on the console: as a refused sign-in when the person (or the answer)
+// was refused, as an error when the provider failed or refused meibo itself
+// (operator: unreachable, a wrong client secret), which the audit marks
+// "fault": "provider" so the operator tells it from a person refused.
+func (s *Service) SSOFailed(ctx context.Context, provider, reason, addr string, operator bool) {
+	if operator {
+		s.countSignIn("console", errors.New("sso: provider failed"))
+	} else {
+		s.countSignIn("console", meibo.Errorf(meibo.CodeUnauthorized, "sso.failed"))
+	}
+	details := map[string]any{}
+	if operator {
+		details["fault"] = "provider"
+	}
+	s.auditSSOFailed(ctx, provider, reason, addr, details)
 }
 
-func (s *Service) auditSSOFailed(ctx context.Context, provider, reason, addr string) {
+func (s *Service) auditSSOFailed(ctx context.Context, provider, reason, addr string, details map[string]any) {
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, Name: "sso:" + provider, Addr: addr})
+	if details == nil {
+		details = map[string]any{}
+	}
+	// (A provider's description may be Japanese: no rune is cut in two.)
+	details["reason"] = strings.ToValidUTF8(clip(reason, 300), "")
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
-		return s.audit(ctx, tx, "admin.signin.sso.failed", meibo.CategorySignIn, "provider", provider, "", map[string]any{"reason": clip(reason, 200)})
+		return s.audit(ctx, tx, "admin.signin.sso.failed", meibo.CategorySignIn, "provider", provider, "", details)
 	})
 	if err != nil {
 		s.log.Error("audit sso refusal", "err", err)
@@ -137,7 +154,7 @@ func (s *Service) signInSSO(ctx context.Context, id SSOIdentity, addr, userAgent
 	})
 	if err != nil {
 		if meibo.ErrorCode(err) == meibo.CodeUnauthorized {
-			s.auditSSOFailed(ctx, id.Provider, reason, addr)
+			s.auditSSOFailed(ctx, id.Provider, reason, addr, nil)
 		}
 		return "", nil, err
 	}

@@ -40,12 +40,13 @@ type ssoEnv struct {
 	op     *httptest.Server
 	sys    context.Context
 	offset atomic.Int64 // added to meibo's clock for ID tokens (ns)
+	logs   syncBuffer   // meibo's log
 
 	mu   sync.Mutex
 	swap string // an ID token the provider's token endpoint answers instead
 }
 
-func startSSO(t *testing.T) *ssoEnv {
+func startSSO(t *testing.T, edit ...func(*Config)) *ssoEnv {
 	t.Helper()
 	e := &ssoEnv{t: t, sys: meibo.WithActor(context.Background(), meibo.System("sso-test"))}
 	e.op = httptest.NewUnstartedServer(nil)
@@ -80,7 +81,14 @@ func startSSO(t *testing.T) *ssoEnv {
 		{ID: "zt", Name: "Zitadel", Issuer: issuer, ClientID: "meibo", ClientSecret: "meibo-secret", Claim: "email", MFA: []string{"pwd"}},
 		{ID: "name", Name: "Zitadel by name", Issuer: issuer, ClientID: "meibo", ClientSecret: "meibo-secret", Claim: "preferred_username"},
 		{ID: "proxy", Name: "Impostor", Issuer: proxy.URL, ClientID: "meibo", ClientSecret: "meibo-secret"},
+		// meibo given a wrong secret, and a provider nobody answers at.
+		{ID: "badsecret", Name: "Zitadel with a wrong secret", Issuer: issuer, ClientID: "meibo", ClientSecret: "not-the-secret"},
+		{ID: "down", Name: "Down", Issuer: "http://127.0.0.1:1", ClientID: "meibo", ClientSecret: "meibo-secret"},
 	}}
+	cfg.Logger = slog.New(slog.NewTextHandler(&e.logs, nil))
+	for _, f := range edit {
+		f(&cfg)
+	}
 	cfg.SignIn.SSONow = func() time.Time { return time.Now().Add(time.Duration(e.offset.Load())) }
 	e.m = NewMain(cfg)
 	if err := e.m.Open(context.Background()); err != nil {
@@ -91,7 +99,7 @@ func startSSO(t *testing.T) *ssoEnv {
 	base := e.m.URL()
 	clients := map[string]*storage.Client{
 		"meibo": storage.WebClient("meibo", "meibo-secret", base+"/console/signin/sso/zt/callback", base+"/console/signin/sso/name/callback",
-			base+"/console/signin/sso/proxy/callback"),
+			base+"/console/signin/sso/proxy/callback", base+"/console/signin/sso/badsecret/callback"),
 		"other": storage.WebClient("other", "other-secret", "http://other.invalid/callback"),
 	}
 	opHandler := exampleop.SetupServer(issuer, storage.NewStorageWithClients(storage.NewUserStore(issuer), clients),
@@ -219,12 +227,18 @@ func (e *ssoEnv) page(c *http.Client, path string) string {
 // lastRefusal is the reason of the last refused single sign-on audited.
 func (e *ssoEnv) lastRefusal() string {
 	e.t.Helper()
+	r, _ := e.lastFailure()["reason"].(string)
+	return r
+}
+
+// lastFailure is the details of the last failed single sign-on audited.
+func (e *ssoEnv) lastFailure() map[string]any {
+	e.t.Helper()
 	ev, err := e.m.Service.AuditEvents(e.sys, meibo.AuditFilter{Action: "admin.signin.sso.failed", Limit: 1})
 	if err != nil || len(ev) == 0 {
 		e.t.Fatalf("no refusal audited: %v", err)
 	}
-	r, _ := ev[0].Details["reason"].(string)
-	return r
+	return ev[0].Details
 }
 
 func TestSSOSignIn(t *testing.T) {
@@ -307,8 +321,8 @@ func TestSSOSignIn(t *testing.T) {
 	t.Run("an unknown person", func(t *testing.T) {
 		c := e.browser()
 		st, body := e.back(c, e.toProvider(c, "zt", "test-user2"))
-		if st != http.StatusUnauthorized || !strings.Contains(body, "No administrator matches") {
-			t.Errorf("unknown person: %d", st)
+		if st != http.StatusUnauthorized || !strings.Contains(body, "No administrator of meibo is linked to this account. Ask a manager of administrators.") {
+			t.Errorf("unknown person: %d %s", st, body)
 		}
 		if r := e.lastRefusal(); !strings.Contains(r, "test-user2@zitadel.ch") {
 			t.Errorf("refusal %q", r)
@@ -332,8 +346,8 @@ func TestSSOSignIn(t *testing.T) {
 	t.Run("a replayed code", func(t *testing.T) {
 		// The same answer again: the sign-in it belonged to is over.
 		c := e.browser()
-		if st, _ := e.back(c, used); st != http.StatusUnauthorized {
-			t.Errorf("replayed answer: %d", st)
+		if st, body := e.back(c, used); st != http.StatusUnauthorized || !strings.Contains(body, "expired or was already used. Start again.") {
+			t.Errorf("replayed answer: %d %s", st, body)
 		}
 		// The used code with the state of a new sign-in: the provider
 		// refuses it.
@@ -422,6 +436,105 @@ func TestSSOSignIn(t *testing.T) {
 		}
 		if got := count("refused") - refused; got != 2 {
 			t.Errorf("console sign-ins refused: +%v, want +2", got)
+		}
+	})
+
+	t.Run("two sign-ins begun in one browser", func(t *testing.T) {
+		// Two tabs: each callback finds its own sign-in, once.
+		c := e.browser()
+		first := e.toProvider(c, "zt", "test-user@127.0.0.1")
+		second := e.toProvider(c, "zt", "test-user@127.0.0.1")
+		if st, loc := e.back(c, first); st != http.StatusSeeOther || loc != "/console/" {
+			t.Errorf("the first tab: %d %s", st, loc)
+		}
+		if st, loc := e.back(c, second); st != http.StatusSeeOther || loc != "/console/" {
+			t.Errorf("the second tab: %d %s", st, loc)
+		}
+		if st, _ := e.back(c, first); st != http.StatusUnauthorized {
+			t.Errorf("the first tab's answer again: %d", st)
+		}
+		// A browser keeps a few sign-ins under way, not one per click.
+		for range 7 {
+			e.get(c, e.m.URL()+"/console/signin/sso/zt")
+		}
+		cb, _ := url.Parse(e.m.URL() + "/console/signin/sso/zt/callback")
+		n := 0
+		for _, k := range c.Jar.Cookies(cb) {
+			if strings.HasPrefix(k.Name, "meibo_sso") {
+				n++
+			}
+		}
+		if n == 0 || n > 4 {
+			t.Errorf("%d sign-ins kept in the browser", n)
+		}
+	})
+
+	t.Run("the provider answers an error", func(t *testing.T) {
+		// The person's account at the provider may not use meibo: the
+		// provider says why, and the person reads it (escaped, clipped).
+		c := e.browser()
+		res := e.get(c, e.m.URL()+"/console/signin/sso/zt")
+		auth, _ := url.Parse(res.Header.Get("Location"))
+		said := "<b>Your account is not assigned to meibo.</b> Ask the IT desk." + strings.Repeat(" more", 100)
+		cb := e.m.URL() + "/console/signin/sso/zt/callback?" + url.Values{"error": {"access_denied"}, "error_description": {said},
+			"state": {auth.Query().Get("state")}}.Encode()
+		st, body := e.back(c, cb)
+		if st != http.StatusUnauthorized || !strings.Contains(body, "The identity provider did not let you sign in: &lt;b&gt;Your account is not assigned to meibo.&lt;/b&gt; Ask the IT desk.") ||
+			strings.Contains(body, "<b>Your") || strings.Contains(body, strings.Repeat(" more", 50)) {
+			t.Errorf("access_denied: %d %s", st, body)
+		}
+		if d := e.lastFailure(); !strings.Contains(d["reason"].(string), "provider error: access_denied: <b>Your account is not assigned") || d["fault"] != nil {
+			t.Errorf("audited %v", d)
+		}
+		// The same answer without a sign-in under way (a link anyone can
+		// write): the description is not shown.
+		other := e.browser()
+		st, body = e.back(other, cb)
+		if st != http.StatusUnauthorized || strings.Contains(body, "IT desk") || !strings.Contains(body, "Start again.") {
+			t.Errorf("access_denied without a sign-in: %d %s", st, body)
+		}
+	})
+
+	t.Run("a wrong client secret", func(t *testing.T) {
+		c := e.browser()
+		st, body := e.back(c, e.toProvider(c, "badsecret", "test-user@127.0.0.1"))
+		if st != http.StatusBadGateway || !strings.Contains(body, "Try again later, or sign in with your password.") {
+			t.Errorf("wrong client secret: %d %s", st, body)
+		}
+		if d := e.lastFailure(); !strings.Contains(d["reason"].(string), "provider error: invalid_client") || d["fault"] != "provider" {
+			t.Errorf("audited %v", d)
+		}
+		if log := e.logs.String(); !strings.Contains(log, "level=ERROR msg=\"sso: the identity provider refused meibo") || !strings.Contains(log, "invalid_client") {
+			t.Errorf("not logged:\n%s", log)
+		}
+	})
+
+	t.Run("a provider that cannot be reached", func(t *testing.T) {
+		c := e.browser()
+		res, err := c.Get(e.m.URL() + "/console/signin/sso/down")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusBadGateway || !strings.Contains(string(b), "Try again later, or sign in with your password.") {
+			t.Errorf("provider down: %d %s", res.StatusCode, b)
+		}
+		if d := e.lastFailure(); !strings.Contains(d["reason"].(string), "provider unreachable: discovery of http://127.0.0.1:1") || d["fault"] != "provider" {
+			t.Errorf("audited %v", d)
+		}
+		if log := e.logs.String(); !strings.Contains(log, "level=WARN msg=\"sso: the identity provider cannot be reached") {
+			t.Errorf("not logged:\n%s", log)
+		}
+	})
+
+	t.Run("meibo's clock a minute ahead", func(t *testing.T) {
+		c := e.browser()
+		cb := e.toProvider(c, "zt", "test-user@127.0.0.1")
+		e.offset.Store(int64(time.Hour + time.Minute))
+		defer e.offset.Store(0)
+		if st, loc := e.back(c, cb); st != http.StatusSeeOther {
+			t.Errorf("a token a minute past its expiry by meibo's clock: %d %s", st, loc)
 		}
 	})
 
