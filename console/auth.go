@@ -40,7 +40,9 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleSignInPost signs in: a new session (and cookie) at every sign-in;
-// every refusal the same generic message.
+// every refusal the same generic message, but for a correct password of an
+// administrator who must sign in with the identity provider
+// (passwordOffWithSso), who is told so.
 func (c *Console) handleSignInPost(w http.ResponseWriter, r *http.Request) {
 	lang := web.Lang(w, r)
 	d := signInData{LoginID: r.PostFormValue("loginId"), Next: r.PostFormValue("next"), SSO: c.sso.Providers()}
@@ -57,6 +59,12 @@ func (c *Console) handleSignInPost(w http.ResponseWriter, r *http.Request) {
 		switch meibo.ErrorCode(err) {
 		case meibo.CodeUnauthorized:
 			p.Message = meibo.M("login.failed").In(lang)
+			if meibo.AsError(err).Msg.Key == "mfa.password.off" {
+				// Said only after the password was found correct (the
+				// service checks it first), so a guess learns nothing.
+				p.Message = meibo.AsError(err).Msg.In(lang)
+				c.svc.PasswordOffRefused(r.Context(), d.LoginID, web.ClientAddr(r))
+			}
 		case meibo.CodeRateLimited:
 			status, p.Message = http.StatusTooManyRequests, meibo.AsError(err).Msg.In(lang)
 		default:

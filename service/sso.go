@@ -93,6 +93,20 @@ func (s *Service) auditSSOFailed(ctx context.Context, provider, reason, addr str
 	}
 }
 
+// PasswordOffRefused audits a console sign-in refused after a correct
+// password because the administrator signs in with an identity provider
+// only (passwordOffWithSso). (The sign-in was counted as refused.)
+func (s *Service) PasswordOffRefused(ctx context.Context, loginID, addr string) {
+	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, Name: loginID, Addr: addr})
+	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		return s.audit(ctx, tx, "admin.signin.failed", meibo.CategorySignIn, "admin", loginID, "",
+			map[string]any{"via": "console", "reason": "password sign-in is turned off for this administrator (passwordOffWithSso): it signs in with its identity provider"})
+	})
+	if err != nil {
+		s.log.Error("audit sign-in", "err", err)
+	}
+}
+
 // SignInSSO signs in the administrator an identity provider named: a new
 // console session, complete or at the stage the policy asks for. It returns
 // the session's cookie secret. The sign-in is counted on the console, as

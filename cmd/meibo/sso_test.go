@@ -562,3 +562,42 @@ func csrfOf(t *testing.T, page string) string {
 	}
 	return m[1]
 }
+
+// TestSSOPasswordOff: with passwordOffWithSso, an administrator who has
+// signed in with the provider is told, after a correct password only, to
+// sign in with the provider, as the API says, and the refusal is audited;
+// a wrong password gets the usual answer.
+func TestSSOPasswordOff(t *testing.T) {
+	e := startSSO(t, func(c *Config) { c.SignIn.SSO.PasswordOffWithSSO = true })
+	if _, err := e.m.Service.CreateAdmin(e.sys, service.AdminInput{LoginID: "alice", Name: "Alice", Email: "test-user@zitadel.ch",
+		Password: "Bright-harbor-91", Authorities: meibo.NewAuthorities(meibo.AuthConsole)}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.browser()
+	if st, loc := e.back(c, e.toProvider(c, "zt", "test-user@127.0.0.1")); st != http.StatusSeeOther {
+		t.Fatalf("callback: %d %s", st, loc)
+	}
+	signIn := func(password string) (int, string) {
+		c := e.browser()
+		form := url.Values{"loginId": {"alice"}, "password": {password}, "csrf": {csrfOf(t, e.page(c, "/console/signin"))}}
+		res, err := c.PostForm(e.m.URL()+"/console/signin", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if st, body := signIn("Wrong-harbor-91"); st != http.StatusUnauthorized || !strings.Contains(body, "The ID or password is not correct.") ||
+		strings.Contains(body, "identity provider") {
+		t.Errorf("a wrong password: %d %s", st, body)
+	}
+	st, body := signIn("Bright-harbor-91")
+	if st != http.StatusUnauthorized || !strings.Contains(body, "Password sign-in is turned off for this administrator: sign in with the identity provider.") {
+		t.Errorf("the right password: %d %s", st, body)
+	}
+	ev, err := e.m.Service.AuditEvents(e.sys, meibo.AuditFilter{Action: "admin.signin.failed", Limit: 1})
+	if err != nil || len(ev) == 0 || ev[0].ObjectID != "alice" || !strings.Contains(fmt.Sprint(ev[0].Details["reason"]), "passwordOffWithSso") {
+		t.Errorf("not audited: %v %+v", err, ev)
+	}
+}
