@@ -256,6 +256,7 @@ func (m *Main) Open(ctx context.Context) error {
 		defer m.workers.Done()
 		m.Service.RunMailWorker(wctx)
 	}()
+	m.checkSSO(wctx, ssoClient)
 
 	apiSrv := api.New(m.Service, api.Options{Logger: m.log, MaxUpload: cfg.ImportMaxBytes})
 	public, err := web.NewPublic(m.Service, web.PublicOptions{Logger: m.log, Location: loc})

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -44,4 +47,37 @@ func (c *signInConfig) client(publicURL string) (*sso.Client, service.FactorConf
 	cl := sso.New(cfg, publicURL)
 	cl.HTTP, cl.Now = c.SSOHTTP, c.SSONow
 	return cl, service.FactorConfig{PasswordOffWithSSO: cfg.PasswordOffWithSSO}, nil
+}
+
+// checkSSO logs the redirect URL of each identity provider (to register
+// with it), and checks each in the background, never holding the start up:
+// a warning for a provider that cannot be discovered, or that takes only
+// clients with a secret while meibo was given none (clientSecretFile).
+// Sign-ins discover a provider again until it answers.
+func (m *Main) checkSSO(ctx context.Context, cl *sso.Client) {
+	if cl == nil {
+		return
+	}
+	for _, p := range cl.Providers() {
+		m.log.Info(fmt.Sprintf("single sign-on with %s: register %s as a redirect URL of meibo's client at the provider", p.Name, cl.RedirectURL(p.ID)),
+			"provider", p.ID, "issuer", p.Issuer, "redirect", cl.RedirectURL(p.ID), "clientSecret", p.ClientSecret != "")
+	}
+	m.workers.Add(1)
+	go func() {
+		defer m.workers.Done()
+		for _, p := range cl.Providers() {
+			cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			err := cl.Check(cctx, p.ID)
+			cancel()
+			switch {
+			case err == nil || ctx.Err() != nil:
+			case errors.Is(err, sso.ErrNoSecret):
+				m.log.Warn(fmt.Sprintf("single sign-on with %s will fail: the provider refuses clients without a secret, and meibo has none for it. "+
+					"Put the client secret in a file and name it in clientSecretFile (--sso-config)", p.Name), "provider", p.ID, "err", err)
+			default:
+				m.log.Warn(fmt.Sprintf("single sign-on with %s fails until its discovery document can be read: check the issuer URL and that meibo reaches it "+
+					"(sign-ins try again)", p.Name), "provider", p.ID, "issuer", p.Issuer, "err", err)
+			}
+		}
+	}()
 }

@@ -601,3 +601,49 @@ func TestSSOPasswordOff(t *testing.T) {
 		t.Errorf("not audited: %v %+v", err, ev)
 	}
 }
+
+// TestSSOStartupChecks: the log at the start names each provider's
+// redirect URL, and warns, without holding the start up, of a provider
+// that cannot be discovered and of one that needs the client secret meibo
+// was not given.
+func TestSSOStartupChecks(t *testing.T) {
+	// A provider that takes clients with a secret only.
+	var op *httptest.Server
+	op = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": op.URL, "authorization_endpoint": op.URL + "/auth", "token_endpoint": op.URL + "/token",
+			"jwks_uri": op.URL + "/jwks", "token_endpoint_auth_methods_supported": []string{"client_secret_basic", "client_secret_post"}})
+	}))
+	defer op.Close()
+	var logs syncBuffer
+	cfg := testConfig(migratedDB(t), io.Discard)
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	cfg.Mail.PublicURL = "https://meibo.example.com"
+	cfg.SignIn.SSO = &sso.Config{Providers: []sso.Provider{
+		{ID: "corp", Name: "Corp", Issuer: op.URL, ClientID: "meibo"},
+		{ID: "down", Name: "Down", Issuer: "http://127.0.0.1:1", ClientID: "meibo", ClientSecret: "s"},
+	}}
+	m := NewMain(cfg)
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, want := range []string{"https://meibo.example.com/console/signin/sso/corp/callback", "https://meibo.example.com/console/signin/sso/down/callback"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log at the start lacks %s:\n%s", want, logs.String())
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(logs.String(), "single sign-on with Down fails") || !strings.Contains(logs.String(), "single sign-on with Corp will fail") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warnings:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	log := logs.String()
+	for _, want := range []string{"level=WARN msg=\"single sign-on with Corp will fail", "clientSecretFile", "level=WARN msg=\"single sign-on with Down fails",
+		"discovery of http://127.0.0.1:1"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+}
