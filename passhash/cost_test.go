@@ -211,6 +211,9 @@ func TestWrappers(t *testing.T) {
 	}
 	for _, c := range []struct{ hash, format, reason string }{
 		{"{CRYPT}$1$saltsalt$abcdefghijklmnopqrstuv", passhash.LDAPCrypt, "MD5-crypt ($1$) is not a crypt hash meibo reads"},
+		{"argon2" + strings.Replace(argon, "$argon2id$", "$argon2d$", 1), passhash.DjangoArgon2, `variant "argon2d" is not argon2id or argon2i`},
+		{"argon2" + strings.Replace(argon, "$argon2id$", "$argon2x$", 1), passhash.DjangoArgon2, `variant "argon2x"`},
+		{strings.Replace(argon, "p=1$", "p=1junk$", 1), passhash.Argon2id, `parameters "m=8192,t=1,p=1junk"`},
 		{"{crypt}abJnggxhB/yWI", passhash.LDAPCrypt, "it is not a crypt hash meibo reads"},
 		{"pbkdf2:sha256$salt$abcdabcd", passhash.Werkzeug, "does not name its iterations"},
 		{"bcrypt_sha256$$2b$12$short", passhash.Bcrypt, "characters instead of 60"},

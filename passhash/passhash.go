@@ -317,7 +317,12 @@ func parse(h string) (*parsed, error) {
 	case SSHA, SSHA256, SSHA512:
 		return parseSSHA(f, h)
 	case DjangoArgon2:
-		return parseArgon2(Identify(h[len("argon2"):]), h[len("argon2"):])
+		inner := h[len("argon2"):]
+		switch g := Identify(inner); g {
+		case Argon2id, Argon2i:
+			return parseArgon2(g, inner)
+		}
+		return nil, bad(DjangoArgon2, "variant %q is not argon2id or argon2i", strings.SplitN(strings.TrimPrefix(inner, "$"), "$", 2)[0])
 	case DjangoBcrypt:
 		return parseBcrypt(h[len("bcrypt$"):])
 	case DjangoSHA256:
@@ -379,7 +384,7 @@ func parseArgon2(f, h string) (*parsed, error) {
 	}
 	var m, t uint32
 	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || fmt.Sprintf("m=%d,t=%d,p=%d", m, t, p) != parts[3] {
 		return nil, bad(f, "parameters %q are not m=…,t=…,p=…", parts[3])
 	}
 	switch {
