@@ -136,6 +136,11 @@ func (a *adminsImporter) batch(ctx context.Context, tx meibo.Tx, recs []*csvio.R
 		if cur != nil {
 			c := *cur
 			c.Name, c.Email, c.Notes, c.Authorities = in.Name, in.Email, in.Notes, in.Authorities
+			if !c.Authorities.Has(meibo.AuthDepartment) {
+				// Groups limit a department administrator only: one who
+				// is no longer one keeps none (as an edit does).
+				c.Groups = []string{}
+			}
 			next = &c
 		} else {
 			next.GUID = meibo.NewGUID()

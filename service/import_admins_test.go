@@ -209,3 +209,23 @@ func TestImportAdminsTokens(t *testing.T) {
 		}
 	})
 }
+
+// TestImportAdminsDepartmentDropped: a row that takes the department
+// authority away leaves the administrator no groups, as an edit does.
+func TestImportAdminsDepartmentDropped(t *testing.T) {
+	req := service.ImportRequest{Format: meibo.FormatAdmins}
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine)
+		e.bootstrap("Root-pass-phrase-1")
+		e.group("G1")
+		dept := ixConsole.With(meibo.AuthDepartment)
+		e.admin(service.AdminInput{LoginID: "dep", Name: "dep", Password: "Quiet-harbour-42", Authorities: dept, Groups: []string{"G1"}})
+		job := e.run(req, ixAdminsFile(t, ixAdmin{flag: "U", id: "dep", name: "dep", auth: ixConsole}))
+		e.wantSuccess(job, 0, 1, 0, 0)
+		ad, err := e.svc.AdminByLoginID(e.sys, "dep")
+		e.must(err)
+		if ad.Authorities.Has(meibo.AuthDepartment) || len(ad.Groups) != 0 {
+			t.Errorf("after the import: authorities %v, groups %v", ad.Authorities, ad.Groups)
+		}
+	})
+}
