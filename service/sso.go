@@ -124,6 +124,12 @@ func (s *Service) signInSSO(ctx context.Context, id SSOIdentity, addr, userAgent
 	var ad *meibo.Admin
 	reason := "no administrator matches " + id.Claim + " " + id.Value
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		// One sign-in of a provider at a time decides and writes its link:
+		// two first sign-ins of different subjects for one administrator
+		// (an address given anew racing its owner) cannot both link.
+		if err := tx.Lock(ctx, "sso:"+id.Provider); err != nil {
+			return err
+		}
 		var err error
 		var refusal string
 		if ad, refusal, err = ssoAdmin(ctx, tx, id); err != nil {

@@ -3,6 +3,7 @@ package service_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/meibo/meibo"
@@ -85,6 +86,41 @@ func TestSSOIdentityPinned(t *testing.T) {
 		noErr(t, err)
 		if _, _, err := svc.ConsoleActor(bg, without, ""); meibo.ErrorCode(err) != meibo.CodeUnauthorized {
 			t.Errorf("a session without a second factor under the policy: %v", err)
+		}
+	})
+}
+
+// TestSSOFirstLinksRace: first sign-ins of two subjects for one
+// administrator at once link one of them, never both.
+func TestSSOFirstLinksRace(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		svc := service.New(e.db, service.Config{Hasher: e.hasher})
+		t.Cleanup(svc.WaitAudits)
+		for round := range 5 {
+			login := fmt.Sprintf("ops%d", round)
+			ad := must(svc.CreateAdmin(e.sys, service.AdminInput{LoginID: login, Email: login + "@example.com",
+				Authorities: meibo.NewAuthorities(meibo.AuthConsole)}))(t)
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i := range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, _, errs[i] = svc.SignInSSO(bg, service.SSOIdentity{Provider: "corp", Subject: fmt.Sprintf("s-%d-%d", round, i),
+						Claim: "email", Value: login + "@example.com"}, "192.0.2.1", "", meibo.English)
+				}()
+			}
+			wg.Wait()
+			if (errs[0] == nil) == (errs[1] == nil) {
+				t.Errorf("round %d: %v and %v, want one sign-in and one refusal", round, errs[0], errs[1])
+			}
+			noErr(t, e.db.View(bg, func(tx meibo.Tx) error {
+				links, err := tx.SSOLinks(bg, ad.ID)
+				if err == nil && len(links) != 1 {
+					t.Errorf("round %d: %d links", round, len(links))
+				}
+				return err
+			}))
 		}
 	})
 }
