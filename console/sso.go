@@ -18,9 +18,12 @@ import (
 // after the start of its state (ssoCookie + "_" + 16 characters), so that
 // sign-ins begun in two tabs do not take each other's place: each callback
 // finds its own. It is sent back on the provider's top-level redirect
-// (SameSite=Lax), to the callbacks only, lasts as long as the flow kept by
-// the service (ten minutes, once), and a browser keeps at most
-// maxSSOFlows of them.
+// (SameSite=Lax). Over plain http its path is ssoCookiePath (the starts and
+// the callbacks); over https web.SetCookie makes it a __Host- cookie, which
+// must be for the whole site (Path=/), so it is sent with every request
+// while it lasts. It lasts as long as the flow kept by the service (ten
+// minutes, once), and a browser keeps at most maxSSOFlows of them: each
+// start clears the oldest.
 const (
 	ssoCookie    = "meibo_sso"
 	ssoStateKey  = 16
@@ -31,7 +34,8 @@ const (
 var ssoCookiePath = Prefix + "/signin/sso/"
 
 // ssoFlowCookie is the cookie name of the flow of state ("" for a state
-// that cannot be one of meibo's).
+// that cannot be one of meibo's), as given to web.SetCookie (without the
+// __Host- prefix it adds over https).
 func ssoFlowCookie(state string) string {
 	if len(state) < ssoStateKey {
 		return ""
@@ -45,6 +49,8 @@ func ssoFlowCookie(state string) string {
 	return ssoCookie + "_" + key
 }
 
+// clearSSOCookie clears the flow cookie name (a bare name, see
+// ssoFlowCookie and web.Cookies).
 func clearSSOCookie(w http.ResponseWriter, r *http.Request, name string) {
 	web.SetCookie(w, r, &http.Cookie{Name: name, Value: "", Path: ssoCookiePath, MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
@@ -73,10 +79,10 @@ func (c *Console) handleSSOStart(w http.ResponseWriter, r *http.Request) {
 		c.ssoRefused(w, r, http.StatusInternalServerError, web.T(lang, "error.internal"))
 		return
 	}
-	// The oldest flows of the browser (cookies come in the order they were
-	// set) give way, so that it keeps a few.
+	// The oldest flows of the browser (cookies of one path come in the
+	// order they were set) give way, so that it keeps a few.
 	var flows []string
-	for _, k := range r.Cookies() {
+	for _, k := range web.Cookies(r) {
 		if strings.HasPrefix(k.Name, ssoCookie+"_") {
 			flows = append(flows, k.Name)
 		}

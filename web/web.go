@@ -227,6 +227,25 @@ func CookieValue(r *http.Request, name string) string {
 	return ""
 }
 
+// Cookies lists the request's cookies by the names SetCookie was given:
+// over https only the __Host- ones, without the prefix (so that a name
+// listed here is one to give SetCookie and CookieValue), else all of them.
+func Cookies(r *http.Request) []*http.Cookie {
+	https := request.IsHTTPS(r)
+	var cs []*http.Cookie
+	for _, c := range r.Cookies() {
+		if https {
+			name, ok := strings.CutPrefix(c.Name, hostPrefix)
+			if !ok {
+				continue
+			}
+			c.Name = name
+		}
+		cs = append(cs, c)
+	}
+	return cs
+}
+
 const langCookie = "meibo_lang"
 
 var matcher = language.NewMatcher([]language.Tag{language.English, language.Japanese})

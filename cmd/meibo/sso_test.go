@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -551,6 +552,48 @@ func TestSSOSignIn(t *testing.T) {
 			t.Errorf("refusal %q", r)
 		}
 	})
+}
+
+// TestSSOFlowCookiesOverHTTPS: over https the flow cookies are __Host-
+// ones (for the whole site), and a browser still keeps at most four of
+// them, each start clearing the oldest by its own name.
+func TestSSOFlowCookiesOverHTTPS(t *testing.T) {
+	cert, key := testCert(t, t.TempDir(), 1)
+	e := startSSO(t, func(c *Config) { c.HTTP.TLSCert, c.HTTP.TLSKey = cert, key })
+	if !strings.HasPrefix(e.m.URL(), "https://") {
+		t.Fatalf("not served over https: %s", e.m.URL())
+	}
+	c := e.browser()
+	c.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	for i := range 6 {
+		res := e.get(c, e.m.URL()+"/console/signin/sso/zt")
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("start %d: %d", i, res.StatusCode)
+		}
+		for _, h := range res.Header.Values("Set-Cookie") {
+			if strings.Contains(h, "meibo_sso") && (!strings.HasPrefix(h, "__Host-meibo_sso_") || !strings.Contains(h, "; Path=/;")) {
+				t.Errorf("start %d set %s", i, h)
+			}
+		}
+	}
+	u, _ := url.Parse(e.m.URL() + "/")
+	var kept []string
+	for _, k := range c.Jar.Cookies(u) {
+		if strings.Contains(k.Name, "meibo_sso") {
+			kept = append(kept, k.Name)
+		}
+		if strings.Contains(k.Name, "__Host-__Host-") {
+			t.Errorf("a cookie with the prefix twice: %s", k.Name)
+		}
+	}
+	if len(kept) == 0 || len(kept) > 4 {
+		t.Errorf("%d sign-ins kept in the browser: %v", len(kept), kept)
+	}
+	// The newest is among them: its callback finds its sign-in.
+	st, loc := e.back(c, e.toProvider(c, "zt", "test-user@127.0.0.1"))
+	if st != http.StatusUnauthorized || !strings.Contains(loc, "No administrator of meibo") {
+		t.Errorf("callback: %d %s", st, loc)
+	}
 }
 
 // csrfOf is the CSRF token of a page's first form.
