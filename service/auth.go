@@ -96,14 +96,15 @@ func (s *Service) Login(ctx context.Context, loginID, password, addr string) (st
 func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via string,
 	grant func(ctx context.Context, tx meibo.Tx, ad *meibo.Admin) error) (*meibo.Admin, error) {
 	at := newSignInAttempt(adminAccount(loginID), addr)
-	if err := s.reserveSignIn(ctx, at); err != nil {
+	r, err := s.reserveSignIn(ctx, at)
+	if err != nil {
 		if ok, n := s.allowThrottledEvent(at); ok {
 			s.auditSignIn(ctx, "admin.signin.throttled", loginID, addr, n)
 		}
 		return nil, err
 	}
 	var ad *meibo.Admin
-	err := s.store.View(ctx, func(tx meibo.Tx) error {
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
 		var err error
 		ad, err = tx.AdminByLoginID(ctx, loginID)
 		return err
@@ -116,7 +117,10 @@ func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via 
 	case err != nil:
 		return nil, err
 	}
-	ok, rehash := s.verifyPassword(ad.PasswordHash, password)
+	ok, rehash, err := s.verifyPassword(ctx, ad.PasswordHash, password)
+	if err != nil {
+		return nil, s.notChecked(ctx, r, err)
+	}
 	if !ok || !ad.CanSignIn() {
 		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr, 0)
 		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")

@@ -34,14 +34,15 @@ func (s *Service) PortalSignIn(ctx context.Context, groupID, userName, password,
 
 func (s *Service) portalSignIn(ctx context.Context, groupID, userName, password, addr, userAgent string, lang meibo.Lang) (string, *meibo.Session, error) {
 	at := newSignInAttempt(userAccount(groupID, userName), addr)
-	if err := s.reserveSignIn(ctx, at); err != nil {
+	r, err := s.reserveSignIn(ctx, at)
+	if err != nil {
 		if ok, n := s.allowThrottledEvent(at); ok {
 			s.auditPortal(ctx, "portal.signin.throttled", groupID, userName, addr, n)
 		}
 		return "", nil, err
 	}
 	var u *meibo.User
-	err := s.store.View(ctx, func(tx meibo.Tx) error {
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
 		g, err := tx.Group(ctx, groupID)
 		if err != nil {
 			return err
@@ -56,7 +57,10 @@ func (s *Service) portalSignIn(ctx context.Context, groupID, userName, password,
 	} else if err != nil {
 		return "", nil, err
 	}
-	ok, rehash := s.verifyPassword(u.PasswordHash, password)
+	ok, rehash, err := s.verifyPassword(ctx, u.PasswordHash, password)
+	if err != nil {
+		return "", nil, s.notChecked(ctx, r, err)
+	}
 	if !ok || u.Disabled {
 		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr, 0)
 		return "", nil, portalFailed

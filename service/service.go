@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meibo/meibo"
@@ -96,10 +97,15 @@ type Service struct {
 	refusals      map[string]*refusalWindow // by actor and kind (refusal.go)
 	refusalWrites sync.WaitGroup
 
-	// Verifications of hashes brought from other systems (verifyPassword).
-	legacySlots chan struct{}
-	ownOnce     sync.Once
-	ownCost     passhash.Cost
+	// Verifications of hashes brought from other systems (verifyPassword):
+	// at most cap(legacySlots) run, at most legacyQueue wait, each at most
+	// legacyWait.
+	legacySlots   chan struct{}
+	legacyWaiting atomic.Int32
+	legacyQueue   int32
+	legacyWait    time.Duration
+	ownOnce       sync.Once
+	ownCost       passhash.Cost
 }
 
 // New returns a service.
@@ -149,11 +155,12 @@ func New(store meibo.Store, cfg Config) *Service {
 	if cfg.AdminSessionMax <= 0 {
 		cfg.AdminSessionMax = 8 * time.Hour
 	}
+	slots := (runtime.GOMAXPROCS(0) + 1) / 2
 	return &Service{store: store, cfg: cfg, log: cfg.Logger, progress: map[int64]*Progress{}, wake: make(chan struct{}, 1),
 		mailWake: make(chan struct{}, 1), indexWake: make(chan struct{}, 1),
 		// Half the cores (and so at most that many times 256 MiB): a burst
 		// of sign-ins at moved accounts leaves the rest to everything else.
-		legacySlots: make(chan struct{}, (runtime.GOMAXPROCS(0)+1)/2)}
+		legacySlots: make(chan struct{}, slots), legacyQueue: int32(4 * slots), legacyWait: 2 * time.Second}
 }
 
 // Store returns the service's store (for adapters that need the engine name).
@@ -260,45 +267,103 @@ func (s *Service) hashPassword(pw string) (string, error) {
 // passhash.MaxCost (an Argon2id hash: or meibo's own cost, when higher):
 // import refuses costlier ones, but a hash stored before it did fails the
 // sign-in, with a log line saying the account needs a new password, rather
-// than take minutes and gigabytes at every attempt. These verifications run
-// at most legacySlots at a time; the others wait their turn.
-func (s *Service) verifyPassword(hash, pw string) (ok, rehash bool) {
+// than take minutes and gigabytes at every attempt.
+//
+// These verifications run at most cap(legacySlots) at a time (legacySlot);
+// when no slot comes soon enough the error is verifyBusy, and the caller
+// must answer it as such — never as a wrong password — and give back the
+// attempt it counted.
+func (s *Service) verifyPassword(ctx context.Context, hash, pw string) (ok, rehash bool, err error) {
 	pw = meibo.NormalizePassword(pw)
 	if hash == "" {
 		s.dummyVerify(pw)
-		return false, false
+		return false, false, nil
 	}
 	if !strings.HasPrefix(hash, "$argon2id$") {
 		// A hash brought from another system: checked once, then replaced.
-		s.legacySlots <- struct{}{}
+		release, err := s.legacySlot(ctx)
+		if err != nil {
+			return false, false, err
+		}
 		ok, err := passhash.Verify(hash, pw)
-		<-s.legacySlots
+		release()
 		if err != nil {
 			s.hashRefused(err)
-			return false, false
+			return false, false, nil
 		}
-		return ok, true
+		return ok, true, nil
 	}
 	c, err := passhash.Estimate(hash)
 	if err != nil {
 		s.log.Error("password hash unreadable", "err", err)
-		return false, false
+		return false, false, nil
 	}
 	own := s.hasherCost()
 	if !c.Within(passhash.MaxCost.Max(own)) {
 		s.hashRefused(&passhash.CostError{Format: passhash.Argon2id, Params: strings.Split(hash, "$")[3], Cost: c})
-		return false, false
+		return false, false, nil
 	}
 	if !c.Within(own) {
-		s.legacySlots <- struct{}{}
-		defer func() { <-s.legacySlots }()
+		release, err := s.legacySlot(ctx)
+		if err != nil {
+			return false, false, err
+		}
+		defer release()
 	}
 	ok, rehash, err = s.cfg.Hasher.Verify(hash, pw)
 	if err != nil {
 		s.log.Error("password hash unreadable", "err", err)
-		return false, false
+		return false, false, nil
 	}
-	return ok, rehash
+	return ok, rehash, nil
+}
+
+// verifyBusy is the answer to a verification that found no slot in time:
+// the same rate-limited answer as a throttled sign-in ("wait 2 seconds"),
+// which the console, the portal and the API give with 429 and Retry-After.
+//
+// Only sign-ins at accounts with a hash from another system (or a costlier
+// Argon2id one) can get it: unknown names and meibo's own hashes never
+// wait. So while the queue is full the busy answer tells that a name is such
+// an account. We accept that rather than the alternatives: answering busy to
+// unknown names too would instead tell apart the accounts with meibo's own
+// hash (after an import, the active ones), and answering busy to every
+// sign-in would let anyone who knows a few imported names keep everyone
+// out. The answer is the throttle's own, which any name, known or not, can
+// get, so it names neither the reason nor the account; the queue fills only
+// under many sign-ins at once at such accounts, which the per-address
+// throttles limit; and every account leaves the queue for good at its first
+// sign-in, when its hash is replaced.
+func verifyBusy() error { return throttled(time.Second) }
+
+// legacySlot takes one of legacySlots, waiting at most legacyWait, and
+// returns its release. Beyond legacyQueue waiters, or when ctx ends (the
+// client went away), or when the wait is over, it fails with verifyBusy at
+// once: nothing is verified later for a request no one waits for.
+func (s *Service) legacySlot(ctx context.Context) (func(), error) {
+	release := func() { <-s.legacySlots }
+	select {
+	case s.legacySlots <- struct{}{}:
+		return release, nil
+	default:
+	}
+	if s.legacyWaiting.Add(1) > s.legacyQueue {
+		s.legacyWaiting.Add(-1)
+		s.log.Info("password verification refused: the queue of hashes from other systems is full")
+		return nil, verifyBusy()
+	}
+	defer s.legacyWaiting.Add(-1)
+	t := time.NewTimer(s.legacyWait)
+	defer t.Stop()
+	select {
+	case s.legacySlots <- struct{}{}:
+		return release, nil
+	case <-ctx.Done():
+		return nil, verifyBusy()
+	case <-t.C:
+		s.log.Info("password verification refused: no slot for a hash from another system in time", "wait", s.legacyWait)
+		return nil, verifyBusy()
+	}
 }
 
 // hashRefused logs why a stored hash was not verified.

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
@@ -100,12 +101,92 @@ func throttled(wait time.Duration) error {
 // reserve counts an attempt on each key under its rule, or refuses with a
 // rate-limited error (naming the longest wait) when any key must still wait.
 func (s *Service) reserve(ctx context.Context, keys map[string]throttleRule) error {
-	return s.store.Update(ctx, func(tx meibo.Tx) error {
+	_, err := s.reserveCounted(ctx, keys)
+	return err
+}
+
+// reserveCounted is reserve, returning what it counted (for giveBack).
+func (s *Service) reserveCounted(ctx context.Context, keys map[string]throttleRule) (reservation, error) {
+	var r reservation
+	err := s.store.Update(ctx, func(tx meibo.Tx) error {
 		if err := lockKeys(ctx, tx, slices.Collect(maps.Keys(keys))); err != nil {
 			return err
 		}
-		return countAttempt(ctx, tx, keys)
+		var err error
+		r, err = countAttempt(ctx, tx, keys)
+		return err
 	})
+	return r, err
+}
+
+// reservation is what counting one attempt wrote: each counter as written,
+// and its rule.
+type reservation struct {
+	counted []meibo.Throttle
+	rules   map[string]throttleRule
+}
+
+// giveBack uncounts an attempt whose password was not checked (verifyBusy),
+// so that it counts as no failure. A counter that no attempt changed since
+// gets back the state before it: one failure fewer and no wait (the wait
+// before had passed, or the attempt would have been refused). One counted
+// again since loses one failure and keeps its wait unless its rule gives
+// none. It runs even when ctx has ended (the client went away).
+func (s *Service) giveBack(ctx context.Context, r reservation) error {
+	if len(r.counted) == 0 {
+		return nil
+	}
+	ctx = context.WithoutCancel(ctx)
+	keys := make([]string, 0, len(r.counted))
+	for _, th := range r.counted {
+		keys = append(keys, th.Key)
+	}
+	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		if err := lockKeys(ctx, tx, keys); err != nil {
+			return err
+		}
+		for _, was := range r.counted {
+			th, err := tx.Throttle(ctx, was.Key)
+			if err != nil {
+				return err
+			}
+			if th.Failures == 0 {
+				continue
+			}
+			untouched := th.Failures == was.Failures && sameTime(th.NextAt, was.NextAt)
+			th.Failures--
+			if untouched || r.rules[was.Key].wait(th.Failures) == 0 {
+				th.NextAt = nil
+			}
+			if err := tx.PutThrottle(ctx, th); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("give back a sign-in attempt: %w", err)
+	}
+	return nil
+}
+
+// notChecked gives back the attempt r of a password that was not checked
+// (err, from verifyPassword: busy) and returns err, the answer. A failure to
+// give back is logged: the answer stays the same.
+func (s *Service) notChecked(ctx context.Context, r reservation, err error) error {
+	if gerr := s.giveBack(ctx, r); gerr != nil {
+		s.log.Error("password not checked", "err", gerr)
+	}
+	return err
+}
+
+// sameTime reports whether a and b are both unset or the same instant (to
+// the microsecond the store keeps).
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond))
 }
 
 // lockKeys takes the locks of keys in one order, the same for every attempt,
@@ -122,15 +203,16 @@ func lockKeys(ctx context.Context, tx meibo.Tx, keys []string) error {
 }
 
 // countAttempt refuses when a key must wait, and otherwise counts the
-// attempt on every key. The caller holds the keys' locks.
-func countAttempt(ctx context.Context, tx meibo.Tx, keys map[string]throttleRule) error {
+// attempt on every key and returns what it wrote. The caller holds the keys'
+// locks.
+func countAttempt(ctx context.Context, tx meibo.Tx, keys map[string]throttleRule) (reservation, error) {
 	now := tx.Now()
 	var updates []meibo.Throttle
 	var wait time.Duration
 	for _, key := range slices.Sorted(maps.Keys(keys)) {
 		th, err := tx.Throttle(ctx, key)
 		if err != nil {
-			return err
+			return reservation{}, err
 		}
 		if th.NextAt != nil && th.NextAt.After(now) {
 			wait = max(wait, th.NextAt.Sub(now))
@@ -147,14 +229,14 @@ func countAttempt(ctx context.Context, tx meibo.Tx, keys map[string]throttleRule
 		updates = append(updates, th)
 	}
 	if wait > 0 {
-		return throttled(wait)
+		return reservation{}, throttled(wait)
 	}
 	for _, th := range updates {
 		if err := tx.PutThrottle(ctx, th); err != nil {
-			return err
+			return reservation{}, err
 		}
 	}
-	return nil
+	return reservation{counted: updates, rules: keys}, nil
 }
 
 // signInAttempt is one sign-in attempt's counters.
@@ -190,8 +272,9 @@ func throttleAddress(addr string) string {
 
 // reserveSignIn counts a sign-in attempt before its password is checked, or
 // refuses it with a rate-limited error.
-func (s *Service) reserveSignIn(ctx context.Context, at signInAttempt) error {
-	return s.store.Update(ctx, func(tx meibo.Tx) error {
+func (s *Service) reserveSignIn(ctx context.Context, at signInAttempt) (reservation, error) {
+	var r reservation
+	err := s.store.Update(ctx, func(tx meibo.Tx) error {
 		if err := lockKeys(ctx, tx, []string{at.pair, at.acct, at.addrKey}); err != nil {
 			return err
 		}
@@ -203,8 +286,10 @@ func (s *Service) reserveSignIn(ctx context.Context, at signInAttempt) error {
 		if !known {
 			keys[at.acct], keys[at.addrKey] = accountRule, addressRule
 		}
-		return countAttempt(ctx, tx, keys)
+		r, err = countAttempt(ctx, tx, keys)
+		return err
 	})
+	return r, err
 }
 
 // allowThrottledEvent reports whether a throttled attempt is audited: at
@@ -270,10 +355,14 @@ func takeBack(ctx context.Context, tx meibo.Tx, key string, rule throttleRule) e
 // password clears the counter.
 func (s *Service) checkOwnPassword(ctx context.Context, account, hash, password string) (bool, error) {
 	key := ownPrefix + account
-	if err := s.reserve(ctx, map[string]throttleRule{key: ownRule}); err != nil {
+	r, err := s.reserveCounted(ctx, map[string]throttleRule{key: ownRule})
+	if err != nil {
 		return false, err
 	}
-	ok, _ := s.verifyPassword(hash, password)
+	ok, _, err := s.verifyPassword(ctx, hash, password)
+	if err != nil {
+		return false, s.notChecked(ctx, r, err)
+	}
 	if ok {
 		if err := s.store.Update(ctx, func(tx meibo.Tx) error { return tx.DeleteThrottle(ctx, key) }); err != nil {
 			return false, err
