@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/meibo/meibo"
@@ -95,6 +96,19 @@ func (c *Console) handleSSOStart(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, u, http.StatusSeeOther)
 }
 
+// errorCode is an OAuth error code as it may be logged when anyone could
+// have written it: lower-case letters and _ only (as the codes of RFC 6749
+// and OpenID Connect are), clipped.
+func errorCode(code string) string {
+	if code == "" || strings.Trim(code, "abcdefghijklmnopqrstuvwxyz_") != "" {
+		return "(not an error code)"
+	}
+	if len(code) > 40 {
+		code = code[:40] + "…"
+	}
+	return code
+}
+
 // handleSSOCallback takes the identity provider's answer: the flow kept at
 // the start (once), the state, the code exchanged with the PKCE verifier,
 // the ID token verified; then the administrator it names is signed in.
@@ -102,6 +116,11 @@ func (c *Console) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 	lang := web.Lang(w, r)
 	id := r.PathValue("id")
 	if c.sso == nil {
+		c.handleNotFound(w, r)
+		return
+	}
+	if !slices.ContainsFunc(c.sso.Providers(), func(p sso.Provider) bool { return p.ID == id }) {
+		// (Not audited: anyone may write any name in the address.)
 		c.handleNotFound(w, r)
 		return
 	}
@@ -119,11 +138,13 @@ func (c *Console) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		// (An error the provider answered is not shown: without a sign-in
-		// under way, anyone could have written it in the address.)
-		why := fmt.Errorf("%w: no sign-in under way in this browser for this state (ended, used already, or begun elsewhere)", sso.ErrStale)
+		// Without a sign-in under way (ended, used already, or begun
+		// elsewhere) anyone could have written the address: an error it
+		// carries is not shown, and only its code, if it is one, is
+		// logged and audited, never its description.
+		why := fmt.Errorf("%w: a callback with no sign-in under way", sso.ErrStale)
 		if answered != nil {
-			why = fmt.Errorf("%w; the provider answered %s", why, answered)
+			why = fmt.Errorf("%w; it carries the error %s", why, errorCode(answered.Code))
 		}
 		c.ssoFailed(w, r, id, why)
 		return

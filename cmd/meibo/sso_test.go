@@ -496,6 +496,43 @@ func TestSSOSignIn(t *testing.T) {
 		}
 	})
 
+	t.Run("a callback anyone could have written", func(t *testing.T) {
+		// No sign-in under way: what the address says is neither shown,
+		// nor logged, nor audited, but an error code that is one.
+		c := e.browser()
+		for _, q := range []url.Values{
+			{"error": {"x"}, "error_description": {"EVIL: call +1 555 0100"}, "state": {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},
+			{"error": {"x"}, "error_description": {"EVIL"}},
+			{"error": {"EVIL_said_here"}, "error_description": {"EVIL"}},
+		} {
+			st, body := e.back(c, e.m.URL()+"/console/signin/sso/zt/callback?"+q.Encode())
+			if st != http.StatusUnauthorized || strings.Contains(body, "EVIL") || !strings.Contains(body, "Start again.") {
+				t.Errorf("%v: %d %s", q, st, body)
+			}
+			r := e.lastRefusal()
+			if strings.Contains(r, "EVIL") || !strings.Contains(r, "a callback with no sign-in under way") {
+				t.Errorf("%v: audited %q", q, r)
+			}
+			if q.Get("error") == "x" && !strings.Contains(r, "error x") {
+				t.Errorf("%v: audited %q", q, r)
+			}
+		}
+		// A provider that is not configured is not one.
+		if st, _ := e.back(c, e.m.URL()+"/console/signin/sso/EVIL/callback?error=x"); st != http.StatusNotFound {
+			t.Errorf("an unknown provider's callback: %d", st)
+		}
+		ev, err := e.m.Service.AuditEvents(e.sys, meibo.AuditFilter{Limit: 5})
+		if err != nil || strings.Contains(fmt.Sprintf("%+v", ev), "EVIL") {
+			t.Errorf("audited: %v %+v", err, ev)
+		}
+		// (The access log has the path, not the query.)
+		for _, line := range strings.Split(e.logs.String(), "\n") {
+			if strings.Contains(line, "EVIL") && !strings.Contains(line, "msg=request ") {
+				t.Errorf("logged: %s", line)
+			}
+		}
+	})
+
 	t.Run("a wrong client secret", func(t *testing.T) {
 		c := e.browser()
 		st, body := e.back(c, e.toProvider(c, "badsecret", "test-user@127.0.0.1"))
