@@ -89,6 +89,7 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request, d *meibo.
 		s.writeError(w, r, err)
 		return
 	}
+	ignored := s.svc.DeviceStatusIgnored(st)
 	cmds, err := s.svc.CheckIn(r.Context(), d, st, time.Duration(wait)*time.Second)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -98,7 +99,17 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request, d *meibo.
 	for _, c := range cmds {
 		out = append(out, deviceCommand{ID: c.ID, Action: c.Action, Message: c.Message, CreatedAt: c.CreatedAt})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"commands": out})
+	answer := map[string]any{"commands": out}
+	if ignored != nil {
+		// Values out of range were left out: the device is told which.
+		lang := Lang(r)
+		fields := map[string]string{}
+		for f, m := range ignored.Fields {
+			fields[f] = m.In(lang)
+		}
+		answer["ignored"] = fields
+	}
+	writeJSON(w, http.StatusOK, answer)
 }
 
 func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, d *meibo.Device) {

@@ -11,46 +11,55 @@ import (
 )
 
 // TestDeviceCheckInRanges: a check-in whose values are out of range is
-// refused 422, every such field named with what it allows, and nothing of
-// it recorded; values at the bounds are taken. A command's result and an
-// enrolment are held to the same bounds.
+// recorded without them (the device's values before stay) and hands over
+// the commands all the same, its answer naming every value left out with
+// what it allows; values at the bounds are taken. A command's result with
+// a location out of range counts without it; an enrolment is refused.
 func TestDeviceCheckInRanges(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		e := newDxEnv(t, engine)
-		// The tester's check-in: every value out of range.
-		long := strings.Repeat("x", 5000)
-		r := e.do("POST", "/device/v1/checkin", "d1",
-			`{"battery":-99999,"location":{"lat":1e308,"lon":-1e308,"accuracy":-1,"at":"9999-12-31T23:59:59Z"},"osVersion":"`+long+`"}`, nil)
 		var out struct {
-			Error struct {
-				Code    string            `json:"code"`
-				Message string            `json:"message"`
-				Fields  map[string]string `json:"fields"`
-			} `json:"error"`
+			Commands []struct {
+				Action string `json:"action"`
+			} `json:"commands"`
+			Ignored map[string]string `json:"ignored"`
 		}
-		if r.status != 422 || json.Unmarshal([]byte(r.body), &out) != nil || out.Error.Code != "invalid" {
+		// A lock waits; the check-in that comes has every value out of
+		// range but the model: the lock is handed over, the model kept.
+		r := e.do("POST", "/api/v1/devices/{d1}/commands", "emergency", `{"action":"lock"}`, nil)
+		if r.status != 202 {
+			t.Fatalf("queue: %s", r)
+		}
+		long := strings.Repeat("x", 5000)
+		r = e.do("POST", "/device/v1/checkin", "d1",
+			`{"battery":-99999,"model":"Pixel 8","location":{"lat":1e308,"lon":-1e308,"accuracy":-1,"at":"9999-12-31T23:59:59Z"},"osVersion":"`+long+`"}`, nil)
+		if r.status != 200 || json.Unmarshal([]byte(r.body), &out) != nil || len(out.Commands) != 1 || out.Commands[0].Action != "lock" {
 			t.Fatalf("an out-of-range check-in: %s", r)
 		}
 		want := map[string]string{"battery": "from 0 to 100", "location.lat": "from -90 to 90", "location.lon": "from -180 to 180",
 			"location.accuracy": "from 0", "location.at": "later than the server's time", "osVersion": "at most 128 characters"}
 		for f, text := range want {
-			if !strings.Contains(out.Error.Fields[f], text) {
-				t.Errorf("field %s: %q, want it to say %q", f, out.Error.Fields[f], text)
+			if !strings.Contains(out.Ignored[f], text) {
+				t.Errorf("field %s: %q, want it to say %q", f, out.Ignored[f], text)
 			}
 		}
-		if len(out.Error.Fields) != len(want) {
-			t.Errorf("fields %v, want those of %v", out.Error.Fields, want)
+		if len(out.Ignored) != len(want) {
+			t.Errorf("ignored %v, want those of %v", out.Ignored, want)
 		}
 		if strings.Contains(r.body, "00000000000") {
-			t.Errorf("the refusal writes a number out in full: %s", r)
+			t.Errorf("the answer writes a number out in full: %s", r)
 		}
 		r = e.do("GET", "/api/v1/devices/{d1}", "devadmin", "", nil)
 		if r.status != 200 || !strings.Contains(r.body, `"battery":null`) || !strings.Contains(r.body, `"location":null`) ||
-			!strings.Contains(r.body, `"osVersion":""`) || !strings.Contains(r.body, `"lastCheckInAt":null`) {
-			t.Fatalf("the refused check-in was recorded: %s", r)
+			!strings.Contains(r.body, `"osVersion":""`) || !strings.Contains(r.body, `"model":"Pixel 8"`) || strings.Contains(r.body, `"lastCheckInAt":null`) {
+			t.Fatalf("after the check-in: %s", r)
+		}
+		// A value out of range keeps the one before.
+		if r := e.do("POST", "/device/v1/checkin", "d1", `{"battery":55}`, nil); r.status != 200 || strings.Contains(r.body, "ignored") {
+			t.Fatalf("battery 55: %s", r)
 		}
 
-		// One field out of range: the message says which and what is allowed.
+		// One field out of range: the answer says which and what is allowed.
 		now := time.Now().UTC()
 		loc := func(lat, lon, acc string, at time.Time) string {
 			return fmt.Sprintf(`{"location":{"lat":%s,"lon":%s,"accuracy":%s,"at":%q}}`, lat, lon, acc, at.Format(time.RFC3339))
@@ -70,15 +79,15 @@ func TestDeviceCheckInRanges(t *testing.T) {
 			{"an OS version with an escape", `{"osVersion":"14\u001b[31m"}`, "osVersion", "osVersion may not contain control characters"},
 		} {
 			r := e.do("POST", "/device/v1/checkin", "d1", c.body, nil)
-			out.Error.Fields = nil
-			if r.status != 422 || json.Unmarshal([]byte(r.body), &out) != nil || len(out.Error.Fields) != 1 ||
-				!strings.Contains(out.Error.Fields[c.field], c.says) || !strings.Contains(out.Error.Message, c.says) {
-				t.Errorf("%s: %s, want 422 on %s saying %q", c.name, r, c.field, c.says)
+			out.Ignored = nil
+			if r.status != 200 || json.Unmarshal([]byte(r.body), &out) != nil || len(out.Ignored) != 1 ||
+				!strings.Contains(out.Ignored[c.field], c.says) {
+				t.Errorf("%s: %s, want 200 leaving out %s, saying %q", c.name, r, c.field, c.says)
 			}
 		}
-		r = e.do("POST", "/device/v1/checkin", "d1", `{"battery":120}`, nil)
-		if r.status != 422 || !strings.Contains(r.body, `"code":"invalid"`) {
-			t.Errorf("a battery of 120: %s", r)
+		r = e.do("GET", "/api/v1/devices/{d1}", "devadmin", "", nil)
+		if r.status != 200 || !strings.Contains(r.body, `"battery":55`) || !strings.Contains(r.body, `"model":"Pixel 8"`) || !strings.Contains(r.body, `"location":null`) {
+			t.Fatalf("values out of range replaced those before: %s", r)
 		}
 
 		// Values at the bounds are taken.
@@ -97,7 +106,7 @@ func TestDeviceCheckInRanges(t *testing.T) {
 			t.Errorf("after the check-ins in range: %s", r)
 		}
 
-		// A command's result is held to the same bounds of its location.
+		// A command's result counts without a location out of range.
 		r = e.do("POST", "/api/v1/devices/{d1}/commands", "emergency", `{"action":"locate"}`, nil)
 		if r.status != 202 {
 			t.Fatalf("queue: %s", r)
@@ -107,14 +116,14 @@ func TestDeviceCheckInRanges(t *testing.T) {
 			t.Fatalf("deliver: %s", r)
 		}
 		r = e.do("POST", "/device/v1/commands/{c1}/result", "d1", `{"status":"done","location":{"lat":-91,"lon":0,"accuracy":3}}`, nil)
-		if r.status != 422 || !strings.Contains(r.body, `"location.lat":"location.lat is a latitude from -90 to 90, not -91."`) {
-			t.Errorf("a result out of range: %s", r)
+		if r.status != 200 {
+			t.Errorf("a result with a location out of range: %s", r)
 		}
-		if r := e.do("GET", "/api/v1/devices/{d1}/commands", "devadmin", "", nil); !strings.Contains(r.body, `"status":"delivered"`) {
-			t.Errorf("the refused result finished the command: %s", r)
+		if r := e.do("GET", "/api/v1/devices/{d1}/commands", "devadmin", "", nil); !strings.Contains(r.body, `"status":"done"`) {
+			t.Errorf("the result did not finish the command: %s", r)
 		}
-		if r := e.do("POST", "/device/v1/commands/{c1}/result", "d1", `{"status":"done","location":{"lat":-33.8,"lon":151.2,"accuracy":3}}`, nil); r.status != 200 {
-			t.Errorf("a result in range: %s", r)
+		if r := e.do("GET", "/api/v1/devices/{d1}", "devadmin", "", nil); strings.Contains(r.body, "-91") {
+			t.Errorf("the location out of range was recorded: %s", r)
 		}
 
 		// So is an enrolment's description of the device.

@@ -521,11 +521,12 @@ func (s *Service) AuthenticateDevice(ctx context.Context, secret string) (*meibo
 // random moments: devices that began together (a fleet after a restart of
 // the server) drift apart instead of checking in all at once, every time.
 //
-// A status out of range (see checkDeviceStatus) is refused, and nothing of
-// it recorded.
+// Values out of range (see checkDeviceStatus) are left out, and logged;
+// the rest is recorded and the commands handed over all the same.
 func (s *Service) CheckIn(ctx context.Context, d *meibo.Device, st meibo.DeviceStatus, wait time.Duration) ([]*meibo.Command, error) {
-	if err := checkDeviceStatus(st, s.now()); err != nil {
-		return nil, err
+	st, bad := validStatus(st, s.now())
+	if bad != nil {
+		s.log.Info("device check-in: values out of range left out", "device", d.ID, "err", bad)
 	}
 	if err := s.store.Update(ctx, func(tx meibo.Tx) error { return tx.CheckInDevice(ctx, d.ID, st, tx.Now()) }); err != nil {
 		return nil, err
@@ -631,7 +632,10 @@ func (s *Service) ReportResult(ctx context.Context, d *meibo.Device, id int64, r
 	var v meibo.Validation
 	checkLocation(&v, res.Location, s.now())
 	if err := v.Err(); err != nil {
-		return nil, err
+		// The result counts without the location: a command that cannot
+		// finish would be tried again for ever.
+		s.log.Info("command result: location out of range left out", "device", d.ID, "command", id, "err", err)
+		res.Location = nil
 	}
 	var c *meibo.Command
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {

@@ -14,7 +14,9 @@ import (
 // The bounds of what a device reports about itself, at enrolment, at a
 // check-in and with a command's result. The portal and the console show
 // these values (a location also as a map link): a value out of range is
-// refused, field by field, rather than stored.
+// never stored. An enrolment with one is refused, field by field; a
+// check-in or a command's result is recorded without it (a device whose
+// battery reads -1 must still receive the lock of its owner).
 const (
 	// deviceTextMax bounds the device's own texts (platform, model,
 	// osVersion, serial), in characters.
@@ -75,6 +77,39 @@ func checkDeviceStatus(st meibo.DeviceStatus, now time.Time) error {
 	}
 	checkLocation(&v, st.Location, now)
 	return v.Err()
+}
+
+// validStatus returns st without its values out of range (a location
+// whole), which keeps what the device reported before, and the refusal
+// that names them (nil when there are none).
+func validStatus(st meibo.DeviceStatus, now time.Time) (meibo.DeviceStatus, *meibo.Error) {
+	err := checkDeviceStatus(st, now)
+	if err == nil {
+		return st, nil
+	}
+	e := meibo.AsError(err)
+	for field := range e.Fields {
+		switch {
+		case field == "platform":
+			st.Platform = ""
+		case field == "model":
+			st.Model = ""
+		case field == "osVersion":
+			st.OSVersion = ""
+		case field == "battery":
+			st.Battery = nil
+		case strings.HasPrefix(field, "location."):
+			st.Location = nil
+		}
+	}
+	return st, e
+}
+
+// DeviceStatusIgnored returns the values of a check-in that CheckIn leaves
+// out as out of range, by field, for the device's answer (nil when none).
+func (s *Service) DeviceStatusIgnored(st meibo.DeviceStatus) *meibo.Error {
+	_, e := validStatus(st, s.now())
+	return e
 }
 
 // checkLocation refuses a location out of range: a latitude within ±90, a
