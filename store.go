@@ -132,6 +132,10 @@ type Tx interface {
 	Admins(ctx context.Context) ([]*Admin, error)
 	// UpdateAdmin writes every field but ID, login ID, GUID and creation.
 	UpdateAdmin(ctx context.Context, a *Admin) error
+	// ReplaceAdminPasswordHash writes hash as administrator id's password
+	// hash if it still is old (the same password hashed anew), and reports
+	// whether it was.
+	ReplaceAdminPasswordHash(ctx context.Context, id int64, old, hash string) (bool, error)
 	DeleteAdmin(ctx context.Context, id int64) error
 	SetAdminSignIn(ctx context.Context, id int64, at time.Time) error
 	// FactorTx: second factors, sign-in ceremonies, session stages.

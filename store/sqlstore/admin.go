@@ -159,6 +159,16 @@ func (t *Tx) DeleteAdmin(ctx context.Context, id int64) error {
 	return nil
 }
 
+// ReplaceAdminPasswordHash writes an administrator's password hash over old
+// only.
+func (t *Tx) ReplaceAdminPasswordHash(ctx context.Context, id int64, old, hash string) (bool, error) {
+	res, err := t.exec(ctx, "replace an administrator's password hash", `UPDATE admins SET password_hash = $1 WHERE id = $2 AND password_hash = $3`, hash, id, old)
+	if err != nil {
+		return false, err
+	}
+	return affected(res) > 0, nil
+}
+
 // SetAdminSignIn records a sign-in.
 func (t *Tx) SetAdminSignIn(ctx context.Context, id int64, at time.Time) error {
 	_, err := t.exec(ctx, "record sign-in", `UPDATE admins SET last_sign_in_at = $1 WHERE id = $2`, at, id)
