@@ -165,7 +165,8 @@ func TestEmailVerified(t *testing.T) {
 }
 
 // TestClockSkew: an ID token is taken up to two minutes after its expiry
-// by meibo's clock (one ahead of the provider's), not later.
+// by meibo's clock (one ahead of the provider's), not later; and up to five
+// minutes before its "nbf" (a clock behind), not earlier.
 func TestClockSkew(t *testing.T) {
 	op := newFakeOP(t)
 	op.set(func(op *fakeOP) { op.claims = map[string]any{"email": "ann@example.com"} })
@@ -179,6 +180,19 @@ func TestClockSkew(t *testing.T) {
 	ahead = time.Hour + 3*time.Minute
 	if _, err := op.signIn(c); !errors.Is(err, sso.ErrRefused) || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("a clock three minutes past the expiry: %v", err)
+	}
+	op.set(func(op *fakeOP) { op.claims = map[string]any{"email": "ann@example.com", "nbf": time.Now().Unix()} })
+	ahead = 0
+	if _, err := op.signIn(c); err != nil {
+		t.Errorf("a token valid from now: %v", err)
+	}
+	ahead = -4 * time.Minute
+	if _, err := op.signIn(c); err != nil {
+		t.Errorf("a clock four minutes before the nbf: %v", err)
+	}
+	ahead = -6 * time.Minute
+	if _, err := op.signIn(c); !errors.Is(err, sso.ErrRefused) || !strings.Contains(err.Error(), "nbf") {
+		t.Errorf("a clock six minutes before the nbf: %v", err)
 	}
 }
 

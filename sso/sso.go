@@ -155,7 +155,8 @@ type Client struct {
 	// HTTP is the client used to reach providers (default
 	// http.DefaultClient).
 	HTTP *http.Client
-	// Now is the clock ID tokens are checked with (default time.Now).
+	// Now is the clock ID tokens are checked with (default time.Now),
+	// with leeways: see ClockSkew and NotBeforeLeeway.
 	Now func() time.Time
 
 	mu    sync.Mutex
@@ -219,15 +220,12 @@ func (c *Client) discover(ctx context.Context, p *Provider) (*discovered, error)
 	if err != nil {
 		return nil, fmt.Errorf("%w: discovery of %s: %w", ErrUnreachable, p.Issuer, err)
 	}
-	now := c.Now
-	if now == nil {
-		now = time.Now
-	}
 	d := &discovered{
 		provider: op,
-		// go-oidc has no leeway for the expiry: its clock is set back by
-		// ClockSkew instead (its own 5 minutes for "nbf" stay).
-		verifier: op.Verifier(&oidc.Config{ClientID: p.ClientID, Now: func() time.Time { return now().Add(-ClockSkew) }}),
+		// go-oidc has no leeway for the expiry, and setting its clock back
+		// would shrink its tolerance for "nbf": Finish checks both times
+		// (checkTimes).
+		verifier: op.Verifier(&oidc.Config{ClientID: p.ClientID, SkipExpiryCheck: true}),
 		oauth: &oauth2.Config{ClientID: p.ClientID, ClientSecret: p.ClientSecret, Endpoint: op.Endpoint(),
 			RedirectURL: c.RedirectURL(p.ID), Scopes: p.Scopes},
 	}
@@ -262,6 +260,47 @@ func (c *Client) Start(ctx context.Context, id, next string) (string, *Flow, err
 // ClockSkew is how far meibo's clock may be ahead of a provider's: an ID
 // token is taken up to this long after its expiry.
 const ClockSkew = 2 * time.Minute
+
+// NotBeforeLeeway is how far meibo's clock may be behind a provider's: an
+// ID token is taken from this long before its "nbf" (not before) time, as
+// go-oidc does (its figure, that of other OpenID Connect libraries).
+const NotBeforeLeeway = 5 * time.Minute
+
+// checkTimes checks the expiry and the "nbf" of an ID token verified with
+// SkipExpiryCheck, with their leeways, as go-oidc would with none for the
+// expiry.
+func (c *Client) checkTimes(idt *oidc.IDToken) error {
+	now := time.Now()
+	if c.Now != nil {
+		now = c.Now()
+	}
+	if now.After(idt.Expiry.Add(ClockSkew)) {
+		return &oidc.TokenExpiredError{Expiry: idt.Expiry}
+	}
+	var t struct {
+		NotBefore json.Number `json:"nbf"`
+	}
+	if err := idt.Claims(&t); err != nil {
+		return err
+	}
+	if t.NotBefore == "" {
+		return nil
+	}
+	// (Read as go-oidc reads it: whole seconds, or a number of them.)
+	unix, err := t.NotBefore.Int64()
+	if err != nil {
+		f, err := t.NotBefore.Float64()
+		if err != nil {
+			return fmt.Errorf("nbf %q: %w", t.NotBefore, err)
+		}
+		unix = int64(f)
+	}
+	if nbf := time.Unix(unix, 0); now.Add(NotBeforeLeeway).Before(nbf) {
+		return fmt.Errorf("the token is valid from %s (nbf), more than %v after meibo's clock (%s)", nbf.UTC().Format(time.RFC3339),
+			NotBeforeLeeway, now.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
 
 // The failures of a sign-in, told apart with errors.Is (and errors.As for
 // a *ProviderError), for the person's message and the operator's log.
@@ -405,6 +444,9 @@ func (c *Client) Finish(ctx context.Context, f *Flow, state, code string) (*Iden
 	}
 	idt, err := d.verifier.Verify(ctx, raw)
 	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	if err := c.checkTimes(idt); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(f.Nonce)) != 1 {
