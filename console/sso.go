@@ -202,7 +202,7 @@ func (c *Console) ssoFailed(w http.ResponseWriter, r *http.Request, provider str
 		c.log.Info("sso refused", "provider", provider, "err", err)
 	case errors.As(err, &pe) && pe.Operator():
 		operator, status, msg = true, http.StatusBadGateway, web.T(lang, "ssoerr.unreachable")
-		c.log.Error("sso: the identity provider refused meibo: check the provider's clientId and clientSecretFile, and the redirect URL registered with it",
+		c.log.Error("sso: the identity provider refused meibo: check the provider's clientId, clientSecretFile and scopes, and the client and redirect URL registered with it",
 			"provider", provider, "redirect", c.sso.RedirectURL(provider), "err", err)
 	case errors.As(err, &pe):
 		msg = web.T(lang, "ssoerr.denied", pe.Code)

@@ -241,6 +241,16 @@ func TestFailures(t *testing.T) {
 		len([]rune(pe.Description)) != 201 || !strings.HasSuffix(pe.Description, "…") {
 		t.Errorf("an answered error: %+v", pe)
 	}
+	// Answered at the redirect, errors of meibo's request as configured
+	// are the operator's; the person's refusals and the provider's
+	// prompts are not.
+	for code, operator := range map[string]bool{"invalid_scope": true, "unauthorized_client": true, "unsupported_response_type": true,
+		"invalid_request": true, "server_error": true, "temporarily_unavailable": true,
+		"access_denied": false, "login_required": false, "interaction_required": false, "consent_required": false} {
+		if pe := sso.AnswerError(url.Values{"error": {code}}); pe.Operator() != operator {
+			t.Errorf("%s answered at the redirect: operator %v", code, pe.Operator())
+		}
+	}
 	if sso.AnswerError(url.Values{"code": {"c"}}) != nil {
 		t.Errorf("an answer without error")
 	}

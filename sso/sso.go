@@ -342,10 +342,12 @@ func (e *ProviderError) Error() string {
 
 // Operator reports whether the operator, not the person, must act: the
 // provider refused meibo itself (its client ID or secret, a grant it does
-// not allow) or failed.
+// not allow; at the redirect too, meibo's request as configured: its
+// scopes, its client, the code flow) or failed.
 func (e *ProviderError) Operator() bool {
 	switch e.Code {
-	case "server_error", "temporarily_unavailable":
+	case "server_error", "temporarily_unavailable",
+		"invalid_scope", "unauthorized_client", "unsupported_response_type", "invalid_request":
 		return true
 	case "invalid_grant":
 		return false // a code used already or expired

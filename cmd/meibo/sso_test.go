@@ -547,6 +547,33 @@ func TestSSOSignIn(t *testing.T) {
 		}
 	})
 
+	t.Run("the provider refuses meibo's request at the redirect", func(t *testing.T) {
+		// A scope or a client the provider does not allow: meibo's
+		// configuration, not the person.
+		for _, code := range []string{"invalid_scope", "unauthorized_client", "unsupported_response_type", "invalid_request"} {
+			c := e.browser()
+			res := e.get(c, e.m.URL()+"/console/signin/sso/zt")
+			auth, _ := url.Parse(res.Header.Get("Location"))
+			cb := e.m.URL() + "/console/signin/sso/zt/callback?" + url.Values{"error": {code}, "error_description": {"scope groups is not allowed"},
+				"state": {auth.Query().Get("state")}}.Encode()
+			st, body := e.back(c, cb)
+			if st != http.StatusBadGateway || !strings.Contains(body, "Try again later, or sign in with your password.") || strings.Contains(body, "did not let you") {
+				t.Errorf("%s: %d %s", code, st, body)
+			}
+			if d := e.lastFailure(); !strings.Contains(d["reason"].(string), "provider error: "+code) || d["fault"] != "provider" {
+				t.Errorf("%s: audited %v", code, d)
+			}
+			logged := false
+			for _, line := range strings.Split(e.logs.String(), "\n") {
+				logged = logged || strings.Contains(line, "level=ERROR msg=\"sso: the identity provider refused meibo") &&
+					strings.Contains(line, "provider error: "+code+": scope groups is not allowed")
+			}
+			if !logged {
+				t.Errorf("%s: not logged at ERROR:\n%s", code, e.logs.String())
+			}
+		}
+	})
+
 	t.Run("a provider that cannot be reached", func(t *testing.T) {
 		c := e.browser()
 		res, err := c.Get(e.m.URL() + "/console/signin/sso/down")
