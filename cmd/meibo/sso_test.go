@@ -684,9 +684,13 @@ func TestSSOPasswordOff(t *testing.T) {
 	if st, loc := e.back(c, e.toProvider(c, "zt", "test-user@127.0.0.1")); st != http.StatusSeeOther {
 		t.Fatalf("callback: %d %s", st, loc)
 	}
-	signIn := func(password string) (int, string) {
+	signIn := func(password string, loginID ...string) (int, string) {
 		c := e.browser()
-		form := url.Values{"loginId": {"alice"}, "password": {password}, "csrf": {csrfOf(t, e.page(c, "/console/signin"))}}
+		id := "alice"
+		if len(loginID) > 0 {
+			id = loginID[0]
+		}
+		form := url.Values{"loginId": {id}, "password": {password}, "csrf": {csrfOf(t, e.page(c, "/console/signin"))}}
 		res, err := c.PostForm(e.m.URL()+"/console/signin", form)
 		if err != nil {
 			t.Fatal(err)
@@ -706,6 +710,23 @@ func TestSSOPasswordOff(t *testing.T) {
 	ev, err := e.m.Service.AuditEvents(e.sys, meibo.AuditFilter{Action: "admin.signin.failed", Limit: 1})
 	if err != nil || len(ev) == 0 || ev[0].ObjectID != "alice" || !strings.Contains(fmt.Sprint(ev[0].Details["reason"]), "passwordOffWithSso") {
 		t.Errorf("not audited: %v %+v", err, ev)
+	}
+	// The refusal is audited with the login ID as typed, which is the
+	// administrator's own: login IDs match exactly, so another spelling is
+	// no administrator and gets the usual answer.
+	for _, typed := range []string{"Alice", " alice", "alice "} {
+		if st, body := signIn("Bright-harbor-91", typed); st != http.StatusUnauthorized || !strings.Contains(body, "The ID or password is not correct.") {
+			t.Errorf("%q: %d %s", typed, st, body)
+		}
+	}
+	ev, err = e.m.Service.AuditEvents(e.sys, meibo.AuditFilter{Action: "admin.signin.failed", Limit: 10})
+	for _, a := range ev {
+		if strings.Contains(fmt.Sprint(a.Details["reason"]), "passwordOffWithSso") && a.ObjectID != "alice" {
+			t.Errorf("a refusal audited for %q: %+v", a.ObjectID, a)
+		}
+	}
+	if err != nil {
+		t.Error(err)
 	}
 }
 
