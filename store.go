@@ -109,7 +109,8 @@ type Tx interface {
 	UpdateUsers(ctx context.Context, users []*User) error
 	// ReplacePasswordHash writes hash as user id's password hash if it
 	// still is old (the same password hashed anew), and reports whether it
-	// was.
+	// was. With hash equal to old it only checks, holding the row to the
+	// end of the transaction like any write.
 	ReplacePasswordHash(ctx context.Context, id int64, old, hash string) (bool, error)
 	DeleteUsers(ctx context.Context, ids []int64) error
 	// SetUserSignIn records a successful sign-in.
@@ -134,7 +135,7 @@ type Tx interface {
 	UpdateAdmin(ctx context.Context, a *Admin) error
 	// ReplaceAdminPasswordHash writes hash as administrator id's password
 	// hash if it still is old (the same password hashed anew), and reports
-	// whether it was.
+	// whether it was; with hash equal to old, a check (as for users).
 	ReplaceAdminPasswordHash(ctx context.Context, id int64, old, hash string) (bool, error)
 	DeleteAdmin(ctx context.Context, id int64) error
 	SetAdminSignIn(ctx context.Context, id int64, at time.Time) error

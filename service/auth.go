@@ -128,34 +128,47 @@ func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via 
 	if err := s.signedIn(ctx, at); err != nil {
 		return nil, err
 	}
-	newHash := ""
+	newHash := ad.PasswordHash
 	if rehash {
-		newHash, _ = s.hashPassword(password)
+		if h, err := s.hashPassword(password); err == nil {
+			newHash = h
+		}
 	}
-	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr})
-	err = s.store.Update(ctx, func(tx meibo.Tx) error {
-		if err := grant(ctx, tx, ad); err != nil {
+	actx := meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr})
+	refused, signed := false, ad
+	err = s.store.Update(actx, func(tx meibo.Tx) error {
+		// The password was checked outside this transaction: one changed
+		// meanwhile (by the person, another administrator, an import), or
+		// an account disabled or deleted meanwhile, refuses it. The hash is
+		// compared and set (to its new form, or to itself) first, which
+		// keeps the row locked to the end: a change that comes later waits.
+		ctx := actx
+		same, err := tx.ReplaceAdminPasswordHash(ctx, ad.ID, ad.PasswordHash, newHash)
+		if err != nil {
+			return err
+		}
+		cur, err := tx.Admin(ctx, ad.ID)
+		if refused = !same || meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && !cur.CanSignIn(); refused {
+			return meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
+		} else if err != nil {
+			return err
+		}
+		if err := grant(ctx, tx, cur); err != nil {
 			return err
 		}
 		if err := tx.SetAdminSignIn(ctx, ad.ID, tx.Now()); err != nil {
 			return err
 		}
-		if newHash != "" {
-			cur, err := tx.Admin(ctx, ad.ID)
-			if err != nil {
-				return err
-			}
-			cur.PasswordHash = newHash
-			if err := tx.UpdateAdmin(ctx, cur); err != nil {
-				return err
-			}
-		}
+		signed = cur
 		return s.audit(ctx, tx, "admin.signin", meibo.CategorySignIn, "admin", ad.LoginID, "", map[string]any{"via": via})
 	})
-	if err != nil {
+	if refused {
+		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr, 0)
+		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
+	} else if err != nil {
 		return nil, err
 	}
-	return ad, nil
+	return signed, nil
 }
 
 // auditSignIn records a failed or refused sign-in (with how many refusals

@@ -68,14 +68,33 @@ func (s *Service) portalSignIn(ctx context.Context, groupID, userName, password,
 	if err := s.signedIn(ctx, at); err != nil {
 		return "", nil, err
 	}
-	newHash := ""
+	newHash := u.PasswordHash
 	if rehash {
-		newHash, _ = s.hashPassword(password)
+		if h, err := s.hashPassword(password); err == nil {
+			newHash = h
+		}
 	}
 	secret, hash := meibo.NewToken("mbp_")
 	sess := &meibo.Session{Hash: hash, Kind: meibo.SessionPortal, UserID: &u.ID, CSRF: NewCSRF(), Lang: lang, Addr: addr, UserAgent: clip(userAgent, 256)}
-	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorUser, ID: u.ID, Name: u.Name, GroupID: u.GroupID, Addr: addr})
-	err = s.store.Update(ctx, func(tx meibo.Tx) error {
+	actx := meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorUser, ID: u.ID, Name: u.Name, GroupID: u.GroupID, Addr: addr})
+	refused := false
+	err = s.store.Update(actx, func(tx meibo.Tx) error {
+		// The password was checked outside this transaction: one changed
+		// meanwhile (by the person, an administrator, an import), or an
+		// account disabled or deleted meanwhile, refuses it. The hash is
+		// compared and set (to its new form, or to itself) first, which
+		// keeps the row locked to the end: a change that comes later waits.
+		ctx := actx
+		same, err := tx.ReplacePasswordHash(ctx, u.ID, u.PasswordHash, newHash)
+		if err != nil {
+			return err
+		}
+		cur, err := tx.User(ctx, u.ID)
+		if refused = !same || meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && cur.Disabled; refused {
+			return portalFailed
+		} else if err != nil {
+			return err
+		}
 		sess.ExpiresAt = tx.Now().Add(s.cfg.SessionMax)
 		if err := tx.CreateSession(ctx, sess); err != nil {
 			return err
@@ -83,16 +102,12 @@ func (s *Service) portalSignIn(ctx context.Context, groupID, userName, password,
 		if err := tx.SetUserSignIn(ctx, u.ID, tx.Now()); err != nil {
 			return err
 		}
-		if newHash != "" {
-			// Only over the hash just checked: a password set meanwhile
-			// (by an administrator, an import) stays.
-			if _, err := tx.ReplacePasswordHash(ctx, u.ID, u.PasswordHash, newHash); err != nil {
-				return err
-			}
-		}
 		return s.audit(ctx, tx, "portal.signin", meibo.CategorySignIn, "user", u.Name, u.GroupID, nil)
 	})
-	if err != nil {
+	if refused {
+		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr, 0)
+		return "", nil, portalFailed
+	} else if err != nil {
 		return "", nil, err
 	}
 	return secret, sess, nil
