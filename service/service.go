@@ -267,7 +267,9 @@ func (s *Service) hashPassword(pw string) (string, error) {
 // passhash.MaxCost (an Argon2id hash: or meibo's own cost, when higher):
 // import refuses costlier ones, but a hash stored before it did fails the
 // sign-in, with a log line saying the account needs a new password, rather
-// than take minutes and gigabytes at every attempt.
+// than take minutes and gigabytes at every attempt. A password so long that
+// it alone would pass the bound (SHA-crypt hashes every byte at every round)
+// against a hash within it is simply wrong: the hash is fine.
 //
 // These verifications run at most cap(legacySlots) at a time (legacySlot);
 // when no slot comes soon enough the error is verifyBusy, and the caller
@@ -288,7 +290,11 @@ func (s *Service) verifyPassword(ctx context.Context, hash, pw string) (ok, reha
 		ok, err := passhash.Verify(hash, pw)
 		release()
 		if err != nil {
-			s.hashRefused(err)
+			if s.passwordTooCostly(hash, err) {
+				s.dummyVerify(pw) // the time of a wrong password
+			} else {
+				s.hashRefused(err)
+			}
 			return false, false, nil
 		}
 		return ok, true, nil
@@ -316,6 +322,22 @@ func (s *Service) verifyPassword(ctx context.Context, hash, pw string) (ok, reha
 		return false, false, nil
 	}
 	return ok, rehash, nil
+}
+
+// passwordTooCostly reports whether err, from verifying a password against
+// hash, is a cost error of the password's length alone: the hash is within
+// passhash.MaxCost for a password of typical length (passhash.Estimate).
+// Such a password is taken as wrong; anyone can send one, so it is logged at
+// Info, not as a hash that needs replacing.
+func (s *Service) passwordTooCostly(hash string, err error) bool {
+	if _, ok := errors.AsType[*passhash.CostError](err); !ok {
+		return false
+	}
+	if c, eerr := passhash.Estimate(hash); eerr != nil || !c.Within(passhash.MaxCost) {
+		return false
+	}
+	s.log.Info("password not verified: too long for the cost of its account's hash; taken as wrong", "err", err)
+	return true
 }
 
 // verifyBusy is the answer to a verification that found no slot in time:
