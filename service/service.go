@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/passhash"
@@ -290,7 +291,7 @@ func (s *Service) verifyPassword(ctx context.Context, hash, pw string) (ok, reha
 		ok, err := passhash.Verify(hash, pw)
 		release()
 		if err != nil {
-			if s.passwordTooCostly(hash, err) {
+			if s.passwordTooCostly(hash, pw, err) {
 				s.dummyVerify(pw) // the time of a wrong password
 			} else {
 				s.hashRefused(err)
@@ -324,19 +325,25 @@ func (s *Service) verifyPassword(ctx context.Context, hash, pw string) (ok, reha
 	return ok, rehash, nil
 }
 
-// passwordTooCostly reports whether err, from verifying a password against
-// hash, is a cost error of the password's length alone: the hash is within
+// passwordTooCostly reports whether err, from verifying pw against hash, is
+// a cost error of the password's length alone: the hash is within
 // passhash.MaxCost for a password of typical length (passhash.Estimate).
-// Such a password is taken as wrong; anyone can send one, so it is logged at
-// Info, not as a hash that needs replacing.
-func (s *Service) passwordTooCostly(hash string, err error) bool {
+// Such a password is taken as wrong. One longer than meibo's own passwords
+// may be is anyone's, logged at Info; one within that length may be the
+// person's own, which this hash can never let in: the operator is told, at
+// Warn, that the account needs a new password.
+func (s *Service) passwordTooCostly(hash, pw string, err error) bool {
 	if _, ok := errors.AsType[*passhash.CostError](err); !ok {
 		return false
 	}
 	if c, eerr := passhash.Estimate(hash); eerr != nil || !c.Within(passhash.MaxCost) {
 		return false
 	}
-	s.log.Info("password not verified: too long for the cost of its account's hash; taken as wrong", "err", err)
+	if utf8.RuneCountInString(pw) > meibo.PasswordMaxLength {
+		s.log.Info("password not verified: longer than any meibo takes, and too long for the cost of its account's hash; taken as wrong", "err", err)
+	} else {
+		s.log.Warn("password not verified: too long for the cost of its account's hash; if it is the person's own, the account needs a new password (a reset, or one given by an administrator)", "err", err)
+	}
 	return true
 }
 

@@ -44,6 +44,25 @@ func TestLongPasswordCostlySHACrypt(t *testing.T) {
 		if l := logs.String(); strings.Contains(l, "level=ERROR") || strings.Contains(l, "needs a new password") {
 			t.Errorf("log %q", l)
 		}
+		// A password within meibo's own length may be the person's own,
+		// which such a hash can never let in: the operator is told.
+		h2 := "$6$rounds=2500000$saltsaltsalt$" + strings.Repeat("a", 86)
+		own := strings.Repeat("長", meibo.PasswordMaxLength)
+		if c, err := passhash.Estimate(h2); err != nil || !c.Within(passhash.MaxCost) {
+			t.Fatalf("the hash should be within the bound: %v %v", c, err)
+		}
+		if _, err := passhash.Verify(h2, own); err == nil {
+			t.Fatal("a password of 128 kanji should pass the bound of this hash")
+		}
+		e.user("G1", service.UserInput{Name: "older", PasswordHash: h2})
+		logs.Reset()
+		_, _, err = e.svc.PortalSignIn(context.Background(), "G1", "older", own, "192.0.2.9", "test", meibo.English)
+		if meibo.ErrorCode(err) != meibo.CodeUnauthorized {
+			t.Errorf("a long password within the policy: %v, want a wrong password", err)
+		}
+		if l := logs.String(); !strings.Contains(l, "level=WARN") || !strings.Contains(l, "needs a new password") {
+			t.Errorf("log %q", l)
+		}
 		// Hashes within the bound are verified as before.
 		if _, _, err := e.svc.PortalSignIn(context.Background(), "G1", "fine", legacyPassword, "192.0.2.9", "test", meibo.English); err != nil {
 			t.Errorf("the right password after a long one: %v", err)
