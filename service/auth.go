@@ -125,47 +125,70 @@ func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via 
 		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr, 0)
 		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
 	}
-	if err := s.signedIn(ctx, at); err != nil {
-		return nil, err
-	}
-	newHash := ad.PasswordHash
-	if rehash {
-		if h, err := s.hashPassword(password); err == nil {
-			newHash = h
-		}
-	}
 	actx := meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr})
-	refused, signed := false, ad
-	err = s.store.Update(actx, func(tx meibo.Tx) error {
-		// The password was checked outside this transaction: one changed
-		// meanwhile (by the person, another administrator, an import), or
-		// an account disabled or deleted meanwhile, refuses it. The hash is
-		// compared and set (to its new form, or to itself) first, which
-		// keeps the row locked to the end: a change that comes later waits.
-		ctx := actx
-		same, err := tx.ReplaceAdminPasswordHash(ctx, ad.ID, ad.PasswordHash, newHash)
-		if err != nil {
-			return err
+	signed, checked := ad, ad.PasswordHash
+	for again := true; ; again = false {
+		newHash := checked
+		if rehash {
+			if h, err := s.hashPassword(password); err == nil {
+				newHash = h
+			}
 		}
-		cur, err := tx.Admin(ctx, ad.ID)
-		if refused = !same || meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && !cur.CanSignIn(); refused {
-			return meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
-		} else if err != nil {
-			return err
+		refused, found := false, ""
+		err = s.store.Update(actx, func(tx meibo.Tx) error {
+			// The password was checked outside this transaction: one
+			// changed meanwhile, or an account disabled or deleted
+			// meanwhile, refuses it. The hash is compared and set (to its
+			// new form, or to itself) first, which keeps the row locked to
+			// the end: a change that comes later waits.
+			ctx := actx
+			same, err := tx.ReplaceAdminPasswordHash(ctx, ad.ID, checked, newHash)
+			if err != nil {
+				return err
+			}
+			cur, err := tx.Admin(ctx, ad.ID)
+			if refused = meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && !cur.CanSignIn(); refused {
+				return meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
+			} else if err != nil {
+				return err
+			}
+			if !same {
+				found = cur.PasswordHash
+				return errHashChanged
+			}
+			if err := grant(ctx, tx, cur); err != nil {
+				return err
+			}
+			if err := tx.SetAdminSignIn(ctx, ad.ID, tx.Now()); err != nil {
+				return err
+			}
+			signed = cur
+			return s.audit(ctx, tx, "admin.signin", meibo.CategorySignIn, "admin", ad.LoginID, "", map[string]any{"via": via})
+		})
+		if found != "" && again {
+			// Changed since the check: the new form another sign-in with
+			// the same password made, or a new password. Checked once more
+			// against the hash now stored.
+			if ok, rehash, err = s.verifyPassword(ctx, found, password); err != nil {
+				return nil, s.notChecked(ctx, r, err)
+			}
+			if ok {
+				checked = found
+				continue
+			}
 		}
-		if err := grant(ctx, tx, cur); err != nil {
-			return err
+		if refused || found != "" {
+			s.auditSignIn(ctx, "admin.signin.failed", loginID, addr, 0)
+			return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
 		}
-		if err := tx.SetAdminSignIn(ctx, ad.ID, tx.Now()); err != nil {
-			return err
-		}
-		signed = cur
-		return s.audit(ctx, tx, "admin.signin", meibo.CategorySignIn, "admin", ad.LoginID, "", map[string]any{"via": via})
-	})
-	if refused {
-		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr, 0)
-		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
-	} else if err != nil {
+		break
+	}
+	// The password is right, as recorded (a second factor refused by
+	// grant is throttled on its own): counted as such only now.
+	if serr := s.signedIn(ctx, at); serr != nil {
+		s.log.Error("sign-in counters after an administrator's password", "err", serr)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return signed, nil

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"golang.org/x/text/width"
 
@@ -65,53 +66,79 @@ func (s *Service) portalSignIn(ctx context.Context, groupID, userName, password,
 		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr, 0)
 		return "", nil, portalFailed
 	}
-	if err := s.signedIn(ctx, at); err != nil {
-		return "", nil, err
-	}
-	newHash := u.PasswordHash
-	if rehash {
-		if h, err := s.hashPassword(password); err == nil {
-			newHash = h
-		}
-	}
 	secret, hash := meibo.NewToken("mbp_")
 	sess := &meibo.Session{Hash: hash, Kind: meibo.SessionPortal, UserID: &u.ID, CSRF: NewCSRF(), Lang: lang, Addr: addr, UserAgent: clip(userAgent, 256)}
 	actx := meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorUser, ID: u.ID, Name: u.Name, GroupID: u.GroupID, Addr: addr})
-	refused := false
-	err = s.store.Update(actx, func(tx meibo.Tx) error {
-		// The password was checked outside this transaction: one changed
-		// meanwhile (by the person, an administrator, an import), or an
-		// account disabled or deleted meanwhile, refuses it. The hash is
-		// compared and set (to its new form, or to itself) first, which
-		// keeps the row locked to the end: a change that comes later waits.
-		ctx := actx
-		same, err := tx.ReplacePasswordHash(ctx, u.ID, u.PasswordHash, newHash)
-		if err != nil {
-			return err
+	checked := u.PasswordHash
+	for again := true; ; again = false {
+		newHash := checked
+		if rehash {
+			if h, err := s.hashPassword(password); err == nil {
+				newHash = h
+			}
 		}
-		cur, err := tx.User(ctx, u.ID)
-		if refused = !same || meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && cur.Disabled; refused {
-			return portalFailed
+		refused, found := false, ""
+		err = s.store.Update(actx, func(tx meibo.Tx) error {
+			// The password was checked outside this transaction: one
+			// changed meanwhile, or an account disabled or deleted
+			// meanwhile, refuses it. The hash is compared and set (to its
+			// new form, or to itself) first, which keeps the row locked to
+			// the end: a change that comes later waits.
+			ctx := actx
+			same, err := tx.ReplacePasswordHash(ctx, u.ID, checked, newHash)
+			if err != nil {
+				return err
+			}
+			cur, err := tx.User(ctx, u.ID)
+			if refused = meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && cur.Disabled; refused {
+				return portalFailed
+			} else if err != nil {
+				return err
+			}
+			if !same {
+				found = cur.PasswordHash
+				return errHashChanged
+			}
+			sess.ExpiresAt = tx.Now().Add(s.cfg.SessionMax)
+			if err := tx.CreateSession(ctx, sess); err != nil {
+				return err
+			}
+			if err := tx.SetUserSignIn(ctx, u.ID, tx.Now()); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, "portal.signin", meibo.CategorySignIn, "user", u.Name, u.GroupID, nil)
+		})
+		if found != "" && again {
+			// The hash changed since the check: another sign-in with the
+			// same password made its new form (two tabs, an app and a
+			// browser), or the password was changed. The password is
+			// checked once more against the hash now stored.
+			if ok, rehash, err = s.verifyPassword(ctx, found, password); err != nil {
+				return "", nil, s.notChecked(ctx, r, err)
+			}
+			if ok {
+				checked = found
+				continue
+			}
+		}
+		if refused || found != "" {
+			s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr, 0)
+			return "", nil, portalFailed
 		} else if err != nil {
-			return err
+			return "", nil, err
 		}
-		sess.ExpiresAt = tx.Now().Add(s.cfg.SessionMax)
-		if err := tx.CreateSession(ctx, sess); err != nil {
-			return err
-		}
-		if err := tx.SetUserSignIn(ctx, u.ID, tx.Now()); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, "portal.signin", meibo.CategorySignIn, "user", u.Name, u.GroupID, nil)
-	})
-	if refused {
-		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr, 0)
-		return "", nil, portalFailed
-	} else if err != nil {
-		return "", nil, err
+		break
+	}
+	// Counted as a success only now that the sign-in is recorded.
+	if err := s.signedIn(ctx, at); err != nil {
+		s.log.Error("sign-in counters after a portal sign-in", "err", err)
 	}
 	return secret, sess, nil
 }
+
+// errHashChanged ends a sign-in's transaction that found a password hash
+// other than the one its password was checked against.
+var errHashChanged = errors.New("the password hash changed since it was checked")
 
 func (s *Service) auditPortal(ctx context.Context, action, groupID, userName, addr string, suppressed int) {
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorUser, Name: userName, GroupID: groupID, Addr: addr})

@@ -166,6 +166,25 @@ func TestSignInRacesPasswordChange(t *testing.T) {
 			}
 		}
 
+		// Another sign-in with the same password meanwhile (two tabs, an
+		// app and a browser) makes the new form of a moved hash first:
+		// both sign in.
+		e.user("G1", service.UserInput{Name: "twice", PasswordHash: strong["bcrypt2b"]})
+		e.admin(service.AdminInput{LoginID: "twice", Password: legacyPassword, Authorities: meibo.NewAuthorities(meibo.AuthConsole)})
+		setAdminHash(e, "twice", strong["bcrypt2b"])
+		var inner error
+		hooks.arm(legacyPassword, func() { inner = portal("twice") })
+		if err := portal("twice"); err != nil || inner != nil {
+			t.Errorf("two portal sign-ins at once: %v and %v", err, inner)
+		}
+		hooks.arm(legacyPassword, func() { inner = api("twice") })
+		if err := console("twice"); err != nil || inner != nil {
+			t.Errorf("two administrator sign-ins at once: %v and %v", err, inner)
+		}
+		if h := e.users("G1")["twice"].PasswordHash; !strings.HasPrefix(h, "$argon2id$") {
+			t.Errorf("user's hash not replaced: %.20s…", h)
+		}
+
 		// Nothing meanwhile: the sign-in goes through and the hash from
 		// another system is replaced.
 		e.user("G1", service.UserInput{Name: "calm", PasswordHash: strong["bcrypt2b"]})
