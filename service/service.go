@@ -105,8 +105,13 @@ type Service struct {
 	legacyWaiting atomic.Int32
 	legacyQueue   int32
 	legacyWait    time.Duration
-	ownOnce       sync.Once
-	ownCost       passhash.Cost
+	busyLog       struct {
+		mu   sync.Mutex
+		last time.Time
+		n    int
+	}
+	ownOnce sync.Once
+	ownCost passhash.Cost
 }
 
 // New returns a service.
@@ -378,7 +383,7 @@ func (s *Service) legacySlot(ctx context.Context) (func(), error) {
 	}
 	if s.legacyWaiting.Add(1) > s.legacyQueue {
 		s.legacyWaiting.Add(-1)
-		s.log.Info("password verification refused: the queue of hashes from other systems is full")
+		s.logBusy("password verifications refused: the queue of hashes from other systems was full")
 		return nil, verifyBusy()
 	}
 	defer s.legacyWaiting.Add(-1)
@@ -390,9 +395,26 @@ func (s *Service) legacySlot(ctx context.Context) (func(), error) {
 	case <-ctx.Done():
 		return nil, verifyBusy()
 	case <-t.C:
-		s.log.Info("password verification refused: no slot for a hash from another system in time", "wait", s.legacyWait)
+		s.logBusy("password verifications refused: no slot for a hash from another system in time")
 		return nil, verifyBusy()
 	}
+}
+
+// logBusy logs refusals of a full verification queue at most once a
+// minute, with how many there were since: a full queue is many requests
+// at once, which would otherwise write a line each.
+func (s *Service) logBusy(msg string) {
+	s.busyLog.mu.Lock()
+	s.busyLog.n++
+	now := time.Now()
+	if now.Sub(s.busyLog.last) < time.Minute {
+		s.busyLog.mu.Unlock()
+		return
+	}
+	n := s.busyLog.n
+	s.busyLog.last, s.busyLog.n = now, 0
+	s.busyLog.mu.Unlock()
+	s.log.Info(msg, "refused", n, "wait", s.legacyWait)
 }
 
 // hashRefused logs why a stored hash was not verified.

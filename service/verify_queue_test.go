@@ -1,8 +1,11 @@
 package service_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -49,7 +52,8 @@ func setAdminHash(e *ixEnv, loginID, hash string) {
 // same for the console, the API and a check of one's own password.
 func TestLegacyVerifyBusy(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
-		e := newIxEnv(t, engine)
+		var logs syncBuffer
+		e := newIxEnv(t, engine, func(c *service.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 		e.group("G1")
 		strong, _ := legacyHashes(t)
 		e.user("G1", service.UserInput{Name: "old", PasswordHash: strong["bcrypt2b"]})
@@ -88,6 +92,10 @@ func TestLegacyVerifyBusy(t *testing.T) {
 		}
 		if u := e.users("G1")["old"]; u.PasswordHash != strong["bcrypt2b"] {
 			t.Errorf("hash changed while busy: %q", u.PasswordHash)
+		}
+		// Some thirty refusals: one line in the log, not one each.
+		if n := strings.Count(logs.String(), "password verifications refused"); n != 1 {
+			t.Errorf("%d log lines of refusals:\n%s", n, logs.String())
 		}
 		release()
 
@@ -179,4 +187,23 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// syncBuffer is a bytes.Buffer for a logger written from several
+// goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
