@@ -1,11 +1,9 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,7 +50,7 @@ func setAdminHash(e *ixEnv, loginID, hash string) {
 // same for the console, the API and a check of one's own password.
 func TestLegacyVerifyBusy(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
-		var logs syncBuffer
+		var logs mlLogs
 		e := newIxEnv(t, engine, func(c *service.Config) { c.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 		e.group("G1")
 		strong, _ := legacyHashes(t)
@@ -187,23 +185,4 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer for a logger written from several
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
