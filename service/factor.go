@@ -657,6 +657,9 @@ func (s *Service) loginFactor(ctx context.Context, loginID, password, code, addr
 		}
 		return tx.CreateAPIToken(ctx, &meibo.APIToken{Hash: hash, AdminID: ad.ID, Name: "login", ExpiresAt: tx.Now().Add(s.cfg.TokenTTL)})
 	})
+	if meibo.ErrorCode(err) == meibo.CodeUnauthorized && meibo.AsError(err).Msg.Key == "mfa.password.off" && found != nil {
+		s.passwordOffRefused(ctx, found.LoginID, addr, "api")
+	}
 	if errors.Is(err, errSecondFactorDue) {
 		ad = found
 		if stage == meibo.StageSetup {

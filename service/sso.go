@@ -97,10 +97,16 @@ func (s *Service) auditSSOFailed(ctx context.Context, provider, reason, addr str
 // password because the administrator signs in with an identity provider
 // only (passwordOffWithSso). (The sign-in was counted as refused.)
 func (s *Service) PasswordOffRefused(ctx context.Context, loginID, addr string) {
+	s.passwordOffRefused(ctx, loginID, addr, "console")
+}
+
+// passwordOffRefused audits a right password refused by passwordOffWithSso,
+// on the console or the API (via).
+func (s *Service) passwordOffRefused(ctx context.Context, loginID, addr, via string) {
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, Name: loginID, Addr: addr})
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
 		return s.audit(ctx, tx, "admin.signin.failed", meibo.CategorySignIn, "admin", loginID, "",
-			map[string]any{"via": "console", "reason": "password sign-in is turned off for this administrator (passwordOffWithSso): it signs in with its identity provider"})
+			map[string]any{"via": via, "reason": "password sign-in is turned off for this administrator (passwordOffWithSso): it signs in with its identity provider"})
 	})
 	if err != nil {
 		s.log.Error("audit sign-in", "err", err)

@@ -124,3 +124,29 @@ func TestSSOFirstLinksRace(t *testing.T) {
 		}
 	})
 }
+
+// TestPasswordOffAudited: with passwordOffWithSso, a right password of a
+// linked administrator is refused on the API as on the console, and the
+// refusal is audited with its reason.
+func TestPasswordOffAudited(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		pw := "correct horse battery"
+		svc := service.New(e.db, service.Config{Hasher: e.hasher, Factors: service.FactorConfig{PasswordOffWithSSO: true}})
+		t.Cleanup(svc.WaitAudits)
+		must(svc.CreateAdmin(e.sys, service.AdminInput{LoginID: "ops", Email: "ops@example.com", Password: pw,
+			Authorities: meibo.NewAuthorities(meibo.AuthConsole)}))(t)
+		_, _, err := svc.SignInSSO(bg, service.SSOIdentity{Provider: "corp", Subject: "s-ops", Claim: "email", Value: "ops@example.com"}, "192.0.2.1", "", meibo.English)
+		noErr(t, err)
+		_, _, err = svc.Login(bg, "ops", pw, "192.0.2.1")
+		if ae := wantCode(t, err, meibo.CodeUnauthorized); ae.Msg.Key != "mfa.password.off" {
+			t.Errorf("API login: %v", err)
+		}
+		var found bool
+		for _, ev := range e.eventsFor("admin.signin.failed") {
+			found = found || ev.ObjectID == "ops" && fmt.Sprint(ev.Details["via"]) == "api" && strings.Contains(fmt.Sprint(ev.Details["reason"]), "passwordOffWithSso")
+		}
+		if !found {
+			t.Errorf("no audit of the API's refusal in %+v", e.eventsFor("admin.signin.failed"))
+		}
+	})
+}
