@@ -101,15 +101,20 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request, d *meibo.
 	}
 	answer := map[string]any{"commands": out}
 	if ignored != nil {
-		// Values out of range were left out: the device is told which.
-		lang := Lang(r)
-		fields := map[string]string{}
-		for f, m := range ignored.Fields {
-			fields[f] = m.In(lang)
-		}
-		answer["ignored"] = fields
+		answer["ignored"] = ignoredFields(r, ignored)
 	}
 	writeJSON(w, http.StatusOK, answer)
+}
+
+// ignoredFields is what the device is told of the values out of range that
+// were left out: each field with what it allows, in the request's language.
+func ignoredFields(r *http.Request, ignored *meibo.Error) map[string]string {
+	lang := Lang(r)
+	fields := map[string]string{}
+	for f, m := range ignored.Fields {
+		fields[f] = m.In(lang)
+	}
+	return fields
 }
 
 func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, d *meibo.Device) {
@@ -123,12 +128,17 @@ func (s *Server) handleResult(w http.ResponseWriter, r *http.Request, d *meibo.D
 		s.writeError(w, r, err)
 		return
 	}
+	ignored := s.svc.DeviceStatusIgnored(meibo.DeviceStatus{Location: in.Location})
 	c, err := s.svc.ReportResult(r.Context(), d, id, in)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "status": c.Status})
+	answer := map[string]any{"id": c.ID, "status": c.Status}
+	if ignored != nil {
+		answer["ignored"] = ignoredFields(r, ignored)
+	}
+	writeJSON(w, http.StatusOK, answer)
 }
 
 func (s *Server) handleDevicePolls(w http.ResponseWriter, r *http.Request) {

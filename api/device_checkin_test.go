@@ -116,7 +116,7 @@ func TestDeviceCheckInRanges(t *testing.T) {
 			t.Fatalf("deliver: %s", r)
 		}
 		r = e.do("POST", "/device/v1/commands/{c1}/result", "d1", `{"status":"done","location":{"lat":-91,"lon":0,"accuracy":3}}`, nil)
-		if r.status != 200 {
+		if r.status != 200 || !strings.Contains(r.body, `"ignored":{"location.lat":"location.lat is a latitude from -90 to 90, not -91."}`) {
 			t.Errorf("a result with a location out of range: %s", r)
 		}
 		if r := e.do("GET", "/api/v1/devices/{d1}/commands", "devadmin", "", nil); !strings.Contains(r.body, `"status":"done"`) {
