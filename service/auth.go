@@ -126,62 +126,36 @@ func (s *Service) signInAdmin(ctx context.Context, loginID, password, addr, via 
 		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
 	}
 	actx := meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: ad.LoginID, Addr: addr})
-	signed, checked := ad, ad.PasswordHash
-	for again := true; ; again = false {
-		newHash := checked
-		if rehash {
-			if h, err := s.hashPassword(password); err == nil {
-				newHash = h
-			}
-		}
-		refused, found := false, ""
-		err = s.store.Update(actx, func(tx meibo.Tx) error {
-			// The password was checked outside this transaction: one
-			// changed meanwhile, or an account disabled or deleted
-			// meanwhile, refuses it. The hash is compared and set (to its
-			// new form, or to itself) first, which keeps the row locked to
-			// the end: a change that comes later waits.
-			ctx := actx
-			same, err := tx.ReplaceAdminPasswordHash(ctx, ad.ID, checked, newHash)
-			if err != nil {
-				return err
-			}
+	signed := ad
+	refused, unchecked, err := s.recordSignIn(actx, r, password, ad.PasswordHash, rehash, signInAccount{
+		swap: func(ctx context.Context, tx meibo.Tx, old, hash string) (bool, error) {
+			return tx.ReplaceAdminPasswordHash(ctx, ad.ID, old, hash)
+		},
+		current: func(ctx context.Context, tx meibo.Tx) (string, error) {
 			cur, err := tx.Admin(ctx, ad.ID)
-			if refused = meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && !cur.CanSignIn(); refused {
-				return meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
+			if meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && !cur.CanSignIn() {
+				return "", errAccountClosed
 			} else if err != nil {
-				return err
+				return "", err
 			}
-			if !same {
-				found = cur.PasswordHash
-				return errHashChanged
-			}
-			if err := grant(ctx, tx, cur); err != nil {
+			signed = cur
+			return cur.PasswordHash, nil
+		},
+		record: func(ctx context.Context, tx meibo.Tx) error {
+			if err := grant(ctx, tx, signed); err != nil {
 				return err
 			}
 			if err := tx.SetAdminSignIn(ctx, ad.ID, tx.Now()); err != nil {
 				return err
 			}
-			signed = cur
 			return s.audit(ctx, tx, "admin.signin", meibo.CategorySignIn, "admin", ad.LoginID, "", map[string]any{"via": via})
-		})
-		if found != "" && again {
-			// Changed since the check: the new form another sign-in with
-			// the same password made, or a new password. Checked once more
-			// against the hash now stored.
-			if ok, rehash, err = s.verifyPassword(ctx, found, password); err != nil {
-				return nil, s.notChecked(ctx, r, err)
-			}
-			if ok {
-				checked = found
-				continue
-			}
-		}
-		if refused || found != "" {
-			s.auditSignIn(ctx, "admin.signin.failed", loginID, addr, 0)
-			return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
-		}
-		break
+		},
+	})
+	if refused {
+		s.auditSignIn(ctx, "admin.signin.failed", loginID, addr, 0)
+		return nil, meibo.Errorf(meibo.CodeUnauthorized, "login.failed")
+	} else if unchecked != nil {
+		return nil, unchecked
 	}
 	// The password is right, as recorded (a second factor refused by
 	// grant is throttled on its own): counted as such only now.

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 
 	"golang.org/x/text/width"
 
@@ -69,36 +68,20 @@ func (s *Service) portalSignIn(ctx context.Context, groupID, userName, password,
 	secret, hash := meibo.NewToken("mbp_")
 	sess := &meibo.Session{Hash: hash, Kind: meibo.SessionPortal, UserID: &u.ID, CSRF: NewCSRF(), Lang: lang, Addr: addr, UserAgent: clip(userAgent, 256)}
 	actx := meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorUser, ID: u.ID, Name: u.Name, GroupID: u.GroupID, Addr: addr})
-	checked := u.PasswordHash
-	for again := true; ; again = false {
-		newHash := checked
-		if rehash {
-			if h, err := s.hashPassword(password); err == nil {
-				newHash = h
-			}
-		}
-		refused, found := false, ""
-		err = s.store.Update(actx, func(tx meibo.Tx) error {
-			// The password was checked outside this transaction: one
-			// changed meanwhile, or an account disabled or deleted
-			// meanwhile, refuses it. The hash is compared and set (to its
-			// new form, or to itself) first, which keeps the row locked to
-			// the end: a change that comes later waits.
-			ctx := actx
-			same, err := tx.ReplacePasswordHash(ctx, u.ID, checked, newHash)
-			if err != nil {
-				return err
-			}
+	refused, unchecked, err := s.recordSignIn(actx, r, password, u.PasswordHash, rehash, signInAccount{
+		swap: func(ctx context.Context, tx meibo.Tx, old, hash string) (bool, error) {
+			return tx.ReplacePasswordHash(ctx, u.ID, old, hash)
+		},
+		current: func(ctx context.Context, tx meibo.Tx) (string, error) {
 			cur, err := tx.User(ctx, u.ID)
-			if refused = meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && cur.Disabled; refused {
-				return portalFailed
+			if meibo.ErrorCode(err) == meibo.CodeNotFound || err == nil && cur.Disabled {
+				return "", errAccountClosed
 			} else if err != nil {
-				return err
+				return "", err
 			}
-			if !same {
-				found = cur.PasswordHash
-				return errHashChanged
-			}
+			return cur.PasswordHash, nil
+		},
+		record: func(ctx context.Context, tx meibo.Tx) error {
 			sess.ExpiresAt = tx.Now().Add(s.cfg.SessionMax)
 			if err := tx.CreateSession(ctx, sess); err != nil {
 				return err
@@ -107,27 +90,16 @@ func (s *Service) portalSignIn(ctx context.Context, groupID, userName, password,
 				return err
 			}
 			return s.audit(ctx, tx, "portal.signin", meibo.CategorySignIn, "user", u.Name, u.GroupID, nil)
-		})
-		if found != "" && again {
-			// The hash changed since the check: another sign-in with the
-			// same password made its new form (two tabs, an app and a
-			// browser), or the password was changed. The password is
-			// checked once more against the hash now stored.
-			if ok, rehash, err = s.verifyPassword(ctx, found, password); err != nil {
-				return "", nil, s.notChecked(ctx, r, err)
-			}
-			if ok {
-				checked = found
-				continue
-			}
-		}
-		if refused || found != "" {
-			s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr, 0)
-			return "", nil, portalFailed
-		} else if err != nil {
-			return "", nil, err
-		}
-		break
+		},
+	})
+	switch {
+	case refused:
+		s.auditPortal(ctx, "portal.signin.failed", groupID, userName, addr, 0)
+		return "", nil, portalFailed
+	case unchecked != nil:
+		return "", nil, unchecked
+	case err != nil:
+		return "", nil, err
 	}
 	// Counted as a success only now that the sign-in is recorded.
 	if err := s.signedIn(ctx, at); err != nil {
@@ -135,10 +107,6 @@ func (s *Service) portalSignIn(ctx context.Context, groupID, userName, password,
 	}
 	return secret, sess, nil
 }
-
-// errHashChanged ends a sign-in's transaction that found a password hash
-// other than the one its password was checked against.
-var errHashChanged = errors.New("the password hash changed since it was checked")
 
 func (s *Service) auditPortal(ctx context.Context, action, groupID, userName, addr string, suppressed int) {
 	ctx = meibo.WithActor(ctx, &meibo.Actor{Kind: meibo.ActorUser, Name: userName, GroupID: groupID, Addr: addr})
