@@ -232,8 +232,13 @@ type Tx interface {
 	// go; false means the worker no longer held it and nothing was written.
 	FinishMail(ctx context.Context, m *MailMessage, worker string) (bool, error)
 	// FailUserMails fails the pending messages to a user (who was deleted:
-	// their links are dead) with reason.
+	// their links are dead) with reason. A message a worker holds is
+	// marked void with reason instead (see HoldMail).
 	FailUserMails(ctx context.Context, userID int64, reason string) error
+	// HoldMail tells whether worker still holds the pending message id,
+	// and the reason it was made void while held ("" when it was not).
+	// On PostgreSQL it holds the message's row until the transaction ends.
+	HoldMail(ctx context.Context, id int64, worker string) (held bool, void string, err error)
 	// FailUsersMails does the same for every user of ids, in a few
 	// statements.
 	FailUsersMails(ctx context.Context, ids []int64, reason string) error

@@ -53,10 +53,12 @@ func (s *Service) linkMail(ctx context.Context, tx meibo.Tx, u *meibo.User, g *m
 	}
 	now := tx.Now()
 	if revoke {
-		if err := tx.RevokeUserTokens(ctx, u.ID, now); err != nil {
+		// The messages first: on PostgreSQL this waits for a worker
+		// minting one of them (mintLink), whose link is then revoked.
+		if err := tx.FailUserMails(ctx, u.ID, meibo.M("mail.link.superseded").In(meibo.English)); err != nil {
 			return nil, err
 		}
-		if err := tx.FailUserMails(ctx, u.ID, meibo.M("mail.link.superseded").In(meibo.English)); err != nil {
+		if err := tx.RevokeUserTokens(ctx, u.ID, now); err != nil {
 			return nil, err
 		}
 	}

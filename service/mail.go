@@ -114,6 +114,10 @@ func (s *Service) attempt(ctx context.Context, m *meibo.MailMessage) error {
 	// The link is minted now and lives only in the copy handed to the
 	// server; m keeps the placeholder.
 	out, err := s.mintLink(ctx, m)
+	if errors.Is(err, errMailLost) {
+		s.log.Warn("an outbox message was taken over before it was sent", "mail", m.ID)
+		return nil
+	}
 	refused := meibo.ErrorCode(err) == meibo.CodeConflict
 	if err != nil && !refused {
 		return err

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"html"
 	"regexp"
 	"strings"
@@ -78,22 +79,41 @@ func (s *Service) newLink(ctx context.Context, tx meibo.Tx, u *meibo.User, purpo
 	return link, nil
 }
 
-// mintLink mints the link of a claimed message that carries one and
-// returns the copy to hand to the SMTP server. A message whose link can no
-// longer be given (user gone or disabled, password set, a newer link asked
-// for or the address changed since it was queued, expired) is refused with an error of code
-// Conflict, and fails.
+// errMailLost: the worker no longer holds the message it is about to send
+// (its lease ran out and another worker took it, or it was sent or failed
+// meanwhile): it leaves the message to whoever holds it.
+var errMailLost = errors.New("the outbox message is no longer held by this worker")
+
+// mintLink checks that the worker still holds a claimed message and that
+// it was not made void while held (FailUserMails), then mints the link of
+// a message that carries one, and returns the copy to hand to the SMTP
+// server. A message whose link can no longer be given (made void, user
+// gone or disabled, password set, a newer link asked for or the address
+// changed since it was queued, expired) is refused with an error of code
+// Conflict, and fails. Its transaction holds the message's row, so that a
+// newer link asked for meanwhile on PostgreSQL either makes it void first
+// or revokes the link minted here.
 func (s *Service) mintLink(ctx context.Context, m *meibo.MailMessage) (*meibo.MailMessage, error) {
-	if m.LinkExpiresAt == nil {
-		return m, nil
-	}
 	p := linkPlaceholder(m.Lang)
 	hp := html.EscapeString(p)
-	if m.UserID == nil || !strings.Contains(m.Text, p) {
+	if m.LinkExpiresAt != nil && (m.UserID == nil || !strings.Contains(m.Text, p)) {
 		return nil, meibo.Conflict("mail.link.no_place")
 	}
 	var out meibo.MailMessage
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
+		held, void, err := tx.HoldMail(ctx, m.ID, s.cfg.Worker)
+		switch {
+		case err != nil:
+			return err
+		case !held:
+			return errMailLost
+		case void != "":
+			return meibo.Conflict(mailReasonKey(void))
+		}
+		out = *m
+		if m.LinkExpiresAt == nil {
+			return nil
+		}
 		u, err := tx.User(ctx, *m.UserID)
 		if meibo.ErrorCode(err) == meibo.CodeNotFound {
 			return meibo.Conflict("mail.link.user_gone")
@@ -114,7 +134,6 @@ func (s *Service) mintLink(ctx context.Context, m *meibo.MailMessage) (*meibo.Ma
 		if err != nil {
 			return err
 		}
-		out = *m
 		out.Text = strings.ReplaceAll(m.Text, p, link)
 		out.HTML = strings.ReplaceAll(m.HTML, hp, html.EscapeString(link))
 		return nil
@@ -145,6 +164,17 @@ func redactMail(m *meibo.MailMessage) {
 // the API too), and MailReasonIn words one in another language.
 var mailReasons = []string{"mail.link.user_gone", "mail.link.disabled", "mail.link.superseded", "mail.link.address",
 	"mail.link.expired", "mail.link.no_place", "mail.no_sender"}
+
+// mailReasonKey is the key of a reason stored in English; a reason of
+// another wording is taken for a newer link's.
+func mailReasonKey(stored string) string {
+	for _, k := range mailReasons {
+		if meibo.M(k).In(meibo.English) == stored {
+			return k
+		}
+	}
+	return "mail.link.superseded"
+}
 
 // MailReasonIn words a message's stored reason in lang when it is one of
 // meibo's own; other text (an SMTP server's answer) stays as it is.

@@ -258,6 +258,11 @@ type mlStore struct {
 	meibo.Store
 	mu       sync.Mutex
 	failMail error
+	// afterClaim, when set, runs once after a transaction that claimed a
+	// message and before the next one begins (the worker's minting of
+	// the message's link).
+	afterClaim func()
+	claimed    bool
 }
 
 func (s *mlStore) failAfterMail(err error) {
@@ -267,7 +272,24 @@ func (s *mlStore) failAfterMail(err error) {
 }
 
 func (s *mlStore) Update(ctx context.Context, fn func(meibo.Tx) error) error {
+	s.mu.Lock()
+	var hook func()
+	if s.claimed {
+		hook, s.afterClaim, s.claimed = s.afterClaim, nil, false
+	}
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
 	return s.Store.Update(ctx, func(tx meibo.Tx) error { return fn(&mlTx{Tx: tx, s: s}) })
+}
+
+func (t *mlTx) ClaimMails(ctx context.Context, worker string, leaseUntil time.Time, limit int) ([]*meibo.MailMessage, error) {
+	msgs, err := t.Tx.ClaimMails(ctx, worker, leaseUntil, limit)
+	t.s.mu.Lock()
+	t.s.claimed = t.s.claimed || len(msgs) > 0 && t.s.afterClaim != nil
+	t.s.mu.Unlock()
+	return msgs, err
 }
 
 type mlTx struct {
@@ -1160,6 +1182,77 @@ func TestLinkRevocation(t *testing.T) {
 		e.must(e.svc.DeleteUser(e.sys, v.ID))
 		_, err = e.svc.CheckLink(bg, g)
 		mlWantInvalid(t, err, "the link of a deleted user")
+	})
+}
+
+// TestMailSupersededInFlight: a newer link asked for while the worker
+// holds an invitation. Asked for while the invitation is handed to the
+// SMTP server, the invitation is recorded as sent (it was delivered) and
+// its link no longer opens; asked for after the worker claimed it and
+// before it minted its link, the invitation is not sent and fails as
+// superseded. Either way the newer link is the one that opens.
+func TestMailSupersededInFlight(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newMlEnv(t, engine)
+		e.group("G1", "")
+		reset := func(name string) func() {
+			return func() {
+				e.clock.Add(time.Second)
+				if err := e.svc.RequestPasswordReset(bg, "G1", name, "192.0.2.1", meibo.English); err != nil {
+					t.Error(err)
+				}
+			}
+		}
+
+		// During the delivery.
+		e.invite("G1", "taro", "taro@example.org")
+		inv := e.only()
+		slow := &mlSlow{Sender: e.cfg.Sender, clock: e.clock, nth: 1, hook: reset("taro")}
+		cfg := e.cfg
+		cfg.Sender = slow
+		if _, err := service.New(e.store, cfg).DeliverMail(bg); err != nil {
+			t.Fatal(err)
+		}
+		got := e.smtp.Wait(t, 2, 10*time.Second)
+		if got[0].Subject == got[1].Subject {
+			t.Fatalf("delivered %q and %q, want an invitation and a reset", got[0].Subject, got[1].Subject)
+		}
+		if m, err := e.svc.Mail(e.sys, inv.ID); err != nil || m.Status != meibo.MailSent {
+			t.Errorf("the invitation delivered while a reset was asked for: %v", err)
+			if m != nil {
+				t.Errorf("it is %s (%s), want sent", m.Status, m.LastError)
+			}
+		}
+		_, err := e.svc.CheckLink(bg, mlSecret(t, got[0].Text))
+		mlWantInvalid(t, err, "the invitation's link after the reset")
+		if _, err := e.svc.CheckLink(bg, mlSecret(t, got[1].Text)); err != nil {
+			t.Errorf("the reset's link: %v", err)
+		}
+		if sent := e.outbox(meibo.MailSent); len(sent) != 2 {
+			t.Errorf("%d messages sent, want 2", len(sent))
+		}
+
+		// Between the claim and the link.
+		e.clock.Add(time.Minute)
+		jiro := e.invite("G1", "jiro", "jiro@example.org")
+		e.store.mu.Lock()
+		e.store.afterClaim = reset("jiro")
+		e.store.mu.Unlock()
+		if n := e.deliver(); n != 2 {
+			t.Errorf("%d attempts, want 2 (the invitation, then the reset)", n)
+		}
+		got = e.smtp.Wait(t, 3, 10*time.Second)
+		if len(got) != 3 || got[2].To[0] != "jiro@example.org" || !strings.Contains(got[2].Subject, "eset") {
+			t.Fatalf("delivered %d messages, the last %q to %v; want only jiro's reset", len(got), got[len(got)-1].Subject, got[len(got)-1].To)
+		}
+		if _, err := e.svc.CheckLink(bg, mlSecret(t, got[2].Text)); err != nil {
+			t.Errorf("the reset's link: %v", err)
+		}
+		failed := e.outbox(meibo.MailFailed)
+		if len(failed) != 1 || failed[0].UserID == nil || *failed[0].UserID != jiro.ID || failed[0].Kind != meibo.MailInvitation ||
+			failed[0].LastError != meibo.M("mail.link.superseded").In(meibo.English) {
+			t.Errorf("failed messages %+v, want jiro's invitation as superseded", failed)
+		}
 	})
 }
 

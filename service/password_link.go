@@ -58,14 +58,16 @@ func (s *Service) IssuePasswordLink(ctx context.Context, id int64, kind string) 
 		if kind == meibo.MailReset {
 			ttl = s.cfg.ResetTTL
 		}
+		// Pending messages of the user carry no live link; the issued one
+		// is now the one that counts. The messages first: on PostgreSQL
+		// this waits for a worker minting one of them, whose link newLink
+		// then revokes.
+		if err := tx.FailUserMails(ctx, u.ID, meibo.M("mail.link.superseded").In(meibo.English)); err != nil {
+			return err
+		}
 		expires := tx.Now().Add(ttl)
 		link, err := s.newLink(ctx, tx, u, kind, expires)
 		if err != nil {
-			return err
-		}
-		// Pending messages of the user carry no live link; the issued one
-		// is now the one that counts.
-		if err := tx.FailUserMails(ctx, u.ID, meibo.M("mail.link.superseded").In(meibo.English)); err != nil {
 			return err
 		}
 		out = &IssuedLink{Kind: kind, Link: link, ExpiresAt: expires}

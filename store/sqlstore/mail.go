@@ -160,9 +160,42 @@ func (t *Tx) FinishMail(ctx context.Context, m *meibo.MailMessage, worker string
 
 // FailUserMails fails the pending messages to a user.
 func (t *Tx) FailUserMails(ctx context.Context, userID int64, reason string) error {
-	_, err := t.exec(ctx, "fail user's mail", `UPDATE mail_outbox SET status = 'failed', last_error = $1, claimed_by = '', claimed_until = NULL
-		WHERE user_id = $2 AND status = 'pending'`, reason, userID)
+	return t.failMails(ctx, "fail user's mail", "user_id = $3", reason, userID)
+}
+
+// failMails fails the pending messages of where (whose arguments follow
+// reason and the time) with reason. A message a worker holds, its lease
+// not run out, is in flight: the worker may be handing it to the SMTP
+// server, and failing it under the worker would record a delivered
+// message as failed. It is marked void instead: its worker fails it with
+// the reason if it has not minted its link yet (HoldMail), and records
+// the delivery if it has.
+func (t *Tx) failMails(ctx context.Context, what, where, reason string, args ...any) error {
+	args = append([]any{reason, t.now}, args...)
+	if _, err := t.exec(ctx, what, `UPDATE mail_outbox SET status = 'failed', last_error = $1, claimed_by = '', claimed_until = NULL
+		WHERE status = 'pending' AND (claimed_until IS NULL OR claimed_until < $2) AND `+where, args...); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, what, `UPDATE mail_outbox SET void_reason = $1
+		WHERE status = 'pending' AND claimed_until >= $2 AND `+where, args...)
 	return err
+}
+
+// HoldMail tells whether worker still holds the pending message id, and
+// the reason it was made void while held ("" when it was not). It writes
+// the message's row, so that on PostgreSQL a FailUserMails waits for the
+// transaction that called it.
+func (t *Tx) HoldMail(ctx context.Context, id int64, worker string) (bool, string, error) {
+	var void string
+	err := t.queryRowContext(ctx, `UPDATE mail_outbox SET claimed_until = claimed_until
+		WHERE id = $1 AND claimed_by = $2 AND status = 'pending' RETURNING void_reason`, id, worker).Scan(&void)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, "", nil
+	case err != nil:
+		return false, "", fmt.Errorf("hold outbox message: %w", err)
+	}
+	return true, void, nil
 }
 
 // MailBacklog counts the pending messages and reads the time of the oldest.

@@ -6,16 +6,14 @@ import "context"
 // reason, a batch of users per statement (one pass over the pending
 // messages each, rather than one per user).
 func (t *Tx) FailUsersMails(ctx context.Context, ids []int64, reason string) error {
-	per := min(t.d.MaxParams()-1, 1000)
+	per := min(t.d.MaxParams()-2, 1000)
 	for start := 0; start < len(ids); start += per {
 		batch := ids[start:min(start+per, len(ids))]
-		args := make([]any, 0, len(batch)+1)
-		args = append(args, reason)
+		args := make([]any, 0, len(batch))
 		for _, id := range batch {
 			args = append(args, id)
 		}
-		if _, err := t.exec(ctx, "fail users' mail", `UPDATE mail_outbox SET status = 'failed', last_error = $1, claimed_by = '', claimed_until = NULL
-			WHERE status = 'pending' AND user_id IN (`+inList(len(batch), 2)+`)`, args...); err != nil {
+		if err := t.failMails(ctx, "fail users' mail", "user_id IN ("+inList(len(batch), 3)+")", reason, args...); err != nil {
 			return err
 		}
 	}
