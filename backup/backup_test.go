@@ -38,8 +38,10 @@ const (
 func newService(t testing.TB, db *sqlstore.DB) *service.Service {
 	t.Helper()
 	h := argon2id.ForTests()
-	return service.New(db, service.Config{Hasher: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	svc := service.New(db, service.Config{Hasher: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		HashWorkers: 2, PublicURL: "https://meibo.example", ImportMaxPerGroup: -1, ImportMaxPerAdmin: -1})
+	t.Cleanup(svc.WaitAudits) // the audits of refused requests, before the store closes
+	return svc
 }
 
 func must[T any](v T, err error) func(testing.TB) T {

@@ -511,6 +511,7 @@ func TestLongPollCommandFromAnotherProcess(t *testing.T) {
 		}()
 		e.waitPolls(1)
 		cli := service.New(e.db, service.Config{Hasher: e.hasher, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HashWorkers: 1})
+		t.Cleanup(cli.WaitAudits)
 		queued := time.Now()
 		c := must(cli.SendAdminCommand(e.sys, d.ID, meibo.ActionRing, ""))(t)
 		select {

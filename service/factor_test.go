@@ -451,6 +451,7 @@ func TestShortIdleLimitKeepsActiveSessions(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e *env) {
 		svc := service.New(e.db, service.Config{Hasher: e.hasher, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), HashWorkers: 1,
 			AdminSessionIdle: 20 * time.Second})
+		t.Cleanup(svc.WaitAudits)
 		pw := "correct horse battery"
 		e.admin("ops", pw, meibo.NewAuthorities(meibo.AuthConsole))
 		cookie, _, err := svc.SignIn(bg, "ops", pw, "192.0.2.50", "test", meibo.English)

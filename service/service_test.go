@@ -275,6 +275,7 @@ func TestBootstrapConcurrent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		other := service.New(e.db, service.Config{Hasher: e.hasher, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		t.Cleanup(other.WaitAudits)
 		var wg sync.WaitGroup
 		results := make([]bool, 2)
 		errs := make([]error, 2)

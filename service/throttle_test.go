@@ -322,6 +322,7 @@ func TestThrottledEventsLimited(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		svc := service.New(e.db, service.Config{Hasher: e.hasher, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Clock: e.clock.Now})
+		t.Cleanup(svc.WaitAudits)
 		e.admin("ops", "correct horse battery", meibo.NewAuthorities(meibo.AuthConsole))
 		for range pairFree {
 			svc.Login(bg, "ops", "guess", "203.0.113.1")
