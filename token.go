@@ -80,4 +80,8 @@ type Session struct {
 	ExpiresAt  time.Time // absolute end; the idle timeout counts from LastSeenAt
 	Methods    string    // how it signed in (console sessions; see factor.go)
 	Stage      string    // what it still lacks: StageComplete, StageSecond, StageSetup
+	// IDToken is the ID token of a console session made through an
+	// identity provider, kept server-side only for its sign-out
+	// (id_token_hint); "" for any other.
+	IDToken string
 }

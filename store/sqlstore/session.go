@@ -13,9 +13,9 @@ import (
 // CreateSession stores a session.
 func (t *Tx) CreateSession(ctx context.Context, s *meibo.Session) error {
 	s.CreatedAt, s.LastSeenAt = t.now, t.now
-	_, err := t.execContext(ctx, `INSERT INTO sessions (hash, kind, admin_id, user_id, csrf_token, lang, addr, user_agent, created_at, last_seen_at, expires_at, methods, stage)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		s.Hash, s.Kind, s.AdminID, s.UserID, s.CSRF, string(s.Lang), s.Addr, s.UserAgent, s.CreatedAt, s.LastSeenAt, s.ExpiresAt.UTC(), s.Methods, s.Stage)
+	_, err := t.execContext(ctx, `INSERT INTO sessions (hash, kind, admin_id, user_id, csrf_token, lang, addr, user_agent, created_at, last_seen_at, expires_at, methods, stage, id_token)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		s.Hash, s.Kind, s.AdminID, s.UserID, s.CSRF, string(s.Lang), s.Addr, s.UserAgent, s.CreatedAt, s.LastSeenAt, s.ExpiresAt.UTC(), s.Methods, s.Stage, s.IDToken)
 	switch {
 	case t.d.IsForeignKey(err):
 		return meibo.NotFound("not_found")
@@ -32,9 +32,9 @@ func (t *Tx) Session(ctx context.Context, hash string) (*meibo.Session, error) {
 	var s meibo.Session
 	var admin, user sql.Null[int64]
 	var lang string
-	err := t.queryRowContext(ctx, `SELECT hash, kind, admin_id, user_id, csrf_token, lang, addr, user_agent, created_at, last_seen_at, expires_at, methods, stage
+	err := t.queryRowContext(ctx, `SELECT hash, kind, admin_id, user_id, csrf_token, lang, addr, user_agent, created_at, last_seen_at, expires_at, methods, stage, id_token
 		FROM sessions WHERE hash = $1`, hash).Scan(&s.Hash, &s.Kind, &admin, &user, &s.CSRF, &lang, &s.Addr, &s.UserAgent, &s.CreatedAt, &s.LastSeenAt, &s.ExpiresAt,
-		&s.Methods, &s.Stage)
+		&s.Methods, &s.Stage, &s.IDToken)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, meibo.NotFound("not_found")
