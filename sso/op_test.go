@@ -36,6 +36,7 @@ type fakeOP struct {
 	tokenDesc  string
 	tokenDown  bool     // the token endpoint answers 502 without a code
 	methods    []string // token_endpoint_auth_methods_supported
+	endSession string   // end_session_endpoint
 }
 
 var opKey = sync.OnceValue(func() *rsa.PrivateKey {
@@ -56,6 +57,9 @@ func newFakeOP(t *testing.T) *fakeOP {
 			"jwks_uri": op.srv.URL + "/jwks", "userinfo_endpoint": op.srv.URL + "/userinfo", "id_token_signing_alg_values_supported": []string{"RS256"}}
 		if op.methods != nil {
 			doc["token_endpoint_auth_methods_supported"] = op.methods
+		}
+		if op.endSession != "" {
+			doc["end_session_endpoint"] = op.endSession
 		}
 		json.NewEncoder(w).Encode(doc)
 	})
@@ -277,5 +281,55 @@ func TestCheck(t *testing.T) {
 	op.set(func(op *fakeOP) { op.methods = []string{"client_secret_basic", "none"} })
 	if err := op.client("").Check(ctx, "op"); err != nil {
 		t.Errorf("a public client: %v", err)
+	}
+}
+
+// TestLogoutEndSessionURL: the provider's end_session_endpoint, from its
+// discovery document, with the request of RP-Initiated Logout; none for a
+// provider without one.
+func TestLogoutEndSessionURL(t *testing.T) {
+	op := newFakeOP(t)
+	op.set(func(op *fakeOP) { op.claims = map[string]any{"email": "ann@example.com"} })
+	ctx := context.Background()
+	c := op.client("s3cret")
+	if u, err := c.EndSessionURL(ctx, "op", "hint", "ja"); err != nil || u != "" {
+		t.Errorf("a provider without end_session_endpoint: %q %v", u, err)
+	}
+
+	op.set(func(op *fakeOP) { op.endSession = op.srv.URL + "/logout?tenant=t1" })
+	c = op.client("s3cret")
+	id, err := op.signIn(c)
+	if err != nil || id.IDToken == "" || strings.Count(id.IDToken, ".") != 2 {
+		t.Fatalf("the sign-in keeps no ID token: %+v %v", id, err)
+	}
+	raw, err := c.EndSessionURL(ctx, "op", id.IDToken, "ja")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(raw)
+	q := u.Query()
+	if u.Host != strings.TrimPrefix(op.srv.URL, "http://") || u.Path != "/logout" || q.Get("tenant") != "t1" || q.Get("id_token_hint") != id.IDToken ||
+		q.Get("client_id") != "meibo" || q.Get("post_logout_redirect_uri") != "https://meibo.example.com/console/signin" ||
+		q.Get("state") != sso.SignedOutState || q.Get("ui_locales") != "ja" {
+		t.Errorf("end session URL %s", raw)
+	}
+	if c.PostLogoutRedirectURL() != "https://meibo.example.com/console/signin" {
+		t.Errorf("post-logout redirect URL %s", c.PostLogoutRedirectURL())
+	}
+	// Without the ID token (a session older than it), client_id alone.
+	if raw, err := c.EndSessionURL(ctx, "op", "", ""); err != nil || strings.Contains(raw, "id_token_hint") || strings.Contains(raw, "ui_locales") ||
+		!strings.Contains(raw, "client_id=meibo") {
+		t.Errorf("without a hint: %s %v", raw, err)
+	}
+
+	if _, err := c.EndSessionURL(ctx, "down", "", "en"); !errors.Is(err, sso.ErrUnreachable) {
+		t.Errorf("a provider down: %v", err)
+	}
+	if _, err := c.EndSessionURL(ctx, "nobody", "", "en"); err == nil {
+		t.Errorf("a provider not configured")
+	}
+	op.set(func(op *fakeOP) { op.endSession = "javascript:alert(1)" })
+	if raw, err := op.client("s3cret").EndSessionURL(ctx, "op", "", "en"); !errors.Is(err, sso.ErrUnreachable) {
+		t.Errorf("an end_session_endpoint that is not an address: %q %v", raw, err)
 	}
 }

@@ -134,6 +134,9 @@ type Identity struct {
 	Value    string // and its value
 	AMR      []string
 	MFA      bool // an amr value the provider was trusted for
+	// IDToken is the ID token as the provider issued it, verified: the
+	// id_token_hint of the sign-out (EndSessionURL).
+	IDToken string
 }
 
 // Flow is a sign-in under way, kept by the caller (server-side) until the
@@ -152,6 +155,7 @@ type Flow struct {
 type Client struct {
 	cfg      *Config
 	redirect string // the console's callback address, with {id}
+	signIn   string // the console's sign-in page, where providers send the browser back after a sign-out
 	// HTTP is the client used to reach providers (default
 	// http.DefaultClient).
 	HTTP *http.Client
@@ -172,7 +176,8 @@ type discovered struct {
 // New returns a client for cfg whose callbacks are publicURL +
 // "/console/signin/sso/<id>/callback".
 func New(cfg *Config, publicURL string) *Client {
-	return &Client{cfg: cfg, redirect: strings.TrimRight(publicURL, "/") + "/console/signin/sso/{id}/callback",
+	base := strings.TrimRight(publicURL, "/")
+	return &Client{cfg: cfg, redirect: base + "/console/signin/sso/{id}/callback", signIn: base + "/console/signin",
 		known: map[string]*discovered{}}
 }
 
@@ -483,7 +488,7 @@ func (c *Client) Finish(ctx context.Context, f *Flow, state, code string) (*Iden
 		// An address the provider has not verified names nobody.
 		return nil, fmt.Errorf("%w: the provider has not verified the e-mail address %s (email_verified)", ErrNoIdentity, Clip(value, 100))
 	}
-	id := &Identity{Provider: p.ID, Subject: idt.Subject, Claim: p.Claim, Value: value}
+	id := &Identity{Provider: p.ID, Subject: idt.Subject, Claim: p.Claim, Value: value, IDToken: raw}
 	if amr, ok := claims["amr"].([]any); ok {
 		for _, v := range amr {
 			if s, ok := v.(string); ok {
@@ -532,4 +537,68 @@ func (c *Client) Check(ctx context.Context, id string) error {
 			ErrNoSecret, p.ID, strings.Join(doc.Methods, ", "))
 	}
 	return nil
+}
+
+// PostLogoutRedirectURL is where a provider sends the browser back after a
+// sign-out (the console's sign-in page, the same for every provider), to
+// register with each provider that has an end_session_endpoint.
+func (c *Client) PostLogoutRedirectURL() string { return c.signIn }
+
+// SignedOutState is the state EndSessionURL sends: a provider that ends its
+// session sends it back to PostLogoutRedirectURL, whose page then says the
+// person is signed out. (It carries nothing secret: the page shows no more
+// than it would to anyone who wrote the address.)
+const SignedOutState = "signed-out"
+
+// endSessionTimeout bounds the discovery a sign-out may wait for (a
+// provider discovered already is not asked again).
+const endSessionTimeout = 5 * time.Second
+
+// EndSessionURL is the address to send the browser to so that provider id
+// ends its own session too (OpenID Connect RP-Initiated Logout 1.0): its
+// end_session_endpoint, read from its discovery document, with
+// id_token_hint (when given), client_id, post_logout_redirect_uri, state and
+// ui_locales. It is "" when the provider's discovery document has no
+// end_session_endpoint (Google's has none): the person stays signed in
+// there. An error: the provider is not configured or cannot be discovered.
+func (c *Client) EndSessionURL(ctx context.Context, id, idTokenHint, locale string) (string, error) {
+	p, ok := c.find(id)
+	if !ok {
+		return "", errUnknownProvider
+	}
+	ctx, cancel := context.WithTimeout(ctx, endSessionTimeout)
+	defer cancel()
+	d, err := c.discover(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	var doc struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := d.provider.Claims(&doc); err != nil {
+		return "", fmt.Errorf("%w: discovery of %s: %w", ErrUnreachable, p.Issuer, err)
+	}
+	if doc.EndSession == "" {
+		return "", nil
+	}
+	u, err := url.Parse(doc.EndSession)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", fmt.Errorf("%w: discovery of %s: end_session_endpoint %q is not an address", ErrUnreachable, p.Issuer, Clip(doc.EndSession, 100))
+	}
+	q := u.Query()
+	if idTokenHint != "" {
+		q.Set("id_token_hint", idTokenHint)
+	}
+	// client_id as well, which the specification allows beside the hint:
+	// it names the client whose registered post_logout_redirect_uri the
+	// provider checks, for providers that read it rather than the hint's
+	// audience.
+	q.Set("client_id", p.ClientID)
+	q.Set("post_logout_redirect_uri", c.PostLogoutRedirectURL())
+	q.Set("state", SignedOutState)
+	if locale != "" {
+		q.Set("ui_locales", locale)
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
