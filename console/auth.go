@@ -13,6 +13,8 @@ type signInData struct {
 	LoginID string
 	Next    string
 	SSO     []sso.Provider // "Sign in with …"
+	// SSOOpen: signed out of meibo, the provider's session may be open.
+	SSOOpen bool
 }
 
 // safeNext keeps a "next" address only when it is a path of the console.
@@ -30,8 +32,9 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("ended") != "" {
 		p.Message = web.T(lang, "signin.ended")
 	}
-	if r.URL.Query().Get("out") != "" {
-		p.Message = web.T(lang, "signin.out")
+	if m, open := c.signedOutMessage(lang, r.URL.Query()); m != "" {
+		p.Message = m
+		p.Data = signInData{Next: r.URL.Query().Get("next"), SSO: c.sso.Providers(), SSOOpen: open}
 	}
 	if r.URL.Query().Get("restored") != "" {
 		p.Message = web.T(lang, "signin.restored")
@@ -79,10 +82,5 @@ func (c *Console) handleSignInPost(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Console) handleSignOut(q *req) {
-	secret := web.CookieValue(q.r, cookieName)
-	if err := c.svc.SignOut(q.ctx, secret); err != nil {
-		c.log.Error("console sign-out", "err", err)
-	}
-	c.clearCookie(q.w, q.r)
-	http.Redirect(q.w, q.r, Prefix+"/signin?out=1", http.StatusSeeOther)
+	c.signOut(q.ctx, q.w, q.r)
 }

@@ -62,11 +62,7 @@ func (c *Console) pending(w http.ResponseWriter, r *http.Request, sess *meibo.Se
 	}
 	if r.Method == http.MethodPost && r.URL.Path == Prefix+"/signout" {
 		if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(sess.CSRF)) == 1 {
-			if err := c.svc.SignOut(r.Context(), web.CookieValue(r, cookieName)); err != nil {
-				c.log.Error("console sign-out", "err", err)
-			}
-			c.clearCookie(w, r)
-			http.Redirect(w, r, Prefix+"/signin?out=1", http.StatusSeeOther)
+			c.signOut(r.Context(), w, r)
 			return true
 		}
 	}

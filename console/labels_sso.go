@@ -6,6 +6,10 @@ import "github.com/meibo/meibo/web"
 // what to do about it, never which administrators exist.
 func init() {
 	web.AddLabels(map[string][2]string{
+		"signin.out.sso": {"You are signed out of meibo, but may still be signed in at %s: on a shared computer, sign out there too, or close the browser.",
+			"meibo からサインアウトしました。%s にはまだサインインしたままの可能性があります。共用のコンピューターでは、そちらでもサインアウトするか、ブラウザーを閉じてください。"},
+		"signout.sso":          {"You are signed out of meibo. Signing you out of %s…", "meibo からサインアウトしました。%s からサインアウトしています…"},
+		"signout.sso.continue": {"Continue to %s", "%s へ進む"},
 		"ssoerr.unreachable": {"The identity provider cannot be reached just now. Try again later, or sign in with your password.",
 			"IDプロバイダーに接続できません。しばらくしてからもう一度お試しいただくか、パスワードでサインインしてください。"},
 		"ssoerr.stale": {"This sign-in has expired or was already used. Start again.",

@@ -1,11 +1,13 @@
 package console
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -168,7 +170,7 @@ func (c *Console) handleSSOCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secret, _, err = c.svc.SignInSSO(r.Context(), service.SSOIdentity{Provider: who.Provider, Subject: who.Subject, Claim: who.Claim,
-		Value: who.Value, MFA: who.MFA}, web.ClientAddr(r), r.UserAgent(), lang)
+		Value: who.Value, MFA: who.MFA, IDToken: who.IDToken}, web.ClientAddr(r), r.UserAgent(), lang)
 	if err != nil {
 		if meibo.ErrorCode(err) == meibo.CodeUnauthorized {
 			// The service audited why; the person learns nothing of which
@@ -229,4 +231,65 @@ func (c *Console) ssoRefused(w http.ResponseWriter, r *http.Request, status int,
 	p := &web.Page{Lang: lang, Title: web.T(lang, "signin.title"), Path: Prefix + "/signin", CSRF: web.FormToken(w, r),
 		Data: signInData{SSO: c.sso.Providers()}, Message: message}
 	c.render.Render(w, status, "signin", p)
+}
+
+// signOut ends the console session of the request (ctx carries its actor,
+// for the audit) and clears its cookie. A session made through an identity
+// provider then goes to the provider's end_session_endpoint, which ends the
+// provider's session and sends the browser back to the sign-in page
+// (post_logout_redirect_uri, with the state the page knows); for a provider
+// without one, the sign-in page says its session may still be open.
+//
+// The browser is sent to the provider by a page that refreshes to it (and
+// links to it), not by a redirect: the sign-out is a form, and the console's
+// content security policy (form-action 'self') holds for the redirects that
+// follow a form, which would stop the browser at the provider's address.
+func (c *Console) signOut(ctx context.Context, w http.ResponseWriter, r *http.Request) {
+	lang := web.Lang(w, r)
+	var ends service.SSOEndSession
+	if c.sso != nil {
+		ends = c.sso
+	}
+	out, err := c.svc.SignOutConsole(ctx, web.CookieValue(r, cookieName), ends, lang)
+	if err != nil {
+		c.log.Error("console sign-out", "err", err)
+	}
+	c.clearCookie(w, r)
+	switch {
+	case out.URL != "":
+		name := out.Provider
+		for _, p := range c.sso.Providers() {
+			if p.ID == out.Provider {
+				name = p.Name
+			}
+		}
+		w.Header().Set("Refresh", "0; url="+out.URL)
+		c.render.Render(w, http.StatusOK, "signout_sso", &web.Page{Lang: lang, Title: web.T(lang, "signin.out"), Path: Prefix + "/signin",
+			Data: struct{ Name, URL string }{name, out.URL}})
+	case out.Provider != "":
+		http.Redirect(w, r, Prefix+"/signin?"+url.Values{"out": {"1"}, "sso": {out.Provider}}.Encode(), http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, Prefix+"/signin?out=1", http.StatusSeeOther)
+	}
+}
+
+// signedOutMessage is what the sign-in page says after a sign-out: signed
+// out (back from meibo, or from a provider that ended its session too), and
+// for a provider that could not be asked to end its session, that the
+// person may still be signed in there (open). "" when q says none.
+func (c *Console) signedOutMessage(lang meibo.Lang, q url.Values) (msg string, open bool) {
+	if q.Get("state") == sso.SignedOutState {
+		return web.T(lang, "signin.out"), false
+	}
+	if q.Get("out") == "" {
+		return "", false
+	}
+	if id := q.Get("sso"); id != "" {
+		for _, p := range c.sso.Providers() {
+			if p.ID == id {
+				return web.T(lang, "signin.out.sso", p.Name), true
+			}
+		}
+	}
+	return web.T(lang, "signin.out"), false
 }

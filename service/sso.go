@@ -26,6 +26,9 @@ type SSOIdentity struct {
 	Claim    string
 	Value    string
 	MFA      bool
+	// IDToken is the provider's ID token of the sign-in, kept with the
+	// session for its sign-out (see sso_signout.go).
+	IDToken string
 }
 
 const ceremonySSO = "sso"
@@ -167,7 +170,8 @@ func (s *Service) signInSSO(ctx context.Context, id SSOIdentity, addr, userAgent
 		}
 		aid := ad.ID
 		sess = &meibo.Session{Hash: hash, Kind: meibo.SessionConsole, AdminID: &aid, CSRF: NewCSRF(), Lang: lang, Addr: addr,
-			UserAgent: clip(userAgent, 256), ExpiresAt: tx.Now().Add(s.cfg.AdminSessionMax), Methods: methods, Stage: stage}
+			UserAgent: clip(userAgent, 256), ExpiresAt: tx.Now().Add(s.cfg.AdminSessionMax), Methods: methods, Stage: stage,
+			IDToken: id.IDToken}
 		if err := tx.CreateSession(ctx, sess); err != nil {
 			return err
 		}

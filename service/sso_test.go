@@ -1,7 +1,10 @@
 package service_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -147,6 +150,119 @@ func TestPasswordOffAudited(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("no audit of the API's refusal in %+v", e.eventsFor("admin.signin.failed"))
+		}
+	})
+}
+
+// endSessions is a provider's end_session_endpoint as the sso package
+// gives it: an address, none, or an error; it records what it was asked.
+type endSessions struct {
+	url   string
+	err   error
+	asked []string // "provider hint locale"
+}
+
+func (f *endSessions) EndSessionURL(_ context.Context, provider, hint, locale string) (string, error) {
+	f.asked = append(f.asked, provider+" "+hint+" "+locale)
+	return f.url, f.err
+}
+
+// TestSSOSignOut: signing out of a session made through an identity
+// provider ends meibo's session and gives the provider's end_session
+// address, asked with the ID token of the sign-in; a provider without one,
+// or one that cannot be discovered, or no longer configured, leaves its
+// session open, which the audit says; a password session is signed out as
+// before, the provider never asked.
+func TestSSOSignOut(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e *env) {
+		pw := "correct horse battery"
+		var logs mlLogs
+		svc := service.New(e.db, service.Config{Hasher: e.hasher, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		t.Cleanup(svc.WaitAudits)
+		must(svc.CreateAdmin(e.sys, service.AdminInput{LoginID: "ops", Email: "ops@example.com", Password: pw,
+			Authorities: meibo.NewAuthorities(meibo.AuthConsole)}))(t)
+		signIn := func() (context.Context, string) {
+			t.Helper()
+			cookie, _, err := svc.SignInSSO(bg, service.SSOIdentity{Provider: "corp", Subject: "s-ops", Claim: "email", Value: "ops@example.com",
+				MFA: true, IDToken: "eyJ.the-id-token.sig"}, "192.0.2.1", "", meibo.English)
+			noErr(t, err)
+			a, _, err := svc.ConsoleActor(bg, cookie, "192.0.2.1")
+			noErr(t, err)
+			return meibo.WithActor(bg, a), cookie
+		}
+		lastSignOut := func() map[string]any {
+			t.Helper()
+			ev := e.eventsFor("signout")
+			if len(ev) == 0 {
+				t.Fatal("no sign-out audited")
+			}
+			return ev[0].Details
+		}
+
+		// With an end_session_endpoint.
+		ends := &endSessions{url: "https://idp.example.com/logout?id_token_hint=x"}
+		ctx, cookie := signIn()
+		out, err := svc.SignOutConsole(ctx, cookie, ends, meibo.Japanese)
+		noErr(t, err)
+		if out.Provider != "corp" || out.URL != ends.url || strings.Join(ends.asked, ",") != "corp eyJ.the-id-token.sig ja" {
+			t.Errorf("sign-out %+v, the provider asked %v", out, ends.asked)
+		}
+		if _, _, err := svc.ConsoleActor(bg, cookie, ""); meibo.ErrorCode(err) != meibo.CodeUnauthorized {
+			t.Errorf("the session outlived the sign-out: %v", err)
+		}
+		if d := lastSignOut(); d["provider"] != "corp" || d["providerLogout"] != true {
+			t.Errorf("audited %v", d)
+		}
+
+		// Without one, with a provider down, with a provider no longer
+		// configured: signed out of meibo only.
+		for _, c := range []struct {
+			ends   service.SSOEndSession
+			reason string
+		}{
+			{&endSessions{}, "the provider has no end_session_endpoint"},
+			{&endSessions{err: errors.New("provider unreachable: discovery of https://idp.example.com")}, "provider unreachable"},
+			{&endSessions{err: meibo.NotFound("sso.provider")}, "the provider is no longer configured"},
+			{nil, "the provider is no longer configured"},
+		} {
+			ctx, cookie := signIn()
+			out, err := svc.SignOutConsole(ctx, cookie, c.ends, meibo.English)
+			noErr(t, err)
+			if out.Provider != "corp" || out.URL != "" {
+				t.Errorf("%s: sign-out %+v", c.reason, out)
+			}
+			if _, _, err := svc.ConsoleActor(bg, cookie, ""); meibo.ErrorCode(err) != meibo.CodeUnauthorized {
+				t.Errorf("%s: the session outlived the sign-out: %v", c.reason, err)
+			}
+			if d := lastSignOut(); d["provider"] != "corp" || d["providerLogout"] != false || !strings.Contains(fmt.Sprint(d["reason"]), c.reason) {
+				t.Errorf("%s: audited %v", c.reason, d)
+			}
+		}
+
+		if l := logs.String(); !strings.Contains(l, `level=WARN msg="sso sign-out: the identity provider's end_session_endpoint could not be read`) {
+			t.Errorf("a provider down is not logged:\n%s", l)
+		}
+
+		// A password session.
+		ends = &endSessions{url: "https://idp.example.com/logout"}
+		cookie, _, err = svc.SignIn(bg, "ops", pw, "192.0.2.1", "", meibo.English)
+		noErr(t, err)
+		a, _, err := svc.ConsoleActor(bg, cookie, "192.0.2.1")
+		noErr(t, err)
+		out, err = svc.SignOutConsole(meibo.WithActor(bg, a), cookie, ends, meibo.English)
+		noErr(t, err)
+		if out.Provider != "" || out.URL != "" || len(ends.asked) != 0 {
+			t.Errorf("a password session's sign-out: %+v, the provider asked %v", out, ends.asked)
+		}
+		if _, _, err := svc.ConsoleActor(bg, cookie, ""); meibo.ErrorCode(err) != meibo.CodeUnauthorized {
+			t.Errorf("the password session outlived the sign-out: %v", err)
+		}
+		if d := lastSignOut(); d != nil {
+			t.Errorf("a password session's sign-out audited %v", d)
+		}
+		// A cookie of no session.
+		if out, err := svc.SignOutConsole(bg, cookie, ends, meibo.English); err != nil || out.Provider != "" || len(ends.asked) != 0 {
+			t.Errorf("a sign-out of no session: %+v %v", out, err)
 		}
 	})
 }

@@ -59,8 +59,10 @@ func (m *Main) checkSSO(ctx context.Context, cl *sso.Client) {
 		return
 	}
 	for _, p := range cl.Providers() {
-		m.log.Info(fmt.Sprintf("single sign-on with %s: register %s as a redirect URL of meibo's client at the provider", p.Name, cl.RedirectURL(p.ID)),
-			"provider", p.ID, "issuer", p.Issuer, "redirect", cl.RedirectURL(p.ID), "clientSecret", p.ClientSecret != "")
+		m.log.Info(fmt.Sprintf("single sign-on with %s: register %s as a redirect URL of meibo's client at the provider, and %s as its post-logout redirect URL",
+			p.Name, cl.RedirectURL(p.ID), cl.PostLogoutRedirectURL()),
+			"provider", p.ID, "issuer", p.Issuer, "redirect", cl.RedirectURL(p.ID), "postLogoutRedirect", cl.PostLogoutRedirectURL(),
+			"clientSecret", p.ClientSecret != "")
 	}
 	m.workers.Add(1)
 	go func() {

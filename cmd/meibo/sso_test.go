@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
+	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
@@ -33,6 +36,14 @@ import (
 // Its users: "test-user@127.0.0.1" (e-mail test-user@zitadel.ch) and
 // "test-user2" (e-mail test-user2@zitadel.ch), password "verysecure"; its
 // ID tokens say amr ["pwd"].
+//
+// The example provider asks for the password at every sign-in; the harness
+// gives it what real providers have, a session of the browser: a sign-in at
+// its login page sets a cookie of the provider's, and the login page of a
+// browser holding one signs the same person in again without asking. Its
+// end_session endpoint (RP-Initiated Logout) ends the sessions of the
+// person its id_token_hint names, and takes meibo's sign-in page as
+// meibo's registered post_logout_redirect_uri.
 
 // ssoEnv is meibo and the provider.
 type ssoEnv struct {
@@ -45,11 +56,67 @@ type ssoEnv struct {
 
 	mu   sync.Mutex
 	swap string // an ID token the provider's token endpoint answers instead
+	// The provider's browser sessions, by their cookie's value, and the
+	// sign-outs its end_session endpoint was asked for.
+	opSessions map[string]opSession
+	opEnded    []string     // "user ID client ID"
+	opLogouts  []url.Values // the requests at its end_session endpoint
+}
+
+// opSession is a browser signed in at the provider.
+type opSession struct{ user, userID string }
+
+// opSessionCookie is the provider's cookie of a browser signed in there.
+const opSessionCookie = "op_session"
+
+// opStorage is the example provider's storage with meibo's registered
+// post_logout_redirect_uri and a sign-out that ends the browser sessions of
+// the person.
+type opStorage struct {
+	*storage.Storage
+	e *ssoEnv
+}
+
+// opClient is a client registered with the provider, with its
+// post_logout_redirect_uris (the example's clients have none).
+type opClient struct {
+	op.Client
+	postLogout []string
+}
+
+func (c opClient) PostLogoutRedirectURIs() []string { return c.postLogout }
+
+func (s opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.Storage.GetClientByClientID(ctx, id)
+	if err != nil || id != "meibo" {
+		return c, err
+	}
+	return opClient{Client: c, postLogout: []string{s.e.m.URL() + "/console/signin"}}, nil
+}
+
+func (s opStorage) TerminateSession(ctx context.Context, userID, clientID string) error {
+	s.e.mu.Lock()
+	s.e.opEnded = append(s.e.opEnded, userID+" "+clientID)
+	for k, v := range s.e.opSessions {
+		if userID != "" && v.userID == userID {
+			delete(s.e.opSessions, k)
+		}
+	}
+	s.e.mu.Unlock()
+	return s.Storage.TerminateSession(ctx, userID, clientID)
+}
+
+// opSignOuts lists the requests at the provider's end_session endpoint and
+// the sign-outs it made ("user ID client ID").
+func (e *ssoEnv) opSignOuts() ([]url.Values, []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.opLogouts), slices.Clone(e.opEnded)
 }
 
 func startSSO(t *testing.T, edit ...func(*Config)) *ssoEnv {
 	t.Helper()
-	e := &ssoEnv{t: t, sys: meibo.WithActor(context.Background(), meibo.System("sso-test"))}
+	e := &ssoEnv{t: t, sys: meibo.WithActor(context.Background(), meibo.System("sso-test")), opSessions: map[string]opSession{}}
 	e.op = httptest.NewUnstartedServer(nil)
 	issuer := "http://" + e.op.Listener.Addr().String()
 	// A proxy that says it is another issuer while sending everything to
@@ -103,13 +170,53 @@ func startSSO(t *testing.T, edit ...func(*Config)) *ssoEnv {
 			base+"/console/signin/sso/proxy/callback", base+"/console/signin/sso/badsecret/callback"),
 		"other": storage.WebClient("other", "other-secret", "http://other.invalid/callback"),
 	}
-	opHandler := exampleop.SetupServer(issuer, storage.NewStorageWithClients(storage.NewUserStore(issuer), clients),
+	users := storage.NewUserStore(issuer)
+	st := opStorage{Storage: storage.NewStorageWithClients(users, clients), e: e}
+	opHandler := exampleop.SetupServer(issuer, st,
 		// (It makes its logger the process's default: one that is quiet.)
 		slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	e.op.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.mu.Lock()
 		swap := e.swap
+		var sess opSession
+		signedIn := false
+		if k, err := r.Cookie(opSessionCookie); err == nil {
+			sess, signedIn = e.opSessions[k.Value]
+		}
 		e.mu.Unlock()
+		switch {
+		case r.URL.Path == "/end_session":
+			r.ParseForm()
+			e.mu.Lock()
+			e.opLogouts = append(e.opLogouts, r.Form)
+			e.mu.Unlock()
+		case r.URL.Path == "/login/username" && r.Method == http.MethodGet && signedIn:
+			// Signed in at the provider already: no password asked.
+			id := r.URL.Query().Get("authRequestID")
+			if err := st.CheckUsernamePassword(sess.user, "verysecure", id); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			http.Redirect(w, r, issuer+"/auth/callback?id="+url.QueryEscape(id), http.StatusFound)
+			return
+		case r.URL.Path == "/login/username" && r.Method == http.MethodPost:
+			r.ParseForm() // (the provider reads it from a copy of the request)
+			rec := httptest.NewRecorder()
+			opHandler.ServeHTTP(rec, r)
+			if u := users.GetUserByUsername(r.PostFormValue("username")); rec.Code == http.StatusFound && u != nil {
+				k := rand.Text()
+				e.mu.Lock()
+				e.opSessions[k] = opSession{user: u.Username, userID: u.ID}
+				e.mu.Unlock()
+				http.SetCookie(w, &http.Cookie{Name: opSessionCookie, Value: k, Path: "/", HttpOnly: true})
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+			return
+		}
 		if r.URL.Path != "/oauth/token" || swap == "" {
 			opHandler.ServeHTTP(w, r)
 			return
@@ -755,7 +862,8 @@ func TestSSOStartupChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	for _, want := range []string{"https://meibo.example.com/console/signin/sso/corp/callback", "https://meibo.example.com/console/signin/sso/down/callback"} {
+	for _, want := range []string{"https://meibo.example.com/console/signin/sso/corp/callback", "https://meibo.example.com/console/signin/sso/down/callback",
+		"and https://meibo.example.com/console/signin as its post-logout redirect URL"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("the log at the start lacks %s:\n%s", want, logs.String())
 		}
