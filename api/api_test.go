@@ -103,6 +103,13 @@ var scenarios = []scenario{
 	{name: "change an administrator as a department administrator", method: "PATCH", path: "/api/v1/admins/{a_blind}", as: "dept",
 		body: `{"disabled":true}`, status: 403},
 	{name: "delete an administrator as a log viewer", method: "DELETE", path: "/api/v1/admins/{a_blind}", as: "viewer", status: 403},
+	{name: "change an administrator without sending groups", method: "PATCH", path: "/api/v1/admins/{a_viewer}", as: "admin",
+		body: `{"notes":"on call"}`, status: 200, expect: []string{`"notes":"on call"`, `"groups":[]`}},
+	{name: "change a department administrator without sending groups", method: "PATCH", path: "/api/v1/admins/{a_deptlic}", as: "admin",
+		body: `{"notes":"on call"}`, status: 200, expect: []string{`"groups":["G1"]`}},
+	// (after deptlic's own scenarios: it is no longer a department administrator)
+	{name: "take the department from an administrator", method: "PATCH", path: "/api/v1/admins/{a_deptlic}", as: "admin",
+		body: `{"authorities":["console"]}`, status: 200, expect: []string{`"groups":[]`}},
 	{name: "change an administrator's ID", method: "PATCH", path: "/api/v1/admins/{a_blind}", as: "admin", body: `{"loginId":"other"}`,
 		status: 422, expect: []string{`"loginId":`}},
 

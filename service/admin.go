@@ -208,6 +208,11 @@ func (s *Service) UpdateAdmin(ctx context.Context, id int64, up meibo.AdminUpdat
 		if err := tx.UpdateAdmin(ctx, ad); err != nil {
 			return err
 		}
+		// Answer as stored, as Admin would: groups [] rather than nil, in
+		// their stored order.
+		if ad, err = tx.Admin(ctx, id); err != nil {
+			return err
+		}
 		if ad.Disabled || up.Password != nil {
 			// A disabled account or a new password ends the old tokens and
 			// browser sessions; but the session of an administrator who
