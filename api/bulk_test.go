@@ -2,7 +2,9 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,10 +17,13 @@ func TestBulkUsersAPI(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		e := newAPIEnv(t, engine)
 		e.startWorker()
+		ids := map[string]string{}
 		for _, n := range []string{"carol", "dave", "erin"} {
-			if _, err := e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: n, Email: n + "@example.org"}); err != nil {
+			u, err := e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: n, Email: n + "@example.org"})
+			if err != nil {
 				t.Fatal(err)
 			}
+			ids[n] = itoa(u.ID)
 		}
 		// Refusals answer at once, with the status of their code.
 		for _, c := range []struct {
@@ -60,6 +65,9 @@ func TestBulkUsersAPI(t *testing.T) {
 		if r := e.do("GET", "/api/v1/groups/G1/users?q=carol", "manager", "", nil); !strings.Contains(r.body, `"disabled":false`) {
 			t.Errorf("the dry run wrote: %s", r)
 		}
+		if r := e.do("GET", "/api/v1/imports/"+itoa(job.ID)+"/changes", "manager", "", nil); r.status != http.StatusOK || r.body != `{"changes":[]}`+"\n" {
+			t.Errorf("changes of the dry run: %q", r)
+		}
 
 		// Everything the filter matches, for real.
 		r = e.do("POST", "/api/v1/groups/G1/users/bulk", "manager", `{"action":"users.disable","filter":{"keyword":"ca"}}`, nil)
@@ -75,6 +83,37 @@ func TestBulkUsersAPI(t *testing.T) {
 		}
 		if r := e.do("GET", "/api/v1/groups/G1/users?q=dave", "manager", "", nil); !strings.Contains(r.body, `"disabled":false`) {
 			t.Errorf("dave disabled: %s", r)
+		}
+
+		// What it changed, user by user, a page at a time.
+		r = e.do("POST", "/api/v1/groups/G1/users/bulk", "manager", `{"action":"disable","ids":[`+ids["dave"]+`,`+ids["erin"]+`]}`, nil)
+		if err := json.Unmarshal([]byte(r.body), &job); r.status != http.StatusAccepted || err != nil {
+			t.Fatalf("disable by IDs: %s", r)
+		}
+		if done := e.poll(itoa(job.ID), "manager"); !strings.Contains(done.body, `"updated":2`) {
+			t.Fatalf("disable by IDs: %s", done)
+		}
+		var page struct {
+			Changes []struct {
+				Seq int `json:"seq"`
+				meibo.ImportChange
+			} `json:"changes"`
+		}
+		var got []string
+		for after := 0; ; {
+			r := e.do("GET", "/api/v1/imports/"+itoa(job.ID)+"/changes?limit=1&after="+itoa(int64(after)), "manager", "", nil)
+			if err := json.Unmarshal([]byte(r.body), &page); r.status != http.StatusOK || err != nil || len(page.Changes) > 1 {
+				t.Fatalf("changes after %d: %s", after, r)
+			}
+			if len(page.Changes) == 0 {
+				break
+			}
+			c := page.Changes[0]
+			got = append(got, fmt.Sprintf("%d %d %s %s %s %s", c.Seq, c.Row, c.Kind, c.Action, c.Name, c.Changes))
+			after = c.Seq
+		}
+		if want := []string{"1 2 user updated dave disabled: no → yes", "2 3 user updated erin disabled: no → yes"}; !slices.Equal(got, want) {
+			t.Errorf("changes of the bulk job:\n%q\nwant\n%q", got, want)
 		}
 
 		// IDs: one of another group refuses the whole job.
@@ -101,6 +140,10 @@ func TestBulkUsersAPI(t *testing.T) {
 		}
 		if r := e.do("GET", "/api/v1/groups/G1", "manager", "", nil); r.status != http.StatusNotFound {
 			t.Errorf("group after delete: %s", r)
+		}
+		if r := e.do("GET", "/api/v1/imports/"+itoa(job.ID)+"/changes", "manager", "", nil); strings.Count(r.body, `"action":"deleted"`) != 5 ||
+			!strings.Contains(r.body, `{"seq":5,"row":6,"kind":"user","action":"deleted","name":"`) {
+			t.Errorf("changes of the delete job: %s", r)
 		}
 		// The department administrator cannot see a job of G2.
 		r = e.do("POST", "/api/v1/groups/G2/users/bulk", "manager", `{"action":"signout","filter":{}}`, nil)

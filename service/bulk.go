@@ -591,6 +591,91 @@ func (b *bulkRun) changesFile() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// changeDevice is the kind of a bulk action's change of a device.
+const changeDevice = "device"
+
+// bulkChanges lists what a bulk job changed, member by member, after the
+// member numbered afterSeq, at most limit (0: all), read from its kept list
+// (changesFile) as it streams: a member's lines become one change, its seq
+// the member's place in the list and its row the line of the kept file
+// where it begins. A dry run, or a job that did not succeed, changed
+// nothing (its file is the preview or the request).
+func (s *Service) bulkChanges(ctx context.Context, j *meibo.ImportJob, afterSeq, limit int) ([]meibo.ImportChange, error) {
+	out := []meibo.ImportChange{}
+	if j.Status != meibo.ImportSuccess || j.DryRun {
+		return out, nil
+	}
+	kind := meibo.ChangeUser
+	if bulkOnDevices(BulkAction(j.Format)) {
+		kind = changeDevice
+	}
+	f, err := storedFile{s: s, id: j.ID}.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cr := csv.NewReader(f)
+	cr.FieldsPerRecord = 5 // id, name, change, before, after
+	var (
+		cur        meibo.ImportChange
+		d          diff
+		collecting bool
+		seq        int
+		id         string
+	)
+	end := func() {
+		if collecting {
+			cur.Changes = d.String()
+			out = append(out, cur)
+		}
+	}
+	for line := 0; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bulk changes of job %d: %w", j.ID, err)
+		}
+		if line == 0 {
+			continue // the header
+		}
+		if seq == 0 || rec[0] != id {
+			end()
+			if limit > 0 && len(out) == limit {
+				return out, nil
+			}
+			seq, id = seq+1, rec[0]
+			row, _ := cr.FieldPos(0)
+			collecting = seq > afterSeq
+			cur = meibo.ImportChange{Seq: seq, Row: row, Kind: kind, Action: meibo.ChangeUpdated, Name: rec[1]}
+			d = diff{}
+		}
+		if !collecting {
+			continue
+		}
+		if rec[2] == "deleted" {
+			cur.Action = meibo.ChangeDeleted
+			continue
+		}
+		d.change(rec[2], changeWord(rec[3]), changeWord(rec[4]))
+	}
+	end()
+	return out, nil
+}
+
+// changeWord writes a value of the kept list as the imports' changes do:
+// flags as yes and no.
+func changeWord(v string) string {
+	switch v {
+	case "true":
+		return "yes"
+	case "false":
+		return "no"
+	}
+	return v
+}
+
 // bulkScale is the Size of a bulk job's Progress: done members are
 // counted in millionths of the selection in Bytes.
 const bulkScale = 1_000_000

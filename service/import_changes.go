@@ -142,11 +142,15 @@ func yesNo(b bool) string {
 // ImportChanges lists what a job changed after seq afterSeq, at most limit
 // (0: all), for those who may see the job.
 func (s *Service) ImportChanges(ctx context.Context, id int64, afterSeq, limit int) ([]meibo.ImportChange, error) {
-	if _, err := s.ImportJob(ctx, id); err != nil {
+	j, err := s.ImportJob(ctx, id)
+	if err != nil {
 		return nil, err
 	}
+	if IsBulkFormat(j.Format) {
+		return s.bulkChanges(ctx, j, afterSeq, limit)
+	}
 	var out []meibo.ImportChange
-	err := s.store.View(ctx, func(tx meibo.Tx) error {
+	err = s.store.View(ctx, func(tx meibo.Tx) error {
 		var err error
 		out, err = tx.ImportChanges(ctx, id, afterSeq, limit)
 		return err
