@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +189,39 @@ func TestSSOSignOutPasswordSession(t *testing.T) {
 	}
 	if d := e.lastSignOut(); d != nil {
 		t.Errorf("the sign-out of a password session audited %v", d)
+	}
+}
+
+// TestSSOSignOutBeforeSecondFactor: a session made through the provider
+// that still waits for meibo's own second factor signs out of the provider
+// too.
+func TestSSOSignOutBeforeSecondFactor(t *testing.T) {
+	t.Parallel()
+	e := startSSO(t)
+	if _, err := e.m.Service.CreateAdmin(e.sys, service.AdminInput{LoginID: "test-user2", Name: "Two", Password: "Quiet-lantern-52",
+		Authorities: meibo.NewAuthorities(meibo.AuthConsole)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.Service.SetMFAPolicy(e.sys, meibo.MFAPolicy{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	c := e.browser()
+	if st, loc := e.back(c, e.toProvider(c, "name", "test-user2")); st != http.StatusSeeOther {
+		t.Fatalf("callback: %d %s", st, loc)
+	}
+	page := e.page(c, "/console/account/security")
+	res, err := c.PostForm(e.m.URL()+"/console/signout", url.Values{"csrf": {csrfOf(t, page)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	refresh := res.Header.Get("Refresh")
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(refresh, "0; url="+e.op.URL+"/end_session?") || !strings.Contains(refresh, "id_token_hint=") ||
+		!strings.Contains(string(b), "Continue to Zitadel by name") {
+		t.Errorf("sign-out: %d, Refresh %q\n%s", res.StatusCode, refresh, b)
+	}
+	if p := e.page(c, "/console/account/security"); !strings.Contains(p, "303") {
+		t.Errorf("the session outlived the sign-out")
 	}
 }
