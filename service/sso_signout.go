@@ -17,10 +17,14 @@ import (
 // The session keeps the ID token of its sign-in, server-side only (the
 // sessions table, which backups leave out; never in a cookie), for the
 // request's id_token_hint. The specification lets a client send client_id
-// alone, but the hint is worth its keeping: Okta's logout requires it,
-// Keycloak without it asks the person to confirm on a page of its own, and
+// alone, but the hint is worth its keeping: Okta's logout asks for it,
+// Keycloak without it makes the person confirm on a page of its own, and
 // with it the provider ends the session of the person who signed in to
-// meibo, not whoever is signed in there now. It is sent with client_id.
+// meibo, not whoever is signed in there now. What it costs: a few kilobytes
+// a session, and a token that names the person (and grants nothing: meibo
+// keeps no access or refresh token) for as long as the session, deleted
+// with it. It is sent with client_id; a session without one (made before
+// it was kept) sends client_id alone.
 
 // SSOEndSession gives the address at which an identity provider ends its
 // session (the sso package's Client).
