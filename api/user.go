@@ -58,7 +58,12 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	body := map[string]any{"users": page.Users, "hasNext": page.HasNext, "hasPrev": page.HasPrev,
+	users, err := s.withIdentities(r, f.GroupID, page.Users)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	body := map[string]any{"users": users, "hasNext": page.HasNext, "hasPrev": page.HasPrev,
 		"sort": page.SortedBy, "order": orderName(page.Desc), "total": page.Total, "totalExact": page.TotalExact}
 	if page.Next != "" {
 		body["next"] = page.Next
@@ -92,7 +97,7 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, u)
+	writeJSON(w, http.StatusCreated, user{User: u}) // new: no identity yet
 }
 
 func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
@@ -111,10 +116,15 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	us, err := s.withIdentities(r, u.GroupID, []*meibo.User{u})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, struct {
-		*meibo.User
+		user
 		Invitation meibo.InvitationState `json:"invitation"`
-	}{u, inv.State})
+	}{us[0], inv.State})
 }
 
 func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) {
@@ -147,7 +157,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, u)
+	s.writeUser(w, r, http.StatusOK, u)
 }
 
 func (s *Server) handleUserDelete(w http.ResponseWriter, r *http.Request) {
@@ -207,5 +217,43 @@ func (s *Server) handleUserDuplicate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, u)
+	writeJSON(w, http.StatusCreated, user{User: u}) // a copy takes no identity
+}
+
+// user is a user as the API answers it: with what an identity provider
+// told of it through SCIM (its ID for the user and the parts of the name;
+// "" when none), which only the identity provider changes.
+type user struct {
+	*meibo.User
+	ExternalID  string `json:"externalId"`
+	DisplayName string `json:"displayName"`
+	GivenName   string `json:"givenName"`
+	FamilyName  string `json:"familyName"`
+}
+
+// withIdentities gives users of group their identities, in one read.
+func (s *Server) withIdentities(r *http.Request, group string, users []*meibo.User) ([]user, error) {
+	out := make([]user, len(users))
+	if len(users) == 0 {
+		return out, nil
+	}
+	ids, err := s.svc.UserIdentities(r.Context(), group, users)
+	if err != nil {
+		return nil, err
+	}
+	for i, u := range users {
+		id := ids[u.ID]
+		out[i] = user{User: u, ExternalID: id.ExternalID, DisplayName: id.DisplayName, GivenName: id.GivenName, FamilyName: id.FamilyName}
+	}
+	return out, nil
+}
+
+// writeUser answers with one user and its identity.
+func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, u *meibo.User) {
+	us, err := s.withIdentities(r, u.GroupID, []*meibo.User{u})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, status, us[0])
 }
