@@ -13,6 +13,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/meibo/meibo/api"
 	"github.com/meibo/meibo/internal/openapitest"
@@ -107,6 +108,31 @@ func TestOpenAPIServed(t *testing.T) {
 	if err := again.Validate(loader.Context); err != nil {
 		t.Errorf("the served document does not validate: %v", err)
 	}
+}
+
+// TestOpenAPIAnchors: every YAML anchor of the document is defined once.
+// YAML 1.2 lets a later anchor of the same name replace an earlier one,
+// but PyYAML and the generators built on it refuse such a file.
+func TestOpenAPIAnchors(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Anchor != "" {
+			if line, ok := seen[n.Anchor]; ok {
+				t.Errorf("api/openapi.yaml: anchor &%s at line %d is defined at line %d already", n.Anchor, n.Line, line)
+			} else {
+				seen[n.Anchor] = n.Line
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&doc)
 }
 
 // TestOpenAPIValidation: the validation of newTestServer does catch an
