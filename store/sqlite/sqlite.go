@@ -161,6 +161,13 @@ func (dialect) MaxParams() int { return 32766 }
 
 func (dialect) SkipLocked() string { return "" }
 
+// ForeignKeysSQL: PRAGMA foreign_keys changes nothing inside a
+// transaction, so the migration runner sets it on its connection before
+// it begins; foreign_key_check lists the rows that break a foreign key.
+func (dialect) ForeignKeysSQL() (off, on, check string) {
+	return "PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys = ON", `SELECT "table", rowid, parent FROM pragma_foreign_key_check LIMIT 1`
+}
+
 func (dialect) TableExists(ctx context.Context, db *sql.DB, name string) (bool, error) {
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1`, name).Scan(&n); err != nil {

@@ -10,6 +10,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -141,7 +142,24 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 	if u, ok := db.dialect.(Unhurrier); ok {
 		prelude = u.UnhurriedSQL()
 	}
-	return migrate(ctx, db.write, db.migrations, prelude)
+	fk, _ := db.dialect.(ForeignKeySwitch)
+	return migrate(ctx, db.write, db.migrations, prelude, fk)
+}
+
+// ForeignKeysOff is the first line of a migration that rebuilds tables:
+// SQLite changes a column's definition (an id that is never handed out
+// twice) only by copying the table into a new one, and dropping the old
+// one with the foreign keys on would delete, or refuse, every row that
+// refers to it. Such a migration runs on one connection with the foreign
+// keys off, and commits only when no row of the database breaks one.
+const ForeignKeysOff = "-- meibo: foreign keys off"
+
+// ForeignKeySwitch is implemented by dialects that run ForeignKeysOff
+// migrations: the statements that turn the foreign keys off and on again,
+// and the query that lists the rows breaking one (table, row, table
+// referred to), run in the migration's transaction.
+type ForeignKeySwitch interface {
+	ForeignKeysSQL() (off, on, check string)
 }
 
 // MigrationStatus returns the applied and the pending migrations.
@@ -302,12 +320,12 @@ func (t *Tx) SQLTx() *sql.Tx { return t.tx }
 // transaction, recording each in schema_migrations. It returns the names
 // applied.
 func Migrate(ctx context.Context, db *sql.DB, migrations fs.FS) ([]string, error) {
-	return migrate(ctx, db, migrations, "")
+	return migrate(ctx, db, migrations, "", nil)
 }
 
 // migrate is Migrate, running prelude first in each migration's
-// transaction when it is not empty.
-func migrate(ctx context.Context, db *sql.DB, migrations fs.FS, prelude string) ([]string, error) {
+// transaction when it is not empty; fk runs the ForeignKeysOff migrations.
+func migrate(ctx context.Context, db *sql.DB, migrations fs.FS, prelude string, fk ForeignKeySwitch) ([]string, error) {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
@@ -328,30 +346,70 @@ func migrate(ctx context.Context, db *sql.DB, migrations fs.FS, prelude string) 
 		if err != nil {
 			return applied, fmt.Errorf("read migration %s: %w", name, err)
 		}
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return applied, fmt.Errorf("begin migration %s: %w", name, err)
-		}
-		if prelude != "" {
-			if _, err := tx.ExecContext(ctx, prelude); err != nil {
-				tx.Rollback() //nolint:errcheck
-				return applied, fmt.Errorf("migration %s: %w", name, err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback() //nolint:errcheck
-			return applied, fmt.Errorf("migration %s: %w", name, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)`, name, time.Now().UTC().Format(time.RFC3339)); err != nil {
-			tx.Rollback() //nolint:errcheck
-			return applied, fmt.Errorf("record migration %s: %w", name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return applied, fmt.Errorf("commit migration %s: %w", name, err)
+		if err := applyMigration(ctx, db, name, string(body), prelude, fk); err != nil {
+			return applied, err
 		}
 		applied = append(applied, name)
 	}
 	return applied, nil
+}
+
+// applyMigration runs one migration in a transaction of its own and
+// records it.
+func applyMigration(ctx context.Context, db *sql.DB, name, body, prelude string, fk ForeignKeySwitch) (err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	defer conn.Close()
+	var check string
+	if fk != nil && strings.HasPrefix(body, ForeignKeysOff) {
+		var off, on string
+		off, on, check = fk.ForeignKeysSQL()
+		if _, err := conn.ExecContext(ctx, off); err != nil {
+			return fmt.Errorf("migration %s: turn the foreign keys off: %w", name, err)
+		}
+		defer func() {
+			// Not ctx: the connection goes back to the pool, and must
+			// not go back with the foreign keys off.
+			if _, onErr := conn.ExecContext(context.Background(), on); onErr != nil {
+				conn.Raw(func(any) error { return driver.ErrBadConn }) //nolint:errcheck // drops the connection
+				if err == nil {
+					err = fmt.Errorf("migration %s: turn the foreign keys on again: %w", name, onErr)
+				}
+			}
+		}()
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin migration %s: %w", name, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after a commit: nothing to undo
+	if prelude != "" {
+		if _, err := tx.ExecContext(ctx, prelude); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return fmt.Errorf("migration %s: %w", name, err)
+	}
+	if check != "" {
+		var table, parent string
+		var row sql.NullInt64
+		switch err := tx.QueryRowContext(ctx, check).Scan(&table, &row, &parent); {
+		case err == nil:
+			return fmt.Errorf("migration %s: row %d of table %s refers to a row of %s that is not there; nothing was changed", name, row.Int64, table, parent)
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("migration %s: check the foreign keys: %w", name, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)`, name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return fmt.Errorf("record migration %s: %w", name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit migration %s: %w", name, err)
+	}
+	return nil
 }
 
 // Status returns the migrations of dir that the database has applied and those

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -101,10 +100,12 @@ func (t *Tx) insertUsersReturning(ctx context.Context, batch []*meibo.User) erro
 }
 
 // insertUsersNumbered inserts a batch of users and works their IDs out
-// rather than reading them back: users.id is an INTEGER PRIMARY KEY without
-// AUTOINCREMENT, so SQLite gives each new row the largest rowid plus one, in
-// the order of the VALUES list, and this transaction is the only writer.
-// The batch's last ID is then the largest before it plus the batch's size.
+// rather than reading them back: users.id is an INTEGER PRIMARY KEY
+// AUTOINCREMENT, so SQLite gives each new row the largest id it ever gave
+// or holds plus one, in the order of the VALUES list, and this transaction
+// is the only writer. The batch's IDs are then the batch's size of them up
+// to the last one, all above the largest before it. (A database migrated
+// only up to before AUTOINCREMENT, in tests, numbers them the same way.)
 // Should it not be (the table holds the largest possible ID, and SQLite
 // picks free ones at random), each ID is read back by group and name.
 // Reading every ID back with RETURNING cost an import of 100,000 new users
@@ -127,9 +128,9 @@ func (t *Tx) insertUsersNumbered(ctx context.Context, batch []*meibo.User) error
 	if err != nil {
 		return err
 	}
-	if before <= math.MaxInt64-int64(len(batch)) && last == before+int64(len(batch)) {
+	if first := last - int64(len(batch)) + 1; first > before {
 		for i, u := range batch {
-			u.ID = before + 1 + int64(i)
+			u.ID = first + int64(i)
 		}
 		return nil
 	}
