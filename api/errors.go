@@ -71,13 +71,25 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="meibo"`)
 	case http.StatusTooManyRequests:
-		// A throttled sign-in names its wait; a bound of imports has none
-		// (its arguments are a group and a count).
-		if secs, ok := firstInt(e.Msg.Args); ok && strings.HasPrefix(e.Msg.Key, "login.throttled") {
-			w.Header().Set("Retry-After", fmt.Sprint(secs))
-		}
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(e)))
 	}
 	writeJSON(w, status, body)
+}
+
+// importRetryAfter is the Retry-After of a refusal for too many imports (or
+// bulk actions) waiting or running: the bound frees when one of them ends,
+// which cannot be known beforehand, so it is the time after which asking
+// again is worth it (GET /api/v1/imports shows how far they are).
+const importRetryAfter = 10
+
+// retryAfter is the number of seconds a rate-limited request should wait:
+// the wait a throttled sign-in names (until its counter lets the next
+// attempt through), else importRetryAfter.
+func retryAfter(e *meibo.Error) int {
+	if secs, ok := firstInt(e.Msg.Args); ok && strings.HasPrefix(e.Msg.Key, "login.throttled") {
+		return max(secs, 1)
+	}
+	return importRetryAfter
 }
 
 // firstInt returns the first argument of a message when it is an int.

@@ -27,14 +27,20 @@ func TestImportsAtOnceAPI(t *testing.T) {
 			!strings.Contains(r.body, "--import-max-per-group") {
 			t.Errorf("fourth upload of G1: %s", r)
 		}
-		// No wait to name: a job ends when it ends (not "Retry-After: G1").
-		if ra := r.header.Get("Retry-After"); ra != "" {
-			t.Errorf("the limit of imports answers Retry-After: %q", ra)
+		// A job ends when it ends: the time after which asking again is
+		// worth it (not "Retry-After: G1", the message's first argument).
+		if ra := r.header.Get("Retry-After"); ra != "10" {
+			t.Errorf("the limit of imports answers Retry-After: %q, want 10", ra)
 		}
 		r = e.do("POST", "/api/v1/imports", "manager", "", usersUpload("G2", file))
 		if r.status != http.StatusTooManyRequests || !strings.Contains(r.body, "You have 3 imports waiting or running already") ||
-			!strings.Contains(r.body, "--import-max-per-admin") {
-			t.Errorf("fourth upload of one administrator: %s", r)
+			!strings.Contains(r.body, "--import-max-per-admin") || r.header.Get("Retry-After") != "10" {
+			t.Errorf("fourth upload of one administrator: %s (Retry-After %q)", r, r.header.Get("Retry-After"))
+		}
+		// A bulk action waits in the same queue, with the same answer.
+		r = e.do("POST", "/api/v1/groups/G1/users/bulk", "manager", `{"action":"disable","ids":[`+e.ids["u1"]+`]}`, nil)
+		if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") != "10" {
+			t.Errorf("a bulk action over the limit: %s (Retry-After %q)", r, r.header.Get("Retry-After"))
 		}
 		if after := e.do("GET", "/api/v1/imports?limit=100", "admin", "", nil); after.body != before.body {
 			t.Errorf("a refused upload changed the job list")
