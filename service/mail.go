@@ -32,6 +32,25 @@ func init() {
 // only taken by another worker when its holder is gone.
 const mailLease = 5 * time.Minute
 
+// mailFinishGrace is how long a conversation with the SMTP server under way
+// when the worker is stopped (the server shuts down) may go on: cut at
+// once, a message the server was accepting would be sent again by the next
+// attempt, after the lease, while the first copy may well have arrived.
+const mailFinishGrace = 20 * time.Second
+
+// send hands m to the SMTP server within a minute; a stop of ctx (the
+// worker's) leaves it mailFinishGrace more to finish.
+func (s *Service) send(ctx context.Context, m *meibo.MailMessage) error {
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(mailFinishGrace, cancel)
+		context.AfterFunc(sendCtx, func() { t.Stop() })
+	})
+	defer stop()
+	return s.cfg.Sender.Send(sendCtx, m)
+}
+
 // retryWait is the wait before attempt n+1 after n temporary failures: one
 // minute, doubling, at most an hour.
 func retryWait(n int) time.Duration {
@@ -123,13 +142,16 @@ func (s *Service) attempt(ctx context.Context, m *meibo.MailMessage) error {
 		return err
 	}
 	if !refused {
-		sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
-		err = s.cfg.Sender.Send(sendCtx, out)
-		cancel()
+		err = s.send(ctx, out)
 		if err != nil && ctx.Err() != nil {
 			return ctx.Err() // shutting down: the lease runs out and another attempt follows
 		}
 	}
+	// The outcome is recorded even when the worker is stopping: a message
+	// handed over must not stay pending, to be sent again when its lease
+	// runs out.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), mailFinishGrace)
+	defer cancel()
 	now := s.now()
 	m.Attempts++
 	switch {

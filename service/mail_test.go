@@ -1185,6 +1185,43 @@ func TestLinkRevocation(t *testing.T) {
 	})
 }
 
+// TestMailStopMidSend: a server stopped while its worker hands a message
+// to the SMTP server lets that conversation finish and records the
+// message as sent, rather than leaving it pending to be sent a second time
+// when its lease runs out.
+func TestMailStopMidSend(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newMlEnv(t, engine)
+		e.group("G1", "")
+		e.invite("G1", "taro", "taro@example.org")
+		inv := e.only()
+		ctx, stop := context.WithCancel(bg)
+		defer stop()
+		slow := &mlSlow{Sender: e.cfg.Sender, clock: e.clock, nth: 1, hook: func() {
+			stop() // SIGTERM, while the message is on its way
+			time.Sleep(200 * time.Millisecond)
+		}}
+		cfg := e.cfg
+		cfg.Sender = slow
+		service.New(e.store, cfg).DeliverMail(ctx) //nolint:errcheck // stopped: its error is the stop's
+		if m, err := e.svc.Mail(e.sys, inv.ID); err != nil || m.Status != meibo.MailSent {
+			t.Errorf("a message delivered while the worker stopped: %v", err)
+			if m != nil {
+				t.Errorf("it is %s after %d attempts (%s), want sent", m.Status, m.Attempts, m.LastError)
+			}
+		}
+		if got := len(e.smtp.Messages()); got != 1 {
+			t.Errorf("%d messages reached the SMTP server, want 1", got)
+		}
+		// Its lease over, nothing is sent again.
+		e.clock.Add(10 * time.Minute)
+		e.deliver()
+		if got := len(e.smtp.Messages()); got != 1 {
+			t.Errorf("%d messages reached the SMTP server after the lease, want 1", got)
+		}
+	})
+}
+
 // TestMailSupersededInFlight: a newer link asked for while the worker
 // holds an invitation. Asked for while the invitation is handed to the
 // SMTP server, the invitation is recorded as sent (it was delivered) and
