@@ -90,6 +90,9 @@ type Tx interface {
 	UserByName(ctx context.Context, groupID, name string) (*User, error)
 	// UsersByName returns the users of group named in names, by name.
 	UsersByName(ctx context.Context, groupID string, names []string) (map[string]*User, error)
+	// UsersByFold returns up to limit users of a group whose Fold of the
+	// name is one of folds, in name order.
+	UsersByFold(ctx context.Context, groupID string, folds []string, limit int) ([]*User, error)
 	FindUsers(ctx context.Context, f UserFilter) (*UserPage, error)
 	// EachUser calls fn for every user of group in name order, streaming,
 	// with the fields a users file carries: ID, group, name, e-mail, profile

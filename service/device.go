@@ -64,7 +64,7 @@ func (s *Service) CreateEnrolmentToken(ctx context.Context, groupID, userName st
 		}
 		k = &meibo.EnrolmentToken{GroupID: g.ID, TokenHash: hash, CreatedBy: a.Name, ExpiresAt: tx.Now().Add(ttl)}
 		if userName != "" {
-			u, err := tx.UserByName(ctx, g.ID, userName)
+			u, err := userTyped(ctx, tx, g.ID, userName)
 			if meibo.ErrorCode(err) == meibo.CodeNotFound {
 				return meibo.FieldError("user", "user.not_found", userName)
 			} else if err != nil {

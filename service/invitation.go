@@ -254,7 +254,7 @@ func (s *Service) RequestPasswordReset(ctx context.Context, groupID, userName, a
 		} else if err != nil {
 			return err
 		}
-		u, err := tx.UserByName(ctx, g.ID, userName)
+		u, err := userTyped(ctx, tx, g.ID, userName)
 		if meibo.ErrorCode(err) == meibo.CodeNotFound {
 			return s.audit(ctx, tx, "user.reset.unknown", meibo.CategorySignIn, "user", userName, g.ID, nil)
 		} else if err != nil {

@@ -47,7 +47,7 @@ func (s *Service) portalSignIn(ctx context.Context, groupID, userName, password,
 		if err != nil {
 			return err
 		}
-		u, err = userNamed(ctx, tx, g.ID, userName)
+		u, err = userTyped(ctx, tx, g.ID, userName)
 		return err
 	})
 	if meibo.ErrorCode(err) == meibo.CodeNotFound {

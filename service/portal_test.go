@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/service"
 	"github.com/meibo/meibo/store/storetest"
 )
 
@@ -147,5 +148,35 @@ func TestPortalThrottle(t *testing.T) {
 		// After the window without attempts, a counter starts afresh.
 		e.clock.Add(61 * time.Minute)
 		noErr(t, e.portalSignIn("G1", "alice", devPassword, addr))
+	})
+}
+
+// TestPortalSignInTypedName: a user ID typed another way than it is kept
+// (full-width digits and letters from a Japanese input method, 〜 on a Mac
+// or an iPad where a Shift_JIS file gave ～) signs in as the one user of
+// that name; case still counts, and where two users would answer neither
+// does.
+func TestPortalSignInTypedName(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.group("G1")
+		add := func(name string) *meibo.User {
+			return must(e.svc.CreateUser(e.sys, "G1", service.UserInput{Name: name, Password: devPassword}))(t)
+		}
+		hinata, wave := add("石川ひなた00001"), add("新入生～一郎")
+		add("Taro")
+		add("ab1")
+		add("ａb1")
+		for typed, want := range map[string]*meibo.User{"石川ひなた００００１": hinata, "新入生〜一郎": wave} {
+			_, sess, err := e.svc.PortalSignIn(bg, "G1", typed, devPassword, "192.0.2.1", "test", meibo.Japanese)
+			if err != nil || sess.UserID == nil || *sess.UserID != want.ID {
+				t.Errorf("%s: %v, want signed in as %s", typed, err, want.Name)
+			}
+		}
+		for _, typed := range []string{"taro", "ＴＡＲＯ", "ａｂ１", "ab１"} {
+			if err := e.portalSignIn("G1", typed, devPassword, "192.0.2.2"); err == nil {
+				t.Errorf("%s signed in; want refused (case counts; two users of one typed name)", typed)
+			}
+		}
 	})
 }

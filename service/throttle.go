@@ -71,7 +71,7 @@ const (
 func adminAccount(loginID string) string { return "admin:" + meibo.NormalizeName(loginID) }
 
 func userAccount(groupID, name string) string {
-	return "user:" + strings.ToLower(groupID) + "/" + meibo.NormalizeName(name)
+	return "user:" + strings.ToLower(groupID) + "/" + meibo.TypedName(name)
 }
 
 // throttleRule is how many failures of a counter are free, the first wait

@@ -417,3 +417,35 @@ func userNamed(ctx context.Context, tx meibo.Tx, groupID, name string) (*meibo.U
 	}
 	return u, err
 }
+
+// userTyped is userNamed for a name a person typed to reach their own
+// account (a portal sign-in, a password reset) or to name a device's user:
+// failing the exact name, typed another way (full-width digits, 〜 where
+// the name has ～), it finds the one user of the same meibo.TypedName,
+// if there is exactly one. Not for an administrator's changes: an edit or
+// a deletion acts on the name given.
+func userTyped(ctx context.Context, tx meibo.Tx, groupID, name string) (*meibo.User, error) {
+	u, err := userNamed(ctx, tx, groupID, name)
+	if meibo.ErrorCode(err) != meibo.CodeNotFound {
+		return u, err
+	}
+	cands, ferr := tx.UsersByFold(ctx, groupID, meibo.TypedNameFolds(name), 16)
+	if ferr != nil {
+		return nil, ferr
+	}
+	var found *meibo.User
+	key := meibo.TypedName(name)
+	for _, c := range cands {
+		if meibo.TypedName(c.Name) != key {
+			continue
+		}
+		if found != nil {
+			return nil, err // two users would answer: neither is meant
+		}
+		found = c
+	}
+	if found == nil {
+		return nil, err
+	}
+	return found, nil
+}

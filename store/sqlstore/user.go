@@ -156,6 +156,20 @@ func (t *Tx) UserByName(ctx context.Context, groupID, name string) (*meibo.User,
 	return t.oneUser(ctx, meibo.NotFound("user.not_found", name), `u.group_id = $1 AND u.name = $2`, groupID, name)
 }
 
+// UsersByFold returns up to limit users of a group whose name_fold is one
+// of folds (the index of the listing order serves it).
+func (t *Tx) UsersByFold(ctx context.Context, groupID string, folds []string, limit int) ([]*meibo.User, error) {
+	if len(folds) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	args := []any{groupID}
+	for _, f := range folds {
+		args = append(args, f)
+	}
+	return all(ctx, t, func(s scanner) (*meibo.User, error) { return scanUser(s) }, "read users",
+		`SELECT `+userCols+userFrom+` WHERE u.group_id = $1 AND u.name_fold IN (`+inList(len(folds), 2)+`) ORDER BY u.name LIMIT `+strconv.Itoa(limit), args...)
+}
+
 // UsersByName returns the users of a group named in names.
 func (t *Tx) UsersByName(ctx context.Context, groupID string, names []string) (map[string]*meibo.User, error) {
 	out := make(map[string]*meibo.User, len(names))
