@@ -38,6 +38,9 @@ func TestBulkUsersAPI(t *testing.T) {
 			{"manager", "/api/v1/groups/G1/users/bulk", `{"action":"revoke","filter":{}}`, http.StatusUnprocessableEntity},
 			{"manager", "/api/v1/groups/G1/users/bulk", `{"action":"disable","filter":{},"colour":"red"}`, http.StatusBadRequest},
 			{"manager", "/api/v1/groups/G1/users/bulk", `{"action":"delete","filter":{},"deleteGroup":true,"confirm":"G2"}`, http.StatusUnprocessableEntity},
+			// Deleting users, however few, repeats the group's ID.
+			{"manager", "/api/v1/groups/G1/users/bulk", `{"action":"delete","filter":{"disabled":true}}`, http.StatusUnprocessableEntity},
+			{"manager", "/api/v1/groups/G1/users/bulk", `{"action":"delete","ids":[1],"dryRun":true}`, http.StatusUnprocessableEntity},
 			{"manager", "/api/v1/groups/G1/devices/bulk", `{"action":"disable","filter":{}}`, http.StatusUnprocessableEntity},
 			{"manager", "/api/v1/groups/G1/devices/bulk", `{"action":"revoke","filter":{}}`, http.StatusForbidden},
 			{"admin", "/api/v1/groups/G1/devices/bulk", `{"action":"command","filter":{},"command":"explode"}`, http.StatusUnprocessableEntity},
@@ -117,7 +120,7 @@ func TestBulkUsersAPI(t *testing.T) {
 		}
 
 		// IDs: one of another group refuses the whole job.
-		r = e.do("POST", "/api/v1/groups/G1/users/bulk", "manager", `{"action":"delete","ids":[`+e.ids["u1"]+`,`+e.ids["u2"]+`]}`, nil)
+		r = e.do("POST", "/api/v1/groups/G1/users/bulk", "manager", `{"action":"delete","ids":[`+e.ids["u1"]+`,`+e.ids["u2"]+`],"confirm":"G1"}`, nil)
 		if err := json.Unmarshal([]byte(r.body), &job); r.status != http.StatusAccepted || err != nil {
 			t.Fatalf("delete: %s", r)
 		}

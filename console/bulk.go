@@ -3,11 +3,13 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
+	"github.com/meibo/meibo/web"
 )
 
 // Bulk actions from the users list: the list's form posts the action with
@@ -98,10 +100,26 @@ type bulkConfirmData struct {
 	Keyword  string
 	Failed   bool
 	Actions  []string
-	// Everyone: all the group's users are selected (no filter), so that
-	// deleting them takes the group's ID typed (Confirm).
+	// Everyone: all the group's users are selected (no filter). Deleting
+	// users, any number of them, takes the group's ID typed (Confirm).
 	Everyone bool
 	Confirm  string
+}
+
+// Deletes reports whether the action confirmed is deleting the users.
+func (d bulkConfirmData) Deletes() bool { return d.Action == service.BulkDelete }
+
+// RunLabel is the label of the button that applies action: what it does,
+// to how many users ("Delete 40 users").
+func (d bulkConfirmData) RunLabel(lang meibo.Lang, action string) string {
+	key := "bulk.run"
+	if slices.Contains(usersBulkActions, action) {
+		key += "." + action
+	}
+	if d.Count == "1" {
+		key += ".one"
+	}
+	return web.T(lang, key, d.Count)
 }
 
 // handleUsersBulk confirms a bulk action of the users list ("go" not set)
@@ -150,12 +168,20 @@ func (c *Console) handleUsersBulk(q *req) {
 		req.IDs = d.IDs
 		d.Count = groupDigits(len(d.IDs))
 	}
-	if form.Get("go") == "" {
+	// The confirmation says what the button does, and asks for the group's
+	// ID to delete: an action changed on it (a browser without script)
+	// shows the confirmation of the new action before anything runs.
+	changed := form.Has("shown") && form.Get("shown") != d.Action
+	if form.Get("go") == "" || changed {
 		if !d.All && len(d.IDs) == 0 {
 			c.form(q, http.StatusUnprocessableEntity, "bulk_confirm", "bulk.title", d, meibo.FieldError("ids", "bulk.selection"))
 			return
 		}
-		c.page(q, http.StatusOK, "bulk_confirm", "bulk.title", d, "")
+		msg := ""
+		if changed {
+			msg = web.T(q.lang, "bulk.changed", web.T(q.lang, "bulk.do."+d.Action))
+		}
+		c.page(q, http.StatusOK, "bulk_confirm", "bulk.title", d, msg)
 		return
 	}
 	job, err := c.svc.SubmitBulk(q.ctx, req)

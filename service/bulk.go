@@ -95,10 +95,12 @@ type BulkRequest struct {
 	// moved (users.profile with a filter on one profile).
 	DeleteProfile bool `json:"deleteProfile,omitempty"`
 	// DeleteGroup deletes the group once all its users are deleted
-	// (users.delete on all of the group); Confirm must repeat the group ID.
-	DeleteGroup bool   `json:"deleteGroup,omitempty"`
-	Confirm     string `json:"confirm,omitempty"`
-	DryRun      bool   `json:"dryRun"`
+	// (users.delete on all of the group).
+	DeleteGroup bool `json:"deleteGroup,omitempty"`
+	// Confirm must repeat the group ID to delete users (users.delete),
+	// any number of them, a preview included.
+	Confirm string `json:"confirm,omitempty"`
+	DryRun  bool   `json:"dryRun"`
 	// Confirms is the preview this job applies (ConfirmImport); not part
 	// of the request a job keeps.
 	Confirms int64 `json:"-"`
@@ -116,6 +118,7 @@ func init() {
 		"bulk.delete_group":   {"To delete the group, delete all its users (no filter).", "グループを削除するには、すべてのユーザーを削除してください(条件なし)。"},
 		"bulk.confirm":        {"What was typed is not the group ID %s.", "入力された文字はグループID %s と一致しません。"},
 		"bulk.confirm.all":    {"This deletes every user of group %s: type the group ID to confirm.", "グループ %s のすべてのユーザーを削除します。確認のためグループIDを入力してください。"},
+		"bulk.confirm.delete": {"This deletes users of group %s: type the group ID to confirm.", "グループ %s のユーザーを削除します。確認のためグループIDを入力してください。"},
 		"bulk.not_in_group":   {"User %d is not in this group.", "ユーザー %d はこのグループに属していません。"},
 		"bulk.device_missing": {"Device %d is not in this group.", "デバイス %d はこのグループに属していません。"},
 		"bulk.summary":        {"%s changed, %s deleted, %s unchanged.", "変更 %s件、削除 %s件、変更なし %s件。"},
@@ -153,13 +156,17 @@ func (s *Service) SubmitBulk(ctx context.Context, req BulkRequest) (*meibo.Impor
 			return err
 		}
 		req.GroupID = g.ID
-		// Deleting every user (the group with them, or not) is confirmed
-		// by the group's ID typed, as deleting the group is.
-		if req.deletesAll() && !strings.EqualFold(strings.TrimSpace(req.Confirm), g.ID) {
-			if strings.TrimSpace(req.Confirm) == "" {
+		// Deleting users, any number of them (the group with them, or
+		// not), is confirmed by the group's ID typed, as deleting the
+		// group is; so is its preview, which can be applied as it is.
+		if req.Action == BulkDelete && !strings.EqualFold(strings.TrimSpace(req.Confirm), g.ID) {
+			switch {
+			case strings.TrimSpace(req.Confirm) != "":
+				return meibo.FieldError("confirm", "bulk.confirm", g.ID)
+			case req.deletesAll():
 				return meibo.FieldError("confirm", "bulk.confirm.all", g.ID)
 			}
-			return meibo.FieldError("confirm", "bulk.confirm", g.ID)
+			return meibo.FieldError("confirm", "bulk.confirm.delete", g.ID)
 		}
 		if err := s.resolveBulkProfiles(ctx, tx, &req); err != nil {
 			return err
@@ -193,7 +200,7 @@ func (s *Service) SubmitBulk(ctx context.Context, req BulkRequest) (*meibo.Impor
 }
 
 // deletesAll reports whether the request deletes every user of its group
-// (an empty filter), which takes the group's ID typed in Confirm.
+// (an empty filter).
 func (req *BulkRequest) deletesAll() bool {
 	return req.Action == BulkDelete && req.Filter != nil && *req.Filter == (BulkFilter{})
 }

@@ -184,7 +184,7 @@ func TestBulkUserActions(t *testing.T) {
 		}
 
 		// Delete the disabled ones.
-		j = bulk(e, ctx, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{Disabled: &tr}})
+		j = bulk(e, ctx, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{Disabled: &tr}, Confirm: "G1"})
 		if j.Status != meibo.ImportSuccess || j.Deleted != 30-enabled {
 			t.Fatalf("delete job %+v", j)
 		}
@@ -199,7 +199,7 @@ func TestBulkUserActions(t *testing.T) {
 		if pending == 0 {
 			t.Fatal("u0001 has no pending mail")
 		}
-		j = bulk(e, ctx, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", IDs: []int64{us["u0001"].ID}})
+		j = bulk(e, ctx, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", IDs: []int64{us["u0001"].ID}, Confirm: "G1"})
 		if j.Status != meibo.ImportSuccess || j.Deleted != 1 {
 			t.Fatalf("delete u0001 %+v", j)
 		}
@@ -407,7 +407,7 @@ func TestBulkRefusals(t *testing.T) {
 		// IDs of another group (in scope of the group asked for): refused
 		// whole, nothing written.
 		g1, g2 := e.users("G1"), e.users("G2")
-		j := bulk(e, as(dept), service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", IDs: []int64{g1["u0001"].ID, g2["u0002"].ID}})
+		j := bulk(e, as(dept), service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", IDs: []int64{g1["u0001"].ID, g2["u0002"].ID}, Confirm: "G1"})
 		if j.Status != meibo.ImportFailed || j.ErrorCount != 1 || j.Rows != 2 {
 			t.Fatalf("job %+v (want FAILED, 1 error, 2 rows: the user that would be deleted and the one refused)", j)
 		}
@@ -478,7 +478,8 @@ func TestBulkDeleteProfileAndGroup(t *testing.T) {
 		}
 		// Every user, the group kept: as deleting the group, the group's ID
 		// typed confirms it (a preview too, whose request is applied as it
-		// was asked); a filter that narrows needs none.
+		// was asked); so it does for a filter that narrows, or users
+		// selected one by one.
 		for confirm, key := range map[string]string{"": "bulk.confirm.all", " ": "bulk.confirm.all", "G2": "bulk.confirm"} {
 			for _, dry := range []bool{false, true} {
 				_, err := e.svc.SubmitBulk(e.sys, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{}, Confirm: confirm, DryRun: dry})
@@ -490,9 +491,26 @@ func TestBulkDeleteProfileAndGroup(t *testing.T) {
 		if n := len(e.users("G1")); n != 25 {
 			t.Fatalf("users after refused deletions: %d", n)
 		}
-		j = bulk(e, e.sys, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{Keyword: "nobody-matches"}})
+		one := e.users("G1")["u0001"].ID
+		for _, req := range []service.BulkRequest{
+			{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{Keyword: "u0001"}},
+			{Action: service.BulkDelete, GroupID: "G1", IDs: []int64{one}},
+			{Action: service.BulkDelete, GroupID: "G1", IDs: []int64{one}, DryRun: true},
+		} {
+			for confirm, key := range map[string]string{"": "bulk.confirm.delete", "G2": "bulk.confirm"} {
+				req.Confirm = confirm
+				_, err := e.svc.SubmitBulk(e.sys, req)
+				if f := wantCode(t, err, meibo.CodeInvalid).Fields["confirm"]; f.Key != key {
+					t.Errorf("delete %+v, confirm %q: %v", req, confirm, err)
+				}
+			}
+		}
+		if n := len(e.users("G1")); n != 25 {
+			t.Fatalf("users after refused deletions: %d", n)
+		}
+		j = bulk(e, e.sys, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{Keyword: "nobody-matches"}, Confirm: "G1"})
 		if j.Status != meibo.ImportSuccess || j.Deleted != 0 {
-			t.Errorf("a narrowed deletion without confirm: %+v", j)
+			t.Errorf("a narrowed deletion, confirmed: %+v", j)
 		}
 		j = bulk(e, e.sys, service.BulkRequest{Action: service.BulkDelete, GroupID: "G1", Filter: &service.BulkFilter{}, DeleteGroup: true, Confirm: "g1"})
 		if j.Status != meibo.ImportSuccess || j.Deleted != 25 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/meibo/meibo"
@@ -375,5 +376,143 @@ func TestBulkInBrowser(t *testing.T) {
 		if strings.Contains(b.mainText(), "BIG") {
 			t.Errorf("the groups list still shows BIG:\n%s", b.mainText())
 		}
+	})
+}
+
+// TestBulkConfirmationInBrowser: the confirmation of a bulk action names the
+// action on its button, and deleting users, however few and whatever the
+// filter, takes the group's ID typed. In Japanese, delete chosen on the
+// list; in English, disable chosen on the list and delete chosen on the
+// confirmation, the page following at once; without script, the change of
+// action shows the confirmation of the new one before anything runs.
+func TestBulkConfirmationInBrowser(t *testing.T) {
+	t.Parallel()
+	chromium := requireChromium(t)
+	s := startBrowserServer(t)
+	addBigGroup(t, s, "FORTY", 40)
+	browser := startChromium(t, chromium)
+	b := newTab(t, browser, s.base)
+	b.signIn("admin", consolePassword)
+
+	// selectAll searches the list for "m000" (all 40 users, a filter),
+	// ticks the page, takes all that match, chooses the action and goes
+	// on to the confirmation.
+	selectAll := func(b *browserTab, lang, action string, script bool) {
+		b.t.Helper()
+		if st := b.open("/console/groups/FORTY/users?lang=" + lang); st != http.StatusOK {
+			b.t.Fatalf("users page: %d", st)
+		}
+		b.set("#q", "m000")
+		if st := b.submit(`form[role=search] button[type=submit]`); st != http.StatusOK {
+			b.t.Fatalf("search: %d", st)
+		}
+		if script {
+			b.click("#bulk-page")
+			b.waitFor(`!document.querySelector("[data-bulk-banner]").hidden`, 5*time.Second)
+			b.click("[data-bulk-all]")
+			b.waitFor(`!document.querySelector("[data-bulk-all-on]").hidden`, 5*time.Second)
+		} else {
+			b.click("[data-bulk-all-input]")
+		}
+		b.choose("#bulk-action", action)
+		if st := b.submit(`#bulk button[type=submit]`); st != http.StatusOK {
+			b.t.Fatalf("continue: %d\n%s", st, b.mainText())
+		}
+	}
+	runLabel := func(b *browserTab) string {
+		b.t.Helper()
+		return strings.TrimSpace(b.text(`button[name=go][value=run]`))
+	}
+	confirmShown := func(b *browserTab) bool {
+		b.t.Helper()
+		return evalJS[bool](b, `(f => f !== null && !f.closest(".field").hidden && f.offsetParent !== null)(document.querySelector("#bulk-confirm"))`)
+	}
+	wantUsers := func(t *testing.T, all, disabled int) {
+		t.Helper()
+		if a, d := countUsers(t, s, "FORTY"); a != all || d != disabled {
+			t.Fatalf("FORTY has %d users, %d disabled; want %d, %d", a, d, all, disabled)
+		}
+	}
+
+	t.Run("delete chosen on the list, Japanese", func(t *testing.T) {
+		b := b.with(t)
+		selectAll(b, "ja", service.BulkDelete, true)
+		if got := runLabel(b); got != "40 人を削除" {
+			t.Errorf("the button says %q, want 「40 人を削除」", got)
+		}
+		if !confirmShown(b) {
+			t.Fatalf("deleting 40 users asks for no group ID:\n%s", b.mainText())
+		}
+		b.wantText("これらのユーザーを削除するには、グループID FORTY を入力してください")
+		b.screenshot("bulk-confirm-delete-ja-desktop")
+		if st := b.submit(`button[name=go][value=run]`); st != http.StatusUnprocessableEntity {
+			t.Fatalf("deleting without the ID typed: %d\n%s", st, b.mainText())
+		}
+		b.wantText("グループ FORTY のユーザーを削除します。確認のためグループIDを入力してください。")
+		wantUsers(t, 40, 0)
+		if got := runLabel(b); got != "40 人を削除" {
+			t.Errorf("after the refusal the button says %q", got)
+		}
+	})
+
+	t.Run("delete chosen on the confirmation, English", func(t *testing.T) {
+		b := b.with(t)
+		selectAll(b, "en", service.BulkDisable, true)
+		if got := runLabel(b); got != "Disable 40 users" {
+			t.Errorf("the button says %q, want \"Disable 40 users\"", got)
+		}
+		if confirmShown(b) {
+			t.Error("disabling asks for the group ID")
+		}
+		b.choose("#bulk-action", service.BulkDelete)
+		if got := runLabel(b); got != "Delete 40 users" {
+			t.Errorf("delete chosen on the confirmation, the button says %q, want \"Delete 40 users\"", got)
+		}
+		if !confirmShown(b) {
+			t.Fatal("delete chosen on the confirmation asks for no group ID")
+		}
+		if st := b.submit(`button[name=go][value=run]`); st != http.StatusUnprocessableEntity {
+			t.Fatalf("one click after changing to delete: %d\n%s", st, b.mainText())
+		}
+		b.wantText("This deletes users of group FORTY: type the group ID to confirm.")
+		wantUsers(t, 40, 0)
+	})
+
+	t.Run("the action changed without script", func(t *testing.T) {
+		b := newTab(t, browser, s.base)
+		ctx, cancel := b.timed()
+		_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.signIn("admin", consolePassword)
+		selectAll(b, "ja", service.BulkDisable, false)
+		b.wantText("一覧の条件に一致する 40 人すべてが対象です。")
+		if got := runLabel(b); got != "40 人を無効にする" {
+			t.Errorf("the button says %q, want 「40 人を無効にする」", got)
+		}
+		if confirmShown(b) {
+			t.Error("disabling asks for the group ID")
+		}
+		b.set("#bulk-action", service.BulkDelete)
+		if st := b.submit(`button[name=go][value=run]`); st != http.StatusOK {
+			t.Fatalf("the action changed: %d\n%s", st, b.mainText())
+		}
+		wantUsers(t, 40, 0)
+		b.wantText("操作を「削除」に変更しました", "まだ何も実行していません。")
+		if got := runLabel(b); got != "40 人を削除" {
+			t.Errorf("the action changed to delete, the button says %q", got)
+		}
+		if !confirmShown(b) {
+			t.Fatalf("the action changed to delete asks for no group ID:\n%s", b.mainText())
+		}
+		b.screenshot("bulk-confirm-changed-ja-nojs")
+		b.set("#bulk-confirm", "forty")
+		if st := b.submit(`button[name=go][value=run]`); st != http.StatusOK {
+			t.Fatalf("delete, the ID typed: %d\n%s", st, b.mainText())
+		}
+		b.waitJob(jobOnPage(t, b))
+		wantUsers(t, 0, 0)
 	})
 }

@@ -24,6 +24,22 @@
   });
   showFields();
 
+  // On a confirmation, the button says what the chosen action does
+  // (data-bulk-run of its option), and the page now shows that action's
+  // confirmation: the server need not show it again (data-bulk-shown).
+  var run = form.querySelector("button[data-bulk-run]");
+  var shown = form.querySelector("[data-bulk-shown]");
+  var action = document.getElementById("bulk-action");
+  if (run && shown && action) {
+    action.addEventListener("change", function () {
+      var o = action.options[action.selectedIndex];
+      if (o && o.getAttribute("data-bulk-run")) {
+        run.textContent = o.getAttribute("data-bulk-run");
+        shown.value = action.value;
+      }
+    });
+  }
+
   var page = document.querySelector("[data-bulk-page]");
   var allInput = form.querySelector("[data-bulk-all-input]");
   if (!page || !allInput) { return; }
