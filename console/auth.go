@@ -27,7 +27,7 @@ func safeNext(next string) string {
 
 func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	lang := web.Lang(w, r)
-	p := &web.Page{Lang: lang, Title: web.T(lang, "signin.title"), Path: r.URL.Path, CSRF: web.FormToken(w, r),
+	p := &web.Page{Lang: lang, Title: web.T(lang, "signin.title"), Path: r.URL.Path, Query: r.URL.RawQuery, CSRF: web.FormToken(w, r),
 		Data: signInData{Next: r.URL.Query().Get("next"), SSO: c.sso.Providers()}}
 	if r.URL.Query().Get("ended") != "" {
 		p.Message = web.T(lang, "signin.ended")

@@ -251,7 +251,7 @@ func (c *Console) clearCookie(w http.ResponseWriter, r *http.Request) {
 // page renders a page of the console for q with the navigation of its
 // administrator.
 func (c *Console) page(q *req, status int, name, titleKey string, data any, message string) {
-	p := &web.Page{Lang: q.lang, Title: web.T(q.lang, titleKey), Path: q.r.URL.Path, Data: data, Message: message,
+	p := &web.Page{Lang: q.lang, Title: web.T(q.lang, titleKey), Path: q.r.URL.Path, Query: q.r.URL.RawQuery, Data: data, Message: message,
 		Nav: c.nav(q)}
 	if q.sess != nil {
 		p.CSRF = q.sess.CSRF
@@ -263,7 +263,7 @@ func (c *Console) page(q *req, status int, name, titleKey string, data any, mess
 // err next to their fields.
 func (c *Console) form(q *req, status int, name, titleKey string, data any, err error) {
 	e := meibo.AsError(err)
-	p := &web.Page{Lang: q.lang, Title: web.T(q.lang, titleKey), Path: q.r.URL.Path, Data: data, Nav: c.nav(q), CSRF: q.sess.CSRF,
+	p := &web.Page{Lang: q.lang, Title: web.T(q.lang, titleKey), Path: q.r.URL.Path, Query: q.r.URL.RawQuery, Data: data, Nav: c.nav(q), CSRF: q.sess.CSRF,
 		Errors: map[string]string{}}
 	for f, m := range e.Fields {
 		p.Errors[f] = m.In(q.lang)

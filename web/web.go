@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -109,11 +110,24 @@ type Page struct {
 	Lang    meibo.Lang
 	Title   string
 	Path    string // the request's path, for the language switch
+	Query   string // the request's query, which the language switch keeps
 	CSRF    string
 	Data    any
 	Errors  map[string]string // per field, already in Lang
 	Message string            // an error or notice for the whole form
 	Nav     any               // the console's or portal's navigation, if any
+}
+
+// LangHref is the address of the page in the other language: its path and
+// query, only lang replaced (a filtered list stays filtered).
+func (p *Page) LangHref() string {
+	q, _ := url.ParseQuery(p.Query)
+	other := meibo.Japanese
+	if p.Lang == meibo.Japanese {
+		other = meibo.English
+	}
+	q.Set("lang", string(other))
+	return p.Path + "?" + q.Encode()
 }
 
 // NewRenderer parses the page templates of fsys ("pages/*.html"), each with

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -164,5 +165,65 @@ func TestLongNamesFitInBrowser(t *testing.T) {
 			t.Errorf("%s at 390px: cells past the screen's edge: %q", page, cut)
 			b.screenshot("phone-cut-" + strings.Trim(strings.NewReplacer("/", "-", "?", "-", "=", "-").Replace(page), "-"))
 		}
+	}
+}
+
+// TestLangSwitchKeepsQueryInBrowser: the language switch of a filtered page
+// changes the language only: the users list searched for 山田 among the
+// enabled users, and the audit log filtered on an action, stay filtered.
+func TestLangSwitchKeepsQueryInBrowser(t *testing.T) {
+	path := requireChromium(t)
+	t.Parallel()
+	s := startBrowserServer(t)
+	b := newTab(t, startChromium(t, path), s.base)
+	b.signIn("admin", consolePassword)
+
+	if st := b.open("/console/groups/G001/users?lang=ja"); st != http.StatusOK {
+		t.Fatalf("users page: %d", st)
+	}
+	b.set("#q", "山田")
+	b.set("#disabled", "false")
+	if st := b.submit(`form[role=search] button[type=submit]`); st != http.StatusOK {
+		t.Fatalf("search: %d", st)
+	}
+	if strings.Contains(b.mainText(), "alice") {
+		t.Fatalf("the search for 山田 shows alice:\n%s", b.mainText())
+	}
+	if st := b.submit("header a.lang"); st != http.StatusOK {
+		t.Fatalf("English: %d", st)
+	}
+	// query is the query of the tab's address.
+	query := func() url.Values {
+		u, err := url.Parse(b.location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Query()
+	}
+	if q := query(); q.Get("q") != "山田" || q.Get("disabled") != "false" || q.Get("lang") != "en" || len(q["lang"]) != 1 {
+		t.Errorf("the switch to English went to %s", b.location())
+	}
+	b.wantText("山田太郎")
+	if strings.Contains(b.mainText(), "alice") {
+		t.Errorf("in English the list lost its search:\n%s", b.mainText())
+	}
+	if st := b.submit("header a.lang"); st != http.StatusOK {
+		t.Fatalf("back to Japanese: %d", st)
+	}
+	if q := query(); q.Get("q") != "山田" || q.Get("lang") != "ja" || len(q["lang"]) != 1 {
+		t.Errorf("the switch back went to %s", b.location())
+	}
+
+	if st := b.open("/console/audit?action=user.create&lang=en"); st != http.StatusOK {
+		t.Fatalf("audit log: %d", st)
+	}
+	if st := b.submit("header a.lang"); st != http.StatusOK {
+		t.Fatalf("Japanese audit log: %d", st)
+	}
+	if q := query(); q.Get("action") != "user.create" || q.Get("lang") != "ja" {
+		t.Errorf("the audit log's switch went to %s", b.location())
+	}
+	if got := evalJS[string](b, `document.querySelector("#audit-action") ? document.querySelector("#audit-action").value : ""`); got != "user.create" {
+		t.Errorf("the audit log's filter after the switch: %q", got)
 	}
 }
