@@ -9,6 +9,7 @@ import (
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
+	"github.com/meibo/meibo/web"
 )
 
 // adminRoutes registers the administrators pages. Only administrators who
@@ -36,6 +37,20 @@ type adminRow struct {
 
 type adminsData struct {
 	Admins []adminRow
+}
+
+// backupName is the name the built-in backup administrator is created
+// with (service/auth.go).
+const backupName = "Automatic Backup User"
+
+// NameIn is the administrator's name in lang: the built-in backup
+// administrator's, while it keeps the name it was created with, in the
+// page's words; any other as it was given.
+func (r adminRow) NameIn(lang meibo.Lang) string {
+	if r.Builtin && r.LoginID == meibo.BuiltinBackup && r.Name == backupName {
+		return web.T(lang, "admin.backup.name")
+	}
+	return r.Name
 }
 
 func (c *Console) handleAdmins(q *req) {

@@ -97,7 +97,8 @@ func (c *Console) funcs() template.FuncMap {
 			}
 			return ""
 		},
-		"prefix": func() string { return Prefix },
+		"prefix":  func() string { return Prefix },
+		"methods": methodsText,
 		"query": func(pairs ...string) template.URL {
 			v := url.Values{}
 			for i := 0; i+1 < len(pairs); i += 2 {

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/web"
@@ -421,4 +422,19 @@ func (c *Console) handleAdminUnlink(q *req) {
 		return
 	}
 	c.redirect(q, Prefix+"/admins/"+strconv.FormatInt(ad.ID, 10)+"/security", "sso.unlinked")
+}
+
+// methodsText writes the methods a session was signed in with, as the
+// session records them ("password+totp", "sso:entra+mfa"), in lang:
+// "Password + Authenticator app". A method it does not know stays as it is.
+func methodsText(lang meibo.Lang, methods string) string {
+	parts := strings.Split(methods, "+")
+	for i, m := range parts {
+		if provider, ok := strings.CutPrefix(m, meibo.MethodSSO+":"); ok {
+			parts[i] = web.T(lang, "security.method.sso", provider)
+		} else if key := "security.method." + m; web.T(lang, key) != key {
+			parts[i] = web.T(lang, key)
+		}
+	}
+	return strings.Join(parts, " + ")
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
@@ -30,7 +31,56 @@ func init() {
 		"imp.changes.next":     {"Next changes →", "次の変更 →"},
 		"imp.changes.first":    {"First changes", "最初の変更"},
 		"imp.changes.shown":    {"Changes %s–%s.", "変更 %s〜%s 件目。"},
+
+		"imp.change.email":       {"email", "メールアドレス"},
+		"imp.change.profile":     {"profile", "プロファイル"},
+		"imp.change.admin":       {"admin", "管理者"},
+		"imp.change.apiAccess":   {"apiAccess", "APIアクセス"},
+		"imp.change.disabled":    {"disabled", "無効"},
+		"imp.change.password":    {"password", "パスワード"},
+		"imp.change.name":        {"name", "名前"},
+		"imp.change.notes":       {"notes", "メモ"},
+		"imp.change.authorities": {"authorities", "権限"},
+		"imp.change.changed":     {"changed", "変更"},
+		"imp.change.yes":         {"yes", "はい"},
+		"imp.change.no":          {"no", "いいえ"},
 	})
+}
+
+// changeText writes what changed ("email: a → b; password: changed", as
+// the service records it and the API returns it) in lang: the fields'
+// names, and the words changed, yes and no; the values themselves (an
+// address, a profile's name) stay as they are. A part it does not know
+// stays as it is.
+func changeText(lang meibo.Lang, s string) string {
+	if lang != meibo.Japanese || s == "" {
+		return s
+	}
+	word := func(w string) string {
+		switch w {
+		case "changed", "yes", "no":
+			return web.T(lang, "imp.change."+w)
+		}
+		return w
+	}
+	parts := strings.Split(s, "; ")
+	for i, p := range parts {
+		field, rest, ok := strings.Cut(p, ": ")
+		key := "imp.change." + field
+		if !ok || web.T(lang, key) == key {
+			continue
+		}
+		switch field {
+		case "admin", "apiAccess", "disabled", "password":
+			if before, after, ok := strings.Cut(rest, " → "); ok {
+				rest = word(before) + " → " + word(after)
+			} else {
+				rest = word(rest)
+			}
+		}
+		parts[i] = web.T(lang, key) + ":" + rest
+	}
+	return strings.Join(parts, "; ")
 }
 
 // importChangesShown is how many changes a job's page lists at a time.
@@ -66,6 +116,9 @@ func (c *Console) importChanges(q *req, d *importJobData) error {
 	if len(list) > importChangesShown {
 		list = list[:importChangesShown]
 		v.Next = strconv.Itoa(list[len(list)-1].Seq)
+	}
+	for i := range list {
+		list[i].Changes = changeText(q.lang, list[i].Changes)
 	}
 	v.Changes = list
 	if len(list) > 0 {

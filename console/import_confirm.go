@@ -16,14 +16,14 @@ import (
 func init() {
 	web.AddLabels(map[string][2]string{
 		"imp.confirm.title":     {"Import it now", "このままインポート"},
-		"imp.confirm.hint":      {"Runs the same file with the same options as this dry run, as a new job. The data is checked again: what changed since the dry run counts.", "このテスト実行と同じファイル・同じオプションで、新しいジョブとしてインポートします。データはもう一度チェックされます(テスト実行以降の変更も反映されます)。"},
-		"imp.confirm.file":      {"The file held passwords, which are not kept after a dry run: choose the same file again.", "ファイルにパスワードが含まれていたため、テスト実行後には保存されていません。同じファイルをもう一度選択してください。"},
+		"imp.confirm.hint":      {"Runs the same file with the same options as this dry run, as a new job. The data is checked again: what changed since the dry run counts.", "このドライランと同じファイル・同じオプションで、新しいジョブとしてインポートします。データはもう一度チェックされます(ドライラン以降の変更も反映されます)。"},
+		"imp.confirm.file":      {"The file held passwords, which are not kept after a dry run: choose the same file again.", "ファイルにパスワードが含まれていたため、ドライラン後には保存されていません。同じファイルをもう一度選択してください。"},
 		"imp.confirm.submit":    {"Import now", "今すぐインポート"},
-		"imp.confirmed.from":    {"Imported from the dry run", "元のテスト実行"},
-		"imp.imported.as":       {"This dry run has been imported:", "このテスト実行はインポート済みです:"},
+		"imp.confirmed.from":    {"Imported from the dry run", "元のドライラン"},
+		"imp.imported.as":       {"This dry run has been imported:", "このドライランはインポート済みです:"},
 		"bulk.applied.from":     {"Applied from the preview", "元のプレビュー"},
 		"bulk.applied.as":       {"This preview has been applied:", "このプレビューは実行済みです:"},
-		"done.imp.confirmed":    {"The import of the dry run's file has started.", "テスト実行のファイルのインポートを開始しました。"},
+		"done.imp.confirmed":    {"The import of the dry run's file has started.", "ドライランのファイルのインポートを開始しました。"},
 		"bulk.apply.title":      {"Apply it now", "このまま実行"},
 		"bulk.apply.hint":       {"Runs the same action on the same selection as this preview, as a new job. The data is checked again: what changed since the preview counts.", "このプレビューと同じ操作を同じ対象に、新しいジョブとして実行します。データはもう一度チェックされます(プレビュー以降の変更も反映されます)。"},
 		"bulk.apply.submit":     {"Apply now", "今すぐ実行"},
@@ -33,7 +33,7 @@ func init() {
 		"bulk.outcome.failed":   {"The action failed: %s", "操作に失敗しました。%s"},
 		"bulk.dryrun.done":      {"This was a preview: nothing was changed. The counts say what the action would do.", "プレビューです。何も変更されていません。件数は操作を実行した場合の結果です。"},
 		"imp.outcome.success":   {"The import succeeded: %s", "インポートが完了しました。%s"},
-		"imp.outcome.dryrun":    {"The dry run found no errors: %s Nothing was written.", "テスト実行でエラーは見つかりませんでした。%s 何も書き込まれていません。"},
+		"imp.outcome.dryrun":    {"The dry run found no errors: %s Nothing was written.", "ドライランでエラーは見つかりませんでした。%s 何も書き込まれていません。"},
 		"imp.outcome.failed":    {"The import failed: %s", "インポートに失敗しました。%s"},
 		"imp.outcome.running":   {"The file was uploaded; the import runs in the background.", "ファイルをアップロードしました。インポートはバックグラウンドで実行されます。"},
 		"imp.progress.rows":     {"%s of %s rows", "%s / %s 行"},
@@ -147,12 +147,12 @@ func (c *Console) handleImportConfirm(q *req) {
 	if d.Confirm == nil {
 		// Not to be confirmed any more (another administrator did, from
 		// a page open at the same time): the page says why, at its top.
-		c.form(q, status, "import_job", "imp.job.title", d, err)
+		c.form(q, status, "import_job", jobTitle(d), d, err)
 		return
 	}
 	d.Confirm.Error = e.Msg.In(q.lang)
 	if m, ok := e.Fields["file"]; ok {
 		d.Confirm.Error = m.In(q.lang)
 	}
-	c.page(q, status, "import_job", "imp.job.title", d, "")
+	c.page(q, status, "import_job", jobTitle(d), d, "")
 }

@@ -7,7 +7,9 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/meibo/meibo"
@@ -324,6 +326,32 @@ type importJobData struct {
 	MoreText  string // how many more there are, in words
 	Confirm   *importConfirmData
 	Changes   *jobChangesData
+	// Back and BackKey are the link back: the import history, or for a
+	// bulk action the list it was taken on.
+	Back    string
+	BackKey string
+}
+
+// jobBack sets the page's link back: for a bulk action, the group's list
+// of users (or devices) it was taken on, else the import history.
+func (d *importJobData) jobBack(_ *meibo.Actor) {
+	j := d.Job
+	switch {
+	case j.Bulk() && strings.HasPrefix(service.BulkAction(j.Format), "devices."):
+		d.Back, d.BackKey = devicesURL("", j.GroupID), "devices.back"
+	case j.Bulk():
+		d.Back, d.BackKey = Prefix+"/groups/"+url.PathEscape(j.GroupID)+"/users", "back.users"
+	default:
+		d.Back, d.BackKey = Prefix+"/imports", "imp.back"
+	}
+}
+
+// jobTitle is the title of a job's page: an import's, or a bulk action's.
+func jobTitle(d *importJobData) string {
+	if d != nil && d.Job != nil && d.Job.Bulk() {
+		return "bulk.job.title"
+	}
+	return "imp.job.title"
 }
 
 func (c *Console) handleImportJob(q *req) {
@@ -337,7 +365,7 @@ func (c *Console) handleImportJob(q *req) {
 		c.fail(q, err)
 		return
 	}
-	c.page(q, http.StatusOK, "import_job", "imp.job.title", d, c.importNotice(q, d.Job))
+	c.page(q, http.StatusOK, "import_job", jobTitle(d), d, c.importNotice(q, d.Job))
 }
 
 // importJobPage loads a job's page.
@@ -347,6 +375,7 @@ func (c *Console) importJobPage(q *req, id int64) (*importJobData, error) {
 		return nil, err
 	}
 	d := &importJobData{Job: c.jobView(q.lang, j), CanFile: can(q.actor, meibo.AuthLogViewer, meibo.AuthLogAttachments)}
+	d.jobBack(q.actor)
 	d.Kept = j.Size > 0
 	if !d.Job.Active {
 		msgs, err := c.svc.ImportMessages(q.ctx, id, importMessagesShown+1)

@@ -96,7 +96,7 @@ func TestImportFailsThenSucceeds(t *testing.T) {
 	r.want(t, "failed job page in Japanese", http.StatusOK, []string{"パスワードが短すぎます", "FAILED(失敗)", "エラーと警告"},
 		"The password is too short")
 	csv := c.get("/console/imports/" + id + "/errors.csv")
-	csv.want(t, "errors CSV in Japanese", http.StatusOK, []string{"\uFEFFrow,column,severity,message\r\n", "2,password,error,パスワードが短すぎます"})
+	csv.want(t, "errors CSV in Japanese", http.StatusOK, []string{"\uFEFFrow,column,severity,message\r\n", "2,password,エラー,パスワードが短すぎます"})
 	c.lang = ""
 	csv = c.get("/console/imports/" + id + "/errors.csv")
 	csv.want(t, "errors CSV", http.StatusOK, []string{"2,password,error,The password is too short", "3,email,error,"})

@@ -33,6 +33,7 @@ func init() {
 		"admin.disabled.long":           {"Disabled: cannot sign in; open sessions and API tokens end", "無効:サインインできない(開いているセッションとAPIトークンは終了します)"},
 		"admin.enabled":                 {"Enabled", "有効"},
 		"admin.builtin":                 {"Built-in", "組み込み"},
+		"admin.backup.name":             {"Automatic Backup User", "自動バックアップ用ユーザー"},
 		"admin.you":                     {"You", "自分"},
 		"admin.nopassword":              {"No password", "パスワード未設定"},
 		"admin.lastSignIn":              {"Last sign-in", "最終サインイン"},

@@ -79,6 +79,8 @@ func init() {
 		"bulk.do.devices.command":   {"Send a command", "コマンドを送信"},
 		"bulk.do.devices.revoke":    {"Revoke", "失効させる"},
 
+		"bulk.job.title":     {"Bulk action", "一括操作"},
+		"bulk.job.heading":   {"Bulk action #%d", "一括操作 #%d"},
 		"bulk.download":      {"Download the list of changes (CSV)", "変更一覧のダウンロード(CSV)"},
 		"bulk.download.hint": {"One line per user and change: what the job changed, or for a preview what it would change. It never holds a password.", "ユーザーと変更ごとに1行:ジョブが変更した内容(プレビューの場合は変更される内容)です。パスワードは含まれません。"},
 

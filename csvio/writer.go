@@ -331,9 +331,13 @@ func (w *ErrorsWriter) Write(m meibo.ImportMessage) error {
 	if m.Row > 0 {
 		row = strconv.Itoa(m.Row)
 	}
+	// The severity in the language of the messages beside it.
 	severity := "error"
 	if m.Warning {
 		severity = "warning"
+	}
+	if w.lang == meibo.Japanese {
+		severity = map[string]string{"error": "エラー", "warning": "警告"}[severity]
 	}
 	msg := m.Text
 	if w.lang == meibo.Japanese && m.TextJA != "" {

@@ -292,7 +292,7 @@ func TestErrorsWriter(t *testing.T) {
 	if en.String() != want {
 		t.Errorf("got\n%q\nwant\n%q", en.String(), want)
 	}
-	if !strings.Contains(ja.String(), "7,name,error,1234バイト目のバイト列 0x85 0x40 はShift_JIS(CP932)として正しくありません。") {
+	if !strings.Contains(ja.String(), "7,name,エラー,1234バイト目のバイト列 0x85 0x40 はShift_JIS(CP932)として正しくありません。") {
 		t.Errorf("Japanese: %s", ja.String())
 	}
 	// The file reads back with the same values.

@@ -14,6 +14,9 @@ import (
 // updated or deleted is recorded in its apply transaction, with the row and
 // what changed ("email: a → b"; a password only as "password: changed"),
 // up to Config.ImportMaxChanges per job (the counts of the job stay true).
+// That text is the API's, field names as the API writes them; the console
+// shows it in the page's language (console.changeText), so a field added
+// here wants its name there too.
 
 // DefaultImportMaxChanges is how many changes a job lists.
 const DefaultImportMaxChanges = 100_000

@@ -18,13 +18,13 @@ import (
 
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
-		"import.confirm.not_dry": {"Only a dry run that succeeded can be imported for real.", "実際にインポートできるのは、成功したテスト実行だけです。"},
-		"import.confirm.file":    {"The file held passwords, which are not kept after a dry run: choose the same file again to import it.", "ファイルにパスワードが含まれていたため、テスト実行後には保存されていません。インポートするには同じファイルをもう一度選択してください。"},
-		"import.confirm.other":   {"This is not the file of the dry run (its SHA-256 differs): choose the same file.", "テスト実行のファイルではありません(SHA-256 が異なります)。同じファイルを選択してください。"},
+		"import.confirm.not_dry": {"Only a dry run that succeeded can be imported for real.", "実際にインポートできるのは、成功したドライランだけです。"},
+		"import.confirm.file":    {"The file held passwords, which are not kept after a dry run: choose the same file again to import it.", "ファイルにパスワードが含まれていたため、ドライラン後には保存されていません。インポートするには同じファイルをもう一度選択してください。"},
+		"import.confirm.other":   {"This is not the file of the dry run (its SHA-256 differs): choose the same file.", "ドライランのファイルではありません(SHA-256 が異なります)。同じファイルを選択してください。"},
 		"import.failed.one":      {"The file was refused: 1 error; nothing was written.", "ファイルは受け付けられませんでした。エラー 1件、何も書き込まれていません。"},
-		"import.confirm.done":    {"This dry run was imported already, as import #%d: its page has the outcome. To import the file again, run it as a new import.", "このテスト実行はインポート済みです(インポート #%d)。結果はそのページにあります。もう一度インポートするには、新しいインポートとして実行してください。"},
+		"import.confirm.done":    {"This dry run was imported already, as import #%d: its page has the outcome. To import the file again, run it as a new import.", "このドライランはインポート済みです(インポート #%d)。結果はそのページにあります。もう一度インポートするには、新しいインポートとして実行してください。"},
 		"bulk.confirm.done":      {"This preview was applied already, as job #%d: its page has the outcome.", "このプレビューは実行済みです(ジョブ #%d)。結果はそのページにあります。"},
-		"import.confirm.racing":  {"This dry run is being imported by another request at this moment: see the import history.", "このテスト実行は、ほかの操作によってちょうどインポートされているところです。インポート履歴を確認してください。"},
+		"import.confirm.racing":  {"This dry run is being imported by another request at this moment: see the import history.", "このドライランは、ほかの操作によってちょうどインポートされているところです。インポート履歴を確認してください。"},
 	})
 }
 

@@ -136,7 +136,7 @@ func TestImportConfirmInBrowser(t *testing.T) {
 	b.wantText("インポートに失敗しました", "エラー 1件")
 	b.screenshot("import-failed-ja-desktop")
 	b.open("/console/imports/" + dry + "?lang=ja")
-	b.wantText("テスト実行でエラーは見つかりませんでした", "このテスト実行はインポート済みです: #"+real)
+	b.wantText("ドライランでエラーは見つかりませんでした", "このドライランはインポート済みです: #"+real)
 	b.open("/console/imports?lang=en")
 
 	// The history, filtered by group and status, in the form.

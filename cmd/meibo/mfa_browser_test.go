@@ -120,7 +120,7 @@ func TestAdminSecondFactorInBrowser(t *testing.T) {
 			t.Fatalf("the right code: status %d", st)
 		}
 		b.open("/console/account/security")
-		b.wantText("password+totp", "this session")
+		b.wantText("Password + Authenticator app", "this session")
 	})
 
 	t.Run("a recovery code works once", func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestAdminSecondFactorInBrowser(t *testing.T) {
 			}
 			if want == http.StatusOK {
 				b.open("/console/account/security")
-				b.wantText("password+recovery", "9 unused.")
+				b.wantText("Password + Recovery code", "9 unused.")
 			} else {
 				b.wantText(meibo.M("mfa.code.invalid").In(meibo.English))
 			}
@@ -197,11 +197,11 @@ func TestAdminSecondFactorInBrowser(t *testing.T) {
 		ops.set("#code", codes[1])
 		ops.submit("#second-submit")
 		ops.open("/console/account/security")
-		ops.wantText("password+recovery")
+		ops.wantText("Password + Recovery code")
 
 		boss.open(fmt.Sprintf("/console/admins/%d", s.adminID(t, "ops")))
 		boss.submit("#admin-security")
-		boss.wantText("Set up on", "password+recovery")
+		boss.wantText("Set up on", "Password + Recovery code")
 		boss.screenshot("mfa-admin-security-en-laptop")
 		boss.submit("#reset-mfa")
 		boss.wantText("The second factors were reset", "Not set up.", "0 unused.")

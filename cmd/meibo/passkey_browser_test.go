@@ -140,7 +140,7 @@ func TestPasskeysInBrowser(t *testing.T) {
 		}
 		b.open("/console/account/security")
 		b.wantText("Phone")
-		if got := b.text("#session-list tbody tr:first-child td:first-child"); !strings.Contains(got, "passkey") || strings.Contains(got, "password") {
+		if got := b.text("#session-list tbody tr:first-child td:first-child"); !strings.Contains(got, "Passkey") || strings.Contains(got, "Password") {
 			t.Errorf("this session signed in with %q", got)
 		}
 	})
@@ -165,7 +165,7 @@ func TestPasskeysInBrowser(t *testing.T) {
 			t.Errorf("a passkey as the second factor counted +%v, want +1", got)
 		}
 		b.open("/console/account/security")
-		b.wantText("password+passkey")
+		b.wantText("Password + Passkey")
 	})
 
 	t.Run("remove a passkey after the password", func(t *testing.T) {

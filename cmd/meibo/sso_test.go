@@ -376,7 +376,7 @@ func TestSSOSignIn(t *testing.T) {
 		if st != http.StatusSeeOther || loc != "/console/" {
 			t.Fatalf("callback: %d %s", st, loc)
 		}
-		if p := e.page(c, "/console/account/security"); !strings.Contains(p, "sso:zt&#43;mfa") || !strings.Contains(p, "zt") {
+		if p := e.page(c, "/console/account/security"); !strings.Contains(p, "Single sign-on (zt) &#43; the provider&#39;s second factor") {
 			t.Errorf("the session does not say it came from the provider:\n%s", p)
 		}
 	})
@@ -396,7 +396,7 @@ func TestSSOSignIn(t *testing.T) {
 		}
 		sec := fmt.Sprintf("/console/admins/%d/security", ad.ID)
 		page = e.page(c, sec)
-		if !strings.Contains(page, "sso:zt&#43;mfa") || !strings.Contains(page, `/security/sso/zt/remove`) {
+		if !strings.Contains(page, "Single sign-on (zt) &#43; the provider&#39;s second factor") || !strings.Contains(page, `/security/sso/zt/remove`) {
 			t.Fatalf("the administrator's page does not show the provider's session and link:\n%s", page)
 		}
 		res, err = c.PostForm(e.m.URL()+sec+"/sso/zt/remove", url.Values{"csrf": {csrfOf(t, page)}})

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/service"
+)
+
+// waitJobDone waits for a job submitted through the service to end, as the
+// server's worker runs it.
+func waitJobDone(t *testing.T, s *browserServer, job *meibo.ImportJob) *meibo.ImportJob {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for job.Status == meibo.ImportQueued || job.Status == meibo.ImportRunning {
+		if time.Now().After(deadline) {
+			t.Fatalf("job %d still runs: %+v", job.ID, job)
+		}
+		time.Sleep(50 * time.Millisecond)
+		var err error
+		if job, err = s.m.Service.ImportJob(s.sys, job.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return job
+}
+
+// TestJapanesePagesInBrowser reads the console in Japanese where English
+// was left: the changes of an import, the sign-in method of a session, the
+// severity of errors.csv, the built-in backup administrator, the name of a
+// dry run, and the page of a bulk action.
+func TestJapanesePagesInBrowser(t *testing.T) {
+	t.Parallel()
+	chromium := requireChromium(t)
+	s := startBrowserServer(t)
+	b := newTab(t, startChromium(t, chromium), s.base)
+	b.signIn("admin", consolePassword)
+
+	submit := func(req service.ImportRequest, csv string) string {
+		t.Helper()
+		job, err := s.m.Service.SubmitImport(s.sys, req, []byte(csv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(waitJobDone(t, s, job).ID)
+	}
+
+	t.Run("the changes of an import", func(t *testing.T) {
+		b := b.with(t)
+		id := submit(service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G001", FileName: "changes.csv", UpdateExisting: true},
+			"name,password,email\r\nalice,Brand-new-pass-42,alice@example.jp\r\nsaburo,,saburo@example.jp\r\n")
+		if st := b.open("/console/imports/" + id + "?lang=ja"); st != http.StatusOK {
+			t.Fatalf("job page: %d", st)
+		}
+		b.wantText("インポート #"+id, "メールアドレス:alice@example.com → alice@example.jp", "パスワード:変更", "プロファイル:default")
+		for _, en := range []string{"email:", "password:", "profile:", "changed"} {
+			if strings.Contains(b.mainText(), en) {
+				t.Errorf("the Japanese job page says %q:\n%s", en, b.mainText())
+			}
+		}
+	})
+
+	t.Run("errors.csv", func(t *testing.T) {
+		b := b.with(t)
+		id := submit(service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G001", FileName: "bad.csv"},
+			"name,password,email\r\nbad,,not-an-address\r\n")
+		if st := b.open("/console/imports/" + id + "?lang=ja"); st != http.StatusOK {
+			t.Fatalf("job page: %d", st)
+		}
+		csv := evalJS[string](b, `fetch(document.querySelector('a[href$="/errors.csv"]').href).then(r => r.text())`)
+		lines := strings.Split(strings.TrimSpace(csv), "\r\n")
+		if len(lines) < 2 || !strings.HasPrefix(lines[1], "2,email,エラー,") {
+			t.Errorf("errors.csv in Japanese:\n%s", csv)
+		}
+	})
+
+	t.Run("the sign-in method of a session", func(t *testing.T) {
+		b := b.with(t)
+		if st := b.open("/console/account/security?lang=ja"); st != http.StatusOK {
+			t.Fatalf("security page: %d", st)
+		}
+		if got := b.text("#session-list tbody"); !strings.Contains(got, "パスワード") || strings.Contains(got, "password") {
+			t.Errorf("the sessions say %q, want パスワード", got)
+		}
+	})
+
+	t.Run("the built-in backup administrator", func(t *testing.T) {
+		b := b.with(t)
+		if st := b.open("/console/admins?lang=ja"); st != http.StatusOK {
+			t.Fatalf("administrators page: %d", st)
+		}
+		if got := b.text("#admin-AUTOBACKUPUSER"); !strings.Contains(got, "自動バックアップ用ユーザー") || strings.Contains(got, "Automatic Backup User") {
+			t.Errorf("the backup administrator's row: %q", got)
+		}
+		b.open("/console/admins?lang=en")
+		if got := b.text("#admin-AUTOBACKUPUSER"); !strings.Contains(got, "Automatic Backup User") {
+			t.Errorf("the backup administrator's row in English: %q", got)
+		}
+	})
+
+	t.Run("one word for a dry run", func(t *testing.T) {
+		b := b.with(t)
+		b.open("/console/imports?lang=ja")
+		b.wantText("検証のみ(ドライラン)")
+		id := submit(service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G002", FileName: "dry.csv", DryRun: true},
+			"name,password,email\r\nshiro,,shiro@example.jp\r\n")
+		if st := b.open("/console/imports/" + id + "?lang=ja"); st != http.StatusOK {
+			t.Fatalf("job page: %d", st)
+		}
+		b.wantText("ドライラン")
+		if strings.Contains(b.mainText(), "テスト実行") {
+			t.Errorf("the dry run's page calls it テスト実行:\n%s", b.mainText())
+		}
+	})
+
+	t.Run("a bulk action's page", func(t *testing.T) {
+		b := b.with(t)
+		job, err := s.m.Service.SubmitBulk(s.sys, service.BulkRequest{Action: service.BulkDisable, GroupID: "G002", IDs: []int64{s.userID(t, "G002", "dave")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprint(waitJobDone(t, s, job).ID)
+		if st := b.open("/console/imports/" + id + "?lang=ja"); st != http.StatusOK {
+			t.Fatalf("job page: %d", st)
+		}
+		if got := b.text("main h1"); got != "一括操作 #"+id {
+			t.Errorf("the bulk job's heading: %q", got)
+		}
+		if title := evalJS[string](b, "document.title"); !strings.Contains(title, "一括操作") {
+			t.Errorf("the bulk job's title: %q", title)
+		}
+		if strings.Contains(b.text(".head"), "インポート") {
+			t.Errorf("the bulk job's page is headed as an import: %q", b.text(".head"))
+		}
+	})
+}
