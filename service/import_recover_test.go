@@ -111,6 +111,51 @@ func TestImportInterrupted(t *testing.T) {
 	})
 }
 
+// TestImportRecoverOtherNamespace: a server of the same host name in
+// another pid namespace, or on another machine of that name (another boot),
+// does not read a worker's pid as one of its own: the job is left to its
+// heartbeat. A pid of its own namespace and boot, and the "host:pid" of an
+// older version, are checked locally as before.
+func TestImportRecoverOtherNamespace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		const ours = "4026531836.3d41afdc-220f-4e02-bfa3-22536200192d"
+		e := newIxEnv(t, engine, func(c *service.Config) {
+			c.Worker, c.ImportMaxPerGroup, c.ImportMaxPerAdmin = fmt.Sprintf("%s:%d:%s", ixHost, os.Getpid(), ours), 10, 10
+		})
+		e.group("G1")
+		dead := ixDeadPID(t)
+		claim := func(worker string) int64 {
+			t.Helper()
+			job, err := e.svc.SubmitImport(e.sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1"}, ixCSV("name,password,email", "bob,,"))
+			e.must(err)
+			e.must(e.db.Update(bgCtx(), func(tx meibo.Tx) error {
+				_, err := tx.ClaimImportJobID(bgCtx(), job.ID, worker)
+				return err
+			}))
+			return job.ID
+		}
+		otherNS := claim(fmt.Sprintf("%s:%d:4026532301.3d41afdc-220f-4e02-bfa3-22536200192d", ixHost, dead))
+		otherBoot := claim(fmt.Sprintf("%s:%d:4026531836.9e0b7c11-5a5e-4c3f-8d0e-0b1f2c3d4e5f", ixHost, dead))
+		sameSpace := claim(fmt.Sprintf("%s:%d:%s", ixHost, dead, ours))
+		older := claim(fmt.Sprintf("%s:%d", ixHost, dead))
+
+		e.must(e.svc.RecoverImports(bgCtx()))
+		for name, id := range map[string]int64{"another pid namespace": otherNS, "another boot": otherBoot} {
+			if j := e.stored(id); j.Status != meibo.ImportRunning {
+				t.Errorf("the job of a worker in %s is %s, want RUNNING (its heartbeat is fresh)", name, j.Status)
+			}
+		}
+		e.ixInterrupted(sameSpace)
+		e.ixInterrupted(older)
+
+		// Their heartbeat still counts.
+		e.clock.skew.Store(int64(3 * time.Minute))
+		e.must(e.svc.RecoverImports(bgCtx()))
+		e.ixInterrupted(otherNS)
+		e.ixInterrupted(otherBoot)
+	})
+}
+
 // TestImportStale: a RUNNING job of another host is failed once its worker
 // has not reported for two minutes, and not before.
 func TestImportStale(t *testing.T) {

@@ -351,19 +351,19 @@ func (s *Service) ImportFile(ctx context.Context, id int64) (*meibo.ImportJob, [
 }
 
 // RecoverImports fails the jobs that were RUNNING in a process that is gone:
-// on this machine, a worker whose process no longer exists; elsewhere, one
-// that has not reported for two minutes. Nothing of such a job was written:
+// in this machine's boot and pid namespace (pidsComparable), a worker whose
+// process no longer exists; elsewhere, one that has not reported for two
+// minutes. Nothing of such a job was written:
 // its transaction never committed.
 func (s *Service) RecoverImports(ctx context.Context) error {
 	msg := meibo.M("import.interrupted")
-	host := workerHost(s.cfg.Worker)
 	return s.store.Update(ctx, func(tx meibo.Tx) error {
 		jobs, err := tx.ImportJobs(ctx, meibo.ImportFilter{Limit: 500, Status: meibo.ImportRunning})
 		if err != nil {
 			return err
 		}
 		for _, j := range jobs {
-			if j.Status != meibo.ImportRunning || workerHost(j.Worker) != host || workerAlive(j.Worker) {
+			if j.Status != meibo.ImportRunning || !pidsComparable(s.cfg.Worker, j.Worker) || workerAlive(j.Worker) {
 				continue
 			}
 			if err := s.failInterrupted(ctx, tx, j, msg); err != nil {
@@ -471,18 +471,55 @@ func (s *Service) redactFile(ctx context.Context, tx meibo.Tx, j *meibo.ImportJo
 // only write connection for a while, so this is generous.
 const staleAfter = 2 * time.Minute
 
-func workerHost(w string) string {
-	host, _, _ := strings.Cut(w, ":")
-	return host
+// WorkerName names this process in the jobs it claims:
+// "host:pid:pidns.bootid", the pid namespace (the inode of /proc/self/ns/pid)
+// and the kernel's boot id saying where the pid means this process. A
+// server in a container sharing the host's name (Kubernetes hostNetwork,
+// docker --uts=host) has pids of another namespace, and another machine of
+// the same name another boot id: a pid is checked locally only when both
+// match. Without /proc the name is "host:pid", as older versions wrote it.
+func WorkerName() string {
+	host, _ := os.Hostname()
+	name := fmt.Sprintf("%s:%d", strings.ReplaceAll(host, ":", "_"), os.Getpid())
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return name
+	}
+	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return name
+	}
+	ns = strings.TrimSuffix(strings.TrimPrefix(ns, "pid:["), "]")
+	return name + ":" + ns + "." + strings.TrimSpace(string(boot))
 }
 
-// workerAlive reports whether the process named in worker ("host:pid") is
-// running on this machine.
-func workerAlive(w string) bool {
-	_, pidText, ok := strings.Cut(w, ":")
-	if !ok {
+// parseWorker splits a worker name into its host, pid and the pid's space
+// (empty in the "host:pid" of older versions).
+func parseWorker(w string) (host, pid, space string) {
+	host, rest, _ := strings.Cut(w, ":")
+	pid, space, _ = strings.Cut(rest, ":")
+	return host, pid, space
+}
+
+// pidsComparable reports whether the pid in the worker name theirs can be
+// checked by this process (named ours): same host, and the same pid
+// namespace and boot. A name of an older version ("host:pid") says nothing
+// of its namespace and is trusted on its host as before; a worker whose
+// space differs from ours, or that names one when ours is unknown, is left
+// to its heartbeat (staleAfter) as one of another host.
+func pidsComparable(ours, theirs string) bool {
+	oh, _, ospace := parseWorker(ours)
+	th, _, ts := parseWorker(theirs)
+	if oh != th {
 		return false
 	}
+	return ts == "" || ts == ospace
+}
+
+// workerAlive reports whether the process named in worker is running on
+// this machine (the caller checked pidsComparable).
+func workerAlive(w string) bool {
+	_, pidText, _ := parseWorker(w)
 	pid, err := strconv.Atoi(pidText)
 	if err != nil || pid <= 0 {
 		return false

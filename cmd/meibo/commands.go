@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -39,9 +38,8 @@ func openCLI(ctx context.Context, dsn string, params argon2id.Params, tz string,
 	if err != nil {
 		return nil, err
 	}
-	host, _ := os.Hostname()
 	cfg := service.Config{Hasher: hasher, Location: loc, Logger: discardLogger(), ImportMaxBytes: importMax,
-		Worker: fmt.Sprintf("%s:%d", host, os.Getpid())}
+		Worker: service.WorkerName()}
 	for _, mc := range mail {
 		if err := mc.apply(&cfg); err != nil {
 			db.Close()

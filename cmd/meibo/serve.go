@@ -152,9 +152,8 @@ func (m *Main) Open(ctx context.Context) error {
 			m.ln.Close()
 		}
 	}()
-	worker, _ := os.Hostname()
 	scfg := service.Config{Hasher: hasher, Logger: m.log, TokenTTL: cfg.TokenTTL,
-		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: fmt.Sprintf("%s:%d", worker, os.Getpid()), Clock: cfg.Clock,
+		ImportMaxBytes: cfg.ImportMaxBytes, Location: loc, Worker: service.WorkerName(), Clock: cfg.Clock,
 		SessionIdle: cfg.HTTP.SessionIdle, SessionMax: cfg.HTTP.SessionMax,
 		AdminSessionIdle: cfg.HTTP.AdminSessionIdle, AdminSessionMax: cfg.HTTP.AdminSessionMax,
 		Backuper: backup.Store{DB: m.DB, Version: version}}
