@@ -21,7 +21,7 @@ import (
 // openBackup opens the database and a service that can back it up and
 // restore into it, acting as the command line. A database to restore into
 // is migrated when it is new; one to back up must exist, and is taken as it
-// is.
+// is, unless a newer meibo migrated it.
 func openBackup(ctx context.Context, dsn string, restore bool) (*sqlstore.DB, *service.Service, context.Context, error) {
 	var db *sqlstore.DB
 	var err error
@@ -34,6 +34,17 @@ func openBackup(ctx context.Context, dsn string, restore bool) (*sqlstore.DB, *s
 			}
 		}
 		db, err = store.Open(ctx, dsn, store.Options{Bulk: true})
+		if err == nil {
+			// A newer schema has tables this version does not know: its
+			// backup would leave them out under the newer schema's name.
+			var newer []string
+			if _, _, newer, err = db.MigrationState(ctx); err == nil {
+				err = refuseNewer(dsn, newer)
+			}
+			if err != nil {
+				db.Close()
+			}
+		}
 	}
 	if err != nil {
 		return nil, nil, nil, err

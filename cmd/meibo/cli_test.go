@@ -200,11 +200,17 @@ func TestNewerDatabase(t *testing.T) {
 	}
 	s.Close()
 	want := "was migrated by a newer meibo (9999_later.sql, unknown to this meibo "
-	for _, args := range [][]string{{"migrate"}, {"group", "list"}, {"group", "create", "G2"}, {"user", "list", "--group", "G1"}} {
+	// A backup too: it would leave out the tables the newer version added
+	// and label the file with a schema this version cannot write.
+	mbk := filepath.Join(t.TempDir(), "newer.mbk")
+	for _, args := range [][]string{{"migrate"}, {"group", "list"}, {"group", "create", "G2"}, {"user", "list", "--group", "G1"}, {"backup", "-o", mbk}} {
 		r := c.run(append(args, "--db", db))
 		if r.code != 1 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "restore a backup taken before the upgrade") {
 			t.Errorf("%v: %s", args, r)
 		}
+	}
+	if _, err := os.Stat(mbk); !os.IsNotExist(err) {
+		t.Errorf("a backup of the newer database was written: %v", err)
 	}
 	m := NewMain(testConfig(db, io.Discard))
 	if err := m.Open(context.Background()); err == nil || !strings.Contains(err.Error(), want) {
