@@ -327,21 +327,23 @@ type importJobData struct {
 	Confirm   *importConfirmData
 	Changes   *jobChangesData
 	// Back and BackKey are the link back: the import history, or for a
-	// bulk action the list it was taken on.
+	// bulk action the list it was taken on; none where the actor may not
+	// go.
 	Back    string
 	BackKey string
 }
 
-// jobBack sets the page's link back: for a bulk action, the group's list
-// of users (or devices) it was taken on, else the import history.
-func (d *importJobData) jobBack(_ *meibo.Actor) {
+// jobBack sets the page's link back to a page the actor may open: for a bulk
+// action, the group's list of users (or devices) it was taken on, else the
+// import history; none when the actor may open neither.
+func (d *importJobData) jobBack(a *meibo.Actor) {
 	j := d.Job
 	switch {
-	case j.Bulk() && strings.HasPrefix(service.BulkAction(j.Format), "devices."):
+	case j.Bulk() && strings.HasPrefix(service.BulkAction(j.Format), "devices.") && can(a, meibo.AuthConsole) && a.InScope(j.GroupID):
 		d.Back, d.BackKey = devicesURL("", j.GroupID), "devices.back"
-	case j.Bulk():
+	case j.Bulk() && !strings.HasPrefix(service.BulkAction(j.Format), "devices.") && manages(a) && a.InScope(j.GroupID):
 		d.Back, d.BackKey = Prefix+"/groups/"+url.PathEscape(j.GroupID)+"/users", "back.users"
-	default:
+	case mayImport(a) || can(a, meibo.AuthLogViewer, meibo.AuthLogAttachments):
 		d.Back, d.BackKey = Prefix+"/imports", "imp.back"
 	}
 }

@@ -138,3 +138,74 @@ func TestJapanesePagesInBrowser(t *testing.T) {
 		}
 	})
 }
+
+// TestJobBackLinkInBrowser: the link back from a job's page goes where the
+// administrator may go. A department administrator without the import
+// authority disables a user of their group and, from the bulk action's
+// page, goes back to the users, not to the import history that refuses
+// them; a log viewer, who may see the job but not the users, goes back to
+// the import history.
+func TestJobBackLinkInBrowser(t *testing.T) {
+	t.Parallel()
+	chromium := requireChromium(t)
+	s := startBrowserServer(t)
+	browser := startChromium(t, chromium)
+	for _, in := range []service.AdminInput{
+		{LoginID: "dept", Name: "Department", Password: consolePassword, Authorities: meibo.NewAuthorities(meibo.AuthConsole, meibo.AuthDepartment), Groups: []string{"G001"}},
+		{LoginID: "auditor", Name: "Auditor", Password: consolePassword, Authorities: meibo.NewAuthorities(meibo.AuthLogViewer, meibo.AuthLogAttachments)},
+	} {
+		if _, err := s.m.Service.CreateAdmin(s.sys, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// followBack follows every link of the page's head and wants it to
+	// open; it returns the addresses.
+	followBack := func(b *browserTab, job string) []string {
+		b.t.Helper()
+		open := func() {
+			if st := b.open("/console/imports/" + job + "?lang=ja"); st != http.StatusOK {
+				b.t.Fatalf("job page: %d", st)
+			}
+		}
+		open()
+		hrefs := evalJS[[]string](b, `[...document.querySelectorAll("main .head a")].map(a => a.getAttribute("href"))`)
+		for i := range hrefs {
+			open()
+			if st := b.submit(fmt.Sprintf(`main .head a:nth-of-type(%d)`, i+1)); st != http.StatusOK {
+				b.t.Errorf("the job page's link %q answers %d:\n%s", hrefs[i], st, b.mainText())
+			}
+		}
+		return hrefs
+	}
+
+	dept := newTab(t, browser, s.base)
+	dept.signIn("dept", consolePassword)
+	if st := dept.open("/console/groups/G001/users?lang=ja"); st != http.StatusOK {
+		t.Fatalf("users page: %d", st)
+	}
+	dept.click(fmt.Sprintf(`input[data-bulk-row][value="%d"]`, s.userID(t, "G001", "alice")))
+	dept.choose("#bulk-action", service.BulkDisable)
+	if st := dept.submit(`#bulk button[type=submit]`); st != http.StatusOK {
+		t.Fatalf("continue: %d\n%s", st, dept.mainText())
+	}
+	if st := dept.submit(`button[name=go][value=run]`); st != http.StatusOK {
+		t.Fatalf("disable: %d\n%s", st, dept.mainText())
+	}
+	job := jobOnPage(t, dept)
+	dept.waitJob(job)
+	if st := dept.open("/console/imports?lang=ja"); st != http.StatusForbidden {
+		t.Fatalf("the import history for a department administrator without the import authority: %d", st)
+	}
+	if hrefs := followBack(dept, job); len(hrefs) != 1 || hrefs[0] != "/console/groups/G001/users" {
+		t.Errorf("the department administrator's links back: %q", hrefs)
+	}
+
+	auditor := newTab(t, browser, s.base)
+	auditor.signIn("auditor", consolePassword)
+	if st := auditor.open("/console/imports/" + job + "?lang=ja"); st != http.StatusOK {
+		t.Fatalf("the log viewer's job page: %d", st)
+	}
+	if hrefs := followBack(auditor, job); len(hrefs) != 1 || hrefs[0] != "/console/imports" {
+		t.Errorf("the log viewer's links back: %q", hrefs)
+	}
+}
