@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/service"
 )
@@ -207,5 +209,74 @@ func TestJobBackLinkInBrowser(t *testing.T) {
 	}
 	if hrefs := followBack(auditor, job); len(hrefs) != 1 || hrefs[0] != "/console/imports" {
 		t.Errorf("the log viewer's links back: %q", hrefs)
+	}
+}
+
+// TestImportHistoryWidthsInBrowser reads the import history in Japanese on
+// a 1366 px and a 1024 px laptop: a number, a date, a status or a word
+// never breaks over lines (the table scrolls sideways instead), and
+// screenshots show it.
+func TestImportHistoryWidthsInBrowser(t *testing.T) {
+	t.Parallel()
+	chromium := requireChromium(t)
+	s := startBrowserServer(t)
+	addBigGroup(t, s, "LARGEGROUP", 300)
+	for _, dry := range []bool{true, false} {
+		job, err := s.m.Service.SubmitBulk(s.sys, service.BulkRequest{Action: service.BulkDisable, GroupID: "LARGEGROUP", Filter: &service.BulkFilter{}, DryRun: dry})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitJobDone(t, s, job)
+	}
+	job, err := s.m.Service.SubmitImport(s.sys, service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G001", FileName: "社員名簿_2026年度_新入社員_最終版.csv"},
+		[]byte("name,password,email\r\nbad,,not-an-address\r\n,,\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitJobDone(t, s, job)
+	b := newTab(t, startChromium(t, chromium), s.base)
+	b.signIn("admin", consolePassword)
+
+	// lines counts the lines of text of each cell of a column of the
+	// table (the distinct tops of its boxes), worst first.
+	const lines = `(() => {
+		const out = {};
+		for (const td of document.querySelectorAll("table.imp-table tbody td[data-label]")) {
+			const r = document.createRange();
+			r.selectNodeContents(td);
+			// A box that starts below the bottom of the line before
+			// starts a line (bold digits beside their words share it).
+			let n = 0, bottom = -Infinity;
+			for (const x of [...r.getClientRects()].filter(x => x.width > 0).sort((a, b) => a.top - b.top)) {
+				if (x.top >= bottom - 2) { n++; bottom = x.bottom; } else { bottom = Math.max(bottom, x.bottom); }
+			}
+			const k = td.getAttribute("data-label");
+			out[k] = Math.max(out[k] || 0, n);
+		}
+		return out;
+	})()`
+	for _, width := range []int64{1366, 1024} {
+		for _, page := range []string{"/console/imports/history", "/console/imports"} {
+			b.do(chromedp.EmulateViewport(width, 800))
+			if st := b.open(page + "?lang=ja"); st != http.StatusOK {
+				t.Fatalf("%s: %d", page, st)
+			}
+			if n := evalJS[int](b, `document.querySelectorAll("table.imp-table tbody tr[data-import-id]").length`); n < 4 {
+				t.Fatalf("%s lists %d jobs", page, n)
+			}
+			name := fmt.Sprintf("import-history-%s-ja-%d", strings.TrimPrefix(strings.ReplaceAll(page, "/", "-"), "-console-"), width)
+			b.screenshot(name)
+			got := evalJS[map[string]int](b, lines)
+			for col, max := range map[string]int{"ジョブ": 1, "状態": 2, "形式": 1, "グループ": 1, "行数": 1, "エラー": 1, "実行者": 1, "日時": 1, "結果": 2} {
+				if n, ok := got[col]; !ok {
+					t.Errorf("%s at %dpx: no column %s in %v", page, width, col, got)
+				} else if n > max {
+					t.Errorf("%s at %dpx: column %s takes %d lines, at most %d (screenshots/%s.png)", page, width, col, n, max, name)
+				}
+			}
+			if w := evalJS[float64](b, `document.documentElement.scrollWidth`); w > float64(width) {
+				t.Errorf("%s at %dpx: the page is %vpx wide; the table should scroll in its card", page, width, w)
+			}
+		}
 	}
 }
