@@ -502,3 +502,43 @@ func TestPatchEmailsWithoutPath(t *testing.T) {
 		}
 	})
 }
+
+// A rename through SCIM is held to the licence as the users are before it:
+// renaming a user whose name and address another group's user shares (one
+// licence for both) takes a licence of its own, refused when none is free,
+// by PATCH and PUT alike; a rename that frees the licence it takes passes.
+func TestRenameHeldToTheLicence(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		ids := createUsers(t, e, "alice", "bob")
+		e.scim("POST", "G2", "/Users", map[string]any{"userName": "alice", "emails": []any{map[string]any{"value": "alice@example.org"}}}).want(t, 201)
+		used := func() int {
+			t.Helper()
+			l, err := e.svc.Licence(e.sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l.Used
+		}
+		if n := used(); n != 2 {
+			t.Fatalf("%d licences used, want 2", n)
+		}
+		if _, err := e.svc.UpdateSettings(e.sys, map[string]string{meibo.SettingLicenceLimit: "2"}); err != nil {
+			t.Fatal(err)
+		}
+		e.scim("PATCH", "G1", "/Users/"+ids["alice"], `{"Operations":[{"op":"Replace","path":"userName","value":"alice2"}]}`).want(t, 409)
+		e.scim("PUT", "G1", "/Users/"+ids["alice"], map[string]any{"userName": "alice3",
+			"emails": []any{map[string]any{"value": "alice@example.org"}}}).want(t, 409)
+		if n := used(); n != 2 {
+			t.Errorf("%d licences used after refused renames, limit 2", n)
+		}
+		if u, _ := e.svc.UserByName(e.sys, "G1", "alice"); u == nil {
+			t.Errorf("alice renamed by a refused change")
+		}
+		// bob holds a licence alone: his new name takes it over.
+		e.scim("PATCH", "G1", "/Users/"+ids["bob"], `{"Operations":[{"op":"Replace","path":"userName","value":"bobby"}]}`).want(t, 200)
+		if n := used(); n != 2 {
+			t.Errorf("%d licences used after a rename of a user alone, want 2", n)
+		}
+	})
+}

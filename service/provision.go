@@ -395,12 +395,18 @@ func (s *Service) provisionUpdate(ctx context.Context, tx meibo.Tx, g *meibo.Gro
 		} else if meibo.ErrorCode(err) != meibo.CodeNotFound {
 			return nil, err
 		}
-		if err := tx.RenameUser(ctx, u.ID, u.Name); err != nil {
+	}
+	// The licence is checked against the users as they are before any of
+	// the change is written: a rename already made would count the new
+	// name among the licences held, and a rename away from a key shared
+	// with another group's user would pass however full the licence is.
+	if newKey := u.UnifiedKey(); newKey != oldKey {
+		if err := s.checkLicence(ctx, tx, []meibo.UnifiedKey{newKey}, []meibo.UnifiedKey{oldKey}); err != nil {
 			return nil, err
 		}
 	}
-	if newKey := u.UnifiedKey(); newKey != oldKey {
-		if err := s.checkLicence(ctx, tx, []meibo.UnifiedKey{newKey}, []meibo.UnifiedKey{oldKey}); err != nil {
+	if renamed {
+		if err := tx.RenameUser(ctx, u.ID, u.Name); err != nil {
 			return nil, err
 		}
 	}
