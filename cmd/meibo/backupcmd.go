@@ -54,7 +54,7 @@ func openBackup(ctx context.Context, dsn string, restore bool) (*sqlstore.DB, *s
 		db.Close()
 		return nil, nil, nil, err
 	}
-	svc := service.New(db, service.Config{Hasher: hasher, Logger: discardLogger(), Backuper: backup.Store{DB: db, Version: version, Alone: restore}})
+	svc := service.New(db, service.Config{Hasher: hasher, Logger: commandLog(ctx), Backuper: backup.Store{DB: db, Version: version, Alone: restore}})
 	return db, svc, meibo.WithActor(ctx, cliActor()), nil
 }
 

@@ -228,6 +228,39 @@ func TestNewerDatabase(t *testing.T) {
 	}
 }
 
+// TestCommandLogsCause checks that a command failing inside the service
+// (here an import whose writes the database refuses, as a full disk does)
+// prints the cause beside "Internal error", on stderr, and that a command
+// that goes well prints no log at all.
+func TestCommandLogsCause(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	r := c.ok("group", "create", "G1")
+	f := c.file("u.csv", []byte("name,password,email\r\ncarol,,\r\n"))
+	if r = c.ok("import", "--format", "users", "--group", "G1", f); strings.Contains(r.stderr, "meibo: ") {
+		t.Errorf("an import that went well logged: %s", r)
+	}
+	s, err := store.Open(context.Background(), c.db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.WriteDB().Exec(`CREATE TRIGGER full BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	f = c.file("v.csv", []byte("name,password,email\r\ndave,,\r\n"))
+	r = c.run([]string{"import", "--format", "users", "--group", "G1", f})
+	if r.code == 0 || !strings.Contains(r.stderr, "database or disk is full") || !strings.Contains(r.stderr, "meibo: error: ") {
+		t.Errorf("a failed import does not print its cause: %s", r)
+	}
+	if testing.Verbose() {
+		t.Log(r)
+	}
+	if strings.Contains(r.stdout, "database or disk is full") || strings.Contains(r.stdout, "meibo: error") {
+		t.Errorf("the log went to stdout: %s", r)
+	}
+}
+
 func TestImportCommand(t *testing.T) {
 	c := newCLI(t)
 	c.ok("group", "create", "G1")

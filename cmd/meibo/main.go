@@ -126,7 +126,7 @@ func run(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			err := c.run(ctx, env, args[1:])
+			err := c.run(withCommandLog(ctx, env.stderr), env, args[1:])
 			return report(env, c.name, err)
 		}
 	}
