@@ -431,7 +431,7 @@ func TestMetricsAddr(t *testing.T) {
 // TestReadyz: /readyz answers 200 on a healthy server, 503 when the
 // database does not answer or a migration is not applied, and 503 as soon
 // as shutdown begins, while
-// /healthz tells only that the process lives.
+// /healthz tells only that the process lives (200 during the drain too).
 func TestReadyz(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, engine string) {
@@ -448,6 +448,11 @@ func TestReadyz(t *testing.T) {
 			st, body := c.do("GET", "/readyz", "", nil, "")
 			return st == http.StatusServiceUnavailable && strings.Contains(body, "shutting down")
 		})
+		// The process still lives: the liveness probe stays 200, or an
+		// orchestrator would kill a server draining its requests.
+		if st, body := c.do("GET", "/healthz", "", nil, ""); st != http.StatusOK || !strings.Contains(body, `"ok"`) {
+			t.Errorf("GET /healthz while shutting down: %d %s", st, body)
+		}
 		if err := <-closed; err != nil {
 			t.Fatal(err)
 		}

@@ -340,14 +340,12 @@ func (m *Main) URL() string {
 	return scheme + net.JoinHostPort(host, fmt.Sprint(addr.Port))
 }
 
+// handleHealth is the liveness probe: 200 for as long as the process
+// answers, during the shutdown drain too (/readyz says whether to send it
+// requests; a liveness failure gets the process killed).
 func (m *Main) handleHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	if !m.ready.Load() {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		io.WriteString(w, `{"status":"starting"}`+"\n")
-		return
-	}
 	io.WriteString(w, `{"status":"ok"}`+"\n")
 }
 
