@@ -58,12 +58,90 @@ func parseFilter(f string) (filter.Expression, error) {
 	if err := checkFilterSize(f, "invalidFilter", "filter"); err != nil {
 		return nil, err
 	}
-	e, err := filter.ParseFilterNumber([]byte(f))
+	e, err := filter.ParseFilterNumber([]byte(upperHexEscapes(f)))
 	if err != nil {
 		return nil, badRequest("invalidFilter", filterProblem(f))
 	}
+	if err := decodeValues(e, "invalidFilter"); err != nil {
+		return nil, err
+	}
 	normalizeNames(e)
 	return e, nil
+}
+
+// parsePath parses a PATCH path (RFC 7644 §3.5.2), its value filter's
+// strings decoded as a filter's are.
+func parsePath(raw string) (filter.Path, error) {
+	if err := checkFilterSize(raw, "invalidPath", "path"); err != nil {
+		return filter.Path{}, err
+	}
+	p, err := filter.ParsePathNumber([]byte(upperHexEscapes(raw)))
+	if err != nil {
+		return filter.Path{}, badRequest("invalidPath", "the path cannot be read: "+err.Error())
+	}
+	if p.ValueExpression != nil {
+		if err := decodeValues(p.ValueExpression, "invalidPath"); err != nil {
+			return filter.Path{}, err
+		}
+	}
+	return p, nil
+}
+
+// upperHexEscapes writes the hex digits of the \uXXXX escapes in f's
+// quoted values in upper case: JSON allows either case, the parser's
+// grammar only the upper one.
+func upperHexEscapes(f string) string {
+	if !strings.Contains(f, `\u`) {
+		return f
+	}
+	b := []byte(f)
+	quoted := false
+	for i := 0; i < len(b); i++ {
+		switch {
+		case quoted && b[i] == '\\':
+			if i+1 < len(b) && b[i+1] == 'u' {
+				for j := i + 2; j < min(i+6, len(b)); j++ {
+					if b[j] >= 'a' && b[j] <= 'f' {
+						b[j] -= 'a' - 'A'
+					}
+				}
+			}
+			i++ // the escaped character
+		case b[i] == '"':
+			quoted = !quoted
+		}
+	}
+	return string(b)
+}
+
+// decodeValues decodes the string values of a filter: the parser keeps
+// the text between the quotes as it was written, and a filter's values are
+// JSON strings (RFC 7644 §3.4.2.2), so that "CONTOSO\\jdoe" is the name
+// CONTOSO\jdoe and "\u0041" is "A".
+func decodeValues(e filter.Expression, invalid string) error {
+	switch x := e.(type) {
+	case *filter.LogicalExpression:
+		if err := decodeValues(x.Left, invalid); err != nil {
+			return err
+		}
+		return decodeValues(x.Right, invalid)
+	case *filter.NotExpression:
+		return decodeValues(x.Expression, invalid)
+	case *filter.ValuePath:
+		return decodeValues(x.ValueFilter, invalid)
+	case *filter.AttributeExpression:
+		raw, ok := x.CompareValue.(string)
+		if !ok || !strings.ContainsRune(raw, '\\') {
+			return nil
+		}
+		var v string
+		if err := json.Unmarshal([]byte(`"`+raw+`"`), &v); err != nil {
+			return badRequest(invalid, fmt.Sprintf(`the value "%s" of %s is not a JSON string: a backslash starts an escape such as \\, \" or \u0041`,
+				raw, x.AttributePath.String()))
+		}
+		x.CompareValue = v
+	}
+	return nil
 }
 
 // normalizeNames writes the userName values of a filter in the normal form

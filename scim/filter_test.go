@@ -74,3 +74,41 @@ func TestFilterBounds(t *testing.T) {
 		t.Errorf("deep path: %s", b.raw)
 	}
 }
+
+// A filter's values are JSON strings (RFC 7644 §3.4.2.2): their escapes
+// are decoded before they are compared, in filters and in PATCH paths'
+// value filters, \u escapes in either case.
+func TestFilterValuesAreJSONStrings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		for _, n := range []string{`CONTOSO\jdoe`, `say"hi`, "Alice", "café"} {
+			e.scim("POST", "G1", "/Users", map[string]any{"userName": n}).want(t, 201)
+		}
+		id := e.scim("POST", "G1", "/Users", map[string]any{"userName": "bob", "emails": []any{map[string]any{"value": "bob@example.org", "type": "work"}}}).want(t, 201).str("id")
+		for f, want := range map[string]string{
+			`userName eq "CONTOSO\\jdoe"`:                         `CONTOSO\jdoe`,
+			`userName co "SO\\jd"`:                                `CONTOSO\jdoe`,
+			`userName eq "say\"hi" or userName eq "nobody"`:       `say"hi`,
+			`userName eq "\u0041lice"`:                            "Alice",
+			`userName eq "caf\u00e9"`:                             "café",
+			`userName eq "caf\u00E9" and active eq true`:          "café",
+			`emails[value eq "bob\u0040example.org"]`:             "bob",
+			`not (userName ne "CONTOSO\\jdoe")`:                   `CONTOSO\jdoe`,
+			`userName sw "CONTOSO\\" and userName ew "\u006Adoe"`: `CONTOSO\jdoe`,
+		} {
+			l := e.scim("GET", "G1", "/Users?filter="+url.QueryEscape(f), nil).want(t, 200)
+			if got := strings.Join(l.names(), ","); got != want {
+				t.Errorf("%s: %q, want %q", f, got, want)
+			}
+		}
+		e.scim("POST", "G1", "/Users", map[string]any{"userName": `CONTOSO\jdoe`}).want(t, 409)
+		p := e.scim("PATCH", "G1", "/Users/"+id, `{"Operations":[{"op":"replace","path":"emails[value eq \"bob\\u0040example.org\"].value","value":"bob2@example.org"}]}`).want(t, 200)
+		if got := p.str("emails"); !strings.Contains(got, "bob2@example.org") || strings.Contains(got, "bob@example.org") {
+			t.Errorf("a path's value filter with an escape: %s", p.raw)
+		}
+		// An escape JSON does not know is a filter that cannot be read.
+		if b := e.scim("GET", "G1", "/Users?filter="+url.QueryEscape(`userName eq "a\qb"`), nil).want(t, 400); b.str("scimType") != "invalidFilter" {
+			t.Errorf("an unknown escape: %s", b.raw)
+		}
+	})
+}

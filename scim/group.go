@@ -261,12 +261,9 @@ func (s *Server) groupPatchOps(ctx context.Context, group string, p *meibo.Profi
 			}
 			path, value = "members", mv
 		}
-		if err := checkFilterSize(path, "invalidPath", "path"); err != nil {
-			return nil, err
-		}
-		pp, err := filter.ParsePathNumber([]byte(path))
+		pp, err := parsePath(path)
 		if err != nil {
-			return nil, badRequest("invalidPath", "the path cannot be read: "+err.Error())
+			return nil, err
 		}
 		if !strings.EqualFold(pp.AttributePath.AttributeName, "members") {
 			if strings.EqualFold(pp.AttributePath.AttributeName, "displayName") {

@@ -108,12 +108,9 @@ func merge(dst, src map[string]any, add bool) {
 }
 
 func applyPath(res map[string]any, raw, kind string, value any) error {
-	if err := checkFilterSize(raw, "invalidPath", "path"); err != nil {
-		return err
-	}
-	p, err := filter.ParsePathNumber([]byte(raw))
+	p, err := parsePath(raw)
 	if err != nil {
-		return badRequest("invalidPath", "the path cannot be read: "+err.Error())
+		return err
 	}
 	obj := res
 	if uri := p.AttributePath.URI(); uri != "" {
