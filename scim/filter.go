@@ -65,8 +65,65 @@ func parseFilter(f string) (filter.Expression, error) {
 	if err := decodeValues(e, "invalidFilter"); err != nil {
 		return nil, err
 	}
+	if err := readDateTimes(e); err != nil {
+		return nil, err
+	}
 	normalizeNames(e)
 	return e, nil
+}
+
+// dateTimes lists the attributes of type dateTime (lower case, with their
+// parent): they compare as instants.
+var dateTimes = map[string]bool{"meta.created": true, "meta.lastmodified": true}
+
+// attrName is the lower-case name of a filter's attribute, with its
+// parent ("meta.created").
+func attrName(p filter.AttributePath) string {
+	name := strings.ToLower(p.AttributeName)
+	if sub := p.SubAttributeName(); sub != "" {
+		name += "." + strings.ToLower(sub)
+	}
+	return name
+}
+
+// readDateTimes reads the values compared with dateTime attributes as the
+// instants they name (RFC 3339, any offset, fractions of a second), so
+// that they compare chronologically; a value that is no such time is
+// refused rather than compared as text, which "yesterday" would match
+// with every user.
+func readDateTimes(e filter.Expression) error {
+	switch x := e.(type) {
+	case *filter.LogicalExpression:
+		if err := readDateTimes(x.Left); err != nil {
+			return err
+		}
+		return readDateTimes(x.Right)
+	case *filter.NotExpression:
+		return readDateTimes(x.Expression)
+	case *filter.AttributeExpression:
+		if x.Operator == filter.PR || !dateTimes[attrName(x.AttributePath)] {
+			return nil
+		}
+		s, ok := x.CompareValue.(string)
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if !ok || err != nil {
+			return badRequest("invalidFilter", fmt.Sprintf(`%s is a dateTime: the value %s is not one; write it as RFC 3339 in double quotes, such as "2026-01-02T15:04:05Z" or "2026-01-03T00:04:05.5+09:00"`,
+				x.AttributePath.String(), valueText(x.CompareValue)))
+		}
+		x.CompareValue = t
+	}
+	return nil
+}
+
+// valueText writes a filter's value as the filter wrote it.
+func valueText(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	if v == nil {
+		return "null"
+	}
+	return fmt.Sprint(v)
 }
 
 // parsePath parses a PATCH path (RFC 7644 §3.5.2), its value filter's
@@ -297,11 +354,7 @@ func matchAttr(e filter.AttributeExpression, res map[string]any) (bool, error) {
 		}
 		return false, nil
 	}
-	name := strings.ToLower(e.AttributePath.AttributeName)
-	if sub := e.AttributePath.SubAttributeName(); sub != "" {
-		name += "." + strings.ToLower(sub)
-	}
-	exact := caseExact[name]
+	exact := caseExact[attrName(e.AttributePath)]
 	if e.Operator == filter.NE {
 		ok, err := compareAny(vals, filter.EQ, e.CompareValue, exact)
 		return !ok, err
@@ -320,6 +373,15 @@ func compareAny(vals []any, op filter.CompareOperator, want any, exact bool) (bo
 }
 
 func compare(have any, op filter.CompareOperator, want any, exact bool) (bool, error) {
+	if wt, ok := want.(time.Time); ok {
+		// A dateTime attribute (readDateTimes): compared as instants.
+		hs, _ := have.(string)
+		ht, err := time.Parse(time.RFC3339Nano, hs)
+		if err != nil {
+			return false, nil
+		}
+		return order(op, ht.Compare(wt))
+	}
 	switch h := have.(type) {
 	case bool:
 		w, ok := want.(bool)
@@ -353,12 +415,6 @@ func compare(have any, op filter.CompareOperator, want any, exact bool) (bool, e
 				return false, nil
 			}
 			w = fmt.Sprint(want)
-		}
-		// Dates compare as instants.
-		if ht, err := time.Parse(time.RFC3339Nano, h); err == nil {
-			if wt, err := time.Parse(time.RFC3339Nano, w); err == nil {
-				return order(op, ht.Compare(wt))
-			}
 		}
 		if !exact {
 			h, w = strings.ToLower(h), strings.ToLower(w)
@@ -650,6 +706,7 @@ func sortResources(list []map[string]any, sortBy, sortOrder string) error {
 		return badRequest("invalidPath", "sortBy cannot be read: "+err.Error())
 	}
 	desc := strings.EqualFold(sortOrder, "descending")
+	instant := dateTimes[attrName(p)]
 	key := func(res map[string]any) (string, bool) {
 		vals := values(res, p)
 		if len(vals) == 0 {
@@ -657,6 +714,10 @@ func sortResources(list []map[string]any, sortBy, sortOrder string) error {
 		}
 		switch v := vals[0].(type) {
 		case string:
+			if t, err := time.Parse(time.RFC3339Nano, v); instant && err == nil {
+				// Of one width, so that the text sorts as the instants.
+				return t.UTC().Format("2006-01-02T15:04:05.000000000"), true
+			}
 			return strings.ToLower(v), true
 		default:
 			return fmt.Sprint(v), true

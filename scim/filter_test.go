@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meibo/meibo/store/storetest"
 )
@@ -109,6 +110,48 @@ func TestFilterValuesAreJSONStrings(t *testing.T) {
 		// An escape JSON does not know is a filter that cannot be read.
 		if b := e.scim("GET", "G1", "/Users?filter="+url.QueryEscape(`userName eq "a\qb"`), nil).want(t, 400); b.str("scimType") != "invalidFilter" {
 			t.Errorf("an unknown escape: %s", b.raw)
+		}
+	})
+}
+
+// Filters on dateTime attributes compare instants, whatever the offset or
+// fraction of a second written; a value that is no dateTime is refused,
+// not compared as text (meta.created lt "yesterday" matched every user).
+// Sorting by one orders the instants too.
+func TestFilterDateTimes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+		e.clock.Add(t0.Sub(e.clock.Now()))
+		e.scim("POST", "G1", "/Users", map[string]any{"userName": "bob"}).want(t, 201)
+		e.clock.Add(500 * time.Millisecond)
+		e.scim("POST", "G1", "/Users", map[string]any{"userName": "alice"}).want(t, 201)
+		for f, want := range map[string]string{
+			`meta.created gt "2026-01-02T03:04:05.25Z"`:        "alice",
+			`meta.created eq "2026-01-02T12:04:05+09:00"`:      "bob",
+			`meta.created ne "2026-01-02T12:04:05+09:00"`:      "alice",
+			`meta.created ge "2026-01-01T22:04:05.5-05:00"`:    "alice",
+			`meta.created lt "2026-01-02T03:04:05.000001Z"`:    "bob",
+			`meta.lastModified le "2026-01-02T04:04:06+01:00"`: "alice,bob",
+			`meta.created pr`: "alice,bob",
+		} {
+			l := e.scim("GET", "G1", "/Users?filter="+url.QueryEscape(f), nil).want(t, 200)
+			if got := strings.Join(l.names(), ","); got != want {
+				t.Errorf("%s: %q, want %q", f, got, want)
+			}
+		}
+		for _, f := range []string{`meta.created lt "yesterday"`, `meta.lastModified gt "2026-01-02"`, `meta.created gt 5`} {
+			for _, ep := range []string{"/Users", "/Groups"} {
+				b := e.scim("GET", "G1", ep+"?filter="+url.QueryEscape(f), nil).want(t, 400)
+				if d := b.str("detail"); b.str("scimType") != "invalidFilter" || !strings.Contains(d, "RFC 3339") ||
+					!strings.Contains(d, strings.SplitN(f, " ", 3)[2]) {
+					t.Errorf("%s %s: %s", ep, f, b.raw)
+				}
+			}
+		}
+		l := e.scim("GET", "G1", "/Users?sortBy=meta.created", nil).want(t, 200)
+		if got := strings.Join(l.names(), ","); got != "bob,alice" {
+			t.Errorf("sorted by meta.created: %s", got)
 		}
 	})
 }
