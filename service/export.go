@@ -132,7 +132,7 @@ func (s *Service) WriteImportErrors(ctx context.Context, id int64, w io.Writer, 
 			return err
 		}
 	}
-	if err := writeNote(ew, messagesNote(j, len(msgs))); err != nil {
+	if err := writeNote(ew, keptNote(j, msgs)); err != nil {
 		return err
 	}
 	return ew.Flush()

@@ -2,9 +2,12 @@ package service_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -119,7 +122,7 @@ func TestImportRowLimit(t *testing.T) {
 }
 
 // TestImportMessageCap: a job keeps its first messages and counts them all;
-// the errors file says how many of how many it shows.
+// the errors file says how many of how many of each it shows.
 func TestImportMessageCap(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, engine string) {
 		e := newIxEnv(t, engine, func(c *service.Config) { c.ImportMaxMessages = 10 })
@@ -155,14 +158,14 @@ func TestImportMessageCap(t *testing.T) {
 		var csv bytes.Buffer
 		e.must(e.svc.WriteImportErrors(e.sys, job.ID, &csv, meibo.English))
 		lines := strings.Split(strings.TrimSpace(csv.String()), "\r\n")
-		total := stored.ErrorCount + stored.WarningCount
-		if wantLast := fmt.Sprintf(",,warning,\"First %d of %d errors and warnings shown;", len(msgs), total); len(lines) != len(msgs)+2 || !strings.HasPrefix(lines[len(lines)-1], wantLast) {
+		note := fmt.Sprintf("Listed: the first %d of %d errors and the first %d of %d warnings;", len(errs), stored.ErrorCount, len(warns), stored.WarningCount)
+		if wantLast := ",,warning,\"" + note; len(lines) != len(msgs)+2 || !strings.HasPrefix(lines[len(lines)-1], wantLast) {
 			t.Errorf("errors file (%d lines) ends %q, want %q…", len(lines), lines[len(lines)-1], wantLast)
 		}
 		rep, err := e.svc.Report(e.sys, stored, meibo.English)
 		e.must(err)
-		if want := fmt.Sprintf("First %d of %d errors and warnings shown;", len(msgs), total); !strings.HasPrefix(rep.Note, want) {
-			t.Errorf("report note %q, want %q…", rep.Note, want)
+		if !strings.HasPrefix(rep.Note, note) {
+			t.Errorf("report note %q, want %q…", rep.Note, note)
 		}
 		if n := service.ImportMessagesNote(stored, 10); !strings.Contains(n.In(meibo.Japanese), "最初の10件") {
 			t.Errorf("note in Japanese: %s", n.In(meibo.Japanese))
@@ -278,4 +281,104 @@ func TestImportsAtOnceParallel(t *testing.T) {
 			t.Errorf("%d taken, %d refused; want 3 and 9", taken.Load(), limited.Load())
 		}
 	})
+}
+
+// TestImportErrorAmongWarnings: a file of 30,000 rows, every third without
+// an e-mail (a warning each, as invitations are sent) and one error far
+// down: the error is kept and listed wherever the job's messages are (the
+// report of the API and of `meibo imports show`, the errors file of the
+// console, the API and `meibo imports errors`, the console's page, which
+// lists the first 1,000 by row), however many warnings came before it,
+// and the note says how many of each are listed.
+func TestImportErrorAmongWarnings(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newIxEnv(t, engine, func(c *service.Config) { c.PublicURL = "https://meibo.example.org" })
+		ixBase(e)
+		for _, bad := range []struct {
+			row      int
+			cells    string
+			col, msg string
+		}{
+			{29_001, "bad29001,,not-an-address,staff", "email", "address"},
+			{15_001, "bad15001,,x15001@example.org,nosuch", "profile", "nosuch"},
+		} {
+			lines := []string{"name,password,email,profile"}
+			for k := 1; k <= 30_000; k++ {
+				switch {
+				case k+1 == bad.row:
+					lines = append(lines, bad.cells)
+				case k%3 == 0:
+					lines = append(lines, fmt.Sprintf("w%d,,,staff", k))
+				default:
+					lines = append(lines, fmt.Sprintf("n%d,,n%d@example.org,staff", k, k))
+				}
+			}
+			job := e.run(service.ImportRequest{Format: meibo.FormatUsers, GroupID: "G1", SendInvitations: true}, ixCSV(lines...))
+			stored := e.stored(job.ID)
+			if stored.Status != meibo.ImportFailed || stored.ErrorCount != 1 || stored.WarningCount < 9_999 {
+				t.Fatalf("row %d: job %s with %d errors, %d warnings; want FAILED with 1 error and 10,000 warnings",
+					bad.row, stored.Status, stored.ErrorCount, stored.WarningCount)
+			}
+			want := ixWant{row: bad.row, col: bad.col, text: bad.msg}
+			errs, warns := e.messages(stored)
+			e.wantMessages("errors", errs, want)
+			if len(errs)+len(warns) > 1000 || len(warns) == 0 {
+				t.Errorf("row %d: kept %d errors and %d warnings, want 1 and some warnings, 1,000 in all at most", bad.row, len(errs), len(warns))
+			}
+
+			// The console's page: the first 1,000 (and one, to know of more) by row.
+			page, err := e.svc.ImportMessages(e.sys, job.ID, 1001)
+			e.must(err)
+			if !slices.ContainsFunc(page, func(m meibo.ImportMessage) bool { return !m.Warning && ixMatch(m, want) }) {
+				t.Errorf("row %d: the console's first 1,001 messages lack the error", bad.row)
+			}
+
+			// The report (API, `meibo imports show`).
+			rep, err := e.svc.Report(e.sys, stored, meibo.English)
+			e.must(err)
+			if len(rep.Errors) != 1 || rep.Errors[0].Row != bad.row || rep.Errors[0].Column != bad.col {
+				t.Errorf("row %d: report errors %+v", bad.row, rep.Errors)
+			}
+			note := fmt.Sprintf("Listed: the first 1 of 1 errors and the first %d of %s warnings;", len(warns), fmtThousands(stored.WarningCount))
+			if !strings.HasPrefix(rep.Note, note) {
+				t.Errorf("row %d: report note %q, want %q…", bad.row, rep.Note, note)
+			}
+
+			// The errors file (console, API, `meibo imports errors`): the error
+			// line, the rows in order, the note last.
+			var csv bytes.Buffer
+			e.must(e.svc.WriteImportErrors(e.sys, job.ID, &csv, meibo.English))
+			out := strings.Split(strings.TrimSpace(csv.String()), "\r\n")
+			errLine := fmt.Sprintf("%d,%s,error,", bad.row, bad.col)
+			if !slices.ContainsFunc(out, func(l string) bool { return strings.HasPrefix(l, errLine) }) {
+				t.Errorf("row %d: the errors file has no line %q…", bad.row, errLine)
+			}
+			if last := out[len(out)-1]; !strings.Contains(last, note) {
+				t.Errorf("row %d: the errors file ends %q, want the note %q…", bad.row, last, note)
+			}
+			prev := 0
+			for _, l := range out[1 : len(out)-1] {
+				cell := strings.TrimPrefix(l[:strings.IndexByte(l, ',')], "\ufeff")
+				n, err := strconv.Atoi(cmp.Or(cell, "0"))
+				if err != nil || n < prev {
+					t.Fatalf("row %d: the errors file is not in the order of rows at %q (after row %d)", bad.row, l, prev)
+				}
+				prev = n
+			}
+			var ja bytes.Buffer
+			e.must(e.svc.WriteImportErrors(e.sys, job.ID, &ja, meibo.Japanese))
+			if !strings.Contains(ja.String(), "エラー 1件のうち最初の1件") {
+				t.Errorf("row %d: the Japanese errors file does not say how many errors it lists:\n%s", bad.row, ja.String()[max(0, ja.Len()-600):])
+			}
+		}
+	})
+}
+
+// fmtThousands writes n as the messages do: 10,000.
+func fmtThousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -32,7 +32,8 @@ type jobRun struct {
 	sawPassword bool
 	errors      int
 	warnings    int
-	kept        int                  // messages kept of the rows (see problem)
+	keptErrors  int                  // errors kept of the rows (see problem)
+	keptWarns   int                  // warnings kept of the rows (see problem)
 	changes     []meibo.ImportChange // what the apply changed (see recordChange)
 	hashes      map[int]string       // row → password hash, from the hash phase
 }
@@ -154,8 +155,12 @@ func (r *jobRun) heartbeat() {
 }
 
 // problem records an error or warning of the job. Every one is counted;
-// of the problems of rows only the first ones are kept (Config.ImportMaxMessages),
-// those of the whole file (row 0), which end the reading, always.
+// of the problems of rows only the first ones are kept, at most
+// Config.ImportMaxMessages in all, of which warnings take at most half:
+// the rest is the errors', so that an error (which fails the job, and
+// which the administrator must find) is never crowded out by warnings
+// that came before it, however many. Problems of the whole file (row 0),
+// which end the reading, are always kept.
 func (r *jobRun) problem(p csvio.Problem) {
 	if p.Warning {
 		r.warnings++
@@ -163,12 +168,45 @@ func (r *jobRun) problem(p csvio.Problem) {
 		r.errors++
 	}
 	if p.Row != 0 {
-		if r.kept >= r.s.maxMessages() {
+		limit := r.s.maxMessages()
+		switch {
+		case r.keptErrors+r.keptWarns >= limit:
 			return
+		case p.Warning && r.keptWarns >= limit/2:
+			return
+		case p.Warning:
+			r.keptWarns++
+		default:
+			r.keptErrors++
 		}
-		r.kept++
 	}
 	r.pending = append(r.pending, p.ImportMessage())
+}
+
+func init() {
+	meibo.RegisterMessages(map[string][2]string{
+		"import.messages.kept": {"Listed: the first %s of %s errors and the first %s of %s warnings; the others were counted but not kept (the --import-max-messages flag, MEIBO_IMPORT_MAX_MESSAGES, sets how many are kept, warnings at most half of them).",
+			"エラー %[2]s件のうち最初の%[1]s件、警告 %[4]s件のうち最初の%[3]s件を表示しています。残りは件数のみ記録しています(保存する件数は --import-max-messages フラグ、MEIBO_IMPORT_MAX_MESSAGES で設定します。警告はそのうち半分までです)。"},
+	})
+}
+
+// keptNote says, for a job that kept fewer messages than it counted, how
+// many errors of how many and how many warnings of how many msgs (the
+// job's kept messages) list; a zero Msg when they list them all.
+func keptNote(j *meibo.ImportJob, msgs []meibo.ImportMessage) meibo.Msg {
+	errs, warns := 0, 0
+	for _, m := range msgs {
+		if m.Warning {
+			warns++
+		} else {
+			errs++
+		}
+	}
+	if errs >= j.ErrorCount && warns >= j.WarningCount {
+		return meibo.Msg{}
+	}
+	return meibo.M("import.messages.kept", formatCount(min(errs, j.ErrorCount)), formatCount(j.ErrorCount),
+		formatCount(min(warns, j.WarningCount)), formatCount(j.WarningCount))
 }
 
 // flush writes pending messages (in their own transaction).

@@ -727,7 +727,7 @@ func (s *Service) Report(ctx context.Context, j *meibo.ImportJob, lang meibo.Lan
 			r.Errors = append(r.Errors, rm)
 		}
 	}
-	if note := messagesNote(j, len(msgs)); note.Key != "" {
+	if note := keptNote(j, msgs); note.Key != "" {
 		r.Note = note.In(lang)
 	}
 	return r, nil
