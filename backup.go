@@ -64,4 +64,9 @@ type BackupSettings struct {
 	Schedule string `json:"schedule"`
 	Dir      string `json:"dir"`
 	Keep     int    `json:"keep"`
+	// Since is when Schedule was set, kept by the service with the
+	// settings and not shown: a scheduled time before it is not backed up
+	// (a schedule set at 01:41 for "daily 01:43" waits two minutes, not
+	// for yesterday's 01:43). Zero in settings of older versions.
+	Since time.Time `json:"since,omitzero"`
 }

@@ -2,13 +2,16 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/meibo/meibo"
@@ -31,6 +34,8 @@ func init() {
 		"backup.replace.confirm": {"A restore replaces the whole installation and signs everyone out: confirm it with ?replace=true.", "リストアはインストール全体を置き換え、全員をサインアウトさせます。?replace=true で確認してください。"},
 		"backup.dir":             {"Give the folder as an absolute path on the server.", "フォルダーはサーバー上の絶対パスで指定してください。"},
 		"backup.keep":            {"Keep from 1 to 1000 files.", "保持するファイル数は 1〜1000 で指定してください。"},
+		"backup.dir.file":        {"The folder %s cannot hold backups: %s is a file, not a folder.", "フォルダー %s にはバックアップを保存できません: %s はフォルダーではなくファイルです。"},
+		"backup.dir.unwritable":  {"The folder %s cannot hold backups: %s", "フォルダー %s にはバックアップを保存できません: %s"},
 		"backup.schedule":        {"The schedule must be \"daily HH:MM\" or \"every N h\" (N from 1 to 168), not %q.", "スケジュールは「daily HH:MM」または「every N h」(N は 1〜168) で指定してください: %q"},
 	})
 }
@@ -198,7 +203,10 @@ func (s *Service) BackupLog(ctx context.Context, limit int) ([]*meibo.BackupLogE
 }
 
 // BackupSchedule is when automatic backups run: every day at a time of the
-// configured zone, or every so many hours (counted from midnight UTC).
+// configured zone, or every so many hours. Hours under a day are counted
+// from midnight UTC each day ("every 5 h": 00:00, 05:00 … 20:00 UTC); a day
+// or more from midnight UTC of 0001-01-01, a Monday ("every 24 h" at
+// midnight UTC, "every 168 h" on Mondays).
 type BackupSchedule struct {
 	Daily time.Duration // time of day (with Every zero)
 	Every time.Duration // interval, or zero
@@ -225,16 +233,23 @@ func ParseBackupSchedule(s string) (BackupSchedule, error) {
 	return BackupSchedule{}, bad
 }
 
-// Last returns the latest scheduled time at or before now.
+// Last returns the latest scheduled time at or before now. A daily time is
+// one of loc's wall clock, whatever its offset that day (summer time); on
+// the day the clocks skip it, it is the same time after the skip.
 func (b BackupSchedule) Last(now time.Time, loc *time.Location) time.Time {
 	if b.Every > 0 {
-		return now.UTC().Truncate(b.Every)
+		u := now.UTC()
+		if b.Every >= 24*time.Hour {
+			return u.Truncate(b.Every)
+		}
+		midnight := time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)
+		return midnight.Add(u.Sub(midnight).Truncate(b.Every))
 	}
 	n := now.In(loc)
-	day := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, loc)
-	t := day.Add(b.Daily)
+	h, m := int(b.Daily/time.Hour), int(b.Daily%time.Hour/time.Minute)
+	t := time.Date(n.Year(), n.Month(), n.Day(), h, m, 0, 0, loc)
 	if t.After(n) {
-		t = day.AddDate(0, 0, -1).Add(b.Daily)
+		t = time.Date(n.Year(), n.Month(), n.Day()-1, h, m, 0, 0, loc)
 	}
 	return t
 }
@@ -251,6 +266,7 @@ func (s *Service) BackupSettings(ctx context.Context) (meibo.BackupSettings, err
 		st, err = tx.BackupSettings(ctx)
 		return err
 	})
+	st.Since = time.Time{}
 	return st, err
 }
 
@@ -269,6 +285,8 @@ func (s *Service) UpdateBackupSettings(ctx context.Context, in meibo.BackupSetti
 		}
 		if !filepath.IsAbs(in.Dir) {
 			v.Add("dir", "backup.dir")
+		} else if key, args := unusableBackupDir(in.Dir); key != "" {
+			v.Add("dir", key, args...)
 		}
 	}
 	if in.Keep < 1 || in.Keep > 1000 {
@@ -277,32 +295,87 @@ func (s *Service) UpdateBackupSettings(ctx context.Context, in meibo.BackupSetti
 	if err := v.Err(); err != nil {
 		return in, err
 	}
+	in.Since = time.Time{}
 	err := s.store.Update(ctx, func(tx meibo.Tx) error {
 		before, err := tx.BackupSettings(ctx)
 		if err != nil {
 			return err
 		}
-		if err := tx.PutBackupSettings(ctx, in); err != nil {
+		stored := in
+		stored.Since = before.Since
+		if in.Schedule != "" && !sameSchedule(before.Schedule, in.Schedule) {
+			stored.Since = tx.Now()
+		}
+		if err := tx.PutBackupSettings(ctx, stored); err != nil {
 			return err
 		}
+		before.Since = time.Time{}
 		return s.audit(ctx, tx, "backup.settings", meibo.CategoryBackup, "settings", "backup", "", map[string]any{"before": before, "after": in})
 	})
 	return in, err
+}
+
+// sameSchedule reports whether two schedules run at the same times.
+func sameSchedule(a, b string) bool {
+	sa, errA := ParseBackupSchedule(a)
+	sb, errB := ParseBackupSchedule(b)
+	return errA == nil && errB == nil && sa == sb
+}
+
+// unusableBackupDir checks, when the settings are changed, that dir can
+// hold backups: no part of its path is a file, and an existing folder takes
+// a new file. It returns a message key and its arguments, or "" when dir
+// looks usable (a folder yet to be made is made by the first backup).
+func unusableBackupDir(dir string) (string, []any) {
+	dir = filepath.Clean(dir)
+	for p := dir; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err == nil {
+			if !fi.IsDir() {
+				return "backup.dir.file", []any{dir, p}
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return "backup.dir.unwritable", []any{dir, err.Error()}
+		}
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		f, err := os.CreateTemp(dir, ".meibo-check-*.tmp")
+		if err != nil {
+			return "backup.dir.unwritable", []any{dir, err.Error()}
+		}
+		f.Close()
+		os.Remove(f.Name())
+	}
+	return "", nil
 }
 
 // RunScheduledBackup makes the backup of the latest scheduled time if no
 // process has claimed it yet, as AUTOBACKUPUSER, into the configured folder,
 // then removes the oldest files past the number to keep. Servers sharing a
 // database claim each scheduled time once (a unique slot in the backup log).
-// It reports whether this call made (or tried) the backup.
+// A scheduled time before the schedule was set is not backed up. A failed
+// backup is tried again (backupRetryDelay) until one succeeds, the next
+// scheduled time comes, or backupAttempts were made. A file is named after
+// the time it was taken, which is later than its scheduled time when the
+// server was down then or a try failed. It reports whether this call made
+// (or tried) a backup.
 func (s *Service) RunScheduledBackup(ctx context.Context) (bool, error) {
 	if s.cfg.Backuper == nil {
 		return false, nil
 	}
 	var st meibo.BackupSettings
+	var recent []*meibo.BackupLogEntry
 	if err := s.store.View(ctx, func(tx meibo.Tx) error {
 		var err error
-		st, err = tx.BackupSettings(ctx)
+		if st, err = tx.BackupSettings(ctx); err != nil || st.Schedule == "" {
+			return err
+		}
+		recent, err = tx.BackupLog(ctx, 200)
 		return err
 	}); err != nil {
 		return false, err
@@ -314,8 +387,16 @@ func (s *Service) RunScheduledBackup(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	slot := sched.Last(s.now(), s.cfg.Location).UTC()
-	e := &meibo.BackupLogEntry{Kind: "backup", Via: "scheduled", Slot: slot.Format(time.RFC3339), Actor: meibo.BuiltinBackup, Outcome: "running"}
+	now := s.now()
+	slot := sched.Last(now, s.cfg.Location).UTC()
+	if slot.Before(st.Since) {
+		return false, nil
+	}
+	key, ok := nextAttempt(slot.Format(time.RFC3339), recent, now)
+	if !ok {
+		return false, nil
+	}
+	e := &meibo.BackupLogEntry{Kind: "backup", Via: "scheduled", Slot: key, Actor: meibo.BuiltinBackup, Outcome: "running"}
 	var claimed bool
 	var prefix, name string
 	if err := s.store.Update(ctx, func(tx meibo.Tx) error {
@@ -328,7 +409,7 @@ func (s *Service) RunScheduledBackup(ctx context.Context) (bool, error) {
 		// backs up under its own, and neither overwrites nor removes the
 		// other's files in a folder they share.
 		prefix = scheduledPrefix(id)
-		name = prefix + slot.Format("20060102-150405") + ".mbk"
+		name = prefix + now.UTC().Format("20060102-150405") + ".mbk"
 		e.File = filepath.Join(st.Dir, name)
 		claimed, err = tx.AddBackupLog(ctx, e)
 		return err
@@ -340,6 +421,51 @@ func (s *Service) RunScheduledBackup(ctx context.Context) (bool, error) {
 		return true, err
 	}
 	return true, rotate(st.Dir, prefix, max(st.Keep, 1))
+}
+
+// backupAttempts bounds the tries of one scheduled time; between them the
+// wait doubles from a minute up to backupRetryMax (about 2 h in all).
+const (
+	backupAttempts = 8
+	backupRetryMax = 30 * time.Minute
+)
+
+// backupRetryDelay is the wait after the nth failed try of a scheduled time.
+func backupRetryDelay(n int) time.Duration {
+	return min(time.Minute<<min(n-1, 10), backupRetryMax)
+}
+
+// nextAttempt returns the slot key of the next try of the scheduled time
+// slot, given the newest entries of the backup log: slot itself for the
+// first try, "slot#n" for the nth; false when the time is backed up, being
+// backed up, tried backupAttempts times, or the last try failed less than
+// backupRetryDelay ago.
+func nextAttempt(slot string, recent []*meibo.BackupLogEntry, now time.Time) (string, bool) {
+	var last *meibo.BackupLogEntry
+	tries := 0
+	for _, e := range recent {
+		if e.Via != "scheduled" || (e.Slot != slot && !strings.HasPrefix(e.Slot, slot+"#")) {
+			continue
+		}
+		tries++
+		if last == nil || e.ID > last.ID {
+			last = e
+		}
+	}
+	switch {
+	case last == nil:
+		return slot, true
+	case last.Outcome != "failed" || tries >= backupAttempts:
+		return "", false
+	}
+	failed := last.StartedAt
+	if last.FinishedAt != nil {
+		failed = *last.FinishedAt
+	}
+	if now.Before(failed.Add(backupRetryDelay(tries))) {
+		return "", false
+	}
+	return fmt.Sprintf("%s#%d", slot, tries+1), true
 }
 
 // scheduledPrefix is how the scheduled backup files of the installation
@@ -399,7 +525,7 @@ func (s *Service) RunBackupScheduler(ctx context.Context) {
 	defer t.Stop()
 	for {
 		if _, err := s.RunScheduledBackup(ctx); err != nil && ctx.Err() == nil {
-			s.log.Error("scheduled backup", "err", err)
+			s.log.Error("scheduled backup failed (tried again after a wait)", "err", err)
 		}
 		select {
 		case <-ctx.Done():

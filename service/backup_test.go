@@ -180,6 +180,7 @@ func TestScheduledBackup(t *testing.T) {
 			t.Errorf("a schedule that cannot be read: %v", err)
 		}
 		must(servers[0].UpdateBackupSettings(e.sys, meibo.BackupSettings{Schedule: "every 6h", Dir: dir, Keep: 2}))(t)
+		e.clock.Add(3 * time.Hour) // set at 09:00: the first scheduled time is 12:00
 		for round := 0; round < 4; round++ {
 			var wg sync.WaitGroup
 			made := make([]bool, len(servers))
@@ -245,6 +246,7 @@ func TestScheduledBackupsOfACopy(t *testing.T) {
 		}
 		orig := e.backupService()
 		must(orig.UpdateBackupSettings(e.sys, meibo.BackupSettings{Schedule: "every 6h", Dir: dir, Keep: 2}))(t)
+		e.clock.Add(3 * time.Hour)
 		if ok, err := orig.RunScheduledBackup(bg); !ok || err != nil {
 			t.Fatalf("first scheduled backup: %v %v", ok, err)
 		}
@@ -252,6 +254,7 @@ func TestScheduledBackupsOfACopy(t *testing.T) {
 		must(orig.Backup(e.sys, &file, "copy.mbk"))(t)
 
 		cp := newEnv(t, engine)
+		cp.clock.Add(3 * time.Hour) // the copy's clock is the original's
 		copySvc := cp.backupService()
 		must(copySvc.Restore(cp.sys, bytes.NewReader(file.Bytes()), "copy.mbk", false))(t)
 		if st := must(copySvc.BackupSettings(cp.sys))(t); st.Dir != dir {
@@ -292,6 +295,95 @@ func TestScheduledBackupsOfACopy(t *testing.T) {
 	})
 }
 
+// TestScheduledBackupWhen: a scheduled time before the schedule was set is
+// not backed up; a file is named after the time it was taken (a time
+// missed while the server was down is backed up later, under the later
+// time); a failed backup is tried again after a wait that grows, until it
+// succeeds; and a folder that a file stands in the way of is refused when
+// it is set.
+func TestScheduledBackupWhen(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine) // 2024-04-01 09:00 UTC
+		s := e.backupService()
+		dir := filepath.Join(t.TempDir(), "backups")
+		files := func() []string {
+			names, _ := filepath.Glob(filepath.Join(dir, "meibo-*.mbk"))
+			for i, n := range names {
+				names[i] = filepath.Base(n)[len("meibo-12345678-"):]
+			}
+			return names
+		}
+		run := func(want bool, wantErr bool) {
+			t.Helper()
+			ok, err := s.RunScheduledBackup(bg)
+			if ok != want || (err != nil) != wantErr {
+				t.Fatalf("at %v: made %v, %v; want %v, error %v", e.clock.Now(), ok, err, want, wantErr)
+			}
+		}
+
+		// A folder under a file: refused at once, naming the file.
+		file := filepath.Join(t.TempDir(), "plain")
+		noErr(t, os.WriteFile(file, []byte("x"), 0o600))
+		_, err := s.UpdateBackupSettings(e.sys, meibo.BackupSettings{Schedule: "daily 09:02", Dir: filepath.Join(file, "sub"), Keep: 5})
+		if meibo.ErrorCode(err) != meibo.CodeInvalid || err == nil || !strings.Contains(err.Error(), file+" is a file, not a folder") {
+			t.Errorf("a folder under a file: %v", err)
+		}
+
+		// Set at 09:00 for 09:02: yesterday's 09:02 is not made.
+		must(s.UpdateBackupSettings(e.sys, meibo.BackupSettings{Schedule: "daily 09:02", Dir: dir, Keep: 5}))(t)
+		if st := must(s.BackupSettings(e.sys))(t); !st.Since.IsZero() {
+			t.Errorf("the settings show %v", st.Since)
+		}
+		run(false, false)
+		e.clock.Add(2 * time.Minute)
+		run(true, false)
+		run(false, false)
+		// The same schedule set again does not move its start.
+		must(s.UpdateBackupSettings(e.sys, meibo.BackupSettings{Schedule: "daily  09:02", Dir: dir, Keep: 4}))(t)
+
+		// Down over the next day's 09:02: made at 10:00, named so.
+		e.clock.Add(24*time.Hour + 58*time.Minute)
+		run(true, false)
+		if got := files(); !slices.Equal(got, []string{"20240401-090200.mbk", "20240402-100000.mbk"}) {
+			t.Errorf("files %v", got)
+		}
+
+		// The folder unusable at the next time: tried again after 1, 2 and
+		// 4 minutes, not between.
+		noErr(t, os.RemoveAll(dir))
+		noErr(t, os.WriteFile(dir, []byte("in the way"), 0o600))
+		e.clock.Add(23*time.Hour + 2*time.Minute) // 2024-04-03 09:02
+		run(true, true)
+		run(false, false)
+		e.clock.Add(time.Minute)
+		run(true, true)
+		e.clock.Add(time.Minute)
+		run(false, false)
+		e.clock.Add(time.Minute)
+		run(true, true)
+		noErr(t, os.Remove(dir))
+		e.clock.Add(3 * time.Minute)
+		run(false, false)
+		e.clock.Add(time.Minute) // 09:09, 4 minutes after the third try
+		run(true, false)
+		e.clock.Add(30 * time.Minute)
+		run(false, false)
+		if got := files(); !slices.Equal(got, []string{"20240403-090900.mbk"}) { // the folder was made anew
+			t.Errorf("files %v", got)
+		}
+		log := must(s.BackupLog(e.sys, 10))(t)
+		var outcomes []string
+		for _, l := range log {
+			if strings.HasPrefix(l.Slot, "2024-04-03T09:02:00Z") {
+				outcomes = append(outcomes, l.Outcome)
+			}
+		}
+		if !slices.Equal(outcomes, []string{"ok", "failed", "failed", "failed"}) {
+			t.Errorf("the tries of 04-03 09:02: %v", outcomes)
+		}
+	})
+}
+
 // TestRestoreSettlesRunningImports: an import running when a backup was
 // taken fails in the restored installation at once, saying why, counted as
 // an error, its file kept without its passwords; it does not wait for the
@@ -327,24 +419,44 @@ func TestRestoreSettlesRunningImports(t *testing.T) {
 	})
 }
 
+// TestBackupSchedule: the latest scheduled time. Hours are counted from
+// midnight UTC each day; a daily time is the zone's wall clock on days the
+// clocks change too.
 func TestBackupSchedule(t *testing.T) {
 	tokyo := time.FixedZone("JST", 9*3600)
+	newYork, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := time.Date(2026, 12, 5, 20, 30, 0, 0, time.UTC) // 05:30 on the 6th in Tokyo
 	for _, c := range []struct {
 		in   string
+		now  time.Time
+		loc  *time.Location
 		want time.Time
 	}{
-		{"daily 02:00", time.Date(2026, 12, 6, 2, 0, 0, 0, tokyo)},
-		{"daily 06:00", time.Date(2026, 12, 5, 6, 0, 0, 0, tokyo)},
-		{"every 6h", time.Date(2026, 12, 5, 18, 0, 0, 0, time.UTC)},
-		{"every 1 h", time.Date(2026, 12, 5, 20, 0, 0, 0, time.UTC)},
+		{"daily 02:00", now, tokyo, time.Date(2026, 12, 6, 2, 0, 0, 0, tokyo)},
+		{"daily 06:00", now, tokyo, time.Date(2026, 12, 5, 6, 0, 0, 0, tokyo)},
+		{"every 6h", now, tokyo, time.Date(2026, 12, 5, 18, 0, 0, 0, time.UTC)},
+		{"every 1 h", now, tokyo, time.Date(2026, 12, 5, 20, 0, 0, 0, time.UTC)},
+		// Every 5 h: 00, 05, 10, 15 and 20 h UTC, every day.
+		{"every 5h", time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC), tokyo, time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)},
+		{"every 5h", time.Date(2026, 12, 7, 11, 0, 0, 0, time.UTC), tokyo, time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)},
+		{"every 5h", time.Date(2026, 12, 7, 23, 59, 0, 0, time.UTC), tokyo, time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)},
+		{"every 24h", time.Date(2026, 12, 7, 23, 59, 0, 0, time.UTC), tokyo, time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)},
+		// The day summer time ends (02:00 EDT becomes 01:00 EST) and the
+		// day it begins (02:00 EST becomes 03:00 EDT): 02:30 and 04:00 of
+		// the wall clock.
+		{"daily 02:30", time.Date(2026, 11, 1, 17, 0, 0, 0, time.UTC), newYork, time.Date(2026, 11, 1, 7, 30, 0, 0, time.UTC)},
+		{"daily 04:00", time.Date(2026, 3, 8, 17, 0, 0, 0, time.UTC), newYork, time.Date(2026, 3, 8, 8, 0, 0, 0, time.UTC)},
+		{"daily 23:00", time.Date(2026, 3, 9, 3, 30, 0, 0, time.UTC), newYork, time.Date(2026, 3, 9, 3, 0, 0, 0, time.UTC)},
 	} {
 		s, err := service.ParseBackupSchedule(c.in)
 		if err != nil {
 			t.Fatalf("%q: %v", c.in, err)
 		}
-		if got := s.Last(now, tokyo); !got.Equal(c.want) {
-			t.Errorf("%q: last %v, want %v", c.in, got, c.want)
+		if got := s.Last(c.now, c.loc); !got.Equal(c.want) {
+			t.Errorf("%q at %v: last %v, want %v", c.in, c.now, got.UTC(), c.want.UTC())
 		}
 	}
 	for _, bad := range []string{"", "daily", "daily 25:00", "every 0h", "every 6", "weekly 02:00", "every 200h"} {
