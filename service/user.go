@@ -429,9 +429,15 @@ func userTyped(ctx context.Context, tx meibo.Tx, groupID, name string) (*meibo.U
 	if meibo.ErrorCode(err) != meibo.CodeNotFound {
 		return u, err
 	}
-	cands, ferr := tx.UsersByFold(ctx, groupID, meibo.TypedNameFolds(name), 16)
+	// Names that differ only in case and width are few; so many that the
+	// one meant might not be among them count as several.
+	const most = 64
+	cands, ferr := tx.UsersByFold(ctx, groupID, meibo.TypedNameFolds(name), most)
 	if ferr != nil {
 		return nil, ferr
+	}
+	if len(cands) == most {
+		return nil, err
 	}
 	var found *meibo.User
 	key := meibo.TypedName(name)

@@ -363,7 +363,12 @@ func applyMigration(ctx context.Context, db *sql.DB, name, body, prelude string,
 	}
 	defer conn.Close()
 	var check string
-	if fk != nil && strings.HasPrefix(body, ForeignKeysOff) {
+	if strings.HasPrefix(body, ForeignKeysOff) {
+		if fk == nil {
+			// Run with the foreign keys on, its DROP TABLEs would delete
+			// every row that refers to the tables it copies.
+			return fmt.Errorf("migration %s rebuilds tables and needs the foreign keys off, which this way of migrating cannot do: open the database with meibo to migrate it", name)
+		}
 		var off, on string
 		off, on, check = fk.ForeignKeysSQL()
 		if _, err := conn.ExecContext(ctx, off); err != nil {

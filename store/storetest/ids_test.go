@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/meibo/meibo"
+	"github.com/meibo/meibo/store/sqlite"
 	"github.com/meibo/meibo/store/sqlstore"
 	"github.com/meibo/meibo/store/storetest"
 )
@@ -70,6 +71,25 @@ func sqliteSchema(t *testing.T, db *sqlstore.DB) []string {
 	return out
 }
 
+// sqliteColumns lists a table's columns with their declared types.
+func sqliteColumns(t *testing.T, db *sqlstore.DB, table string) []string {
+	t.Helper()
+	rows, err := db.WriteDB().QueryContext(ctx, `SELECT name || ' ' || type || ' ' || "notnull" || ' ' || COALESCE(dflt_value, '') FROM pragma_table_info($1)`, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 // TestIDsMigration: SQLite's migration 0036 copies the tables whose ids
 // must never be handed out twice into tables with AUTOINCREMENT, keeping
 // every id, row, index and trigger, with the foreign keys off only while it
@@ -82,10 +102,41 @@ func TestIDsMigration(t *testing.T) {
 		p := newGroup(t, db, "G1")
 		taro, hanako, gone := user(p, "山田太郎", "taro@example.com"), user(p, "hanako", "hanako@example.com"), user(p, "gone", "")
 		addUsers(t, db, taro, hanako, gone)
-		update(t, db, func(tx meibo.Tx) error { return tx.DeleteUsers(ctx, []int64{gone.ID}) })
+		// In SQL: the store's code is of the newest schema.
+		if _, err := db.WriteDB().ExecContext(ctx, `DELETE FROM users WHERE id = $1`, gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		before := sqliteSchema(t, db)
+		beforeCols := map[string][]string{}
+		for _, b := range before {
+			if name, ok := strings.CutPrefix(b, "table "); ok {
+				name, _, _ = strings.Cut(name, ":")
+				beforeCols[name] = sqliteColumns(t, db, name)
+			}
+		}
 		applied, err := db.Migrate(ctx)
 		if err != nil || !slices.Contains(applied, migration) {
 			t.Fatalf("applied %q: %v", applied, err)
+		}
+		// Every index and trigger is back as it was, and every column
+		// (later migrations may add some): compared with the database
+		// before the migration, not with a new one, which ran it too.
+		after := sqliteSchema(t, db)
+		for _, b := range before {
+			if !strings.HasPrefix(b, "table ") && !slices.Contains(after, b) {
+				t.Errorf("after the migration, missing or changed: %s", b)
+			}
+		}
+		for table, cols := range beforeCols {
+			now := sqliteColumns(t, db, table)
+			for _, c := range cols {
+				if !slices.Contains(now, c) {
+					t.Errorf("table %s lost its column %s", table, c)
+				}
+			}
+		}
+		if _, err := db.WriteDB().ExecContext(ctx, `INSERT INTO users_fts (users_fts) VALUES ('integrity-check')`); err != nil {
+			t.Errorf("the trigram index after the migration: %v", err)
 		}
 		if got, want := sqliteSchema(t, db), sqliteSchema(t, storetest.Open(t, "sqlite", nil)); !slices.Equal(got, want) {
 			t.Errorf("schema after the migration:\n%s\nwant, as a new database has it:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -116,6 +167,13 @@ func TestIDsMigration(t *testing.T) {
 		addUsers(t, db, last)
 		if last.ID <= next.ID {
 			t.Errorf("a user added after the newest was deleted got id %d; the deleted one had %d", last.ID, next.ID)
+		}
+	})
+	t.Run("not without the switch", func(t *testing.T) {
+		db := migratedBefore(t, "sqlite", "0036")
+		applied, err := sqlstore.Migrate(ctx, db.WriteDB(), sqlite.Migrations)
+		if err == nil || !strings.Contains(err.Error(), "foreign keys off") || slices.Contains(applied, migration) {
+			t.Fatalf("migrated without a way to turn the foreign keys off: applied %q, %v; want it refused", applied, err)
 		}
 	})
 	t.Run("refuses a broken key", func(t *testing.T) {
