@@ -321,15 +321,20 @@ func empty(ctx context.Context, tx *sql.Tx) error {
 }
 
 // resetIdentities moves each identity column's sequence past the highest
-// value restored, so that the next row gets a new ID.
+// value restored, so that the next row gets a new ID, and never back: an
+// ID the installation gave before the restore (a user made after the
+// backup, whose ID a SCIM client may still hold) is not given again, as
+// SQLite's AUTOINCREMENT keeps its own across a restore.
 func resetIdentities(ctx context.Context, tx *sql.Tx, target map[string][]column) error {
 	for _, table := range Tables {
 		for _, c := range target[table] {
 			if !c.identity {
 				continue
 			}
-			q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', '%s'), COALESCE(MAX(%s), 1), MAX(%s) IS NOT NULL) FROM %s`,
-				table, c.Name, quote(c.Name), quote(c.Name), quote(table))
+			q := fmt.Sprintf(`WITH s AS (SELECT pg_get_serial_sequence('%s', '%s') AS seq),
+				m AS (SELECT GREATEST((SELECT COALESCE(MAX(%s), 0) FROM %s), COALESCE(pg_sequence_last_value((SELECT seq FROM s)::regclass), 0)) AS v)
+				SELECT setval((SELECT seq FROM s), GREATEST(v, 1), v > 0) FROM m`,
+				table, c.Name, quote(c.Name), quote(table))
 			if _, err := tx.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("set the sequence of %s.%s: %w", table, c.Name, err)
 			}
