@@ -85,6 +85,12 @@ type Profile struct {
 	Default   bool      `json:"default"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// MembersVersion counts the users who joined, left or were renamed in
+	// the profile, and MembersChangedAt is the time of the latest (nil:
+	// none since it was counted): what a SCIM Group's version and
+	// lastModified follow.
+	MembersVersion   int64      `json:"-"`
+	MembersChangedAt *time.Time `json:"-"`
 }
 
 // Allows reports whether the profile allows action a.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	filter "github.com/scim2/filter-parser/v2"
 
@@ -21,27 +22,28 @@ import (
 // group's default profile.
 
 // groupResource is the SCIM group of profile p, with its members when
-// members is set. Its version covers what it shows: with the members, a
-// digest of them, so that a member added, removed or renamed changes the
-// ETag (the profile's own time changes only with its name); lastModified is
-// then the latest change of the profile or of a member in it.
+// members is set. Its version and lastModified are the profile's, whatever
+// is projected: they follow the profile's own changes (its name) and its
+// members' (a user who joins, leaves or is renamed in it, counted in the
+// store in the same transaction), so that a version read without the
+// members still holds for a change, and a member's leaving moves
+// lastModified on rather than back.
 func (s *Server) groupResource(ctx context.Context, groupID, baseURL string, p *meibo.Profile, members bool) (map[string]any, error) {
 	id := strconv.FormatInt(p.ID, 10)
 	meta := map[string]any{"resourceType": "Group", "created": p.CreatedAt.UTC().Format("2006-01-02T15:04:05.999999Z07:00"),
-		"location": baseURL + "/Groups/" + id}
+		"location":     baseURL + "/Groups/" + id,
+		"lastModified": groupModified(p).UTC().Format("2006-01-02T15:04:05.999999Z07:00"),
+		"version":      groupVersion(p)}
 	res := map[string]any{
 		"schemas":     []any{SchemaGroup},
 		"id":          id,
 		"displayName": p.Name,
 		"meta":        meta,
 	}
-	modified := p.UpdatedAt
-	meta["lastModified"], meta["version"] = modified.UTC().Format("2006-01-02T15:04:05.999999Z07:00"), version(modified)
 	if !members {
 		return res, nil
 	}
 	list := []any{}
-	var users []*meibo.User
 	f := meibo.UserFilter{GroupID: groupID, ProfileID: &p.ID, Limit: 500}
 	for {
 		page, err := s.svc.FindUsers(ctx, f)
@@ -51,30 +53,32 @@ func (s *Server) groupResource(ctx context.Context, groupID, baseURL string, p *
 		for _, u := range page.Users {
 			uid := strconv.FormatInt(u.ID, 10)
 			list = append(list, map[string]any{"value": uid, "display": u.Name, "$ref": baseURL + "/Users/" + uid})
-			if u.UpdatedAt.After(modified) {
-				modified = u.UpdatedAt
-			}
 		}
-		users = append(users, page.Users...)
 		if !page.HasNext || len(page.Users) == 0 {
 			break
 		}
 		f.After = page.Users[len(page.Users)-1].Name
 	}
 	res["members"] = list
-	meta["lastModified"] = modified.UTC().Format("2006-01-02T15:04:05.999999Z07:00")
-	meta["version"] = groupVersion(p, users)
 	return res, nil
 }
 
-// groupVersion is the ETag of a profile with its members (in the order of
-// their names).
-func groupVersion(p *meibo.Profile, members []*meibo.User) string {
-	h := sha256.New()
-	for _, u := range members {
-		fmt.Fprintf(h, "%d %q\n", u.ID, u.Name)
+// groupModified is a profile's lastModified: the later of its own change
+// and its members' latest.
+func groupModified(p *meibo.Profile) time.Time {
+	if c := p.MembersChangedAt; c != nil && c.After(p.UpdatedAt) {
+		return *c
 	}
-	return `W/"` + strconv.FormatInt(p.UpdatedAt.UnixMicro(), 36) + "-" + hex.EncodeToString(h.Sum(nil)[:8]) + `"`
+	return p.UpdatedAt
+}
+
+// groupVersion is the ETag of a profile as a SCIM group: its lastModified,
+// and a digest of its name and the count of its members' changes, so that
+// two changes within one tick of the clock still differ.
+func groupVersion(p *meibo.Profile) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%q %d", p.Name, p.MembersVersion)
+	return `W/"` + strconv.FormatInt(groupModified(p).UnixMicro(), 36) + "-" + hex.EncodeToString(h.Sum(nil)[:8]) + `"`
 }
 
 // wantsMembers tells whether a request's attribute selection keeps
@@ -411,15 +415,15 @@ func (s *Server) handleGroupPatch(w http.ResponseWriter, r *http.Request) {
 }
 
 // groupIfMatch returns the check of a group change's If-Match against the
-// group's version (with its members) in the change's transaction: "*" or
-// none matches any; a version matches with or without its weak prefix.
-func groupIfMatch(r *http.Request) func(*meibo.Profile, []*meibo.User) error {
+// group's version in the change's transaction: "*" or none matches any; a
+// version matches with or without its weak prefix.
+func groupIfMatch(r *http.Request) func(*meibo.Profile) error {
 	im := strings.TrimSpace(r.Header.Get("If-Match"))
-	return func(p *meibo.Profile, members []*meibo.User) error {
+	return func(p *meibo.Profile) error {
 		if im == "" || im == "*" {
 			return nil
 		}
-		v := groupVersion(p, members)
+		v := groupVersion(p)
 		for _, m := range strings.Split(im, ",") {
 			if m = strings.TrimSpace(m); m == v || "W/"+m == v {
 				return nil

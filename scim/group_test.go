@@ -2,9 +2,11 @@ package scim_test
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/meibo/meibo"
 	"github.com/meibo/meibo/store/storetest"
@@ -87,6 +89,103 @@ func TestGroupPatchReplaceMembers(t *testing.T) {
 		}
 		if u, _ := e.svc.UserByName(e.sys, "G1", "carol"); u.ProfileName != "default" {
 			t.Errorf("carol left in %s", u.ProfileName)
+		}
+	})
+}
+
+// A group has one version and one lastModified however it is read (with
+// its members, without them, or with displayName alone): they move when a
+// member joins, leaves, is renamed or deleted, never back, and a version
+// read without the members holds for a change.
+func TestGroupVersionWhateverTheProjection(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		ids := createUsers(t, e, "alice", "bob")
+		p, err := e.svc.CreateProfile(e.sys, "G1", meibo.Profile{Name: "sales"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid := fmt.Sprint(p.ID)
+		// meta reads the group's version and lastModified in every
+		// projection, in the list too, and checks that they agree.
+		meta := func(step string) (version, modified string) {
+			t.Helper()
+			for i, q := range []string{"", "?excludedAttributes=members", "?attributes=displayName"} {
+				a := e.scim("GET", "G1", "/Groups/"+pid+q, nil).want(t, 200)
+				v, m := a.str("meta.version"), a.str("meta.lastModified")
+				if a.header.Get("ETag") != v {
+					t.Errorf("%s %s: ETag %s, meta.version %s", step, q, a.header.Get("ETag"), v)
+				}
+				if i == 0 {
+					version, modified = v, m
+				} else if v != version || m != modified {
+					t.Errorf("%s: %s gives %s %s, with the members %s %s", step, q, v, m, version, modified)
+				}
+				sep := "?"
+				if q != "" {
+					sep = "&"
+				}
+				l := e.scim("GET", "G1", "/Groups"+q+sep+"filter="+url.QueryEscape(`displayName eq "sales"`), nil).want(t, 200)
+				if r, _ := l.body["Resources"].([]any); len(r) != 1 || fmt.Sprint(r[0].(map[string]any)["meta"].(map[string]any)["version"]) != version {
+					t.Errorf("%s: the list %s: %s", step, q, l.raw)
+				}
+			}
+			return version, modified
+		}
+		v, m := meta("empty")
+		moved := func(step string) {
+			t.Helper()
+			nv, nm := meta(step)
+			if nv == v || nm <= m {
+				t.Errorf("%s: version %s → %s, lastModified %s → %s", step, v, nv, m, nm)
+			}
+			v, m = nv, nm
+		}
+		members := func(ms ...string) string {
+			var list []string
+			for _, n := range ms {
+				list = append(list, `{"value":"`+ids[n]+`"}`)
+			}
+			return `[` + strings.Join(list, ",") + `]`
+		}
+		e.clock.Add(time.Minute)
+		// A version read without the members holds for a change.
+		bare := e.scim("GET", "G1", "/Groups/"+pid+"?excludedAttributes=members", nil).want(t, 200).header.Get("ETag")
+		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"add","path":"members","value":`+members("alice", "bob")+`}]}`,
+			"If-Match", bare).want(t, 204)
+		moved("two members added")
+		e.clock.Add(time.Minute)
+		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"remove","path":"members[value eq \"`+ids["alice"]+`\"]"}]}`,
+			"If-Match", v).want(t, 204)
+		moved("a member removed")
+		// lastModified filters answer alike whatever the projection (alice
+		// joined the default profile as she left sales).
+		for _, q := range []string{"?", "?excludedAttributes=members&", "?attributes=displayName&"} {
+			l := e.scim("GET", "G1", "/Groups"+q+"filter="+url.QueryEscape(`meta.lastModified ge "`+m+`"`), nil).want(t, 200)
+			if got := strings.Join(l.names(), ","); got != "default,sales" {
+				t.Errorf("lastModified ge %s, %s: %q", m, q, got)
+			}
+		}
+		e.clock.Add(time.Minute)
+		e.scim("DELETE", "G1", "/Users/"+ids["bob"], nil).want(t, 204)
+		moved("a member deleted")
+		// Changes within one tick of the clock still change the version.
+		e.scim("PATCH", "G1", "/Groups/"+pid, `{"Operations":[{"op":"add","path":"members","value":`+members("alice")+`}]}`).want(t, 204)
+		nv, _ := meta("a member added at the same time")
+		if nv == v {
+			t.Errorf("a member added at the same time: the version stayed %s", v)
+		}
+		v = nv
+		e.scim("PATCH", "G1", "/Users/"+ids["alice"], `{"Operations":[{"op":"replace","path":"userName","value":"alice2"}]}`).want(t, 200)
+		if nv, _ := meta("a member renamed"); nv == v {
+			t.Errorf("a member renamed: the version stayed %s", v)
+		}
+		// A change of a member that the group does not show leaves it.
+		v, m = meta("before")
+		e.clock.Add(time.Minute)
+		e.scim("PATCH", "G1", "/Users/"+ids["alice"], `{"Operations":[{"op":"replace","path":"displayName","value":"A"}]}`).want(t, 200)
+		if nv, nm := meta("a member's displayName"); nv != v || nm != m {
+			t.Errorf("a member's displayName: version %s → %s, lastModified %s → %s", v, nv, m, nm)
 		}
 	})
 }

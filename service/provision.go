@@ -104,13 +104,13 @@ func (s *Service) Provision(ctx context.Context, groupID string, ops []Provision
 }
 
 // ProvisionProfile applies changes to a group's users as Provision does
-// with atomic, once check has accepted the profile and its members (by
-// name) as they are in the changes' transaction: a client's version of the
-// profile is compared with the one that is changed, not with one that
-// another change may replace before this one is made. An error of check is
-// returned as it is, and nothing is written.
+// with atomic, once check has accepted the profile as it is in the
+// changes' transaction: a client's version of the profile is compared with
+// the one that is changed, not with one that another change may replace
+// before this one is made. An error of check is returned as it is, and
+// nothing is written.
 func (s *Service) ProvisionProfile(ctx context.Context, groupID string, profileID int64,
-	check func(p *meibo.Profile, members []*meibo.User) error, ops []ProvisionOp) ([]ProvisionResult, error) {
+	check func(p *meibo.Profile) error, ops []ProvisionOp) ([]ProvisionResult, error) {
 	a, err := requireUsers(ctx)
 	if err != nil {
 		return nil, err
@@ -122,15 +122,7 @@ func (s *Service) ProvisionProfile(ctx context.Context, groupID string, profileI
 		} else if err != nil {
 			return err
 		}
-		var members []*meibo.User
-		err = eachUserPage(ctx, tx, meibo.UserFilter{GroupID: g.ID, ProfileID: &p.ID}, func(us []*meibo.User) error {
-			members = append(members, us...)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return check(p, members)
+		return check(p)
 	})
 }
 

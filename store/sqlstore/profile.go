@@ -2,8 +2,10 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/meibo/meibo"
 )
@@ -33,14 +35,17 @@ func (t *Tx) CreateProfile(ctx context.Context, p *meibo.Profile) error {
 	return nil
 }
 
-const profileCols = `id, group_id, name, actions, api_access, is_default, created_at, updated_at`
+const profileCols = `id, group_id, name, actions, api_access, is_default, created_at, updated_at, members_version, members_changed_at`
 
 func scanProfile(s scanner) (*meibo.Profile, error) {
 	var p meibo.Profile
 	var actions string
-	if err := s.Scan(&p.ID, &p.GroupID, &p.Name, &actions, &p.APIAccess, &p.Default, &p.CreatedAt, &p.UpdatedAt); err != nil {
+	var changed sql.Null[time.Time]
+	if err := s.Scan(&p.ID, &p.GroupID, &p.Name, &actions, &p.APIAccess, &p.Default, &p.CreatedAt, &p.UpdatedAt,
+		&p.MembersVersion, &changed); err != nil {
 		return nil, err
 	}
+	p.MembersChangedAt = nullTime(changed)
 	p.Actions = []meibo.Action{}
 	for _, a := range splitList(actions) {
 		p.Actions = append(p.Actions, meibo.Action(a))

@@ -324,12 +324,20 @@ func (t *Tx) UpdateUsers(ctx context.Context, users []*meibo.User) error {
 
 // DeleteUsers deletes users by ID.
 func (t *Tx) DeleteUsers(ctx context.Context, ids []int64) error {
-	per := min(t.d.MaxParams(), 1000)
+	per := min(t.d.MaxParams()-1, 1000)
 	for start := 0; start < len(ids); start += per {
 		batch := ids[start:min(start+per, len(ids))]
 		args := make([]any, len(batch))
 		for i, id := range batch {
 			args[i] = id
+		}
+		// The profiles the users leave change (their members_version;
+		// inserts, moves and renames are counted by triggers, at the
+		// rows' updated_at, which a deleted row does not have).
+		if _, err := t.exec(ctx, "count the members who leave", `UPDATE profiles SET members_version = members_version + 1,
+			members_changed_at = $1 WHERE id IN (SELECT profile_id FROM users WHERE id IN (`+inList(len(batch), 2)+`))`,
+			append([]any{t.now}, args...)...); err != nil {
+			return err
 		}
 		res, err := t.exec(ctx, "delete users", `DELETE FROM users WHERE id IN (`+inList(len(batch), 1)+`)`, args...)
 		if err != nil {
