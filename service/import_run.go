@@ -36,6 +36,9 @@ type jobRun struct {
 	keptWarns   int                  // warnings kept of the rows (see problem)
 	changes     []meibo.ImportChange // what the apply changed (see recordChange)
 	hashes      map[int]string       // row → password hash, from the hash phase
+	// outcome, when set, is the failed job's message in place of the
+	// count of its errors (a job stopped, not refused).
+	outcome meibo.Msg
 }
 
 // importer is one format's checks and writes.
@@ -63,8 +66,44 @@ type noopImporter interface {
 
 // runClaimed runs a job this process has claimed and returns its final state.
 // data is the job's file when the caller has it at hand, else nil (it is then
-// loaded from the job).
+// loaded from the job). A job stopped by the end of ctx (a server shutting
+// down) stays RUNNING, for the next start to mark interrupted.
 func (s *Service) runClaimed(ctx context.Context, job *meibo.ImportJob, file jobFile, onProgress func(*Progress)) *meibo.ImportJob {
+	return s.runJob(ctx, job, file, onProgress, false)
+}
+
+// runHere is runClaimed for a job its caller submitted to run in the
+// foreground (the command line's `meibo import`): stopped by the end of
+// ctx (Ctrl-C, SIGTERM), the job is failed at once as cancelled, since no
+// server may run to settle it, and until one did it would count among
+// the imports of its group and of its submitter. Nothing of it was written.
+func (s *Service) runHere(ctx context.Context, job *meibo.ImportJob, file jobFile, onProgress func(*Progress)) *meibo.ImportJob {
+	return s.runJob(ctx, job, file, onProgress, true)
+}
+
+func init() {
+	meibo.RegisterMessages(map[string][2]string{
+		"import.cancelled": {"The import was stopped before it ended (meibo import was interrupted, by Ctrl-C or a signal); nothing of it was written. Run it again to import the file.",
+			"インポートは終了前に停止されました(meibo import が Ctrl-C またはシグナルで中断されました)。何も書き込まれていません。ファイルをインポートするには、もう一度実行してください。"},
+	})
+}
+
+// Stopped reports whether a failed job ended because it was stopped
+// (cancelled, or interrupted by the end of its process, or running when a
+// backup was taken) rather than because its file was refused.
+func Stopped(j *meibo.ImportJob) bool {
+	if j.Status != meibo.ImportFailed {
+		return false
+	}
+	for _, key := range []string{"import.cancelled", "import.interrupted", "import.restored"} {
+		if j.Message == meibo.M(key).In(meibo.English) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) runJob(ctx context.Context, job *meibo.ImportJob, file jobFile, onProgress func(*Progress), foreground bool) *meibo.ImportJob {
 	kind := meibo.ActorAdmin
 	if strings.Contains(job.CreatedBy, ":") { // see jobCreator
 		kind = meibo.ActorSystem
@@ -91,13 +130,18 @@ func (s *Service) runClaimed(ctx context.Context, job *meibo.ImportJob, file job
 	stop := r.watch(onProgress)
 	err := r.run()
 	stop()
-	if err != nil {
-		if ctx.Err() != nil {
-			// Shutting down: the job stays RUNNING and the next start
-			// marks it interrupted; nothing of it was written.
-			s.log.Warn("import stopped by shutdown", "job", job.ID)
-			return job
-		}
+	switch {
+	case err == nil:
+	case ctx.Err() != nil && !foreground:
+		// Shutting down: the job stays RUNNING and the next start
+		// marks it interrupted; nothing of it was written.
+		s.log.Warn("import stopped by shutdown", "job", job.ID)
+		return job
+	case ctx.Err() != nil:
+		s.log.Warn("import cancelled", "job", job.ID)
+		r.outcome = meibo.M("import.cancelled")
+		r.fail(r.outcome)
+	default:
 		s.log.Error("import job failed", "job", job.ID, "err", err)
 		r.fail(meibo.M("internal"))
 	}
@@ -559,6 +603,9 @@ func (r *jobRun) finishFailed(ctx context.Context) error {
 		j.Created, j.Updated, j.Deleted, j.Unchanged = 0, 0, 0, 0
 		j.ErrorCount, j.WarningCount = r.errors, r.warnings
 		j.Message = FailedMsg(r.errors).In(meibo.English)
+		if r.outcome.Key != "" {
+			j.Message = r.outcome.In(meibo.English)
+		}
 		if !IsBulkFormat(j.Format) {
 			data, err := r.fileBytes(ctx, tx)
 			if err != nil {

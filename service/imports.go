@@ -613,7 +613,8 @@ func (s *Service) SubmitAndRun(ctx context.Context, req ImportRequest, data []by
 // command line): it is read a chunk at a time, kept in the database in
 // chunks, and every pass of the job reads those back a chunk at a time.
 // The file must not change while it is read: its SHA-256 is taken first and
-// checked again as it is stored.
+// checked again as it is stored. A run stopped by the end of ctx fails the
+// job at once (runHere).
 func (s *Service) SubmitAndRunFile(ctx context.Context, req ImportRequest, path string, onProgress func(*Progress)) (*meibo.ImportJob, error) {
 	size, sum, err := hashFile(path)
 	if err != nil {
@@ -655,7 +656,7 @@ func (s *Service) SubmitAndRunFile(ctx context.Context, req ImportRequest, path 
 	if err != nil {
 		return nil, err
 	}
-	return s.runClaimed(ctx, job, nil, onProgress), nil
+	return s.runHere(ctx, job, nil, onProgress), nil
 }
 
 // hashFile returns the size and SHA-256 (hex) of the file at path.

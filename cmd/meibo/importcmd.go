@@ -113,7 +113,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 		if errors.As(err, &ue) {
 			return err
 		}
-		return refuse(err)
+		return refuse(interrupted(ctx, err, *lang))
 	}
 	defer c.Close()
 	var bar *progressBar
@@ -129,21 +129,40 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	if bar != nil {
 		onProgress = bar.update
 	}
+	// Jobs of processes that died (a `meibo import` killed, a server
+	// stopped hard) are settled first, as a server does when it starts,
+	// so that they do not count against the limits of imports at once;
+	// those of live processes, here or elsewhere, are left alone.
+	if err := c.svc.RecoverImports(c.ctx); err != nil {
+		return refuse(interrupted(ctx, err, *lang))
+	}
 	job, err := c.svc.SubmitAndRunFile(c.ctx, req, path, onProgress)
 	if bar != nil {
 		bar.done()
 	}
 	if err != nil {
-		return refuse(err)
+		return refuse(interrupted(ctx, err, *lang))
 	}
-	report, err := c.svc.Report(c.ctx, job, meibo.Lang(*lang))
+	// Interrupted (Ctrl-C, SIGTERM) while it ran, the job was recorded as
+	// stopped: it is reported all the same, read as it was recorded.
+	rctx := c.ctx
+	stopped := ctx.Err() != nil
+	if stopped {
+		rctx = context.WithoutCancel(c.ctx)
+		if j, err := c.svc.ImportJob(rctx, job.ID); err == nil {
+			job = j
+		}
+	}
+	report, err := c.svc.Report(rctx, job, meibo.Lang(*lang))
 	if err != nil {
 		return refuse(err)
 	}
 	if *stats {
 		printStats(env.stderr, job.Rows, time.Since(started))
 	}
-	if job.Status == meibo.ImportSuccess && !job.DryRun {
+	if stopped && job.Status == meibo.ImportSuccess && !job.DryRun {
+		fmt.Fprintln(env.stderr, "note: interrupted after the import was written: the keyword search finds the new users once a server, or the next import, has indexed them.")
+	} else if job.Status == meibo.ImportSuccess && !job.DryRun {
 		// The imported users wait for the keyword index; a server would
 		// index them in the background, but none may run.
 		t := time.Now()
@@ -175,6 +194,22 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
+func init() {
+	meibo.RegisterMessages(map[string][2]string{
+		"cli.import.interrupted": {"interrupted (Ctrl-C or a signal) before the import began; nothing was imported.",
+			"インポートの開始前に(Ctrl-C またはシグナルで)中断されました。何もインポートされていません。"},
+	})
+}
+
+// interrupted is err, or, when ctx ended (Ctrl-C, SIGTERM) before a job
+// began, an error that says so in lang rather than "context canceled".
+func interrupted(ctx context.Context, err error, lang string) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	return errors.New(meibo.M("cli.import.interrupted").In(meibo.Lang(lang)))
+}
+
 // importMemoryLimit is the soft memory limit of `meibo import` (GOMEMLIMIT
 // overrides it).
 const importMemoryLimit = 128 << 20
@@ -198,7 +233,10 @@ func printReport(w io.Writer, job *meibo.ImportJob, r *service.ImportReport) {
 	if r.Note != "" {
 		fmt.Fprintln(w, r.Note)
 	}
-	if r.Status == string(meibo.ImportFailed) {
+	switch {
+	case service.Stopped(job):
+		fmt.Fprintln(w, "the import was stopped; nothing was written")
+	case r.Status == string(meibo.ImportFailed):
 		fmt.Fprintln(w, "the file was refused; nothing was written")
 	}
 }
