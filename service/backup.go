@@ -51,6 +51,21 @@ func (s *Service) Backup(ctx context.Context, w io.Writer, file string) (*meibo.
 	return s.backup(ctx, e, w)
 }
 
+// BackupUnlogged writes a backup of a database that takes no writes (why
+// says why: a read-only file, a standby), for holders of authority 7: as
+// Backup, but without its entry in the backup log and the audit trail,
+// which cannot be written there; a warning says so.
+func (s *Service) BackupUnlogged(ctx context.Context, w io.Writer, file, why string) (*meibo.BackupInfo, error) {
+	if _, err := require(ctx, meibo.AuthBackup); err != nil {
+		return nil, err
+	}
+	if s.cfg.Backuper == nil {
+		return nil, meibo.Errorf(meibo.CodeConflict, "backup.unavailable")
+	}
+	s.log.Warn(fmt.Sprintf("the backup %s is made without its entry in the backup log and the audit log: the database takes no writes: %s", file, why))
+	return s.cfg.Backuper.Backup(ctx, w, 0)
+}
+
 // backup runs one logged and audited backup; e.ID is set when the entry was
 // already recorded (a claimed slot).
 func (s *Service) backup(ctx context.Context, e *meibo.BackupLogEntry, w io.Writer) (*meibo.BackupInfo, error) {

@@ -114,7 +114,18 @@ func runBackup(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer os.Remove(f.Name())
-	info, err := svc.Backup(actx, f, *out)
+	// A database this user cannot write (a read-only file, a standby)
+	// is backed up all the same, without the backup log it cannot take.
+	why, err := db.ReadOnly(ctx)
+	if err != nil {
+		return err
+	}
+	var info *meibo.BackupInfo
+	if why != "" {
+		info, err = svc.BackupUnlogged(actx, f, *out, why)
+	} else {
+		info, err = svc.Backup(actx, f, *out)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

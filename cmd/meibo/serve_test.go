@@ -11,10 +11,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -194,6 +196,119 @@ func TestReadOnlyDatabase(t *testing.T) {
 	c := newCLI(t)
 	if r := c.run([]string{"group", "list", "--db", readOnly}); r.code != 0 {
 		t.Errorf("group list on the read-only database: %s", r)
+	}
+	// A backup of it is made, without the backup log it cannot take.
+	mbk := filepath.Join(c.dir, "standby.mbk")
+	if r := c.run([]string{"backup", "--db", readOnly, "-o", mbk}); r.code != 0 || !strings.Contains(r.stderr, "without its entry in the backup log") ||
+		!strings.Contains(r.stderr, "default_transaction_read_only is on") {
+		t.Errorf("backup of the read-only database: %s", r)
+	}
+	if r := c.run([]string{"backup", "--verify", mbk}); r.code != 0 {
+		t.Errorf("verify the backup of the read-only database: %s", r)
+	}
+}
+
+// asUnprivileged runs the calling test again as the user nobody when this
+// process is root, whom no file's mode keeps from writing: it reports
+// whether the caller should run its body in this process.
+func asUnprivileged(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv("MEIBO_TEST_UNPRIVILEGED") != "" || os.Geteuid() != 0 {
+		return true
+	}
+	const nobody = 65534
+	dir, err := os.MkdirTemp("", "meibo-unprivileged-") // t.TempDir's parent is closed to others
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	tmp := filepath.Join(dir, "tmp")
+	bin := filepath.Join(dir, "meibo.test")
+	data, err := os.ReadFile(os.Args[0])
+	if err == nil {
+		err = os.WriteFile(bin, data, 0o755)
+	}
+	if err == nil {
+		err = os.Mkdir(tmp, 0o700)
+	}
+	if err == nil {
+		err = os.Chown(tmp, nobody, nobody)
+	}
+	if err == nil {
+		err = os.Chmod(dir, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
+	cmd.Dir, cmd.Env = tmp, append(os.Environ(), "MEIBO_TEST_UNPRIVILEGED=1", "TMPDIR="+tmp)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("--- PASS: "+t.Name())) {
+		t.Errorf("as the user nobody: %v\n%s", err, out)
+	}
+	return false
+}
+
+// TestReadOnlySQLite checks that a SQLite file this user cannot write, or
+// whose folder takes no new file, is refused by the server naming the file
+// or the folder and what to do, and that a backup of a read-only file is
+// made without the backup log it cannot take.
+func TestReadOnlySQLite(t *testing.T) {
+	if !asUnprivileged(t) {
+		return
+	}
+	c := newCLI(t)
+	c.ok("group", "create", "G1")
+
+	// Its folder takes no new file: SQLite cannot make -wal and -shm.
+	roDir := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(roDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inRO := filepath.Join(roDir, "r.db")
+	if err := os.WriteFile(inRO, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(roDir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(roDir, 0o700) })
+	want := "may not create files in the folder " + roDir
+	if r := c.run([]string{"group", "list", "--db", inRO}); r.code != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("group list in a read-only folder: %s", r)
+	}
+	m := NewMain(testConfig(inRO, io.Discard))
+	if err := m.Open(context.Background()); err == nil || !strings.Contains(err.Error(), want) {
+		if err == nil {
+			m.Close()
+		}
+		t.Errorf("serve in a read-only folder: %v", err)
+	}
+
+	// The file itself read-only.
+	for _, f := range []string{c.db, c.db + "-wal", c.db + "-shm"} {
+		if err := os.Chmod(f, 0o400); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	m = NewMain(testConfig(c.db, io.Discard))
+	if err := m.Open(context.Background()); err == nil || !strings.Contains(err.Error(), "the file "+c.db+" is read-only for this user") {
+		if err == nil {
+			m.Close()
+		}
+		t.Errorf("serve on a read-only file: %v", err)
+	}
+	mbk := filepath.Join(c.dir, "ro.mbk")
+	if r := c.run([]string{"backup", "-o", mbk}); r.code != 0 || !strings.Contains(r.stderr, "without its entry in the backup log") {
+		t.Errorf("backup of a read-only file: %s", r)
+	}
+	if r := c.run([]string{"backup", "--verify", mbk}); r.code != 0 {
+		t.Errorf("verify the backup of a read-only file: %s", r)
 	}
 }
 

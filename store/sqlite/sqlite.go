@@ -13,9 +13,11 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite"
@@ -74,6 +76,11 @@ func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.DB
 	write.SetConnMaxIdleTime(0)
 	if err := write.PingContext(ctx); err != nil {
 		write.Close()
+		if code(err) == sqlite3.SQLITE_READONLY_DIRECTORY {
+			return nil, fmt.Errorf("open %s: this user may not create files in the folder %s, where SQLite keeps the database's "+
+				"-wal and -shm files beside it: make the folder writable by the user meibo runs as, or move the database into one that is (%w)",
+				path, filepath.Dir(path), err)
+		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	rp := readPragmas
@@ -88,7 +95,7 @@ func Open(ctx context.Context, path string, opts sqlstore.Options) (*sqlstore.DB
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return sqlstore.New(read, write, dialect{}, Migrations, opts), nil
+	return sqlstore.New(read, write, dialect{path: path}, Migrations, opts), nil
 }
 
 // createPrivate creates the database file, empty, readable and writable by
@@ -125,7 +132,34 @@ func OpenToOthers(path string) (fs.FileMode, bool) {
 	return fi.Mode().Perm(), fi.Mode().Perm()&0o066 != 0
 }
 
-type dialect struct{}
+type dialect struct {
+	path string // of the database file
+}
+
+// ReadOnly says why this user cannot write the database: its file, its
+// -wal or -shm file, or its folder is read-only for the user (or on a
+// read-only file system). SQLite opens such a file for reading and refuses
+// the first write with "attempt to write a readonly database".
+func (d dialect) ReadOnly(context.Context, *sql.DB) (string, error) {
+	for _, f := range []string{d.path, d.path + "-wal", d.path + "-shm"} {
+		err := syscall.Access(f, 2) // W_OK
+		if err == nil || errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		mode := ""
+		if fi, serr := os.Stat(f); serr == nil {
+			mode = ", mode " + fi.Mode().Perm().String()
+		}
+		return fmt.Sprintf("the file %s is read-only for this user (%v%s): make it, and the database's -wal and -shm files, "+
+			"writable by the user meibo runs as", f, err, mode), nil
+	}
+	dir := filepath.Dir(d.path)
+	if err := syscall.Access(dir, 2|1); err != nil { // W_OK|X_OK: SQLite makes -wal and -shm files there
+		return fmt.Sprintf("this user may not create files in the folder %s (%v), where SQLite keeps the database's -wal and -shm files: "+
+			"make the folder writable by the user meibo runs as", dir, err), nil
+	}
+	return "", nil
+}
 
 func (dialect) Name() string { return "sqlite" }
 
