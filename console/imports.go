@@ -389,7 +389,7 @@ func (c *Console) importJobPage(q *req, id int64) (*importJobData, error) {
 		}
 		if len(msgs) > importMessagesShown {
 			msgs = msgs[:importMessagesShown]
-		} else if note := service.ImportMessagesNote(j, len(msgs)); note.Key != "" {
+		} else if note := service.ImportKeptNote(j, msgs); note.Key != "" {
 			d.Note = note.In(q.lang)
 		}
 		for _, m := range msgs {

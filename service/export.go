@@ -138,10 +138,10 @@ func (s *Service) WriteImportErrors(ctx context.Context, id int64, w io.Writer, 
 	return ew.Flush()
 }
 
-// ImportMessagesNote says, for a job that kept fewer messages than it
-// counted, how many of how many are shown (kept: how many it kept); a
-// zero Msg when it kept them all.
-func ImportMessagesNote(j *meibo.ImportJob, kept int) meibo.Msg { return messagesNote(j, kept) }
+// ImportKeptNote says, for a job that kept fewer messages than it counted,
+// how many errors and warnings of how many msgs (the job's kept messages)
+// list; a zero Msg when they list them all.
+func ImportKeptNote(j *meibo.ImportJob, msgs []meibo.ImportMessage) meibo.Msg { return keptNote(j, msgs) }
 
 // exportBatch is how many users the database's side of an export hands its
 // file's side at a time.

@@ -34,8 +34,6 @@ func init() {
 			"グループ %s には実行待ちまたは実行中のインポートが既に上限の%d件あるため、受け付けませんでした。いずれかが終わってから再度実行してください(上限は --import-max-per-group フラグ、MEIBO_IMPORT_MAX_PER_GROUP で設定します)。"},
 		"import.limit.admin": {"You have %d imports waiting or running already, the limit; nothing was submitted. Submit again when one has ended (the limit is set by the --import-max-per-admin flag, MEIBO_IMPORT_MAX_PER_ADMIN).",
 			"実行待ちまたは実行中のインポートが既に上限の%d件あるため、受け付けませんでした。いずれかが終わってから再度実行してください(上限は --import-max-per-admin フラグ、MEIBO_IMPORT_MAX_PER_ADMIN で設定します)。"},
-		"import.messages.first": {"First %s of %s errors and warnings shown; the others were counted but not kept (the --import-max-messages flag, MEIBO_IMPORT_MAX_MESSAGES, sets how many are kept).",
-			"エラーと警告 %[2]s件のうち、最初の%[1]s件を表示しています。残りは件数のみ記録しています(保存する件数は --import-max-messages フラグ、MEIBO_IMPORT_MAX_MESSAGES で設定します)。"},
 	})
 }
 
@@ -122,16 +120,6 @@ func (r *jobRun) overRows() (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-// messagesNote says, when a job kept fewer messages than it counted, how
-// many of how many are shown; "" when every one was kept.
-func messagesNote(j *meibo.ImportJob, kept int) meibo.Msg {
-	total := j.ErrorCount + j.WarningCount
-	if kept >= total {
-		return meibo.Msg{}
-	}
-	return meibo.M("import.messages.first", formatCount(kept), formatCount(total))
 }
 
 // formatCount writes n with thousands separators: "1,000,000".

@@ -167,7 +167,7 @@ func TestImportMessageCap(t *testing.T) {
 		if !strings.HasPrefix(rep.Note, note) {
 			t.Errorf("report note %q, want %q…", rep.Note, note)
 		}
-		if n := service.ImportMessagesNote(stored, 10); !strings.Contains(n.In(meibo.Japanese), "最初の10件") {
+		if n := service.ImportKeptNote(stored, msgs); !strings.Contains(n.In(meibo.Japanese), fmt.Sprintf("最初の%d件", len(errs))) {
 			t.Errorf("note in Japanese: %s", n.In(meibo.Japanese))
 		}
 	})
