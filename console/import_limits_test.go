@@ -45,7 +45,7 @@ func TestImportMessagesKept(t *testing.T) {
 		t.Fatalf("job %s", st.Status)
 	}
 	r := c.get("/console/imports/" + id)
-	r.want(t, "job page", http.StatusOK, []string{"First 1,000 of 1,100 errors and warnings shown", "--import-max-messages"},
+	r.want(t, "job page", http.StatusOK, []string{"Listed: the first 1,000 of 1,100 errors;", "--import-max-messages"},
 		"more are not listed here")
 	if n := strings.Count(r.body, "This is not a valid e-mail address."); n != 1000 {
 		t.Errorf("the page lists %d errors, want 1,000", n)

@@ -231,6 +231,10 @@ func init() {
 	meibo.RegisterMessages(map[string][2]string{
 		"import.messages.kept": {"Listed: the first %s of %s errors and the first %s of %s warnings; the others were counted but not kept (the --import-max-messages flag, MEIBO_IMPORT_MAX_MESSAGES, sets how many are kept, warnings at most half of them).",
 			"エラー %[2]s件のうち最初の%[1]s件、警告 %[4]s件のうち最初の%[3]s件を表示しています。残りは件数のみ記録しています(保存する件数は --import-max-messages フラグ、MEIBO_IMPORT_MAX_MESSAGES で設定します。警告はそのうち半分までです)。"},
+		"import.messages.kept.errors": {"Listed: the first %s of %s errors; the others were counted but not kept (the --import-max-messages flag, MEIBO_IMPORT_MAX_MESSAGES, sets how many are kept).",
+			"エラー %[2]s件のうち最初の%[1]s件を表示しています。残りは件数のみ記録しています(保存する件数は --import-max-messages フラグ、MEIBO_IMPORT_MAX_MESSAGES で設定します)。"},
+		"import.messages.kept.warnings": {"Listed: the first %s of %s warnings; the others were counted but not kept (the --import-max-messages flag, MEIBO_IMPORT_MAX_MESSAGES, sets how many are kept, warnings at most half of them).",
+			"警告 %[2]s件のうち最初の%[1]s件を表示しています。残りは件数のみ記録しています(保存する件数は --import-max-messages フラグ、MEIBO_IMPORT_MAX_MESSAGES で設定します。警告はそのうち半分までです)。"},
 	})
 }
 
@@ -246,8 +250,13 @@ func keptNote(j *meibo.ImportJob, msgs []meibo.ImportMessage) meibo.Msg {
 			errs++
 		}
 	}
-	if errs >= j.ErrorCount && warns >= j.WarningCount {
+	switch {
+	case errs >= j.ErrorCount && warns >= j.WarningCount:
 		return meibo.Msg{}
+	case j.WarningCount == 0:
+		return meibo.M("import.messages.kept.errors", formatCount(min(errs, j.ErrorCount)), formatCount(j.ErrorCount))
+	case j.ErrorCount == 0:
+		return meibo.M("import.messages.kept.warnings", formatCount(min(warns, j.WarningCount)), formatCount(j.WarningCount))
 	}
 	return meibo.M("import.messages.kept", formatCount(min(errs, j.ErrorCount)), formatCount(j.ErrorCount),
 		formatCount(min(warns, j.WarningCount)), formatCount(j.WarningCount))
