@@ -141,7 +141,9 @@ func (s *Service) WriteImportErrors(ctx context.Context, id int64, w io.Writer, 
 // ImportKeptNote says, for a job that kept fewer messages than it counted,
 // how many errors and warnings of how many msgs (the job's kept messages)
 // list; a zero Msg when they list them all.
-func ImportKeptNote(j *meibo.ImportJob, msgs []meibo.ImportMessage) meibo.Msg { return keptNote(j, msgs) }
+func ImportKeptNote(j *meibo.ImportJob, msgs []meibo.ImportMessage) meibo.Msg {
+	return keptNote(j, msgs)
+}
 
 // exportBatch is how many users the database's side of an export hands its
 // file's side at a time.
