@@ -23,7 +23,7 @@ type Actor struct {
 	Addr        string
 	Authorities Authorities
 	Groups      []string // department groups (AuthDepartment)
-	GroupID     string   // a portal user's group
+	GroupID     string   // a portal user's, a device's or a SCIM token's group, as stored
 	GroupAdmin  bool     // a portal user who may see every device of the group
 	APIAccess   bool     // a portal user with API access, who may make personal tokens
 	Session     string   // the hash of the browser session acting, if any

@@ -151,7 +151,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // auth checks the bearer token against the group of the path and puts
-// the token's actor in the context.
+// the token's actor in the context, and the group's stored ID in the
+// path's place.
 func (s *Server) auth(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -166,6 +167,9 @@ func (s *Server) auth(h http.HandlerFunc) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
+		// The group as stored, whatever the case of the path: the
+		// locations answers name are the group's own.
+		r.SetPathValue("group", act.GroupID)
 		h(w, r.WithContext(meibo.WithActor(r.Context(), act)))
 	})
 }

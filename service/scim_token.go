@@ -116,9 +116,10 @@ func (s *Service) RevokeSCIMToken(ctx context.Context, groupID string, id int64)
 	})
 }
 
-// AuthenticateSCIM checks a SCIM token for group's endpoint and returns the
-// actor it acts as: its maker's authorities and department scope as they are
-// now, named after the token. A token of another group, an expired one, or
+// AuthenticateSCIM checks a SCIM token for group's endpoint (its ID in any
+// case) and returns the actor it acts as: its maker's authorities and
+// department scope as they are now, named after the token, with the
+// group's ID as stored. A token of another group, an expired one, or
 // one whose maker is disabled or gone is unauthorized.
 func (s *Service) AuthenticateSCIM(ctx context.Context, groupID, secret, addr string) (*meibo.Actor, error) {
 	unauthorized := meibo.Errorf(meibo.CodeUnauthorized, "token.invalid")
@@ -137,7 +138,7 @@ func (s *Service) AuthenticateSCIM(ctx context.Context, groupID, secret, addr st
 		}
 		name := SCIMActorPrefix + k.Name
 		if k.AdminID == nil {
-			act = &meibo.Actor{Kind: meibo.ActorSystem, Name: name, Addr: addr, Authorities: meibo.EveryAuthority}
+			act = &meibo.Actor{Kind: meibo.ActorSystem, Name: name, Addr: addr, Authorities: meibo.EveryAuthority, GroupID: k.GroupID}
 			return nil
 		}
 		ad, err := tx.Admin(ctx, *k.AdminID)
@@ -147,7 +148,8 @@ func (s *Service) AuthenticateSCIM(ctx context.Context, groupID, secret, addr st
 		if ad.Disabled {
 			return unauthorized
 		}
-		act = &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: name, Addr: addr, Authorities: ad.Authorities, Groups: ad.Groups}
+		act = &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: name, Addr: addr, Authorities: ad.Authorities, Groups: ad.Groups,
+			GroupID: k.GroupID}
 		act.Refused = s.refuser(act)
 		return nil
 	})
