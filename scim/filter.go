@@ -242,15 +242,23 @@ func filterProblem(f string) string {
 	return fmt.Sprintf(`the filter %q cannot be read: %s; for example userName eq "alice" and active eq true`, f, hint)
 }
 
-// caseExact lists the attributes compared with regard to case: meibo's
-// user names are case-sensitive (Schemas says so), IDs too.
-var caseExact = map[string]bool{"id": true, "externalid": true, "username": true, "meta.version": true, "password": true}
+// userCaseExact and groupCaseExact list the attributes of users and of
+// groups compared with regard to case, as /Schemas declares them
+// (caseExact): IDs; user names, unique in the group case-sensitively; and
+// profile names (a group's displayName, a user's profile), unique in the
+// group case-sensitively too and looked up as written.
+var (
+	userCaseExact = map[string]bool{"id": true, "externalid": true, "username": true, "meta.version": true, "password": true,
+		"profile": true}
+	groupCaseExact = map[string]bool{"id": true, "externalid": true, "displayname": true, "meta.version": true}
+)
 
-// match evaluates a filter on a resource.
-func match(e filter.Expression, res map[string]any) (bool, error) {
+// match evaluates a filter on a resource whose attributes in exact are
+// compared with regard to case.
+func match(e filter.Expression, res map[string]any, exact map[string]bool) (bool, error) {
 	switch x := e.(type) {
 	case *filter.LogicalExpression:
-		l, err := match(x.Left, res)
+		l, err := match(x.Left, res, exact)
 		if err != nil {
 			return false, err
 		}
@@ -260,12 +268,12 @@ func match(e filter.Expression, res map[string]any) (bool, error) {
 		if x.Operator == filter.OR && l {
 			return true, nil
 		}
-		return match(x.Right, res)
+		return match(x.Right, res, exact)
 	case *filter.NotExpression:
-		v, err := match(x.Expression, res)
+		v, err := match(x.Expression, res, exact)
 		return !v, err
 	case *filter.AttributeExpression:
-		return matchAttr(*x, res)
+		return matchAttr(*x, res, exact)
 	case *filter.ValuePath:
 		v, _, _ := lookup(res, x.AttributePath.AttributeName)
 		vals, ok := v.([]any)
@@ -277,7 +285,7 @@ func match(e filter.Expression, res map[string]any) (bool, error) {
 			if !ok {
 				continue
 			}
-			if ok, err := match(x.ValueFilter, m); err != nil || ok {
+			if ok, err := match(x.ValueFilter, m, exact); err != nil || ok {
 				return ok, err
 			}
 		}
@@ -340,7 +348,7 @@ func values(res map[string]any, p filter.AttributePath) []any {
 	return out
 }
 
-func matchAttr(e filter.AttributeExpression, res map[string]any) (bool, error) {
+func matchAttr(e filter.AttributeExpression, res map[string]any, caseExact map[string]bool) (bool, error) {
 	vals := values(res, e.AttributePath)
 	if e.Operator == filter.PR {
 		for _, v := range vals {
@@ -604,7 +612,7 @@ func (s *Server) listUsers(ctx context.Context, groupID, baseURL string, e filte
 		}
 		res := roundTrip(userResource(p, baseURL))
 		if e != nil {
-			ok, err := match(e, res)
+			ok, err := match(e, res, userCaseExact)
 			if err != nil || !ok {
 				return err
 			}

@@ -140,7 +140,7 @@ func (s *Server) handleGroups(w http.ResponseWriter, r *http.Request) {
 		}
 		res = roundTrip(res)
 		if e != nil {
-			ok, err := match(e, res)
+			ok, err := match(e, res, groupCaseExact)
 			if err != nil {
 				s.fail(w, r, err)
 				return

@@ -189,3 +189,46 @@ func TestGroupVersionWhateverTheProjection(t *testing.T) {
 		}
 	})
 }
+
+// A group's displayName (a profile's name) is what /Schemas says: case-exact.
+// Profile names are unique with regard to case, so two may differ in it
+// alone, and a filter tells them apart; so does one on a user's profile.
+func TestGroupDisplayNameCaseExact(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		for _, n := range []string{"Sales", "sales"} {
+			if _, err := e.svc.CreateProfile(e.sys, "G1", meibo.Profile{Name: n}); err != nil {
+				t.Fatalf("profile %s: %v", n, err)
+			}
+		}
+		e.scim("POST", "G1", "/Users", map[string]any{"userName": "alice", meiboSchema: map[string]any{"profile": "Sales"}}).want(t, 201)
+		e.scim("POST", "G1", "/Users", map[string]any{"userName": "bob", meiboSchema: map[string]any{"profile": "sales"}}).want(t, 201)
+		sc := e.scim("GET", "G1", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group", nil).want(t, 200)
+		for _, a := range sc.body["attributes"].([]any) {
+			if m := a.(map[string]any); m["name"] == "displayName" && m["caseExact"] != true {
+				t.Errorf("displayName declared %v", m)
+			}
+		}
+		for f, want := range map[string]string{
+			`displayName eq "sales"`:     "sales",
+			`displayName eq "Sales"`:     "Sales",
+			`displayName eq "SALES"`:     "",
+			`displayName sw "S"`:         "Sales",
+			`displayName ne "Sales"`:     "default,sales",
+			`displayName co "ale"`:       "Sales,sales",
+			`displayName eq "Default"`:   "",
+			`not (displayName ew "les")`: "default",
+		} {
+			l := e.scim("GET", "G1", "/Groups?filter="+url.QueryEscape(f), nil).want(t, 200)
+			if got := strings.Join(l.names(), ","); got != want {
+				t.Errorf("%s: %q, want %q", f, got, want)
+			}
+		}
+		l := e.scim("GET", "G1", "/Users?filter="+url.QueryEscape(meiboSchema+`:profile eq "sales"`), nil).want(t, 200)
+		if got := strings.Join(l.names(), ","); got != "bob" {
+			t.Errorf("profile eq sales: %q", got)
+		}
+	})
+}
+
+const meiboSchema = "urn:meibo:params:scim:schemas:extension:meibo:2.0:User"

@@ -223,7 +223,7 @@ func applyPath(res map[string]any, raw, kind string, value any) error {
 			kept = append(kept, e)
 			continue
 		}
-		ok, err := match(p.ValueExpression, m)
+		ok, err := match(p.ValueExpression, m, userCaseExact)
 		if err != nil {
 			return err
 		}
