@@ -74,6 +74,9 @@ func schemas(baseURL string) []map[string]any {
 		attr("primary", "boolean", rw, def, "none", false, false, false))
 	emails["description"] = "meibo keeps one address: the primary one given, else the one of type work (or of no type), else the first; " +
 		"it is returned as the primary address of type work. An address added that is neither primary nor of type work (home, other) is not kept."
+	formatted := attr("formatted", "string", ro, def, "none", false, false, false)
+	formatted["description"] = "Not kept: built from givenName and familyName, the family name first when either is written in " +
+		"Chinese, Japanese or Korean script (山田 太郎), else the given name first (Jane Doe)."
 	user := map[string]any{
 		"schemas": []string{SchemaSchema}, "id": SchemaUser, "name": "User", "description": "A user of a meibo group",
 		"attributes": []any{
@@ -84,7 +87,7 @@ func schemas(baseURL string) []map[string]any {
 			attr("name", "complex", rw, def, "none", false, false, false,
 				attr("givenName", "string", rw, def, "none", false, false, false),
 				attr("familyName", "string", rw, def, "none", false, false, false),
-				attr("formatted", "string", ro, def, "none", false, false, false)),
+				formatted),
 			attr("displayName", "string", rw, def, "none", false, false, false),
 			attr("active", "boolean", rw, def, "none", false, false, false),
 			attr("password", "string", wo, never, "none", false, true, false),

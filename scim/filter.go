@@ -134,7 +134,7 @@ func parsePath(raw string) (filter.Path, error) {
 	}
 	p, err := filter.ParsePathNumber([]byte(upperHexEscapes(raw)))
 	if err != nil {
-		return filter.Path{}, badRequest("invalidPath", "the path cannot be read: "+err.Error())
+		return filter.Path{}, badRequest("invalidPath", pathProblem(raw))
 	}
 	if p.ValueExpression != nil {
 		if err := decodeValues(p.ValueExpression, "invalidPath"); err != nil {
@@ -240,6 +240,26 @@ func filterProblem(f string) string {
 		hint = "each comparison is an attribute, an operator (eq, ne, co, sw, ew, gt, ge, lt, le, or pr without a value) and a value (strings in double quotes), joined by and or or"
 	}
 	return fmt.Sprintf(`the filter %q cannot be read: %s; for example userName eq "alice" and active eq true`, f, hint)
+}
+
+// pathProblem says what is wrong with a PATCH path the parser refused, for
+// the person who wrote it, as filterProblem does for filters (the parser's
+// own text reads "parse conflict [00:006]: expected int32 …").
+func pathProblem(p string) string {
+	var hint string
+	switch {
+	case strings.TrimSpace(p) == "":
+		return "the path is empty: leave it out to change the attributes of the value, or name one such as userName"
+	case strings.Count(p, `"`)%2 == 1:
+		hint = "a value's double quotes do not pair (one is missing)"
+	case strings.Count(p, "[") != strings.Count(p, "]"):
+		hint = "its square brackets do not pair"
+	case strings.Contains(p, "[]"):
+		hint = "the square brackets hold a filter, such as type eq \"work\""
+	default:
+		hint = `a path is an attribute (userName, name.givenName), optionally a filter in square brackets and a sub-attribute (emails[type eq "work"].value)`
+	}
+	return fmt.Sprintf("the path %q cannot be read: %s", p, hint)
 }
 
 // userCaseExact and groupCaseExact list the attributes of users and of
@@ -701,8 +721,20 @@ func (s *Server) listUsers(ctx context.Context, groupID, baseURL string, e filte
 	}
 }
 
+// checkSortOrder refuses a sortOrder that is neither of RFC 7644
+// §3.4.2.3's "ascending" and "descending" (blank: ascending).
+func checkSortOrder(sortOrder string) error {
+	if sortOrder == "" || strings.EqualFold(sortOrder, "ascending") || strings.EqualFold(sortOrder, "descending") {
+		return nil
+	}
+	return badRequest("invalidValue", fmt.Sprintf(`sortOrder %q is neither "ascending" nor "descending"`, sortOrder))
+}
+
 // sortResources orders resources by an attribute path (sortBy).
 func sortResources(list []map[string]any, sortBy, sortOrder string) error {
+	if err := checkSortOrder(sortOrder); err != nil {
+		return err
+	}
 	if sortBy == "" {
 		return nil
 	}
@@ -711,8 +743,11 @@ func sortResources(list []map[string]any, sortBy, sortOrder string) error {
 	}
 	p, err := filter.ParseAttrPath([]byte(stripSchema(sortBy)))
 	if err != nil {
-		return badRequest("invalidPath", "sortBy cannot be read: "+err.Error())
+		return badRequest("invalidPath", fmt.Sprintf("sortBy %q cannot be read: it is an attribute, such as userName or name.familyName", sortBy))
 	}
+	// An attribute that no resource has orders none of them: RFC 7644
+	// §3.4.2.3 sorts resources without data for sortBy last (ascending)
+	// or first (descending), and does not refuse it.
 	desc := strings.EqualFold(sortOrder, "descending")
 	instant := dateTimes[attrName(p)]
 	key := func(res map[string]any) (string, bool) {
@@ -735,7 +770,9 @@ func sortResources(list []map[string]any, sortBy, sortOrder string) error {
 		a, aok := key(list[i])
 		b, bok := key(list[j])
 		if aok != bok {
-			return aok // resources without the attribute go last
+			// Resources without the attribute go last, or first when
+			// descending (RFC 7644 §3.4.2.3).
+			return aok != desc
 		}
 		if desc {
 			return a > b

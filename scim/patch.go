@@ -3,6 +3,7 @@ package scim
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	filter "github.com/scim2/filter-parser/v2"
@@ -70,7 +71,15 @@ func applyPatch(res map[string]any, ops []patchOp) error {
 				}
 				plain[k] = v
 			}
-			merge(res, normalize(plain), kind == "add")
+			n := normalize(plain)
+			if ext, ok := n[SchemaMeibo].(map[string]any); ok {
+				for k := range ext {
+					if err := knownExtAttr(k); err != nil {
+						return err
+					}
+				}
+			}
+			merge(res, n, kind == "add")
 			continue
 		}
 		if err := applyPath(res, op.Path, kind, op.Value); err != nil {
@@ -78,6 +87,17 @@ func applyPatch(res map[string]any, ops []patchOp) error {
 		}
 	}
 	return nil
+}
+
+// knownExtAttr refuses an attribute that meibo's extension does not have:
+// the extension is meibo's own, so an unknown attribute is a mistake to
+// tell (invalidPath), not one to ignore as another extension's are (the
+// enterprise user's, which Entra ID sends).
+func knownExtAttr(name string) error {
+	if slices.ContainsFunc(extAttrs, func(a string) bool { return strings.EqualFold(a, name) }) {
+		return nil
+	}
+	return badRequest("invalidPath", fmt.Sprintf("%s has no attribute %q: it has %s", SchemaMeibo, name, strings.Join(extAttrs, ", ")))
 }
 
 // merge writes the attributes of src over dst; complex attributes (name,
@@ -116,6 +136,11 @@ func applyPath(res map[string]any, raw, kind string, value any) error {
 	if uri := p.AttributePath.URI(); uri != "" {
 		switch {
 		case strings.EqualFold(uri, SchemaMeibo):
+			// meibo's own extension: an attribute it does not have is a
+			// mistake to tell, not one to ignore as another extension's.
+			if err := knownExtAttr(p.AttributePath.AttributeName); err != nil {
+				return err
+			}
 			ext, _ := res[SchemaMeibo].(map[string]any)
 			if ext == nil {
 				ext = map[string]any{}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/meibo/meibo/service"
 )
@@ -49,13 +50,34 @@ func userResource(p *service.ProvisionedUser, baseURL string) map[string]any {
 		name["familyName"] = p.Identity.FamilyName
 	}
 	if len(name) > 0 {
-		name["formatted"] = strings.TrimSpace(p.Identity.GivenName + " " + p.Identity.FamilyName)
+		name["formatted"] = formattedName(p.Identity.GivenName, p.Identity.FamilyName)
 		res["name"] = name
 	}
 	if p.Identity.DisplayName != "" {
 		res["displayName"] = p.Identity.DisplayName
 	}
 	return res
+}
+
+// formattedName is a user's name.formatted, which meibo does not keep (a
+// client's is not stored): built from the given and family names, the
+// family name first when either is written in Chinese, Japanese or Korean
+// script ("山田 太郎"), else the given name first ("Jane Doe").
+func formattedName(given, family string) string {
+	if isCJK(given) || isCJK(family) {
+		given, family = family, given
+	}
+	return strings.TrimSpace(strings.TrimSpace(given) + " " + strings.TrimSpace(family))
+}
+
+// isCJK reports whether s holds a Han, Hiragana, Katakana or Hangul letter.
+func isCJK(s string) bool {
+	for _, r := range s {
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) {
+			return true
+		}
+	}
+	return false
 }
 
 // userVersion is the ETag of a user: its last change and a digest of

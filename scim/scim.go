@@ -135,7 +135,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if _, pattern := s.mux.Handler(r); pattern == "" {
-		writeError(w, &scimError{status: http.StatusNotFound, detail: "no such endpoint"})
+		// The mux answers 404, or 405 (with Allow) for a method the
+		// endpoint does not take, in plain text: answer as SCIM errors.
+		s.mux.ServeHTTP(&scimStatus{ResponseWriter: w, r: r}, r)
 		return
 	}
 	// Every body is bounded here, so that one over the bound is answered
@@ -148,6 +150,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxPayload)
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// scimStatus turns the mux's plain-text 404 and 405 into SCIM errors.
+type scimStatus struct {
+	http.ResponseWriter
+	r         *http.Request
+	rewritten bool
+}
+
+func (e *scimStatus) WriteHeader(code int) {
+	switch code {
+	case http.StatusNotFound:
+		e.rewritten = true
+		writeError(e.ResponseWriter, &scimError{status: code, detail: "no such endpoint"})
+	case http.StatusMethodNotAllowed:
+		e.rewritten = true
+		writeError(e.ResponseWriter, &scimError{status: code, detail: e.r.Method + " is not allowed on " + e.r.URL.Path +
+			"; it takes " + e.Header().Get("Allow")})
+	default:
+		e.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (e *scimStatus) Write(b []byte) (int, error) {
+	if e.rewritten {
+		return len(b), nil
+	}
+	return e.ResponseWriter.Write(b)
 }
 
 // auth checks the bearer token against the group of the path and puts

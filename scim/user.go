@@ -83,6 +83,9 @@ func (s *Server) handleUserSearch(w http.ResponseWriter, r *http.Request) {
 // from startIndex (1-based) by count (at most MaxResults).
 func (s *Server) list(w http.ResponseWriter, r *http.Request, lq listQuery) {
 	start, err := intParam(lq.StartIndex, "startIndex", 1)
+	if err == nil {
+		err = checkSortOrder(lq.SortOrder)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
