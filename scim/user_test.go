@@ -3,6 +3,9 @@ package scim_test
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/meibo/meibo"
 
 	"github.com/meibo/meibo/store/storetest"
 )
@@ -85,6 +88,50 @@ func TestNotModifiedETag(t *testing.T) {
 					t.Errorf("%s If-None-Match %s: ETag %s, want %s", path, inm, got, etag)
 				}
 			}
+		}
+	})
+}
+
+// A PUT that repeats the password the user has (Okta sends it with every
+// push of the profile) is no password change: passwordChangedAt, the ETag
+// and the audit stay as they were. Another password is a change.
+func TestPutSamePasswordIsNoChange(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		body := func(pw string) map[string]any {
+			return map[string]any{"userName": "alice", "password": pw, "emails": []any{map[string]any{"value": "alice@example.org"}},
+				"name": map[string]any{"givenName": "Alice"}}
+		}
+		a := e.scim("POST", "G1", "/Users", body("Velvet-summit-88")).want(t, 201)
+		id := a.str("id")
+		changedAt := func() time.Time {
+			t.Helper()
+			p, err := e.svc.ProvisionedUser(e.sys, "G1", mustID(t, id))
+			if err != nil || p.User.PasswordChangedAt == nil {
+				t.Fatalf("%+v %v", p, err)
+			}
+			return *p.User.PasswordChangedAt
+		}
+		events := func() int {
+			t.Helper()
+			evs, err := e.svc.AuditEvents(e.sys, meibo.AuditFilter{Action: "user.update", Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(evs)
+		}
+		etag, at, n := a.header.Get("ETag"), changedAt(), events()
+		e.clock.Add(time.Minute)
+		for range 2 {
+			p := e.scim("PUT", "G1", "/Users/"+id, body("Velvet-summit-88"), "If-Match", etag).want(t, 200)
+			if p.header.Get("ETag") != etag || !changedAt().Equal(at) || events() != n {
+				t.Errorf("the same password: ETag %s → %s, passwordChangedAt %s → %s, %d events → %d",
+					etag, p.header.Get("ETag"), at, changedAt(), n, events())
+			}
+		}
+		p := e.scim("PUT", "G1", "/Users/"+id, body("Orchid-lantern-42"), "If-Match", etag).want(t, 200)
+		if p.header.Get("ETag") == etag || !changedAt().After(at) || events() != n+1 {
+			t.Errorf("a new password: ETag %s, passwordChangedAt %s, %d events", p.header.Get("ETag"), changedAt(), events())
 		}
 	})
 }

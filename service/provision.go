@@ -365,6 +365,18 @@ func (s *Service) provisionUpdate(ctx context.Context, tx meibo.Tx, g *meibo.Gro
 		}
 		u.ProfileID, u.ProfileName = p.ID, p.Name
 	}
+	if st.Password != nil && *st.Password != "" {
+		// An identity provider may send the password with every push of
+		// the profile (Okta does): the password the user has already is
+		// no change, and neither ends their sessions nor moves the ETag.
+		same, _, err := s.verifyPassword(ctx, u.PasswordHash, *st.Password)
+		if err != nil {
+			return nil, err
+		}
+		if same {
+			st.Password = nil
+		}
+	}
 	hash, err := s.provisionPassword(st, g.ID)
 	if err != nil {
 		return nil, err
