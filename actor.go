@@ -27,6 +27,7 @@ type Actor struct {
 	GroupAdmin  bool     // a portal user who may see every device of the group
 	APIAccess   bool     // a portal user with API access, who may make personal tokens
 	Session     string   // the hash of the browser session acting, if any
+	SCIMToken   int64    // the SCIM token acting, if any: its ID, in the details of the events it causes
 	// MustChangePassword is set for the built-in admin still holding the
 	// password printed at the first start (Admin.MustChangePassword).
 	MustChangePassword bool

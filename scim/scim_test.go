@@ -542,3 +542,55 @@ func TestRenameHeldToTheLicence(t *testing.T) {
 		}
 	})
 }
+
+// A group's SCIM tokens have names of their own (without regard to case),
+// so that the audit's actor scim:NAME tells them apart; every event a
+// token causes also names its ID.
+func TestSCIMTokenNamesAndAudit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		for _, name := range []string{"idp-G1", "IDP-g1", " idp-G1 "} {
+			b := e.do("POST", "/api/v1/groups/G1/scim-tokens", e.admin, map[string]any{"name": name}).want(t, 409)
+			if !strings.Contains(b.raw, "already has a SCIM token named idp-G1") {
+				t.Errorf("%q: %s", name, b.raw)
+			}
+		}
+		if _, _, err := e.svc.CreateSCIMToken(e.sys, "G1", "IDP-G1", 0); meibo.ErrorCode(err) != meibo.CodeConflict {
+			t.Errorf("the service: %v", err)
+		}
+		// Another group's name is no matter.
+		e.do("POST", "/api/v1/groups/G2/scim-tokens", e.admin, map[string]any{"name": "idp-G1"}).want(t, 201)
+		// Once revoked, its name is free.
+		second := e.do("POST", "/api/v1/groups/G1/scim-tokens", e.admin, map[string]any{"name": "entra"}).want(t, 201)
+		l := e.do("GET", "/api/v1/groups/G1/scim-tokens", e.admin, nil).want(t, 200)
+		ids := map[string]string{}
+		for _, k := range l.body["tokens"].([]any) {
+			m := k.(map[string]any)
+			ids[m["name"].(string)] = fmt.Sprint(m["id"])
+		}
+		e.do("DELETE", "/api/v1/groups/G1/scim-tokens/"+ids["entra"], e.admin, nil).want(t, 204)
+		third := e.do("POST", "/api/v1/groups/G1/scim-tokens", e.admin, map[string]any{"name": "entra"}).want(t, 201)
+		if second.str("token") == third.str("token") {
+			t.Fatal("the same secret twice")
+		}
+		// Each change names the token's ID beside its name.
+		e.scim("POST", "G1", "/Users", map[string]any{"userName": "alice"}).want(t, 201)
+		e.do("POST", "/scim/v2/G1/Users", third.str("token"), map[string]any{"userName": "bob"}).want(t, 201)
+		l = e.do("GET", "/api/v1/groups/G1/scim-tokens", e.admin, nil).want(t, 200)
+		for _, k := range l.body["tokens"].([]any) {
+			m := k.(map[string]any)
+			ids[m["name"].(string)] = fmt.Sprint(m["id"])
+		}
+		evs, err := e.svc.AuditEvents(e.sys, meibo.AuditFilter{Action: "user.create", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, ev := range evs {
+			got[ev.ObjectID] = ev.ActorName + " " + fmt.Sprint(ev.Details["scimToken"])
+		}
+		if got["alice"] != "scim:idp-G1 "+ids["idp-G1"] || got["bob"] != "scim:entra "+ids["entra"] {
+			t.Errorf("events %v, tokens %v", got, ids)
+		}
+	})
+}

@@ -38,7 +38,7 @@ func (s *Service) noteRefusal(a *meibo.Actor, kind, detail string) {
 	if suppressed > 0 {
 		details["suppressed"] = suppressed
 	}
-	actor := &meibo.Actor{Kind: a.Kind, Name: a.Name, Addr: a.Addr, GroupID: a.GroupID}
+	actor := &meibo.Actor{Kind: a.Kind, Name: a.Name, Addr: a.Addr, GroupID: a.GroupID, SCIMToken: a.SCIMToken}
 	s.refusalWrites.Add(1)
 	go func() {
 		defer s.refusalWrites.Done()

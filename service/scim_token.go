@@ -23,7 +23,9 @@ const DefaultSCIMTokenTTL = 365 * 24 * time.Hour
 
 func init() {
 	meibo.RegisterMessages(map[string][2]string{
-		"scim.token.name":      {"The token's name must be 1 to 64 characters.", "トークン名は 1〜64 文字にしてください。"},
+		"scim.token.name": {"The token's name must be 1 to 64 characters.", "トークン名は 1〜64 文字にしてください。"},
+		"scim.token.exists": {"The group already has a SCIM token named %s: give this one another name (the audit names changes after the token), or revoke that one first.",
+			"このグループには SCIM トークン %s がすでにあります。別の名前にするか（監査ログは変更をトークン名で記録します）、先にそのトークンを失効させてください。"},
 		"scim.token.ttl":       {"The token's lifetime must be between one hour and five years", "トークンの有効期間は 1 時間から 5 年の間にしてください"},
 		"user.external.exists": {"Another user of the group has the external ID %s", "外部 ID %s はグループ内の別のユーザーが使用しています"},
 	})
@@ -53,6 +55,21 @@ func (s *Service) CreateSCIMToken(ctx context.Context, groupID, name string, ttl
 		g, err := s.group(ctx, tx, a, groupID)
 		if err != nil {
 			return err
+		}
+		// Names are unique in the group (without regard to case), so that
+		// the audit's actor, scim:NAME, tells the tokens apart; the lock
+		// keeps two makers of one name from both passing the check.
+		if err := tx.Lock(ctx, "scim-tokens:"+g.ID); err != nil {
+			return err
+		}
+		ks, err := tx.SCIMTokens(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		for _, o := range ks {
+			if strings.EqualFold(o.Name, name) {
+				return meibo.ConflictField("name", "scim.token.exists", o.Name)
+			}
 		}
 		k = &meibo.SCIMToken{Hash: hash, GroupID: g.ID, Name: name, CreatedBy: a.Name, ExpiresAt: tx.Now().Add(ttl)}
 		if a.Kind == meibo.ActorAdmin {
@@ -138,7 +155,8 @@ func (s *Service) AuthenticateSCIM(ctx context.Context, groupID, secret, addr st
 		}
 		name := SCIMActorPrefix + k.Name
 		if k.AdminID == nil {
-			act = &meibo.Actor{Kind: meibo.ActorSystem, Name: name, Addr: addr, Authorities: meibo.EveryAuthority, GroupID: k.GroupID}
+			act = &meibo.Actor{Kind: meibo.ActorSystem, Name: name, Addr: addr, Authorities: meibo.EveryAuthority, GroupID: k.GroupID,
+				SCIMToken: k.ID}
 			return nil
 		}
 		ad, err := tx.Admin(ctx, *k.AdminID)
@@ -149,7 +167,7 @@ func (s *Service) AuthenticateSCIM(ctx context.Context, groupID, secret, addr st
 			return unauthorized
 		}
 		act = &meibo.Actor{Kind: meibo.ActorAdmin, ID: ad.ID, Name: name, Addr: addr, Authorities: ad.Authorities, Groups: ad.Groups,
-			GroupID: k.GroupID}
+			GroupID: k.GroupID, SCIMToken: k.ID}
 		act.Refused = s.refuser(act)
 		return nil
 	})

@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"runtime"
 	"strings"
 	"sync"
@@ -255,6 +256,15 @@ func (s *Service) audit(ctx context.Context, tx meibo.Tx, action, category, obje
 	e := &meibo.AuditEvent{Action: action, Category: category, ObjectKind: objectKind, ObjectID: objectID, GroupID: groupID, Details: details}
 	if a != nil {
 		e.ActorKind, e.ActorName, e.Addr = a.Kind, a.Name, a.Addr
+		if a.SCIMToken != 0 {
+			// Tokens' names may repeat across groups and over time: the
+			// ID tells which one acted.
+			e.Details = maps.Clone(details)
+			if e.Details == nil {
+				e.Details = map[string]any{}
+			}
+			e.Details["scimToken"] = a.SCIMToken
+		}
 	} else {
 		e.ActorKind, e.ActorName = meibo.ActorSystem, "meibo"
 	}
