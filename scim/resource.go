@@ -116,11 +116,6 @@ func noneMatch(header, etag string) bool {
 	return false
 }
 
-// version is the ETag of a resource changed at t.
-func version(t time.Time) string {
-	return `W/"` + strconv.FormatInt(t.UnixMicro(), 36) + `"`
-}
-
 // lookup returns the value of key in obj without regard to case (SCIM
 // attribute names are case-insensitive), and the key as stored.
 func lookup(obj map[string]any, key string) (any, string, bool) {
