@@ -25,7 +25,7 @@ func init() {
 	meibo.RegisterMessages(map[string][2]string{
 		"scim.token.name": {"The token's name must be 1 to 64 characters.", "トークン名は 1〜64 文字にしてください。"},
 		"scim.token.exists": {"The group already has a SCIM token named %s: give this one another name (the audit names changes after the token), or revoke that one first.",
-			"このグループには SCIM トークン %s がすでにあります。別の名前にするか（監査ログは変更をトークン名で記録します）、先にそのトークンを失効させてください。"},
+			"このグループには SCIM トークン %s がすでにあります。監査ログは変更をトークン名で記録するため、別の名前にするか、先にそのトークンを失効させてください。"},
 		"scim.token.ttl":       {"The token's lifetime must be between one hour and five years", "トークンの有効期間は 1 時間から 5 年の間にしてください"},
 		"user.external.exists": {"Another user of the group has the external ID %s", "外部 ID %s はグループ内の別のユーザーが使用しています"},
 	})
